@@ -1,0 +1,65 @@
+# coderunner — the commands a user runs. Meson does the building; this file installs
+# what is missing and drives it.
+
+BUILD ?= build
+BUILD_SAN ?= build-san
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MESON_OPTS ?=
+
+BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev
+TEST_PKGS := python3 python3-pytest clang-format
+BENCH_PKGS := bubblewrap
+
+.PHONY: all build run test test-unit test-integration test-san check-style bench deps-build deps-test deps-bench clean
+
+all: build
+
+# Install the Debian packages named in $(1) that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps-build:
+	$(call apt_install,$(BUILD_PKGS))
+
+deps-test: deps-build
+	$(call apt_install,$(TEST_PKGS))
+
+deps-bench: deps-build
+	$(call apt_install,$(BENCH_PKGS))
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps-build $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD_SAN)/build.ninja:
+	meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false
+
+run: build
+	@echo
+	@echo "coderunner is built: $(BUILD)/coderunner"
+	@echo "The sandbox is what exists so far. Try:"
+	@echo "  sudo $(BUILD)/coderunner box run --time=1 --mem=262144 -- /bin/sh -c 'echo hello from the box; id'"
+	@echo "  sudo $(BUILD)/coderunner box run --help"
+	@echo
+	$(SUDO) $(BUILD)/coderunner box run --time=1 --wall-time=2 --mem=262144 -- /bin/sh -c 'echo hello from the box; id; ls /'
+
+# The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
+test: deps-test build check-style
+	tools/run-tests $(BUILD) $(BUILD_SAN)
+
+check-style:
+	tools/check-style
+
+bench: deps-bench build
+	$(SUDO) python3 bench/run.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* coderunner: one binary, a subcommand per role. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "config.h"
+#include "programs/programs.h"
+
+static const struct {
+        const char *name;
+        int (*main)(int argc, char **argv);
+        const char *help;
+} commands[] = {
+        {"box", box_main, "run one program in the sandbox (box run), or serve runs (box daemon)"},
+};
+
+static void usage(FILE *f) {
+        fprintf(f, "Usage: coderunner COMMAND [OPTIONS]\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "\n  coderunner COMMAND --help   for the options of a command\n"
+                   "  coderunner --version\n");
+}
+
+int main(int argc, char **argv) {
+        log_set_program("coderunner");
+        if (argc < 2) {
+                usage(stderr);
+                return 1;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+                usage(stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+                printf("coderunner %s\n", CODERUNNER_VERSION);
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].main(argc - 1, argv + 1);
+        log_error(0, "unknown command '%s' (try: coderunner --help)", argv[1]);
+        return 1;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* The per-slot context: what is prepared once and reused by every run. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fd-util.h"
+#include "base/parse-util.h"
+#include "sandbox/box-internal.h"
+
+static const char *const status_names[_BOX_STATUS_MAX] = {
+        [BOX_STATUS_OK] = "OK",
+        [BOX_STATUS_RE] = "RE",
+        [BOX_STATUS_SG] = "SG",
+        [BOX_STATUS_TO] = "TO",
+        [BOX_STATUS_ML] = "ML",
+        [BOX_STATUS_OL] = "OL",
+        [BOX_STATUS_XX] = "XX",
+};
+
+static const char *const limit_names[_BOX_LIMIT_MAX] = {
+        [BOX_LIMIT_NONE] = NULL,
+        [BOX_LIMIT_CPU] = "cpu",
+        [BOX_LIMIT_WALL] = "wall",
+        [BOX_LIMIT_MEMORY] = "memory",
+        [BOX_LIMIT_OUTPUT] = "output",
+};
+
+const char *box_status_to_string(BoxStatus s) {
+        if ((unsigned) s >= _BOX_STATUS_MAX)
+                return "XX";
+        return status_names[s];
+}
+
+const char *box_limit_to_string(BoxLimit l) {
+        if ((unsigned) l >= _BOX_LIMIT_MAX)
+                return NULL;
+        return limit_names[l];
+}
+
+void box_spec_init(BoxSpec *spec) {
+        *spec = (BoxSpec){
+                .stdin_fd = -EBADF,
+                .stdout_fd = -EBADF,
+                .stderr_fd = -EBADF,
+        };
+}
+
+/* An empty network namespace, made once and joined by every run: creating one per run
+ * is the most expensive namespace (~0.4 ms here). Loopback stays down, so runs cannot
+ * talk to each other through it either. */
+static int make_empty_netns(void) {
+        _cleanup_close_ int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (orig < 0)
+                return -errno;
+        if (unshare(CLONE_NEWNET) < 0)
+                return -errno;
+        int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        int err = fd < 0 ? -errno : 0;
+        if (setns(orig, CLONE_NEWNET) < 0) {
+                /* We cannot get back: this thread must not go on in the wrong namespace. */
+                abort();
+        }
+        return fd < 0 ? err : fd;
+}
+
+BoxContext *box_context_free(BoxContext *c) {
+        if (!c)
+                return NULL;
+        cgroup_setup_done(&c->cg);
+        runtime_binds_free(c->rt);
+        free(c->seccomp.filter);
+        safe_close(c->netns_fd);
+        safe_close(c->devnull_fd);
+        free(c->plan);
+        free(c->strbuf);
+        free(c);
+        return NULL;
+}
+
+int box_context_new(const BoxContextConfig *cfg, BoxContext **ret) {
+        BoxContext *c = calloc(1, sizeof *c);
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->netns_fd = -EBADF;
+        c->devnull_fd = -EBADF;
+        c->slot = cfg ? cfg->slot : 0;
+        uid_t base = cfg && cfg->uid_base ? cfg->uid_base : BOX_DEFAULT_UID_BASE;
+        c->rootless = geteuid() != 0;
+        c->outer_uid = geteuid();
+        c->outer_gid = getegid();
+        if (c->rootless) {
+                /* One uid is mapped: the box user inside is us outside. */
+                c->uid = BOX_ROOTLESS_UID;
+                c->gid = BOX_ROOTLESS_UID;
+        } else {
+                c->uid = base + c->slot;
+                c->gid = base + c->slot;
+        }
+
+        c->plan = calloc(1, sizeof *c->plan);
+        c->strbuf = malloc(BOX_STRBUF_SIZE);
+        if (!c->plan || !c->strbuf) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        c->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (c->devnull_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        r = cgroup_setup_init(&c->cg, getenv("CODERUNNER_CGROUP"), c->rootless);
+        if (r < 0)
+                goto fail;
+        r = runtime_binds_new(&c->rt);
+        if (r < 0)
+                goto fail;
+        r = seccomp_build(&c->seccomp);
+        if (r < 0)
+                goto fail;
+        if (!c->rootless) {
+                r = make_empty_netns();
+                if (r < 0)
+                        goto fail;
+                c->netns_fd = r;
+        }
+        {
+                _cleanup_free_ char *s = NULL;
+                uint64_t v;
+                if (read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 32, &s, NULL) == 0) {
+                        char *nl = strchr(s, '\n');
+                        if (nl)
+                                *nl = '\0';
+                        c->cap_last_cap = parse_u64_max(s, 255, &v) == 0 ? (int) v : 63;
+                } else
+                        c->cap_last_cap = 63;
+        }
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->ncpus = n > 0 ? (unsigned) n : 1;
+        snprintf(c->describe, sizeof c->describe, "%s; uid %u; %s", c->cg.describe, (unsigned) c->uid,
+                c->rootless ? "rootless (user namespace)" : "root");
+        *ret = c;
+        return 0;
+fail:
+        box_context_free(c);
+        return r;
+}
+
+const char *box_context_describe(BoxContext *c) {
+        return c->describe;
+}
