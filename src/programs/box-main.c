@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,6 +230,45 @@ static void human_line(const BoxResult *r) {
                         "warning: some limits could not be enforced on this host (see \"unenforced\")\n");
 }
 
+/* Concurrent `box run` commands get distinct box users, like the supervisor's slots: a
+ * lock file per CLI slot in a root-only directory, held for the run. Their uids come
+ * after the supervisor's (uid_base + CLI_SLOT_BASE + n). Returns the slot, and the lock's
+ * fd in *ret_fd (or -1 when no lock could be taken: rootless, or no /run). */
+#define CLI_SLOT_BASE 1024
+#define CLI_SLOTS 1024
+static unsigned acquire_cli_slot(int *ret_fd) {
+        static const char dir[] = "/run/coderunner/cli-slots";
+        struct stat st;
+
+        *ret_fd = -1;
+        if (geteuid() != 0)
+                return 0;
+        (void) mkdir("/run/coderunner", 0755);
+        (void) mkdir(dir, 0700);
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0077))
+                return CLI_SLOT_BASE + (unsigned) getpid() % CLI_SLOTS;
+        int dfd = open(dir, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return CLI_SLOT_BASE + (unsigned) getpid() % CLI_SLOTS;
+        unsigned start = (unsigned) getpid() % CLI_SLOTS;
+        for (unsigned i = 0; i < CLI_SLOTS; i++) {
+                unsigned n = (start + i) % CLI_SLOTS;
+                char name[16];
+                snprintf(name, sizeof name, "%u", n);
+                int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        continue;
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        close(dfd);
+                        *ret_fd = fd;
+                        return CLI_SLOT_BASE + n;
+                }
+                close(fd);
+        }
+        close(dfd);
+        return CLI_SLOT_BASE + start;
+}
+
 static int open_stream(const char *path, int flags, const char *what) {
         int fd = open(path, flags | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0)
@@ -263,7 +303,7 @@ static int box_run_main(int argc, char **argv) {
                 {},
         };
         RunArgs a = {};
-        int c, r, ret = 1;
+        int c, r, ret = 1, slot_fd = -1;
         uint64_t v;
 
         box_spec_init(&a.spec);
@@ -419,7 +459,8 @@ static int box_run_main(int argc, char **argv) {
                 r = box_client_run(client, &a.spec, &res);
                 sandbox = "supervisor";
         } else {
-                r = box_context_new(&(BoxContextConfig){.slot = 0}, &ctx);
+                unsigned slot = acquire_cli_slot(&slot_fd);
+                r = box_context_new(&(BoxContextConfig){.slot = slot}, &ctx);
                 if (r < 0) {
                         log_error(r, "cannot prepare the sandbox: %s", strerror(-r));
                         ret = 2;
@@ -457,6 +498,8 @@ static int box_run_main(int argc, char **argv) {
         if (ret != 2)
                 ret = res.status == BOX_STATUS_XX ? 2 : 0;
 out:
+        if (slot_fd >= 0)
+                close(slot_fd);
         if (a.spec.stdin_fd >= 0)
                 close(a.spec.stdin_fd);
         if (a.stdout_path && a.spec.stdout_fd >= 0)

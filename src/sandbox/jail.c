@@ -333,6 +333,14 @@ _Noreturn void jail_main(JailPlan *plan) {
 
         /* init: hold none of the program's streams, so that readers see EOF when the
          * program's tree is gone; then give up every privilege we still have. */
+        /* The OOM killer must pick the program, never init: tmpfs pages belong to no
+         * process, so a box filling /tmp with small writes would otherwise make init the
+         * largest task. Set only now: the program must not inherit a lowered minimum. */
+        int adj = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (adj >= 0) {
+                (void) !write(adj, "-1000", 5);
+                close(adj);
+        }
         int keep = plan->status_fd;
         if (keep > 0)
                 (void) syscall(SYS_close_range, 0, keep - 1, 0);

@@ -320,8 +320,6 @@ static void decide(Run *run, int init_status) {
 
         if (spec->memory_kib && c->cg.where[CG_MEMORY] == CG_NONE)
                 res->unenforced |= BOX_UNENFORCED_MEMORY;
-        if (spec->processes && c->cg.where[CG_PIDS] == CG_NONE)
-                res->unenforced |= BOX_UNENFORCED_PROCESSES;
         if (spec->cpu_time_usec && c->cg.where[CG_CPU] == CG_NONE)
                 res->unenforced |= BOX_UNENFORCED_CPU_TREE;
 
@@ -349,6 +347,11 @@ static void decide(Run *run, int init_status) {
                                 run->jerr.detail, strerror(run->jerr.error));
                 return;
         }
+        if (run->killed_for != BOX_LIMIT_NONE && !have_status) {
+                /* We killed the tree before the program ended: it died of our SIGKILL. */
+                res->exit_code = -1;
+                res->signal = SIGKILL;
+        }
         if (run->killed_for == BOX_LIMIT_OUTPUT) {
                 res->status = BOX_STATUS_OL;
                 res->limit = BOX_LIMIT_OUTPUT;
@@ -366,6 +369,13 @@ static void decide(Run *run, int init_status) {
                 res->status = BOX_STATUS_TO;
                 res->limit = BOX_LIMIT_WALL;
                 set_message(res, "Time limit exceeded (wall clock)");
+                return;
+        }
+        if (!have_status && res->oom_killed) {
+                res->status = BOX_STATUS_ML;
+                res->limit = BOX_LIMIT_MEMORY;
+                res->signal = SIGKILL;
+                set_message(res, "Memory limit exceeded");
                 return;
         }
         if (!have_status) {
@@ -464,6 +474,10 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 push_rlimit(plan, RLIMIT_STACK, spec->stack_kib * 1024);
         if (spec->fsize_kib)
                 push_rlimit(plan, RLIMIT_FSIZE, spec->fsize_kib * 1024);
+        if (spec->processes && c->cg.where[CG_PIDS] == CG_NONE)
+                /* No pids cgroup: RLIMIT_NPROC counts the tasks of the box user (in the
+                 * run's own user namespace when rootless, kernel 5.14+), init included. */
+                push_rlimit(plan, RLIMIT_NPROC, (unsigned long long) spec->processes + 1);
         if (spec->cpu_time_usec)
                 /* A per-process backstop; the tree's total is enforced from the cgroup. */
                 push_rlimit(plan, RLIMIT_CPU, (cpu_limit_total(spec) + USEC_PER_SEC - 1) / USEC_PER_SEC + 1);

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""What `make bench` runs: the sandbox benchmark, side by side in one run.
+
+Runs <build>/bench/bench-box twice -- on a trivial program (/bin/true) and on a real one
+(/usr/bin/python3 -S -c pass, when it exists) -- prints both tables, states the targets
+and whether this run met them, and writes bench/results/latest.json.
+
+A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
+target was met. Method: reference/sandboxes.md §1.1 (interleaved rounds, warm-up, medians).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The two targets (DESIGN.md §4: aim at the ~1.07 ms floor; beat what peers cost).
+LIBRARY_MAX_RATIO = 2.2
+
+TABLES = [
+    ("trivial", ["/bin/true"]),
+    ("python", ["/usr/bin/python3", "-S", "-c", "pass"]),
+]
+
+
+def find_cli(build, explicit):
+    if explicit:
+        return explicit
+    for rel in ("coderunner", os.path.join("src", "programs", "coderunner")):
+        path = os.path.join(build, rel)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def run_table(bench, cli, program, args, json_path):
+    cmd = [bench, "--warmup=%d" % args.warmup, "--rounds=%d" % args.rounds, "--json=" + json_path]
+    if cli:
+        cmd.append("--cli=" + cli)
+    if args.bwrap:
+        cmd.append("--bwrap=" + args.bwrap)
+    cmd.append("--")
+    cmd.extend(program)
+    sys.stdout.flush()
+    rc = subprocess.call(cmd)
+    if rc != 0:
+        raise RuntimeError("%s exited with status %d" % (" ".join(cmd), rc))
+    with open(json_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def case(result, name):
+    for c in result["cases"]:
+        if c["name"] == name:
+            return c
+    return None
+
+
+def usable(c):
+    """None when the case has a median to compare, else why not."""
+    if c is None:
+        return "not measured"
+    if not c.get("available"):
+        return "unavailable: " + c.get("reason", "?")
+    if c.get("median_ms") is None:
+        return "no successful run"
+    if c.get("failures"):
+        return "%d of %d runs failed (first: %s)" % (c["failures"], c["runs"], c.get("first_failure"))
+    return None
+
+
+def check_targets(table, result):
+    """[{target, met (True/False/None), detail}] for one table."""
+    out = []
+
+    def add(target, met, detail):
+        out.append({"table": table, "target": target, "met": met, "detail": detail})
+
+    bare = case(result, "bare")
+    for name, label in (("supervisor", "resident supervisor"), ("inprocess", "in-process")):
+        target = "library path (%s) <= %.1fx bare" % (label, LIBRARY_MAX_RATIO)
+        c = case(result, name)
+        why = usable(bare) or usable(c)
+        if why:
+            add(target, None, why)
+            continue
+        ratio = c["median_ms"] / bare["median_ms"]
+        add(target, ratio <= LIBRARY_MAX_RATIO,
+            "%.2fx (%.2f ms vs %.2f ms bare)" % (ratio, c["median_ms"], bare["median_ms"]))
+
+    bwrap = case(result, "bwrap")
+    for name, label in (("cli", "CLI"), ("cli-connect", "CLI --connect")):
+        target = "%s faster than bwrap" % label
+        c = case(result, name)
+        why = usable(c) or usable(bwrap)
+        if why:
+            add(target, None, why)
+            continue
+        add(target, c["median_ms"] < bwrap["median_ms"],
+            "%.2f ms vs %.2f ms (%.2fx of bwrap)" % (c["median_ms"], bwrap["median_ms"],
+                                                      c["median_ms"] / bwrap["median_ms"]))
+    return out
+
+
+def verdict(met):
+    return {True: "MET", False: "NOT MET", None: "UNKNOWN"}[met]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build", help="meson build directory (default: build)")
+    ap.add_argument("--cli", help="the coderunner binary (default: found in the build directory)")
+    ap.add_argument("--bwrap", help="bubblewrap (default: bench-box's, /usr/bin/bwrap)")
+    ap.add_argument("--warmup", type=int, default=10, help="warm-up rounds (default 10)")
+    ap.add_argument("--rounds", type=int, default=200, help="recorded rounds (default 200)")
+    ap.add_argument("--no-python", action="store_true", help="only the trivial program")
+    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
+                    help="where to write the results (default: bench/results/latest.json)")
+    args = ap.parse_args()
+
+    bench = os.path.join(args.build, "bench", "bench-box")
+    if not os.access(bench, os.X_OK):
+        print("run.py: %s not found; build first (make build)" % bench, file=sys.stderr)
+        return 1
+    cli = find_cli(args.build, args.cli)
+    if not cli:
+        print("run.py: no coderunner binary in %s; the CLI cases will be unavailable" % args.build,
+              file=sys.stderr)
+
+    # The numbers are only as good as the machine is quiet: say how busy it was.
+    load_before = os.getloadavg()
+    print("load average before: %.2f %.2f %.2f (%d CPUs)" % (load_before + (os.cpu_count(),)))
+    if load_before[0] > 0.5:
+        print("warning: the machine is busy; absolute times will be noisy (ratios less so)")
+    print()
+
+    tables = []
+    targets = []
+    with tempfile.TemporaryDirectory(prefix="bench-box-") as tmp:
+        for name, program in TABLES:
+            if name == "python" and args.no_python:
+                tables.append({"name": name, "program": program, "skipped": "--no-python"})
+                continue
+            if not os.access(program[0], os.X_OK):
+                print("run.py: %s: %s not found, table skipped\n" % (name, program[0]))
+                tables.append({"name": name, "program": program, "skipped": program[0] + " not found"})
+                continue
+            print("== %s: %s ==" % (name, " ".join(program)))
+            result = run_table(bench, cli, program, args, os.path.join(tmp, name + ".json"))
+            print()
+            tables.append({"name": name, "program": program, "result": result})
+            targets.extend(check_targets(name, result))
+
+    load_after = os.getloadavg()
+    print("load average after: %.2f %.2f %.2f\n" % load_after)
+
+    for table in ("trivial", "python"):
+        rows = [t for t in targets if t["table"] == table]
+        if not rows:
+            continue
+        if table == "trivial":
+            print("== targets (set on the trivial program) ==")
+        else:
+            print("== the same checks on %s (for information; the targets are set on the trivial program) =="
+                  % table)
+        for t in rows:
+            print("  %-50s %-8s %s" % (t["target"], verdict(t["met"]), t["detail"]))
+        if table == "trivial":
+            met = sum(1 for t in rows if t["met"] is True)
+            print("  this run met %d of %d targets" % (met, len(rows)))
+        print()
+
+    doc = {
+        "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        "bench": bench,
+        "cli": cli,
+        "load_average": {"before": list(load_before), "after": list(load_after)},
+        "warmup": args.warmup,
+        "rounds": args.rounds,
+        "targets": targets,
+        "tables": tables,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    tmp_out = args.out + ".tmp"
+    with open(tmp_out, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(tmp_out, args.out)
+    print("results: %s" % os.path.relpath(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError) as e:
+        print("run.py: %s" % e, file=sys.stderr)
+        sys.exit(1)
