@@ -74,7 +74,6 @@ BoxContext *box_context_free(BoxContext *c) {
                 return NULL;
         cgroup_setup_done(&c->cg);
         runtime_binds_free(c->rt);
-        free(c->seccomp.filter);
         safe_close(c->netns_fd);
         safe_close(c->devnull_fd);
         free(c->plan);
@@ -122,9 +121,7 @@ int box_context_new(const BoxContextConfig *cfg, BoxContext **ret) {
         r = runtime_binds_new(&c->rt);
         if (r < 0)
                 goto fail;
-        r = seccomp_build(&c->seccomp);
-        if (r < 0)
-                goto fail;
+        seccomp_program_get(&c->seccomp);
         if (!c->rootless) {
                 r = make_empty_netns();
                 if (r < 0)

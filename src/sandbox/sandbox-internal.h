@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "base/macro.h"
 #include "sandbox/box.h"
 
 /* ---- cgroups (cgroup.c) ---- */
@@ -66,8 +67,10 @@ void box_cgroup_destroy(const CgroupSetup *s, BoxCgroup *cg);
 
 /* ---- seccomp (seccomp.c) ---- */
 
-/* Build the filter program once; *ret is malloc'd. */
+/* Compile the policy with libseccomp (build time only: seccomp-gen); *ret is malloc'd. */
 int seccomp_build(struct sock_fprog *ret);
+/* The policy compiled at build time; *ret points to static memory. */
+void seccomp_program_get(struct sock_fprog *ret);
 
 /* ---- the jail (jail.c): everything between clone and execve ---- */
 
