@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Writes the seed corpus of fuzz-proto into the directory given as argument: requests
  * encoded by proto_encode_spec() itself (so the seeds cannot drift from the wire format),
- * the same bytes cut short or patched into each way of being refused, and results.
+ * the same bytes cut short or patched into each way of being refused, and results (a
+ * result is only ever sizeof(BoxResult) bytes, so every request is also a short result).
  * Built with the project, never run by the tests:
  *
  *     build/fuzz/gen-proto-corpus fuzz/corpus/proto
@@ -21,6 +22,7 @@
 #define OFF_MEMORY_KIB (3 * 8)
 #define OFF_FLAGS (8 * 8 + 2 * 4)
 #define OFF_ARGC (8 * 8 + 3 * 4)
+#define OFF_ENVC (8 * 8 + 4 * 4)
 #define OFF_NBINDS (8 * 8 + 5 * 4)
 #define HEADER_SIZE (8 * 8 + 6 * 4)
 
@@ -173,6 +175,11 @@ static int gen_specs(void) {
                 return r;
 
         memcpy(buf, full, full_len);
+        put_u32_at(buf, OFF_ENVC, BOX_MAX_ENV + 1);
+        if ((r = write_seed("spec-too-many-env", buf, full_len)) < 0)
+                return r;
+
+        memcpy(buf, full, full_len);
         put_u64_at(buf, OFF_MEMORY_KIB, (UINT64_C(1) << 40) + 1);
         if ((r = write_seed("spec-memory-over-ceiling", buf, full_len)) < 0)
                 return r;
@@ -219,13 +226,17 @@ static int gen_results(void) {
         proto_encode_result(&res, out, &len);
         if ((r = write_seed("result-unterminated-message", out, len)) < 0)
                 return r;
-        if ((r = write_seed("result-short", out, len - 1)) < 0)
-                return r;
 
         memset(&res, 0, sizeof res);
         res.status = _BOX_STATUS_MAX;
         proto_encode_result(&res, out, &len);
-        return write_seed("result-bad-status", out, len);
+        if ((r = write_seed("result-bad-status", out, len)) < 0)
+                return r;
+
+        memset(&res, 0, sizeof res);
+        res.limit = _BOX_LIMIT_MAX;
+        proto_encode_result(&res, out, &len);
+        return write_seed("result-bad-limit", out, len);
 }
 
 int main(int argc, char *argv[]) {
@@ -243,8 +254,6 @@ int main(int argc, char *argv[]) {
         r = gen_specs();
         if (r >= 0)
                 r = gen_results();
-        if (r >= 0)
-                r = write_seed("empty", "", 0);
         out_dir = safe_close(out_dir);
         if (r < 0) {
                 fprintf(stderr, "gen-proto-corpus: %s\n", strerror(-r));

@@ -68,27 +68,25 @@ static int not_hidden(const struct dirent *de) {
         return de->d_name[0] != '.';
 }
 
-/* Replays every file of a directory; returns how many, or -errno. */
+/* Replays every file of a directory; returns how many, or -errno (already reported). */
 static int replay_dir(const char *path) {
         _cleanup_close_ int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dirent **names = NULL;
-        int n, count = 0, r = 0;
+        int r = 0;
 
-        if (dirfd < 0)
-                return negative_errno();
-        n = scandir(path, &names, not_hidden, alphasort);
-        if (n < 0)
-                return negative_errno();
+        int n = dirfd < 0 ? -1 : scandirat(dirfd, ".", &names, not_hidden, alphasort);
+        if (n < 0) {
+                r = negative_errno();
+                fprintf(stderr, "replay: %s: %s\n", path, strerror(-r));
+                return r;
+        }
         for (int i = 0; i < n; i++) {
-                if (r >= 0) {
-                        /* replay_one() said what failed already. */
-                        r = replay_one(dirfd, path, names[i]->d_name) < 0 ? -ECANCELED : 0;
-                        count++;
-                }
+                if (r >= 0)
+                        r = replay_one(dirfd, path, names[i]->d_name);
                 free(names[i]);
         }
         free(names);
-        return r < 0 ? r : count;
+        return r < 0 ? r : n;
 }
 
 int main(int argc, char *argv[]) {
@@ -106,20 +104,13 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
                         return 1;
                 }
-                if (S_ISDIR(st.st_mode)) {
+                if (S_ISDIR(st.st_mode))
                         r = replay_dir(argv[i]);
-                        if (r < 0) {
-                                if (r != -ECANCELED)
-                                        fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(-r));
-                                return 1;
-                        }
-                        total += (size_t) r;
-                } else {
+                else
                         r = replay_one(AT_FDCWD, "", argv[i]);
-                        if (r < 0)
-                                return 1;
-                        total++;
-                }
+                if (r < 0)
+                        return 1;
+                total += S_ISDIR(st.st_mode) ? (size_t) r : 1;
         }
         if (total == 0) {
                 fprintf(stderr, "replay: no inputs found\n");

@@ -5,6 +5,7 @@
  * checked against what remains, each count against its ceiling. */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,8 +162,9 @@ static char *get_str(Reader *r, char **arena, size_t *arena_left) {
         return s;
 }
 
-int proto_decode_spec(const uint8_t *buf, size_t len, BoxSpec *spec, void **ret_arena) {
+int proto_decode_spec(const uint8_t *buf, size_t len, BoxSpec *ret_spec, void **ret_arena) {
         Reader r = {.p = buf, .left = len};
+        BoxSpec local, *spec = &local;
         if (len > PROTO_MAX_MESSAGE)
                 return -E2BIG;
 
@@ -227,17 +229,37 @@ int proto_decode_spec(const uint8_t *buf, size_t len, BoxSpec *spec, void **ret_
         spec->n_binds = nbinds;
         spec->share_net = flags & F_SHARE_NET;
         spec->stderr_to_stdout = flags & F_STDERR_TO_STDOUT;
+        *ret_spec = local;
         *ret_arena = arena;
         return 0;
 }
 
 void proto_encode_result(const BoxResult *r, uint8_t out[static sizeof(BoxResult) + 16], size_t *ret_len) {
-        memcpy(out, r, sizeof *r);
-        *ret_len = sizeof *r;
+        /* Field by field into zeroed memory: the struct's padding never carries our stack. */
+        BoxResult w;
+        memset(&w, 0, sizeof w);
+        w.status = r->status;
+        w.limit = r->limit;
+        w.exit_code = r->exit_code;
+        w.signal = r->signal;
+        w.cpu_time_usec = r->cpu_time_usec;
+        w.wall_time_usec = r->wall_time_usec;
+        w.memory_kib = r->memory_kib;
+        w.stdout_bytes = r->stdout_bytes;
+        w.stderr_bytes = r->stderr_bytes;
+        w.oom_killed = r->oom_killed;
+        w.unenforced = r->unenforced;
+        memcpy(w.message, r->message, sizeof w.message);
+        w.message[sizeof w.message - 1] = '\0';
+        memcpy(out, &w, sizeof w);
+        *ret_len = sizeof w;
 }
 
 int proto_decode_result(const uint8_t *buf, size_t len, BoxResult *ret) {
         if (len != sizeof *ret)
+                return -EBADMSG;
+        /* A bool must be 0 or 1 before it is read as one. */
+        if (buf[offsetof(BoxResult, oom_killed)] > 1)
                 return -EBADMSG;
         memcpy(ret, buf, sizeof *ret);
         ret->message[sizeof ret->message - 1] = '\0';
