@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +50,8 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret_data, size_
         _cleanup_free_ char *data = NULL;
         ssize_t n;
 
+        if (max >= SIZE_MAX / 2)
+                return -EINVAL;
         fd = RETRY_EINTR(openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
         if (fd < 0)
                 return -errno;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ void log_set_program(const char *name) {
 }
 
 int log_full(LogLevel level, int error, const char *fmt, ...) {
-        int ret = error == 0 ? -EIO : -abs(error);
+        int ret = error == 0 || error == INT_MIN ? -EIO : error > 0 ? -error : error;
         char line[1024];
         va_list ap;
 

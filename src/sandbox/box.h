@@ -79,15 +79,15 @@ typedef struct BoxSpec {
         BoxBind *binds;
         size_t n_binds;
 
-        /* Standard streams. stdin_fd: read by the program (-1 = empty). stdout_fd/stderr_fd:
-         * where the captured, capped output is copied (-1 = discarded). The caller keeps
+        /* Standard streams. stdin_fd: read by the program (negative = empty). stdout_fd and
+         * stderr_fd: where the captured, capped output is copied (negative = discarded). The caller keeps
          * ownership of all three. */
         int stdin_fd;
         int stdout_fd;
         int stderr_fd;
 } BoxSpec;
 
-/* Fill a spec with the defaults (no limits, fds -1). */
+/* Fill a spec with the defaults (no limits, no streams: fds -EBADF). */
 void box_spec_init(BoxSpec *spec);
 
 typedef struct BoxResult {

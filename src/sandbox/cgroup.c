@@ -284,9 +284,13 @@ void cgroup_setup_done(CgroupSetup *s) {
         free(s->v2_parent);
         for (int c = 0; c < _CG_MAX; c++) {
                 free(s->v1_parent[c]);
-                s->v1_home_tasks[c] = safe_close(s->v1_home_tasks[c]);
+                /* Only descriptors we opened: a zeroed setup holds 0, which is not ours. */
+                if (s->where[c] == CG_V1)
+                        safe_close(s->v1_home_tasks[c]);
         }
         *s = (CgroupSetup){};
+        for (int c = 0; c < _CG_MAX; c++)
+                s->v1_home_tasks[c] = -EBADF;
 }
 
 static int write_u64_at(int dfd, const char *file, uint64_t v) {
@@ -313,6 +317,7 @@ int box_cgroup_create(
                 cg.v2_dir = openat(pfd, name, O_DIRECTORY | O_CLOEXEC | O_RDONLY);
                 if (cg.v2_dir < 0) {
                         r = -errno;
+                        (void) unlinkat(pfd, name, AT_REMOVEDIR);
                         goto fail;
                 }
         }
@@ -331,6 +336,7 @@ int box_cgroup_create(
                 cg.v1_dir[c] = openat(pfd, name, O_DIRECTORY | O_CLOEXEC | O_PATH);
                 if (cg.v1_dir[c] < 0) {
                         r = -errno;
+                        (void) unlinkat(pfd, name, AT_REMOVEDIR);
                         goto fail;
                 }
                 cg.v1_tasks[c] = openat(cg.v1_dir[c], "tasks", O_WRONLY | O_CLOEXEC);

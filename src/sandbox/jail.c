@@ -103,7 +103,9 @@ static void do_mount(const JailPlan *plan, const JailMount *m) {
         switch (m->kind) {
         case JM_REMOUNT_RO:
                 if (mount(NULL, m->target, NULL,
-                            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC |
+                                    (m->dev ? 0 : MS_NODEV),
+                            NULL) < 0)
                         fail(plan, STAGE_MOUNT, errno, m->target);
                 return;
         case JM_DIR:
@@ -124,11 +126,15 @@ static void do_mount(const JailPlan *plan, const JailMount *m) {
                 close(fd);
                 return;
         }
+        case JM_DEVNODE:
+                if (mknod(m->target, S_IFCHR | 0666, m->rdev) < 0)
+                        fail(plan, STAGE_MOUNT, errno, m->target);
+                return;
         case JM_TMPFS:
                 if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
                         fail(plan, STAGE_MOUNT, errno, m->target);
-                if (mount("tmpfs", m->target, "tmpfs", MS_NOSUID | MS_NODEV | (m->rw ? 0 : MS_NOEXEC),
-                            m->data) < 0)
+                if (mount("tmpfs", m->target, "tmpfs",
+                            MS_NOSUID | (m->dev ? 0 : MS_NODEV) | (m->rw ? 0 : MS_NOEXEC), m->data) < 0)
                         fail(plan, STAGE_MOUNT, errno, m->target);
                 return;
         case JM_PROC:
@@ -164,6 +170,8 @@ static void do_mount(const JailPlan *plan, const JailMount *m) {
 }
 
 static void setup_root(JailPlan *plan) {
+        /* Modes below are exactly the ones asked for. */
+        umask(0);
         if (plan->netns_fd >= 0 && setns(plan->netns_fd, CLONE_NEWNET) < 0)
                 fail(plan, STAGE_NETNS, errno, NULL);
 
@@ -293,8 +301,9 @@ _Noreturn static void program_main(JailPlan *plan) {
         }
         if (chdir("/box") < 0)
                 fail(plan, STAGE_CHDIR, errno, NULL);
+        umask(022);
 
-        drop_bounding_set(plan);
+        /* The bounding set was emptied by init before the fork. */
         if (!plan->rootless && syscall(SYS_setgroups, 0, NULL) < 0)
                 fail(plan, STAGE_IDS, errno, "setgroups");
         if (syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0)
@@ -324,6 +333,8 @@ _Noreturn void jail_main(JailPlan *plan) {
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
         setup_root(plan);
+        /* Emptied once here, inherited by the program: each drop is a credentials commit. */
+        drop_bounding_set(plan);
 
         pid_t pid = (pid_t) syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
         if (pid < 0)
@@ -345,7 +356,6 @@ _Noreturn void jail_main(JailPlan *plan) {
         if (keep > 0)
                 (void) syscall(SYS_close_range, 0, keep - 1, 0);
         (void) syscall(SYS_close_range, keep + 1, ~0U, 0);
-        drop_bounding_set(plan);
         drop_all_caps(plan);
         (void) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 

@@ -76,6 +76,7 @@ struct RuntimeBinds {
         bool have_resolv; /* /etc/resolv.conf, bound only with --share-net */
         unsigned long resolv_locked;
         unsigned long dev_locked[4];
+        dev_t dev_rdev[4];
 };
 
 static const char *const dev_nodes[4] = {"null", "zero", "random", "urandom"};
@@ -164,6 +165,7 @@ int runtime_binds_new(RuntimeBinds **ret) {
                         return -ENODEV;
                 }
                 r->dev_locked[i] = locked_flags(dev_paths[i]);
+                r->dev_rdev[i] = st.st_rdev;
         }
         *ret = r;
         return 0;
@@ -218,8 +220,8 @@ static bool path_under(const char *p, const char *dir) {
 static bool inside_path_ok(const char *p) {
         if (!p || p[0] != '/' || strlen(p) >= BOX_MAX_STRING)
                 return false;
-        if (p[1] == '\0')
-                return false;
+        if (p[1] == '\0' || strstr(p, "//") || p[strlen(p) - 1] == '/')
+                return false; /* the root itself, empty components, a trailing slash */
         if (path_under(p, "/box") || path_under(p, "/tmp") || path_under(p, "/proc") ||
                 path_under(p, "/dev"))
                 return false;
@@ -237,12 +239,22 @@ static bool inside_path_ok(const char *p) {
         return true;
 }
 
+static bool planned(const JailPlan *plan, const char *target, size_t n) {
+        for (size_t i = 0; i < plan->n_mounts; i++) {
+                const JailMount *m = &plan->mounts[i];
+                if ((m->kind == JM_DIR || m->kind == JM_TMPFS || (m->kind == JM_BIND && m->src_is_dir)) &&
+                        strlen(m->target) == n && strncmp(m->target, target, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
 /* mkdir each parent of `inside` (relative form) that the plan has not made yet. */
 static int add_parents(PlanBuilder *pb, const char *rel) {
         for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
                 char tmp[BOX_MAX_STRING];
                 size_t n = (size_t) (s - rel);
-                if (n == 0 || n >= sizeof tmp)
+                if (n == 0 || n >= sizeof tmp || planned(pb->plan, rel, n))
                         continue;
                 memcpy(tmp, rel, n);
                 tmp[n] = '\0';
@@ -338,13 +350,24 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
         if (!push(&pb, JM_PROC, "proc"))
                 return -ENOBUFS;
 
-        /* /dev: a tmpfs with the four harmless devices bound in, then read-only. */
+        /* /dev: a tmpfs with the four harmless devices, then read-only. As root they are
+         * made with mknod (one call each); in a user namespace that is not allowed, and
+         * the host's nodes are bound instead. */
         if (!(m = push(&pb, JM_TMPFS, "dev")))
                 return -ENOBUFS;
         m->data = "size=16k,nr_inodes=64,mode=0755";
+        m->dev = !plan->rootless;
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
                 char *t = keepf(&pb, "dev/%s", dev_nodes[i]);
-                if (!t || !(m = push(&pb, JM_BIND, t)))
+                if (!t)
+                        return -ENOBUFS;
+                if (!plan->rootless) {
+                        if (!(m = push(&pb, JM_DEVNODE, t)))
+                                return -ENOBUFS;
+                        m->rdev = r->dev_rdev[i];
+                        continue;
+                }
+                if (!(m = push(&pb, JM_BIND, t)))
                         return -ENOBUFS;
                 m->src_path = dev_paths[i];
                 m->rw = true;
@@ -363,13 +386,14 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
                         return -ENOBUFS;
                 m->data = dev_links[i].link;
         }
-        if (!push(&pb, JM_REMOUNT_RO, "dev"))
+        if (!(m = push(&pb, JM_REMOUNT_RO, "dev")))
                 return -ENOBUFS;
+        m->dev = !plan->rootless; /* read-only: no node can be added, the four stay usable */
 
         /* The caller's binds last, so that they may cover anything above. */
         for (size_t i = 0; i < spec->n_binds; i++) {
                 const BoxBind *bb = &spec->binds[i];
-                if (!inside_path_ok(bb->inside))
+                if (!bb->inside || !inside_path_ok(bb->inside))
                         return fail_msg(&pb, -EINVAL,
                                 "bind target must be an absolute path without . or .. components, outside "
                                 "/, /box, /tmp, /proc and /dev:",

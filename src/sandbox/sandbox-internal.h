@@ -82,6 +82,7 @@ typedef enum JailMountKind {
         JM_FILE, /* data = contents (a small file written in the root tmpfs) */
         JM_DIR,
         JM_REMOUNT_RO, /* make an already populated mount read-only */
+        JM_DEVNODE, /* mknod a character device (dev_t in `rdev`); root only */
 } JailMountKind;
 
 typedef struct JailMount {
@@ -93,7 +94,8 @@ typedef struct JailMount {
         int src_fd; /* set by the child */
         bool src_is_dir;
         bool rw;
-        bool dev; /* keep device access (the /dev node binds) */
+        bool dev; /* keep device access (the /dev node binds and tmpfs) */
+        dev_t rdev; /* JM_DEVNODE */
         unsigned long locked_flags; /* flags a user namespace must keep on remount */
 } JailMount;
 

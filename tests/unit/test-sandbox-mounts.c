@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -21,8 +22,11 @@ static char *strbuf;
 static char errbuf[512];
 static char tmpdir[4096], datadir[4200], datafile[4200];
 
+static bool rootless;
+
 static void plan_reset(void) {
         memset(plan, 0, sizeof *plan);
+        plan->rootless = rootless;
         plan->uid = TEST_UID;
         plan->gid = TEST_GID;
         plan->n_mounts = 12345; /* must be reset by the builder */
@@ -172,12 +176,38 @@ static void test_default_plan(void) {
                 char target[32], host[32];
                 snprintf(target, sizeof target, "dev/%s", nodes[k]);
                 snprintf(host, sizeof host, "/dev/%s", nodes[k]);
+                /* As root, made with mknod: the host's device number, in a tmpfs that keeps
+                 * device access even once read-only. */
+                struct stat st;
+                ASSERT_EQ(stat(host, &st), 0);
+                i = find(JM_DEVNODE, target);
+                ASSERT_TRUE(i > dev && i < ro);
+                ASSERT_EQ(plan->mounts[i].rdev, st.st_rdev);
+                ASSERT_EQ(find(JM_BIND, target), -1);
+        }
+        ASSERT_TRUE(plan->mounts[dev].dev && plan->mounts[ro].dev);
+
+        /* Rootless (no mknod in a user namespace): the host's nodes are bound instead. */
+        rootless = true;
+        ASSERT_EQ(build(&spec), 0);
+        dev = find(JM_TMPFS, "dev");
+        ro = find(JM_REMOUNT_RO, "dev");
+        ASSERT_TRUE(!plan->mounts[dev].dev && !plan->mounts[ro].dev);
+        for (size_t k = 0; k < ELEMENTSOF(nodes); k++) {
+                char target[32], host[32];
+                snprintf(target, sizeof target, "dev/%s", nodes[k]);
+                snprintf(host, sizeof host, "/dev/%s", nodes[k]);
+                ASSERT_EQ(find(JM_DEVNODE, target), -1);
                 i = find(JM_BIND, target);
                 ASSERT_TRUE(i > dev && i < ro);
                 ASSERT_TRUE(strcmp(plan->mounts[i].src_path, host) == 0);
                 ASSERT_TRUE(plan->mounts[i].dev && !plan->mounts[i].as_peer);
                 ASSERT_EQ(plan->mounts[i].locked_flags & (MS_NODEV | MS_RDONLY), 0u);
         }
+        rootless = false;
+        ASSERT_EQ(build(&spec), 0);
+        dev = find(JM_TMPFS, "dev");
+        ro = find(JM_REMOUNT_RO, "dev");
         i = find(JM_SYMLINK, "dev/fd");
         ASSERT_TRUE(i > dev && i < ro && strcmp(plan->mounts[i].data, "/proc/self/fd") == 0);
         i = find(JM_SYMLINK, "dev/shm");
@@ -249,6 +279,26 @@ static void test_workdir(void) {
         ASSERT_TRUE(strstr(errbuf, "relative/dir") != NULL);
 }
 
+/* Each directory is made once, so that the most binds a caller may ask for fit. */
+static void test_no_duplicate_dirs_and_max_binds(void) {
+        static BoxBind binds[BOX_MAX_BINDS];
+        static char names[BOX_MAX_BINDS][32];
+        BoxSpec spec;
+
+        box_spec_init(&spec);
+        for (size_t i = 0; i < BOX_MAX_BINDS; i++) {
+                snprintf(names[i], sizeof names[i], "/opt/d%zu", i);
+                binds[i] = (BoxBind){.host = datadir, .inside = names[i]};
+        }
+        spec.binds = binds;
+        spec.n_binds = BOX_MAX_BINDS;
+        ASSERT_EQ(build(&spec), 0);
+        for (size_t i = 0; i < plan->n_mounts; i++)
+                for (size_t j = i + 1; j < plan->n_mounts; j++)
+                        if (plan->mounts[i].kind == JM_DIR && plan->mounts[j].kind == JM_DIR)
+                                ASSERT_TRUE(strcmp(plan->mounts[i].target, plan->mounts[j].target) != 0);
+}
+
 static void test_rejected_targets(void) {
         static const char *const bad[] = {
                 "/",
@@ -269,6 +319,12 @@ static void test_rejected_targets(void) {
                 "/.",
                 "/a/..",
                 "/a/.",
+                "//box",
+                "//tmp/x",
+                "//proc",
+                "//dev/x",
+                "/a//b",
+                "/opt/data/",
         };
         BoxBind bind;
         BoxSpec spec;
@@ -453,6 +509,7 @@ int main(void) {
         test_share_net();
         test_workdir();
         test_rejected_targets();
+        test_no_duplicate_dirs_and_max_binds();
         test_bad_sources();
         test_user_binds();
         test_bounds();
