@@ -15,9 +15,11 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,12 +34,30 @@ TABLES = [
 
 def find_cli(build, explicit):
     if explicit:
-        return explicit
+        return os.path.abspath(explicit)
     for rel in ("coderunner", os.path.join("src", "programs", "coderunner")):
         path = os.path.join(build, rel)
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return path
     return None
+
+
+def cpu_busy_percent(interval=1.0):
+    """Share of CPU time not idle (nor iowait) over the next interval, from /proc/stat."""
+    def sample():
+        with open("/proc/stat", encoding="ascii") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]
+    total0, idle0 = sample()
+    time.sleep(interval)
+    total1, idle1 = sample()
+    return 100.0 * (1 - (idle1 - idle0) / max(1, total1 - total0))
+
+
+def snapshot(path, tmp):
+    dest = os.path.join(tmp, os.path.basename(path))
+    shutil.copy2(path, dest)
+    return dest
 
 
 def run_table(bench, cli, program, args, json_path):
@@ -125,6 +145,7 @@ def main():
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
 
+    args.build = os.path.abspath(args.build)
     bench = os.path.join(args.build, "bench", "bench-box")
     if not os.access(bench, os.X_OK):
         print("run.py: %s not found; build first (make build)" % bench, file=sys.stderr)
@@ -136,14 +157,20 @@ def main():
 
     # The numbers are only as good as the machine is quiet: say how busy it was.
     load_before = os.getloadavg()
-    print("load average before: %.2f %.2f %.2f (%d CPUs)" % (load_before + (os.cpu_count(),)))
-    if load_before[0] > 0.5:
+    busy_before = cpu_busy_percent()
+    print("before the run: CPUs %.0f%% busy over 1 s, load average %.2f %.2f %.2f (%d CPUs)"
+          % ((busy_before,) + load_before + (os.cpu_count(),)))
+    if busy_before > 10:
         print("warning: the machine is busy; absolute times will be noisy (ratios less so)")
     print()
 
     tables = []
     targets = []
-    with tempfile.TemporaryDirectory(prefix="bench-box-") as tmp:
+    # Run private copies of the binaries: a rebuild during the run (ninja relinks in place)
+    # must not make runs fail or mix two versions. In the build directory, which can exec.
+    with tempfile.TemporaryDirectory(prefix=".bench-", dir=args.build) as tmp:
+        bench_run = snapshot(bench, tmp)
+        cli_run = snapshot(cli, tmp) if cli else None
         for name, program in TABLES:
             if name == "python" and args.no_python:
                 tables.append({"name": name, "program": program, "skipped": "--no-python"})
@@ -153,7 +180,7 @@ def main():
                 tables.append({"name": name, "program": program, "skipped": program[0] + " not found"})
                 continue
             print("== %s: %s ==" % (name, " ".join(program)))
-            result = run_table(bench, cli, program, args, os.path.join(tmp, name + ".json"))
+            result = run_table(bench_run, cli_run, program, args, os.path.join(tmp, name + ".json"))
             print()
             tables.append({"name": name, "program": program, "result": result})
             targets.extend(check_targets(name, result))
@@ -183,6 +210,7 @@ def main():
         "bench": bench,
         "cli": cli,
         "load_average": {"before": list(load_before), "after": list(load_after)},
+        "cpu_busy_percent_before": round(busy_before, 1),
         "warmup": args.warmup,
         "rounds": args.rounds,
         "targets": targets,

@@ -565,6 +565,11 @@ static int box_daemon_main(int argc, char **argv) {
                 log_error(0, "box daemon: unexpected argument '%s'", argv[optind]);
                 return 1;
         }
+        if (cfg.slots == 0) {
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                cfg.slots = n > 0 ? (unsigned) n : 1;
+        }
+        log_info("sandbox supervisor on %s (%u slots; stop with SIGTERM)", cfg.socket_path, cfg.slots);
         r = box_supervisor_serve(&cfg);
         return r < 0 ? 2 : 0;
 }

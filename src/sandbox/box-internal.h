@@ -7,6 +7,9 @@
 #define BOX_ROOTLESS_UID 1000
 #define BOX_STRBUF_SIZE (256 * 1024)
 
+/* Remove what the last run left for later (its empty cgroups). */
+void box_context_cleanup(BoxContext *c);
+
 struct BoxContext {
         unsigned slot;
         uid_t uid;
@@ -23,6 +26,10 @@ struct BoxContext {
         struct sock_fprog seccomp;
         int netns_fd;
         int devnull_fd;
+
+        bool defer_cleanup; /* keep the last run's cgroups until box_context_cleanup() */
+        bool have_pending;
+        BoxCgroup pending;
 
         JailPlan *plan; /* reused by every run */
         char *strbuf;

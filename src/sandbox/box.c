@@ -69,9 +69,17 @@ static int make_empty_netns(void) {
         return fd < 0 ? err : fd;
 }
 
+void box_context_cleanup(BoxContext *c) {
+        if (!c->have_pending)
+                return;
+        box_cgroup_destroy(&c->cg, &c->pending);
+        c->have_pending = false;
+}
+
 BoxContext *box_context_free(BoxContext *c) {
         if (!c)
                 return NULL;
+        box_context_cleanup(c);
         cgroup_setup_done(&c->cg);
         runtime_binds_free(c->rt);
         safe_close(c->netns_fd);

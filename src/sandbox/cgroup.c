@@ -215,6 +215,38 @@ static void v2_enable(const char *dir, bool want[_CG_MAX], bool got[_CG_MAX]) {
                         got[c] = true;
 }
 
+/* Remove the empty cgroups that a coderunner process which no longer exists left behind
+ * (killed before it could clean up). Names carry the creator's pid. */
+static void remove_stale(const char *parent) {
+        _cleanup_close_ int dfd = open(parent, O_DIRECTORY | O_CLOEXEC | O_RDONLY);
+        if (dfd < 0)
+                return;
+        DIR *d = fdopendir(dfd);
+        if (!d)
+                return;
+        dfd = -EBADF; /* owned by d now */
+        for (struct dirent *e; (e = readdir(d));) {
+                const char *p = e->d_name;
+                if (e->d_type != DT_DIR || strncmp(p, "coderunner-", 11) != 0)
+                        continue;
+                p += 11;
+                if (strncmp(p, "supervisor-", 11) == 0)
+                        p += 11;
+                char digits[16];
+                size_t n = strspn(p, "0123456789");
+                if (n == 0 || n >= sizeof digits)
+                        continue;
+                memcpy(digits, p, n);
+                digits[n] = '\0';
+                uint64_t pid;
+                if (parse_u64_max(digits, INT32_MAX, &pid) < 0 || (pid_t) pid == getpid())
+                        continue;
+                if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+                        (void) unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR); /* fails while in use */
+        }
+        closedir(d);
+}
+
 int cgroup_setup_init(CgroupSetup *s, const char *delegated, bool rootless) {
         bool want[_CG_MAX] = {true, true, true}, on_v2[_CG_MAX] = {false};
         _cleanup_free_ char *v2dir = NULL;
@@ -266,6 +298,11 @@ int cgroup_setup_init(CgroupSetup *s, const char *delegated, bool rootless) {
                 any_v2 |= s->where[c] == CG_V2;
         if (any_v2)
                 s->v2_parent = TAKE_PTR(v2dir);
+        if (s->v2_parent)
+                remove_stale(s->v2_parent);
+        for (int c = 0; c < _CG_MAX; c++)
+                if (s->where[c] == CG_V1)
+                        remove_stale(s->v1_parent[c]);
         if (s->where[CG_MEMORY] == CG_V1) {
                 _cleanup_free_ char *p = NULL;
                 if (asprintf(&p, "%s/memory.memsw.limit_in_bytes", s->v1_parent[CG_MEMORY]) < 0)

@@ -321,6 +321,10 @@ _Noreturn static void program_main(JailPlan *plan) {
         _exit(127);
 }
 
+static int program_entry(void *plan) {
+        program_main(plan);
+}
+
 _Noreturn void jail_main(JailPlan *plan) {
         /* Default signal dispositions for what we exec; the parent may have changed them. */
         struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -336,11 +340,12 @@ _Noreturn void jail_main(JailPlan *plan) {
         /* Emptied once here, inherited by the program: each drop is a credentials commit. */
         drop_bounding_set(plan);
 
-        pid_t pid = (pid_t) syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+        /* The program shares our memory until it execs (or fails, and exits), and we
+         * are suspended meanwhile: no page tables to copy, nothing to tear down twice. */
+        pid_t pid = clone(program_entry, plan->program_stack + sizeof plan->program_stack,
+                CLONE_VM | CLONE_VFORK | SIGCHLD, plan);
         if (pid < 0)
                 fail(plan, STAGE_FORK, errno, NULL);
-        if (pid == 0)
-                program_main(plan);
 
         /* init: hold none of the program's streams, so that readers see EOF when the
          * program's tree is gone; then give up every privilege we still have. */

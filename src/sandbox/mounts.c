@@ -48,17 +48,6 @@ static const RuntimeEntry runtime_table[] = {
         /* public certificates, for programs that use TLS with --share-net */
         {"/etc/ssl/certs", false},
         {"/etc/ca-certificates", false},
-        /* runtimes that keep their configuration in /etc */
-        {"/etc/java-17-openjdk", false},
-        {"/etc/java-21-openjdk", false},
-        {"/etc/mono", false},
-        {"/etc/R", false},
-        {"/etc/perl", false},
-        {"/etc/php", false},
-        {"/etc/ghc", false},
-        {"/etc/gprolog", false},
-        {"/etc/fpc.cfg", false},
-        {"/etc/fpc-3.2.2.cfg", false},
 };
 
 typedef struct RuntimeBind {

@@ -422,6 +422,8 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .workdir_fd = -EBADF,
         };
         int out[2] = {-1, -1}, err[2] = {-1, -1}, errp[2] = {-1, -1}, stp[2] = {-1, -1};
+
+        box_context_cleanup(c);
         char *envbuf[BOX_MAX_ENV + 2];
         JailPlan *plan = c->plan;
         int r;
@@ -568,8 +570,15 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         decide(&run, si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status);
         r = 0;
 out:
-        if (run.have_cg)
-                box_cgroup_destroy(&c->cg, &run.cg);
+        if (run.have_cg) {
+                /* The tree is gone (init was reaped). Removing its cgroups can wait until
+                 * the result is out, when the caller asked for that. */
+                if (c->defer_cleanup && !c->have_pending) {
+                        c->pending = run.cg;
+                        c->have_pending = true;
+                } else
+                        box_cgroup_destroy(&c->cg, &run.cg);
+        }
         restore_workdir(&run);
         safe_close(run.pidfd);
         safe_close(run.out.fd);

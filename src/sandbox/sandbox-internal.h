@@ -130,6 +130,9 @@ typedef struct JailPlan {
         char *const *envp;
         const char *path_dirs; /* ':'-separated, for a bare argv[0] */
         char exec_buf[BOX_MAX_STRING + 256];
+        /* The program's stack until it execs: it is created with CLONE_VM|CLONE_VFORK, so
+         * it shares init's memory (no page tables copied) while init waits. */
+        _Alignas(16) char program_stack[64 * 1024];
         const struct sock_fprog *seccomp;
 } JailPlan;
 

@@ -273,7 +273,10 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 uint8_t out[sizeof(BoxResult) + 16];
                 size_t olen;
                 proto_encode_result(&res, out, &olen);
-                if (send_frame(sock, PROTO_MAGIC_RESULT, out, olen, NULL, 0, 0) < 0)
+                r = send_frame(sock, PROTO_MAGIC_RESULT, out, olen, NULL, 0, 0);
+                /* The answer is out: now the empty cgroups of the run can go. */
+                box_context_cleanup(ctx);
+                if (r < 0)
                         return;
                 if (stop_requested)
                         return;
@@ -293,6 +296,7 @@ _Noreturn static void slot_main(unsigned slot, int listen_fd, int ready_fd, cons
                 log_error(r, "slot %u: cannot prepare the sandbox: %s", slot, strerror(-r));
                 _exit(3);
         }
+        ctx->defer_cleanup = true;
         if (ready_fd >= 0) {
                 (void) !write(ready_fd, "x", 1);
                 close(ready_fd);
@@ -407,7 +411,6 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
         }
         close(ready[0]);
         if (r == 0) {
-                log_info("sandbox supervisor: %u slots on %s", slots, cfg->socket_path);
                 if (ready_fd >= 0) {
                         (void) !write(ready_fd, "x", 1);
                         close(ready_fd);
