@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "base/fd-util.h"
+#include "base/json-writer.h"
 #include "base/log.h"
 #include "base/parse-util.h"
 #include "base/strv.h"
 #include "base/time-util.h"
+#include "programs/cli-slot.h"
 #include "programs/programs.h"
 #include "sandbox/box.h"
 
@@ -157,21 +159,6 @@ static int parse_dir(const char *arg, BoxBind *b) {
         return 0;
 }
 
-static void json_string(FILE *f, const char *s) {
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p == '\n')
-                        fputs("\\n", f);
-                else if (*p < 0x20 || *p == 0x7f)
-                        fprintf(f, "\\u%04x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
 static void write_record(FILE *f, const BoxResult *r, const char *sandbox) {
         char cpu[32], wall[32];
         format_seconds(r->cpu_time_usec, cpu);
@@ -194,7 +181,7 @@ static void write_record(FILE *f, const BoxResult *r, const char *sandbox) {
                 fputs("null", f);
         fprintf(f, ",\"cpu_time\":%s,\"wall_time\":%s,\"memory\":%" PRIu64 ",\"message\":", cpu, wall,
                 r->memory_kib);
-        json_string(f, r->message);
+        json_write_cstring(f, r->message);
         fprintf(f,
                 ",\"oom_killed\":%s,\"stdout_bytes\":%" PRIu64 ",\"stderr_bytes\":%" PRIu64
                 ",\"unenforced\":[",
@@ -214,7 +201,7 @@ static void write_record(FILE *f, const BoxResult *r, const char *sandbox) {
                         first = false;
                 }
         fputs("],\"sandbox\":", f);
-        json_string(f, sandbox ? sandbox : "");
+        json_write_cstring(f, sandbox ? sandbox : "");
         fputs("}\n", f);
 }
 
@@ -228,45 +215,6 @@ static void human_line(const BoxResult *r) {
         if (r->unenforced)
                 fprintf(stderr,
                         "warning: some limits could not be enforced on this host (see \"unenforced\")\n");
-}
-
-/* Concurrent `box run` commands get distinct box users, like the supervisor's slots: a
- * lock file per CLI slot in a root-only directory, held for the run. Their uids come
- * after the supervisor's (uid_base + CLI_SLOT_BASE + n). Returns the slot, and the lock's
- * fd in *ret_fd (or -1 when no lock could be taken: rootless, or no /run). */
-#define CLI_SLOT_BASE 1024
-#define CLI_SLOTS 1024
-static unsigned acquire_cli_slot(int *ret_fd) {
-        static const char dir[] = "/run/coderunner/cli-slots";
-        struct stat st;
-
-        *ret_fd = -1;
-        if (geteuid() != 0)
-                return 0;
-        (void) mkdir("/run/coderunner", 0755);
-        (void) mkdir(dir, 0700);
-        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0077))
-                return CLI_SLOT_BASE + (unsigned) getpid() % CLI_SLOTS;
-        int dfd = open(dir, O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (dfd < 0)
-                return CLI_SLOT_BASE + (unsigned) getpid() % CLI_SLOTS;
-        unsigned start = (unsigned) getpid() % CLI_SLOTS;
-        for (unsigned i = 0; i < CLI_SLOTS; i++) {
-                unsigned n = (start + i) % CLI_SLOTS;
-                char name[16];
-                snprintf(name, sizeof name, "%u", n);
-                int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (fd < 0)
-                        continue;
-                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-                        close(dfd);
-                        *ret_fd = fd;
-                        return CLI_SLOT_BASE + n;
-                }
-                close(fd);
-        }
-        close(dfd);
-        return CLI_SLOT_BASE + start;
 }
 
 static int open_stream(const char *path, int flags, const char *what) {
@@ -459,7 +407,7 @@ static int box_run_main(int argc, char **argv) {
                 r = box_client_run(client, &a.spec, &res);
                 sandbox = "supervisor";
         } else {
-                unsigned slot = acquire_cli_slot(&slot_fd);
+                unsigned slot = cli_slot_acquire(&slot_fd);
                 r = box_context_new(&(BoxContextConfig){.slot = slot}, &ctx);
                 if (r < 0) {
                         log_error(r, "cannot prepare the sandbox: %s", strerror(-r));

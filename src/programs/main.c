@@ -14,12 +14,14 @@ static const struct {
         const char *help;
 } commands[] = {
         {"box", box_main, "run one program in the sandbox (box run), or serve runs (box daemon)"},
+        {"languages", languages_main, "list the installed languages (--all: also those that are not)"},
+        {"run", run_main, "compile and run one source file in the sandbox and print the verdict"},
 };
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: coderunner COMMAND [OPTIONS]\n\nCommands:\n");
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-                fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
         fprintf(f, "\n  coderunner COMMAND --help   for the options of a command\n"
                    "  coderunner --version\n");
 }

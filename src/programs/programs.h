@@ -3,3 +3,5 @@
 
 /* Each returns the process exit status. argv[0] is the command's name. */
 int box_main(int argc, char **argv);
+int languages_main(int argc, char **argv);
+int run_main(int argc, char **argv);

@@ -1,0 +1,2 @@
+declare -A a=([x]=O [y]=K)
+echo "${a[x]}${a[y]}"

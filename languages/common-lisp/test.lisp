@@ -1,0 +1,2 @@
+(let ((parts (list "O" "K")))
+  (format t "~{~a~}~%" parts))

@@ -1,0 +1,2 @@
+def parts = ["O", "K"]
+println parts.join("")

@@ -1,0 +1,4 @@
+fun main() {
+    val parts = listOf("O", "K")
+    println(parts.joinToString(""))
+}

@@ -1,0 +1,2 @@
+local t = { "O", "K" }
+print(table.concat(t))

@@ -1,0 +1,3 @@
+let () =
+  let parts = [ "O"; "K" ] in
+  print_endline (String.concat "" parts)

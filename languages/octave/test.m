@@ -1,0 +1,2 @@
+parts = {"O", "K"};
+printf("%s\n", strjoin(parts, ""));

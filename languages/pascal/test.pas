@@ -1,0 +1,10 @@
+program Main;
+
+var
+  s: string;
+
+begin
+  s := 'O';
+  s := s + 'K';
+  writeln(s);
+end.

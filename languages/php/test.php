@@ -1,0 +1,3 @@
+<?php
+$a = ["O", "K"];
+echo implode("", $a), "\n";

@@ -1,0 +1,2 @@
+parts <- c("O", "K")
+cat(paste(parts, collapse = ""), "\n", sep = "")

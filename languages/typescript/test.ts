@@ -1,0 +1,5 @@
+interface Greeting {
+    text: string;
+}
+const g: Greeting = { text: "OK" };
+console.log(g.text);

@@ -1,0 +1,645 @@
+/* SPDX-License-Identifier: MIT */
+/* The judge pipeline: materialise, compile once (cached), run each test case in a fresh
+ * sandbox, decide, compare. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fd-util.h"
+#include "base/time-util.h"
+#include "judge/judge-internal.h"
+
+#define COMPILE_OUTPUT_MAX_KIB 1024
+#define DEFAULT_OUTPUT_KIB (64 * 1024)
+#define MAX_TESTS 1024
+#define MAX_RUNS 20
+#define MAX_USER_STRING 512
+#define RUN_ENV_MAX (LANG_MAX_ENV + 4)
+
+struct Judge {
+        JudgeConfig cfg;
+        JudgeRunner runner;
+        char *work_dir;
+        int work_dirfd;
+        Cache *cache;
+        uint64_t seq;
+};
+
+void judge_config_defaults(JudgeConfig *cfg) {
+        *cfg = (JudgeConfig){
+                .cache_max_bytes = UINT64_C(512) * 1024 * 1024,
+                /* Judge0 compiles under its MAX_* limits; ours are the same or roomier
+                 * where real compilers need it (the catalogue can raise them further). */
+                .compile_limits =
+                        {
+                                .cpu_time_usec = 20 * USEC_PER_SEC,
+                                .wall_time_usec = 40 * USEC_PER_SEC,
+                                .memory_kib = 1024 * 1024,
+                                .stack_kib = 64 * 1024,
+                                .fsize_kib = 256 * 1024,
+                                .processes = 128,
+                        },
+                .max_extract_bytes = UINT64_C(64) * 1024 * 1024,
+                .max_extract_files = 4096,
+                .default_output_kib = DEFAULT_OUTPUT_KIB,
+        };
+}
+
+int judge_runner_box_context(void *ctx, const BoxSpec *spec, BoxResult *ret) {
+        return box_run(ctx, spec, ret);
+}
+
+int judge_runner_box_client(void *client, const BoxSpec *spec, BoxResult *ret) {
+        return box_client_run(client, spec, ret);
+}
+
+int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret) {
+        Judge *j = calloc(1, sizeof *j);
+        int r;
+        if (!j)
+                return -ENOMEM;
+        j->cfg = *cfg;
+        j->runner = runner;
+        j->work_dirfd = -EBADF;
+        const char *base = cfg->work_dir ? cfg->work_dir : getenv("TMPDIR");
+        if (!base || !*base)
+                base = "/tmp";
+        if (asprintf(&j->work_dir, "%s/coderunner-judge-XXXXXX", base) < 0) {
+                j->work_dir = NULL;
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (!mkdtemp(j->work_dir)) {
+                r = -errno;
+                free(j->work_dir);
+                j->work_dir = NULL;
+                goto fail;
+        }
+        /* The box users must reach their /box below it. */
+        (void) chmod(j->work_dir, 0711);
+        j->work_dirfd = open(j->work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (j->work_dirfd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (cfg->cache_dir) {
+                r = cache_open(cfg->cache_dir, cfg->cache_max_bytes, &j->cache);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = j;
+        return 0;
+fail:
+        judge_free(j);
+        return r;
+}
+
+Judge *judge_free(Judge *j) {
+        if (!j)
+                return NULL;
+        if (j->work_dirfd >= 0) {
+                (void) tree_clear(j->work_dirfd);
+                safe_close(j->work_dirfd);
+        }
+        if (j->work_dir)
+                (void) rmdir(j->work_dir);
+        free(j->work_dir);
+        cache_free(j->cache);
+        free(j);
+        return NULL;
+}
+
+void judge_result_done(JudgeResult *r) {
+        if (!r)
+                return;
+        free(r->compile_output);
+        for (size_t i = 0; i < r->n_tests; i++) {
+                free(r->tests[i].stdout_data);
+                free(r->tests[i].stderr_data);
+                free(r->tests[i].message);
+        }
+        free(r->tests);
+        *r = (JudgeResult){};
+}
+
+/* Judge0 removes these from compiler options and arguments before they reach the shell;
+ * inside our sandbox they could do no harm, but clients expect the same words to mean the
+ * same thing. */
+static char *sanitize(const char *s) {
+        if (!s)
+                return strdup("");
+        size_t n = strlen(s);
+        char *out = malloc(n + 1), *p = out;
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!strchr("$&;<>|`", s[i]))
+                        *p++ = s[i];
+        *p = '\0';
+        /* strip */
+        while (p > out && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n' || p[-1] == '\r'))
+                *--p = '\0';
+        char *start = out;
+        while (*start == ' ' || *start == '\t' || *start == '\n' || *start == '\r')
+                start++;
+        if (start != out)
+                memmove(out, start, strlen(start) + 1);
+        return out;
+}
+
+/* compile_cmd with "%s" replaced by the options. */
+static char *expand_compile(const char *cmd, const char *opts) {
+        const char *at = strstr(cmd, "%s");
+        char *out;
+        if (!at)
+                return strdup(cmd);
+        if (asprintf(&out, "%.*s%s%s", (int) (at - cmd), cmd, opts, at + 2) < 0)
+                return NULL;
+        return out;
+}
+
+static int memfd_with(const char *name, const char *data, size_t len) {
+        int fd = memfd_create(name, MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (len > 0) {
+                int r = write_all(fd, data, len);
+                if (r < 0) {
+                        close(fd);
+                        return r;
+                }
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Everything written to fd, as a malloc'd NUL-terminated string (NULL when empty). */
+static int slurp(int fd, char **ret, size_t *ret_len) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        size_t n = (size_t) st.st_size;
+        if (n == 0) {
+                *ret = NULL;
+                *ret_len = 0;
+                return 0;
+        }
+        char *buf = malloc(n + 1);
+        if (!buf)
+                return -ENOMEM;
+        ssize_t got = pread(fd, buf, n, 0);
+        if (got < 0) {
+                free(buf);
+                return -errno;
+        }
+        buf[got] = '\0';
+        *ret = buf;
+        *ret_len = (size_t) got;
+        return 0;
+}
+
+typedef struct Workdir {
+        char name[64];
+        char path[4096];
+        int fd;
+} Workdir;
+
+static int workdir_make(Judge *j, const char *what, Workdir *ret) {
+        Workdir w = {.fd = -EBADF};
+        snprintf(w.name, sizeof w.name, "%s-%" PRIu64, what, ++j->seq);
+        if (mkdirat(j->work_dirfd, w.name, 0755) < 0)
+                return -errno;
+        snprintf(w.path, sizeof w.path, "%s/%s", j->work_dir, w.name);
+        w.fd = openat(j->work_dirfd, w.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (w.fd < 0) {
+                int r = -errno;
+                (void) unlinkat(j->work_dirfd, w.name, AT_REMOVEDIR);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+static void workdir_drop(Judge *j, Workdir *w) {
+        if (w->fd < 0)
+                return;
+        w->fd = safe_close(w->fd);
+        (void) tree_remove(j->work_dirfd, w->name);
+}
+
+typedef struct RunOutput {
+        BoxResult box;
+        char *out;
+        size_t out_len;
+        char *err;
+        size_t err_len;
+} RunOutput;
+
+static void run_output_done(RunOutput *o) {
+        free(o->out);
+        free(o->err);
+        *o = (RunOutput){};
+}
+
+/* One sandbox run of a shell command line in workdir. */
+static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, const Workdir *w,
+        const JudgeLimits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
+        uint64_t output_kib, RunOutput *ret) {
+        char *argv[] = {(char *) "/bin/sh", (char *) "-c", (char *) cmdline, NULL};
+        char *env[RUN_ENV_MAX + 1];
+        BoxBind binds[LANG_MAX_BINDS];
+        size_t ne = 0;
+        _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF, err_fd = -EBADF;
+        BoxSpec spec;
+        int r;
+
+        env[ne++] = (char *) "LANG=C.UTF-8";
+        env[ne++] = (char *) "HOME=/tmp";
+        for (size_t i = 0; i < lang->n_env && ne < RUN_ENV_MAX; i++)
+                env[ne++] = lang->env[i];
+        env[ne] = NULL;
+        for (size_t i = 0; i < lang->n_binds; i++)
+                binds[i] = (BoxBind){.host = lang->binds[i], .inside = lang->binds[i]};
+
+        in_fd = memfd_with("stdin", in, in_len);
+        if (in_fd < 0)
+                return in_fd;
+        out_fd = memfd_create("stdout", MFD_CLOEXEC);
+        if (out_fd < 0)
+                return -errno;
+        if (!merge_stderr) {
+                err_fd = memfd_create("stderr", MFD_CLOEXEC);
+                if (err_fd < 0)
+                        return -errno;
+        }
+
+        box_spec_init(&spec);
+        spec.argv = argv;
+        spec.env = env;
+        spec.binds = binds;
+        spec.n_binds = lang->n_binds;
+        spec.workdir = w->path;
+        spec.cpu_time_usec = lim->cpu_time_usec;
+        spec.extra_time_usec = lim->extra_time_usec;
+        spec.wall_time_usec = lim->wall_time_usec;
+        spec.memory_kib = lim->memory_kib;
+        spec.stack_kib = lim->stack_kib;
+        spec.fsize_kib = lim->fsize_kib;
+        spec.processes = lim->processes;
+        spec.output_kib = output_kib;
+        spec.share_net = network;
+        spec.stderr_to_stdout = merge_stderr;
+        spec.stdin_fd = in_fd;
+        spec.stdout_fd = out_fd;
+        spec.stderr_fd = err_fd;
+
+        RunOutput o = {};
+        r = j->runner.run(j->runner.userdata, &spec, &o.box);
+        if (r < 0)
+                return r;
+        r = slurp(out_fd, &o.out, &o.out_len);
+        if (r >= 0 && err_fd >= 0)
+                r = slurp(err_fd, &o.err, &o.err_len);
+        if (r < 0) {
+                run_output_done(&o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
+static JudgeLimits with_minimums(JudgeLimits l, uint32_t min_processes, uint64_t min_memory_kib) {
+        if (min_processes && l.processes < min_processes)
+                l.processes = min_processes;
+        if (min_memory_kib && l.memory_kib < min_memory_kib)
+                l.memory_kib = min_memory_kib;
+        return l;
+}
+
+static bool file_exists_at(int dirfd, const char *name) {
+        struct stat st;
+        return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+static int set_message(char **field, const char *fmt, ...) _printf_(2, 3);
+static int set_message(char **field, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+/* Fill one outcome from a run. */
+static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, JudgeOutcome *out) {
+        out->ran = true;
+        out->exit_code = o->box.exit_code;
+        out->exit_signal = o->box.signal;
+        out->time_usec = o->box.cpu_time_usec;
+        out->wall_time_usec = o->box.wall_time_usec;
+        out->memory_kib = o->box.memory_kib;
+        out->memory_limit_exceeded = o->box.status == BOX_STATUS_ML;
+        free(out->stdout_data);
+        free(out->stderr_data);
+        out->stdout_data = TAKE_PTR(o->out);
+        out->stdout_len = o->out_len;
+        out->stderr_data = TAKE_PTR(o->err);
+        out->stderr_len = o->err_len;
+        free(out->message);
+        out->message = o->box.message[0] ? strdup(o->box.message) : NULL;
+        if (o->box.message[0] && !out->message)
+                return -ENOMEM;
+
+        int st = judge_status_of_run(&o->box);
+        if (st == 0) {
+                const char *exp = t ? t->expected : s->expected;
+                size_t exp_len = t ? t->expected_len : s->expected_len;
+                bool has = t ? t->has_expected : s->has_expected;
+                if (!has)
+                        st = JUDGE_ACCEPTED;
+                else
+                        st = judge_compare(s->compare, s->tolerance,
+                                     out->stdout_data ? out->stdout_data : "", out->stdout_len,
+                                     exp ? exp : "", exp_len)
+                                     ? JUDGE_ACCEPTED
+                                     : JUDGE_WRONG_ANSWER;
+        }
+        out->status_id = st;
+        return 0;
+}
+
+static int validate(const JudgeSubmission *s, char **msg) {
+        const Language *l = s->language;
+        if (!l)
+                return set_message(msg, "no language"), -EINVAL;
+        if (l->is_project) {
+                if (s->source && s->source_len)
+                        return set_message(msg, "source_code must be blank for a multi-file program"),
+                               -EINVAL;
+                if (!s->additional_files || !s->additional_files_len)
+                        return set_message(msg, "additional_files can't be blank for a multi-file program"),
+                               -EINVAL;
+        } else if (!s->source)
+                return set_message(msg, "source_code can't be blank"), -EINVAL;
+        if (s->n_tests > MAX_TESTS)
+                return set_message(msg, "at most %d test cases", MAX_TESTS), -E2BIG;
+        if (s->number_of_runs > MAX_RUNS)
+                return set_message(msg, "number_of_runs must be at most %d", MAX_RUNS), -ERANGE;
+        if ((s->compiler_options && strlen(s->compiler_options) > MAX_USER_STRING) ||
+                (s->command_line_arguments && strlen(s->command_line_arguments) > MAX_USER_STRING))
+                return set_message(msg, "is too long (maximum is %d characters)", MAX_USER_STRING), -E2BIG;
+        return 0;
+}
+
+/* The whole submission failed before any test ran: every test gets the status. */
+static int fail_all(JudgeResult *res, size_t n, int status, const char *message) {
+        res->status_id = status;
+        for (size_t i = 0; i < n; i++) {
+                res->tests[i].status_id = status;
+                res->tests[i].exit_code = -1;
+                if (message && !(res->tests[i].message = strdup(message)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
+        JudgeResult res = {};
+        Workdir build = {.fd = -EBADF};
+        _cleanup_free_ char *opts = NULL, *args = NULL, *compile_cmd = NULL, *run_cmd = NULL, *msg = NULL;
+        const Language *lang = s->language;
+        int r;
+
+        size_t n = s->n_tests ? s->n_tests : 1;
+        res.tests = calloc(n, sizeof *res.tests);
+        if (!res.tests)
+                return -ENOMEM;
+        res.n_tests = n;
+        for (size_t i = 0; i < n; i++)
+                res.tests[i].exit_code = -1;
+
+        r = validate(s, &msg);
+        if (r < 0) {
+                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, msg);
+                goto done;
+        }
+        opts = sanitize(s->compiler_options);
+        args = sanitize(s->command_line_arguments);
+        if (!opts || !args) {
+                r = -ENOMEM;
+                goto fail;
+        }
+
+        /* 1. The source and the additional files. */
+        r = workdir_make(j, "build", &build);
+        if (r < 0)
+                goto fail;
+        if (!lang->is_project) {
+                _cleanup_close_ int fd = openat(build.fd, lang->source_file,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd < 0 || write_all(fd, s->source, s->source_len) < 0) {
+                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, "cannot write the source file");
+                        goto done;
+                }
+        }
+        if (s->additional_files && s->additional_files_len) {
+                char err[256] = "";
+                r = judge_extract_zip(build.fd, s->additional_files, s->additional_files_len,
+                        j->cfg.max_extract_bytes, j->cfg.max_extract_files, err, sizeof err);
+                if (r < 0) {
+                        r = set_message(&msg, "additional_files: %s", err[0] ? err : strerror(-r));
+                        if (r == 0)
+                                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, msg);
+                        goto done;
+                }
+        }
+
+        /* 2. What to compile and run. Multi-file programs bring their own scripts. */
+        if (lang->is_project) {
+                const char *compile = file_exists_at(build.fd, "compile")      ? "compile"
+                                      : file_exists_at(build.fd, "compile.sh") ? "compile.sh"
+                                                                               : NULL;
+                const char *run = file_exists_at(build.fd, "run")      ? "run"
+                                  : file_exists_at(build.fd, "run.sh") ? "run.sh"
+                                                                       : NULL;
+                if (!run) {
+                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR,
+                                "additional_files: a multi-file program needs a run script");
+                        goto done;
+                }
+                if (compile && asprintf(&compile_cmd, "/bin/bash %s", compile) < 0)
+                        compile_cmd = NULL;
+                if (asprintf(&run_cmd, "exec /bin/bash %s %s", run, args) < 0)
+                        run_cmd = NULL;
+                if ((compile && !compile_cmd) || !run_cmd) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        } else {
+                if (lang->compile_cmd && !(compile_cmd = expand_compile(lang->compile_cmd, opts))) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                /* exec: the program itself is the sandbox's top process, so its signals are
+                 * reported as such (Judge0's bash wrapper turns them into NZEC). */
+                if (asprintf(&run_cmd, "exec %s%s%s", lang->run_cmd, *args ? " " : "", args) < 0) {
+                        run_cmd = NULL;
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+
+        /* 3. Compile once: from the cache, or in the sandbox. */
+        if (compile_cmd) {
+                uint8_t key[CACHE_KEY_SIZE];
+                bool cacheable = j->cache != NULL;
+                if (cacheable) {
+                        cache_key(&(CacheKeyInput){.language_id = lang->id,
+                                          .language_version = lang->version,
+                                          .compile_cmd = compile_cmd,
+                                          .compiler_options = opts,
+                                          .source = s->source,
+                                          .source_len = s->source_len,
+                                          .additional_files = s->additional_files,
+                                          .additional_files_len = s->additional_files_len},
+                                key);
+                        /* The cache fills a clean directory. */
+                        _cleanup_free_ char *out = NULL;
+                        size_t out_len = 0;
+                        Workdir cached = {.fd = -EBADF};
+                        if (workdir_make(j, "cached", &cached) == 0) {
+                                if (cache_lookup(j->cache, key, cached.fd, &out, &out_len) == 1) {
+                                        workdir_drop(j, &build);
+                                        build = cached;
+                                        res.cache_hit = true;
+                                        res.compiled = true;
+                                        res.compile_output = TAKE_PTR(out);
+                                        res.compile_output_len = out_len;
+                                } else
+                                        workdir_drop(j, &cached);
+                        }
+                }
+                if (!res.cache_hit) {
+                        JudgeLimits cl = with_minimums(
+                                j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
+                        RunOutput o = {};
+                        r = sandbox_sh(j, lang, compile_cmd, &build, &cl, NULL, 0, true, false,
+                                COMPILE_OUTPUT_MAX_KIB, &o);
+                        if (r < 0)
+                                goto fail;
+                        res.compile_output = TAKE_PTR(o.out);
+                        res.compile_output_len = o.out_len;
+                        if (o.box.status == BOX_STATUS_XX) {
+                                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, o.box.message);
+                                run_output_done(&o);
+                                goto done;
+                        }
+                        if (o.box.status != BOX_STATUS_OK) {
+                                if (o.box.status == BOX_STATUS_TO) {
+                                        free(res.compile_output);
+                                        res.compile_output = strdup("Compilation time limit exceeded.");
+                                        res.compile_output_len =
+                                                res.compile_output ? strlen(res.compile_output) : 0;
+                                }
+                                run_output_done(&o);
+                                r = fail_all(&res, n, JUDGE_COMPILATION_ERROR, NULL);
+                                goto done;
+                        }
+                        run_output_done(&o);
+                        res.compiled = true;
+                        if (cacheable)
+                                (void) cache_store(
+                                        j->cache, key, build.fd, res.compile_output, res.compile_output_len);
+                }
+        }
+
+        /* 4. Each test in a fresh sandbox and, unless it is the only run, a fresh copy of
+         * the compiled directory: nothing a run writes reaches another run or the cache. */
+        uint32_t runs = s->number_of_runs ? s->number_of_runs : 1;
+        bool single = n == 1 && runs == 1;
+        size_t first_failure = SIZE_MAX;
+        for (size_t i = 0; i < n; i++) {
+                const JudgeTest *t = s->n_tests ? &s->tests[i] : NULL;
+                const JudgeLimits *lim = t && t->limits ? t->limits : &s->limits;
+                JudgeLimits rl = with_minimums(*lim, lang->run_processes_min, lang->run_memory_kib_min);
+                uint64_t output_kib = rl.output_kib  ? rl.output_kib
+                                      : rl.fsize_kib ? rl.fsize_kib
+                                                     : (j->cfg.default_output_kib ? j->cfg.default_output_kib
+                                                                                  : DEFAULT_OUTPUT_KIB);
+                const char *in = t ? t->stdin_data : s->stdin_data;
+                size_t in_len = t ? t->stdin_len : s->stdin_len;
+                JudgeOutcome *out = &res.tests[i];
+                uint64_t time_sum = 0, mem_sum = 0;
+                uint32_t done_runs = 0;
+
+                if (first_failure != SIZE_MAX && s->stop_on_failure)
+                        break;
+                for (uint32_t k = 0; k < runs; k++) {
+                        Workdir w = {.fd = -EBADF};
+                        if (single)
+                                w = build;
+                        else {
+                                r = workdir_make(j, "run", &w);
+                                if (r < 0)
+                                        goto fail;
+                                r = tree_copy(build.fd, w.fd, 0, 0);
+                                if (r < 0) {
+                                        workdir_drop(j, &w);
+                                        goto fail;
+                                }
+                        }
+                        RunOutput o = {};
+                        r = sandbox_sh(j, lang, run_cmd, &w, &rl, in, in_len, s->redirect_stderr_to_stdout,
+                                s->enable_network, output_kib, &o);
+                        if (!single)
+                                workdir_drop(j, &w);
+                        if (r < 0)
+                                goto fail;
+                        r = decide(s, t, &o, out);
+                        run_output_done(&o);
+                        if (r < 0)
+                                goto fail;
+                        time_sum += out->time_usec;
+                        mem_sum += out->memory_kib;
+                        done_runs++;
+                        /* Judge0 stops repeating at the first run that is not accepted. */
+                        if (out->status_id != JUDGE_ACCEPTED)
+                                break;
+                }
+                out->time_usec = time_sum / done_runs;
+                out->memory_kib = mem_sum / done_runs;
+                if (out->status_id != JUDGE_ACCEPTED && first_failure == SIZE_MAX)
+                        first_failure = i;
+        }
+        res.overall_index = first_failure != SIZE_MAX ? first_failure : n - 1;
+        res.status_id = first_failure != SIZE_MAX ? res.tests[first_failure].status_id : JUDGE_ACCEPTED;
+        r = 0;
+done:
+        workdir_drop(j, &build);
+        if (r < 0)
+                goto fail_nodrop;
+        *ret = res;
+        return 0;
+fail:
+        workdir_drop(j, &build);
+fail_nodrop:
+        judge_result_done(&res);
+        return r;
+}

@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: MIT */
+/* coderunner run FILE: judge one source file locally. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fd-util.h"
+#include "base/json-writer.h"
+#include "base/log.h"
+#include "base/parse-util.h"
+#include "base/time-util.h"
+#include "judge/judge.h"
+#include "lang/language.h"
+#include "programs/cli-slot.h"
+#include "programs/programs.h"
+
+#define MAX_SECONDS_USEC (UINT64_C(86400) * USEC_PER_SEC)
+#define MAX_KIB (UINT64_C(1) << 40)
+#define MAX_COUNT UINT64_C(1048576)
+#define MAX_SOURCE (UINT64_C(64) * 1024 * 1024)
+#define MAX_INPUT_BYTES (UINT64_C(256) * 1024 * 1024)
+#define MAX_TESTS 1024
+
+static const char run_help[] =
+        "Usage: coderunner run FILE [OPTIONS]\n"
+        "\n"
+        "Compile and run FILE in the sandbox, like a Judge0 submission, and print the verdict.\n"
+        "\n"
+        "  --lang=ID|NAME          language (Judge0 id, or name as in `coderunner languages`);\n"
+        "                          guessed from FILE's extension by default\n"
+        "  --stdin=FILE            standard input\n"
+        "  --expected=FILE         expected output (verdict Accepted / Wrong Answer)\n"
+        "  --tests=DIR             test cases: pairs NAME.in / NAME.out, one compilation for all\n"
+        "  --compare=MODE          default (Judge0's whitespace rule), exact, or numbers[:TOLERANCE]\n"
+        "  --stop-on-failure       with --tests: stop at the first failing test\n"
+        "  --args=ARGS             command-line arguments of the program\n"
+        "  --compiler-options=OPTS options for the compiler (%s in the compile command)\n"
+        "  --runs=N                run N times, average time and memory (number_of_runs)\n"
+        "  --stderr-to-stdout      one stream for both\n"
+        "  --network               allow the network (enable_network)\n"
+        "  --additional-files=ZIP  a zip extracted next to the source (Judge0's additional_files)\n"
+        "  --cache-dir=DIR         compile cache (default: $XDG_CACHE_HOME/coderunner or "
+        "~/.cache/coderunner)\n"
+        "  --no-cache              compile every time\n"
+        "  --json                  print the result as Judge0-shaped JSON\n"
+        "\n"
+        "Limits (Judge0's defaults):\n"
+        "  --time=SEC (5) --extra-time=SEC (1) --wall-time=SEC (10) --mem=KIB (128000)\n"
+        "  --stack=KIB (64000) --processes=N (60) --fsize=KIB (1024) --output-limit=KIB\n"
+        "\n"
+        "Exit status: 0 when a verdict was reached (whatever it is), 1 on a usage error, 2 when\n"
+        "the submission could not be judged.\n";
+
+enum {
+        OPT_LANG = 256,
+        OPT_STDIN,
+        OPT_EXPECTED,
+        OPT_TESTS,
+        OPT_COMPARE,
+        OPT_STOP,
+        OPT_ARGS,
+        OPT_COMPILER_OPTIONS,
+        OPT_RUNS,
+        OPT_STDERR_TO_STDOUT,
+        OPT_NETWORK,
+        OPT_ADDITIONAL_FILES,
+        OPT_CACHE_DIR,
+        OPT_NO_CACHE,
+        OPT_JSON,
+        OPT_TIME,
+        OPT_EXTRA_TIME,
+        OPT_WALL_TIME,
+        OPT_MEM,
+        OPT_STACK,
+        OPT_PROCESSES,
+        OPT_FSIZE,
+        OPT_OUTPUT_LIMIT,
+        OPT_LANGUAGES_DIR,
+};
+
+static int read_input(const char *path, uint64_t max, const char *what, char **ret, size_t *ret_len) {
+        int r = read_file_at(AT_FDCWD, path, (size_t) max, ret, ret_len);
+        if (r == -EFBIG)
+                return log_error(r, "%s %s: larger than %" PRIu64 " bytes", what, path, max);
+        if (r < 0)
+                return log_error(r, "%s %s: %s", what, path, strerror(-r));
+        return 0;
+}
+
+typedef struct TestFiles {
+        JudgeTest *tests;
+        char **names;
+        size_t n;
+} TestFiles;
+
+static void test_files_done(TestFiles *t) {
+        for (size_t i = 0; i < t->n; i++) {
+                free((char *) t->tests[i].stdin_data);
+                free((char *) t->tests[i].expected);
+                free(t->names[i]);
+        }
+        free(t->tests);
+        free(t->names);
+        *t = (TestFiles){};
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* DIR/NAME.in with DIR/NAME.out (the expected output; optional). */
+static int load_tests(const char *dir, TestFiles *ret) {
+        DIR *d = opendir(dir);
+        if (!d)
+                return log_error(errno, "--tests=%s: %s", dir, strerror(errno));
+        char **names = NULL;
+        size_t n = 0;
+        int r = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t l = strlen(e->d_name);
+                if (l <= 3 || strcmp(e->d_name + l - 3, ".in") != 0)
+                        continue;
+                if (n >= MAX_TESTS) {
+                        r = log_error(E2BIG, "--tests=%s: more than %d tests", dir, MAX_TESTS);
+                        break;
+                }
+                char **nn = realloc(names, (n + 1) * sizeof *names);
+                if (!nn || !(nn[n] = strndup(e->d_name, l - 3))) {
+                        names = nn ? nn : names;
+                        r = log_error(ENOMEM, "out of memory");
+                        break;
+                }
+                names = nn;
+                n++;
+        }
+        closedir(d);
+        if (r == 0 && n == 0)
+                r = log_error(ENOENT, "--tests=%s: no NAME.in files", dir);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(names[i]);
+                free(names);
+                return r;
+        }
+        qsort(names, n, sizeof *names, cmp_str);
+        TestFiles t = {.names = names, .n = n, .tests = calloc(n, sizeof(JudgeTest))};
+        if (!t.tests) {
+                test_files_done(&t);
+                return log_error(ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *in = NULL, *out = NULL;
+                char *data;
+                size_t len;
+                if (asprintf(&in, "%s/%s.in", dir, names[i]) < 0 ||
+                        asprintf(&out, "%s/%s.out", dir, names[i]) < 0) {
+                        test_files_done(&t);
+                        return log_error(ENOMEM, "out of memory");
+                }
+                r = read_input(in, MAX_INPUT_BYTES, "test input", &data, &len);
+                if (r < 0) {
+                        test_files_done(&t);
+                        return r;
+                }
+                t.tests[i].stdin_data = data;
+                t.tests[i].stdin_len = len;
+                if (access(out, F_OK) == 0) {
+                        r = read_input(out, MAX_INPUT_BYTES, "expected output", &data, &len);
+                        if (r < 0) {
+                                test_files_done(&t);
+                                return r;
+                        }
+                        t.tests[i].expected = data;
+                        t.tests[i].expected_len = len;
+                        t.tests[i].has_expected = true;
+                }
+        }
+        *ret = t;
+        return 0;
+}
+
+static void json_seconds(FILE *f, uint64_t usec, bool present) {
+        char buf[32];
+        if (!present) {
+                fputs("null", f);
+                return;
+        }
+        format_seconds(usec, buf);
+        /* Judge0 sends time as a decimal string */
+        fprintf(f, "\"%s\"", buf);
+}
+
+static void json_outcome(FILE *f, const JudgeOutcome *o, bool with_status) {
+        fputs("\"stdout\":", f);
+        if (o->stdout_data)
+                json_write_string(f, o->stdout_data, o->stdout_len);
+        else
+                fputs("null", f);
+        fputs(",\"stderr\":", f);
+        if (o->stderr_data)
+                json_write_string(f, o->stderr_data, o->stderr_len);
+        else
+                fputs("null", f);
+        fputs(",\"time\":", f);
+        json_seconds(f, o->time_usec, o->ran);
+        fputs(",\"wall_time\":", f);
+        json_seconds(f, o->wall_time_usec, o->ran);
+        if (o->ran)
+                fprintf(f, ",\"memory\":%" PRIu64, o->memory_kib);
+        else
+                fputs(",\"memory\":null", f);
+        fputs(",\"message\":", f);
+        json_write_cstring(f, o->message);
+        if (o->ran)
+                fprintf(f, ",\"exit_code\":%d", o->exit_code >= 0 ? o->exit_code : 0);
+        else
+                fputs(",\"exit_code\":null", f);
+        if (o->exit_signal > 0)
+                fprintf(f, ",\"exit_signal\":%d", o->exit_signal);
+        else
+                fputs(",\"exit_signal\":null", f);
+        if (with_status) {
+                fprintf(f, ",\"status\":{\"id\":%d,\"description\":", o->status_id);
+                json_write_cstring(f, judge_status_description(o->status_id));
+                fputc('}', f);
+        }
+        fprintf(f, ",\"memory_limit_exceeded\":%s", o->memory_limit_exceeded ? "true" : "false");
+}
+
+static void print_json(const JudgeResult *r, const Language *l, bool with_tests, const char *const *names) {
+        FILE *f = stdout;
+        const JudgeOutcome *o = &r->tests[r->overall_index];
+        fputc('{', f);
+        json_outcome(f, o, false);
+        fprintf(f, ",\"status\":{\"id\":%d,\"description\":", r->status_id);
+        json_write_cstring(f, judge_status_description(r->status_id));
+        fputs("},\"compile_output\":", f);
+        if (r->compile_output)
+                json_write_string(f, r->compile_output, r->compile_output_len);
+        else
+                fputs("null", f);
+        fprintf(f, ",\"language\":{\"id\":%d,\"name\":", l->id);
+        json_write_cstring(f, l->name ? l->name : l->name_template);
+        fprintf(f, "},\"compiled\":%s,\"cache_hit\":%s", r->compiled ? "true" : "false",
+                r->cache_hit ? "true" : "false");
+        if (with_tests) {
+                fputs(",\"tests\":[", f);
+                for (size_t i = 0; i < r->n_tests; i++) {
+                        fputs(i ? ",{\"name\":" : "{\"name\":", f);
+                        json_write_cstring(f, names ? names[i] : NULL);
+                        fputc(',', f);
+                        json_outcome(f, &r->tests[i], true);
+                        fputc('}', f);
+                }
+                fputc(']', f);
+        }
+        fputs("}\n", f);
+}
+
+static const char *colour(int status, bool tty) {
+        if (!tty)
+                return "";
+        return status == JUDGE_ACCEPTED       ? "\033[1;32m"
+               : status == JUDGE_WRONG_ANSWER ? "\033[1;31m"
+                                              : "\033[1;33m";
+}
+
+static void print_human(const JudgeResult *r, const char *const *names, bool show_output) {
+        bool tty = isatty(STDOUT_FILENO);
+        const char *reset = tty ? "\033[0m" : "";
+        if (r->status_id == JUDGE_COMPILATION_ERROR) {
+                printf("%s%s%s\n", colour(r->status_id, tty), judge_status_description(r->status_id), reset);
+                if (r->compile_output)
+                        fwrite(r->compile_output, 1, r->compile_output_len, stdout);
+                return;
+        }
+        if (r->compile_output && r->compile_output_len)
+                fwrite(r->compile_output, 1, r->compile_output_len, stderr);
+        for (size_t i = 0; i < r->n_tests; i++) {
+                const JudgeOutcome *o = &r->tests[i];
+                char t[32];
+                format_seconds(o->time_usec, t);
+                if (names)
+                        printf("%-16s ", names[i]);
+                if (!o->ran) {
+                        printf("skipped\n");
+                        continue;
+                }
+                printf("%s%s%s  %s s  %" PRIu64 " KiB", colour(o->status_id, tty),
+                        judge_status_description(o->status_id), reset, t, o->memory_kib);
+                if (o->message && o->status_id != JUDGE_ACCEPTED)
+                        printf("  (%s)", o->message);
+                putchar('\n');
+                if (show_output) {
+                        if (o->stdout_data)
+                                fwrite(o->stdout_data, 1, o->stdout_len, stdout);
+                        if (o->stderr_data)
+                                fwrite(o->stderr_data, 1, o->stderr_len, stderr);
+                }
+        }
+        if (names) {
+                size_t passed = 0;
+                for (size_t i = 0; i < r->n_tests; i++)
+                        passed += r->tests[i].status_id == JUDGE_ACCEPTED;
+                printf("%s%s%s: %zu of %zu tests passed\n", colour(r->status_id, tty),
+                        judge_status_description(r->status_id), reset, passed, r->n_tests);
+        }
+}
+
+static const char *option_name(const struct option *opts, int val) {
+        for (const struct option *o = opts; o->name; o++)
+                if (o->val == val)
+                        return o->name;
+        return "?";
+}
+
+int run_main(int argc, char **argv) {
+        static const struct option opts[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"lang", required_argument, NULL, OPT_LANG},
+                {"stdin", required_argument, NULL, OPT_STDIN},
+                {"expected", required_argument, NULL, OPT_EXPECTED},
+                {"tests", required_argument, NULL, OPT_TESTS},
+                {"compare", required_argument, NULL, OPT_COMPARE},
+                {"stop-on-failure", no_argument, NULL, OPT_STOP},
+                {"args", required_argument, NULL, OPT_ARGS},
+                {"compiler-options", required_argument, NULL, OPT_COMPILER_OPTIONS},
+                {"runs", required_argument, NULL, OPT_RUNS},
+                {"stderr-to-stdout", no_argument, NULL, OPT_STDERR_TO_STDOUT},
+                {"network", no_argument, NULL, OPT_NETWORK},
+                {"additional-files", required_argument, NULL, OPT_ADDITIONAL_FILES},
+                {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+                {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+                {"json", no_argument, NULL, OPT_JSON},
+                {"time", required_argument, NULL, OPT_TIME},
+                {"extra-time", required_argument, NULL, OPT_EXTRA_TIME},
+                {"wall-time", required_argument, NULL, OPT_WALL_TIME},
+                {"mem", required_argument, NULL, OPT_MEM},
+                {"stack", required_argument, NULL, OPT_STACK},
+                {"processes", required_argument, NULL, OPT_PROCESSES},
+                {"fsize", required_argument, NULL, OPT_FSIZE},
+                {"output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT},
+                {"languages-dir", required_argument, NULL, OPT_LANGUAGES_DIR},
+                {},
+        };
+        JudgeSubmission sub = {
+                .limits =
+                        {
+                                .cpu_time_usec = 5 * USEC_PER_SEC,
+                                .extra_time_usec = 1 * USEC_PER_SEC,
+                                .wall_time_usec = 10 * USEC_PER_SEC,
+                                .memory_kib = 128000,
+                                .stack_kib = 64000,
+                                .fsize_kib = 1024,
+                                .processes = 60,
+                        },
+        };
+        const char *lang_arg = NULL, *stdin_path = NULL, *expected_path = NULL, *tests_dir = NULL,
+                   *zip_path = NULL, *cache_dir = NULL, *languages_dir = NULL;
+        bool json = false, no_cache = false;
+        _cleanup_free_ char *source = NULL, *in = NULL, *expected = NULL, *zip = NULL, *default_cache = NULL;
+        size_t source_len = 0, in_len = 0, expected_len = 0, zip_len = 0;
+        Catalogue cat = {};
+        TestFiles tf = {};
+        Judge *judge = NULL;
+        BoxContext *ctx = NULL;
+        BoxClient *client = NULL;
+        int c, r, ret = 1, slot_fd = -1;
+        uint64_t v;
+
+        opterr = 0;
+        optind = 1;
+        /* Options may come before or after FILE. */
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        fputs(run_help, stdout);
+                        return 0;
+#define SECONDS(opt, field) \
+        case opt: \
+                r = parse_seconds_usec(optarg, MAX_SECONDS_USEC, &sub.limits.field); \
+                if (r < 0) { \
+                        log_error(0, "--%s=%s: %s", option_name(opts, opt), optarg, \
+                                r == -ERANGE ? "out of range" : "not a valid number of seconds"); \
+                        goto out; \
+                } \
+                break;
+#define COUNT(opt, field, max) \
+        case opt: \
+                r = parse_u64_max(optarg, max, &v); \
+                if (r < 0) { \
+                        log_error(0, "--%s=%s: %s", option_name(opts, opt), optarg, \
+                                r == -ERANGE ? "out of range" : "not a valid number"); \
+                        goto out; \
+                } \
+                field = v; \
+                break;
+                        SECONDS(OPT_TIME, cpu_time_usec)
+                        SECONDS(OPT_EXTRA_TIME, extra_time_usec)
+                        SECONDS(OPT_WALL_TIME, wall_time_usec)
+                        COUNT(OPT_MEM, sub.limits.memory_kib, MAX_KIB)
+                        COUNT(OPT_STACK, sub.limits.stack_kib, MAX_KIB)
+                        COUNT(OPT_PROCESSES, sub.limits.processes, MAX_COUNT)
+                        COUNT(OPT_FSIZE, sub.limits.fsize_kib, MAX_KIB)
+                        COUNT(OPT_OUTPUT_LIMIT, sub.limits.output_kib, MAX_KIB)
+                        COUNT(OPT_RUNS, sub.number_of_runs, 20)
+#undef SECONDS
+#undef COUNT
+                case OPT_LANG:
+                        lang_arg = optarg;
+                        break;
+                case OPT_STDIN:
+                        stdin_path = optarg;
+                        break;
+                case OPT_EXPECTED:
+                        expected_path = optarg;
+                        break;
+                case OPT_TESTS:
+                        tests_dir = optarg;
+                        break;
+                case OPT_COMPARE: {
+                        const char *colon = strchr(optarg, ':');
+                        size_t n = colon ? (size_t) (colon - optarg) : strlen(optarg);
+                        if (n == 7 && strncmp(optarg, "default", 7) == 0 && !colon)
+                                sub.compare = JUDGE_COMPARE_DEFAULT;
+                        else if (n == 5 && strncmp(optarg, "exact", 5) == 0 && !colon)
+                                sub.compare = JUDGE_COMPARE_EXACT;
+                        else if (n == 7 && strncmp(optarg, "numbers", 7) == 0) {
+                                sub.compare = JUDGE_COMPARE_NUMBERS;
+                                sub.tolerance = 1e-6;
+                                if (colon) {
+                                        char *end;
+                                        errno = 0;
+                                        sub.tolerance = strtod(colon + 1, &end);
+                                        if (errno || *end || end == colon + 1 || !(sub.tolerance >= 0)) {
+                                                log_error(0,
+                                                        "--compare=%s: the tolerance must be a number >= 0",
+                                                        optarg);
+                                                goto out;
+                                        }
+                                }
+                        } else {
+                                log_error(0, "--compare=%s: expected default, exact or numbers[:TOLERANCE]",
+                                        optarg);
+                                goto out;
+                        }
+                        break;
+                }
+                case OPT_STOP:
+                        sub.stop_on_failure = true;
+                        break;
+                case OPT_ARGS:
+                        sub.command_line_arguments = optarg;
+                        break;
+                case OPT_COMPILER_OPTIONS:
+                        sub.compiler_options = optarg;
+                        break;
+                case OPT_STDERR_TO_STDOUT:
+                        sub.redirect_stderr_to_stdout = true;
+                        break;
+                case OPT_NETWORK:
+                        sub.enable_network = true;
+                        break;
+                case OPT_ADDITIONAL_FILES:
+                        zip_path = optarg;
+                        break;
+                case OPT_CACHE_DIR:
+                        cache_dir = optarg;
+                        break;
+                case OPT_NO_CACHE:
+                        no_cache = true;
+                        break;
+                case OPT_JSON:
+                        json = true;
+                        break;
+                case OPT_LANGUAGES_DIR:
+                        languages_dir = optarg;
+                        break;
+                default:
+                        log_error(0, "run: unknown option or missing value '%s' (see --help)",
+                                argv[optind - 1]);
+                        goto out;
+                }
+        }
+        if (optind >= argc) {
+                log_error(0, "run: no file given (usage: coderunner run FILE [OPTIONS])");
+                goto out;
+        }
+        if (optind + 1 < argc) {
+                log_error(0, "run: one file at a time (got '%s' too)", argv[optind + 1]);
+                goto out;
+        }
+        const char *file = argv[optind];
+
+        /* The languages. */
+        char err[512] = "";
+        r = catalogue_load(languages_dir ? languages_dir : catalogue_default_dir(), &cat, err, sizeof err);
+        if (r < 0) {
+                log_error(r, "languages: %s", err[0] ? err : strerror(-r));
+                ret = 2;
+                goto out;
+        }
+        const Language *lang =
+                lang_arg ? catalogue_find(&cat, lang_arg) : catalogue_guess_by_filename(&cat, file);
+        if (!lang) {
+                if (lang_arg)
+                        log_error(0, "--lang=%s: unknown language (see coderunner languages)", lang_arg);
+                else
+                        log_error(0, "%s: cannot tell the language from the file name; use --lang", file);
+                goto out;
+        }
+        /* Only this language's toolchain is asked for its version (all of them take
+         * seconds: several are JVMs). */
+        Catalogue one = {.langs = (Language *) lang, .n = 1};
+        catalogue_detect(&one);
+        if (!lang->installed) {
+                log_error(0, "%s: the toolchain is not installed (Debian packages: %s; or make languages)",
+                        lang->name_template, lang->packages ? lang->packages : "?");
+                goto out;
+        }
+
+        /* The inputs. */
+        if (!lang->is_project && read_input(file, MAX_SOURCE, "source", &source, &source_len) < 0)
+                goto out;
+        if (stdin_path && read_input(stdin_path, MAX_INPUT_BYTES, "--stdin", &in, &in_len) < 0)
+                goto out;
+        if (expected_path &&
+                read_input(expected_path, MAX_INPUT_BYTES, "--expected", &expected, &expected_len) < 0)
+                goto out;
+        if (lang->is_project && !zip_path)
+                zip_path = file;
+        if (zip_path && read_input(zip_path, MAX_SOURCE, "--additional-files", &zip, &zip_len) < 0)
+                goto out;
+        if (tests_dir && load_tests(tests_dir, &tf) < 0)
+                goto out;
+        sub.language = lang;
+        sub.source = source ? source : "";
+        sub.source_len = source_len;
+        sub.stdin_data = in;
+        sub.stdin_len = in_len;
+        sub.expected = expected;
+        sub.expected_len = expected_len;
+        sub.has_expected = expected_path != NULL;
+        sub.additional_files = (const uint8_t *) zip;
+        sub.additional_files_len = zip_len;
+        sub.tests = tf.tests;
+        sub.n_tests = tf.n;
+
+        /* The sandbox: the supervisor when one is named, else in-process. */
+        JudgeRunner runner;
+        const char *sock = getenv("CODERUNNER_BOX_SOCKET");
+        if (sock && *sock) {
+                r = box_client_connect(sock, &client);
+                if (r < 0) {
+                        log_error(
+                                r, "cannot connect to the sandbox supervisor at %s: %s", sock, strerror(-r));
+                        ret = 2;
+                        goto out;
+                }
+                runner = (JudgeRunner){judge_runner_box_client, client};
+        } else {
+                unsigned slot = cli_slot_acquire(&slot_fd);
+                r = box_context_new(&(BoxContextConfig){.slot = slot}, &ctx);
+                if (r < 0) {
+                        log_error(r, "cannot prepare the sandbox: %s", strerror(-r));
+                        ret = 2;
+                        goto out;
+                }
+                runner = (JudgeRunner){judge_runner_box_context, ctx};
+        }
+        JudgeConfig cfg;
+        judge_config_defaults(&cfg);
+        if (!no_cache) {
+                if (!cache_dir) {
+                        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+                        if (xdg && *xdg)
+                                r = asprintf(&default_cache, "%s/coderunner", xdg);
+                        else
+                                r = asprintf(&default_cache, "%s/.cache/coderunner",
+                                        home && *home ? home : "/tmp");
+                        if (r < 0) {
+                                default_cache = NULL;
+                                log_error(ENOMEM, "out of memory");
+                                goto out;
+                        }
+                        if (!xdg || !*xdg) {
+                                /* ~/.cache may not exist yet */
+                                _cleanup_free_ char *parent = strdup(default_cache);
+                                char *slash = parent ? strrchr(parent, '/') : NULL;
+                                if (slash) {
+                                        *slash = '\0';
+                                        (void) mkdir(parent, 0700);
+                                }
+                        }
+                        cache_dir = default_cache;
+                }
+                cfg.cache_dir = cache_dir;
+        }
+        r = judge_new(&cfg, runner, &judge);
+        if (r < 0) {
+                log_error(r, "cannot prepare the judge: %s", strerror(-r));
+                ret = 2;
+                goto out;
+        }
+
+        JudgeResult res;
+        r = judge_submission(judge, &sub, &res);
+        if (r < 0) {
+                log_error(r, "cannot judge %s: %s", file, strerror(-r));
+                ret = 2;
+                goto out;
+        }
+        if (json)
+                print_json(&res, lang, tests_dir != NULL, (const char *const *) tf.names);
+        else
+                print_human(&res, tests_dir ? (const char *const *) tf.names : NULL, !tests_dir);
+        ret = res.status_id == JUDGE_INTERNAL_ERROR ? 2 : 0;
+        if (ret == 2 && !json)
+                log_error(0, "internal error: %s",
+                        res.tests[res.overall_index].message ? res.tests[res.overall_index].message
+                                                             : "unknown");
+        judge_result_done(&res);
+out:
+        judge_free(judge);
+        box_client_free(client);
+        box_context_free(ctx);
+        if (slot_fd >= 0)
+                close(slot_fd);
+        test_files_done(&tf);
+        catalogue_done(&cat);
+        return ret;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fd-util.h"
+#include "judge/judge-internal.h"
+#include "tests.h"
+
+static void put(int dirfd, const char *name, const char *data, mode_t mode) {
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write_all(fd, data, strlen(data)), 0);
+        close(fd);
+}
+
+int main(void) {
+        char tmpl[] = "/tmp/test-judge-tree-XXXXXX";
+        ASSERT_TRUE(mkdtemp(tmpl) != NULL);
+        int root = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(root >= 0);
+        ASSERT_EQ(mkdirat(root, "src", 0755), 0);
+        ASSERT_EQ(mkdirat(root, "dst", 0755), 0);
+        ASSERT_EQ(mkdirat(root, "outside", 0755), 0);
+        int src = openat(root, "src", O_RDONLY | O_DIRECTORY);
+        int dst = openat(root, "dst", O_RDONLY | O_DIRECTORY);
+        int outside = openat(root, "outside", O_RDONLY | O_DIRECTORY);
+        put(outside, "secret", "do not copy me\n", 0644);
+
+        /* a tree with a program, nested dirs, and what a hostile program would leave */
+        put(src, "a.out",
+                "\x7f"
+                "ELF...",
+                0755);
+        put(src, "data.txt", "hello\n", 0644);
+        ASSERT_EQ(mkdirat(src, "pkg", 0755), 0);
+        int pkg = openat(src, "pkg", O_RDONLY | O_DIRECTORY);
+        put(pkg, "Main.class", "cafebabe", 0644);
+        char link[4200];
+        snprintf(link, sizeof link, "%s/outside/secret", tmpl);
+        ASSERT_EQ(symlinkat(link, src, "evil"), 0);
+        ASSERT_EQ(symlinkat(tmpl, pkg, "up"), 0);
+        ASSERT_EQ(mkfifoat(src, "fifo", 0644), 0);
+
+        uint64_t size;
+        ASSERT_EQ(tree_size(src, &size), 0);
+        ASSERT_EQ(size, (uint64_t) (strlen("\x7f"
+                                           "ELF...") +
+                                    strlen("hello\n") + strlen("cafebabe")));
+
+        ASSERT_EQ(tree_copy(src, dst, 0, 0), 0);
+        struct stat st;
+        ASSERT_EQ(fstatat(dst, "a.out", &st, AT_SYMLINK_NOFOLLOW), 0);
+        ASSERT_TRUE(S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0755);
+        ASSERT_EQ(fstatat(dst, "data.txt", &st, AT_SYMLINK_NOFOLLOW), 0);
+        ASSERT_TRUE((st.st_mode & 0777) == 0644);
+        ASSERT_EQ(fstatat(dst, "pkg/Main.class", &st, AT_SYMLINK_NOFOLLOW), 0);
+        /* links and special files are not copied, and never followed */
+        ASSERT_TRUE(fstatat(dst, "evil", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+        ASSERT_TRUE(fstatat(dst, "pkg/up", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+        ASSERT_TRUE(fstatat(dst, "fifo", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+
+        /* bounds */
+        ASSERT_EQ(mkdirat(root, "small", 0755), 0);
+        int small = openat(root, "small", O_RDONLY | O_DIRECTORY);
+        ASSERT_EQ(tree_copy(src, small, 4, 0), -EFBIG);
+        ASSERT_EQ(tree_clear(small), 0);
+        ASSERT_EQ(tree_copy(src, small, 0, 2), -E2BIG);
+
+        /* removal does not follow links out of the tree */
+        ASSERT_EQ(tree_remove(root, "src"), 0);
+        ASSERT_TRUE(fstatat(root, "src", &st, 0) < 0 && errno == ENOENT);
+        ASSERT_EQ(fstatat(outside, "secret", &st, 0), 0);
+        /* an unwritable directory left by a program is removed too */
+        ASSERT_EQ(fchmod(openat(dst, "pkg", O_RDONLY | O_DIRECTORY), 0500), 0);
+        ASSERT_EQ(tree_remove(root, "dst"), 0);
+        ASSERT_EQ(tree_remove(root, "does-not-exist"), 0);
+
+        ASSERT_EQ(tree_remove(root, "small"), 0);
+        ASSERT_EQ(tree_remove(root, "outside"), 0);
+        ASSERT_EQ(rmdir(tmpl), 0);
+        return 0;
+}
