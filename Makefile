@@ -52,7 +52,7 @@ run: build
 	$(SUDO) $(BUILD)/coderunner box run --time=1 --wall-time=2 --mem=262144 -- /bin/sh -c 'echo hello from the box; id; ls /'
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
-test: deps-test build check-style
+test: deps-test languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 check-style:

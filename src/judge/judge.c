@@ -368,6 +368,10 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
                 return -ENOMEM;
 
         int st = judge_status_of_run(&o->box);
+        /* Judge0 writes stdout to a file capped by max_file_size, so too much output
+         * ends in SIGXFSZ there; our cap (the same size by default) reads the same way. */
+        if (o->box.status == BOX_STATUS_OL)
+                st = JUDGE_SIGXFSZ;
         if (st == 0) {
                 const char *exp = t ? t->expected : s->expected;
                 size_t exp_len = t ? t->expected_len : s->expected_len;
