@@ -298,6 +298,8 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, const
         spec.stack_kib = lim->stack_kib;
         spec.fsize_kib = lim->fsize_kib;
         spec.processes = lim->processes;
+        spec.per_process_time = lim->per_process_time;
+        spec.per_process_memory = lim->per_process_memory;
         spec.output_kib = output_kib;
         spec.share_net = network;
         spec.stderr_to_stdout = merge_stderr;

@@ -50,6 +50,8 @@ typedef struct JudgeLimits {
         uint64_t fsize_kib;
         uint64_t output_kib; /* cap on stdout and on stderr (0 = the judge's default) */
         uint32_t processes;
+        bool per_process_time; /* Judge0's enable_per_process_and_thread_time_limit */
+        bool per_process_memory; /* Judge0's enable_per_process_and_thread_memory_limit */
 } JudgeLimits;
 
 typedef enum JudgeCompare {

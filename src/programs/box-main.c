@@ -42,6 +42,8 @@ static const char run_help[] =
         "  --output-limit=KIB    cap on captured stdout and on stderr, each; killed when passed\n"
         "  --open-files=N        open files per process (default 1024)\n"
         "  --tmp-size=KIB        size of the private /tmp (and /box without --workdir; default 65536)\n"
+        "  --per-process-time    --time holds for each process (RLIMIT_CPU, whole seconds), not the tree\n"
+        "  --per-process-memory  --mem holds for each process (RLIMIT_AS), not the tree\n"
         "\n"
         "Files and streams:\n"
         "  --stdin=FILE          standard input (default: empty)\n"
@@ -87,6 +89,8 @@ enum {
         OPT_STDOUT,
         OPT_STDERR,
         OPT_STDERR_TO_STDOUT,
+        OPT_PER_PROCESS_TIME,
+        OPT_PER_PROCESS_MEMORY,
         OPT_WORKDIR,
         OPT_DIR,
         OPT_ENV,
@@ -241,6 +245,8 @@ static int box_run_main(int argc, char **argv) {
                 {"stdout", required_argument, NULL, OPT_STDOUT},
                 {"stderr", required_argument, NULL, OPT_STDERR},
                 {"stderr-to-stdout", no_argument, NULL, OPT_STDERR_TO_STDOUT},
+                {"per-process-time", no_argument, NULL, OPT_PER_PROCESS_TIME},
+                {"per-process-memory", no_argument, NULL, OPT_PER_PROCESS_MEMORY},
                 {"workdir", required_argument, NULL, OPT_WORKDIR},
                 {"dir", required_argument, NULL, OPT_DIR},
                 {"env", required_argument, NULL, OPT_ENV},
@@ -307,6 +313,12 @@ static int box_run_main(int argc, char **argv) {
                         break;
                 case OPT_STDERR_TO_STDOUT:
                         a.spec.stderr_to_stdout = true;
+                        break;
+                case OPT_PER_PROCESS_TIME:
+                        a.spec.per_process_time = true;
+                        break;
+                case OPT_PER_PROCESS_MEMORY:
+                        a.spec.per_process_memory = true;
                         break;
                 case OPT_WORKDIR:
                         a.spec.workdir = optarg;

@@ -55,6 +55,7 @@ static const char run_help[] =
         "Limits (Judge0's defaults):\n"
         "  --time=SEC (5) --extra-time=SEC (1) --wall-time=SEC (10) --mem=KIB (128000)\n"
         "  --stack=KIB (64000) --processes=N (60) --fsize=KIB (1024) --output-limit=KIB\n"
+        "  --per-process-time --per-process-memory  (Judge0's enable_per_process_and_thread_*)\n"
         "\n"
         "Exit status: 0 when a verdict was reached (whatever it is), 1 on a usage error, 2 when\n"
         "the submission could not be judged.\n";
@@ -84,6 +85,8 @@ enum {
         OPT_FSIZE,
         OPT_OUTPUT_LIMIT,
         OPT_LANGUAGES_DIR,
+        OPT_PER_PROCESS_TIME,
+        OPT_PER_PROCESS_MEMORY,
 };
 
 static int read_input(const char *path, uint64_t max, const char *what, char **ret, size_t *ret_len) {
@@ -349,6 +352,8 @@ int run_main(int argc, char **argv) {
                 {"fsize", required_argument, NULL, OPT_FSIZE},
                 {"output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT},
                 {"languages-dir", required_argument, NULL, OPT_LANGUAGES_DIR},
+                {"per-process-time", no_argument, NULL, OPT_PER_PROCESS_TIME},
+                {"per-process-memory", no_argument, NULL, OPT_PER_PROCESS_MEMORY},
                 {},
         };
         JudgeSubmission sub = {
@@ -483,6 +488,12 @@ int run_main(int argc, char **argv) {
                         break;
                 case OPT_LANGUAGES_DIR:
                         languages_dir = optarg;
+                        break;
+                case OPT_PER_PROCESS_TIME:
+                        sub.limits.per_process_time = true;
+                        break;
+                case OPT_PER_PROCESS_MEMORY:
+                        sub.limits.per_process_memory = true;
                         break;
                 default:
                         log_error(0, "run: unknown option or missing value '%s' (see --help)",

@@ -73,6 +73,10 @@ typedef struct BoxSpec {
         uint32_t open_files; /* 0 = default (256) */
 
         bool share_net; /* keep the host's network */
+        /* Judge0's enable_per_process_and_thread_*_limit: the limit holds for each process
+         * (RLIMIT_CPU, whole seconds; RLIMIT_AS) instead of the whole tree (cgroup). */
+        bool per_process_time;
+        bool per_process_memory;
         bool stderr_to_stdout; /* 2>&1 into the same capture */
 
         const char *workdir; /* host dir bound rw at /box; NULL = a private tmpfs */

@@ -384,7 +384,7 @@ int box_cgroup_create(
         }
 
         /* Memory: the limit, no swap, and on v2 an OOM kills the whole group. */
-        if (spec->memory_kib > 0) {
+        if (spec->memory_kib > 0 && !spec->per_process_memory) {
                 uint64_t bytes = spec->memory_kib * 1024;
                 if (s->where[CG_MEMORY] == CG_V2) {
                         r = write_u64_at(cg.v2_dir, "memory.max", bytes);

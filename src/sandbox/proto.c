@@ -16,6 +16,8 @@ enum {
         F_SHARE_NET = 1 << 0,
         F_STDERR_TO_STDOUT = 1 << 1,
         F_WORKDIR = 1 << 2,
+        F_PER_PROCESS_TIME = 1 << 3,
+        F_PER_PROCESS_MEMORY = 1 << 4,
 };
 
 typedef struct Writer {
@@ -77,6 +79,10 @@ int proto_encode_spec(const BoxSpec *spec, uint8_t **ret, size_t *ret_len) {
                 flags |= F_STDERR_TO_STDOUT;
         if (spec->workdir)
                 flags |= F_WORKDIR;
+        if (spec->per_process_time)
+                flags |= F_PER_PROCESS_TIME;
+        if (spec->per_process_memory)
+                flags |= F_PER_PROCESS_MEMORY;
 
         put_u64(&w, spec->cpu_time_usec);
         put_u64(&w, spec->extra_time_usec);
@@ -229,6 +235,8 @@ int proto_decode_spec(const uint8_t *buf, size_t len, BoxSpec *ret_spec, void **
         spec->n_binds = nbinds;
         spec->share_net = flags & F_SHARE_NET;
         spec->stderr_to_stdout = flags & F_STDERR_TO_STDOUT;
+        spec->per_process_time = flags & F_PER_PROCESS_TIME;
+        spec->per_process_memory = flags & F_PER_PROCESS_MEMORY;
         *ret_spec = local;
         *ret_arena = arena;
         return 0;

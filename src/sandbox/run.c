@@ -241,7 +241,7 @@ static void watch(Run *run) {
                                 } else
                                         timeout = (int64_t) (deadline - now);
                         }
-                        if (cpu_total && run->have_cg && run->cg.cpu_fd >= 0) {
+                        if (cpu_total && !spec->per_process_time && run->have_cg && run->cg.cpu_fd >= 0) {
                                 if (now >= next_cpu_check) {
                                         uint64_t used;
                                         if (box_cgroup_cpu_usec(&c->cg, &run->cg, &used) == 0) {
@@ -358,8 +358,15 @@ static void decide(Run *run, int init_status) {
                 set_message(res, "Output limit exceeded (%s)", run->out.overflow ? "stdout" : "stderr");
                 return;
         }
-        if (run->killed_for == BOX_LIMIT_CPU ||
-                (spec->cpu_time_usec && res->cpu_time_usec > spec->cpu_time_usec)) {
+        /* Per-process time: the program's own CPU time (and its waited children's), as
+         * rusage reports it; otherwise the whole tree's, from the cgroup. */
+        uint64_t cpu_checked = res->cpu_time_usec;
+        if (spec->per_process_time && have_status)
+                cpu_checked = (uint64_t) run->jst.ru.ru_utime.tv_sec * USEC_PER_SEC +
+                              (uint64_t) run->jst.ru.ru_utime.tv_usec +
+                              (uint64_t) run->jst.ru.ru_stime.tv_sec * USEC_PER_SEC +
+                              (uint64_t) run->jst.ru.ru_stime.tv_usec;
+        if (run->killed_for == BOX_LIMIT_CPU || (spec->cpu_time_usec && cpu_checked > spec->cpu_time_usec)) {
                 res->status = BOX_STATUS_TO;
                 res->limit = BOX_LIMIT_CPU;
                 set_message(res, "Time limit exceeded");
@@ -480,9 +487,15 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 /* No pids cgroup: RLIMIT_NPROC counts the tasks of the box user (in the
                  * run's own user namespace when rootless, kernel 5.14+), init included. */
                 push_rlimit(plan, RLIMIT_NPROC, (unsigned long long) spec->processes + 1);
-        if (spec->cpu_time_usec)
+        if (spec->cpu_time_usec && spec->per_process_time)
+                /* Each process on its own, like isolate without cgroup timing: whole
+                 * seconds, limit plus extra time rounded up. */
+                push_rlimit(plan, RLIMIT_CPU, (cpu_limit_total(spec) + USEC_PER_SEC - 1) / USEC_PER_SEC);
+        else if (spec->cpu_time_usec)
                 /* A per-process backstop; the tree's total is enforced from the cgroup. */
                 push_rlimit(plan, RLIMIT_CPU, (cpu_limit_total(spec) + USEC_PER_SEC - 1) / USEC_PER_SEC + 1);
+        if (spec->memory_kib && spec->per_process_memory)
+                push_rlimit(plan, RLIMIT_AS, spec->memory_kib * 1024);
 
         char errbuf[sizeof ret->message];
         errbuf[0] = '\0';
