@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""What `make bench` runs: the sandbox benchmark, side by side in one run.
+"""What `make bench` runs: the sandbox and judge benchmarks, side by side in one run.
 
 Runs <build>/bench/bench-box twice -- on a trivial program (/bin/true) and on a real one
-(/usr/bin/python3 -S -c pass, when it exists) -- prints both tables, states the targets
-and whether this run met them, and writes bench/results/latest.json.
+(/usr/bin/python3 -S -c pass, when it exists) -- prints both tables, then
+<build>/bench/bench-judge (the judge pipeline against bare compile+run, the compile cache,
+many tests in one submission), states the targets and whether this run met them, and writes
+bench/results/latest.json, with bench-judge's own results next to it (latest-judge.json).
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: reference/sandboxes.md §1.1 (interleaved rounds, warm-up, medians).
@@ -76,6 +78,23 @@ def run_table(bench, cli, program, args, json_path):
         return json.load(f)
 
 
+def run_judge(bench, args, json_path):
+    cmd = [bench, "--warmup=%d" % args.judge_warmup, "--rounds=%d" % args.judge_rounds,
+           "--json=" + json_path]
+    sys.stdout.flush()
+    rc = subprocess.call(cmd)
+    if rc != 0:
+        raise RuntimeError("%s exited with status %d" % (" ".join(cmd), rc))
+    with open(json_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def judge_targets(result):
+    """bench-judge's comparisons as [{table, target, met, detail}] (met: None for plain ratios)."""
+    return [{"table": "judge", "target": c["target"], "met": c.get("met"), "detail": c["detail"]}
+            for c in result.get("comparisons", [])]
+
+
 def case(result, name):
     for c in result["cases"]:
         if c["name"] == name:
@@ -141,6 +160,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=10, help="warm-up rounds (default 10)")
     ap.add_argument("--rounds", type=int, default=200, help="recorded rounds (default 200)")
     ap.add_argument("--no-python", action="store_true", help="only the trivial program")
+    ap.add_argument("--judge-warmup", type=int, default=5,
+                    help="bench-judge warm-up rounds (default 5)")
+    ap.add_argument("--judge-rounds", type=int, default=50,
+                    help="bench-judge recorded rounds (default 50)")
+    ap.add_argument("--no-judge", action="store_true", help="skip the judge benchmark")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -150,6 +174,11 @@ def main():
     if not os.access(bench, os.X_OK):
         print("run.py: %s not found; build first (make build)" % bench, file=sys.stderr)
         return 1
+    bench_judge = os.path.join(args.build, "bench", "bench-judge")
+    if not args.no_judge and not os.access(bench_judge, os.X_OK):
+        print("run.py: %s not found; build first (make build)" % bench_judge, file=sys.stderr)
+        return 1
+    judge_out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-judge.json")
     cli = find_cli(args.build, args.cli)
     if not cli:
         print("run.py: no coderunner binary in %s; the CLI cases will be unavailable" % args.build,
@@ -185,6 +214,27 @@ def main():
             tables.append({"name": name, "program": program, "result": result})
             targets.extend(check_targets(name, result))
 
+        # The judge benchmark, after the sandbox's: its own tables and target lines. A failure
+        # is recorded and reported, without losing the sandbox's results.
+        judge = {"skipped": "--no-judge"} if args.no_judge else None
+        if judge is None:
+            judge_run = snapshot(bench_judge, tmp)
+            print("== judge: bench-judge ==")
+            try:
+                result = run_judge(judge_run, args, os.path.join(tmp, "judge.json"))
+            except (RuntimeError, OSError, ValueError) as e:
+                print("run.py: the judge benchmark failed: %s\n" % e, file=sys.stderr)
+                judge = {"error": str(e)}
+            else:
+                print()
+                os.makedirs(os.path.dirname(judge_out), exist_ok=True)
+                with open(judge_out + ".tmp", "w", encoding="utf-8") as f:
+                    json.dump(result, f, indent=1)
+                    f.write("\n")
+                os.replace(judge_out + ".tmp", judge_out)
+                judge = {"results": judge_out, "targets": judge_targets(result)}
+                targets.extend(judge["targets"])
+
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
 
@@ -204,6 +254,13 @@ def main():
             print("  this run met %d of %d targets" % (met, len(rows)))
         print()
 
+    rows = [t for t in targets if t["table"] == "judge"]
+    if rows:
+        print("== judge targets (bench-judge; ratios have no threshold) ==")
+        for t in rows:
+            print("  %-66s %s" % (t["target"], t["detail"]))
+        print()
+
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count()},
@@ -215,6 +272,7 @@ def main():
         "rounds": args.rounds,
         "targets": targets,
         "tables": tables,
+        "judge": judge,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"
@@ -223,7 +281,9 @@ def main():
         f.write("\n")
     os.replace(tmp_out, args.out)
     print("results: %s" % os.path.relpath(args.out))
-    return 0
+    if judge and judge.get("results"):
+        print("judge results: %s" % os.path.relpath(judge["results"]))
+    return 1 if judge and judge.get("error") else 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,10 @@
 struct Cache {
         int dirfd;
         uint64_t max_bytes;
+        /* What this process believes the cache holds; walking every entry on each store
+         * costs milliseconds per thousand entries, so the walk happens only when this
+         * passes the bound (or is unknown). Other processes' stores are seen then. */
+        int64_t approx_bytes;
 };
 
 int cache_open(const char *dir, uint64_t max_bytes, Cache **ret) {
@@ -38,7 +42,7 @@ int cache_open(const char *dir, uint64_t max_bytes, Cache **ret) {
                 close(fd);
                 return -ENOMEM;
         }
-        *c = (Cache){.dirfd = fd, .max_bytes = max_bytes};
+        *c = (Cache){.dirfd = fd, .max_bytes = max_bytes, .approx_bytes = -1};
         *ret = c;
         return 0;
 }
@@ -193,6 +197,7 @@ static void drop_entry(Cache *c, const char *name) {
 static void evict(Cache *c) {
         Entry *v = NULL;
         size_t n = 0;
+        c->approx_bytes = -1;
         if (list_entries(c, &v, &n) < 0)
                 return;
         uint64_t total = 0;
@@ -205,6 +210,7 @@ static void evict(Cache *c) {
                         total -= v[i].bytes;
                 }
         }
+        c->approx_bytes = (int64_t) total;
         free(v);
 }
 
@@ -250,12 +256,22 @@ int cache_store(Cache *c, const uint8_t key[CACHE_KEY_SIZE], int src_dirfd, cons
                 if (r < 0)
                         goto fail;
         }
+        uint64_t entry_bytes = 0;
+        {
+                _cleanup_close_ int entry =
+                        openat(c->dirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (entry >= 0)
+                        (void) tree_size(entry, &entry_bytes);
+        }
         if (renameat(c->dirfd, tmp, c->dirfd, hex) < 0) {
                 /* Someone stored the same key meanwhile: theirs is as good as ours. */
                 r = errno == ENOTEMPTY || errno == EEXIST ? 0 : -errno;
                 goto fail;
         }
-        evict(c);
+        if (c->approx_bytes >= 0)
+                c->approx_bytes += (int64_t) entry_bytes;
+        if (c->approx_bytes < 0 || (uint64_t) c->approx_bytes > c->max_bytes)
+                evict(c);
         return 0;
 fail:
         (void) tree_remove(c->dirfd, tmp);

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "base/fd-util.h"
@@ -23,6 +25,7 @@
 #define MAX_RUNS 20
 #define MAX_USER_STRING 512
 #define RUN_ENV_MAX (LANG_MAX_ENV + 4)
+#define MAX_WORDS 256
 
 struct Judge {
         JudgeConfig cfg;
@@ -61,6 +64,21 @@ int judge_runner_box_client(void *client, const BoxSpec *spec, BoxResult *ret) {
         return box_client_run(client, spec, ret);
 }
 
+/* Where work directories go: $TMPDIR when set; else /dev/shm when it is a roomy tmpfs
+ * (no disk I/O, and what a program writes in /box is charged to its memory cgroup);
+ * else /tmp. */
+static const char *default_work_base(void) {
+        const char *t = getenv("TMPDIR");
+        if (t && *t)
+                return t;
+        struct statfs sf;
+        if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC &&
+                (uint64_t) sf.f_bavail * (uint64_t) sf.f_bsize >= UINT64_C(512) * 1024 * 1024 &&
+                access("/dev/shm", W_OK) == 0)
+                return "/dev/shm";
+        return "/tmp";
+}
+
 int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret) {
         Judge *j = calloc(1, sizeof *j);
         int r;
@@ -69,9 +87,7 @@ int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret) {
         j->cfg = *cfg;
         j->runner = runner;
         j->work_dirfd = -EBADF;
-        const char *base = cfg->work_dir ? cfg->work_dir : getenv("TMPDIR");
-        if (!base || !*base)
-                base = "/tmp";
+        const char *base = cfg->work_dir ? cfg->work_dir : default_work_base();
         if (asprintf(&j->work_dir, "%s/coderunner-judge-XXXXXX", base) < 0) {
                 j->work_dir = NULL;
                 r = -ENOMEM;
@@ -254,10 +270,48 @@ static void run_output_done(RunOutput *o) {
 }
 
 /* One sandbox run of a shell command line in workdir. */
-static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, const Workdir *w,
+/* Only characters that mean the same to a shell and to a split on spaces. */
+static bool plain_words(const char *s) {
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                            strchr(" ._-/+=,:@%", *p)))
+                        return false;
+        return true;
+}
+
+static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool is_run, const Workdir *w,
         const JudgeLimits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
         uint64_t output_kib, RunOutput *ret) {
-        char *argv[] = {(char *) "/bin/sh", (char *) "-c", (char *) cmdline, NULL};
+        /* A command line of plain words is exec'd as is; anything a shell would interpret
+         * (quotes, globs, operators, variables) goes through /bin/sh -c. The shell costs
+         * about 0.5 ms per run. */
+        /* A run through the shell execs the program, so that it is still the sandbox's
+         * top process. */
+        _cleanup_free_ char *shell_cmd = NULL;
+        if (asprintf(&shell_cmd, "%s%s", is_run ? "exec " : "", cmdline) < 0)
+                return -ENOMEM;
+        char *argv_sh[] = {(char *) "/bin/sh", (char *) "-c", shell_cmd, NULL};
+        char *argv_words[MAX_WORDS + 1];
+        _cleanup_free_ char *words = NULL;
+        char **argv = argv_sh;
+        if (plain_words(cmdline)) {
+                words = strdup(cmdline);
+                if (!words)
+                        return -ENOMEM;
+                size_t n = 0;
+                for (char *p = words; *p && n < MAX_WORDS;) {
+                        while (*p == ' ')
+                                *p++ = '\0';
+                        if (!*p)
+                                break;
+                        argv_words[n++] = p;
+                        while (*p && *p != ' ')
+                                p++;
+                }
+                argv_words[n] = NULL;
+                if (n > 0 && n < MAX_WORDS)
+                        argv = argv_words;
+        }
         char *env[RUN_ENV_MAX + 1];
         BoxBind binds[LANG_MAX_BINDS];
         size_t ne = 0;
@@ -453,31 +507,81 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 goto fail;
         }
 
-        /* 1. The source and the additional files. */
-        r = workdir_make(j, "build", &build);
-        if (r < 0)
-                goto fail;
+        /* 1. What to compile and run. A single-file language's commands depend only on
+         * the catalogue and the submission; a multi-file program's on its files (below). */
         if (!lang->is_project) {
-                _cleanup_close_ int fd = openat(build.fd, lang->source_file,
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (fd < 0 || write_all(fd, s->source, s->source_len) < 0) {
-                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, "cannot write the source file");
-                        goto done;
+                if (lang->compile_cmd && !(compile_cmd = expand_compile(lang->compile_cmd, opts))) {
+                        r = -ENOMEM;
+                        goto fail;
                 }
-        }
-        if (s->additional_files && s->additional_files_len) {
-                char err[256] = "";
-                r = judge_extract_zip(build.fd, s->additional_files, s->additional_files_len,
-                        j->cfg.max_extract_bytes, j->cfg.max_extract_files, err, sizeof err);
-                if (r < 0) {
-                        r = set_message(&msg, "additional_files: %s", err[0] ? err : strerror(-r));
-                        if (r == 0)
-                                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, msg);
-                        goto done;
+                /* The program itself is the sandbox's top process (exec'd directly, or by the
+                 * shell's exec), so its signals are reported as such (Judge0's bash wrapper
+                 * turns them into NZEC). */
+                if (asprintf(&run_cmd, "%s%s%s", lang->run_cmd, *args ? " " : "", args) < 0) {
+                        run_cmd = NULL;
+                        r = -ENOMEM;
+                        goto fail;
                 }
         }
 
-        /* 2. What to compile and run. Multi-file programs bring their own scripts. */
+        /* 2. A compilation in the cache makes the whole directory: look before writing
+         * anything. The key covers everything that decides the artifacts. */
+        uint8_t key[CACHE_KEY_SIZE];
+        bool cacheable = j->cache != NULL && (compile_cmd || lang->is_project);
+        if (cacheable) {
+                cache_key(&(CacheKeyInput){.language_id = lang->id,
+                                  .language_version = lang->version,
+                                  .compile_cmd = lang->is_project ? "multi-file program" : compile_cmd,
+                                  .compiler_options = opts,
+                                  .source = s->source,
+                                  .source_len = s->source_len,
+                                  .additional_files = s->additional_files,
+                                  .additional_files_len = s->additional_files_len},
+                        key);
+                _cleanup_free_ char *out = NULL;
+                size_t out_len = 0;
+                Workdir cached = {.fd = -EBADF};
+                if (workdir_make(j, "cached", &cached) == 0) {
+                        if (cache_lookup(j->cache, key, cached.fd, &out, &out_len) == 1) {
+                                build = cached;
+                                res.cache_hit = true;
+                                res.compiled = true;
+                                res.compile_output = TAKE_PTR(out);
+                                res.compile_output_len = out_len;
+                        } else
+                                build = cached; /* a miss: build there */
+                }
+        }
+        if (build.fd < 0) {
+                r = workdir_make(j, "build", &build);
+                if (r < 0)
+                        goto fail;
+        }
+
+        /* 3. The source and the additional files. */
+        if (!res.cache_hit) {
+                if (!lang->is_project) {
+                        _cleanup_close_ int fd = openat(build.fd, lang->source_file,
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        if (fd < 0 || write_all(fd, s->source, s->source_len) < 0) {
+                                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, "cannot write the source file");
+                                goto done;
+                        }
+                }
+                if (s->additional_files && s->additional_files_len) {
+                        char err[256] = "";
+                        r = judge_extract_zip(build.fd, s->additional_files, s->additional_files_len,
+                                j->cfg.max_extract_bytes, j->cfg.max_extract_files, err, sizeof err);
+                        if (r < 0) {
+                                r = set_message(&msg, "additional_files: %s", err[0] ? err : strerror(-r));
+                                if (r == 0)
+                                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, msg);
+                                goto done;
+                        }
+                }
+        }
+
+        /* Multi-file programs bring their own scripts. */
         if (lang->is_project) {
                 const char *compile = file_exists_at(build.fd, "compile")      ? "compile"
                                       : file_exists_at(build.fd, "compile.sh") ? "compile.sh"
@@ -492,91 +596,48 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 }
                 if (compile && asprintf(&compile_cmd, "/bin/bash %s", compile) < 0)
                         compile_cmd = NULL;
-                if (asprintf(&run_cmd, "exec /bin/bash %s %s", run, args) < 0)
+                if (asprintf(&run_cmd, "/bin/bash %s%s%s", run, *args ? " " : "", args) < 0)
                         run_cmd = NULL;
                 if ((compile && !compile_cmd) || !run_cmd) {
                         r = -ENOMEM;
                         goto fail;
                 }
-        } else {
-                if (lang->compile_cmd && !(compile_cmd = expand_compile(lang->compile_cmd, opts))) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                /* exec: the program itself is the sandbox's top process, so its signals are
-                 * reported as such (Judge0's bash wrapper turns them into NZEC). */
-                if (asprintf(&run_cmd, "exec %s%s%s", lang->run_cmd, *args ? " " : "", args) < 0) {
-                        run_cmd = NULL;
-                        r = -ENOMEM;
-                        goto fail;
-                }
         }
 
-        /* 3. Compile once: from the cache, or in the sandbox. */
-        if (compile_cmd) {
-                uint8_t key[CACHE_KEY_SIZE];
-                bool cacheable = j->cache != NULL;
-                if (cacheable) {
-                        cache_key(&(CacheKeyInput){.language_id = lang->id,
-                                          .language_version = lang->version,
-                                          .compile_cmd = compile_cmd,
-                                          .compiler_options = opts,
-                                          .source = s->source,
-                                          .source_len = s->source_len,
-                                          .additional_files = s->additional_files,
-                                          .additional_files_len = s->additional_files_len},
-                                key);
-                        /* The cache fills a clean directory. */
-                        _cleanup_free_ char *out = NULL;
-                        size_t out_len = 0;
-                        Workdir cached = {.fd = -EBADF};
-                        if (workdir_make(j, "cached", &cached) == 0) {
-                                if (cache_lookup(j->cache, key, cached.fd, &out, &out_len) == 1) {
-                                        workdir_drop(j, &build);
-                                        build = cached;
-                                        res.cache_hit = true;
-                                        res.compiled = true;
-                                        res.compile_output = TAKE_PTR(out);
-                                        res.compile_output_len = out_len;
-                                } else
-                                        workdir_drop(j, &cached);
-                        }
+        /* 4. Compile once, unless the cache had it. */
+        if (compile_cmd && !res.cache_hit) {
+                JudgeLimits cl = with_minimums(
+                        j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
+                RunOutput o = {};
+                r = sandbox_sh(j, lang, compile_cmd, false, &build, &cl, NULL, 0, true, false,
+                        COMPILE_OUTPUT_MAX_KIB, &o);
+                if (r < 0)
+                        goto fail;
+                res.compile_output = TAKE_PTR(o.out);
+                res.compile_output_len = o.out_len;
+                if (o.box.status == BOX_STATUS_XX) {
+                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, o.box.message);
+                        run_output_done(&o);
+                        goto done;
                 }
-                if (!res.cache_hit) {
-                        JudgeLimits cl = with_minimums(
-                                j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
-                        RunOutput o = {};
-                        r = sandbox_sh(j, lang, compile_cmd, &build, &cl, NULL, 0, true, false,
-                                COMPILE_OUTPUT_MAX_KIB, &o);
-                        if (r < 0)
-                                goto fail;
-                        res.compile_output = TAKE_PTR(o.out);
-                        res.compile_output_len = o.out_len;
-                        if (o.box.status == BOX_STATUS_XX) {
-                                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, o.box.message);
-                                run_output_done(&o);
-                                goto done;
-                        }
-                        if (o.box.status != BOX_STATUS_OK) {
-                                if (o.box.status == BOX_STATUS_TO) {
-                                        free(res.compile_output);
-                                        res.compile_output = strdup("Compilation time limit exceeded.");
-                                        res.compile_output_len =
-                                                res.compile_output ? strlen(res.compile_output) : 0;
-                                }
-                                run_output_done(&o);
-                                r = fail_all(&res, n, JUDGE_COMPILATION_ERROR, NULL);
-                                goto done;
+                if (o.box.status != BOX_STATUS_OK) {
+                        if (o.box.status == BOX_STATUS_TO) {
+                                free(res.compile_output);
+                                res.compile_output = strdup("Compilation time limit exceeded.");
+                                res.compile_output_len = res.compile_output ? strlen(res.compile_output) : 0;
                         }
                         run_output_done(&o);
-                        res.compiled = true;
-                        if (cacheable)
-                                (void) cache_store(
-                                        j->cache, key, build.fd, res.compile_output, res.compile_output_len);
+                        r = fail_all(&res, n, JUDGE_COMPILATION_ERROR, NULL);
+                        goto done;
                 }
+                run_output_done(&o);
+                res.compiled = true;
+                if (cacheable)
+                        (void) cache_store(
+                                j->cache, key, build.fd, res.compile_output, res.compile_output_len);
         }
 
-        /* 4. Each test in a fresh sandbox and, unless it is the only run, a fresh copy of
+        /* 5. Each test in a fresh sandbox and, unless it is the only run, a fresh copy of
          * the compiled directory: nothing a run writes reaches another run or the cache. */
         uint32_t runs = s->number_of_runs ? s->number_of_runs : 1;
         bool single = n == 1 && runs == 1;
@@ -612,8 +673,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                 }
                         }
                         RunOutput o = {};
-                        r = sandbox_sh(j, lang, run_cmd, &w, &rl, in, in_len, s->redirect_stderr_to_stdout,
-                                s->enable_network, output_kib, &o);
+                        r = sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
+                                s->redirect_stderr_to_stdout, s->enable_network, output_kib, &o);
                         if (!single)
                                 workdir_drop(j, &w);
                         if (r < 0)
