@@ -9,13 +9,17 @@
 # build/coderunner (`ninja -C build`).
 #
 # The limits are Judge0 CE's defaults: compile with its MAX_* values (15 s CPU, 20 s wall,
-# 512000 KiB, 120 processes, 128000 KiB stack), run with a submission's defaults (5 s CPU,
-# 10 s wall, 128000 KiB, 60 processes, 64000 KiB stack), each raised to the language's
-# compile_* / run_*_min keys. Override with the variables below, e.g. RUN_MEM=262144.
+# 512000 KiB, 120 processes, 128000 KiB stack; files up to 256 MiB, as the judge allows),
+# run with a submission's defaults (5 s CPU, 10 s wall, 128000 KiB, 60 processes, 64000 KiB
+# stack, 1024 KiB files), each raised to the language's compile_* / run_*_min keys.
+# Override with the variables below, e.g. RUN_MEM=262144. The environment is the judge's
+# (LANG=C.UTF-8, HOME=/tmp) plus the language's env lines; its bind lines are bound; the
+# compile command runs as "/bin/sh -c CMD", the run command as "/bin/sh -c 'exec CMD'".
 # VERBOSE=1 shows the sandbox's output of every step. IGNORE_MINIMA=1 ignores the
 # language's own limits (to measure what a toolchain needs, e.g. RUN_PROCS=8).
 
 set -u
+export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 box=${CODERUNNER:-$root/build/coderunner}
@@ -25,11 +29,13 @@ COMPILE_WALL=${COMPILE_WALL:-20}
 COMPILE_MEM=${COMPILE_MEM:-512000}
 COMPILE_PROCS=${COMPILE_PROCS:-120}
 COMPILE_STACK=${COMPILE_STACK:-128000}
+COMPILE_FSIZE=${COMPILE_FSIZE:-262144}
 RUN_TIME=${RUN_TIME:-5}
 RUN_WALL=${RUN_WALL:-10}
 RUN_MEM=${RUN_MEM:-128000}
 RUN_PROCS=${RUN_PROCS:-60}
 RUN_STACK=${RUN_STACK:-64000}
+RUN_FSIZE=${RUN_FSIZE:-1024}
 VERBOSE=${VERBOSE:-0}
 IGNORE_MINIMA=${IGNORE_MINIMA:-0}
 
@@ -48,13 +54,13 @@ parse_conf() {
 	binds=()
 	envs=()
 	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line#"${line%%[![:space:]]*}"}
 		case $line in '#'* | '') continue ;; esac
 		key=${line%%=*}
 		value=${line#*=}
 		key=${key%"${key##*[![:space:]]}"}
 		value=${value#"${value%%[![:space:]]*}"}
-		# Trailing blanks are part of a version_pattern ("Python "), of nothing else.
-		[ "$key" = version_pattern ] || value=${value%"${value##*[![:space:]]}"}
+		value=${value%"${value##*[![:space:]]}"}
 		case $key in
 		bind) binds+=("$value") ;;
 		env) envs+=("$value") ;;
@@ -63,14 +69,21 @@ parse_conf() {
 	done <"$file"
 }
 
-# The text after the first occurrence of prefix, up to the next space, newline or ')'.
+# As src/lang/language.c: the text after the first occurrence of prefix, blanks skipped,
+# up to the next whitespace or one of ( ) [ ] , ; " ' (or a non-ASCII byte).
 extract_version() {
-	local text=$1 prefix=$2 rest
+	local text=$1 prefix=$2 rest v="" c i
 	case $text in *"$prefix"*) ;; *) return 1 ;; esac
 	rest=${text#*"$prefix"}
-	rest=${rest%%[ )$'\n']*}
-	[ -n "$rest" ] || return 1
-	printf '%s' "$rest"
+	rest=${rest#"${rest%%[!$' \t']*}"}
+	for ((i = 0; i < ${#rest}; i++)); do
+		c=${rest:i:1}
+		case $c in [\(\)\[\],\;\"\']) break ;; esac
+		[[ $c == [\!-~] ]] || break
+		v+=$c
+	done
+	[ -n "$v" ] && [ ${#v} -le 128 ] || return 1
+	printf '%s' "$v"
 }
 
 max() { if [ "$1" -gt "$2" ] || [ "$IGNORE_MINIMA" = 1 ]; then echo "$1"; else echo "$2"; fi; }
@@ -80,14 +93,15 @@ json_field() {
 	sed -n "s/.*\"$2\":\\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p" "$1" | tr -d '"'
 }
 
-# sandbox STEP WORKDIR TIME WALL MEM PROCS STACK COMMAND: run COMMAND by /bin/sh -c in the
-# box; leaves $WORK/STEP.{out,err,json}.
+# sandbox STEP WORKDIR TIME WALL MEM PROCS STACK FSIZE COMMAND: run COMMAND by /bin/sh -c
+# in the box, as the judge does (src/judge/judge.c); leaves $WORK/STEP.{out,err,json}.
 sandbox() {
-	local step=$1 w=$2 t=$3 wall=$4 mem=$5 procs=$6 stack=$7 cmd=$8 args=() b e
+	local step=$1 w=$2 t=$3 wall=$4 mem=$5 procs=$6 stack=$7 fsize=$8 cmd=$9 b e
+	local args=(--env=LANG=C.UTF-8 --env=HOME=/tmp)
 	for b in "${binds[@]}"; do args+=("--dir=$b"); done
 	for e in "${envs[@]}"; do args+=("--env=$e"); done
 	"$box" box run --workdir="$w" --time="$t" --wall-time="$wall" --mem="$mem" \
-		--processes="$procs" --stack="$stack" --output-limit=65536 --quiet \
+		--processes="$procs" --stack="$stack" --fsize="$fsize" --output-limit=65536 --quiet \
 		--result="$WORK/$step.json" --stdout="$WORK/$step.out" --stderr="$WORK/$step.err" \
 		"${args[@]}" -- /bin/sh -c "$cmd"
 	local rc=$?
@@ -103,6 +117,7 @@ why() {
 	local step=$1 status msg
 	status=$(json_field "$WORK/$step.json" status)
 	msg=$(json_field "$WORK/$step.json" message)
+	case $msg in *"signal 25"*) msg="$msg: SIGXFSZ, a file beyond the file size limit" ;; esac
 	printf '%s %s (%s): %s' "$step" "${status:-?}" "${msg:-no record}" \
 		"$(cat "$WORK/$step.err" "$WORK/$step.out" 2>/dev/null | head -c 400 | tr '\n' '|')"
 }
@@ -124,14 +139,15 @@ check_one() {
 	local head
 	head=$(printf '%-4s %-12s' "$id" "$slug")
 
-	# Version detection, as the catalogue does it: split on blanks, no shell.
+	# Version detection, as the catalogue does it: split on blanks, no shell; stdout and
+	# stderr, LC_ALL=C.
 	local -a vcmd
 	read -ra vcmd <<<"${conf[version]:-}"
 	if [ ${#vcmd[@]} = 0 ]; then
 		echo "FAIL          $head no version command"
 		return 1
 	fi
-	if ! vout=$("${vcmd[@]}" 2>/dev/null </dev/null); then
+	if ! vout=$(LC_ALL=C "${vcmd[@]}" 2>&1 </dev/null); then
 		echo "NOT INSTALLED $head '${conf[version]}' failed: $(printf '%s' "$vout" | head -c 200 | tr '\n' ' ') (packages: ${conf[packages]:-})"
 		return 0
 	fi
@@ -172,7 +188,7 @@ check_one() {
 	if [ -n "${conf[compile]:-}" ]; then
 		cmd=${conf[compile]//%s/}
 		sandbox compile "$w" "$COMPILE_TIME" "$COMPILE_WALL" "$cmp_mem" "$cmp_procs" \
-			"$COMPILE_STACK" "$cmd"
+			"$COMPILE_STACK" "$COMPILE_FSIZE" "$cmd"
 		rc=$?
 		if [ $rc != 0 ] || [ "$(json_field "$WORK/compile.json" status)" != OK ]; then
 			echo "FAIL          $head $name: $(why compile)"
@@ -182,7 +198,9 @@ check_one() {
 		report="$(usage compile), "
 	fi
 
-	sandbox run "$w" "$RUN_TIME" "$RUN_WALL" "$run_mem" "$run_procs" "$RUN_STACK" "${conf[run]}"
+	# The judge runs the run command with the shell's exec (the program replaces the shell).
+	sandbox run "$w" "$RUN_TIME" "$RUN_WALL" "$run_mem" "$run_procs" "$RUN_STACK" "$RUN_FSIZE" \
+		"exec ${conf[run]}"
 	rc=$?
 	if [ $rc != 0 ] || [ "$(json_field "$WORK/run.json" status)" != OK ]; then
 		echo "FAIL          $head $name: $(why run)"

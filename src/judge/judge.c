@@ -286,9 +286,12 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
          * (quotes, globs, operators, variables) goes through /bin/sh -c. The shell costs
          * about 0.5 ms per run. */
         /* A run through the shell execs the program, so that it is still the sandbox's
-         * top process. */
+         * top process — unless the command is a list (a && b): then the shell stays, as in
+         * Judge0, and a signal reads as exit status 128+N. */
         _cleanup_free_ char *shell_cmd = NULL;
-        if (asprintf(&shell_cmd, "%s%s", is_run ? "exec " : "", cmdline) < 0)
+        bool list = strstr(cmdline, "&&") || strstr(cmdline, "||") || strchr(cmdline, ';') ||
+                    strchr(cmdline, '|') || strchr(cmdline, '\n');
+        if (asprintf(&shell_cmd, "%s%s", is_run && !list ? "exec " : "", cmdline) < 0)
                 return -ENOMEM;
         char *argv_sh[] = {(char *) "/bin/sh", (char *) "-c", shell_cmd, NULL};
         char *argv_words[MAX_WORDS + 1];
@@ -646,6 +649,12 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 const JudgeTest *t = s->n_tests ? &s->tests[i] : NULL;
                 const JudgeLimits *lim = t && t->limits ? t->limits : &s->limits;
                 JudgeLimits rl = with_minimums(*lim, lang->run_processes_min, lang->run_memory_kib_min);
+                if (lang->run_fsize_kib_min && rl.fsize_kib && rl.fsize_kib < lang->run_fsize_kib_min) {
+                        /* The output cap stays at the submission's size (below). */
+                        if (!rl.output_kib)
+                                rl.output_kib = rl.fsize_kib;
+                        rl.fsize_kib = lang->run_fsize_kib_min;
+                }
                 uint64_t output_kib = rl.output_kib  ? rl.output_kib
                                       : rl.fsize_kib ? rl.fsize_kib
                                                      : (j->cfg.default_output_kib ? j->cfg.default_output_kib

@@ -142,6 +142,7 @@ static const ConfKey conf_keys[] = {
         {"compile_memory_kib", KEY_U64, offsetof(Language, compile_memory_kib), MAX_KIB},
         {"run_processes_min", KEY_U32, offsetof(Language, run_processes_min), MAX_PROCESSES},
         {"run_memory_kib_min", KEY_U64, offsetof(Language, run_memory_kib_min), MAX_KIB},
+        {"run_fsize_kib_min", KEY_U64, offsetof(Language, run_fsize_kib_min), MAX_KIB},
 };
 
 static const char *const required_keys[] = {"id", "name", "version", "version_pattern"};

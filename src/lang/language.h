@@ -24,7 +24,9 @@
  *   packages  Debian packages that provide the toolchain (make languages)
  *   bind      extra host path bound read-only (repeatable, at most LANG_MAX_BINDS; absolute)
  *   env       extra VAR=VALUE for compile and run (repeatable, at most LANG_MAX_ENV)
- *   compile_processes, compile_memory_kib, run_processes_min, run_memory_kib_min
+ *   compile_processes, compile_memory_kib, run_processes_min, run_memory_kib_min,
+ *   run_fsize_kib_min (a runtime that maps its code through a large in-memory file, like
+ *             Erlang's JIT, needs a file size limit above Judge0's 1024 KiB default)
  *             limits the toolchain needs whatever the submission asks (JVM threads...)
  * Every flag in compile/run has a comment in the file saying why it is there. */
 
@@ -60,6 +62,7 @@ typedef struct Language {
         uint64_t compile_memory_kib;
         uint32_t run_processes_min;
         uint64_t run_memory_kib_min;
+        uint64_t run_fsize_kib_min;
         bool is_project; /* Judge0's 89 "Multi-file program": compile/run scripts in the zip */
         bool installed;
 } Language;

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "json/json-internal.h"
+
+size_t j0_utf8_len(const unsigned char *p, size_t left) {
+        size_t n;
+        uint32_t cp;
+
+        if (left == 0)
+                return 0;
+        if (p[0] < 0x80)
+                return 1;
+        if ((p[0] & 0xe0) == 0xc0) {
+                n = 2;
+                cp = p[0] & 0x1f;
+        } else if ((p[0] & 0xf0) == 0xe0) {
+                n = 3;
+                cp = p[0] & 0x0f;
+        } else if ((p[0] & 0xf8) == 0xf0) {
+                n = 4;
+                cp = p[0] & 0x07;
+        } else
+                return 0;
+        if (n > left)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+                (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+bool j0_utf8_valid(const char *s, size_t len) {
+        for (size_t i = 0; i < len;) {
+                size_t n = j0_utf8_len((const unsigned char *) s + i, len - i);
+                if (n == 0)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
+size_t j0_utf8_chars(const char *s, size_t len) {
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+                n += ((unsigned char) s[i] & 0xc0) != 0x80;
+        return n;
+}
+
+json_t *j0_text(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t bad = 0;
+
+        if (len == 0)
+                return json_stringn_nocheck("", 0);
+        for (size_t i = 0; i < len;) {
+                size_t n = j0_utf8_len(p + i, len - i);
+                if (n == 0) {
+                        bad++;
+                        n = 1;
+                }
+                i += n;
+        }
+        if (bad == 0)
+                return json_stringn_nocheck(s, len);
+
+        /* Each invalid byte becomes the 3 bytes of U+FFFD. */
+        if (bad > (SIZE_MAX - len) / 2)
+                return NULL;
+        _cleanup_free_ char *out = malloc(len + 2 * bad);
+        if (!out)
+                return NULL;
+        size_t o = 0;
+        for (size_t i = 0; i < len;) {
+                size_t n = j0_utf8_len(p + i, len - i);
+                if (n == 0) {
+                        memcpy(out + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                } else {
+                        memcpy(out + o, p + i, n);
+                        o += n;
+                        i += n;
+                }
+        }
+        return json_stringn_nocheck(out, o);
+}
+
+json_t *j0_cstring(const char *s) {
+        return s ? j0_text(s, strlen(s)) : json_null();
+}
+
+int j0_real_precision(double v) {
+        char buf[64];
+        int first = 0;
+
+        /* Prefer plain notation ("150.0", not "1.5e2") where some precision gives it. */
+        for (int p = 1; p <= 17; p++) {
+                snprintf(buf, sizeof buf, "%.*g", p, v);
+                if (strtod(buf, NULL) != v)
+                        continue;
+                if (!strchr(buf, 'e'))
+                        return p;
+                if (first == 0)
+                        first = p;
+        }
+        return first > 0 ? first : 17;
+}
+
+int j0_dump(const json_t *v, int real_precision, char **ret) {
+        if (real_precision < 1 || real_precision > 17)
+                real_precision = 17;
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(real_precision));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+void j0_format_seconds(uint64_t usec, char buf[static 32]) {
+        char frac[8];
+        snprintf(frac, sizeof frac, "%06" PRIu64, usec % 1000000);
+        size_t n = 6;
+        while (n > 1 && frac[n - 1] == '0')
+                n--;
+        frac[n] = '\0';
+        snprintf(buf, 32, "%" PRIu64 ".%s", usec / 1000000, frac);
+}
+
+bool j0_format_timestamp(int64_t usec, char buf[static 40]) {
+        /* Rails truncates to milliseconds. */
+        int64_t sec = usec / 1000000, rem = usec % 1000000;
+        if (rem < 0) {
+                rem += 1000000;
+                sec--;
+        }
+        time_t t = (time_t) sec;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+                return false;
+        snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (rem / 1000));
+        return true;
+}
+
+int j0_set(json_t *obj, const char *key, json_t *v) {
+        if (!v)
+                return -ENOMEM;
+        /* Takes the reference even when it fails. */
+        return json_object_set_new(obj, key, v) < 0 ? -ENOMEM : 0;
+}
+
+int j0_append(json_t *arr, json_t *v) {
+        if (!v)
+                return -ENOMEM;
+        return json_array_append_new(arr, v) < 0 ? -ENOMEM : 0;
+}
