@@ -6,8 +6,8 @@ BUILD_SAN ?= build-san
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
-BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libjansson-dev
-TEST_PKGS := python3 python3-pytest clang-format
+BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev
+TEST_PKGS := python3 python3-pytest clang-format postgresql
 BENCH_PKGS := bubblewrap
 
 .PHONY: all build run test test-unit test-integration test-san check-style bench deps-build deps-test deps-bench clean

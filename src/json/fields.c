@@ -29,7 +29,8 @@ static const char *const field_names[_JUDGE0_FIELD_MAX] = {
         [JUDGE0_FIELD_STACK_LIMIT] = "stack_limit",
         [JUDGE0_FIELD_MAX_PROCESSES_AND_OR_THREADS] = "max_processes_and_or_threads",
         [JUDGE0_FIELD_ENABLE_PER_PROCESS_AND_THREAD_TIME_LIMIT] = "enable_per_process_and_thread_time_limit",
-        [JUDGE0_FIELD_ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT] = "enable_per_process_and_thread_memory_limit",
+        [JUDGE0_FIELD_ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT] =
+                "enable_per_process_and_thread_memory_limit",
         [JUDGE0_FIELD_MAX_FILE_SIZE] = "max_file_size",
         [JUDGE0_FIELD_COMPILE_OUTPUT] = "compile_output",
         [JUDGE0_FIELD_EXIT_CODE] = "exit_code",

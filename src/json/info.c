@@ -56,7 +56,8 @@ static int collate(const char *a, const char *b) {
 }
 
 static int compare_languages(const void *x, const void *y) {
-        const Judge0Language *a = *(const Judge0Language *const *) x, *b = *(const Judge0Language *const *) y;
+        const Judge0Language *a = *(const Judge0Language *const *) x,
+                             *b = *(const Judge0Language *const *) y;
         int r = collate(a->name ? a->name : "", b->name ? b->name : "");
         if (r == 0)
                 r = (a->id > b->id) - (a->id < b->id);
@@ -85,7 +86,8 @@ int judge0_languages_encode(const Judge0Language *langs, size_t n, bool with_arc
                 json_t *o = json_object();
                 if (j0_append(a, o) < 0 || j0_set(o, "id", json_integer(sorted[i]->id)) < 0 ||
                         j0_set(o, "name", j0_cstring(sorted[i]->name)) < 0 ||
-                        (with_archived && j0_set(o, "is_archived", json_boolean(sorted[i]->is_archived)) < 0))
+                        (with_archived &&
+                                j0_set(o, "is_archived", json_boolean(sorted[i]->is_archived)) < 0))
                         return -ENOMEM;
         }
         return j0_dump(a, 0, ret);
@@ -146,9 +148,12 @@ typedef struct Key {
         const char *const *strings;
 } Key;
 
-#define BOOL(n, v) {.name = n, .type = KEY_BOOL, .value = (v)}
-#define INT(n, v) {.name = n, .type = KEY_INT, .value = (v)}
-#define SECONDS(n, v) {.name = n, .type = KEY_SECONDS, .value = (v)}
+#define BOOL(n, v) \
+        { .name = n, .type = KEY_BOOL, .value = (v) }
+#define INT(n, v) \
+        { .name = n, .type = KEY_INT, .value = (v) }
+#define SECONDS(n, v) \
+        { .name = n, .type = KEY_SECONDS, .value = (v) }
 
 int judge0_config_info_encode(const Judge0ConfigInfo *c, char **ret) {
         const Judge0Rules *r = c->rules;
@@ -182,10 +187,12 @@ int judge0_config_info_encode(const Judge0ConfigInfo *c, char **ret) {
                 INT("max_stack_limit", r->max_stack_limit_kib),
                 INT("max_processes_and_or_threads", r->max_processes_and_or_threads),
                 INT("max_max_processes_and_or_threads", r->max_max_processes_and_or_threads),
-                BOOL("enable_per_process_and_thread_time_limit", r->enable_per_process_and_thread_time_limit),
+                BOOL("enable_per_process_and_thread_time_limit",
+                        r->enable_per_process_and_thread_time_limit),
                 BOOL("allow_enable_per_process_and_thread_time_limit",
                         r->allow_enable_per_process_and_thread_time_limit),
-                BOOL("enable_per_process_and_thread_memory_limit", r->enable_per_process_and_thread_memory_limit),
+                BOOL("enable_per_process_and_thread_memory_limit",
+                        r->enable_per_process_and_thread_memory_limit),
                 BOOL("allow_enable_per_process_and_thread_memory_limit",
                         r->allow_enable_per_process_and_thread_memory_limit),
                 INT("max_file_size", r->max_file_size_kib),
@@ -243,7 +250,8 @@ int judge0_config_info_encode(const Judge0ConfigInfo *c, char **ret) {
 int judge0_about_encode(const char *version, const char *homepage, const char *source_code,
         const char *maintainer, char **ret) {
         _cleanup_json_ json_t *o = json_object();
-        if (!o || j0_set(o, "version", j0_cstring(version)) < 0 || j0_set(o, "homepage", j0_cstring(homepage)) < 0 ||
+        if (!o || j0_set(o, "version", j0_cstring(version)) < 0 ||
+                j0_set(o, "homepage", j0_cstring(homepage)) < 0 ||
                 j0_set(o, "source_code", j0_cstring(source_code)) < 0 ||
                 j0_set(o, "maintainer", j0_cstring(maintainer)) < 0)
                 return -ENOMEM;

@@ -17,7 +17,11 @@
  *
  * Where we differ from Judge0, on purpose (each is something no working client relies on):
  *   - a value of the wrong JSON type gets a message ("is not a number", "is not a string",
- *     "is not a boolean") where Rails would cast it or drop it silently;
+ *     "is not a boolean") where Rails would cast it or drop it silently; a boolean is
+ *     true/false, 0/1 or one of Rails' strings ("true", "t", "1", "on", "false", "f",
+ *     "0", "off" and their upper case), where Rails takes any other string as true;
+ *   - an integer field is checked as the integer it becomes: Judge0 checks 2047.5
+ *     against memory_limit's minimum of 2048, then stores 2047 (0.5 runs become 0);
  *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");
@@ -30,7 +34,8 @@
  *   "tests": [{"stdin": s, "expected_output": s}, ...]
  *           many test cases, one compilation; both strings base64 per base64_encoded, both
  *           optional. At most Judge0Rules.max_tests. [] is the same as absent. With tests,
- *           the top-level stdin and expected_output must be absent or null.
+ *           the top-level stdin and expected_output must be blank (absent, null, or
+ *           whitespace).
  *   "compare": "default" | "exact" | "numbers"
  *           how stdout is compared with the expected output: Judge0's whitespace rule
  *           (default), byte for byte, or numbers within "tolerance".
@@ -252,7 +257,7 @@ const char *judge0_field_name(Judge0Field f);
  * not a field), empty pieces at the end dropped (Ruby's split), "*" anywhere = all fields,
  * NULL or nothing named = the default fields. Any other unknown name (an empty piece
  * included) is -EINVAL, and then *error (not written otherwise) gets Judge0's message as
- * a malloc'd string the caller frees: "invalid fields: [a,  b]" (the names joined with
+ * a malloc'd string the caller frees: "invalid fields: [a, b]" (the names joined with
  * ", "); the HTTP layer answers 400 {"error": that}. */
 int judge0_fields_parse(const char *s, Judge0Fields *ret, char **error);
 

@@ -17,7 +17,9 @@
  *      enable_network    allowed by the configuration
  *  10. stdin, expected_output, redirect_stderr_to_stdout   (types only; Judge0 has no rule)
  *  11. our extensions: tests, compare, tolerance, stop_on_failure
- * A value of the wrong type is reported where the field's first rule is. */
+ * A value of the wrong type is reported where the field's first rule is. An integer field
+ * is checked as the integer it becomes (Judge0 checks 2047.5 against its minimum of 2048,
+ * then stores 2047). */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -93,8 +95,8 @@ int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errb
                 if (!root) {
                         if (json_error_code(&err) == json_error_out_of_memory)
                                 return -ENOMEM;
-                        set_errbuf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text, err.line,
-                                err.column);
+                        set_errbuf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text,
+                                err.line, err.column);
                         return -EBADMSG;
                 }
                 if (!json_is_object(root)) {
@@ -189,7 +191,8 @@ static bool blank(const Bytes *b) {
 
 /* A text field: a string (or an integer, which Rails turns into its digits), base64-decoded
  * when asked. */
-static Read read_text(Decoder *d, const json_t *obj, const char *key, const char *field, bool base64, Bytes *ret) {
+static Read read_text(
+        Decoder *d, const json_t *obj, const char *key, const char *field, bool base64, Bytes *ret) {
         const json_t *v = get(obj, key);
         char num[32];
         const char *s;
@@ -362,6 +365,9 @@ static void decode_range(Decoder *d, const Range *f) {
         }
         if (st == READ_ABSENT)
                 v = (double) f->def / scale; /* Rails validates the default too */
+        else if (!f->seconds)
+                v = trunc(v); /* the integer the column holds: Rails checks 0.5 against "greater
+                               * than 0", then stores 0 */
 
         if (f->exclusive_min ? !(v > (double) f->min) : !(v >= (double) f->min)) {
                 failf(d, f->key, "must be greater than %s%" PRIu64, f->exclusive_min ? "" : "or equal to ",
@@ -381,7 +387,7 @@ static void decode_range(Decoder *d, const Range *f) {
 
         uint64_t out = f->def;
         if (st == READ_OK)
-                out = f->seconds ? (uint64_t) llround(v * scale) : (uint64_t) v; /* integers: truncated */
+                out = f->seconds ? (uint64_t) llround(v * scale) : (uint64_t) v;
         out = MIN(out, f->max);
         if (f->dst64)
                 *f->dst64 = out;
@@ -389,7 +395,8 @@ static void decode_range(Decoder *d, const Range *f) {
                 *f->dst32 = (uint32_t) out;
 }
 
-static void decode_flag(Decoder *d, const char *key, bool def, bool allowed, const char *refusal, bool *dst) {
+static void decode_flag(
+        Decoder *d, const char *key, bool def, bool allowed, const char *refusal, bool *dst) {
         bool v = def;
         Read st = read_bool(get(d->obj, key), &v);
         if (st == READ_INVALID) {
@@ -455,7 +462,8 @@ static void compiler_options_allowed(Decoder *d, const LanguageRef *lang) {
         if (!lang->found)
                 return;
         if (!lang->lang.compile_cmd) {
-                fail(d, "compiler_options", "setting compiler options is only allowed for compiled languages");
+                fail(d, "compiler_options",
+                        "setting compiler options is only allowed for compiled languages");
                 return;
         }
         if (!allowed || !allowed[0])
@@ -596,10 +604,13 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
 
         submission_init(&s);
         read_language(&d, &lang);
+        if (d.r < 0)
+                return d.r; /* the lookup failed: no verdict on the language */
         bool project = lang.found && lang.lang.is_project;
 
         /* 1, 2: the source, or for a project the zip (always base64) */
-        if (read_text(&d, obj, "source_code", "source_code", base64_encoded, &s.source_code) != READ_INVALID) {
+        if (read_text(&d, obj, "source_code", "source_code", base64_encoded, &s.source_code) !=
+                READ_INVALID) {
                 if (project && !blank(&s.source_code))
                         fail(&d, "source_code", "must be blank");
                 else if (!project && blank(&s.source_code))
@@ -625,12 +636,12 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
         const Range ranges[] = {
                 {"number_of_runs", false, true, 0, rules->number_of_runs, rules->max_number_of_runs, NULL,
                         &s.number_of_runs},
-                {"cpu_time_limit", true, false, 0, rules->cpu_time_limit_usec, rules->max_cpu_time_limit_usec,
-                        &s.cpu_time_limit_usec, NULL},
-                {"cpu_extra_time", true, false, 0, rules->cpu_extra_time_usec, rules->max_cpu_extra_time_usec,
-                        &s.cpu_extra_time_usec, NULL},
-                {"wall_time_limit", true, false, 1, rules->wall_time_limit_usec, rules->max_wall_time_limit_usec,
-                        &s.wall_time_limit_usec, NULL},
+                {"cpu_time_limit", true, false, 0, rules->cpu_time_limit_usec,
+                        rules->max_cpu_time_limit_usec, &s.cpu_time_limit_usec, NULL},
+                {"cpu_extra_time", true, false, 0, rules->cpu_extra_time_usec,
+                        rules->max_cpu_extra_time_usec, &s.cpu_extra_time_usec, NULL},
+                {"wall_time_limit", true, false, 1, rules->wall_time_limit_usec,
+                        rules->max_wall_time_limit_usec, &s.wall_time_limit_usec, NULL},
                 {"memory_limit", false, false, 2048, rules->memory_limit_kib, rules->max_memory_limit_kib,
                         &s.memory_limit_kib, NULL},
                 {"stack_limit", false, false, 0, rules->stack_limit_kib, rules->max_stack_limit_kib,
@@ -640,22 +651,22 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
         };
         for (size_t i = 0; i < ELEMENTSOF(ranges); i++)
                 decode_range(&d, &ranges[i]);
-        decode_flag(&d, "enable_per_process_and_thread_time_limit", rules->enable_per_process_and_thread_time_limit,
+        decode_flag(&d, "enable_per_process_and_thread_time_limit",
+                rules->enable_per_process_and_thread_time_limit,
                 rules->allow_enable_per_process_and_thread_time_limit, "this option cannot be enabled",
                 &s.enable_per_process_and_thread_time_limit);
         decode_flag(&d, "enable_per_process_and_thread_memory_limit",
                 rules->enable_per_process_and_thread_memory_limit,
                 rules->allow_enable_per_process_and_thread_memory_limit, "this option cannot be enabled",
                 &s.enable_per_process_and_thread_memory_limit);
-        decode_range(&d,
-                &(const Range){"max_file_size", false, false, 0, rules->max_file_size_kib,
-                        rules->max_max_file_size_kib, &s.max_file_size_kib, NULL});
+        decode_range(&d, &(const Range){"max_file_size", false, false, 0, rules->max_file_size_kib,
+                                 rules->max_max_file_size_kib, &s.max_file_size_kib, NULL});
 
         /* 7 */
         Read copts = read_text(&d, obj, "compiler_options", "compiler_options", false, &s.compiler_options);
         check_length(&d, "compiler_options", &s.compiler_options);
-        Read args = read_text(
-                &d, obj, "command_line_arguments", "command_line_arguments", false, &s.command_line_arguments);
+        Read args = read_text(&d, obj, "command_line_arguments", "command_line_arguments", false,
+                &s.command_line_arguments);
         check_length(&d, "command_line_arguments", &s.command_line_arguments);
 
         /* 8: Judge0 prints the id as Ruby has it: nothing for nil */
@@ -667,7 +678,8 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
                 else
                         failf(&d, "language_id", "language with id %.0f doesn't exist", lang.value);
         } else if (lang.found && lang.lang.is_archived)
-                failf(&d, "language_id", "language with id %d is archived and cannot be used anymore", lang.id);
+                failf(&d, "language_id", "language with id %d is archived and cannot be used anymore",
+                        lang.id);
 
         /* 9 */
         if (copts == READ_OK && !blank(&s.compiler_options))
@@ -719,8 +731,8 @@ int judge0_body_batch_size(const Judge0Body *b, size_t *ret, char *errbuf, size_
         return 0;
 }
 
-int judge0_body_decode_batch_item(const Judge0Body *b, size_t i, bool base64_encoded, const Judge0Rules *rules,
-        Judge0Errors *errors, Submission *ret) {
+int judge0_body_decode_batch_item(const Judge0Body *b, size_t i, bool base64_encoded,
+        const Judge0Rules *rules, Judge0Errors *errors, Submission *ret) {
         const json_t *list = get(b->root, "submissions");
         if (!json_is_array(list) || i >= json_array_size(list))
                 return -ERANGE;

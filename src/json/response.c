@@ -183,7 +183,7 @@ static json_t *f_stderr(Encoder *e, const Submission *s) {
         return text(&s->stderr_data, e->o->base64_encoded, true);
 }
 static json_t *f_token(Encoder *e, const Submission *s) {
-        return s->token[0] ? json_string(s->token) : json_null();
+        return s->token[0] ? j0_cstring(s->token) : json_null();
 }
 static json_t *f_number_of_runs(Encoder *e, const Submission *s) {
         return json_integer(s->number_of_runs);
@@ -254,7 +254,8 @@ static json_t *f_status(Encoder *e, const Submission *s) {
 static json_t *f_language(Encoder *e, const Submission *s) {
         _cleanup_json_ json_t *o = json_object();
         const char *name = e->o->language_name ? e->o->language_name(e->o->userdata, s->language_id) : NULL;
-        if (!o || j0_set(o, "id", json_integer(s->language_id)) < 0 || j0_set(o, "name", j0_cstring(name)) < 0)
+        if (!o || j0_set(o, "id", json_integer(s->language_id)) < 0 ||
+                j0_set(o, "name", j0_cstring(name)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -304,7 +305,8 @@ static const FieldEncoder encoders[_JUDGE0_FIELD_MAX] = {
         [JUDGE0_FIELD_STACK_LIMIT] = f_stack_limit,
         [JUDGE0_FIELD_MAX_PROCESSES_AND_OR_THREADS] = f_max_processes_and_or_threads,
         [JUDGE0_FIELD_ENABLE_PER_PROCESS_AND_THREAD_TIME_LIMIT] = f_enable_per_process_and_thread_time_limit,
-        [JUDGE0_FIELD_ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT] = f_enable_per_process_and_thread_memory_limit,
+        [JUDGE0_FIELD_ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT] =
+                f_enable_per_process_and_thread_memory_limit,
         [JUDGE0_FIELD_MAX_FILE_SIZE] = f_max_file_size,
         [JUDGE0_FIELD_COMPILE_OUTPUT] = f_compile_output,
         [JUDGE0_FIELD_EXIT_CODE] = f_exit_code,
@@ -381,7 +383,8 @@ int judge0_submission_list_encode(const Submission *const *subs, size_t n, const
                 j0_set(meta, "prev_page", page_number(page->prev_page)) < 0 ||
                 j0_set(meta, "total_pages", json_integer((json_int_t) page->total_pages)) < 0 ||
                 j0_set(meta, "total_count", json_integer((json_int_t) page->total_count)) < 0 ||
-                j0_set(v, "submissions", build_array(&e, subs, n)) < 0 || j0_set(v, "meta", TAKE_PTR(meta)) < 0)
+                j0_set(v, "submissions", build_array(&e, subs, n)) < 0 ||
+                j0_set(v, "meta", TAKE_PTR(meta)) < 0)
                 return -ENOMEM;
         return j0_dump(v, e.precision, ret);
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,8 +430,10 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
         int st = judge_status_of_run(&o->box);
         /* Judge0 writes stdout to a file capped by max_file_size, so too much output
          * ends in SIGXFSZ there; our cap (the same size by default) reads the same way. */
-        if (o->box.status == BOX_STATUS_OL)
+        if (o->box.status == BOX_STATUS_OL) {
                 st = JUDGE_SIGXFSZ;
+                out->exit_signal = SIGXFSZ; /* what Judge0 reports with status 8 */
+        }
         if (st == 0) {
                 const char *exp = t ? t->expected : s->expected;
                 size_t exp_len = t ? t->expected_len : s->expected_len;

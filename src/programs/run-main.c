@@ -230,7 +230,9 @@ static void json_outcome(FILE *f, const JudgeOutcome *o, bool with_status) {
                 fprintf(f, ",\"exit_signal\":%d", o->exit_signal);
         else
                 fputs(",\"exit_signal\":null", f);
-        if (with_status) {
+        if (with_status && o->status_id == 0)
+                fputs(",\"status\":null", f); /* skipped (stop on failure) */
+        else if (with_status) {
                 fprintf(f, ",\"status\":{\"id\":%d,\"description\":", o->status_id);
                 json_write_cstring(f, judge_status_description(o->status_id));
                 fputc('}', f);
@@ -602,14 +604,12 @@ int run_main(int argc, char **argv) {
                                 log_error(ENOMEM, "out of memory");
                                 goto out;
                         }
-                        if (!xdg || !*xdg) {
-                                /* ~/.cache may not exist yet */
-                                _cleanup_free_ char *parent = strdup(default_cache);
-                                char *slash = parent ? strrchr(parent, '/') : NULL;
-                                if (slash) {
-                                        *slash = '\0';
-                                        (void) mkdir(parent, 0700);
-                                }
+                        /* $XDG_CACHE_HOME or ~/.cache may not exist yet: make the path. */
+                        _cleanup_free_ char *parent = strdup(default_cache);
+                        for (char *p = parent ? parent + 1 : NULL; p && (p = strchr(p, '/')); p++) {
+                                *p = '\0';
+                                (void) mkdir(parent, 0700);
+                                *p = '/';
                         }
                         cache_dir = default_cache;
                 }

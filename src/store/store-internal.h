@@ -157,8 +157,8 @@ extern const StoreOps store_pg_ops;
 
 /* store_open() with a given list of migrations instead of the backend's own (NULL = the
  * backend's), for the tests of the migration runner. */
-int store_open_with_migrations(const char *url, const StoreMigration *migrations, size_t n_migrations,
-        char *errbuf, Store **ret);
+int store_open_with_migrations(
+        const char *url, const StoreMigration *migrations, size_t n_migrations, char *errbuf, Store **ret);
 
 /* For tests: run SQL without parameters, or a query answering one integer. */
 int store_exec_sql(Store *s, const char *sql);

@@ -115,8 +115,8 @@ static int errno_of_result(StoreBackend *b, const PGresult *res) {
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         if (state)
                 for (size_t i = 0; i < ELEMENTSOF(errno_of_sqlstate); i++)
-                        if (strncmp(state, errno_of_sqlstate[i].sqlstate, strlen(errno_of_sqlstate[i].sqlstate)) ==
-                                0)
+                        if (strncmp(state, errno_of_sqlstate[i].sqlstate,
+                                    strlen(errno_of_sqlstate[i].sqlstate)) == 0)
                                 return -errno_of_sqlstate[i].error;
         if (PQstatus(b->conn) != CONNECTION_OK)
                 return -ECONNRESET;
@@ -148,22 +148,29 @@ static int hex_value(char c) {
         return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Parameters of one execution, all in binary format. */
+/* Parameters of one execution, all in binary format. The statements are fixed, so more
+ * than MAX_PARAMS is a programming error: it lands in a spare slot and fails the call. */
 typedef struct Params {
         int n;
-        const char *values[MAX_PARAMS];
-        int lengths[MAX_PARAMS];
-        int formats[MAX_PARAMS];
-        unsigned char scratch[MAX_PARAMS][16];
+        bool overflow;
+        const char *values[MAX_PARAMS + 1];
+        int lengths[MAX_PARAMS + 1];
+        int formats[MAX_PARAMS + 1];
+        unsigned char scratch[MAX_PARAMS + 1][16];
 } Params;
 
-static unsigned char *param_fixed(Params *p, size_t len) {
-        if (p->n >= MAX_PARAMS)
-                abort(); /* the statements are fixed: a programming error */
-        int i = p->n++;
-        p->values[i] = (const char *) p->scratch[i];
-        p->lengths[i] = (int) len;
+static int param_add(Params *p, const char *value, size_t len) {
+        int i = p->n < MAX_PARAMS ? p->n++ : MAX_PARAMS;
+        p->overflow = p->overflow || i == MAX_PARAMS;
+        p->values[i] = value;
+        p->lengths[i] = (int) len; /* validated by store.c: at most INT32_MAX */
         p->formats[i] = 1;
+        return i;
+}
+
+static unsigned char *param_fixed(Params *p, size_t len) {
+        int i = p->n < MAX_PARAMS ? p->n : MAX_PARAMS;
+        param_add(p, (const char *) p->scratch[i], len);
         return p->scratch[i];
 }
 
@@ -173,21 +180,11 @@ static void param_int(Params *p, Oid type, int64_t v) {
 }
 
 static void param_bytes(Params *p, const char *data, size_t len) {
-        if (p->n >= MAX_PARAMS)
-                abort();
-        int i = p->n++;
-        p->values[i] = data ? data : ""; /* not NULL: an empty bytea, not SQL NULL */
-        p->lengths[i] = (int) len; /* validated: at most INT32_MAX */
-        p->formats[i] = 1;
+        param_add(p, data ? data : "", len); /* not NULL: an empty bytea, not SQL NULL */
 }
 
 static void param_null(Params *p) {
-        if (p->n >= MAX_PARAMS)
-                abort();
-        int i = p->n++;
-        p->values[i] = NULL;
-        p->lengths[i] = 0;
-        p->formats[i] = 1;
+        param_add(p, NULL, 0);
 }
 
 static void param_uuid(Params *p, const char *token) {
@@ -252,7 +249,8 @@ static int field_value(const PGresult *res, int row, int col, StoreValue *ret) {
         switch (type) {
         case BYTEAOID:
         case TEXTOID:
-                *ret = (StoreValue){.kind = STORE_VALUE_BYTES, .data = (const char *) p, .len = (size_t) len};
+                *ret = (StoreValue){
+                        .kind = STORE_VALUE_BYTES, .data = (const char *) p, .len = (size_t) len};
                 return 0;
         case BOOLOID:
                 if (len != 1)
@@ -266,7 +264,9 @@ static int field_value(const PGresult *res, int row, int col, StoreValue *ret) {
                 if ((size_t) len != size)
                         return -EBADMSG;
                 uint64_t u = get_be(p, size);
-                int64_t v = size == 8 ? (int64_t) u : size == 4 ? (int32_t) (uint32_t) u : (int16_t) (uint16_t) u;
+                int64_t v = size == 8   ? (int64_t) u
+                            : size == 4 ? (int32_t) (uint32_t) u
+                                        : (int16_t) (uint16_t) u;
                 *ret = (StoreValue){.kind = STORE_VALUE_INT, .i = v};
                 return 0;
         }
@@ -383,7 +383,8 @@ static int read_test(const PGresult *res, int row, Submission *sub) {
         r = read_columns(res, row, TEST_HEAD_N, STORE_TEST_INPUT, t);
         if (r < 0)
                 return r;
-        return read_columns(res, row, TEST_HEAD_N + (int) store_columns[STORE_TEST_INPUT].n, STORE_TEST_RESULT, t);
+        return read_columns(
+                res, row, TEST_HEAD_N + (int) store_columns[STORE_TEST_INPUT].n, STORE_TEST_RESULT, t);
 }
 
 /* ---- statements ---- */
@@ -431,15 +432,21 @@ static void build_sql(Stmt which, PgSql *s) {
                 add_params(s, STORE_SUBMISSION_INPUT);
                 store_sql_add(q, ") RETURNING id");
                 break;
-        case STMT_INSERT_TEST:
+        case STMT_INSERT_TEST: {
+                int id = param(s, INT8OID), ordinal = param(s, INT4OID); /* in this order */
                 store_sql_add(q, "INSERT INTO submission_tests (submission_id, ordinal, ");
                 store_sql_add_names(q, STORE_TEST_INPUT, "");
-                store_sql_add(q, ") VALUES ($%d, $%d", param(s, INT8OID), param(s, INT4OID));
+                store_sql_add(q, ") VALUES ($%d, $%d", id, ordinal);
                 add_params(s, STORE_TEST_INPUT);
                 store_sql_add(q, ")");
                 break;
+        }
         case STMT_GET:
         case STMT_LIST:
+                if (which == STMT_LIST) {
+                        param(s, INT8OID); /* LIMIT $1 */
+                        param(s, INT8OID); /* OFFSET $2 */
+                }
                 store_sql_add(q, "SELECT " SUBMISSION_HEAD ", ");
                 store_sql_add_names(q, STORE_SUBMISSION_INPUT, "");
                 store_sql_add(q, ", ");
@@ -447,11 +454,14 @@ static void build_sql(Stmt which, PgSql *s) {
                 if (which == STMT_GET)
                         store_sql_add(q, " FROM submissions WHERE token = $%d", param(s, UUIDOID));
                 else
-                        store_sql_add(q, " FROM submissions " NEWEST_FIRST " LIMIT $%d OFFSET $%d", param(s, INT8OID),
-                                param(s, INT8OID));
+                        store_sql_add(q, " FROM submissions " NEWEST_FIRST " LIMIT $1 OFFSET $2");
                 break;
         case STMT_GET_TESTS:
         case STMT_LIST_TESTS:
+                if (which == STMT_LIST_TESTS) {
+                        param(s, INT8OID); /* LIMIT $1 */
+                        param(s, INT8OID); /* OFFSET $2 */
+                }
                 store_sql_add(q, "SELECT submission_id, ordinal, ");
                 store_sql_add_names(q, STORE_TEST_INPUT, "");
                 store_sql_add(q, ", ");
@@ -460,11 +470,9 @@ static void build_sql(Stmt which, PgSql *s) {
                         store_sql_add(q, " FROM submission_tests WHERE submission_id = $%d ORDER BY ordinal",
                                 param(s, INT8OID));
                 else
-                        store_sql_add(q,
-                                " FROM submission_tests WHERE submission_id IN "
-                                "(SELECT id FROM submissions " NEWEST_FIRST " LIMIT $%d OFFSET $%d) "
-                                "ORDER BY submission_id, ordinal",
-                                param(s, INT8OID), param(s, INT8OID));
+                        store_sql_add(q, " FROM submission_tests WHERE submission_id IN "
+                                         "(SELECT id FROM submissions " NEWEST_FIRST " LIMIT $1 OFFSET $2) "
+                                         "ORDER BY submission_id, ordinal");
                 break;
         case STMT_COUNT:
                 store_sql_add(q, "SELECT count(*) FROM submissions");
@@ -498,7 +506,8 @@ static void build_sql(Stmt which, PgSql *s) {
                 break;
         }
         case STMT_UNFINISHED:
-                store_sql_add(q, "SELECT token FROM submissions WHERE status_id IN (1, 2) ORDER BY created_at, id");
+                store_sql_add(q,
+                        "SELECT token FROM submissions WHERE status_id IN (1, 2) ORDER BY created_at, id");
                 break;
         case STMT_COUNT_BY_STATUS:
                 store_sql_add(q, "SELECT status_id, count(*) FROM submissions GROUP BY status_id");
@@ -545,6 +554,8 @@ static int ensure_ready(StoreBackend *b) {
 
 /* Run a prepared statement; on success *ret is the result (rows or none). */
 static int run(StoreBackend *b, Stmt which, const Params *p, PGresult **ret) {
+        if (p && p->overflow)
+                return -E2BIG;
         PGresult *res = PQexecPrepared(b->conn, stmt_names[which], p ? p->n : 0, p ? p->values : NULL,
                 p ? p->lengths : NULL, p ? p->formats : NULL, 1);
         ExecStatusType st = PQresultStatus(res);
@@ -625,7 +636,8 @@ static int pg_connect(const char *target, char *errbuf, StoreBackend **ret) {
 
         PQconninfoOption *opts = PQconninfoParse(target, &parse_error);
         if (!opts) {
-                store_set_error(errbuf, "invalid PostgreSQL url: %s", parse_error ? parse_error : "out of memory");
+                store_set_error(
+                        errbuf, "invalid PostgreSQL url: %s", parse_error ? parse_error : "out of memory");
                 int r = parse_error ? -EINVAL : -ENOMEM;
                 PQfreemem(parse_error);
                 return r;
@@ -652,11 +664,6 @@ static int pg_connect(const char *target, char *errbuf, StoreBackend **ret) {
 }
 
 static int pg_exec(StoreBackend *b, const char *sql) {
-        if (PQstatus(b->conn) != CONNECTION_OK) {
-                int r = ensure_ready(b);
-                if (r < 0)
-                        return r;
-        }
         return exec_simple(b, sql);
 }
 
@@ -681,8 +688,8 @@ static int pg_record_migration(StoreBackend *b, const StoreMigration *m) {
         (void) snprintf(version, sizeof version, "%u", m->version);
         const char *const values[] = {version, m->name};
         _cleanup_result_ PGresult *res = PQexecParams(b->conn,
-                "INSERT INTO schema_version (version, name) VALUES ($1::integer, $2::text)", 2, NULL, values, NULL,
-                NULL, 1);
+                "INSERT INTO schema_version (version, name) VALUES ($1::integer, $2::text)", 2, NULL, values,
+                NULL, NULL, 1);
         if (PQresultStatus(res) != PGRES_COMMAND_OK)
                 return errno_of_result(b, res);
         return 0;

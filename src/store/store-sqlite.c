@@ -297,7 +297,8 @@ static int read_test(StoreBackend *b, sqlite3_stmt *st, Submission *sub) {
         r = read_columns(b, st, TEST_HEAD_N, STORE_TEST_INPUT, t);
         if (r < 0)
                 return r;
-        return read_columns(b, st, TEST_HEAD_N + (int) store_columns[STORE_TEST_INPUT].n, STORE_TEST_RESULT, t);
+        return read_columns(
+                b, st, TEST_HEAD_N + (int) store_columns[STORE_TEST_INPUT].n, STORE_TEST_RESULT, t);
 }
 
 static int build_sql(Stmt which, char **ret) {
@@ -356,7 +357,8 @@ static int build_sql(Stmt which, char **ret) {
                 store_sql_add(&q, ", ");
                 store_sql_add_names(&q, STORE_TEST_RESULT, "");
                 if (which == STMT_GET_TESTS)
-                        store_sql_add(&q, " FROM submission_tests WHERE submission_id = ?1 ORDER BY ordinal");
+                        store_sql_add(
+                                &q, " FROM submission_tests WHERE submission_id = ?1 ORDER BY ordinal");
                 else
                         store_sql_add(&q, " FROM submission_tests WHERE submission_id IN "
                                           "(SELECT id FROM submissions " NEWEST_FIRST " LIMIT ?1 OFFSET ?2) "
@@ -438,7 +440,8 @@ static int sq_connect(const char *target, char *errbuf, StoreBackend **ret) {
                 return -ENOMEM;
         /* No SQLite mutexes: the Store's mutex serializes every use of the connection. */
         rc = sqlite3_open_v2(target, &b->db,
-                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                NULL);
         if (rc != SQLITE_OK) {
                 r = errno_of(b->db, rc);
                 store_set_error(errbuf, "cannot open the SQLite database %s: %s", target,
@@ -449,7 +452,8 @@ static int sq_connect(const char *target, char *errbuf, StoreBackend **ret) {
         /* WAL is a property of the file (kept once set); the others are per connection. */
         r = sq_exec(b, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
         if (r < 0) {
-                store_set_error(errbuf, "cannot set up the SQLite database %s: %s", target, sqlite3_errmsg(b->db));
+                store_set_error(
+                        errbuf, "cannot set up the SQLite database %s: %s", target, sqlite3_errmsg(b->db));
                 return r;
         }
         *ret = TAKE_PTR(b);
@@ -480,8 +484,8 @@ static int sq_record_migration(StoreBackend *b, const StoreMigration *m) {
         sqlite3_stmt *st = NULL;
         int r;
 
-        int rc = sqlite3_prepare_v2(b->db, "INSERT INTO schema_version (version, name) VALUES (?1, ?2)", -1, &st,
-                NULL);
+        int rc = sqlite3_prepare_v2(
+                b->db, "INSERT INTO schema_version (version, name) VALUES (?1, ?2)", -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return errno_of(b->db, rc);
         r = bind_int(b, st, 1, m->version);
@@ -547,15 +551,18 @@ static int sq_create(StoreBackend *b, const Submission *sub) {
         }
         {
                 _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_INSERT];
-                if ((r = bind_token(b, st, 1, sub->token)) < 0 || (r = bind_int(b, st, 2, store_now_usec())) < 0 ||
-                        (r = bind_columns(b, st, 3, STORE_SUBMISSION_INPUT, sub)) < 0 || (r = step(b, st)) < 0)
+                if ((r = bind_token(b, st, 1, sub->token)) < 0 ||
+                        (r = bind_int(b, st, 2, store_now_usec())) < 0 ||
+                        (r = bind_columns(b, st, 3, STORE_SUBMISSION_INPUT, sub)) < 0 ||
+                        (r = step(b, st)) < 0)
                         return r;
                 id = sqlite3_last_insert_rowid(b->db);
         }
         for (size_t i = 0; i < sub->n_tests; i++) {
                 _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_INSERT_TEST];
                 if ((r = bind_int(b, st, 1, id)) < 0 || (r = bind_int(b, st, 2, (int64_t) i)) < 0 ||
-                        (r = bind_columns(b, st, 3, STORE_TEST_INPUT, &sub->tests[i])) < 0 || (r = step(b, st)) < 0)
+                        (r = bind_columns(b, st, 3, STORE_TEST_INPUT, &sub->tests[i])) < 0 ||
+                        (r = step(b, st)) < 0)
                         return r;
         }
         return txn ? commit(&txn) : 0;
@@ -733,8 +740,10 @@ static int sq_finish(StoreBackend *b, const Submission *result) {
         }
         {
                 _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_FINISH];
-                if ((r = bind_token(b, st, 1, result->token)) < 0 || (r = bind_int(b, st, 2, store_now_usec())) < 0 ||
-                        (r = bind_columns(b, st, 3, STORE_SUBMISSION_RESULT, result)) < 0 || (r = step(b, st)) < 0)
+                if ((r = bind_token(b, st, 1, result->token)) < 0 ||
+                        (r = bind_int(b, st, 2, store_now_usec())) < 0 ||
+                        (r = bind_columns(b, st, 3, STORE_SUBMISSION_RESULT, result)) < 0 ||
+                        (r = step(b, st)) < 0)
                         return r;
                 if (r == 0)
                         goto not_written;

@@ -91,8 +91,8 @@ int store_get(Store *s, const char *token, Submission *ret);
  * memory at once.
  * On success *ret (NULL when empty) and *ret_n are the caller's: store_list_free(); and
  * *ret_total is the number of all submissions. Errors: -EINVAL (page 0). */
-int store_list(Store *s, uint64_t page, uint32_t per_page, Submission **ret, size_t *ret_n,
-        uint64_t *ret_total);
+int store_list(
+        Store *s, uint64_t page, uint32_t per_page, Submission **ret, size_t *ret_n, uint64_t *ret_total);
 /* Free what store_list() returned. Accepts NULL; returns NULL. */
 Submission *store_list_free(Submission *list, size_t n);
 

@@ -249,3 +249,8 @@ def built():
     missing = [str(p) for p in (CODERUNNER, HELPERS / "whoami") if not p.exists()]
     if missing:
         pytest.fail(f"not built: {', '.join(missing)} (run: meson setup build; ninja -C build)")
+
+
+def pytest_configure(config):
+    # test_judge_compile.py: the compile time limit can only be reached by spending it.
+    config.addinivalue_line("markers", "slow: takes tens of seconds (deselect with -m 'not slow')")
