@@ -753,8 +753,7 @@ static char *version_extract(const char *out, size_t len, const char *pattern) {
         return strndup(v, (size_t) (p - v));
 }
 
-/* name_template with every "{version}" replaced. */
-static char *name_resolve(const char *template, const char *version) {
+char *language_name_resolve(const char *template, const char *version) {
         static const char key[] = "{version}";
         size_t klen = sizeof key - 1, vlen = strlen(version), n = 0;
 
@@ -795,7 +794,7 @@ static void version_job_finish(VersionJob *job) {
         _cleanup_free_ char *version = version_extract(job->out, len, l->version_pattern);
         if (!version)
                 return;
-        _cleanup_free_ char *name = name_resolve(l->name_template, version);
+        _cleanup_free_ char *name = language_name_resolve(l->name_template, version);
         if (!name)
                 return;
         l->version = TAKE_PTR(version);

@@ -107,5 +107,9 @@ const Language *catalogue_find_id(const Catalogue *c, int id);
 const Language *catalogue_find(const Catalogue *c, const char *what);
 const Language *catalogue_guess_by_filename(const Catalogue *c, const char *filename);
 
+/* name_template with every "{version}" replaced by version (e.g. "?" for a language that
+ * is not installed). Returns a malloc'd string, or NULL when out of memory. */
+char *language_name_resolve(const char *template, const char *version);
+
 void language_done(Language *l);
 void catalogue_done(Catalogue *c);

@@ -18,11 +18,11 @@
 #include "base/parse-util.h"
 #include "base/strv.h"
 #include "base/time-util.h"
+#include "programs/cli-limits.h"
 #include "programs/cli-slot.h"
 #include "programs/programs.h"
 #include "sandbox/box.h"
 
-#define MAX_SECONDS_USEC (UINT64_C(86400) * USEC_PER_SEC)
 #define MAX_KIB (UINT64_C(1) << 40)
 #define MAX_COUNT UINT64_C(1048576)
 
@@ -75,22 +75,12 @@ static const char daemon_help[] =
         "  --uid-base=UID    box users are UID+slot (default 60000)\n";
 
 enum {
-        OPT_TIME = 256,
-        OPT_EXTRA_TIME,
-        OPT_WALL_TIME,
-        OPT_MEM,
-        OPT_STACK,
-        OPT_PROCESSES,
-        OPT_FSIZE,
-        OPT_OUTPUT_LIMIT,
-        OPT_OPEN_FILES,
+        OPT_OPEN_FILES = 256,
         OPT_TMP_SIZE,
         OPT_STDIN,
         OPT_STDOUT,
         OPT_STDERR,
         OPT_STDERR_TO_STDOUT,
-        OPT_PER_PROCESS_TIME,
-        OPT_PER_PROCESS_MEMORY,
         OPT_WORKDIR,
         OPT_DIR,
         OPT_ENV,
@@ -111,13 +101,6 @@ typedef struct RunArgs {
         const char *stdin_path, *stdout_path, *stderr_path, *result_path, *connect;
         bool quiet;
 } RunArgs;
-
-static const char *option_name(const struct option *opts, int val) {
-        for (const struct option *o = opts; o->name; o++)
-                if (o->val == val)
-                        return o->name;
-        return "?";
-}
 
 static int bad_value(const char *opt, const char *value, int r) {
         if (r == -ERANGE)
@@ -229,24 +212,14 @@ static int open_stream(const char *path, int flags, const char *what) {
 }
 
 static int box_run_main(int argc, char **argv) {
-        static const struct option opts[] = {
+        static const struct option own_opts[] = {
                 {"help", no_argument, NULL, 'h'},
-                {"time", required_argument, NULL, OPT_TIME},
-                {"extra-time", required_argument, NULL, OPT_EXTRA_TIME},
-                {"wall-time", required_argument, NULL, OPT_WALL_TIME},
-                {"mem", required_argument, NULL, OPT_MEM},
-                {"stack", required_argument, NULL, OPT_STACK},
-                {"processes", required_argument, NULL, OPT_PROCESSES},
-                {"fsize", required_argument, NULL, OPT_FSIZE},
-                {"output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT},
                 {"open-files", required_argument, NULL, OPT_OPEN_FILES},
                 {"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
                 {"stdin", required_argument, NULL, OPT_STDIN},
                 {"stdout", required_argument, NULL, OPT_STDOUT},
                 {"stderr", required_argument, NULL, OPT_STDERR},
                 {"stderr-to-stdout", no_argument, NULL, OPT_STDERR_TO_STDOUT},
-                {"per-process-time", no_argument, NULL, OPT_PER_PROCESS_TIME},
-                {"per-process-memory", no_argument, NULL, OPT_PER_PROCESS_MEMORY},
                 {"workdir", required_argument, NULL, OPT_WORKDIR},
                 {"dir", required_argument, NULL, OPT_DIR},
                 {"env", required_argument, NULL, OPT_ENV},
@@ -256,9 +229,14 @@ static int box_run_main(int argc, char **argv) {
                 {"connect", required_argument, NULL, OPT_CONNECT},
                 {},
         };
+        struct option opts[64];
         RunArgs a = {};
+        CliLimits lim = {};
         int c, r, ret = 1, slot_fd = -1;
         uint64_t v;
+
+        if (!cli_options_with_limits(own_opts, opts, ELEMENTSOF(opts)))
+                return log_error(E2BIG, "internal error: option table"), 2;
 
         box_spec_init(&a.spec);
         a.connect = getenv("CODERUNNER_BOX_SOCKET");
@@ -272,36 +250,18 @@ static int box_run_main(int argc, char **argv) {
                         fputs(run_help, stdout);
                         ret = 0;
                         goto out;
-#define SECONDS(opt, field) \
-        case opt: \
-                r = parse_seconds_usec(optarg, MAX_SECONDS_USEC, &a.spec.field); \
-                if (r < 0) { \
-                        ret = bad_value(opts_name(opt), optarg, r); \
-                        goto out; \
-                } \
-                break;
-#define COUNT(opt, field, max) \
-        case opt: \
-                r = parse_u64_max(optarg, max, &v); \
-                if (r < 0) { \
-                        ret = bad_value(opts_name(opt), optarg, r); \
-                        goto out; \
-                } \
-                a.spec.field = v; \
-                break;
-#define opts_name(opt) option_name(opts, opt)
-                        SECONDS(OPT_TIME, cpu_time_usec)
-                        SECONDS(OPT_EXTRA_TIME, extra_time_usec)
-                        SECONDS(OPT_WALL_TIME, wall_time_usec)
-                        COUNT(OPT_MEM, memory_kib, MAX_KIB)
-                        COUNT(OPT_STACK, stack_kib, MAX_KIB)
-                        COUNT(OPT_PROCESSES, processes, MAX_COUNT)
-                        COUNT(OPT_FSIZE, fsize_kib, MAX_KIB)
-                        COUNT(OPT_OUTPUT_LIMIT, output_kib, MAX_KIB)
-                        COUNT(OPT_OPEN_FILES, open_files, MAX_COUNT)
-                        COUNT(OPT_TMP_SIZE, tmp_kib, MAX_KIB)
-#undef SECONDS
-#undef COUNT
+                case OPT_OPEN_FILES:
+                case OPT_TMP_SIZE:
+                        r = parse_u64_max(optarg, c == OPT_OPEN_FILES ? MAX_COUNT : MAX_KIB, &v);
+                        if (r < 0) {
+                                ret = bad_value(cli_option_name(opts, c), optarg, r);
+                                goto out;
+                        }
+                        if (c == OPT_OPEN_FILES)
+                                a.spec.open_files = (uint32_t) v;
+                        else
+                                a.spec.tmp_kib = v;
+                        break;
                 case OPT_STDIN:
                         a.stdin_path = optarg;
                         break;
@@ -313,12 +273,6 @@ static int box_run_main(int argc, char **argv) {
                         break;
                 case OPT_STDERR_TO_STDOUT:
                         a.spec.stderr_to_stdout = true;
-                        break;
-                case OPT_PER_PROCESS_TIME:
-                        a.spec.per_process_time = true;
-                        break;
-                case OPT_PER_PROCESS_MEMORY:
-                        a.spec.per_process_memory = true;
                         break;
                 case OPT_WORKDIR:
                         a.spec.workdir = optarg;
@@ -370,6 +324,11 @@ static int box_run_main(int argc, char **argv) {
                         break;
                 case '?':
                 default:
+                        r = cli_limits_parse(c, optarg, &lim);
+                        if (r > 0)
+                                break;
+                        if (r < 0)
+                                goto out;
                         if (optopt && optopt < 256)
                                 log_error(0, "box run: unknown option '-%c' (see --help)", optopt);
                         else
@@ -384,6 +343,16 @@ static int box_run_main(int argc, char **argv) {
                 goto out;
         }
         a.spec.argv = argv + optind;
+        a.spec.cpu_time_usec = lim.cpu_time_usec;
+        a.spec.extra_time_usec = lim.extra_time_usec;
+        a.spec.wall_time_usec = lim.wall_time_usec;
+        a.spec.memory_kib = lim.memory_kib;
+        a.spec.stack_kib = lim.stack_kib;
+        a.spec.fsize_kib = lim.fsize_kib;
+        a.spec.output_kib = lim.output_kib;
+        a.spec.processes = (uint32_t) lim.processes;
+        a.spec.per_process_time = lim.per_process_time;
+        a.spec.per_process_memory = lim.per_process_memory;
         a.spec.env = a.env;
         a.spec.binds = a.binds;
         if (a.spec.workdir) {

@@ -30,30 +30,9 @@ static const char languages_help[] =
 
 /* The name to show: the resolved one, else the template with "?" for the version. */
 static char *display_name(const Language *l) {
-        static const char key[] = "{version}";
-        const char *t = l->name_template;
-
         if (l->name)
                 return strdup(l->name);
-        size_t n = 0;
-        for (const char *p = t; (p = strstr(p, key)); p += sizeof key - 1)
-                n++;
-        char *s = malloc(strlen(t) + 1); /* "?" is shorter than the key */
-        if (!s)
-                return NULL;
-        char *o = s;
-        for (const char *p = t;;) {
-                const char *h = strstr(p, key);
-                size_t chunk = h ? (size_t) (h - p) : strlen(p);
-                memcpy(o, p, chunk);
-                o += chunk;
-                if (!h)
-                        break;
-                *o++ = '?';
-                p = h + sizeof key - 1;
-        }
-        *o = '\0';
-        return s;
+        return language_name_resolve(l->name_template, "?");
 }
 
 static void print_json(const Catalogue *c, bool all) {

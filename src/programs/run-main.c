@@ -19,12 +19,10 @@
 #include "base/time-util.h"
 #include "judge/judge.h"
 #include "lang/language.h"
+#include "programs/cli-limits.h"
 #include "programs/cli-slot.h"
 #include "programs/programs.h"
 
-#define MAX_SECONDS_USEC (UINT64_C(86400) * USEC_PER_SEC)
-#define MAX_KIB (UINT64_C(1) << 40)
-#define MAX_COUNT UINT64_C(1048576)
 #define MAX_SOURCE (UINT64_C(64) * 1024 * 1024)
 #define MAX_INPUT_BYTES (UINT64_C(256) * 1024 * 1024)
 #define MAX_TESTS 1024
@@ -76,17 +74,7 @@ enum {
         OPT_CACHE_DIR,
         OPT_NO_CACHE,
         OPT_JSON,
-        OPT_TIME,
-        OPT_EXTRA_TIME,
-        OPT_WALL_TIME,
-        OPT_MEM,
-        OPT_STACK,
-        OPT_PROCESSES,
-        OPT_FSIZE,
-        OPT_OUTPUT_LIMIT,
         OPT_LANGUAGES_DIR,
-        OPT_PER_PROCESS_TIME,
-        OPT_PER_PROCESS_MEMORY,
 };
 
 static int read_input(const char *path, uint64_t max, const char *what, char **ret, size_t *ret_len) {
@@ -320,15 +308,8 @@ static void print_human(const JudgeResult *r, const char *const *names, bool sho
         }
 }
 
-static const char *option_name(const struct option *opts, int val) {
-        for (const struct option *o = opts; o->name; o++)
-                if (o->val == val)
-                        return o->name;
-        return "?";
-}
-
 int run_main(int argc, char **argv) {
-        static const struct option opts[] = {
+        static const struct option own_opts[] = {
                 {"help", no_argument, NULL, 'h'},
                 {"lang", required_argument, NULL, OPT_LANG},
                 {"stdin", required_argument, NULL, OPT_STDIN},
@@ -345,19 +326,10 @@ int run_main(int argc, char **argv) {
                 {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
                 {"no-cache", no_argument, NULL, OPT_NO_CACHE},
                 {"json", no_argument, NULL, OPT_JSON},
-                {"time", required_argument, NULL, OPT_TIME},
-                {"extra-time", required_argument, NULL, OPT_EXTRA_TIME},
-                {"wall-time", required_argument, NULL, OPT_WALL_TIME},
-                {"mem", required_argument, NULL, OPT_MEM},
-                {"stack", required_argument, NULL, OPT_STACK},
-                {"processes", required_argument, NULL, OPT_PROCESSES},
-                {"fsize", required_argument, NULL, OPT_FSIZE},
-                {"output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT},
                 {"languages-dir", required_argument, NULL, OPT_LANGUAGES_DIR},
-                {"per-process-time", no_argument, NULL, OPT_PER_PROCESS_TIME},
-                {"per-process-memory", no_argument, NULL, OPT_PER_PROCESS_MEMORY},
                 {},
         };
+        struct option opts[64];
         JudgeSubmission sub = {
                 .limits =
                         {
@@ -383,6 +355,18 @@ int run_main(int argc, char **argv) {
         int c, r, ret = 1, slot_fd = -1;
         uint64_t v;
 
+        /* Judge0's defaults, unless the shared limit options say otherwise. */
+        CliLimits lim = {
+                .cpu_time_usec = sub.limits.cpu_time_usec,
+                .extra_time_usec = sub.limits.extra_time_usec,
+                .wall_time_usec = sub.limits.wall_time_usec,
+                .memory_kib = sub.limits.memory_kib,
+                .stack_kib = sub.limits.stack_kib,
+                .fsize_kib = sub.limits.fsize_kib,
+                .processes = sub.limits.processes,
+        };
+        if (!cli_options_with_limits(own_opts, opts, ELEMENTSOF(opts)))
+                return log_error(E2BIG, "internal error: option table"), 2;
         opterr = 0;
         optind = 1;
         /* Options may come before or after FILE. */
@@ -391,36 +375,14 @@ int run_main(int argc, char **argv) {
                 case 'h':
                         fputs(run_help, stdout);
                         return 0;
-#define SECONDS(opt, field) \
-        case opt: \
-                r = parse_seconds_usec(optarg, MAX_SECONDS_USEC, &sub.limits.field); \
-                if (r < 0) { \
-                        log_error(0, "--%s=%s: %s", option_name(opts, opt), optarg, \
-                                r == -ERANGE ? "out of range" : "not a valid number of seconds"); \
-                        goto out; \
-                } \
-                break;
-#define COUNT(opt, field, max) \
-        case opt: \
-                r = parse_u64_max(optarg, max, &v); \
-                if (r < 0) { \
-                        log_error(0, "--%s=%s: %s", option_name(opts, opt), optarg, \
-                                r == -ERANGE ? "out of range" : "not a valid number"); \
-                        goto out; \
-                } \
-                field = v; \
-                break;
-                        SECONDS(OPT_TIME, cpu_time_usec)
-                        SECONDS(OPT_EXTRA_TIME, extra_time_usec)
-                        SECONDS(OPT_WALL_TIME, wall_time_usec)
-                        COUNT(OPT_MEM, sub.limits.memory_kib, MAX_KIB)
-                        COUNT(OPT_STACK, sub.limits.stack_kib, MAX_KIB)
-                        COUNT(OPT_PROCESSES, sub.limits.processes, MAX_COUNT)
-                        COUNT(OPT_FSIZE, sub.limits.fsize_kib, MAX_KIB)
-                        COUNT(OPT_OUTPUT_LIMIT, sub.limits.output_kib, MAX_KIB)
-                        COUNT(OPT_RUNS, sub.number_of_runs, 20)
-#undef SECONDS
-#undef COUNT
+                case OPT_RUNS:
+                        r = parse_u64_max(optarg, 20, &v);
+                        if (r < 0 || v == 0) {
+                                log_error(0, "--runs=%s: expected a number from 1 to 20", optarg);
+                                goto out;
+                        }
+                        sub.number_of_runs = (uint32_t) v;
+                        break;
                 case OPT_LANG:
                         lang_arg = optarg;
                         break;
@@ -491,15 +453,13 @@ int run_main(int argc, char **argv) {
                 case OPT_LANGUAGES_DIR:
                         languages_dir = optarg;
                         break;
-                case OPT_PER_PROCESS_TIME:
-                        sub.limits.per_process_time = true;
-                        break;
-                case OPT_PER_PROCESS_MEMORY:
-                        sub.limits.per_process_memory = true;
-                        break;
                 default:
-                        log_error(0, "run: unknown option or missing value '%s' (see --help)",
-                                argv[optind - 1]);
+                        r = cli_limits_parse(c, optarg, &lim);
+                        if (r > 0)
+                                break;
+                        if (r == 0)
+                                log_error(0, "run: unknown option or missing value '%s' (see --help)",
+                                        argv[optind - 1]);
                         goto out;
                 }
         }
@@ -512,6 +472,18 @@ int run_main(int argc, char **argv) {
                 goto out;
         }
         const char *file = argv[optind];
+        sub.limits = (JudgeLimits){
+                .cpu_time_usec = lim.cpu_time_usec,
+                .extra_time_usec = lim.extra_time_usec,
+                .wall_time_usec = lim.wall_time_usec,
+                .memory_kib = lim.memory_kib,
+                .stack_kib = lim.stack_kib,
+                .fsize_kib = lim.fsize_kib,
+                .output_kib = lim.output_kib,
+                .processes = (uint32_t) lim.processes,
+                .per_process_time = lim.per_process_time,
+                .per_process_memory = lim.per_process_memory,
+        };
 
         /* The languages. */
         char err[512] = "";
