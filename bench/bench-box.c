@@ -28,12 +28,12 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/macro.h"
-#include "base/parse-util.h"
 #include "sandbox/box.h"
+
+#include "bench-util.h"
 
 extern char **environ;
 
@@ -42,10 +42,8 @@ extern char **environ;
 #define BENCH_MEMORY_KIB 262144
 #define BENCH_PROCESSES 64
 
-#define BENCH_MAX_ROUNDS 100000
 #define BENCH_MAX_PROGRAM_ARGS 64
 #define BENCH_MAX_ARGV (BENCH_MAX_PROGRAM_ARGS + 32)
-#define BENCH_REASON_MAX 256
 #define BENCH_PROBE_OUTPUT_MAX 4096
 
 /* The supervisor gets two slots: a connection holds a slot for as long as it is open, so the
@@ -88,10 +86,7 @@ typedef struct Case {
         size_t n_samples;
         uint64_t *inner_us; /* sandbox-reported wall time of the same runs (library cases) */
         size_t n_inner;
-        unsigned runs; /* recorded runs attempted */
-        unsigned failures;
-        unsigned warmup_failures;
-        char first_failure[BENCH_REASON_MAX];
+        BenchTally tally;
         uint32_t unenforced; /* union of BoxResult.unenforced seen */
 } Case;
 
@@ -121,46 +116,7 @@ struct Bench {
         Case cases[_CASE_MAX];
 };
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
-}
-
-_printf_(3, 4) static void set_msg(char *msg, size_t msgsz, const char *fmt, ...) {
-        va_list ap;
-
-        if (!msg || msgsz == 0)
-                return;
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, msgsz, fmt, ap);
-        va_end(ap);
-}
-
-/* First non-empty line of s, trimmed, into out. */
-static void first_line(const char *s, char *out, size_t outsz) {
-        size_t n;
-
-        while (*s == '\n' || *s == ' ' || *s == '\t' || *s == '\r')
-                s++;
-        n = strcspn(s, "\r\n");
-        if (n >= outsz)
-                n = outsz - 1;
-        memcpy(out, s, n);
-        out[n] = '\0';
-}
-
 /* ---- process cases ---- */
-
-static void describe_wait_status(int st, char *msg, size_t msgsz) {
-        if (WIFEXITED(st))
-                set_msg(msg, msgsz, "exit status %d", WEXITSTATUS(st));
-        else if (WIFSIGNALED(st))
-                set_msg(msg, msgsz, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
-        else
-                set_msg(msg, msgsz, "wait status 0x%x", (unsigned) st);
-}
 
 /* Fork, exec argv[0] with stdin/stdout on /dev/null, wait. stderr goes to /dev/null too,
  * or into a pipe whose first line is quoted in msg when capture is set. */
@@ -177,7 +133,7 @@ static int spawn_and_wait(
                 int p[2];
 
                 if (pipe2(p, O_CLOEXEC) < 0) {
-                        set_msg(msg, msgsz, "pipe2: %s", strerror(errno));
+                        bench_set_msg(msg, msgsz, "pipe2: %s", strerror(errno));
                         return -errno;
                 }
                 rfd = p[0];
@@ -185,11 +141,11 @@ static int spawn_and_wait(
                 err_fd = wfd;
         }
 
-        t0 = now_ns();
+        t0 = bench_now_ns();
         pid = fork();
         if (pid < 0) {
                 int r = -errno;
-                set_msg(msg, msgsz, "fork: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "fork: %s", strerror(errno));
                 return r;
         }
         if (pid == 0) {
@@ -223,10 +179,10 @@ static int spawn_and_wait(
 
         if (RETRY_EINTR(waitpid(pid, &st, 0)) < 0) {
                 int r = -errno;
-                set_msg(msg, msgsz, "waitpid: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "waitpid: %s", strerror(errno));
                 return r;
         }
-        t1 = now_ns();
+        t1 = bench_now_ns();
         *ret_ns = t1 - t0;
 
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -235,13 +191,13 @@ static int spawn_and_wait(
         if (capture && out_len > 0) {
                 char line[BENCH_REASON_MAX / 2], status[64];
 
-                first_line(out, line, sizeof(line));
-                describe_wait_status(st, status, sizeof(status));
-                set_msg(msg, msgsz, "%s: %s", status, line);
+                bench_first_line(out, line, sizeof(line));
+                bench_describe_wait_status(st, status, sizeof(status));
+                bench_set_msg(msg, msgsz, "%s: %s", status, line);
         } else if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-                set_msg(msg, msgsz, "exit status 127 (execve of %s failed?)", argv[0]);
+                bench_set_msg(msg, msgsz, "exit status 127 (execve of %s failed?)", argv[0]);
         else
-                describe_wait_status(st, msg, msgsz);
+                bench_describe_wait_status(st, msg, msgsz);
         return 1;
 }
 
@@ -270,7 +226,7 @@ static int run_bwrap(Bench *b, bool probe_output, char *msg, size_t msgsz, uint6
 static int check_box_result(Case *c, const char *what, int r, const BoxResult *res, char *msg, size_t msgsz,
         uint64_t *ret_inner_us) {
         if (r < 0) {
-                set_msg(msg, msgsz, "%s: %s", what, strerror(-r));
+                bench_set_msg(msg, msgsz, "%s: %s", what, strerror(-r));
                 return 1;
         }
         c->unenforced |= res->unenforced;
@@ -281,10 +237,10 @@ static int check_box_result(Case *c, const char *what, int r, const BoxResult *r
         const char *limit = box_limit_to_string(res->limit);
         char line[BENCH_REASON_MAX / 2];
 
-        first_line(res->message, line, sizeof(line));
-        set_msg(msg, msgsz, "status %s%s%s, exit code %d, signal %d%s%s", box_status_to_string(res->status),
-                limit ? " limit " : "", limit ? limit : "", res->exit_code, res->signal, line[0] ? ": " : "",
-                line);
+        bench_first_line(res->message, line, sizeof(line));
+        bench_set_msg(msg, msgsz, "status %s%s%s, exit code %d, signal %d%s%s",
+                box_status_to_string(res->status), limit ? " limit " : "", limit ? limit : "",
+                res->exit_code, res->signal, line[0] ? ": " : "", line);
         return 1;
 }
 
@@ -295,9 +251,9 @@ static int run_supervisor(Bench *b, _unused_ bool probe_output, char *msg, size_
         int r;
 
         memset(&res, 0, sizeof(res));
-        t0 = now_ns();
+        t0 = bench_now_ns();
         r = box_client_run(b->client, &b->spec, &res);
-        *ret_ns = now_ns() - t0;
+        *ret_ns = bench_now_ns() - t0;
         return check_box_result(
                 &b->cases[CASE_SUPERVISOR], "box_client_run", r, &res, msg, msgsz, ret_inner_us);
 }
@@ -309,9 +265,9 @@ static int run_inprocess(Bench *b, _unused_ bool probe_output, char *msg, size_t
         int r;
 
         memset(&res, 0, sizeof(res));
-        t0 = now_ns();
+        t0 = bench_now_ns();
         r = box_run(b->context, &b->spec, &res);
-        *ret_ns = now_ns() - t0;
+        *ret_ns = bench_now_ns() - t0;
         return check_box_result(&b->cases[CASE_INPROCESS], "box_run", r, &res, msg, msgsz, ret_inner_us);
 }
 
@@ -448,7 +404,7 @@ static int verify_cli_verdict(Bench *b, bool connect, char *msg, size_t msgsz) {
 
         fd = mkostemp(path, O_CLOEXEC);
         if (fd < 0) {
-                set_msg(msg, msgsz, "mkostemp: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "mkostemp: %s", strerror(errno));
                 return -errno;
         }
         r = build_cli_argv(b, argv, connect ? box_supervisor_socket(b->supervisor) : NULL, connect_arg,
@@ -459,18 +415,18 @@ static int verify_cli_verdict(Bench *b, bool connect, char *msg, size_t msgsz) {
                 n = pread(fd, record, sizeof(record) - 1, 0);
                 if (n < 0) {
                         r = -errno;
-                        set_msg(msg, msgsz, "reading the --result record: %s", strerror(errno));
+                        bench_set_msg(msg, msgsz, "reading the --result record: %s", strerror(errno));
                 } else {
                         record[n] = '\0';
                         if (!strstr(record, "\"status\":\"OK\"")) {
-                                first_line(record, line, sizeof(line));
-                                set_msg(msg, msgsz, "the verdict is not OK: %s",
+                                bench_first_line(record, line, sizeof(line));
+                                bench_set_msg(msg, msgsz, "the verdict is not OK: %s",
                                         n ? line : "(empty record)");
                                 r = 1;
                         }
                 }
         } else if (r < 0 && msg[0] == '\0')
-                set_msg(msg, msgsz, "command line: %s", strerror(-r));
+                bench_set_msg(msg, msgsz, "command line: %s", strerror(-r));
         (void) unlink(path);
         return r;
 }
@@ -576,6 +532,21 @@ static void setup_cases(Bench *b) {
 
 /* ---- measuring ---- */
 
+static void run_one(void *userdata, size_t index, bool recorded) {
+        Bench *b = userdata;
+        Case *c = &b->cases[index];
+        char msg[BENCH_REASON_MAX] = "";
+        uint64_t ns = 0, inner = UINT64_MAX;
+        int r;
+
+        r = c->run(b, false, msg, sizeof(msg), &ns, &inner);
+        if (!bench_tally_add(&c->tally, recorded, r, msg))
+                return;
+        c->samples_ns[c->n_samples++] = ns;
+        if (inner != UINT64_MAX)
+                c->inner_us[c->n_inner++] = inner;
+}
+
 static int measure(Bench *b) {
         size_t order[_CASE_MAX], n = 0;
 
@@ -590,83 +561,16 @@ static int measure(Bench *b) {
                 if (!c->samples_ns || !c->inner_us)
                         return -ENOMEM;
         }
-        if (n == 0)
-                return 0;
-
-        for (unsigned round = 0; round < b->warmup + b->rounds; round++) {
-                bool recorded = round >= b->warmup;
-
-                for (size_t k = 0; k < n; k++) {
-                        Case *c = &b->cases[order[(round + k) % n]];
-                        char msg[BENCH_REASON_MAX] = "";
-                        uint64_t ns = 0, inner = UINT64_MAX;
-                        int r;
-
-                        r = c->run(b, false, msg, sizeof(msg), &ns, &inner);
-                        if (!recorded) {
-                                if (r != 0)
-                                        c->warmup_failures++;
-                                continue;
-                        }
-                        c->runs++;
-                        if (r != 0) {
-                                if (c->failures++ == 0)
-                                        (void) snprintf(
-                                                c->first_failure, sizeof(c->first_failure), "%s", msg);
-                                continue;
-                        }
-                        c->samples_ns[c->n_samples++] = ns;
-                        if (inner != UINT64_MAX)
-                                c->inner_us[c->n_inner++] = inner;
-                }
-        }
+        bench_interleave(b->warmup, b->rounds, order, n, run_one, b);
         return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-
-        return x < y ? -1 : x > y;
+static BenchStats case_stats(const Case *c) {
+        return bench_compute_stats(c->samples_ns, c->n_samples, 1e6);
 }
 
-typedef struct Stats {
-        bool valid;
-        double min_ms, median_ms, p90_ms, mean_ms;
-} Stats;
-
-/* Median: mean of the two middle values for an even count. p90: nearest rank. */
-static Stats compute_stats(const uint64_t *samples, size_t n, double unit_per_ms) {
-        Stats s = {.valid = false};
-        _cleanup_free_ uint64_t *sorted = NULL;
-        double sum = 0;
-
-        if (n == 0)
-                return s;
-        sorted = malloc(n * sizeof(uint64_t));
-        if (!sorted)
-                return s;
-        memcpy(sorted, samples, n * sizeof(uint64_t));
-        qsort(sorted, n, sizeof(uint64_t), cmp_u64);
-        for (size_t i = 0; i < n; i++)
-                sum += (double) sorted[i];
-
-        size_t p90 = (n * 9 + 9) / 10; /* ceil(0.9 n), 1-based */
-        s.valid = true;
-        s.min_ms = (double) sorted[0] / unit_per_ms;
-        s.median_ms = (n % 2 ? (double) sorted[n / 2]
-                             : ((double) sorted[n / 2 - 1] + (double) sorted[n / 2]) / 2) /
-                      unit_per_ms;
-        s.p90_ms = (double) sorted[p90 - 1] / unit_per_ms;
-        s.mean_ms = sum / (double) n / unit_per_ms;
-        return s;
-}
-
-static Stats case_stats(const Case *c) {
-        return compute_stats(c->samples_ns, c->n_samples, 1e6);
-}
-
-static Stats case_inner_stats(const Case *c) {
-        return compute_stats(c->inner_us, c->n_inner, 1e3);
+static BenchStats case_inner_stats(const Case *c) {
+        return bench_compute_stats(c->inner_us, c->n_inner, 1e3);
 }
 
 /* ---- reporting ---- */
@@ -684,8 +588,9 @@ static void format_program(const Bench *b, char *buf, size_t size) {
 }
 
 static void print_table(const Bench *b) {
+        static const BenchTable table = {.title_width = 30, .ratio_width = 7};
         const Case *bare = &b->cases[CASE_BARE];
-        Stats base = bare->available ? case_stats(bare) : (Stats){.valid = false};
+        BenchStats base = bare->available ? case_stats(bare) : (BenchStats){.valid = false};
         char program[1024];
         struct utsname u;
 
@@ -700,10 +605,7 @@ static void print_table(const Bench *b) {
         if (b->context)
                 printf("in-process context: %s\n", box_context_describe(b->context));
         printf("\n");
-        printf("| %-30s | %5s | %8s | %8s | %9s | %8s | %7s |\n", "case", "runs", "failures", "min ms",
-                "median ms", "p90 ms", "x bare");
-        printf("|%s|------:|---------:|---------:|----------:|---------:|--------:|\n",
-                "--------------------------------");
+        bench_table_header(&table, "x bare");
 
         for (size_t i = 0; i < _CASE_MAX; i++) {
                 const Case *c = &b->cases[i];
@@ -711,22 +613,18 @@ static void print_table(const Bench *b) {
                 if (!c->selected)
                         continue;
                 if (!c->available) {
-                        printf("| %-30s | %5s | %8s | %8s | %9s | %8s | %7s |\n", c->title, "-", "-", "-",
-                                "unavail.", "-", "-");
+                        bench_table_row_unavailable(&table, c->title);
                         continue;
                 }
 
-                Stats s = case_stats(c);
+                BenchStats s = case_stats(c);
                 if (!s.valid) {
-                        printf("| %-30s | %5u | %8u | %8s | %9s | %8s | %7s |\n", c->title, c->runs,
-                                c->failures, "-", "-", "-", "-");
+                        bench_table_row_no_samples(&table, c->title, &c->tally);
                         continue;
                 }
-                char ratio[16] = "-";
-                if (base.valid && base.median_ms > 0)
-                        (void) snprintf(ratio, sizeof(ratio), "%.2f", s.median_ms / base.median_ms);
-                printf("| %-30s | %5u | %8u | %8.2f | %9.2f | %8.2f | %7s |\n", c->title, c->runs,
-                        c->failures, s.min_ms, s.median_ms, s.p90_ms, ratio);
+                char ratio[16];
+                bench_format_ratio(ratio, sizeof(ratio), s, base, 2);
+                bench_table_row(&table, c->title, &c->tally, s, ratio);
         }
 
         bool notes = false;
@@ -739,17 +637,11 @@ static void print_table(const Bench *b) {
                         printf("\n");
                         notes = true;
                 }
-                if (!c->available) {
-                        printf("unavailable: %s: %s\n", c->name, c->reason);
+                bench_print_case_notes(c->name, c->available ? NULL : c->reason, &c->tally);
+                if (!c->available)
                         continue;
-                }
-                if (c->failures > 0)
-                        printf("failures: %s: %u of %u, first: %s\n", c->name, c->failures, c->runs,
-                                c->first_failure);
-                if (c->warmup_failures > 0)
-                        printf("failures: %s: %u in warm-up\n", c->name, c->warmup_failures);
-                Stats in = case_inner_stats(c);
-                Stats s = case_stats(c);
+                BenchStats in = case_inner_stats(c);
+                BenchStats s = case_stats(c);
                 if (in.valid && s.valid)
                         printf("note: %s: the sandbox reported a median wall time of %.2f ms for the "
                                "program "
@@ -787,21 +679,9 @@ static void json_string(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-static void json_stats(FILE *f, const char *prefix, Stats s) {
-        if (!s.valid) {
-                fprintf(f,
-                        ", \"%smin_ms\": null, \"%smedian_ms\": null, \"%sp90_ms\": null, \"%smean_ms\": "
-                        "null",
-                        prefix, prefix, prefix, prefix);
-                return;
-        }
-        fprintf(f, ", \"%smin_ms\": %.4f, \"%smedian_ms\": %.4f, \"%sp90_ms\": %.4f, \"%smean_ms\": %.4f",
-                prefix, s.min_ms, prefix, s.median_ms, prefix, s.p90_ms, prefix, s.mean_ms);
-}
-
 static int write_json(const Bench *b) {
         const Case *bare = &b->cases[CASE_BARE];
-        Stats base = bare->available ? case_stats(bare) : (Stats){.valid = false};
+        BenchStats base = bare->available ? case_stats(bare) : (BenchStats){.valid = false};
         struct utsname u;
         FILE *f;
 
@@ -849,36 +729,31 @@ static int write_json(const Bench *b) {
                         continue;
                 }
 
-                Stats s = case_stats(c);
-                fprintf(f, ", \"available\": true, \"runs\": %u, \"failures\": %u, \"warmup_failures\": %u",
-                        c->runs, c->failures, c->warmup_failures);
-                json_stats(f, "", s);
+                BenchStats s = case_stats(c);
+                fputs(", \"available\": true, ", f);
+                bench_json_tally(f, &c->tally);
+                fputs(", ", f);
+                bench_json_stats(f, "", s);
                 if (s.valid && base.valid && base.median_ms > 0)
                         fprintf(f, ", \"ratio_to_bare\": %.4f", s.median_ms / base.median_ms);
                 else
                         fputs(", \"ratio_to_bare\": null", f);
-                if (c->n_inner > 0)
-                        json_stats(f, "reported_wall_", case_inner_stats(c));
+                if (c->n_inner > 0) {
+                        fputs(", ", f);
+                        bench_json_stats(f, "reported_wall_", case_inner_stats(c));
+                }
                 fputs(", \"first_failure\": ", f);
-                if (c->failures)
-                        json_string(f, c->first_failure);
+                if (c->tally.failures)
+                        json_string(f, c->tally.first_failure);
                 else
                         fputs("null", f);
                 fprintf(f, ", \"unenforced\": %u", c->unenforced);
-                fputs(", \"samples_us\": [", f);
-                for (size_t k = 0; k < c->n_samples; k++)
-                        fprintf(f, "%s%.1f", k ? ", " : "", (double) c->samples_ns[k] / 1e3);
-                fputs("]}", f);
+                fputs(", ", f);
+                bench_json_samples_us(f, c->samples_ns, c->n_samples);
+                fputs("}", f);
         }
         fputs("\n  ]\n}\n", f);
-
-        if (ferror(f)) {
-                (void) fclose(f);
-                return -EIO;
-        }
-        if (fclose(f) != 0)
-                return -errno;
-        return 0;
+        return bench_json_close(f);
 }
 
 /* ---- command line ---- */
@@ -900,26 +775,17 @@ static void help(void) {
 }
 
 static int select_cases(Bench *b, const char *list) {
+        const char *names[_CASE_MAX];
+        bool selected[_CASE_MAX];
+        int r;
+
         for (size_t i = 0; i < _CASE_MAX; i++)
-                b->cases[i].selected = false;
-
-        while (*list) {
-                size_t len = strcspn(list, ",");
-                bool found = false;
-
-                for (size_t i = 0; i < _CASE_MAX; i++)
-                        if (strlen(b->cases[i].name) == len && strncmp(b->cases[i].name, list, len) == 0) {
-                                b->cases[i].selected = true;
-                                found = true;
-                        }
-                if (!found) {
-                        fprintf(stderr, "bench-box: unknown case '%.*s'\n", (int) len, list);
-                        return -EINVAL;
-                }
-                list += len;
-                if (*list == ',')
-                        list++;
-        }
+                names[i] = b->cases[i].name;
+        r = bench_select_cases("bench-box", list, names, selected, _CASE_MAX);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < _CASE_MAX; i++)
+                b->cases[i].selected = selected[i];
         return 0;
 }
 
@@ -936,24 +802,19 @@ static int parse_argv(Bench *b, int argc, char **argv) {
                 {},
         };
         static char *default_program[] = {(char *) "/bin/true", NULL};
-        uint64_t v;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
                 switch (opt) {
                 case ARG_WARMUP:
+                        r = bench_parse_rounds("bench-box", "warmup", optarg, 0, &b->warmup);
+                        if (r < 0)
+                                return r;
+                        break;
                 case ARG_ROUNDS:
-                        r = parse_u64_max(optarg, BENCH_MAX_ROUNDS, &v);
-                        if (r < 0 || (opt == ARG_ROUNDS && v == 0)) {
-                                fprintf(stderr, "bench-box: --%s: expected a number in [%d, %d], got '%s'\n",
-                                        opt == ARG_WARMUP ? "warmup" : "rounds", opt == ARG_ROUNDS,
-                                        BENCH_MAX_ROUNDS, optarg);
-                                return -EINVAL;
-                        }
-                        if (opt == ARG_WARMUP)
-                                b->warmup = (unsigned) v;
-                        else
-                                b->rounds = (unsigned) v;
+                        r = bench_parse_rounds("bench-box", "rounds", optarg, 1, &b->rounds);
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_CLI:
                         b->cli = optarg;

@@ -43,16 +43,16 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/fd-util.h"
 #include "base/json-writer.h"
 #include "base/macro.h"
-#include "base/parse-util.h"
 #include "judge/judge.h"
 #include "lang/language.h"
 #include "sandbox/box.h"
+
+#include "bench-util.h"
 
 /* The languages measured: Judge0 CE ids in the catalogue. */
 #define BENCH_LANG_C "50"
@@ -63,8 +63,6 @@
 #define BENCH_SUPERVISOR_SLOTS 2
 
 #define BENCH_TESTS 10
-#define BENCH_MAX_ROUNDS 100000
-#define BENCH_REASON_MAX 256
 #define BENCH_OUTPUT_MAX 4096 /* bytes of a bare step's output read back */
 #define BENCH_MAX_RUN_ARGS 32 /* words of a run command exec'd without a shell */
 #define BENCH_ENV_MAX (LANG_MAX_ENV + 4)
@@ -163,10 +161,7 @@ typedef struct Case {
         uint64_t *samples_ns; /* successful recorded runs, in order */
         uint64_t *parts_ns[_PART_MAX];
         size_t n_samples;
-        unsigned runs; /* recorded runs attempted */
-        unsigned failures;
-        unsigned warmup_failures;
-        char first_failure[BENCH_REASON_MAX];
+        BenchTally tally;
 } Case;
 
 /* A pair of cases compared in one table. steps > 0: the subject does the baseline's work
@@ -224,38 +219,6 @@ struct Bench {
         Case cases[_CASE_MAX];
 };
 
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec;
-}
-
-_printf_(3, 4) static void set_msg(char *msg, size_t msgsz, const char *fmt, ...) {
-        va_list ap;
-
-        if (!msg || msgsz == 0)
-                return;
-        va_start(ap, fmt);
-        (void) vsnprintf(msg, msgsz, fmt, ap);
-        va_end(ap);
-}
-
-/* First non-empty line of s (NULL = ""), trimmed, into out. */
-static void first_line(const char *s, char *out, size_t outsz) {
-        size_t n;
-
-        if (!s)
-                s = "";
-        while (*s == '\n' || *s == ' ' || *s == '\t' || *s == '\r')
-                s++;
-        n = strcspn(s, "\r\n");
-        if (n >= outsz)
-                n = outsz - 1;
-        memcpy(out, s, n);
-        out[n] = '\0';
-}
-
 /* ---- files ---- */
 
 static int remove_tree_at(int parent_fd, const char *name, unsigned depth) {
@@ -306,11 +269,11 @@ static int write_file_at(int dirfd, const char *name, const char *data, size_t l
 
 static int bench_runner(void *userdata, const BoxSpec *spec, BoxResult *ret) {
         Bench *b = userdata;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         int r;
 
         r = judge_runner_box_client(b->client, spec, ret);
-        b->runner_ns += now_ns() - t0;
+        b->runner_ns += bench_now_ns() - t0;
         b->runner_calls++;
         if (r >= 0)
                 b->runner_program_us += ret->wall_time_usec;
@@ -325,17 +288,17 @@ static void describe_result(const JudgeResult *res, char *msg, size_t msgsz) {
         char line[BENCH_REASON_MAX / 2];
 
         if (res->status_id == JUDGE_COMPILATION_ERROR)
-                first_line(res->compile_output, line, sizeof(line));
+                bench_first_line(res->compile_output, line, sizeof(line));
         else if (o && o->message)
-                first_line(o->message, line, sizeof(line));
+                bench_first_line(o->message, line, sizeof(line));
         else if (o && o->stderr_len)
-                first_line(o->stderr_data, line, sizeof(line));
+                bench_first_line(o->stderr_data, line, sizeof(line));
         else if (o)
-                first_line(o->stdout_data, line, sizeof(line));
+                bench_first_line(o->stdout_data, line, sizeof(line));
         else
                 line[0] = '\0';
-        set_msg(msg, msgsz, "status %d (%s)%s%s", res->status_id, desc ? desc : "?", line[0] ? ": " : "",
-                line);
+        bench_set_msg(msg, msgsz, "status %d (%s)%s%s", res->status_id, desc ? desc : "?",
+                line[0] ? ": " : "", line);
 }
 
 /* Judge s on j, timed, adding to *sample. want_hit: 1 a cache hit is expected, 0 a compilation,
@@ -350,11 +313,11 @@ static int judge_timed(Bench *b, Judge *j, const JudgeSubmission *s, int want_hi
         b->runner_ns = 0;
         b->runner_program_us = 0;
         b->runner_calls = 0;
-        t0 = now_ns();
+        t0 = bench_now_ns();
         r = judge_submission(j, s, &res);
-        ns = now_ns() - t0;
+        ns = bench_now_ns() - t0;
         if (r < 0) {
-                set_msg(msg, msgsz, "judge_submission: %s", strerror(-r));
+                bench_set_msg(msg, msgsz, "judge_submission: %s", strerror(-r));
                 return 1;
         }
 
@@ -365,11 +328,11 @@ static int judge_timed(Bench *b, Judge *j, const JudgeSubmission *s, int want_hi
         }
         for (size_t i = 0; r == 0 && i < res.n_tests; i++)
                 if (!res.tests[i].ran || res.tests[i].status_id != JUDGE_ACCEPTED) {
-                        set_msg(msg, msgsz, "test %zu: status %d", i + 1, res.tests[i].status_id);
+                        bench_set_msg(msg, msgsz, "test %zu: status %d", i + 1, res.tests[i].status_id);
                         r = 1;
                 }
         if (r == 0 && want_hit >= 0 && res.cache_hit != (want_hit == 1)) {
-                set_msg(msg, msgsz, "expected a cache %s, got a %s", want_hit ? "hit" : "miss",
+                bench_set_msg(msg, msgsz, "expected a cache %s, got a %s", want_hit ? "hit" : "miss",
                         res.cache_hit ? "hit" : "miss");
                 r = 1;
         }
@@ -418,7 +381,7 @@ static int run_cache_miss(Bench *b, char *msg, size_t msgsz, Sample *ret) {
 
         n = snprintf(source, sizeof(source), "/* submission %" PRIu64 " */\n%s", ++b->seq, c_hello);
         if (n < 0 || (size_t) n >= sizeof(source)) {
-                set_msg(msg, msgsz, "the source does not fit in %d bytes", BENCH_SOURCE_MAX);
+                bench_set_msg(msg, msgsz, "the source does not fit in %d bytes", BENCH_SOURCE_MAX);
                 return -ENOBUFS;
         }
         JudgeSubmission s = submission(b->langs[LANG_C].lang, source, (size_t) n);
@@ -457,15 +420,6 @@ static int run_tests_separate(Bench *b, char *msg, size_t msgsz, Sample *ret) {
 
 /* ---- bare cases ---- */
 
-static void describe_wait_status(int st, char *msg, size_t msgsz) {
-        if (WIFEXITED(st))
-                set_msg(msg, msgsz, "exit status %d", WEXITSTATUS(st));
-        else if (WIFSIGNALED(st))
-                set_msg(msg, msgsz, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
-        else
-                set_msg(msg, msgsz, "wait status 0x%x", (unsigned) st);
-}
-
 /* Fork, exec argv in dirfd with env, stdin on /dev/null, stdout into out_fd, stderr into
  * err_fd; wait. 0 when it exited 0, 1 when not (msg quotes err_fd's first line), -errno
  * when the harness failed. */
@@ -477,7 +431,7 @@ static int spawn_in(Bench *b, int dirfd, char *const *argv, char *const *env, in
         pid = fork();
         if (pid < 0) {
                 int r = -errno;
-                set_msg(msg, msgsz, "fork: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "fork: %s", strerror(errno));
                 return r;
         }
         if (pid == 0) {
@@ -490,7 +444,7 @@ static int spawn_in(Bench *b, int dirfd, char *const *argv, char *const *env, in
         }
         if (RETRY_EINTR(waitpid(pid, &st, 0)) < 0) {
                 int r = -errno;
-                set_msg(msg, msgsz, "waitpid: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "waitpid: %s", strerror(errno));
                 return r;
         }
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -500,9 +454,9 @@ static int spawn_in(Bench *b, int dirfd, char *const *argv, char *const *env, in
         ssize_t n = pread(err_fd, out, sizeof(out) - 1, 0);
 
         out[n > 0 ? n : 0] = '\0';
-        first_line(out, line, sizeof(line));
-        describe_wait_status(st, status, sizeof(status));
-        set_msg(msg, msgsz, "%s: %s%s%s", argv[0], status, line[0] ? ": " : "", line);
+        bench_first_line(out, line, sizeof(line));
+        bench_describe_wait_status(st, status, sizeof(status));
+        bench_set_msg(msg, msgsz, "%s: %s%s%s", argv[0], status, line[0] ? ": " : "", line);
         return 1;
 }
 
@@ -519,21 +473,21 @@ static int run_bare(
         int r;
 
         (void) snprintf(name, sizeof(name), "bare-%" PRIu64, ++b->seq);
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (mkdirat(b->tmp_fd, name, 0755) < 0) {
                 r = -errno;
-                set_msg(msg, msgsz, "mkdir %s: %s", name, strerror(errno));
+                bench_set_msg(msg, msgsz, "mkdir %s: %s", name, strerror(errno));
                 return r;
         }
         dir_fd = openat(b->tmp_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dir_fd < 0) {
                 r = -errno;
-                set_msg(msg, msgsz, "open %s: %s", name, strerror(errno));
+                bench_set_msg(msg, msgsz, "open %s: %s", name, strerror(errno));
                 goto out;
         }
         r = write_file_at(dir_fd, lb->lang->source_file, source, len);
         if (r < 0) {
-                set_msg(msg, msgsz, "writing %s: %s", lb->lang->source_file, strerror(-r));
+                bench_set_msg(msg, msgsz, "writing %s: %s", lb->lang->source_file, strerror(-r));
                 goto out;
         }
 
@@ -543,12 +497,12 @@ static int run_bare(
                 compile_fd = memfd_create("compile", MFD_CLOEXEC);
                 if (compile_fd < 0) {
                         r = -errno;
-                        set_msg(msg, msgsz, "memfd_create: %s", strerror(errno));
+                        bench_set_msg(msg, msgsz, "memfd_create: %s", strerror(errno));
                         goto out;
                 }
-                s0 = now_ns();
+                s0 = bench_now_ns();
                 r = spawn_in(b, dir_fd, argv, lb->env, compile_fd, compile_fd, msg, msgsz);
-                spawn_ns += now_ns() - s0;
+                spawn_ns += bench_now_ns() - s0;
                 if (r != 0)
                         goto out;
         }
@@ -557,18 +511,18 @@ static int run_bare(
         err_fd = memfd_create("stderr", MFD_CLOEXEC);
         if (out_fd < 0 || err_fd < 0) {
                 r = -errno;
-                set_msg(msg, msgsz, "memfd_create: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "memfd_create: %s", strerror(errno));
                 goto out;
         }
-        s0 = now_ns();
+        s0 = bench_now_ns();
         r = spawn_in(b, dir_fd, lb->run_argv, lb->env, out_fd, err_fd, msg, msgsz);
-        spawn_ns += now_ns() - s0;
+        spawn_ns += bench_now_ns() - s0;
         if (r != 0)
                 goto out;
         n = pread(out_fd, out, sizeof(out) - 1, 0);
         if (n < 0) {
                 r = -errno;
-                set_msg(msg, msgsz, "reading the output: %s", strerror(errno));
+                bench_set_msg(msg, msgsz, "reading the output: %s", strerror(errno));
                 goto out;
         }
         out[n] = '\0';
@@ -579,10 +533,10 @@ out:
                 int k = remove_tree_at(b->tmp_fd, name, 0);
                 if (k < 0 && r == 0) {
                         r = k;
-                        set_msg(msg, msgsz, "removing %s: %s", name, strerror(-k));
+                        bench_set_msg(msg, msgsz, "removing %s: %s", name, strerror(-k));
                 }
         }
-        t1 = now_ns();
+        t1 = bench_now_ns();
         if (r != 0)
                 return r;
 
@@ -592,8 +546,8 @@ out:
         if ((size_t) n != strlen(hello_output) || memcmp(out, hello_output, (size_t) n) != 0) {
                 char line[BENCH_REASON_MAX / 2];
 
-                first_line(out, line, sizeof(line));
-                set_msg(msg, msgsz, "unexpected output: '%s'", line);
+                bench_first_line(out, line, sizeof(line));
+                bench_set_msg(msg, msgsz, "unexpected output: '%s'", line);
                 return 1;
         }
         return 0;
@@ -733,7 +687,7 @@ static int split_run_cmd(LangBench *lb) {
         size_t n = 0;
 
         if (strpbrk(lb->lang->run_cmd, "\"'\\$`;&|<>*?()[]{}~#\n")) {
-                set_msg(lb->reason, sizeof(lb->reason), "the run command needs a shell: %s",
+                bench_set_msg(lb->reason, sizeof(lb->reason), "the run command needs a shell: %s",
                         lb->lang->run_cmd);
                 return -EINVAL;
         }
@@ -745,8 +699,8 @@ static int split_run_cmd(LangBench *lb) {
                 if (!*p)
                         break;
                 if (n == BENCH_MAX_RUN_ARGS) {
-                        set_msg(lb->reason, sizeof(lb->reason), "the run command has more than %d words",
-                                BENCH_MAX_RUN_ARGS);
+                        bench_set_msg(lb->reason, sizeof(lb->reason),
+                                "the run command has more than %d words", BENCH_MAX_RUN_ARGS);
                         return -E2BIG;
                 }
                 lb->run_argv[n++] = p;
@@ -756,7 +710,7 @@ static int split_run_cmd(LangBench *lb) {
         }
         lb->run_argv[n] = NULL;
         if (n == 0) {
-                set_msg(lb->reason, sizeof(lb->reason), "the run command is empty");
+                bench_set_msg(lb->reason, sizeof(lb->reason), "the run command is empty");
                 return -EINVAL;
         }
         return 0;
@@ -769,18 +723,18 @@ static void setup_language(Bench *b, LangId id, const char *what) {
         size_t ne = 0;
 
         if (!l) {
-                set_msg(lb->reason, sizeof(lb->reason), "language %s is not in the catalogue %s", what,
+                bench_set_msg(lb->reason, sizeof(lb->reason), "language %s is not in the catalogue %s", what,
                         b->languages_dir);
                 return;
         }
         lb->lang = l;
         if (!l->installed) {
-                set_msg(lb->reason, sizeof(lb->reason), "%s is not installed (Debian packages: %s)",
+                bench_set_msg(lb->reason, sizeof(lb->reason), "%s is not installed (Debian packages: %s)",
                         l->name_template, l->packages ? l->packages : "?");
                 return;
         }
         if (l->is_project) {
-                set_msg(lb->reason, sizeof(lb->reason), "%s is a multi-file language", l->name);
+                bench_set_msg(lb->reason, sizeof(lb->reason), "%s is a multi-file language", l->name);
                 return;
         }
         lb->env[ne++] = (char *) "LANG=C.UTF-8";
@@ -790,7 +744,7 @@ static void setup_language(Bench *b, LangId id, const char *what) {
         lb->env[ne++] = (char *) BENCH_PATH;
         lb->env[ne] = NULL;
         if (l->compile_cmd && !(lb->compile_cmd = expand_compile(l->compile_cmd))) {
-                set_msg(lb->reason, sizeof(lb->reason), "out of memory");
+                bench_set_msg(lb->reason, sizeof(lb->reason), "out of memory");
                 return;
         }
         (void) split_run_cmd(lb);
@@ -805,12 +759,13 @@ static int setup_judges(Bench *b) {
                 &(BoxSupervisorConfig){.slots = BENCH_SUPERVISOR_SLOTS, .client_uid = (uid_t) -1},
                 &b->supervisor);
         if (r < 0) {
-                set_msg(b->judge_reason, sizeof(b->judge_reason), "box_supervisor_start: %s", strerror(-r));
+                bench_set_msg(
+                        b->judge_reason, sizeof(b->judge_reason), "box_supervisor_start: %s", strerror(-r));
                 return r;
         }
         r = box_client_connect(box_supervisor_socket(b->supervisor), &b->client);
         if (r < 0) {
-                set_msg(b->judge_reason, sizeof(b->judge_reason), "box_client_connect(%s): %s",
+                bench_set_msg(b->judge_reason, sizeof(b->judge_reason), "box_client_connect(%s): %s",
                         box_supervisor_socket(b->supervisor), strerror(-r));
                 return r;
         }
@@ -819,14 +774,14 @@ static int setup_judges(Bench *b) {
         cfg.work_dir = b->tmp_path;
         r = judge_new(&cfg, runner, &b->judge);
         if (r < 0) {
-                set_msg(b->judge_reason, sizeof(b->judge_reason), "judge_new: %s", strerror(-r));
+                bench_set_msg(b->judge_reason, sizeof(b->judge_reason), "judge_new: %s", strerror(-r));
                 return r;
         }
         cfg.cache_dir = b->cache_path;
         r = judge_new(&cfg, runner, &b->judge_cached);
         if (r < 0) {
-                set_msg(b->judge_reason, sizeof(b->judge_reason), "judge_new (cache %s): %s", b->cache_path,
-                        strerror(-r));
+                bench_set_msg(b->judge_reason, sizeof(b->judge_reason), "judge_new (cache %s): %s",
+                        b->cache_path, strerror(-r));
                 return r;
         }
         return 0;
@@ -931,6 +886,22 @@ static int setup(Bench *b) {
 
 /* ---- measuring ---- */
 
+static void run_one(void *userdata, size_t index, bool recorded) {
+        Bench *b = userdata;
+        Case *c = &b->cases[index];
+        char msg[BENCH_REASON_MAX] = "";
+        Sample sample = {};
+        int r;
+
+        r = c->run(b, msg, sizeof(msg), &sample);
+        if (!bench_tally_add(&c->tally, recorded, r, msg))
+                return;
+        c->samples_ns[c->n_samples] = sample.ns;
+        for (size_t p = 0; p < _PART_MAX; p++)
+                c->parts_ns[p][c->n_samples] = sample.parts_ns[p];
+        c->n_samples++;
+}
+
 static int measure(Bench *b) {
         size_t order[_CASE_MAX], n = 0;
 
@@ -954,85 +925,20 @@ static int measure(Bench *b) {
 
         if (getloadavg(b->load_before, 3) != 3)
                 b->load_before[0] = b->load_before[1] = b->load_before[2] = -1;
-        for (unsigned round = 0; round < b->warmup + b->rounds; round++) {
-                bool recorded = round >= b->warmup;
-
-                for (size_t k = 0; k < n; k++) {
-                        Case *c = &b->cases[order[(round + k) % n]];
-                        char msg[BENCH_REASON_MAX] = "";
-                        Sample sample = {};
-                        int r;
-
-                        r = c->run(b, msg, sizeof(msg), &sample);
-                        if (!recorded) {
-                                if (r != 0)
-                                        c->warmup_failures++;
-                                continue;
-                        }
-                        c->runs++;
-                        if (r != 0) {
-                                if (c->failures++ == 0)
-                                        (void) snprintf(
-                                                c->first_failure, sizeof(c->first_failure), "%s", msg);
-                                continue;
-                        }
-                        c->samples_ns[c->n_samples] = sample.ns;
-                        for (size_t p = 0; p < _PART_MAX; p++)
-                                c->parts_ns[p][c->n_samples] = sample.parts_ns[p];
-                        c->n_samples++;
-                }
-        }
+        bench_interleave(b->warmup, b->rounds, order, n, run_one, b);
         return 0;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-
-        return x < y ? -1 : x > y;
-}
-
-typedef struct Stats {
-        bool valid;
-        double min_ms, median_ms, p90_ms, mean_ms;
-} Stats;
-
-/* Median: mean of the two middle values for an even count. p90: nearest rank. */
-static Stats compute_stats(const uint64_t *samples, size_t n) {
-        Stats s = {.valid = false};
-        _cleanup_free_ uint64_t *sorted = NULL;
-        double sum = 0;
-
-        if (n == 0 || !samples)
-                return s;
-        sorted = malloc(n * sizeof(uint64_t));
-        if (!sorted)
-                return s;
-        memcpy(sorted, samples, n * sizeof(uint64_t));
-        qsort(sorted, n, sizeof(uint64_t), cmp_u64);
-        for (size_t i = 0; i < n; i++)
-                sum += (double) sorted[i];
-
-        size_t p90 = (n * 9 + 9) / 10; /* ceil(0.9 n), 1-based */
-        s.valid = true;
-        s.min_ms = (double) sorted[0] / 1e6;
-        s.median_ms = (n % 2 ? (double) sorted[n / 2]
-                             : ((double) sorted[n / 2 - 1] + (double) sorted[n / 2]) / 2) /
-                      1e6;
-        s.p90_ms = (double) sorted[p90 - 1] / 1e6;
-        s.mean_ms = sum / (double) n / 1e6;
-        return s;
 }
 
 static bool case_usable(const Case *c) {
         return c->selected && c->available && c->n_samples > 0;
 }
 
-static Stats case_stats(const Case *c) {
-        return compute_stats(c->samples_ns, c->n_samples);
+static BenchStats case_stats(const Case *c) {
+        return bench_compute_stats(c->samples_ns, c->n_samples, 1e6);
 }
 
-static Stats part_stats(const Case *c, PartId p) {
-        return compute_stats(c->parts_ns[p], c->n_samples);
+static BenchStats part_stats(const Case *c, PartId p) {
+        return bench_compute_stats(c->parts_ns[p], c->n_samples, 1e6);
 }
 
 /* The numbers of one comparison; valid only when both cases have samples. */
@@ -1066,20 +972,21 @@ static Verdict comparison_verdict(const Bench *b, const Comparison *cmp) {
 static void comparison_missing(const Bench *b, const Comparison *cmp, char *out, size_t outsz) {
         const CaseId ids[] = {cmp->subject, cmp->baseline};
 
-        set_msg(out, outsz, "not measured");
+        bench_set_msg(out, outsz, "not measured");
         for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
                 const Case *c = &b->cases[ids[i]];
 
                 if (!c->selected) {
-                        set_msg(out, outsz, "%s not selected", c->name);
+                        bench_set_msg(out, outsz, "%s not selected", c->name);
                         return;
                 }
                 if (!c->available) {
-                        set_msg(out, outsz, "%s unavailable: %s", c->name, c->reason);
+                        bench_set_msg(out, outsz, "%s unavailable: %s", c->name, c->reason);
                         return;
                 }
                 if (c->n_samples == 0) {
-                        set_msg(out, outsz, "%s: no successful run (%s)", c->name, c->first_failure);
+                        bench_set_msg(
+                                out, outsz, "%s: no successful run (%s)", c->name, c->tally.first_failure);
                         return;
                 }
         }
@@ -1092,72 +999,58 @@ static void format_target(const Bench *b, const Comparison *cmp, char *out, size
                 char why[BENCH_REASON_MAX];
 
                 comparison_missing(b, cmp, why, sizeof(why));
-                set_msg(out, outsz, "UNKNOWN  %s", why);
+                bench_set_msg(out, outsz, "UNKNOWN  %s", why);
         } else if (cmp->steps > 0)
-                set_msg(out, outsz,
+                bench_set_msg(out, outsz,
                         "%-8s %+.2f ms per step (%.2f ms vs %.2f ms bare: %+.2f ms over %u step%s)",
                         v.met ? "MET" : "NOT MET", v.per_step_ms, v.subject_ms, v.baseline_ms,
                         v.difference_ms, cmp->steps, cmp->steps > 1 ? "s" : "");
         else
-                set_msg(out, outsz, "%-8s %.3fx (%.2f ms vs %.2f ms; %.1fx faster)", "ratio", v.ratio,
+                bench_set_msg(out, outsz, "%-8s %.3fx (%.2f ms vs %.2f ms; %.1fx faster)", "ratio", v.ratio,
                         v.subject_ms, v.baseline_ms, v.subject_ms > 0 ? v.baseline_ms / v.subject_ms : 0.0);
 }
 
 /* ---- reporting ---- */
 
-static void print_row(const char *title, const Case *c, Stats s, const char *ratio) {
-        if (c)
-                printf("| %-40s | %5u | %8u | %8.2f | %9.2f | %8.2f | %9s |\n", title, c->runs, c->failures,
-                        s.min_ms, s.median_ms, s.p90_ms, ratio);
-        else
-                printf("| %-40s | %5s | %8s | %8.2f | %9.2f | %8.2f | %9s |\n", title, "", "", s.min_ms,
-                        s.median_ms, s.p90_ms, ratio);
-}
+static const BenchTable table = {.title_width = 40, .ratio_width = 9};
 
-static void print_case_rows(const Case *c, Stats base) {
-        Stats s;
-        char ratio[16] = "-";
+static void print_case_rows(const Case *c, BenchStats base) {
+        BenchStats s;
+        char ratio[16];
 
         if (!c->selected)
                 return;
         if (!c->available) {
-                printf("| %-40s | %5s | %8s | %8s | %9s | %8s | %9s |\n", c->title, "-", "-", "-",
-                        "unavail.", "-", "-");
+                bench_table_row_unavailable(&table, c->title);
                 return;
         }
         s = case_stats(c);
         if (!s.valid) {
-                printf("| %-40s | %5u | %8u | %8s | %9s | %8s | %9s |\n", c->title, c->runs, c->failures,
-                        "-", "-", "-", "-");
+                bench_table_row_no_samples(&table, c->title, &c->tally);
                 return;
         }
-        if (base.valid && base.median_ms > 0)
-                (void) snprintf(ratio, sizeof(ratio), "%.3f", s.median_ms / base.median_ms);
-        print_row(c->title, c, s, ratio);
+        bench_format_ratio(ratio, sizeof(ratio), s, base, 3);
+        bench_table_row(&table, c->title, &c->tally, s, ratio);
         for (size_t p = 0; p < _PART_MAX; p++) {
                 char title[64];
 
                 if (!c->part_titles[p])
                         continue;
                 (void) snprintf(title, sizeof(title), "  %s", c->part_titles[p]);
-                print_row(title, NULL, part_stats(c, p), "");
+                bench_table_row(&table, title, NULL, part_stats(c, p), "");
         }
 }
 
 static void print_comparison(const Bench *b, size_t idx) {
         const Comparison *cmp = &comparisons[idx];
         const Case *s = &b->cases[cmp->subject], *base = &b->cases[cmp->baseline];
-        Stats bs = case_usable(base) ? case_stats(base) : (Stats){.valid = false};
+        BenchStats bs = case_usable(base) ? case_stats(base) : (BenchStats){.valid = false};
         Verdict v = comparison_verdict(b, cmp);
 
         if (!s->selected && !base->selected)
                 return;
         printf("== %zu. %s ==\n", idx + 1, cmp->title);
-        printf("| %-40s | %5s | %8s | %8s | %9s | %8s | %9s |\n", "case", "runs", "failures", "min ms",
-                "median ms", "p90 ms", cmp->ratio_title);
-        printf("|------------------------------------------|------:|---------:|---------:|----------:|------"
-               "---:|"
-               "----------:|\n");
+        bench_table_header(&table, cmp->ratio_title);
         print_case_rows(s, bs);
         print_case_rows(base, bs);
         if (v.valid) {
@@ -1183,15 +1076,8 @@ static void print_comparison(const Bench *b, size_t idx) {
         for (size_t i = 0; i < ELEMENTSOF(both); i++) {
                 const Case *c = both[i];
 
-                if (!c->selected)
-                        continue;
-                if (!c->available)
-                        printf("unavailable: %s: %s\n", c->name, c->reason);
-                if (c->failures > 0)
-                        printf("failures: %s: %u of %u, first: %s\n", c->name, c->failures, c->runs,
-                                c->first_failure);
-                if (c->warmup_failures > 0)
-                        printf("failures: %s: %u in warm-up\n", c->name, c->warmup_failures);
+                if (c->selected)
+                        bench_print_case_notes(c->name, c->available ? NULL : c->reason, &c->tally);
         }
         printf("\n");
 }
@@ -1237,15 +1123,6 @@ static void print_report(const Bench *b) {
         fflush(stdout);
 }
 
-static void json_stats(FILE *f, Stats s) {
-        if (!s.valid) {
-                fputs("\"min_ms\": null, \"median_ms\": null, \"p90_ms\": null, \"mean_ms\": null", f);
-                return;
-        }
-        fprintf(f, "\"min_ms\": %.4f, \"median_ms\": %.4f, \"p90_ms\": %.4f, \"mean_ms\": %.4f", s.min_ms,
-                s.median_ms, s.p90_ms, s.mean_ms);
-}
-
 static const char *const part_keys[_PART_MAX] = {
         [PART_PROCESSES] = "processes",
         [PART_PROGRAM] = "program",
@@ -1263,12 +1140,13 @@ static void json_case(FILE *f, const Case *c) {
                 fputs("}", f);
                 return;
         }
-        fprintf(f, ", \"available\": true, \"runs\": %u, \"failures\": %u, \"warmup_failures\": %u, ",
-                c->runs, c->failures, c->warmup_failures);
-        json_stats(f, case_stats(c));
+        fputs(", \"available\": true, ", f);
+        bench_json_tally(f, &c->tally);
+        fputs(", ", f);
+        bench_json_stats(f, "", case_stats(c));
         fputs(", \"first_failure\": ", f);
-        if (c->failures)
-                json_write_cstring(f, c->first_failure);
+        if (c->tally.failures)
+                json_write_cstring(f, c->tally.first_failure);
         else
                 fputs("null", f);
         fputs(", \"parts\": {", f);
@@ -1280,13 +1158,12 @@ static void json_case(FILE *f, const Case *c) {
                 first = false;
                 json_write_cstring(f, c->part_titles[p]);
                 fputs(", ", f);
-                json_stats(f, part_stats(c, p));
+                bench_json_stats(f, "", part_stats(c, p));
                 fputs("}", f);
         }
-        fputs("}, \"samples_us\": [", f);
-        for (size_t k = 0; k < c->n_samples; k++)
-                fprintf(f, "%s%.1f", k ? ", " : "", (double) c->samples_ns[k] / 1e3);
-        fputs("]}", f);
+        fputs("}, ", f);
+        bench_json_samples_us(f, c->samples_ns, c->n_samples);
+        fputs("}", f);
 }
 
 static int write_json(const Bench *b) {
@@ -1368,14 +1245,7 @@ static int write_json(const Bench *b) {
                 fputs("}", f);
         }
         fputs("\n  ]\n}\n", f);
-
-        if (ferror(f)) {
-                (void) fclose(f);
-                return -EIO;
-        }
-        if (fclose(f) != 0)
-                return -errno;
-        return 0;
+        return bench_json_close(f);
 }
 
 /* ---- command line ---- */
@@ -1400,26 +1270,17 @@ static void help(void) {
 }
 
 static int select_cases(Bench *b, const char *list) {
+        const char *names[_CASE_MAX];
+        bool selected[_CASE_MAX];
+        int r;
+
         for (size_t i = 0; i < _CASE_MAX; i++)
-                b->cases[i].selected = false;
-
-        while (*list) {
-                size_t len = strcspn(list, ",");
-                bool found = false;
-
-                for (size_t i = 0; i < _CASE_MAX; i++)
-                        if (strlen(b->cases[i].name) == len && strncmp(b->cases[i].name, list, len) == 0) {
-                                b->cases[i].selected = true;
-                                found = true;
-                        }
-                if (!found) {
-                        fprintf(stderr, "bench-judge: unknown case '%.*s'\n", (int) len, list);
-                        return -EINVAL;
-                }
-                list += len;
-                if (*list == ',')
-                        list++;
-        }
+                names[i] = b->cases[i].name;
+        r = bench_select_cases("bench-judge", list, names, selected, _CASE_MAX);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < _CASE_MAX; i++)
+                b->cases[i].selected = selected[i];
         return 0;
 }
 
@@ -1434,25 +1295,19 @@ static int parse_argv(Bench *b, int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
-        uint64_t v;
         int opt, r;
 
         while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (opt) {
                 case ARG_WARMUP:
+                        r = bench_parse_rounds("bench-judge", "warmup", optarg, 0, &b->warmup);
+                        if (r < 0)
+                                return r;
+                        break;
                 case ARG_ROUNDS:
-                        r = parse_u64_max(optarg, BENCH_MAX_ROUNDS, &v);
-                        if (r < 0 || (opt == ARG_ROUNDS && v == 0)) {
-                                fprintf(stderr,
-                                        "bench-judge: --%s: expected a number in [%d, %d], got '%s'\n",
-                                        opt == ARG_WARMUP ? "warmup" : "rounds", opt == ARG_ROUNDS,
-                                        BENCH_MAX_ROUNDS, optarg);
-                                return -EINVAL;
-                        }
-                        if (opt == ARG_WARMUP)
-                                b->warmup = (unsigned) v;
-                        else
-                                b->rounds = (unsigned) v;
+                        r = bench_parse_rounds("bench-judge", "rounds", optarg, 1, &b->rounds);
+                        if (r < 0)
+                                return r;
                         break;
                 case ARG_CASES:
                         r = select_cases(b, optarg);
