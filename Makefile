@@ -6,11 +6,11 @@ BUILD_SAN ?= build-san
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
-BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev
+BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
 TEST_PKGS := python3 python3-pytest clang-format postgresql
 BENCH_PKGS := bubblewrap
 
-.PHONY: all build run test test-unit test-integration test-san check-style bench deps-build deps-test deps-bench clean
+.PHONY: all build run test check-style bench deps-build deps-test deps-bench deps-web clean
 
 all: build
 
@@ -29,6 +29,13 @@ deps-build:
 
 deps-test: deps-build
 	$(call apt_install,$(TEST_PKGS))
+
+# The web IDE needs Node.js and npm: Debian's, unless the machine already has them.
+deps-web:
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing: nodejs npm"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
 
 deps-bench: deps-build
 	$(call apt_install,$(BENCH_PKGS))
@@ -52,7 +59,7 @@ run: build
 	$(SUDO) $(BUILD)/coderunner box run --time=1 --wall-time=2 --mem=262144 -- /bin/sh -c 'echo hello from the box; id; ls /'
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
-test: deps-test languages build check-style
+test: deps-test deps-web languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 check-style:

@@ -1,0 +1,173 @@
+// Browser smoke test of the static export (npm run build first), against the MOCK API in
+// mock-api.mjs (canned answers, no code runs): it checks the UI's wiring, not coderunner.
+// Debian's Chromium (apt-get install chromium), driven by playwright-core; no browser download.
+// Screenshots go to e2e/artifacts/.
+import { chromium } from "playwright-core";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { startMock } from "./mock-api.mjs";
+
+const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
+await mkdir(ART, { recursive: true });
+const server = await startMock(0);
+const base = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const step = (name) => console.log(`- ${name}`);
+let failed = false;
+
+async function setCode(page, text) {
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(text);
+}
+
+try {
+  for (const scheme of ["light", "dark"]) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: scheme });
+    const page = await ctx.newPage();
+    const external = [];
+    const consoleErrors = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(m.text());
+    });
+    page.on("pageerror", (e) => consoleErrors.push(String(e)));
+    page.on("response", (r) => {
+      if (r.status() >= 400) consoleErrors.push(`${r.status()} ${r.url()}`);
+    });
+    page.on("request", (r) => {
+      if (!r.url().startsWith(base)) external.push(r.url());
+    });
+    await page.goto(base);
+    step(`${scheme}: languages load from GET /languages`);
+    await page.waitForSelector('[data-testid="language"] option[value="71"]', { state: "attached" });
+    assert.equal(await page.locator('[data-testid="language"]').inputValue(), "71", "Python is the default");
+    await page.waitForSelector(".cm-content");
+    assert.match(await page.locator(".cm-content").innerText(), /print\(f"Hello/);
+
+    step(`${scheme}: Ctrl+Enter runs, progress, then the verdict and panes`);
+    await page.locator('[data-testid="stdin"]').fill("Ada");
+    await page.locator(".cm-content").click();
+    await page.keyboard.press("Control+Enter");
+    await page.waitForSelector('[data-testid="progress"]');
+    await page.waitForSelector('[data-testid="verdict"]');
+    assert.match(await page.locator('[data-testid="verdict"]').innerText(), /Accepted/);
+    assert.match(await page.locator('[data-testid="stdout"]').innerText(), /canned output/);
+    await page.screenshot({ path: `${ART}desktop-${scheme}.png`, fullPage: true });
+    assert.deepEqual(external, [], "no request leaves the page's origin");
+    assert.deepEqual(consoleErrors, [], "no errors in the console");
+    await ctx.close();
+  }
+
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(base);
+  await page.waitForSelector('[data-testid="language"] option[value="50"]', { state: "attached" });
+
+  step("C: the template, then a compile error (canned)");
+  await page.locator('[data-testid="language"]').selectOption("50");
+  await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("#include <stdio.h>"));
+  await setCode(page, "int main(void) { return 0 } // MOCK_COMPILE_ERROR\n");
+  await page.locator('[data-testid="run"]').click();
+  await page.waitForSelector('[data-testid="verdict"][data-status-id="6"]');
+  assert.match(await page.locator('[data-testid="compile-output"]').innerText(), /error/);
+
+  step("422: messages by field");
+  await setCode(page, "// MOCK_422\n");
+  await page.locator('[data-testid="run"]').click();
+  await page.waitForSelector('[data-testid="error"]');
+  const err = await page.locator('[data-testid="error"]').innerText();
+  assert.match(err, /compiler_options/);
+  assert.match(err, /language_id/);
+
+  step("503: what to do");
+  await setCode(page, "// MOCK_503\n");
+  await page.locator('[data-testid="run"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="error"]')?.textContent?.includes("queue is full"));
+  assert.match(await page.locator('[data-testid="error"]').innerText(), /Try again/);
+
+  step("a result that never comes: the timeout message with the token");
+  await page.locator("summary", { hasText: "Settings" }).click();
+  await page.getByLabel("Give up after (s)").fill("5");
+  await setCode(page, "// MOCK_NEVER\n");
+  await page.locator("#stdin").click();
+  await page.keyboard.press("Control+Enter"); // from outside the editor too
+  await page.waitForSelector('[data-testid="progress"]');
+  await page.waitForSelector('[data-testid="error"]', { timeout: 15_000 });
+  assert.match(await page.locator('[data-testid="error"]').innerText(), /No result after \d+ s[\s\S]*mock-/);
+  await page.getByLabel("Give up after (s)").fill("120");
+
+  step("Vim keys can be switched on and off");
+  await page.getByLabel("Vim keys").check();
+  await page.waitForSelector(".cm-vim-panel, .cm-fat-cursor", { state: "attached" });
+  await page.getByLabel("Vim keys").uncheck();
+
+  step("reload keeps the code and language");
+  await setCode(page, '#include <stdio.h>\nint main(void) { puts("kept"); return 0; }\n');
+  await page.waitForTimeout(200);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes('puts("kept")'));
+  assert.equal(await page.locator('[data-testid="language"]').inputValue(), "50");
+
+  step("API unreachable: a plain message and a retry");
+  {
+    const p2 = await ctx.newPage();
+    await p2.route("**/languages", (route) => route.abort("connectionrefused"));
+    await p2.goto(base);
+    await p2.waitForSelector('[data-testid="error"]');
+    assert.match(await p2.locator('[data-testid="error"]').innerText(), /cannot be reached[\s\S]*Try again/i);
+    await p2.unroute("**/languages");
+    await p2.getByRole("button", { name: "Try again" }).click();
+    await p2.waitForSelector('[data-testid="language"] option[value="71"]', { state: "attached" });
+    await p2.close();
+  }
+
+  step("Python back, two test cases, a per-test table");
+  await page.locator('[data-testid="language"]').selectOption("71");
+  await page.locator('[data-testid="mode-tests"]').check();
+  await page.locator('[data-testid="add-test"]').click();
+  await page.locator('[data-testid="add-test"]').click();
+  await page.locator('[data-testid="test-0-in"]').fill("Ada");
+  await page.locator('[data-testid="test-0-out"]').fill("Hello, Ada!");
+  await page.locator('[data-testid="test-1-in"]').fill("Bob");
+  await page.locator('[data-testid="test-1-out"]').fill("Hello, Bobby!");
+  await page.locator('[data-testid="run"]').click();
+  await page.waitForSelector('[data-testid="tests-table"]');
+  assert.equal(await page.locator('[data-testid="tests-table"] tbody tr').count(), 2);
+  assert.match(await page.locator('[data-testid="tests-table"]').innerText(), /Accepted[\s\S]*Wrong Answer/);
+  await page.locator('[data-testid="tests-table"] summary').nth(1).click();
+  await page.screenshot({ path: `${ART}desktop-tests.png`, fullPage: true });
+
+  step("a share link restores program, language and stdin in a fresh browser");
+  await page.locator('input[name="mode"]').first().check();
+  await page.locator('[data-testid="stdin"]').fill("shared stdin");
+  await setCode(page, 'print("shared program")\n');
+  await page.getByRole("button", { name: "Share" }).click();
+  const link = await page.locator("#share-url").inputValue();
+  assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+  await ctx.close();
+  const ctx2 = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phone = await ctx2.newPage();
+  await phone.goto(link);
+  await phone.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("shared program"));
+  await phone.waitForSelector('[data-testid="language"] option[value="71"]', { state: "attached" });
+  assert.equal(await phone.locator('[data-testid="language"]').inputValue(), "71");
+  assert.equal(await phone.locator('[data-testid="stdin"]').inputValue(), "shared stdin");
+
+  step("phone width: no horizontal scrolling, run works");
+  await phone.locator('[data-testid="run"]').tap();
+  await phone.waitForSelector('[data-testid="verdict"]');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
+  await phone.screenshot({ path: `${ART}phone.png`, fullPage: true });
+  await ctx2.close();
+  console.log(`ok: screenshots in ${ART}`);
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  await browser.close();
+  server.close();
+}
+process.exit(failed ? 1 : 0);

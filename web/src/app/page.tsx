@@ -1,0 +1,5 @@
+import Ide from "@/components/Ide";
+
+export default function Page() {
+  return <Ide />;
+}

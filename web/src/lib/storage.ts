@@ -1,0 +1,78 @@
+// What the IDE keeps in localStorage: the code per language, the current language, the
+// inputs and the settings. Nothing is stored on a server.
+
+import type { TestCase } from "./judge0";
+
+export type ThemeChoice = "system" | "light" | "dark";
+
+export interface Settings {
+  theme: ThemeChoice;
+  vim: boolean;
+  fontSize: number;
+  /** Seconds to wait for a result before giving up. */
+  timeoutSeconds: number;
+  /** Use a single wait=true request instead of polling. */
+  wait: boolean;
+  /** Sent as X-Auth-Token when the server requires authentication (empty: none). */
+  apiKey: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = { theme: "system", vim: false, fontSize: 14, timeoutSeconds: 120, wait: false, apiKey: "" };
+
+export interface Workspace {
+  languageId: number | null;
+  /** Code per language id, so switching languages does not lose work. */
+  code: Record<string, string>;
+  stdin: string;
+  args: string;
+  compilerOptions: string;
+  tests: TestCase[];
+  settings: Settings;
+}
+
+const KEY = "coderunner.ide.v1";
+
+export function emptyWorkspace(): Workspace {
+  return { languageId: null, code: {}, stdin: "", args: "", compilerOptions: "", tests: [], settings: { ...DEFAULT_SETTINGS } };
+}
+
+export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Workspace {
+  const w = emptyWorkspace();
+  if (!storage) return w;
+  try {
+    const raw = storage.getItem(KEY);
+    if (!raw) return w;
+    const o = JSON.parse(raw) as Partial<Workspace>;
+    if (typeof o.languageId === "number") w.languageId = o.languageId;
+    if (o.code && typeof o.code === "object")
+      for (const [k, v] of Object.entries(o.code)) if (typeof v === "string") w.code[k] = v;
+    if (typeof o.stdin === "string") w.stdin = o.stdin;
+    if (typeof o.args === "string") w.args = o.args;
+    if (typeof o.compilerOptions === "string") w.compilerOptions = o.compilerOptions;
+    if (Array.isArray(o.tests))
+      w.tests = o.tests
+        .filter((t) => t && typeof t.stdin === "string" && typeof t.expected_output === "string")
+        .map((t) => ({ stdin: t.stdin, expected_output: t.expected_output }));
+    if (o.settings && typeof o.settings === "object") {
+      const s = o.settings;
+      if (s.theme === "light" || s.theme === "dark" || s.theme === "system") w.settings.theme = s.theme;
+      if (typeof s.vim === "boolean") w.settings.vim = s.vim;
+      if (typeof s.wait === "boolean") w.settings.wait = s.wait;
+      if (typeof s.apiKey === "string") w.settings.apiKey = s.apiKey;
+      if (typeof s.fontSize === "number" && s.fontSize >= 10 && s.fontSize <= 28) w.settings.fontSize = s.fontSize;
+      if (typeof s.timeoutSeconds === "number" && s.timeoutSeconds >= 5 && s.timeoutSeconds <= 3600)
+        w.settings.timeoutSeconds = s.timeoutSeconds;
+    }
+  } catch {
+    /* a broken entry is ignored: the IDE starts fresh */
+  }
+  return w;
+}
+
+export function saveWorkspace(storage: Pick<Storage, "setItem"> | undefined, w: Workspace): void {
+  try {
+    storage?.setItem(KEY, JSON.stringify(w));
+  } catch {
+    /* full or disabled storage: nothing to do */
+  }
+}
