@@ -5,3 +5,4 @@
 int box_main(int argc, char **argv);
 int languages_main(int argc, char **argv);
 int run_main(int argc, char **argv);
+int serve_main(int argc, char **argv);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* GET /health (liveness and readiness: the store answers, the workers run),
+ * GET /metrics (Prometheus text format 0.0.4) and GET /openapi.json. None is Judge0's. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api-internal.h"
+#include "judge/judge.h"
+
+void api_health(HttpRequest *req, const char *const *params, void *userdata) {
+        Api *a = userdata;
+        int r = store_ping(a->store);
+        WorkerStats ws = {};
+        if (a->workers)
+                worker_pool_stats(a->workers, &ws);
+        bool ok = r >= 0 && ws.threads > 0;
+        char *json = NULL;
+        if (asprintf(&json,
+                    "{\"status\":\"%s\",\"store\":\"%s\",\"store_ok\":%s,\"queue_length\":%zu,"
+                    "\"queue_max\":%zu,\"workers\":%u,\"workers_busy\":%u}",
+                    ok ? "ok" : "unavailable", store_backend(a->store), r >= 0 ? "true" : "false",
+                    queue_length(a->queue), queue_max(a->queue), ws.threads, ws.busy) < 0) {
+                api_reply_internal(req, -ENOMEM);
+                return;
+        }
+        http_reply_json(req, ok ? 200 : 503, json);
+}
+
+void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
+        Api *a = userdata;
+        if (!api_guard(a, req, false))
+                return;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+                api_reply_internal(req, -ENOMEM);
+                return;
+        }
+        if (a->http) {
+                HttpStats hs;
+                http_server_stats(a->http, &hs);
+                fputs("# HELP coderunner_http_requests_total HTTP requests answered, by status class.\n"
+                      "# TYPE coderunner_http_requests_total counter\n",
+                        f);
+                for (int c = 1; c <= 5; c++)
+                        fprintf(f, "coderunner_http_requests_total{code=\"%dxx\"} %" PRIu64 "\n", c,
+                                hs.by_class[c]);
+                fprintf(f,
+                        "# HELP coderunner_http_waiting_requests Requests waiting for a result "
+                        "(wait=true).\n"
+                        "# TYPE coderunner_http_waiting_requests gauge\n"
+                        "coderunner_http_waiting_requests %" PRIu64 "\n",
+                        hs.suspended);
+        }
+        fprintf(f,
+                "# HELP coderunner_wait_timeouts_total wait=true requests answered before the result.\n"
+                "# TYPE coderunner_wait_timeouts_total counter\n"
+                "coderunner_wait_timeouts_total %" PRIu64 "\n"
+                "# HELP coderunner_submissions_created_total Submissions accepted.\n"
+                "# TYPE coderunner_submissions_created_total counter\n"
+                "coderunner_submissions_created_total %" PRIu64 "\n"
+                "# HELP coderunner_queue_length Submissions waiting for a worker.\n"
+                "# TYPE coderunner_queue_length gauge\n"
+                "coderunner_queue_length %zu\n"
+                "# HELP coderunner_queue_max The queue's ceiling (MAX_QUEUE_SIZE).\n"
+                "# TYPE coderunner_queue_max gauge\n"
+                "coderunner_queue_max %zu\n",
+                (uint64_t) atomic_load(&a->wait_timeouts), (uint64_t) atomic_load(&a->created),
+                queue_length(a->queue), queue_max(a->queue));
+        if (a->workers) {
+                WorkerStats ws;
+                worker_pool_stats(a->workers, &ws);
+                fprintf(f,
+                        "# HELP coderunner_workers Worker threads.\n"
+                        "# TYPE coderunner_workers gauge\n"
+                        "coderunner_workers %u\n"
+                        "# HELP coderunner_workers_busy Worker threads judging now.\n"
+                        "# TYPE coderunner_workers_busy gauge\n"
+                        "coderunner_workers_busy %u\n"
+                        "# HELP coderunner_judge_failures_total Jobs that could not be judged or stored.\n"
+                        "# TYPE coderunner_judge_failures_total counter\n"
+                        "coderunner_judge_failures_total %" PRIu64 "\n"
+                        "# HELP coderunner_judge_seconds_total Wall time spent judging.\n"
+                        "# TYPE coderunner_judge_seconds_total counter\n"
+                        "coderunner_judge_seconds_total %.6f\n",
+                        ws.threads, ws.busy, ws.failed, ws.run_usec_total / 1e6);
+                fputs("# HELP coderunner_judge_duration_seconds Time to judge a submission (compile and "
+                      "runs).\n"
+                      "# TYPE coderunner_judge_duration_seconds histogram\n",
+                        f);
+                for (size_t b = 0; b < WORKER_DURATION_BUCKETS; b++)
+                        fprintf(f, "coderunner_judge_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                                worker_duration_bounds_usec[b] / 1e6, ws.duration_buckets[b]);
+                fprintf(f,
+                        "coderunner_judge_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+                        "coderunner_judge_duration_seconds_sum %.6f\n"
+                        "coderunner_judge_duration_seconds_count %" PRIu64 "\n",
+                        ws.duration_buckets[WORKER_DURATION_BUCKETS], ws.run_usec_total / 1e6,
+                        ws.duration_buckets[WORKER_DURATION_BUCKETS]);
+                fputs("# HELP coderunner_judged_total Results written by this process, by status.\n"
+                      "# TYPE coderunner_judged_total counter\n",
+                        f);
+                for (int s = JUDGE_ACCEPTED; s < _JUDGE_STATUS_MAX; s++)
+                        fprintf(f, "coderunner_judged_total{status_id=\"%d\",status=\"%s\"} %" PRIu64 "\n",
+                                s, judge_status_description(s), ws.by_status[s]);
+        }
+        uint64_t counts[STORE_STATUS_SLOTS];
+        if (store_count_by_status(a->store, counts) >= 0) {
+                fputs("# HELP coderunner_submissions Stored submissions, by status.\n"
+                      "# TYPE coderunner_submissions gauge\n",
+                        f);
+                for (int s = JUDGE_IN_QUEUE; s < _JUDGE_STATUS_MAX; s++)
+                        fprintf(f, "coderunner_submissions{status_id=\"%d\",status=\"%s\"} %" PRIu64 "\n", s,
+                                judge_status_description(s), counts[s]);
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                api_reply_internal(req, -ENOMEM);
+                return;
+        }
+        http_reply(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+}
+
+void api_openapi(HttpRequest *req, const char *const *params, void *userdata) {
+        char *copy = malloc(api_openapi_json_len + 1);
+        if (!copy) {
+                api_reply_internal(req, -ENOMEM);
+                return;
+        }
+        memcpy(copy, api_openapi_json, api_openapi_json_len + 1);
+        http_reply_json(req, 200, copy);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api/api.h"
+
+typedef struct Waiter Waiter;
+
+struct Api {
+        ApiConfig cfg;
+        Store *store;
+        Queue *queue;
+        const Catalogue *catalogue;
+        WorkerPool *workers;
+        HttpServer *http;
+        Judge0Language *languages; /* one per catalogue entry, strings point into it */
+        size_t n_languages;
+        char **authn_tokens, **authz_tokens, **allow_ips, **disallow_ips;
+
+        pthread_mutex_t wait_lock;
+        pthread_cond_t wait_cond;
+        Waiter *waiters;
+        bool stopping;
+        pthread_t timer;
+        bool timer_started;
+
+        atomic_uint_fast64_t created, wait_timeouts;
+};
+
+/* Guards: the IP filter and authentication always; authorization when asked. Answer the
+ * request (403/401) and return false when it must stop. */
+bool api_guard(Api *a, HttpRequest *req, bool authz);
+
+/* base64_encoded=true in the query (Judge0 compares with the string "true"). */
+bool api_query_true(HttpRequest *req, const char *name);
+/* Parse `fields` from the query; on error answer 400 and return false. */
+bool api_fields(HttpRequest *req, const char *fields, Judge0Fields *ret);
+void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOptions *ret);
+/* The request's JSON body when its Content-Type is application/json, else an empty object;
+ * answers 400 (empty body) and returns -EBADMSG on malformed JSON. */
+int api_body(HttpRequest *req, Judge0Body **ret);
+/* Answer with the error of a failed internal operation: 500 {"error": ...}. */
+void api_reply_internal(HttpRequest *req, int r);
+/* Store the submission under a fresh token (written into sub->token). */
+int api_store_new(Api *a, Submission *sub);
+
+/* Wait for token's result, answering req with status 201 then (or on timeout). */
+void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOptions *o);
+
+/* The OpenAPI document (openapi/openapi.json), compiled in. */
+extern const char api_openapi_json[];
+extern const size_t api_openapi_json_len;
+
+/* Handlers, one file per resource. */
+void api_submission_create(HttpRequest *req, const char *const *params, void *userdata);
+void api_submission_get(HttpRequest *req, const char *const *params, void *userdata);
+void api_submission_list(HttpRequest *req, const char *const *params, void *userdata);
+void api_submission_delete(HttpRequest *req, const char *const *params, void *userdata);
+void api_batch_create(HttpRequest *req, const char *const *params, void *userdata);
+void api_batch_get(HttpRequest *req, const char *const *params, void *userdata);
+void api_languages_list(HttpRequest *req, const char *const *params, void *userdata);
+void api_languages_all(HttpRequest *req, const char *const *params, void *userdata);
+void api_language_get(HttpRequest *req, const char *const *params, void *userdata);
+void api_statuses(HttpRequest *req, const char *const *params, void *userdata);
+void api_about(HttpRequest *req, const char *const *params, void *userdata);
+void api_version(HttpRequest *req, const char *const *params, void *userdata);
+void api_isolate(HttpRequest *req, const char *const *params, void *userdata);
+void api_license(HttpRequest *req, const char *const *params, void *userdata);
+void api_config_info(HttpRequest *req, const char *const *params, void *userdata);
+void api_system_info(HttpRequest *req, const char *const *params, void *userdata);
+void api_workers(HttpRequest *req, const char *const *params, void *userdata);
+void api_authenticate(HttpRequest *req, const char *const *params, void *userdata);
+void api_authorize(HttpRequest *req, const char *const *params, void *userdata);
+void api_root(HttpRequest *req, const char *const *params, void *userdata);
+void api_health(HttpRequest *req, const char *const *params, void *userdata);
+void api_metrics(HttpRequest *req, const char *const *params, void *userdata);
+void api_openapi(HttpRequest *req, const char *const *params, void *userdata);

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/parse-util.h"
+#include "conf/conf.h"
+
+static int parse_bool(const char *v, bool *ret) {
+        static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {
+                                                                             "0", "false", "no", "off"};
+        for (size_t i = 0; i < 4; i++) {
+                if (strcasecmp(v, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(v, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static int set_value(const ConfKey *k, void *cfg, const char *v) {
+        char *p = (char *) cfg + k->offset;
+        uint64_t max = k->max ? k->max : UINT64_MAX;
+        switch (k->type) {
+        case CONF_STRING: {
+                char *copy = strdup(v);
+                if (!copy)
+                        return -ENOMEM;
+                free(*(char **) p);
+                *(char **) p = copy;
+                return 0;
+        }
+        case CONF_U64:
+                return parse_u64_max(v, max, (uint64_t *) p);
+        case CONF_BOOL:
+                return parse_bool(v, (bool *) p);
+        case CONF_SECONDS:
+                return parse_seconds_usec(v, max, (uint64_t *) p);
+        }
+        return -EINVAL;
+}
+
+int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
+        const char *const *extra_flags, char *errbuf, size_t errlen) {
+        int r;
+        for (size_t i = 0; i < n; i++) {
+                r = set_value(&keys[i], cfg, keys[i].def);
+                if (r < 0) {
+                        snprintf(errbuf, errlen, "bad default for %s", keys[i].name);
+                        return r;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                char env[128] = "CODERUNNER_";
+                size_t l = strlen(env);
+                for (const char *c = keys[i].name; *c && l + 1 < sizeof env; c++)
+                        env[l++] = (char) toupper((unsigned char) *c);
+                env[l] = '\0';
+                const char *v = getenv(env);
+                if (!v)
+                        continue;
+                r = set_value(&keys[i], cfg, v);
+                if (r < 0) {
+                        snprintf(errbuf, errlen, "invalid value '%s' in $%s", v, env);
+                        return -EINVAL;
+                }
+        }
+        for (int a = 1; a < argc; a++) {
+                const char *arg = argv[a];
+                bool extra = false;
+                for (const char *const *e = extra_flags; e && *e; e++)
+                        extra = extra || strcmp(arg, *e) == 0;
+                if (extra)
+                        continue;
+                if (strncmp(arg, "--", 2) != 0) {
+                        snprintf(errbuf, errlen, "unexpected argument '%s'", arg);
+                        return -EINVAL;
+                }
+                const char *name = arg + 2, *eq = strchr(name, '=');
+                size_t nl = eq ? (size_t) (eq - name) : strlen(name);
+                const ConfKey *k = NULL;
+                for (size_t i = 0; i < n && !k; i++) {
+                        const char *kn = keys[i].name;
+                        if (strlen(kn) != nl)
+                                continue;
+                        bool same = true;
+                        for (size_t j = 0; j < nl && same; j++)
+                                same = (kn[j] == '_' ? '-' : kn[j]) == name[j];
+                        if (same)
+                                k = &keys[i];
+                }
+                if (!k) {
+                        snprintf(errbuf, errlen, "unknown option '%.*s'", (int) (nl + 2), arg);
+                        return -EINVAL;
+                }
+                const char *v = eq ? eq + 1 : (k->type == CONF_BOOL ? "true" : NULL);
+                if (!v) {
+                        snprintf(errbuf, errlen, "option '%s' needs a value (--%.*s=VALUE)", arg, (int) nl,
+                                name);
+                        return -EINVAL;
+                }
+                r = set_value(k, cfg, v);
+                if (r < 0) {
+                        snprintf(errbuf, errlen, "invalid value '%s' for --%.*s", v, (int) nl, name);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+void conf_done(const ConfKey *keys, size_t n, void *cfg) {
+        for (size_t i = 0; i < n; i++)
+                if (keys[i].type == CONF_STRING) {
+                        char **p = (char **) ((char *) cfg + keys[i].offset);
+                        free(*p);
+                        *p = NULL;
+                }
+}
+
+void conf_print(const ConfKey *keys, size_t n, const void *cfg, FILE *f) {
+        for (size_t i = 0; i < n; i++) {
+                const char *p = (const char *) cfg + keys[i].offset;
+                fprintf(f, "%s=", keys[i].name);
+                switch (keys[i].type) {
+                case CONF_STRING: {
+                        const char *s = *(char *const *) p;
+                        fputs(keys[i].secret && s && *s ? "(set)" : (s ? s : ""), f);
+                        break;
+                }
+                case CONF_U64:
+                        fprintf(f, "%llu", (unsigned long long) *(const uint64_t *) p);
+                        break;
+                case CONF_BOOL:
+                        fputs(*(const bool *) p ? "true" : "false", f);
+                        break;
+                case CONF_SECONDS: {
+                        char buf[32];
+                        format_seconds(*(const uint64_t *) p, buf);
+                        fputs(buf, f);
+                        break;
+                }
+                }
+                fputc('\n', f);
+        }
+}
+
+void conf_usage(const ConfKey *keys, size_t n, FILE *f) {
+        static const char *const type_names[] = {"STRING", "N", "BOOL", "SECONDS"};
+        for (size_t i = 0; i < n; i++) {
+                char flag[96];
+                size_t l = 0;
+                for (const char *c = keys[i].name; *c && l + 1 < sizeof flag; c++)
+                        flag[l++] = *c == '_' ? '-' : *c;
+                flag[l] = '\0';
+                fprintf(f, "  --%s=%s\n        %s (default: %s)\n", flag, type_names[keys[i].type],
+                        keys[i].help, *keys[i].def ? keys[i].def : "none");
+        }
+}

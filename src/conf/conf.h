@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Configuration from one schema table: each key has a type, a default and a place in the
+ * caller's struct; values come from the defaults, then CODERUNNER_<KEY> environment
+ * variables, then --key=value flags (key "max_queue_size" is --max-queue-size and
+ * CODERUNNER_MAX_QUEUE_SIZE). Strings are malloc'd into the struct: conf_done() frees
+ * them. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum ConfType {
+        CONF_STRING, /* char * */
+        CONF_U64, /* uint64_t, at most max */
+        CONF_BOOL, /* bool: true/false, yes/no, 1/0, on/off */
+        CONF_SECONDS, /* uint64_t microseconds, written as seconds ("1.5"), at most max */
+} ConfType;
+
+typedef struct ConfKey {
+        const char *name;
+        ConfType type;
+        size_t offset;
+        const char *def; /* the default, as text ("" for an empty string) */
+        uint64_t max; /* CONF_U64, CONF_SECONDS: 0 = UINT64_MAX */
+        const char *help;
+        bool secret; /* shown as "(set)" by conf_print() */
+} ConfKey;
+
+/* Load defaults, environment and flags. argv[0] is skipped; a flag that is not a key
+ * (nor in extra_flags, NULL-terminated, e.g. "--print-config") is an error. A bool flag
+ * may be given without a value. -EINVAL with a one-line reason in errbuf. */
+int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
+        const char *const *extra_flags, char *errbuf, size_t errlen);
+void conf_done(const ConfKey *keys, size_t n, void *cfg);
+/* KEY=value lines, in the table's order. */
+void conf_print(const ConfKey *keys, size_t n, const void *cfg, FILE *f);
+/* --flag=TYPE  help, one per key. */
+void conf_usage(const ConfKey *keys, size_t n, FILE *f);

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/json-writer.h"
+#include "base/log.h"
+#include "base/macro.h"
+#include "base/time-util.h"
+#include "http/http.h"
+
+#define HTTP_MAX_PATH 2048
+#define HTTP_MAX_SEGMENTS 16
+
+struct HttpServer {
+        struct MHD_Daemon *daemon;
+        HttpServerConfig cfg;
+        atomic_uint_fast64_t next_id;
+        atomic_uint_fast64_t requests;
+        atomic_uint_fast64_t by_class[6];
+        atomic_uint_fast64_t suspended;
+};
+
+typedef enum RequestState {
+        REQUEST_READING,
+        REQUEST_HANDLED, /* the handler ran; a reply is there or will come */
+        REQUEST_QUEUED, /* the reply was given to MHD */
+} RequestState;
+
+struct HttpRequest {
+        HttpServer *server;
+        struct MHD_Connection *connection;
+        uint64_t id;
+        uint64_t start_usec;
+        char method[16];
+        char path[HTTP_MAX_PATH];
+        char client_ip[INET6_ADDRSTRLEN];
+        char *body;
+        size_t body_len;
+        bool too_large;
+        RequestState state;
+        char *note;
+
+        pthread_mutex_t lock; /* guards the fields below (a reply may come from any thread) */
+        bool suspend_requested;
+        bool suspended;
+        bool has_reply;
+        unsigned status;
+        char *content_type;
+        char *reply_body;
+        size_t reply_len;
+};
+
+const char *http_request_method(const HttpRequest *r) {
+        return r->method;
+}
+
+const char *http_request_path(const HttpRequest *r) {
+        return r->path;
+}
+
+const char *http_request_query(HttpRequest *r, const char *name) {
+        return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_request_header(HttpRequest *r, const char *name) {
+        return MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_body(const HttpRequest *r, size_t *ret_len) {
+        if (ret_len)
+                *ret_len = r->body_len;
+        return r->body ? r->body : "";
+}
+
+const char *http_request_client_ip(const HttpRequest *r) {
+        return r->client_ip;
+}
+
+uint64_t http_request_id(const HttpRequest *r) {
+        return r->id;
+}
+
+void http_request_set_log_note(HttpRequest *r, const char *note) {
+        char *copy = note ? strdup(note) : NULL;
+        pthread_mutex_lock(&r->lock);
+        free(r->note);
+        r->note = copy;
+        pthread_mutex_unlock(&r->lock);
+}
+
+void http_request_suspend(HttpRequest *r) {
+        pthread_mutex_lock(&r->lock);
+        r->suspend_requested = true;
+        pthread_mutex_unlock(&r->lock);
+}
+
+void http_reply(HttpRequest *r, unsigned status, const char *content_type, char *body, size_t len) {
+        char *ct = content_type ? strdup(content_type) : NULL;
+        pthread_mutex_lock(&r->lock);
+        if (r->has_reply) { /* a second answer is a bug of the caller: keep the first */
+                pthread_mutex_unlock(&r->lock);
+                free(body);
+                free(ct);
+                return;
+        }
+        r->has_reply = true;
+        r->status = status;
+        r->content_type = ct;
+        r->reply_body = body;
+        r->reply_len = body ? len : 0;
+        if (r->suspended) {
+                r->suspended = false;
+                atomic_fetch_sub(&r->server->suspended, 1);
+                MHD_resume_connection(r->connection);
+        }
+        pthread_mutex_unlock(&r->lock);
+}
+
+void http_reply_json(HttpRequest *r, unsigned status, char *json) {
+        http_reply(
+                r, status, json ? "application/json; charset=utf-8" : NULL, json, json ? strlen(json) : 0);
+}
+
+void http_reply_error(HttpRequest *r, unsigned status, const char *message) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+                http_reply(r, 500, NULL, NULL, 0);
+                return;
+        }
+        fputs("{\"error\":", f);
+        json_write_cstring(f, message);
+        fputc('}', f);
+        if (fclose(f) != 0) {
+                free(buf);
+                http_reply(r, 500, NULL, NULL, 0);
+                return;
+        }
+        http_reply_json(r, status, buf);
+}
+
+static void request_free(HttpRequest *r) {
+        if (!r)
+                return;
+        pthread_mutex_destroy(&r->lock);
+        free(r->body);
+        free(r->note);
+        free(r->content_type);
+        free(r->reply_body);
+        free(r);
+}
+
+static void add_cors(struct MHD_Response *resp) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers", "*");
+}
+
+/* Give the reply to MHD (with the lock not held: nothing else touches it any more). */
+static enum MHD_Result queue_reply(HttpRequest *r) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+                r->reply_len, r->reply_body ? r->reply_body : (void *) "", MHD_RESPMEM_MUST_COPY);
+        if (!resp)
+                return MHD_NO;
+        if (r->content_type)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+        add_cors(resp);
+        if (strcmp(r->method, "OPTIONS") == 0) {
+                const char *h = MHD_lookup_connection_value(
+                        r->connection, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+                MHD_add_response_header(
+                        resp, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+                MHD_add_response_header(resp, "Access-Control-Allow-Headers", h ? h : "*");
+                MHD_add_response_header(resp, "Access-Control-Max-Age", "7200");
+        }
+        r->state = REQUEST_QUEUED;
+        enum MHD_Result ret = MHD_queue_response(r->connection, r->status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+/* Split "/a/b/c" into segments in place. */
+static size_t split_path(char *p, char *seg[static HTTP_MAX_SEGMENTS]) {
+        size_t n = 0;
+        for (char *s = p; *s;) {
+                while (*s == '/')
+                        s++;
+                if (!*s)
+                        break;
+                if (n == HTTP_MAX_SEGMENTS)
+                        return SIZE_MAX;
+                seg[n++] = s;
+                char *e = strchr(s, '/');
+                if (!e)
+                        break;
+                *e = '\0';
+                s = e + 1;
+        }
+        return n;
+}
+
+static bool route_match(const char *pattern, char *const *seg, size_t n, const char **params) {
+        char buf[256];
+        if (strlen(pattern) >= sizeof buf)
+                return false;
+        memcpy(buf, pattern, strlen(pattern) + 1);
+        char *pseg[HTTP_MAX_SEGMENTS];
+        size_t pn = split_path(buf, pseg);
+        if (pn != n)
+                return false;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (pseg[i][0] == ':') {
+                        if (k < HTTP_MAX_PARAMS)
+                                params[k++] = seg[i];
+                } else if (strcmp(pseg[i], seg[i]) != 0)
+                        return false;
+        }
+        return true;
+}
+
+static void dispatch(HttpRequest *r) {
+        HttpServer *s = r->server;
+        if (r->too_large) {
+                http_reply_error(r, 413, "request body is too large");
+                return;
+        }
+        if (strcmp(r->method, "OPTIONS") == 0) {
+                /* CORS preflight: any origin, method and header (rack-cors as Judge0 has it). */
+                http_reply(r, 200, NULL, NULL, 0);
+                return;
+        }
+        char buf[HTTP_MAX_PATH];
+        memcpy(buf, r->path, strlen(r->path) + 1);
+        char *seg[HTTP_MAX_SEGMENTS];
+        size_t n = split_path(buf, seg);
+        bool path_known = false;
+        if (n != SIZE_MAX)
+                for (size_t i = 0; i < s->cfg.n_routes; i++) {
+                        const char *params[HTTP_MAX_PARAMS + 1] = {};
+                        if (!route_match(s->cfg.routes[i].pattern, seg, n, params))
+                                continue;
+                        path_known = true;
+                        if (strcmp(s->cfg.routes[i].method, r->method) != 0)
+                                continue;
+                        s->cfg.routes[i].handler(r, params, s->cfg.userdata);
+                        return;
+                }
+        (void) path_known; /* Rails answers 404 for a wrong method too */
+        http_reply_json(r, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+        const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
+        HttpServer *s = cls;
+        HttpRequest *r = *con_cls;
+
+        if (!r) {
+                r = calloc(1, sizeof *r);
+                if (!r)
+                        return MHD_NO;
+                pthread_mutex_init(&r->lock, NULL);
+                r->server = s;
+                r->connection = c;
+                r->id = atomic_fetch_add(&s->next_id, 1) + 1;
+                r->start_usec = now_usec(CLOCK_MONOTONIC);
+                snprintf(r->method, sizeof r->method, "%s", method);
+                size_t ulen = strlen(url);
+                if (ulen >= sizeof r->path)
+                        ulen = sizeof r->path - 1;
+                memcpy(r->path, url, ulen);
+                r->path[ulen] = '\0';
+                if (ulen > 5 && strcmp(r->path + ulen - 5, ".json") == 0)
+                        r->path[ulen - 5] = '\0';
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                if (ci && ci->client_addr) {
+                        const struct sockaddr *sa = ci->client_addr;
+                        if (sa->sa_family == AF_INET)
+                                inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr,
+                                        r->client_ip, sizeof r->client_ip);
+                        else if (sa->sa_family == AF_INET6)
+                                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr,
+                                        r->client_ip, sizeof r->client_ip);
+                }
+                const char *cl =
+                        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                if (cl) {
+                        char *end;
+                        errno = 0;
+                        unsigned long long v = strtoull(cl, &end, 10);
+                        if (errno != 0 || *end || v > s->cfg.max_body)
+                                r->too_large = true;
+                }
+                *con_cls = r;
+                if (r->too_large) {
+                        /* Answer at once, without reading the body; MHD closes the connection. */
+                        r->state = REQUEST_HANDLED;
+                        dispatch(r);
+                        return queue_reply(r);
+                }
+                return MHD_YES;
+        }
+
+        if (r->state == REQUEST_READING) {
+                if (*upload_data_size > 0) {
+                        size_t n = *upload_data_size;
+                        *upload_data_size = 0;
+                        if (r->too_large || n > s->cfg.max_body - r->body_len) {
+                                r->too_large = true;
+                                return MHD_YES;
+                        }
+                        char *nb = realloc(r->body, r->body_len + n + 1);
+                        if (!nb)
+                                return MHD_NO;
+                        memcpy(nb + r->body_len, upload_data, n);
+                        r->body = nb;
+                        r->body_len += n;
+                        r->body[r->body_len] = '\0';
+                        return MHD_YES;
+                }
+                r->state = REQUEST_HANDLED;
+                dispatch(r);
+        }
+        if (r->state != REQUEST_HANDLED)
+                return MHD_YES;
+
+        pthread_mutex_lock(&r->lock);
+        if (r->has_reply) {
+                pthread_mutex_unlock(&r->lock);
+                return queue_reply(r);
+        }
+        if (r->suspend_requested && !r->suspended) {
+                r->suspended = true;
+                atomic_fetch_add(&s->suspended, 1);
+                MHD_suspend_connection(c);
+                pthread_mutex_unlock(&r->lock);
+                return MHD_YES;
+        }
+        pthread_mutex_unlock(&r->lock);
+        if (!r->suspend_requested) {
+                /* A handler that forgot to answer: a bug, but never a hung client. */
+                http_reply(r, 500, NULL, NULL, 0);
+                return queue_reply(r);
+        }
+        return MHD_YES;
+}
+
+static void on_completed(
+        void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
+        HttpServer *s = cls;
+        HttpRequest *r = *con_cls;
+        if (!r)
+                return;
+        *con_cls = NULL;
+        uint64_t dur = now_usec(CLOCK_MONOTONIC) - r->start_usec;
+        unsigned st = r->state == REQUEST_QUEUED ? r->status : 0;
+        if (st) {
+                atomic_fetch_add(&s->requests, 1);
+                if (st / 100 >= 1 && st / 100 <= 5)
+                        atomic_fetch_add(&s->by_class[st / 100], 1);
+        }
+        log_info("http request_id=%" PRIu64 " ip=%s method=%s path=%s status=%u duration_ms=%.3f%s%s%s",
+                r->id, r->client_ip, r->method, r->path, st, dur / 1000.0,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true", r->note ? " " : "",
+                r->note ? r->note : "");
+        request_free(r);
+}
+
+int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
+        _cleanup_free_ HttpServer *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        s->cfg = *cfg;
+
+        struct sockaddr_storage ss = {};
+        socklen_t sl;
+        int family;
+        if (inet_pton(AF_INET, cfg->bind, &((struct sockaddr_in *) &ss)->sin_addr) == 1) {
+                struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+                in->sin_family = AF_INET;
+                in->sin_port = htons(cfg->port);
+                sl = sizeof *in;
+                family = AF_INET;
+        } else if (inet_pton(AF_INET6, cfg->bind, &((struct sockaddr_in6 *) &ss)->sin6_addr) == 1) {
+                struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons(cfg->port);
+                sl = sizeof *in6;
+                family = AF_INET6;
+        } else
+                return -EINVAL;
+        (void) sl;
+
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                         MHD_USE_ERROR_LOG;
+        if (family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE,
+                (unsigned) (cfg->threads ? cfg->threads : 2), MHD_OPTION_CONNECTION_LIMIT,
+                (unsigned) cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                (unsigned) cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned) cfg->connection_timeout_sec, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                MHD_OPTION_END);
+        if (!s->daemon)
+                return -EADDRINUSE;
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+HttpServer *http_server_free(HttpServer *s) {
+        if (!s)
+                return NULL;
+        if (s->daemon)
+                MHD_stop_daemon(s->daemon);
+        free(s);
+        return NULL;
+}
+
+void http_server_stats(HttpServer *s, HttpStats *ret) {
+        *ret = (HttpStats){.requests = atomic_load(&s->requests), .suspended = atomic_load(&s->suspended)};
+        for (size_t i = 0; i < 6; i++)
+                ret->by_class[i] = atomic_load(&s->by_class[i]);
+}

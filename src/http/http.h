@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* A small HTTP server over libmicrohttpd (the only module that includes it): a route
+ * table (method + path pattern -> handler), query and header access, JSON replies, CORS,
+ * Rails' optional ".json" suffix, a request body ceiling (413), and suspended requests:
+ * a handler may leave a request unanswered (http_request_suspend()) and answer it later
+ * from any thread with http_reply(); no thread is held while it waits.
+ *
+ * Ownership: an HttpRequest belongs to the server. A handler answers it exactly once with
+ * http_reply*() before returning, or calls http_request_suspend() and then answers it
+ * exactly once later (from any thread); the request stays valid until it is answered. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct HttpServer HttpServer;
+typedef struct HttpRequest HttpRequest;
+
+#define HTTP_MAX_PARAMS 4
+
+/* params: the ":name" segments of the pattern, in order. */
+typedef void (*HttpHandler)(HttpRequest *req, const char *const *params, void *userdata);
+
+typedef struct HttpRoute {
+        const char *method; /* "GET", "POST", "DELETE" */
+        const char *pattern; /* "/submissions/:token"; literal segments match exactly */
+        HttpHandler handler;
+} HttpRoute;
+
+typedef struct HttpServerConfig {
+        const char *bind; /* IPv4 or IPv6 address literal */
+        uint16_t port;
+        unsigned threads; /* MHD's thread pool (epoll); 0 = 2 */
+        unsigned max_connections;
+        unsigned max_connections_per_ip;
+        unsigned connection_timeout_sec;
+        size_t max_body; /* bytes; more is 413 {"error":"request body is too large"} */
+        const HttpRoute *routes; /* tried in order: put literal routes first */
+        size_t n_routes;
+        void *userdata; /* given to every handler */
+} HttpServerConfig;
+
+typedef struct HttpStats {
+        uint64_t requests; /* answered */
+        uint64_t by_class[6]; /* [1..5]: 1xx..5xx */
+        uint64_t suspended; /* waiting right now */
+} HttpStats;
+
+/* Start listening. -EADDRINUSE, -EINVAL (bad address), -EIO. *ret is the caller's:
+ * http_server_free() stops the server (answer every suspended request first). */
+int http_server_start(const HttpServerConfig *cfg, HttpServer **ret);
+HttpServer *http_server_free(HttpServer *s);
+void http_server_stats(HttpServer *s, HttpStats *ret);
+
+const char *http_request_method(const HttpRequest *r);
+/* The path with the ".json" suffix removed. */
+const char *http_request_path(const HttpRequest *r);
+/* A query-string parameter (decoded), or NULL. */
+const char *http_request_query(HttpRequest *r, const char *name);
+/* A request header (case-insensitive name), or NULL. */
+const char *http_request_header(HttpRequest *r, const char *name);
+/* The body (NUL-terminated; "" when none). */
+const char *http_request_body(const HttpRequest *r, size_t *ret_len);
+/* The peer's address as text. */
+const char *http_request_client_ip(const HttpRequest *r);
+uint64_t http_request_id(const HttpRequest *r);
+/* Added to the request's log line (e.g. "token=..."); copied; the last one wins. */
+void http_request_set_log_note(HttpRequest *r, const char *note);
+
+/* Answer: body is taken over (malloc'd, may be NULL for an empty body) whatever happens.
+ * content_type NULL = no Content-Type. Thread-safe for suspended requests. */
+void http_reply(HttpRequest *r, unsigned status, const char *content_type, char *body, size_t len);
+/* JSON body (malloc'd, taken over); NULL = empty body. */
+void http_reply_json(HttpRequest *r, unsigned status, char *json);
+/* {"error":"message"}. */
+void http_reply_error(HttpRequest *r, unsigned status, const char *message);
+/* Leave the request unanswered when the handler returns; answer it later. */
+void http_request_suspend(HttpRequest *r);

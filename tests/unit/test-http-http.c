@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP wrapper on a loopback port: routes and parameters, the ".json" suffix, 404,
+ * CORS preflight, 413, query and headers, and a suspended request answered from another
+ * thread. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "tests.h"
+
+static void on_hello(HttpRequest *req, const char *const *params, void *userdata) {
+        const char *who = http_request_query(req, "who");
+        const char *h = http_request_header(req, "x-test");
+        char *body = NULL;
+        ASSERT_TRUE(asprintf(&body, "{\"who\":\"%s\",\"h\":\"%s\"}", who ? who : "", h ? h : "") > 0);
+        http_reply_json(req, 200, body);
+}
+
+static void on_item(HttpRequest *req, const char *const *params, void *userdata) {
+        size_t len;
+        const char *b = http_request_body(req, &len);
+        char *body = NULL;
+        ASSERT_TRUE(asprintf(&body, "%s %s %zu", params[0], http_request_method(req), len) > 0);
+        ASSERT_TRUE(strlen(b) == len);
+        http_reply(req, 201, "text/plain", body, strlen(body));
+}
+
+static void *answer_later(void *arg) {
+        usleep(100 * 1000);
+        http_reply_error(arg, 202, "later");
+        return NULL;
+}
+
+static void on_wait(HttpRequest *req, const char *const *params, void *userdata) {
+        pthread_t t;
+        http_request_suspend(req);
+        ASSERT_EQ(pthread_create(&t, NULL, answer_later, req), 0);
+        pthread_detach(t);
+}
+
+static const HttpRoute routes[] = {
+        {"GET", "/hello", on_hello},
+        {"GET", "/items/wait", on_wait},
+        {"POST", "/items/:id", on_item},
+        {"DELETE", "/items/:id", on_item},
+};
+
+/* One request on a fresh connection; the whole response in a malloc'd string. */
+static char *roundtrip(uint16_t port, const char *request) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ASSERT_TRUE(fd >= 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(write(fd, request, strlen(request)), (ssize_t) strlen(request));
+        size_t cap = 65536, len = 0;
+        char *buf = malloc(cap);
+        ASSERT_TRUE(buf);
+        for (;;) {
+                ssize_t n = read(fd, buf + len, cap - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                ASSERT_TRUE(len < cap - 1);
+        }
+        buf[len] = '\0';
+        close(fd);
+        return buf;
+}
+
+static uint16_t free_port(void) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t l = sizeof sa;
+        ASSERT_EQ(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        ASSERT_EQ(getsockname(fd, (struct sockaddr *) &sa, &l), 0);
+        close(fd);
+        return ntohs(sa.sin_port);
+}
+
+int main(void) {
+        HttpServer *s = NULL;
+        uint16_t port = free_port();
+        HttpServerConfig cfg = {
+                .bind = "127.0.0.1",
+                .port = port,
+                .threads = 2,
+                .max_connections = 64,
+                .max_connections_per_ip = 64,
+                .connection_timeout_sec = 5,
+                .max_body = 1024,
+                .routes = routes,
+                .n_routes = sizeof routes / sizeof routes[0],
+        };
+        ASSERT_EQ(http_server_start(&(HttpServerConfig){.bind = "not an address"}, &s), -EINVAL);
+        ASSERT_EQ(http_server_start(&cfg, &s), 0);
+
+        char *r = roundtrip(port, "GET /hello.json?who=a%20b HTTP/1.1\r\nHost: x\r\nX-Test: t\r\n"
+                                  "Connection: close\r\n\r\n");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 200", 12) == 0);
+        ASSERT_TRUE(strstr(r, "{\"who\":\"a b\",\"h\":\"t\"}"));
+        ASSERT_TRUE(strstr(r, "Access-Control-Allow-Origin: *"));
+        ASSERT_TRUE(strstr(r, "application/json"));
+        free(r);
+
+        r = roundtrip(port,
+                "POST /items/42 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+                "hello");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 201", 12) == 0);
+        ASSERT_TRUE(strstr(r, "\r\n\r\n42 POST 5"));
+        free(r);
+
+        r = roundtrip(port, "DELETE /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(strstr(r, "\r\n\r\n7 DELETE 0"));
+        free(r);
+
+        /* Unknown path, wrong method: 404 with Rails' JSON. */
+        r = roundtrip(port, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 404", 12) == 0);
+        ASSERT_TRUE(strstr(r, "{\"status\":404,\"error\":\"Not Found\"}"));
+        free(r);
+        r = roundtrip(port, "PUT /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 404", 12) == 0);
+        free(r);
+
+        /* CORS preflight. */
+        r = roundtrip(port,
+                "OPTIONS /items/7 HTTP/1.1\r\nHost: x\r\nOrigin: http://o\r\n"
+                "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-auth-token\r\n"
+                "Connection: close\r\n\r\n");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 200", 12) == 0);
+        ASSERT_TRUE(strstr(r, "Access-Control-Allow-Headers: x-auth-token"));
+        ASSERT_TRUE(strstr(r, "Access-Control-Allow-Methods: "));
+        free(r);
+
+        /* Bodies above the ceiling: by Content-Length, and by what arrives (chunked). */
+        r = roundtrip(port,
+                "POST /items/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 413", 12) == 0);
+        ASSERT_TRUE(strstr(r, "{\"error\":\"request body is too large\"}"));
+        free(r);
+        char chunked[4096];
+        char big[1500];
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        snprintf(chunked, sizeof chunked,
+                "POST /items/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: "
+                "close\r\n\r\n"
+                "%zx\r\n%s\r\n0\r\n\r\n",
+                strlen(big), big);
+        r = roundtrip(port, chunked);
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 413", 12) == 0);
+        free(r);
+
+        /* Suspended, answered from another thread. */
+        r = roundtrip(port, "GET /items/wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        ASSERT_TRUE(strncmp(r, "HTTP/1.1 202", 12) == 0);
+        ASSERT_TRUE(strstr(r, "{\"error\":\"later\"}"));
+        free(r);
+
+        HttpStats st;
+        http_server_stats(s, &st);
+        ASSERT_EQ(st.suspended, 0u);
+        http_server_free(s);
+        return 0;
+}
