@@ -7,10 +7,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
 BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-TEST_PKGS := python3 python3-pytest clang-format postgresql
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql
 BENCH_PKGS := bubblewrap
 
-.PHONY: all build run test check-style bench deps-build deps-test deps-bench deps-web clean
+.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web clean
 
 all: build
 
@@ -49,14 +49,19 @@ build: deps-build $(BUILD)/build.ninja
 $(BUILD_SAN)/build.ninja:
 	meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false
 
-run: build
+# The web IDE's static export (web/out), which `coderunner serve` serves at /.
+web: deps-web
+	cd web && { [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }
+	cd web && npm run --silent build
+
+# coderunner serve on port 2358: the Judge0-compatible API, with the web IDE at /.
+run: build languages web
 	@echo
-	@echo "coderunner is built: $(BUILD)/coderunner"
-	@echo "The sandbox is what exists so far. Try:"
-	@echo "  sudo $(BUILD)/coderunner box run --time=1 --mem=262144 -- /bin/sh -c 'echo hello from the box; id'"
-	@echo "  sudo $(BUILD)/coderunner box run --help"
+	@echo "coderunner: the API and the web IDE on http://localhost:2358/ (Ctrl+C stops it)"
+	@echo "  curl -s -X POST 'http://localhost:2358/submissions?wait=true' -H 'Content-Type: application/json' \\"
+	@echo "       -d '{\"source_code\": \"print(42)\", \"language_id\": 71}'"
 	@echo
-	$(SUDO) $(BUILD)/coderunner box run --time=1 --wall-time=2 --mem=262144 -- /bin/sh -c 'echo hello from the box; id; ls /'
+	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web languages build check-style

@@ -40,6 +40,9 @@ typedef struct HttpServerConfig {
         const HttpRoute *routes; /* tried in order: put literal routes first */
         size_t n_routes;
         void *userdata; /* given to every handler */
+        /* Static files (the web IDE) for GET requests no route answers, and for "/":
+         * NULL = none. Looked up beneath it without following symlinks. */
+        const char *static_dir;
 } HttpServerConfig;
 
 typedef struct HttpStats {

@@ -22,6 +22,7 @@
 #include "lang/language.h"
 #include "programs/programs.h"
 #include "queue/queue.h"
+#include "config.h"
 #include "sandbox/box.h"
 #include "store/store.h"
 #include "worker/worker.h"
@@ -32,6 +33,7 @@ typedef struct ServeConfig {
         uint64_t port;
         char *bind;
         char *data_dir;
+        char *web_dir;
         char *store;
         char *languages;
         uint64_t workers;
@@ -96,6 +98,8 @@ static const ConfKey serve_keys[] = {
         K(port, CONF_U64, "2358", 65535, "TCP port to listen on"),
         K(bind, CONF_STRING, "127.0.0.1", 0, "address to listen on (0.0.0.0 or :: for every interface)"),
         K(data_dir, CONF_STRING, "./data", 0, "where the database and the compile cache live"),
+        K(web_dir, CONF_STRING, "", 0,
+                "the web IDE's static export, served at /; empty = web/out of the source tree when built"),
         K(store, CONF_STRING, "", 0,
                 "store URL, sqlite:PATH or postgres://...; empty = sqlite:DATA_DIR/coderunner.db"),
         K(languages, CONF_STRING, "", 0, "the language catalogue directory; empty = the built-in one"),
@@ -327,6 +331,15 @@ static int run(const ServeConfig *c) {
         }
         api_set_workers(api, pool);
 
+        /* The web IDE at /: the configured export, else the source tree's when it was built. */
+        const char *web_dir = NULL;
+        if (*c->web_dir)
+                web_dir = c->web_dir;
+        else if (access(CODERUNNER_SOURCE_DIR "/web/out/index.html", R_OK) == 0)
+                web_dir = CODERUNNER_SOURCE_DIR "/web/out";
+        if (web_dir)
+                log_info("web IDE: %s", web_dir);
+
         size_t n_routes;
         const HttpRoute *routes = api_routes(&n_routes);
         r = http_server_start(&(HttpServerConfig){.bind = c->bind,
@@ -338,7 +351,8 @@ static int run(const ServeConfig *c) {
                                       .max_body = MAX_REQUEST_BODY,
                                       .routes = routes,
                                       .n_routes = n_routes,
-                                      .userdata = api},
+                                      .userdata = api,
+                                      .static_dir = web_dir},
                 &http);
         if (r < 0) {
                 log_error(r, "cannot listen on %s port %llu: %s", c->bind, (unsigned long long) c->port,

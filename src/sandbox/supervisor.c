@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -390,7 +391,10 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
                         break;
                 }
                 if (pid == 0) {
-                        sigprocmask(SIG_SETMASK, &old, NULL);
+                        /* A slot starts with no signal blocked, whatever the caller had. */
+                        sigset_t none;
+                        sigemptyset(&none);
+                        sigprocmask(SIG_SETMASK, &none, NULL);
                         close(ready[0]);
                         slot_main(i, listen_fd, ready[1], cfg);
                 }
@@ -436,7 +440,9 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
                                         (unsigned) status);
                                 pid_t np = fork();
                                 if (np == 0) {
-                                        sigprocmask(SIG_SETMASK, &old, NULL);
+                                        sigset_t none;
+                                        sigemptyset(&none);
+                                        sigprocmask(SIG_SETMASK, &none, NULL);
                                         slot_main(i, listen_fd, -1, cfg);
                                 }
                                 pids[i] = np > 0 ? np : 0;
@@ -470,7 +476,16 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
         if (!s)
                 return NULL;
         if (s->pid > 0) {
+                /* SIGTERM lets running boxes finish their answer; past a bound, SIGKILL (the
+                 * slots and their boxes die with it through PDEATHSIG). */
                 kill(s->pid, SIGTERM);
+                int pfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
+                if (pfd >= 0) {
+                        struct pollfd p = {.fd = pfd, .events = POLLIN};
+                        if (RETRY_EINTR(poll(&p, 1, 10000)) == 0)
+                                kill(s->pid, SIGKILL);
+                        close(pfd);
+                }
                 (void) RETRY_EINTR(waitpid(s->pid, NULL, 0));
         }
         if (s->tmpdir) {
@@ -526,6 +541,11 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
         if (s->pid == 0) {
                 close(ready[0]);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+                /* The caller may have blocked SIGTERM (a server that waits for signals in
+                 * a thread): the supervisor must still see it. */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
                 _exit(serve(&c, ready[1]) < 0 ? 2 : 0);
         }
         close(ready[1]);
