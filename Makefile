@@ -10,7 +10,7 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql
 BENCH_PKGS := bubblewrap
 
-.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web clean
+.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
 all: build
 
@@ -36,6 +36,10 @@ deps-web:
 		echo "installing: nodejs npm"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+
+# The browser tests of the IDE drive Debian's Chromium (never a downloaded browser).
+deps-web-e2e:
+	$(call apt_install,chromium)
 
 deps-bench: deps-build
 	$(call apt_install,$(BENCH_PKGS))
@@ -64,7 +68,7 @@ run: build languages web
 	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
-test: deps-test deps-web languages build check-style
+test: deps-test deps-web deps-web-e2e languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 check-style:
