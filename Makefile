@@ -27,8 +27,18 @@ endef
 deps-build:
 	$(call apt_install,$(BUILD_PKGS))
 
+# Python packages that Debian does not have (tests/requirements.txt: the Judge0 SDK), with
+# the python3 that runs the tests. pip comes from Debian when that python3 has none; PEP 668's
+# --break-system-packages only for a python3 that is marked externally managed (Debian's).
 deps-test: deps-build
 	$(call apt_install,$(TEST_PKGS))
+	@python3 -m pip --version >/dev/null 2>&1 || { \
+		echo "installing: python3-pip"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip; }
+	@if python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; \
+	then brk=--break-system-packages; else brk=; fi; \
+	env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check $$brk -r tests/requirements.txt
 
 # The web IDE needs Node.js and npm: Debian's, unless the machine already has them.
 deps-web:

@@ -7,6 +7,8 @@ Runs <build>/bench/bench-box twice -- on a trivial program (/bin/true) and on a 
 <build>/bench/bench-judge (the judge pipeline against bare compile+run, the compile cache,
 many tests in one submission), states the targets and whether this run met them, and writes
 bench/results/latest.json, with bench-judge's own results next to it (latest-judge.json).
+Last, bench/bench_api.py: `coderunner serve` through its HTTP API (wait=true round trips,
+throughput with 32 clients on SQLite and PostgreSQL), with its results in latest-api.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: reference/sandboxes.md §1.1 (interleaved rounds, warm-up, medians).
@@ -165,6 +167,7 @@ def main():
     ap.add_argument("--judge-rounds", type=int, default=50,
                     help="bench-judge recorded rounds (default 50)")
     ap.add_argument("--no-judge", action="store_true", help="skip the judge benchmark")
+    ap.add_argument("--no-api", action="store_true", help="skip the HTTP API benchmark (bench_api.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -235,6 +238,25 @@ def main():
                 judge = {"results": judge_out, "targets": judge_targets(result)}
                 targets.extend(judge["targets"])
 
+    # The HTTP API benchmark, last: its own tables and targets (bench_api.py prints them).
+    api = {"skipped": "--no-api"} if args.no_api else None
+    if api is None:
+        api_out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-api.json")
+        cmd = [sys.executable, os.path.join(REPO, "bench", "bench_api.py"), "--build", args.build,
+               "--out", api_out]
+        if args.cli:
+            cmd += ["--cli", cli]
+        print("== api: bench_api.py ==")
+        sys.stdout.flush()
+        rc = subprocess.call(cmd)
+        if rc != 0:
+            print("run.py: the API benchmark failed: exit status %d\n" % rc, file=sys.stderr)
+            api = {"error": "bench_api.py exited with status %d" % rc}
+        else:
+            with open(api_out, encoding="utf-8") as f:
+                api = {"results": api_out, "targets": json.load(f)["targets"]}
+            targets.extend(api["targets"])
+
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
 
@@ -261,6 +283,14 @@ def main():
             print("  %-66s %s" % (t["target"], t["detail"]))
         print()
 
+    rows = [t for t in targets if t["table"] == "api"]
+    if rows:
+        print("== API targets (bench_api.py) ==")
+        for t in rows:
+            print("  %-50s %-8s %s" % (t["target"], "INFO" if t.get("info") else verdict(t["met"]),
+                                       t["detail"]))
+        print()
+
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count()},
@@ -273,6 +303,7 @@ def main():
         "targets": targets,
         "tables": tables,
         "judge": judge,
+        "api": api,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"
@@ -283,7 +314,9 @@ def main():
     print("results: %s" % os.path.relpath(args.out))
     if judge and judge.get("results"):
         print("judge results: %s" % os.path.relpath(judge["results"]))
-    return 1 if judge and judge.get("error") else 0
+    if api and api.get("results"):
+        print("API results: %s" % os.path.relpath(api["results"]))
+    return 1 if (judge and judge.get("error")) or (api and api.get("error")) else 0
 
 
 if __name__ == "__main__":
