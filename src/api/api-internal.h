@@ -27,6 +27,11 @@ struct Api {
         bool timer_started;
 
         atomic_uint_fast64_t created, wait_timeouts;
+
+        /* GET /statistics, kept for a while as Judge0 does (api-statistics.c) */
+        pthread_mutex_t stats_lock;
+        char *stats_json;
+        int64_t stats_created_usec, stats_until_usec; /* CLOCK_REALTIME */
 };
 
 /* Guards: the IP filter and authentication always; authorization when asked. Answer the
@@ -70,6 +75,7 @@ void api_isolate(HttpRequest *req, const char *const *params, void *userdata);
 void api_license(HttpRequest *req, const char *const *params, void *userdata);
 void api_config_info(HttpRequest *req, const char *const *params, void *userdata);
 void api_system_info(HttpRequest *req, const char *const *params, void *userdata);
+void api_statistics(HttpRequest *req, const char *const *params, void *userdata);
 void api_workers(HttpRequest *req, const char *const *params, void *userdata);
 void api_authenticate(HttpRequest *req, const char *const *params, void *userdata);
 void api_authorize(HttpRequest *req, const char *const *params, void *userdata);

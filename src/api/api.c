@@ -35,8 +35,9 @@ static const HttpRoute routes[] = {
         {"GET", "/about", api_about}, {"GET", "/version", api_version}, {"GET", "/isolate", api_isolate},
         {"GET", "/license", api_license}, {"GET", "/config_info", api_config_info},
         {"GET", "/system_info", api_system_info}, {"GET", "/workers", api_workers},
-        {"POST", "/authenticate", api_authenticate}, {"POST", "/authorize", api_authorize},
-        {"GET", "/health", api_health}, {"GET", "/metrics", api_metrics},
+        {"GET", "/statistics", api_statistics}, {"POST", "/authenticate", api_authenticate},
+        {"POST", "/authorize", api_authorize}, {"GET", "/health", api_health},
+        {"GET", "/metrics", api_metrics},
         {"GET", "/openapi", api_openapi}, /* /openapi.json: the suffix is taken off */
 };
 
@@ -110,6 +111,7 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, const Catalogue *c
         a->queue = queue;
         a->catalogue = catalogue;
         pthread_mutex_init(&a->wait_lock, NULL);
+        pthread_mutex_init(&a->stats_lock, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -177,6 +179,8 @@ Api *api_free(Api *a) {
                 pthread_join(a->timer, NULL);
         pthread_mutex_destroy(&a->wait_lock);
         pthread_cond_destroy(&a->wait_cond);
+        pthread_mutex_destroy(&a->stats_lock);
+        free(a->stats_json);
         free(a->languages);
         strv_free(a->authn_tokens);
         strv_free(a->authz_tokens);

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fd-util.h"
+#include "base/macro.h"
 #include "base/parse-util.h"
 #include "conf/conf.h"
+
+/* The ceiling of a configuration file. */
+#define MAX_CONF_FILE (1024 * 1024)
 
 static int parse_bool(const char *v, bool *ret) {
         static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {
@@ -45,8 +51,98 @@ static int set_value(const ConfKey *k, void *cfg, const char *v) {
         return -EINVAL;
 }
 
+/* The key named name[0..len), where '-' matches '_' when dashes is true. */
+static const ConfKey *find_key(const ConfKey *keys, size_t n, const char *name, size_t len, bool dashes) {
+        for (size_t i = 0; i < n; i++) {
+                const char *kn = keys[i].name;
+                if (strlen(kn) != len)
+                        continue;
+                bool same = true;
+                for (size_t j = 0; j < len && same; j++)
+                        same = kn[j] == name[j] || (dashes && kn[j] == '_' && name[j] == '-');
+                if (same)
+                        return &keys[i];
+        }
+        return NULL;
+}
+
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* [*p, *end) without the blanks around it. */
+static void trim(const char **p, const char **end) {
+        while (*p < *end && is_blank(**p))
+                (*p)++;
+        while (*end > *p && is_blank((*end)[-1]))
+                (*end)--;
+}
+
+int conf_load_file(const ConfKey *keys, size_t n, void *cfg, const char *path, char *errbuf, size_t errlen) {
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_file_at(AT_FDCWD, path, MAX_CONF_FILE, &data, &len);
+        if (r == -EFBIG) {
+                snprintf(errbuf, errlen, "%s: larger than %d bytes", path, MAX_CONF_FILE);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                snprintf(errbuf, errlen, "cannot read %s: %s", path, strerror(-r));
+                return r == -ENOMEM ? r : -EINVAL;
+        }
+        if (memchr(data, '\0', len)) {
+                snprintf(errbuf, errlen, "%s: contains a NUL byte", path);
+                return -EINVAL;
+        }
+        unsigned line = 0;
+        for (const char *p = data; *p;) {
+                const char *eol = strchr(p, '\n'), *end = eol ? eol : p + strlen(p);
+                const char *next = eol ? eol + 1 : end;
+                line++;
+                trim(&p, &end);
+                if (p == end || *p == '#') {
+                        p = next;
+                        continue;
+                }
+                const char *eq = memchr(p, '=', (size_t) (end - p));
+                if (!eq) {
+                        snprintf(errbuf, errlen, "%s:%u: expected 'key = value'", path, line);
+                        return -EINVAL;
+                }
+                const char *kend = eq, *v = eq + 1;
+                trim(&p, &kend);
+                trim(&v, &end);
+                if (p == kend) {
+                        snprintf(errbuf, errlen, "%s:%u: a key is missing before '='", path, line);
+                        return -EINVAL;
+                }
+                const ConfKey *k = find_key(keys, n, p, (size_t) (kend - p), true);
+                if (!k) {
+                        snprintf(errbuf, errlen, "%s:%u: unknown key '%.*s'", path, line,
+                                (int) MIN(kend - p, 64), p);
+                        return -EINVAL;
+                }
+                _cleanup_free_ char *value = strndup(v, (size_t) (end - v));
+                if (!value)
+                        return -ENOMEM;
+                r = set_value(k, cfg, value);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        snprintf(errbuf, errlen, "%s:%u: invalid value '%.64s' for %s", path, line, value,
+                                k->name);
+                        return -EINVAL;
+                }
+                p = next;
+        }
+        return 0;
+}
+
 int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
         const char *const *extra_flags, char *errbuf, size_t errlen) {
+        const char *file = NULL;
         int r;
         for (size_t i = 0; i < n; i++) {
                 r = set_value(&keys[i], cfg, keys[i].def);
@@ -54,6 +150,26 @@ int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
                         snprintf(errbuf, errlen, "bad default for %s", keys[i].name);
                         return r;
                 }
+        }
+        /* The file: the last --config=FILE, else $CODERUNNER_CONFIG. */
+        for (int a = 1; a < argc; a++) {
+                if (strcmp(argv[a], "--config") == 0) {
+                        snprintf(errbuf, errlen, "option '--config' needs a value (--config=FILE)");
+                        return -EINVAL;
+                }
+                if (strncmp(argv[a], "--config=", 9) == 0)
+                        file = argv[a] + 9;
+        }
+        if (!file)
+                file = getenv("CODERUNNER_CONFIG");
+        if (file && !*file) {
+                snprintf(errbuf, errlen, "the configuration file name is empty");
+                return -EINVAL;
+        }
+        if (file) {
+                r = conf_load_file(keys, n, cfg, file, errbuf, errlen);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < n; i++) {
                 char env[128] = "CODERUNNER_";
@@ -75,7 +191,7 @@ int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
                 bool extra = false;
                 for (const char *const *e = extra_flags; e && *e; e++)
                         extra = extra || strcmp(arg, *e) == 0;
-                if (extra)
+                if (extra || strncmp(arg, "--config=", 9) == 0)
                         continue;
                 if (strncmp(arg, "--", 2) != 0) {
                         snprintf(errbuf, errlen, "unexpected argument '%s'", arg);
@@ -83,18 +199,8 @@ int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
                 }
                 const char *name = arg + 2, *eq = strchr(name, '=');
                 size_t nl = eq ? (size_t) (eq - name) : strlen(name);
-                const ConfKey *k = NULL;
-                for (size_t i = 0; i < n && !k; i++) {
-                        const char *kn = keys[i].name;
-                        if (strlen(kn) != nl)
-                                continue;
-                        bool same = true;
-                        for (size_t j = 0; j < nl && same; j++)
-                                same = (kn[j] == '_' ? '-' : kn[j]) == name[j];
-                        if (same)
-                                k = &keys[i];
-                }
-                if (!k) {
+                const ConfKey *k = find_key(keys, n, name, nl, true);
+                if (!k || memchr(name, '_', nl)) {
                         snprintf(errbuf, errlen, "unknown option '%.*s'", (int) (nl + 2), arg);
                         return -EINVAL;
                 }

@@ -2,10 +2,15 @@
 #pragma once
 
 /* Configuration from one schema table: each key has a type, a default and a place in the
- * caller's struct; values come from the defaults, then CODERUNNER_<KEY> environment
- * variables, then --key=value flags (key "max_queue_size" is --max-queue-size and
- * CODERUNNER_MAX_QUEUE_SIZE). Strings are malloc'd into the struct: conf_done() frees
- * them. */
+ * caller's struct; values come from the defaults, then a configuration file (--config=FILE,
+ * else $CODERUNNER_CONFIG), then CODERUNNER_<KEY> environment variables, then --key=value
+ * flags (key "max_queue_size" is max_queue_size or max-queue-size in the file,
+ * --max-queue-size and CODERUNNER_MAX_QUEUE_SIZE). Strings are malloc'd into the struct:
+ * conf_done() frees them.
+ *
+ * The file: "key = value" lines (blanks around the key and the value are dropped; the
+ * value is the rest of the line, '#' included), blank lines, and comment lines whose first
+ * non-blank character is '#'. A key given twice keeps its last value. At most 1 MiB. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,11 +34,16 @@ typedef struct ConfKey {
         bool secret; /* shown as "(set)" by conf_print() */
 } ConfKey;
 
-/* Load defaults, environment and flags. argv[0] is skipped; a flag that is not a key
- * (nor in extra_flags, NULL-terminated, e.g. "--print-config") is an error. A bool flag
- * may be given without a value. -EINVAL with a one-line reason in errbuf. */
+/* Load defaults, the file, environment and flags. argv[0] is skipped; a flag that is not
+ * a key (nor --config=FILE, nor in extra_flags, NULL-terminated, e.g. "--print-config") is
+ * an error. A bool flag may be given without a value. -EINVAL with a one-line reason in
+ * errbuf (for the file: "FILE:LINE: reason"); -ENOMEM. */
 int conf_load(const ConfKey *keys, size_t n, void *cfg, int argc, char **argv,
         const char *const *extra_flags, char *errbuf, size_t errlen);
+/* Apply one configuration file on top of cfg (what conf_load() does with --config).
+ * -EINVAL with "FILE:LINE: reason" (or "cannot read FILE: reason") in errbuf; -ENOMEM.
+ * Keys before a bad line stay applied. */
+int conf_load_file(const ConfKey *keys, size_t n, void *cfg, const char *path, char *errbuf, size_t errlen);
 void conf_done(const ConfKey *keys, size_t n, void *cfg);
 /* KEY=value lines, in the table's order. */
 void conf_print(const ConfKey *keys, size_t n, const void *cfg, FILE *f);

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,6 @@
 #include "base/time-util.h"
 #include "http/http.h"
 
-#define HTTP_MAX_PATH 2048
 #define HTTP_MAX_SEGMENTS 16
 
 struct HttpServer {
@@ -233,6 +233,40 @@ static bool route_match(const char *pattern, char *const *seg, size_t n, const c
         return true;
 }
 
+int http_route_match(const HttpRoute *routes, size_t n_routes, const char *method, const char *path,
+        char buf[HTTP_MAX_PATH], const char *ret_params[HTTP_MAX_PARAMS + 1]) {
+        size_t len = strlen(path);
+        if (len >= HTTP_MAX_PATH)
+                return -ENAMETOOLONG;
+        memcpy(buf, path, len + 1);
+        char *seg[HTTP_MAX_SEGMENTS];
+        size_t n = split_path(buf, seg);
+        if (n == SIZE_MAX)
+                return -ENOENT;
+        bool path_known = false;
+        for (size_t i = 0; i < n_routes && i <= INT_MAX; i++) {
+                const char *params[HTTP_MAX_PARAMS + 1] = {};
+                if (!route_match(routes[i].pattern, seg, n, params))
+                        continue;
+                path_known = true;
+                if (strcmp(routes[i].method, method) != 0)
+                        continue;
+                memcpy(ret_params, params, sizeof params);
+                return (int) i;
+        }
+        return path_known ? -EOPNOTSUPP : -ENOENT;
+}
+
+void http_path_normalize(const char *url, char ret[HTTP_MAX_PATH]) {
+        size_t ulen = strlen(url);
+        if (ulen >= HTTP_MAX_PATH)
+                ulen = HTTP_MAX_PATH - 1;
+        memcpy(ret, url, ulen);
+        ret[ulen] = '\0';
+        if (ulen > 5 && strcmp(ret + ulen - 5, ".json") == 0)
+                ret[ulen - 5] = '\0';
+}
+
 #define STATIC_MAX_FILE (32u * 1024 * 1024)
 
 static const struct {
@@ -308,22 +342,13 @@ static void dispatch(HttpRequest *r) {
         if (strcmp(r->path, "/") == 0 && serve_static(r))
                 return;
         char buf[HTTP_MAX_PATH];
-        memcpy(buf, r->path, strlen(r->path) + 1);
-        char *seg[HTTP_MAX_SEGMENTS];
-        size_t n = split_path(buf, seg);
-        bool path_known = false;
-        if (n != SIZE_MAX)
-                for (size_t i = 0; i < s->cfg.n_routes; i++) {
-                        const char *params[HTTP_MAX_PARAMS + 1] = {};
-                        if (!route_match(s->cfg.routes[i].pattern, seg, n, params))
-                                continue;
-                        path_known = true;
-                        if (strcmp(s->cfg.routes[i].method, r->method) != 0)
-                                continue;
-                        s->cfg.routes[i].handler(r, params, s->cfg.userdata);
-                        return;
-                }
-        if (!path_known && serve_static(r))
+        const char *params[HTTP_MAX_PARAMS + 1];
+        int i = http_route_match(s->cfg.routes, s->cfg.n_routes, r->method, r->path, buf, params);
+        if (i >= 0) {
+                s->cfg.routes[i].handler(r, params, s->cfg.userdata);
+                return;
+        }
+        if (i != -EOPNOTSUPP && serve_static(r))
                 return;
         /* Rails answers 404 for a wrong method too */
         http_reply_json(r, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
@@ -344,13 +369,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 r->id = atomic_fetch_add(&s->next_id, 1) + 1;
                 r->start_usec = now_usec(CLOCK_MONOTONIC);
                 snprintf(r->method, sizeof r->method, "%s", method);
-                size_t ulen = strlen(url);
-                if (ulen >= sizeof r->path)
-                        ulen = sizeof r->path - 1;
-                memcpy(r->path, url, ulen);
-                r->path[ulen] = '\0';
-                if (ulen > 5 && strcmp(r->path + ulen - 5, ".json") == 0)
-                        r->path[ulen - 5] = '\0';
+                http_path_normalize(url, r->path);
                 const union MHD_ConnectionInfo *ci =
                         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
                 if (ci && ci->client_addr) {

@@ -19,6 +19,8 @@ typedef struct HttpServer HttpServer;
 typedef struct HttpRequest HttpRequest;
 
 #define HTTP_MAX_PARAMS 4
+/* The longest path kept, the NUL included: longer ones are cut (and then found nowhere). */
+#define HTTP_MAX_PATH 2048
 
 /* params: the ":name" segments of the pattern, in order. */
 typedef void (*HttpHandler)(HttpRequest *req, const char *const *params, void *userdata);
@@ -28,6 +30,22 @@ typedef struct HttpRoute {
         const char *pattern; /* "/submissions/:token"; literal segments match exactly */
         HttpHandler handler;
 } HttpRoute;
+
+/* The router, without a server (what dispatch uses, and the fuzz target): the first route
+ * of routes[0..n_routes) whose pattern matches path and whose method is method. Segments
+ * are split at '/', empty ones ignored ("//a/" is "/a"), at most 16.
+ * On success returns the route's index; ret_params[] holds the ":name" segments in order
+ * (pointing into buf, HTTP_MAX_PATH bytes that the caller provides), then NULL.
+ * -ENOENT: no route has this path; -EOPNOTSUPP: some have, none with this method (the
+ * server answers 404 for both, as Rails does, but serves static files only for the first);
+ * -ENAMETOOLONG: path has HTTP_MAX_PATH bytes or more. ret_params is written on success
+ * only. */
+int http_route_match(const HttpRoute *routes, size_t n_routes, const char *method, const char *path,
+        char buf[HTTP_MAX_PATH], const char *ret_params[HTTP_MAX_PARAMS + 1]);
+
+/* The path the router sees for a request's url (its query already split off): cut to
+ * HTTP_MAX_PATH - 1 bytes, and without Rails' optional ".json" suffix. */
+void http_path_normalize(const char *url, char ret[HTTP_MAX_PATH]);
 
 typedef struct HttpServerConfig {
         const char *bind; /* IPv4 or IPv6 address literal */

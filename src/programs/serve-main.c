@@ -168,8 +168,11 @@ static const ConfKey serve_keys[] = {
 static void usage(FILE *f) {
         fprintf(f, "Usage: coderunner serve [OPTIONS]\n\n"
                    "Serve the Judge0 CE 1.13.1 API. Runs as root (it starts the sandbox supervisor).\n"
-                   "Every option may also be set as CODERUNNER_<OPTION> in the environment\n"
-                   "(--max-queue-size: CODERUNNER_MAX_QUEUE_SIZE); flags win.\n\n"
+                   "Every option may also be set in a configuration file, as 'key = value' lines\n"
+                   "('#' starts a comment line; max_queue_size = 100), and as CODERUNNER_<OPTION>\n"
+                   "in the environment (--max-queue-size: CODERUNNER_MAX_QUEUE_SIZE). The defaults\n"
+                   "come first, then the file, then the environment; flags win.\n\n"
+                   "  --config=FILE    read the configuration file FILE (default: $CODERUNNER_CONFIG)\n"
                    "  --print-config   print the effective configuration and exit\n");
         conf_usage(serve_keys, N_KEYS, f);
 }

@@ -108,6 +108,8 @@ void store_copy_token(char dst[SUBMISSION_TOKEN_LEN + 1], const char *src);
 /* Append one zeroed test to s->tests (n_tests grows); *ret points to it. */
 int store_add_test(Submission *s, SubmissionTest **ret);
 int64_t store_now_usec(void);
+/* Append one (key, count) row to a growing array (doubling at powers of two). */
+int store_count_append(StoreCount **list, size_t *n, int64_t key, int64_t count);
 /* Write a one-line reason into errbuf (STORE_ERROR_MAX bytes, or NULL: nothing). */
 void store_set_error(char *errbuf, const char *fmt, ...) _printf_(2, 3);
 
@@ -150,6 +152,12 @@ typedef struct StoreOps {
         int (*finish)(StoreBackend *b, const Submission *result);
         int (*unfinished)(StoreBackend *b, char (**ret_tokens)[SUBMISSION_TOKEN_LEN + 1], size_t *ret_n);
         int (*count_by_status)(StoreBackend *b, uint64_t ret_counts[STORE_STATUS_SLOTS]);
+        /* (language_id, count) rows in any order. */
+        int (*count_by_language)(StoreBackend *b, StoreCount **ret, size_t *ret_n);
+        /* (day, count) rows, in any order, of the submissions created at or after
+         * since_usec; day = (created_at - since_usec) / STORE_DAY_USEC. */
+        int (*count_by_day)(StoreBackend *b, int64_t since_usec, StoreCount **ret, size_t *ret_n);
+        int (*size)(StoreBackend *b, uint64_t *ret_bytes);
 } StoreOps;
 
 extern const StoreOps store_sqlite_ops;

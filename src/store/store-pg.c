@@ -13,6 +13,7 @@
  * before the connection broke. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,9 @@ typedef enum Stmt {
         STMT_FINISH_TEST,
         STMT_UNFINISHED,
         STMT_COUNT_BY_STATUS,
+        STMT_COUNT_BY_LANGUAGE,
+        STMT_COUNT_BY_DAY,
+        STMT_SIZE,
         _STMT_MAX,
 } Stmt;
 
@@ -74,6 +78,9 @@ static const char *const stmt_names[_STMT_MAX] = {
         [STMT_FINISH_TEST] = "cr_finish_test",
         [STMT_UNFINISHED] = "cr_unfinished",
         [STMT_COUNT_BY_STATUS] = "cr_count_by_status",
+        [STMT_COUNT_BY_LANGUAGE] = "cr_count_by_language",
+        [STMT_COUNT_BY_DAY] = "cr_count_by_day",
+        [STMT_SIZE] = "cr_size",
 };
 
 struct StoreBackend {
@@ -511,6 +518,24 @@ static void build_sql(Stmt which, PgSql *s) {
                 break;
         case STMT_COUNT_BY_STATUS:
                 store_sql_add(q, "SELECT status_id, count(*) FROM submissions GROUP BY status_id");
+                break;
+        case STMT_COUNT_BY_LANGUAGE:
+                store_sql_add(q, "SELECT language_id, count(*) FROM submissions GROUP BY language_id");
+                break;
+        case STMT_COUNT_BY_DAY: {
+                /* microseconds since the Unix epoch, exactly (extract() may be a double) */
+                int since = param(s, INT8OID);
+                store_sql_add(q,
+                        "SELECT (((extract(epoch FROM date_trunc('second', created_at)))::bigint * 1000000 "
+                        "+ extract(microseconds FROM created_at)::bigint %% 1000000) - $%d) / %" PRId64
+                        ", count(*) FROM submissions "
+                        "WHERE created_at >= timestamptz 'epoch' + $%d * interval '1 microsecond' GROUP BY "
+                        "1",
+                        since, STORE_DAY_USEC, since);
+                break;
+        }
+        case STMT_SIZE:
+                store_sql_add(q, "SELECT pg_database_size(current_database())");
                 break;
         default:
                 s->q.error = -EINVAL;
@@ -1032,6 +1057,64 @@ static int pg_count_by_status(StoreBackend *b, uint64_t ret_counts[STORE_STATUS_
         return RETRY_READ(count_by_status_once(b, ret_counts));
 }
 
+/* (key, count) rows of a prepared statement whose parameter $1, if any, is since. */
+static int count_rows_once(StoreBackend *b, Stmt which, const Params *p, StoreCount **ret, size_t *ret_n) {
+        _cleanup_result_ PGresult *res = NULL;
+        _cleanup_free_ StoreCount *list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        if ((r = run(b, which, p, &res)) < 0)
+                return r;
+        for (int row = 0; row < PQntuples(res); row++) {
+                int64_t key, count;
+                if ((r = field_int(res, row, 0, &key)) < 0 || (r = field_int(res, row, 1, &count)) < 0)
+                        return r;
+                if ((r = store_count_append(&list, &n, key, count)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+static int pg_count_by_language(StoreBackend *b, StoreCount **ret, size_t *ret_n) {
+        return RETRY_READ(count_rows_once(b, STMT_COUNT_BY_LANGUAGE, NULL, ret, ret_n));
+}
+
+static int pg_count_by_day(StoreBackend *b, int64_t since_usec, StoreCount **ret, size_t *ret_n) {
+        Params p = {};
+        param_int(&p, INT8OID, since_usec);
+        return RETRY_READ(count_rows_once(b, STMT_COUNT_BY_DAY, &p, ret, ret_n));
+}
+
+static int size_once(StoreBackend *b, uint64_t *ret_bytes) {
+        _cleanup_result_ PGresult *res = NULL;
+        int64_t v;
+        int r;
+
+        r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        if ((r = run(b, STMT_SIZE, NULL, &res)) < 0)
+                return r;
+        if (PQntuples(res) < 1)
+                return -ENODATA;
+        if ((r = field_int(res, 0, 0, &v)) < 0)
+                return r;
+        if (v < 0)
+                return -EBADMSG;
+        *ret_bytes = (uint64_t) v;
+        return 0;
+}
+
+static int pg_size(StoreBackend *b, uint64_t *ret_bytes) {
+        return RETRY_READ(size_once(b, ret_bytes));
+}
+
 const StoreOps store_pg_ops = {
         .name = "postgres",
         .migrations = store_pg_migrations,
@@ -1057,4 +1140,7 @@ const StoreOps store_pg_ops = {
         .finish = pg_finish,
         .unfinished = pg_unfinished,
         .count_by_status = pg_count_by_status,
+        .count_by_language = pg_count_by_language,
+        .count_by_day = pg_count_by_day,
+        .size = pg_size,
 };

@@ -8,6 +8,7 @@
  * never deadlock upgrading a read. */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ typedef enum Stmt {
         STMT_FINISH_TEST,
         STMT_UNFINISHED,
         STMT_COUNT_BY_STATUS,
+        STMT_COUNT_BY_LANGUAGE,
+        STMT_COUNT_BY_DAY,
+        STMT_SIZE,
         _STMT_MAX,
 } Stmt;
 
@@ -399,6 +403,19 @@ static int build_sql(Stmt which, char **ret) {
                 break;
         case STMT_COUNT_BY_STATUS:
                 store_sql_add(&q, "SELECT status_id, count(*) FROM submissions GROUP BY status_id");
+                break;
+        case STMT_COUNT_BY_LANGUAGE:
+                store_sql_add(&q, "SELECT language_id, count(*) FROM submissions GROUP BY language_id");
+                break;
+        case STMT_COUNT_BY_DAY:
+                store_sql_add(&q,
+                        "SELECT (created_at_usec - ?1) / %" PRId64 ", count(*) FROM submissions "
+                        "WHERE created_at_usec >= ?1 GROUP BY 1",
+                        STORE_DAY_USEC);
+                break;
+        case STMT_SIZE:
+                store_sql_add(
+                        &q, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
                 break;
         default:
                 return -EINVAL;
@@ -814,6 +831,51 @@ static int sq_count_by_status(StoreBackend *b, uint64_t ret_counts[STORE_STATUS_
         return 0;
 }
 
+/* (key, count) rows of a prepared statement whose parameter ?1, if any, is since. */
+static int count_rows(StoreBackend *b, Stmt which, int64_t since, StoreCount **ret, size_t *ret_n) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[which];
+        _cleanup_free_ StoreCount *list = NULL;
+        size_t n = 0;
+        int r;
+
+        if (sqlite3_bind_parameter_count(st) > 0 && (r = bind_int(b, st, 1, since)) < 0)
+                return r;
+        while ((r = step(b, st)) > 0) {
+                int64_t key, count;
+                if ((r = column_int(b, st, 0, &key)) < 0 || (r = column_int(b, st, 1, &count)) < 0)
+                        return r;
+                if ((r = store_count_append(&list, &n, key, count)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+static int sq_count_by_language(StoreBackend *b, StoreCount **ret, size_t *ret_n) {
+        return count_rows(b, STMT_COUNT_BY_LANGUAGE, 0, ret, ret_n);
+}
+
+static int sq_count_by_day(StoreBackend *b, int64_t since_usec, StoreCount **ret, size_t *ret_n) {
+        return count_rows(b, STMT_COUNT_BY_DAY, since_usec, ret, ret_n);
+}
+
+static int sq_size(StoreBackend *b, uint64_t *ret_bytes) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_SIZE];
+        int64_t v = 0;
+        int r = step(b, st);
+        if (r == 0)
+                return -ENODATA;
+        if (r < 0 || (r = column_int(b, st, 0, &v)) < 0)
+                return r;
+        if (v < 0)
+                return -EBADMSG;
+        *ret_bytes = (uint64_t) v;
+        return 0;
+}
+
 const StoreOps store_sqlite_ops = {
         .name = "sqlite",
         .migrations = store_sqlite_migrations,
@@ -839,4 +901,7 @@ const StoreOps store_sqlite_ops = {
         .finish = sq_finish,
         .unfinished = sq_unfinished,
         .count_by_status = sq_count_by_status,
+        .count_by_language = sq_count_by_language,
+        .count_by_day = sq_count_by_day,
+        .size = sq_size,
 };

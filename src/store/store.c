@@ -633,6 +633,62 @@ int store_count_by_status(Store *s, uint64_t ret_counts[STORE_STATUS_SLOTS]) {
         return s->ops->count_by_status(s->backend, ret_counts);
 }
 
+int store_count_append(StoreCount **list, size_t *n, int64_t key, int64_t count) {
+        if (count < 0)
+                return -EBADMSG;
+        if ((*n & (*n - 1)) == 0) { /* 0, 1, 2, 4... grow */
+                StoreCount *l = reallocarray(*list, *n ? *n * 2 : 1, sizeof *l);
+                if (!l)
+                        return -ENOMEM;
+                *list = l;
+        }
+        (*list)[(*n)++] = (StoreCount){.key = key, .count = (uint64_t) count};
+        return 0;
+}
+
+static int count_compare(const void *x, const void *y) {
+        const StoreCount *a = x, *b = y;
+        if (a->count != b->count)
+                return a->count < b->count ? 1 : -1;
+        return (a->key > b->key) - (a->key < b->key);
+}
+
+int store_statistics(Store *s, int64_t since_usec, StoreStatistics *ret) {
+        _cleanup_(store_statistics_done) StoreStatistics st = {};
+        _cleanup_free_ StoreCount *days = NULL;
+        size_t n_days = 0;
+        int r;
+
+        if (since_usec < 0)
+                return -EINVAL;
+        LOCKED(s);
+        if ((r = s->ops->count_by_status(s->backend, st.by_status)) < 0)
+                return r;
+        for (size_t i = 0; i < STORE_STATUS_SLOTS; i++)
+                st.total += st.by_status[i];
+        if ((r = s->ops->count_by_language(s->backend, &st.by_language, &st.n_by_language)) < 0)
+                return r;
+        if (st.n_by_language > 1)
+                qsort(st.by_language, st.n_by_language, sizeof *st.by_language, count_compare);
+        if ((r = s->ops->count_by_day(s->backend, since_usec, &days, &n_days)) < 0)
+                return r;
+        for (size_t i = 0; i < n_days; i++)
+                if (days[i].key >= 0 && days[i].key < STORE_STATISTICS_DAYS)
+                        st.by_day[days[i].key] += days[i].count; /* later days: a clock ahead */
+        if ((r = s->ops->size(s->backend, &st.size_bytes)) < 0)
+                return r;
+        *ret = st;
+        st = (StoreStatistics){};
+        return 0;
+}
+
+void store_statistics_done(StoreStatistics *st) {
+        if (!st)
+                return;
+        free(st->by_language);
+        *st = (StoreStatistics){};
+}
+
 int store_exec_sql(Store *s, const char *sql) {
         LOCKED(s);
         return s->ops->exec(s->backend, sql);

@@ -126,3 +126,34 @@ int store_unfinished(Store *s, char (**ret_tokens)[SUBMISSION_TOKEN_LEN + 1], si
 
 /* How many submissions have each status: ret_counts[status_id]. Written only on success. */
 int store_count_by_status(Store *s, uint64_t ret_counts[STORE_STATUS_SLOTS]);
+
+/* GET /statistics: the counts of all submissions. */
+#define STORE_STATISTICS_DAYS 31
+#define STORE_DAY_USEC INT64_C(86400000000)
+
+/* A count of the submissions that share a key (a language_id). */
+typedef struct StoreCount {
+        int64_t key;
+        uint64_t count;
+} StoreCount;
+
+typedef struct StoreStatistics {
+        uint64_t total;
+        uint64_t by_status[STORE_STATUS_SLOTS]; /* by status_id, as store_count_by_status() */
+        /* by_day[i]: created in [since + i days, since + i + 1 days) */
+        uint64_t by_day[STORE_STATISTICS_DAYS];
+        StoreCount *by_language; /* key = language_id; most counted first, then by id */
+        size_t n_by_language;
+        uint64_t size_bytes; /* of the database (SQLite: the main file; PostgreSQL: the database) */
+} StoreStatistics;
+
+/* Count all submissions: in total, by status, by language, by day of creation for the
+ * STORE_STATISTICS_DAYS days from since_usec (microseconds since the Unix epoch, >= 0;
+ * usually the start of a UTC day), and the size of the database. The counts are read one
+ * after the other, not from one snapshot: a submission created meanwhile may show in some
+ * and not others.
+ * On success *ret is overwritten and is the caller's: store_statistics_done().
+ * Errors: -EINVAL (since_usec negative). */
+int store_statistics(Store *s, int64_t since_usec, StoreStatistics *ret);
+/* Free the contents of st (and zero it). Accepts NULL. */
+void store_statistics_done(StoreStatistics *st);

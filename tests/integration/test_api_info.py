@@ -67,6 +67,47 @@ def test_system_info_workers_health_metrics(server):
     assert "coderunner_judge_duration_seconds_count 1" in m.text
 
 
+def test_statistics(server):
+    import datetime
+    before = server.get("/statistics", params={"invalidate_cache": "true"}).json()
+    assert set(before) == {"created_at", "cached_until", "submissions", "languages", "statuses", "database"}
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    created = datetime.datetime.strptime(before["created_at"], fmt)
+    until = datetime.datetime.strptime(before["cached_until"], fmt)
+    assert until - created == datetime.timedelta(minutes=10)
+    days = list(before["submissions"]["last_30_days"])
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    assert len(days) == 31 and days == sorted(days, reverse=True)
+    assert days[0] in (today.isoformat(), (today - datetime.timedelta(days=1)).isoformat())
+    assert datetime.date.fromisoformat(days[0]) - datetime.date.fromisoformat(days[-1]) == datetime.timedelta(days=30)
+    assert before["submissions"]["today"] == before["submissions"]["last_30_days"][days[0]]
+    db = before["database"]
+    assert isinstance(db["size_in_bytes"], int) and db["size_in_bytes"] > 0
+    assert db["size_pretty"].endswith((" bytes", " kB", " MB", " GB"))
+
+    r = server.submit({"source_code": C_HELLO, "language_id": C_ID}, {"wait": "true"})
+    assert r.status_code == 201 and r.json()["status"]["id"] == 3, r.text
+    # kept for 10 minutes: the same answer until asked to compute it again
+    assert server.get("/statistics").json() == before
+    after = server.get("/statistics.json", params={"invalidate_cache": "true"}).json()
+    assert after["created_at"] >= before["created_at"]
+    assert after["submissions"]["total"] == before["submissions"]["total"] + 1
+    if after["submissions"]["last_30_days"].keys() == before["submissions"]["last_30_days"].keys():
+        assert after["submissions"]["today"] == before["submissions"]["today"] + 1
+
+    def counts(stats, key):
+        return {e[key]["id"]: (e[key]["name"], e["count"]) for e in stats[key + "es" if key == "status" else "languages"]}
+
+    langs_before, langs_after = counts(before, "language"), counts(after, "language")
+    assert langs_after[C_ID][1] == langs_before.get(C_ID, ("", 0))[1] + 1
+    assert langs_after[C_ID][0].startswith("C (")
+    st_before, st_after = counts(before, "status"), counts(after, "status")
+    assert st_after[3] == ("Accepted", st_before.get(3, ("Accepted", 0))[1] + 1)
+    # most counted first
+    assert [e["count"] for e in after["statuses"]] == sorted((e["count"] for e in after["statuses"]), reverse=True)
+    assert sum(e["count"] for e in after["statuses"]) == after["submissions"]["total"]
+
+
 def test_delete_disabled_by_default(server):
     # The authorization check comes first (no AUTHZ_TOKEN: 403), as in Judge0.
     assert server.delete("/submissions/00000000-0000-4000-8000-000000000000").status_code == 403
@@ -95,6 +136,8 @@ def test_auth(auth_server):
     r = s.post("/authorize", headers={"X-Auth-Token": "tok1"})
     assert r.status_code == 403 and r.content == b""
     assert s.post("/authorize", headers={"X-Auth-Token": "tok1", "X-Auth-User": "admin"}).status_code == 200
+    assert s.get("/statistics").status_code == 401
+    assert s.get("/statistics", headers={"X-Auth-Token": "tok1"}).status_code == 200
     # health is open (for load balancers and probes)
     assert s.get("/health").status_code == 200
 

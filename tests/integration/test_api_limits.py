@@ -68,6 +68,32 @@ def test_print_config(tmp_path):
     assert r.returncode == 1 and "unknown option '--bogus'" in r.stderr
 
 
+def test_config_file(tmp_path):
+    import subprocess
+    from conftest import CODERUNNER
+    conf = tmp_path / "serve.conf"
+    conf.write_text("# coderunner serve\nport = 2400\nmax-queue-size = 7\nbind = 127.0.0.2\n")
+    env = {"PATH": "/usr/bin:/bin", "CODERUNNER_MAX_QUEUE_SIZE": "8"}
+
+    def config(*args, **extra):
+        r = subprocess.run([str(CODERUNNER), "serve", "--print-config", *args], capture_output=True, text=True,
+                           env={**env, **extra})
+        return r.returncode, r.stdout, r.stderr
+
+    # defaults < file < environment < flags
+    rc, out, _ = config(f"--config={conf}", "--bind=127.0.0.3")
+    assert rc == 0 and "port=2400\n" in out and "max_queue_size=8\n" in out and "bind=127.0.0.3\n" in out
+    rc, out, _ = config(CODERUNNER_CONFIG=str(conf))
+    assert rc == 0 and "port=2400\n" in out
+    conf.write_text("port = 2400\nworkerz = 3\n")
+    rc, _, err = config(f"--config={conf}")
+    assert rc == 1 and f"{conf}:2: unknown key 'workerz'" in err
+    rc, _, err = config(f"--config={tmp_path}/missing.conf")
+    assert rc == 1 and "cannot read" in err and "missing.conf" in err
+    r = subprocess.run([str(CODERUNNER), "serve", "--help"], capture_output=True, text=True)
+    assert "--config=FILE" in r.stdout and "CODERUNNER_CONFIG" in r.stdout
+
+
 def test_ip_filter(tmp_path):
     s = Server(tmp_path / "data", args=["--workers=1"], env={"CODERUNNER_DISALLOW_IP": "10.0.0.1 127.0.0.1"}).start()
     try:

@@ -85,7 +85,73 @@ static uint16_t free_port(void) {
         return ntohs(sa.sin_port);
 }
 
+/* The router alone: http_route_match() and http_path_normalize(). */
+static void test_route_match(void) {
+        static const HttpRoute table[] = {
+                {"GET", "/", on_hello},
+                {"GET", "/a/b", on_hello},
+                {"GET", "/a/:x", on_hello},
+                {"DELETE", "/a/:x", on_hello},
+                {"GET", "/p/:x/q/:y", on_hello},
+        };
+        static const struct {
+                const char *method, *path;
+                int result;
+                const char *p0, *p1;
+        } cases[] = {
+                {"GET", "/", 0, NULL, NULL},
+                {"GET", "", 0, NULL, NULL},
+                {"GET", "///", 0, NULL, NULL},
+                {"GET", "/a/b", 1, NULL, NULL}, /* a literal route before a pattern */
+                {"GET", "//a//b/", 1, NULL, NULL},
+                {"GET", "/a/c", 2, "c", NULL},
+                {"DELETE", "/a/b", 3, "b", NULL},
+                {"POST", "/a/b", -EOPNOTSUPP, NULL, NULL},
+                {"get", "/a/b", -EOPNOTSUPP, NULL, NULL},
+                {"GET", "/a", -ENOENT, NULL, NULL},
+                {"GET", "/a/b/c", -ENOENT, NULL, NULL},
+                {"GET", "/p/1/q/2", 4, "1", "2"},
+                {"GET", "/p/1/r/2", -ENOENT, NULL, NULL},
+                {"GET", "/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17", -ENOENT, NULL, NULL},
+        };
+        char buf[HTTP_MAX_PATH];
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                const char *params[HTTP_MAX_PARAMS + 1] = {"untouched"};
+                int r = http_route_match(table, 5, cases[i].method, cases[i].path, buf, params);
+                ASSERT_EQ(r, cases[i].result);
+                if (r < 0) {
+                        ASSERT_TRUE(strcmp(params[0], "untouched") == 0);
+                        continue;
+                }
+                ASSERT_TRUE(cases[i].p0 ? params[0] && strcmp(params[0], cases[i].p0) == 0 : !params[0]);
+                if (cases[i].p0)
+                        ASSERT_TRUE(
+                                cases[i].p1 ? params[1] && strcmp(params[1], cases[i].p1) == 0 : !params[1]);
+        }
+
+        char *longpath = malloc(HTTP_MAX_PATH + 1);
+        ASSERT_TRUE(longpath);
+        memset(longpath, 'a', HTTP_MAX_PATH);
+        longpath[0] = '/';
+        longpath[HTTP_MAX_PATH] = '\0';
+        const char *params[HTTP_MAX_PARAMS + 1];
+        ASSERT_EQ(http_route_match(table, 5, "GET", longpath, buf, params), -ENAMETOOLONG);
+        http_path_normalize(longpath, buf);
+        ASSERT_EQ(strlen(buf), (size_t) HTTP_MAX_PATH - 1);
+        free(longpath);
+
+        http_path_normalize("/languages.json", buf);
+        ASSERT_TRUE(strcmp(buf, "/languages") == 0);
+        http_path_normalize("/a.json.json", buf);
+        ASSERT_TRUE(strcmp(buf, "/a.json") == 0);
+        http_path_normalize(".json", buf); /* nothing would be left */
+        ASSERT_TRUE(strcmp(buf, ".json") == 0);
+        http_path_normalize("/x.jso", buf);
+        ASSERT_TRUE(strcmp(buf, "/x.jso") == 0);
+}
+
 int main(void) {
+        test_route_match();
         HttpServer *s = NULL;
         uint16_t port = free_port();
         HttpServerConfig cfg = {

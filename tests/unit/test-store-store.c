@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
@@ -909,6 +910,86 @@ static void test_list(const char *url) {
                 submission_done(&in[i]);
 }
 
+/* ---- statistics ---- */
+
+/* Move one submission's created_at to usec after the epoch. */
+static void set_created(Store *s, const char *token, int64_t usec) {
+        char sql[256];
+        if (strcmp(store_backend(s), "sqlite") == 0)
+                snprintf(sql, sizeof sql,
+                        "UPDATE submissions SET created_at_usec = %" PRId64 " WHERE token = '%s'", usec,
+                        token);
+        else
+                snprintf(sql, sizeof sql,
+                        "UPDATE submissions SET created_at = timestamptz 'epoch' + %" PRId64
+                        " * interval '1 microsecond' WHERE token = '%s'",
+                        usec, token);
+        ASSERT_EQ(store_exec_sql(s, sql), 0);
+}
+
+static void test_statistics(const char *url) {
+        enum { N = 12 };
+        _cleanup_store_close_ Store *s = open_ok(url);
+        _cleanup_(store_statistics_done) StoreStatistics st = {};
+        Submission in[N];
+        /* 2026-01-01T00:00:00Z, and the same day shifted by some days */
+        const int64_t since = INT64_C(1767225600000000), day = STORE_DAY_USEC;
+
+        /* empty */
+        ASSERT_EQ(store_statistics(s, since, &st), 0);
+        ASSERT_EQ(st.total, 0u);
+        ASSERT_TRUE(st.by_language == NULL && st.n_by_language == 0);
+        for (size_t i = 0; i < STORE_STATISTICS_DAYS; i++)
+                ASSERT_EQ(st.by_day[i], 0u);
+        ASSERT_TRUE(st.size_bytes > 0);
+        store_statistics_done(&st);
+        ASSERT_EQ(store_statistics(s, -1, &st), -EINVAL);
+
+        /* languages 50 + i % 7: 50 and 51 twice, the others once; then by id */
+        for (size_t i = 0; i < N; i++) {
+                make_input(&in[i], (unsigned) i, i % 2);
+                ASSERT_EQ(store_create(s, &in[i]), 0);
+        }
+        _cleanup_(submission_done) Submission res = {};
+        make_result(&in[0], &res, 3, "ok");
+        ASSERT_EQ(store_finish(s, &res), 0);
+        ASSERT_EQ(store_claim(s, in[1].token, NULL), 0);
+
+        /* days: before the window, its first microsecond, its last, the last day, after */
+        set_created(s, in[0].token, since - 1);
+        set_created(s, in[1].token, since);
+        set_created(s, in[2].token, since + day - 1);
+        set_created(s, in[3].token, since + day);
+        set_created(s, in[4].token, since + 30 * day + 5);
+        set_created(s, in[5].token, since + 31 * day); /* past the window: not counted */
+        for (size_t i = 6; i < N; i++)
+                set_created(s, in[i].token, since + 7 * day + (int64_t) i);
+
+        ASSERT_EQ(store_statistics(s, since, &st), 0);
+        ASSERT_EQ(st.total, (uint64_t) N);
+        ASSERT_EQ(st.by_status[1], (uint64_t) N - 2);
+        ASSERT_EQ(st.by_status[2], 1u);
+        ASSERT_EQ(st.by_status[3], 1u);
+        ASSERT_EQ(st.by_day[0], 2u);
+        ASSERT_EQ(st.by_day[1], 1u);
+        ASSERT_EQ(st.by_day[7], (uint64_t) N - 6);
+        ASSERT_EQ(st.by_day[30], 1u);
+        uint64_t sum = 0;
+        for (size_t i = 0; i < STORE_STATISTICS_DAYS; i++)
+                sum += st.by_day[i];
+        ASSERT_EQ(sum, (uint64_t) N - 2);
+
+        static const StoreCount want[] = {{50, 2}, {51, 2}, {52, 2}, {53, 2}, {54, 2}, {55, 1}, {56, 1}};
+        ASSERT_EQ(st.n_by_language, ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                ASSERT_EQ(st.by_language[i].key, want[i].key);
+                ASSERT_EQ(st.by_language[i].count, want[i].count);
+        }
+
+        for (size_t i = 0; i < N; i++)
+                submission_done(&in[i]);
+}
+
 /* ---- blobs ---- */
 
 static void test_large_blobs(const char *url) {
@@ -1046,6 +1127,7 @@ static void run_contract(const char *backend, const StoreMigration *migrations, 
                 {"shared store", test_shared_store},
                 {"unfinished", test_unfinished},
                 {"list", test_list},
+                {"statistics", test_statistics},
                 {"large blobs", test_large_blobs},
         };
         char url[URL_MAX];
