@@ -1,5 +1,7 @@
-"""Queue ceiling (503), the bounded wait=true, and maintenance mode."""
+"""Queue ceiling (503), the bounded wait=true, maintenance mode, configuration, IP lists,
+and slow or half-open connections."""
 
+import socket
 import time
 
 from api_helpers import C_HELLO, C_ID, PY_ID, Server
@@ -107,3 +109,33 @@ def test_ip_filter(tmp_path):
         assert s.get("/languages").status_code == 200
     finally:
         s.stop()
+
+
+def test_slow_and_half_open_connections_do_not_exhaust_the_server(tmp_path):
+    """Slowloris: many clients that send half a request and stall. The server keeps
+    answering others, and drops the stalled ones after the connection timeout."""
+    server = Server(tmp_path / "data", args=["--workers=1", "--connection-timeout=1",
+                                               "--max-connections-per-ip=64"]).start()
+    stalled = []
+    try:
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(b"POST /submissions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"sou")
+            stalled.append(s)
+        # Others are still served while those wait.
+        assert server.get("/health", timeout=5).status_code == 200
+        assert server.get("/languages", timeout=5).status_code == 200
+        # The stalled connections are closed by the server: a read sees EOF (or a reset)
+        # well after the 1 s timeout, bounded here by a deadline.
+        deadline = time.monotonic() + 20
+        for s in stalled:
+            s.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            assert data == b"" or data.startswith(b"HTTP/1.1 4"), data[:100]
+    finally:
+        for s in stalled:
+            s.close()
+        server.stop()
