@@ -16,7 +16,7 @@ static const struct {
         {"box", box_main, "run one program in the sandbox (box run), or serve runs (box daemon)"},
         {"languages", languages_main, "list the installed languages (--all: also those that are not)"},
         {"run", run_main, "compile and run one source file in the sandbox and print the verdict"},
-        {"serve", serve_main, "serve the Judge0-compatible HTTP API (as root)"},
+        {"serve", serve_exec, "serve the Judge0-compatible HTTP API (as root)"},
 };
 
 static void usage(FILE *f) {
