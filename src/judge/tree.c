@@ -13,6 +13,20 @@
 
 #define TREE_MAX_DEPTH 64
 
+/* A DIR stream over its own descriptor of the directory dirfd (which stays the caller's). */
+static DIR *dir_open(int dirfd) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int err = errno;
+                close(fd);
+                errno = err;
+        }
+        return d;
+}
+
 typedef struct CopyState {
         uint64_t bytes, max_bytes;
         uint32_t files, max_files;
@@ -55,14 +69,9 @@ static int copy_file(int src_dirfd, const char *name, int dst_dirfd, mode_t mode
 static int copy_dir(int src, int dst, CopyState *st, unsigned depth) {
         if (depth > TREE_MAX_DEPTH)
                 return -ELOOP;
-        int fd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = dir_open(src);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -108,14 +117,9 @@ int tree_copy(int src_dirfd, int dst_dirfd, uint64_t max_bytes, uint32_t max_fil
 static int clear_dir(int dirfd, unsigned depth) {
         if (depth > TREE_MAX_DEPTH)
                 return -ELOOP;
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = dir_open(dirfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         int r = 0;
         for (struct dirent *e; (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -164,14 +168,9 @@ int tree_remove(int parent_dirfd, const char *name) {
 static int size_dir(int dirfd, uint64_t *total, unsigned depth) {
         if (depth > TREE_MAX_DEPTH)
                 return -ELOOP;
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = dir_open(dirfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         int r = 0;
         for (struct dirent *e; r == 0 && (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
