@@ -70,10 +70,14 @@ static int make_empty_netns(void) {
 }
 
 void box_context_cleanup(BoxContext *c) {
-        if (!c->have_pending)
-                return;
-        box_cgroup_destroy(&c->cg, &c->pending);
-        c->have_pending = false;
+        if (c->have_pending) {
+                box_cgroup_destroy(&c->cg, &c->pending);
+                c->have_pending = false;
+        }
+        /* Ahead of the next run, between answers: its IPC namespace (root only; a user
+         * namespace run makes its own in clone). */
+        if (c->defer_cleanup && !c->ipc_ready && !c->rootless && unshare(CLONE_NEWIPC) == 0)
+                c->ipc_ready = true;
 }
 
 BoxContext *box_context_free(BoxContext *c) {

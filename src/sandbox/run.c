@@ -170,6 +170,12 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
                 CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
         int pidfd = -1;
 
+        if (c->ipc_ready) {
+                /* This process sits in a fresh IPC namespace made for this run; the child
+                 * inherits it, and the next run gets another. */
+                flags &= ~(uint64_t) CLONE_NEWIPC;
+                c->ipc_ready = false;
+        }
         if (c->rootless) {
                 flags |= CLONE_NEWUSER;
                 if (!spec->share_net)

@@ -108,3 +108,21 @@ def test_daemon_stops_on_sigterm(tmp_path):
     assert status is not None, "the daemon ignored SIGTERM for 10 s"
     assert status == 0, (status, (tmp_path / "daemon.log").read_bytes()[-2000:])
     assert not host_processes(), host_processes()
+
+
+def test_each_served_run_gets_a_fresh_ipc_namespace(tmp_path):
+    """A slot prepares the next run's IPC namespace while it is idle: a System V segment a
+    run leaves behind must not be there for the next run on the same slot, nor for the
+    slot's own process."""
+    sock = str(tmp_path / "ipc.sock")
+    proc = start_daemon(sock, tmp_path / "daemon.log", slots=1)
+    try:
+        first, cp = run_box(["/usr/bin/ipcmk", "-M", "4096"], "--wall-time=5", connect=sock)
+        assert first["status"] == "OK" and b"Shared memory id" in cp.stdout, (first, cp.stdout)
+        for _ in range(2):
+            record, cp = run_box(["/usr/bin/ipcs", "-m"], "--wall-time=5", connect=sock)
+            assert record["status"] == "OK", record
+            segments = [line for line in cp.stdout.decode().splitlines() if line[:2] == "0x"]
+            assert segments == [], cp.stdout.decode()
+    finally:
+        assert stop_daemon(proc) == 0
