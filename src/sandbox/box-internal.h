@@ -32,6 +32,10 @@ struct BoxContext {
          * empty IPC namespace that the next run inherits, so that clone need not make one
          * (~0.1 ms) while a client waits. Each run consumes it. */
         bool ipc_ready;
+        /* Likewise the next run's (empty, unlimited) cgroups, made ahead. */
+        bool have_prepared;
+        BoxCgroup prepared;
+        uint64_t prepared_seq;
         bool have_pending;
         BoxCgroup pending;
 

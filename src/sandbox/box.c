@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,12 +79,22 @@ void box_context_cleanup(BoxContext *c) {
          * namespace run makes its own in clone). */
         if (c->defer_cleanup && !c->ipc_ready && !c->rootless && unshare(CLONE_NEWIPC) == 0)
                 c->ipc_ready = true;
+        if (c->defer_cleanup && !c->have_prepared) {
+                char name[96];
+                snprintf(name, sizeof name, "coderunner-%d-%u-p%" PRIu64, (int) getpid(), c->slot,
+                        ++c->prepared_seq);
+                if (box_cgroup_make(&c->cg, name, &c->prepared) == 0)
+                        c->have_prepared = true;
+        }
 }
 
 BoxContext *box_context_free(BoxContext *c) {
         if (!c)
                 return NULL;
+        c->defer_cleanup = false; /* nothing more to prepare */
         box_context_cleanup(c);
+        if (c->have_prepared)
+                box_cgroup_destroy(&c->cg, &c->prepared);
         cgroup_setup_done(&c->cg);
         runtime_binds_free(c->rt);
         safe_close(c->netns_fd);

@@ -336,8 +336,7 @@ static int write_u64_at(int dfd, const char *file, uint64_t v) {
         return write_string_at(dfd, file, buf);
 }
 
-int box_cgroup_create(
-        const CgroupSetup *s, const char *name, const BoxSpec *spec, uint32_t pids_extra, BoxCgroup *ret) {
+int box_cgroup_make(const CgroupSetup *s, const char *name, BoxCgroup *ret) {
         BoxCgroup cg = {.v2_dir = -EBADF, .cpu_fd = -EBADF};
         int r;
 
@@ -382,6 +381,25 @@ int box_cgroup_create(
                         goto fail;
                 }
         }
+        if (s->where[CG_CPU] == CG_V2)
+                cg.cpu_fd = openat(cg.v2_dir, "cpu.stat", O_RDONLY | O_CLOEXEC);
+        else if (s->where[CG_CPU] == CG_V1)
+                cg.cpu_fd = openat(cg.v1_dir[CG_CPU], "cpuacct.usage", O_RDONLY | O_CLOEXEC);
+        if (s->where[CG_CPU] != CG_NONE && cg.cpu_fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        (void) box_cgroup_oom_kills(s, &cg, &cg.oom_kills_before);
+        *ret = cg;
+        return 0;
+fail:
+        box_cgroup_destroy(s, &cg);
+        return r;
+}
+
+int box_cgroup_limit(const CgroupSetup *s, const BoxCgroup *cgp, const BoxSpec *spec, uint32_t pids_extra) {
+        const BoxCgroup cg = *cgp;
+        int r = 0;
 
         /* Memory: the limit, no swap, and on v2 an OOM kills the whole group. */
         if (spec->memory_kib > 0 && !spec->per_process_memory) {
@@ -410,25 +428,27 @@ int box_cgroup_create(
                         r = write_u64_at(cg.v2_dir, "pids.max", max);
                 else if (s->where[CG_PIDS] == CG_V1)
                         r = write_u64_at(cg.v1_dir[CG_PIDS], "pids.max", max);
-                else
-                        r = 0;
                 if (r < 0)
-                        goto fail;
+                        return r;
         }
-        if (s->where[CG_CPU] == CG_V2)
-                cg.cpu_fd = openat(cg.v2_dir, "cpu.stat", O_RDONLY | O_CLOEXEC);
-        else if (s->where[CG_CPU] == CG_V1)
-                cg.cpu_fd = openat(cg.v1_dir[CG_CPU], "cpuacct.usage", O_RDONLY | O_CLOEXEC);
-        if (s->where[CG_CPU] != CG_NONE && cg.cpu_fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        (void) box_cgroup_oom_kills(s, &cg, &cg.oom_kills_before);
-        *ret = cg;
         return 0;
 fail:
-        box_cgroup_destroy(s, &cg);
         return r;
+}
+
+int box_cgroup_create(
+        const CgroupSetup *s, const char *name, const BoxSpec *spec, uint32_t pids_extra, BoxCgroup *ret) {
+        BoxCgroup cg;
+        int r = box_cgroup_make(s, name, &cg);
+        if (r < 0)
+                return r;
+        r = box_cgroup_limit(s, &cg, spec, pids_extra);
+        if (r < 0) {
+                box_cgroup_destroy(s, &cg);
+                return r;
+        }
+        *ret = cg;
+        return 0;
 }
 
 int box_cgroup_enter_v1(const CgroupSetup *s, const BoxCgroup *cg, bool enter) {

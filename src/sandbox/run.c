@@ -547,8 +547,18 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         }
 
         char name[96];
-        snprintf(name, sizeof name, "coderunner-%d-%u-%" PRIu64, (int) getpid(), c->slot, seq);
-        r = box_cgroup_create(&c->cg, name, spec, 1 /* init */, &run.cg);
+        if (c->have_prepared) {
+                /* made between answers (box_context_cleanup): only the limits are left */
+                run.cg = c->prepared;
+                c->have_prepared = false;
+                snprintf(name, sizeof name, "%s", run.cg.name);
+                r = box_cgroup_limit(&c->cg, &run.cg, spec, 1 /* init */);
+                if (r < 0)
+                        box_cgroup_destroy(&c->cg, &run.cg);
+        } else {
+                snprintf(name, sizeof name, "coderunner-%d-%u-%" PRIu64, (int) getpid(), c->slot, seq);
+                r = box_cgroup_create(&c->cg, name, spec, 1 /* init */, &run.cg);
+        }
         if (r < 0) {
                 ret->status = BOX_STATUS_XX;
                 set_message(ret, "cannot create the cgroup %s: %s", name, strerror(-r));

@@ -49,7 +49,10 @@ typedef struct BoxCgroup {
 int cgroup_setup_init(CgroupSetup *s, const char *delegated, bool rootless);
 void cgroup_setup_done(CgroupSetup *s);
 
-/* Make the cgroups of one run and set its limits. */
+/* Make the cgroups of one run (box_cgroup_make), set its limits (box_cgroup_limit), or
+ * both (box_cgroup_create). */
+int box_cgroup_make(const CgroupSetup *s, const char *name, BoxCgroup *ret);
+int box_cgroup_limit(const CgroupSetup *s, const BoxCgroup *cg, const BoxSpec *spec, uint32_t pids_extra);
 int box_cgroup_create(
         const CgroupSetup *s, const char *name, const BoxSpec *spec, uint32_t pids_extra, BoxCgroup *ret);
 /* The calling thread enters (enter=true) or leaves the run's v1 cgroups. Writing "0" to a
