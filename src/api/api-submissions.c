@@ -101,6 +101,17 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
         (void) r; /* -ESHUTDOWN: the store keeps it In Queue; the next start queues it */
 }
 
+/* The stored submission, or an answer (404, 500) and false. */
+static bool load_or_reply(Api *a, HttpRequest *req, const char *token, Submission *ret) {
+        submission_init(ret);
+        int r = store_get(a->store, token, ret);
+        if (r == -ENOENT)
+                reply_not_found(req);
+        else if (r < 0)
+                api_reply_internal(req, r);
+        return r >= 0;
+}
+
 void api_submission_get(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
         if (!api_guard(a, req, false))
@@ -109,20 +120,12 @@ void api_submission_get(HttpRequest *req, const char *const *params, void *userd
         if (!api_fields(req, http_request_query(req, "fields"), &fields))
                 return;
         Submission sub;
-        submission_init(&sub);
-        int r = store_get(a->store, params[0], &sub);
-        if (r == -ENOENT) {
-                reply_not_found(req);
+        if (!load_or_reply(a, req, params[0], &sub))
                 return;
-        }
-        if (r < 0) {
-                api_reply_internal(req, r);
-                return;
-        }
         Judge0EncodeOptions o;
         api_encode_options(a, fields, api_query_true(req, "base64_encoded"), &o);
         char *json = NULL;
-        r = judge0_submission_encode(&sub, &o, &json);
+        int r = judge0_submission_encode(&sub, &o, &json);
         submission_done(&sub);
         if (r < 0)
                 api_reply_internal(req, r);
@@ -221,17 +224,9 @@ void api_submission_delete(HttpRequest *req, const char *const *params, void *us
         if (!api_fields(req, http_request_query(req, "fields"), &fields))
                 return;
         Submission sub;
-        submission_init(&sub);
-        int r = store_get(a->store, params[0], &sub);
-        if (r == -ENOENT) {
-                reply_not_found(req);
+        if (!load_or_reply(a, req, params[0], &sub))
                 return;
-        }
-        if (r < 0) {
-                api_reply_internal(req, r);
-                return;
-        }
-        r = store_delete(a->store, params[0]);
+        int r = store_delete(a->store, params[0]);
         if (r == -EBUSY) {
                 char msg[128];
                 int st = sub.status_id == 2 ? 2 : 1;
