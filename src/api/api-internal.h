@@ -46,10 +46,20 @@ void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOp
 /* The request's JSON body when its Content-Type is application/json, else an empty object;
  * answers 400 (empty body) and returns -EBADMSG on malformed JSON. */
 int api_body(HttpRequest *req, Judge0Body **ret);
+/* The queue's counts (zero when it cannot say). */
+QueueStats api_queue_stats(Api *a);
 /* Answer with the error of a failed internal operation: 500 {"error": ...}. */
 void api_reply_internal(HttpRequest *req, int r);
 /* Store the submission under a fresh token (written into sub->token). */
 int api_store_new(Api *a, Submission *sub);
+
+/* The admission of stored submissions: push their tokens as one step. When the queue
+ * refuses (full, down, shutting down), the submissions are discarded, req is answered
+ * (503 with the reason) and a negative errno returned. */
+int api_enqueue(Api *a, HttpRequest *req, const char *const *tokens, size_t n);
+/* Remove a stored submission that was never queued (finished as Internal Error first:
+ * the store deletes only final submissions; if the delete fails, that record remains). */
+void api_discard(Api *a, const char *token, const char *reason);
 
 /* Wait for token's result, answering req with status 201 then (or on timeout). */
 void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOptions *o);

@@ -105,7 +105,7 @@ static int statistics_encode(Api *a, int64_t now_usec, char **ret) {
                         break;
                 done[best] = true;
                 fprintf(f, "%s{\"status\":{\"id\":%zu,\"name\":", first ? "" : ",", best);
-                json_write_cstring(f, judge_status_description((int) best));
+                json_write_cstring(f, status_description((int) best));
                 fprintf(f, "},\"count\":%" PRIu64 "}", st.by_status[best]);
                 first = false;
         }

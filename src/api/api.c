@@ -94,7 +94,7 @@ void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOp
         *ret = (Judge0EncodeOptions){
                 .fields = fields,
                 .base64_encoded = base64,
-                .status_description = judge_status_description,
+                .status_description = status_description,
                 .language_name = language_name,
                 .userdata = a,
         };
@@ -297,6 +297,12 @@ void api_reply_internal(HttpRequest *req, int r) {
         http_reply_error(req, 500, buf);
 }
 
+QueueStats api_queue_stats(Api *a) {
+        QueueStats st = {};
+        (void) queue_stats(a->queue, &st);
+        return st;
+}
+
 int api_store_new(Api *a, Submission *sub) {
         for (int attempt = 0;; attempt++) {
                 int r = submission_new_token(sub->token);
@@ -306,6 +312,37 @@ int api_store_new(Api *a, Submission *sub) {
                 if (r != -EEXIST || attempt >= 3)
                         return r;
         }
+}
+
+void api_discard(Api *a, const char *token, const char *reason) {
+        Submission sub;
+        submission_init(&sub);
+        memcpy(sub.token, token, sizeof sub.token);
+        sub.status_id = STATUS_INTERNAL_ERROR;
+        sub.message = (Bytes){(char *) reason, strlen(reason)};
+        int r = store_finish(a->store, &sub);
+        if (r >= 0)
+                r = store_delete(a->store, token);
+        if (r < 0)
+                log_warning(r, "token=%s discard failed: %s", token, strerror(-r));
+}
+
+int api_enqueue(Api *a, HttpRequest *req, const char *const *tokens, size_t n) {
+        int r = queue_push(a->queue, tokens, n, false);
+        if (r >= 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                api_discard(a, tokens[i], "the queue refused the submission");
+        if (r == -EAGAIN)
+                http_reply_error(req, 503, "queue is full");
+        else if (r == -ESHUTDOWN)
+                http_reply_error(req, 503, "the server is shutting down");
+        else {
+                char buf[160];
+                snprintf(buf, sizeof buf, "the queue is unavailable: %s", strerror(-r));
+                http_reply_error(req, 503, buf);
+        }
+        return r;
 }
 
 /* ---- waiting requests ---- */

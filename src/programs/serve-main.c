@@ -231,9 +231,10 @@ static int run(const ServeConfig *c) {
                 log_error(r, "cannot open the store: %s", err);
                 goto out;
         }
-        r = queue_new(c->max_queue_size ? c->max_queue_size : 1, &queue);
+        char qerr[QUEUE_ERROR_MAX] = "";
+        r = queue_open("memory:", c->max_queue_size ? c->max_queue_size : 1, NULL, qerr, &queue);
         if (r < 0) {
-                log_error(r, "cannot create the queue: %s", strerror(-r));
+                log_error(r, "cannot create the queue: %s", *qerr ? qerr : strerror(-r));
                 goto out;
         }
         r = worker_requeue_unfinished(store, queue);

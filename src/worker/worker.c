@@ -13,6 +13,9 @@
 #include "json/judge0.h"
 #include "worker/worker.h"
 
+#define WORKER_LEASE_USEC (3600 * USEC_PER_SEC)
+#define WORKER_CLAIM_WAIT_USEC (5 * USEC_PER_SEC)
+
 typedef struct Worker {
         WorkerPool *pool;
         pthread_t thread;
@@ -53,7 +56,8 @@ int worker_requeue_unfinished(Store *store, Queue *queue) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = queue_push(queue, tokens[i], true);
+                const char *t = tokens[i];
+                r = queue_push(queue, &t, 1, true);
                 if (r < 0) {
                         free(tokens);
                         return r;
@@ -119,7 +123,7 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
         *ret_tests = 0;
         if (!lang || !lang->installed) {
-                sub->status_id = JUDGE_INTERNAL_ERROR;
+                sub->status_id = STATUS_INTERNAL_ERROR;
                 return set_cstring(&sub->message, "the language is not installed on this server");
         }
         _cleanup_free_ JudgeTest *tests = NULL;
@@ -191,7 +195,7 @@ static void send_callback(WorkerPool *p, const Submission *sub) {
         Judge0EncodeOptions o = {
                 .fields = JUDGE0_FIELDS_DEFAULT,
                 .base64_encoded = true,
-                .status_description = judge_status_description,
+                .status_description = status_description,
         };
         char *json = NULL;
         int r = judge0_submission_encode(sub, &o, &json);
@@ -232,7 +236,7 @@ static void process(Worker *w, const char *token) {
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         size_t n_tests = 0;
         if (p->cfg.max_attempts && attempts > p->cfg.max_attempts) {
-                sub.status_id = JUDGE_INTERNAL_ERROR;
+                sub.status_id = STATUS_INTERNAL_ERROR;
                 r = set_cstring(
                         &sub.message, "the submission was taken too many times (the worker crashed?)");
         } else
@@ -240,7 +244,7 @@ static void process(Worker *w, const char *token) {
         if (r < 0) {
                 char buf[256];
                 snprintf(buf, sizeof buf, "the submission could not be judged: %s", strerror(-r));
-                sub.status_id = JUDGE_INTERNAL_ERROR;
+                sub.status_id = STATUS_INTERNAL_ERROR;
                 n_tests = 0;
                 (void) set_cstring(&sub.message, buf);
         }
@@ -275,10 +279,16 @@ static void process(Worker *w, const char *token) {
 
 static void *worker_thread(void *arg) {
         Worker *w = arg;
-        char token[SUBMISSION_TOKEN_LEN + 1];
-        while (queue_pop(w->pool->cfg.queue, token) >= 0) {
+        QueueJob job;
+        for (;;) {
+                int r = queue_claim(w->pool->cfg.queue, WORKER_LEASE_USEC, WORKER_CLAIM_WAIT_USEC, &job);
+                if (r == -EAGAIN)
+                        continue;
+                if (r < 0)
+                        break;
                 atomic_fetch_add(&w->pool->busy, 1);
-                process(w, token);
+                process(w, job.token);
+                (void) queue_ack(w->pool->cfg.queue, &job);
                 atomic_fetch_sub(&w->pool->busy, 1);
         }
         return NULL;
