@@ -83,6 +83,7 @@ test: deps-test deps-web deps-web-e2e languages build check-style
 
 check-style:
 	tools/check-style
+	tools/check-includes
 
 bench: deps-bench build
 	$(SUDO) python3 bench/run.py --build $(BUILD)

@@ -12,7 +12,6 @@
 #include "base/json-writer.h"
 #include "base/macro.h"
 #include "config.h"
-#include "judge/judge.h"
 
 /* The Judge0 version clients check (the Python SDK maps its language aliases by it). */
 #define API_JUDGE0_VERSION "1.13.1"
@@ -181,8 +180,8 @@ void api_workers(HttpRequest *req, const char *const *params, void *userdata) {
         if (!api_guard(a, req, false))
                 return;
         WorkerStats ws = {};
-        if (a->workers)
-                worker_pool_stats(a->workers, &ws);
+        size_t live = 0;
+        (void) api_worker_stats(a, &ws, &live);
         Judge0WorkerQueue q = {
                 .queue = API_JUDGE0_VERSION,
                 .size = api_queue_stats(a).waiting,

@@ -40,6 +40,9 @@ typedef enum Stmt {
         STMT_COUNT_BY_LANGUAGE,
         STMT_COUNT_BY_DAY,
         STMT_SIZE,
+        STMT_WORKER_BEAT,
+        STMT_WORKER_REMOVE,
+        STMT_WORKERS,
         _STMT_MAX,
 } Stmt;
 
@@ -416,6 +419,18 @@ static int build_sql(Stmt which, char **ret) {
         case STMT_SIZE:
                 store_sql_add(
                         &q, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+                break;
+        case STMT_WORKER_BEAT:
+                store_sql_add(&q, "INSERT INTO workers (id, info, heartbeat_at_usec) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT (id) DO UPDATE SET info = ?2, heartbeat_at_usec = ?3");
+                break;
+        case STMT_WORKER_REMOVE:
+                store_sql_add(&q, "DELETE FROM workers WHERE id = ?1");
+                break;
+        case STMT_WORKERS:
+                store_sql_add(&q,
+                        "SELECT id, info, heartbeat_at_usec FROM workers WHERE heartbeat_at_usec >= ?1 "
+                        "ORDER BY id");
                 break;
         default:
                 return -EINVAL;
@@ -876,6 +891,55 @@ static int sq_size(StoreBackend *b, uint64_t *ret_bytes) {
         return 0;
 }
 
+/* ---- the worker registry ---- */
+
+static int bind_text(StoreBackend *b, sqlite3_stmt *st, int i, const char *text) {
+        int rc = sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+        return rc == SQLITE_OK ? 0 : errno_of(b->db, rc);
+}
+
+static int sq_worker_beat(StoreBackend *b, const char *id, const char *info) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKER_BEAT];
+        int r;
+        if ((r = bind_text(b, st, 1, id)) < 0 || (r = bind_text(b, st, 2, info)) < 0 ||
+                (r = bind_int(b, st, 3, store_now_usec())) < 0)
+                return r;
+        r = step(b, st);
+        return r < 0 ? r : 0;
+}
+
+static int sq_worker_remove(StoreBackend *b, const char *id) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKER_REMOVE];
+        int r;
+        if ((r = bind_text(b, st, 1, id)) < 0 || (r = step(b, st)) < 0)
+                return r;
+        return sqlite3_changes(b->db) > 0 ? 0 : -ENOENT;
+}
+
+static int sq_workers(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKERS];
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        int r = bind_int(b, st, 1, store_now_usec() - (int64_t) max_age_usec);
+        while (r >= 0 && (r = step(b, st)) > 0) {
+                int64_t at;
+                if ((r = column_int(b, st, 2, &at)) < 0)
+                        break;
+                r = store_worker_row_append(&list, &infos, &n, (const char *) sqlite3_column_text(st, 0),
+                        (const char *) sqlite3_column_text(st, 1), at);
+        }
+        if (r < 0) {
+                store_worker_rows_free(list, infos, n);
+                return r;
+        }
+        *ret = list;
+        *ret_infos = infos;
+        *ret_n = n;
+        return 0;
+}
+
 const StoreOps store_sqlite_ops = {
         .name = "sqlite",
         .migrations = store_sqlite_migrations,
@@ -904,4 +968,7 @@ const StoreOps store_sqlite_ops = {
         .count_by_language = sq_count_by_language,
         .count_by_day = sq_count_by_day,
         .size = sq_size,
+        .worker_beat = sq_worker_beat,
+        .worker_remove = sq_worker_remove,
+        .workers = sq_workers,
 };
