@@ -30,6 +30,8 @@
 #define POOL_MAX 8
 /* A waiting claim looks at the leases and at close() at least this often. */
 #define WAIT_SLICE_MSEC 100
+/* The most tokens one push script takes (one command's arguments are bounded). */
+#define PUSH_CHUNK (REDIS_MAX_ARGS - 16)
 /* The dead letters kept (older ones are trimmed). */
 #define DEAD_KEPT "100000"
 
@@ -283,8 +285,17 @@ static int redis_open_backend(
 static int redis_push(QueueBackend *b, const char *const *tokens, size_t n, bool force) {
         if (atomic_load(&b->closed))
                 return -ESHUTDOWN;
-        if (n > REDIS_MAX_ARGS - 16)
-                return force ? -E2BIG : -EAGAIN;
+        if (n > PUSH_CHUNK) {
+                if (!force) /* more than the bound can ever be (an API node's bound is far lower) */
+                        return n > b->max ? -EAGAIN : -E2BIG;
+                /* A forced re-queue needs no atomic admission: push it a chunk at a time. */
+                for (size_t i = 0; i < n; i += PUSH_CHUNK) {
+                        int q = redis_push(b, tokens + i, MIN(n - i, (size_t) PUSH_CHUNK), true);
+                        if (q < 0)
+                                return q;
+                }
+                return 0;
+        }
         _cleanup_free_ const char **args = calloc(n + 3, sizeof *args);
         if (!args)
                 return -ENOMEM;

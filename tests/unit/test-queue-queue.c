@@ -337,6 +337,21 @@ static void redis_concurrent_push(void) {
                 queue_free(args[i].q);
 }
 
+/* A forced re-queue longer than one script call takes goes in chunks; an unforced push
+ * that long is refused whole. */
+static void redis_big_push(void) {
+        enum { N = 5000 };
+        static const char *tokens[N];
+        for (size_t i = 0; i < N; i++)
+                tokens[i] = i % 2 ? T1 : T2;
+        Queue *q = open_stream("big", 10, NULL);
+        ASSERT_EQ(queue_push(q, tokens, N, false), -EAGAIN);
+        expect_stats(q, 0, 0);
+        ASSERT_EQ(queue_push(q, tokens, N, true), 0);
+        expect_stats(q, N, 0);
+        queue_free(q);
+}
+
 /* A server that goes away: the call that finds out fails, the next one connects again (and
  * recreates the group an empty server lost). */
 static void redis_reconnect(void) {
@@ -376,6 +391,7 @@ int main(void) {
         redis_urls();
         redis_consumers();
         redis_concurrent_push();
+        redis_big_push();
         redis_reconnect();
         redis_server_stop(&server);
         return 0;
