@@ -4,6 +4,7 @@
 /* What the notifier's dispatch (notify.c) shares with its backends. The dispatch keeps
  * the subscribers; a backend calls notify_deliver() for each notification it receives. */
 
+#include "config.h"
 #include "notify/notify.h"
 
 typedef struct NotifyBackend NotifyBackend;

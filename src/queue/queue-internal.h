@@ -5,6 +5,7 @@
  * queue-redis.c). queue.c validates arguments; a backend gets well-formed tokens, a
  * non-NULL job and lease_usec > 0. */
 
+#include "config.h"
 #include "queue/queue.h"
 
 typedef struct QueueBackend QueueBackend;

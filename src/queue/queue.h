@@ -5,8 +5,9 @@
  *   - in-process ("memory:"), the embedded service's: a ring and a table of claimed jobs
  *     behind a mutex;
  *   - Redis Streams ("redis://host:port[/db]"), a cluster's: one stream, one consumer
- *     group, entries claimed with XREADGROUP, taken over with XAUTOCLAIM once their lease
- *     has passed, dead letters moved to a second stream.
+ *     group, entries claimed with XREADGROUP, each job's lease end in a sorted set by the
+ *     server's clock, taken over with XCLAIM once it has passed, dead letters moved to a
+ *     second stream (queue-redis.c).
  * The store stays the truth: a token is queued after its submission was stored, and the
  * store's state machine makes a job delivered twice harmless (claim refuses a final
  * submission, the first final result wins).

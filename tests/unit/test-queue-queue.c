@@ -10,6 +10,7 @@
 #include "base/time-util.h"
 #include "queue/queue-internal.h"
 #include "queue/queue.h"
+#include "redis-server.h"
 #include "tests.h"
 
 #define T1 "11111111-1111-4111-8111-111111111111"
@@ -169,6 +170,205 @@ static Queue *open_memory(uint64_t max, const char *consumer) {
         return q;
 }
 
+/* ---- Redis ---- */
+
+static RedisServer server;
+static unsigned streams;
+
+static void redis_url(char *buf, size_t size, const char *stream) {
+        snprintf(buf, size, "redis://127.0.0.1:%d?stream=%s", server.port, stream);
+}
+
+/* Every open gets a stream of its own, so each contract step starts empty. */
+static Queue *open_redis(uint64_t max, const char *consumer) {
+        char url[128], stream[32];
+        snprintf(stream, sizeof stream, "test-%u", ++streams);
+        redis_url(url, sizeof url, stream);
+        Queue *q = NULL;
+        char err[QUEUE_ERROR_MAX];
+        int r = queue_open(url, max, consumer, err, &q);
+        if (r != 0) {
+                fprintf(stderr, "queue_open(%s): %d %s\n", url, r, err);
+                abort();
+        }
+        ASSERT_TRUE(strcmp(queue_backend(q), "redis") == 0);
+        return q;
+}
+
+static Queue *open_stream(const char *stream, uint64_t max, const char *consumer) {
+        char url[128];
+        redis_url(url, sizeof url, stream);
+        Queue *q = NULL;
+        ASSERT_EQ(queue_open(url, max, consumer, NULL, &q), 0);
+        return q;
+}
+
+static void redis_urls(void) {
+        Queue *q = NULL;
+        char err[QUEUE_ERROR_MAX], url[512];
+        static const char *const bad[] = {
+                "redis://",
+                "redis://:pw@",
+                "redis://127.0.0.1:0",
+                "redis://127.0.0.1:65536",
+                "redis://127.0.0.1:6379x",
+                "redis://127.0.0.1/x",
+                "redis://127.0.0.1?stream=",
+                "redis://127.0.0.1?stream=a b",
+                "redis://127.0.0.1?queue=x",
+                "redis://127.0.0.1?stream",
+                "redis://[::1",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                err[0] = '\0';
+                int r = queue_open(bad[i], 1, NULL, err, &q);
+                if (r != -EINVAL || err[0] == '\0') {
+                        fprintf(stderr, "queue_open(%s) = %d (%s), wanted -EINVAL with a reason\n", bad[i],
+                                r, err);
+                        abort();
+                }
+        }
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d?stream=%0200d", server.port, 1);
+        ASSERT_EQ(queue_open(url, 1, NULL, err, &q), -EINVAL); /* a stream name too long */
+        redis_url(url, sizeof url, "x");
+        ASSERT_EQ(queue_open(url, 1, "two words", err, &q), -EINVAL);
+        /* Nobody listens: refused, with the address in the reason. */
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d", redis_server_free_port());
+        ASSERT_EQ(queue_open(url, 1, NULL, err, &q), -ECONNREFUSED);
+        ASSERT_TRUE(strstr(err, "127.0.0.1") != NULL);
+        /* A password the server does not want: the server's own words. */
+        snprintf(url, sizeof url, "redis://:secret@127.0.0.1:%d", server.port);
+        ASSERT_EQ(queue_open(url, 1, NULL, err, &q), -EIO);
+        ASSERT_TRUE(strstr(err, "AUTH") != NULL);
+        /* A database other than 0: SELECT. */
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d/3?stream=db3", server.port);
+        ASSERT_EQ(queue_open(url, 1, "c", err, &q), 0);
+        ASSERT_EQ(queue_push(q, one1, 1, false), 0);
+        queue_free(q);
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d/4?stream=db3", server.port);
+        ASSERT_EQ(queue_open(url, 1, "c", err, &q), 0);
+        expect_stats(q, 0, 0); /* another database: another stream */
+        queue_free(q);
+        /* A producer has no consumer name: it cannot claim. */
+        q = open_stream("producer", 1, NULL);
+        QueueJob j;
+        ASSERT_EQ(queue_claim(q, LEASE, 0, &j), -EINVAL);
+        queue_free(q);
+}
+
+/* Two consumers never hold the same job at once; a consumer that stops without acking
+ * loses its job to another when its lease ends. */
+static void redis_consumers(void) {
+        Queue *a = open_stream("consumers", 10, "worker-a"), *b = open_stream("consumers", 10, "worker-b");
+        const char *const two[] = {T1, T2};
+        QueueJob ja, jb, j;
+        ASSERT_EQ(queue_push(a, two, 2, false), 0);
+        claim_token(a, T1, 1, &ja);
+        claim_token(b, T2, 1, &jb);
+        ASSERT_EQ(queue_claim(b, LEASE, 0, &j), -EAGAIN);
+        ASSERT_EQ(queue_claim(a, LEASE, 0, &j), -EAGAIN);
+        ASSERT_EQ(queue_extend(b, &ja, LEASE), -ENOENT); /* not b's */
+        ASSERT_EQ(queue_ack(b, &jb), 0);
+
+        /* worker-a "dies" holding T3 with a short lease; worker-b gets it after. */
+        ASSERT_EQ(queue_push(a, one3, 1, false), 0);
+        ASSERT_EQ(queue_claim(a, SHORT_LEASE, 0, &j), 0);
+        ASSERT_TRUE(strcmp(j.token, T3) == 0);
+        QueueJob taken;
+        ASSERT_EQ(queue_claim(b, LEASE, 30 * USEC_PER_SEC, &taken), 0);
+        ASSERT_TRUE(strcmp(taken.token, T3) == 0);
+        ASSERT_EQ(taken.deliveries, 2u);
+        ASSERT_TRUE(strcmp(taken.id, j.id) == 0);
+        ASSERT_EQ(queue_extend(a, &j, LEASE), -ENOENT); /* a came back: too late */
+        ASSERT_EQ(queue_extend(b, &taken, LEASE), 0);
+        ASSERT_EQ(queue_claim(a, LEASE, 0, &j), -EAGAIN); /* b's lease runs */
+        ASSERT_EQ(queue_ack(b, &taken), 0);
+        ASSERT_EQ(queue_ack(a, &ja), 0);
+        expect_stats(a, 0, 0);
+        queue_free(a);
+        queue_free(b);
+}
+
+#define PUSHERS 4
+#define PUSH_BOUND 25
+
+typedef struct PushArgs {
+        Queue *q;
+        unsigned pushed; /* tokens */
+        unsigned refused;
+} PushArgs;
+
+static void *pusher(void *arg) {
+        PushArgs *a = arg;
+        const char *const pair[] = {T1, T2};
+        /* Pairs and singles, until a few refusals: the bound must hold across all threads. */
+        for (unsigned i = 0; a->refused < 20; i++) {
+                size_t n = i % 2 + 1;
+                int r = queue_push(a->q, pair, n, false);
+                ASSERT_TRUE(r == 0 || r == -EAGAIN);
+                if (r == 0)
+                        a->pushed += (unsigned) n;
+                else
+                        a->refused++;
+        }
+        return NULL;
+}
+
+static void redis_concurrent_push(void) {
+        PushArgs args[PUSHERS];
+        pthread_t th[PUSHERS];
+        for (size_t i = 0; i < PUSHERS; i++) {
+                args[i] = (PushArgs){.q = open_stream("pushers", PUSH_BOUND, NULL)};
+                ASSERT_EQ(pthread_create(&th[i], NULL, pusher, &args[i]), 0);
+        }
+        unsigned pushed = 0;
+        for (size_t i = 0; i < PUSHERS; i++) {
+                ASSERT_EQ(pthread_join(th[i], NULL), 0);
+                pushed += args[i].pushed;
+        }
+        QueueStats st;
+        ASSERT_EQ(queue_stats(args[0].q, &st), 0);
+        if (st.waiting != pushed || pushed > PUSH_BOUND || pushed < PUSH_BOUND - 1) {
+                fprintf(stderr, "concurrent pushes: %u accepted, %llu waiting, bound %d\n", pushed,
+                        (unsigned long long) st.waiting, PUSH_BOUND);
+                abort();
+        }
+        for (size_t i = 0; i < PUSHERS; i++)
+                queue_free(args[i].q);
+}
+
+/* A forced re-queue longer than one script call takes goes in chunks; an unforced push
+ * that long is refused whole. */
+static void redis_big_push(void) {
+        enum { N = 5000 };
+        static const char *tokens[N];
+        for (size_t i = 0; i < N; i++)
+                tokens[i] = i % 2 ? T1 : T2;
+        Queue *q = open_stream("big", 10, NULL);
+        ASSERT_EQ(queue_push(q, tokens, N, false), -EAGAIN);
+        expect_stats(q, 0, 0);
+        ASSERT_EQ(queue_push(q, tokens, N, true), 0);
+        expect_stats(q, N, 0);
+        queue_free(q);
+}
+
+/* A server that goes away: the call that finds out fails, the next one connects again (and
+ * recreates the group an empty server lost). */
+static void redis_reconnect(void) {
+        Queue *q = open_stream("reconnect", 10, "worker-1");
+        ASSERT_EQ(queue_push(q, one1, 1, false), 0);
+        redis_server_kill(&server);
+        int r = queue_push(q, one2, 1, false);
+        ASSERT_TRUE(r == -ECONNRESET || r == -ECONNREFUSED);
+        ASSERT_EQ(queue_ping(q), -ECONNREFUSED);
+        redis_server_start(&server);
+        ASSERT_EQ(queue_push(q, one2, 1, false), 0);
+        QueueJob j;
+        claim_token(q, T2, 1, &j); /* no persistence: T1 went with the old server */
+        ASSERT_EQ(queue_ack(q, &j), 0);
+        queue_free(q);
+}
+
 int main(void) {
         Queue *q = NULL;
         char err[QUEUE_ERROR_MAX];
@@ -181,5 +381,18 @@ int main(void) {
         ASSERT_TRUE(!queue_token_valid(NULL));
 
         contract("memory", open_memory);
+
+        if (!redis_server_installed()) {
+                fprintf(stderr, "queue contract: redis skipped (no redis-server installed)\n");
+                return 0;
+        }
+        redis_server_start(&server);
+        contract("redis", open_redis);
+        redis_urls();
+        redis_consumers();
+        redis_concurrent_push();
+        redis_big_push();
+        redis_reconnect();
+        redis_server_stop(&server);
         return 0;
 }
