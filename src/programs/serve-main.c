@@ -24,6 +24,7 @@
 #include "queue/queue.h"
 #include "config.h"
 #include "sandbox/box.h"
+#include "store/retention.h"
 #include "store/store.h"
 #include "worker/worker.h"
 
@@ -88,6 +89,10 @@ typedef struct ServeConfig {
         bool enable_compiler_options;
         bool enable_command_line_arguments;
         bool enable_additional_files;
+        /* Retention (off by default, as in Judge0). */
+        uint64_t retention_max_age;
+        uint64_t retention_max_bytes;
+        uint64_t retention_interval;
 } ServeConfig;
 
 #define K(name, type, def, max, help) \
@@ -160,6 +165,11 @@ static const ConfKey serve_keys[] = {
         K(enable_compiler_options, CONF_BOOL, "true", 0, "ENABLE_COMPILER_OPTIONS"),
         K(enable_command_line_arguments, CONF_BOOL, "true", 0, "ENABLE_COMMAND_LINE_ARGUMENTS"),
         K(enable_additional_files, CONF_BOOL, "true", 0, "ENABLE_ADDITIONAL_FILES"),
+        K(retention_max_age, CONF_SECONDS, "0", 0,
+                "purge inputs and outputs of submissions finished longer ago (0 = keep)"),
+        K(retention_max_bytes, CONF_U64, "0", INT64_MAX,
+                "purge the oldest finished until inputs and outputs fit in these bytes (0 = no limit)"),
+        K(retention_interval, CONF_SECONDS, "60", 86400000000, "seconds between two retention passes"),
 };
 #undef K
 #undef S
@@ -187,6 +197,7 @@ static int run(const ServeConfig *c) {
         WorkerPool *pool = NULL;
         CallbackSender *callbacks = NULL;
         HttpServer *http = NULL;
+        Retention *retention = NULL;
         _cleanup_free_ char *store_url = NULL, *cache_dir = NULL;
         char err[STORE_ERROR_MAX];
 
@@ -230,6 +241,15 @@ static int run(const ServeConfig *c) {
         if (r < 0) {
                 log_error(r, "cannot open the store: %s", err);
                 goto out;
+        }
+        if (c->retention_max_age > 0 || c->retention_max_bytes > 0) {
+                const StoreRetention policy = {
+                        .max_age_usec = c->retention_max_age, .max_bytes = c->retention_max_bytes};
+                r = retention_start(store, &policy, MAX(c->retention_interval, 1u), &retention);
+                if (r < 0) {
+                        log_error(r, "cannot start the retention purger: %s", strerror(-r));
+                        goto out;
+                }
         }
         r = queue_new(c->max_queue_size ? c->max_queue_size : 1, &queue);
         if (r < 0) {
@@ -387,6 +407,7 @@ out:
         http_server_free(http);
         api_free(api);
         queue_free(queue);
+        retention_stop(retention);
         store_close(store);
         box_supervisor_free(sup);
         catalogue_done(&cat);
