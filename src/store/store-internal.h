@@ -183,6 +183,9 @@ typedef struct StoreOps {
         int (*purge)(StoreBackend *b, const StorePurgeCandidate *c, size_t n);
         /* Give the space freed by purge() back (SQLite: incremental vacuum). */
         int (*reclaim)(StoreBackend *b);
+        /* store_health()'s probe: rewrite the store_probe row with STORE_PROBE_BYTES of
+         * padding (SQLite: first check the free space of the file system). */
+        int (*probe)(StoreBackend *b);
 } StoreOps;
 
 extern const StoreOps store_sqlite_ops;

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "store/store-internal.h"
@@ -65,6 +66,7 @@ typedef enum Stmt {
         STMT_PURGE,
         STMT_GET_PURGED,
         STMT_DELETE_PURGED,
+        STMT_PROBE,
         _STMT_MAX,
 } Stmt;
 
@@ -92,6 +94,7 @@ static const char *const stmt_names[_STMT_MAX] = {
         [STMT_PURGE] = "cr_purge",
         [STMT_GET_PURGED] = "cr_get_purged",
         [STMT_DELETE_PURGED] = "cr_delete_purged",
+        [STMT_PROBE] = "cr_probe",
 };
 
 struct StoreBackend {
@@ -578,6 +581,12 @@ static void build_sql(Stmt which, PgSql *s) {
                 break;
         case STMT_DELETE_PURGED:
                 store_sql_add(q, "DELETE FROM purged_submissions WHERE token = $%d", param(s, UUIDOID));
+                break;
+        case STMT_PROBE:
+                store_sql_add(q,
+                        "INSERT INTO store_probe (id, at, pad) VALUES (1, clock_timestamp(), $%d) "
+                        "ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
+                        param(s, BYTEAOID));
                 break;
         default:
                 s->q.error = -EINVAL;
@@ -1260,6 +1269,33 @@ static int pg_purge(StoreBackend *b, const StorePurgeCandidate *c, size_t n) {
         return run(b, STMT_PURGE, &p, &res);
 }
 
+/* The probe's padding: bytes that do not compress (a TOASTed run of zeros would write
+ * next to nothing). */
+static unsigned char probe_pad[STORE_PROBE_BYTES];
+
+static void fill_pad(void) {
+        uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+        for (size_t i = 0; i < sizeof probe_pad; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                probe_pad[i] = (unsigned char) x;
+        }
+}
+
+static int pg_probe(StoreBackend *b) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        (void) pthread_once(&once, fill_pad);
+        param_bytes(&p, (const char *) probe_pad, sizeof probe_pad);
+        return run(b, STMT_PROBE, &p, &res);
+}
+
 /* Space freed by purge() is reused by later writes once autovacuum has seen it. */
 static int pg_reclaim(StoreBackend *b) {
         return 0;
@@ -1297,4 +1333,5 @@ const StoreOps store_pg_ops = {
         .purge_candidates = pg_purge_candidates,
         .purge = pg_purge,
         .reclaim = pg_reclaim,
+        .probe = pg_probe,
 };

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "store/store-internal.h"
 
@@ -47,12 +48,14 @@ typedef enum Stmt {
         STMT_RECLAIM,
         STMT_GET_PURGED,
         STMT_DELETE_PURGED,
+        STMT_PROBE,
         _STMT_MAX,
 } Stmt;
 
 struct StoreBackend {
         sqlite3 *db;
         sqlite3_stmt *stmts[_STMT_MAX];
+        char *path; /* the database file; NULL for an in-memory one */
 };
 
 /* The first columns of a submission row, before the input and result columns. */
@@ -449,6 +452,12 @@ static int build_sql(Stmt which, char **ret) {
         case STMT_DELETE_PURGED:
                 store_sql_add(&q, "DELETE FROM purged_submissions WHERE token = ?1");
                 break;
+        case STMT_PROBE:
+                store_sql_add(&q,
+                        "INSERT INTO store_probe (id, at_usec, pad) VALUES (1, ?1, zeroblob(%u)) "
+                        "ON CONFLICT (id) DO UPDATE SET at_usec = excluded.at_usec, pad = excluded.pad",
+                        STORE_PROBE_BYTES);
+                break;
         case STMT_RECLAIM:
                 /* every free page; a no-op unless the file was created with auto_vacuum */
                 store_sql_add(&q, "PRAGMA incremental_vacuum");
@@ -467,6 +476,7 @@ static StoreBackend *sq_disconnect(StoreBackend *b) {
         for (size_t i = 0; i < _STMT_MAX; i++)
                 sqlite3_finalize(b->stmts[i]);
         sqlite3_close_v2(b->db);
+        free(b->path);
         free(b);
         return NULL;
 }
@@ -502,6 +512,9 @@ static int sq_connect(const char *target, char *errbuf, StoreBackend **ret) {
                 return r;
         }
         (void) sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MSEC);
+        const char *file = sqlite3_db_filename(b->db, "main");
+        if (file && *file && !(b->path = strdup(file)))
+                return -ENOMEM;
         /* auto_vacuum and WAL are properties of the file (auto_vacuum takes only on a new,
          * empty one: before the first table); the others are per connection. Incremental
          * auto_vacuum lets store_purge() give freed pages back to the file system; the WAL is
@@ -1010,6 +1023,21 @@ static int sq_reclaim(StoreBackend *b) {
         return r;
 }
 
+static int sq_probe(StoreBackend *b) {
+        struct statvfs fs;
+        if (b->path) {
+                if (statvfs(b->path, &fs) < 0)
+                        return -errno;
+                if ((uint64_t) fs.f_bavail * fs.f_frsize < STORE_PROBE_MIN_FREE)
+                        return -ENOSPC;
+        }
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_PROBE];
+        int r = bind_int(b, st, 1, store_now_usec());
+        if (r >= 0)
+                r = step(b, st);
+        return r < 0 ? r : 0;
+}
+
 const StoreOps store_sqlite_ops = {
         .name = "sqlite",
         .migrations = store_sqlite_migrations,
@@ -1042,4 +1070,5 @@ const StoreOps store_sqlite_ops = {
         .purge_candidates = sq_purge_candidates,
         .purge = sq_purge,
         .reclaim = sq_reclaim,
+        .probe = sq_probe,
 };

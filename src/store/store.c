@@ -20,6 +20,7 @@ struct Store {
         const StoreOps *ops;
         StoreBackend *backend;
         pthread_mutex_t lock;
+        StoreHealth health; /* under lock */
 };
 
 /* ---- the columns ---- */
@@ -571,6 +572,38 @@ static void unlockp(pthread_mutex_t **m) {
                 &(s)->lock; \
         })
 
+bool store_error_is_failure(int r) {
+        static const int failures[] = {
+                ENOSPC, EDQUOT, EROFS, EIO, EBADMSG, EACCES, ECONNRESET, ENOTCONN, ECONNREFUSED};
+        for (size_t i = 0; i < ELEMENTSOF(failures); i++)
+                if (r == -failures[i])
+                        return true;
+        return false;
+}
+
+/* After a write, with the lock held: what it says about the store. Returns r. */
+static int track(Store *s, int r) {
+        if (store_error_is_failure(r)) {
+                if (s->health.error == 0)
+                        s->health.since_usec = now_usec(CLOCK_MONOTONIC);
+                s->health.error = r;
+                s->health.failed_writes++;
+        } else if (r >= 0 || r == -EEXIST || r == -EALREADY || r == -EBUSY) {
+                /* written, or refused by the database for the data's sake: it answers */
+                s->health.error = 0;
+                s->health.since_usec = 0;
+        }
+        return r;
+}
+
+int store_health(Store *s, bool probe, StoreHealth *ret) {
+        LOCKED(s);
+        if (s->health.error < 0 && probe)
+                (void) track(s, s->ops->probe(s->backend));
+        *ret = s->health;
+        return 0;
+}
+
 int store_ping(Store *s) {
         LOCKED(s);
         return s->ops->ping(s->backend);
@@ -588,7 +621,7 @@ int store_create(Store *s, const Submission *sub) {
         if (r < 0)
                 return r;
         LOCKED(s);
-        return s->ops->create(s->backend, sub);
+        return track(s, s->ops->create(s->backend, sub));
 }
 
 int store_get(Store *s, const char *token, Submission *ret) {
@@ -621,7 +654,7 @@ int store_delete(Store *s, const char *token) {
         if (!token_valid(token))
                 return -ENOENT;
         LOCKED(s);
-        return s->ops->delete (s->backend, token);
+        return track(s, s->ops->delete (s->backend, token));
 }
 
 int store_claim(Store *s, const char *token, uint32_t *ret_attempts) {
@@ -631,7 +664,7 @@ int store_claim(Store *s, const char *token, uint32_t *ret_attempts) {
         if (!token_valid(token))
                 return -ENOENT;
         LOCKED(s);
-        r = s->ops->claim(s->backend, token, &attempts);
+        r = track(s, s->ops->claim(s->backend, token, &attempts));
         if (r < 0)
                 return r;
         if (ret_attempts)
@@ -653,7 +686,7 @@ int store_finish(Store *s, const Submission *result) {
         if (r < 0)
                 return r;
         LOCKED(s);
-        return s->ops->finish(s->backend, result);
+        return track(s, s->ops->finish(s->backend, result));
 }
 
 int store_unfinished(Store *s, char (**ret_tokens)[SUBMISSION_TOKEN_LEN + 1], size_t *ret_n) {
@@ -701,7 +734,7 @@ int store_purge(Store *s, const StoreRetention *policy, size_t max_rows, uint64_
         while (take < n && (c[take].finished_at_usec < cutoff || freed < excess))
                 freed += c[take++].payload_bytes;
         if (take > 0) {
-                r = s->ops->purge(s->backend, c, take);
+                r = track(s, s->ops->purge(s->backend, c, take));
                 if (r < 0)
                         return r;
                 r = s->ops->reclaim(s->backend);

@@ -28,6 +28,7 @@
  * next call reconnects), -ENOSPC, -EROFS, -EACCES, -EBADMSG (a stored value that does
  * not fit its C type: a damaged database). */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -155,6 +156,33 @@ int store_purge(Store *s, const StoreRetention *policy, size_t max_rows, uint64_
 /* The size of the inputs and outputs of the submissions (not purged): what
  * StoreRetention.max_bytes bounds. */
 int store_live_bytes(Store *s, uint64_t *ret_bytes);
+
+/* Whether the store takes writes: what the last write (create, claim, finish, delete,
+ * purge, or the probe below) reported. A failure of the database or its disk (ENOSPC,
+ * EDQUOT, EROFS, EIO, EBADMSG, EACCES, ECONNRESET, ENOTCONN, ECONNREFUSED) marks the store
+ * failing; the next write that succeeds clears it. A bad request (EINVAL, EEXIST, ENOENT,
+ * EALREADY, EBUSY...) or a busy database (EAGAIN) says nothing about it. */
+typedef struct StoreHealth {
+        int error; /* 0: taking writes; else the -errno of the write that failed */
+        uint64_t since_usec; /* CLOCK_MONOTONIC: when it started failing (0 when not) */
+        uint64_t failed_writes; /* writes failed for such a reason since store_open() */
+} StoreHealth;
+
+/* Room the probe wants free on the SQLite database's file system. */
+#define STORE_PROBE_MIN_FREE (4u << 20)
+/* The size of the probe's write. */
+#define STORE_PROBE_BYTES (16u << 10)
+
+/* Is the store failing? When it is and probe is true, first try a write of
+ * STORE_PROBE_BYTES (and, SQLite, check that STORE_PROBE_MIN_FREE bytes are free on its file
+ * system: a disk with a few pages left takes the probe but not the next result), so that
+ * the state recovers by itself when space returns, with no other write to clear it. A
+ * caller polling this (GET /health) should probe at most every second or so.
+ * Returns 0 with *ret written; never fails otherwise. */
+int store_health(Store *s, bool probe, StoreHealth *ret);
+
+/* Whether r, returned by a store call, says the store is failing (see StoreHealth). */
+bool store_error_is_failure(int r);
 
 /* GET /statistics: the counts of all submissions. */
 #define STORE_STATISTICS_DAYS 31

@@ -1172,6 +1172,64 @@ static void test_retention(const char *url) {
         }
 }
 
+/* ---- write health ---- */
+
+static void test_health(const char *url) {
+        _cleanup_store_close_ Store *s = open_ok(url);
+        _cleanup_(submission_done) Submission a = {}, b = {}, res = {};
+        bool sqlite = strcmp(store_backend(s), "sqlite") == 0;
+        StoreHealth h;
+
+        ASSERT_EQ(store_health(s, true, &h), 0);
+        ASSERT_EQ(h.error, 0);
+        ASSERT_EQ(h.failed_writes, 0u);
+        make_input(&a, 1, 1);
+        make_input(&b, 2, 0);
+        ASSERT_EQ(store_create(s, &a), 0);
+
+        /* the database refuses writes (as on a full disk): typed, and remembered */
+        ASSERT_EQ(store_exec_sql(
+                          s, sqlite ? "PRAGMA query_only = ON" : "SET default_transaction_read_only = on"),
+                0);
+        ASSERT_EQ(store_create(s, &b), -EROFS);
+        make_result(&a, &res, 3, "ok");
+        ASSERT_EQ(store_finish(s, &res), -EROFS);
+        ASSERT_EQ(store_health(s, false, &h), 0);
+        ASSERT_EQ(h.error, -EROFS);
+        ASSERT_EQ(h.failed_writes, 2u);
+        ASSERT_TRUE(h.since_usec > 0);
+        uint64_t since = h.since_usec;
+        /* reads and bad requests say nothing about it */
+        _cleanup_(submission_done) Submission got = {};
+        ASSERT_EQ(store_get(s, a.token, &got), 0);
+        ASSERT_EQ(store_claim(s, "not-a-token", NULL), -ENOENT);
+        /* the probe still fails: still failing, since the first failure */
+        ASSERT_EQ(store_health(s, true, &h), 0);
+        ASSERT_EQ(h.error, -EROFS);
+        ASSERT_EQ(h.since_usec, since);
+        ASSERT_EQ(h.failed_writes, 3u);
+        /* without a probe, nothing changes when the database recovers */
+        ASSERT_EQ(store_exec_sql(
+                          s, sqlite ? "PRAGMA query_only = OFF" : "SET default_transaction_read_only = off"),
+                0);
+        ASSERT_EQ(store_health(s, false, &h), 0);
+        ASSERT_EQ(h.error, -EROFS);
+        /* the probe learns it: recovered by itself, no other write needed */
+        ASSERT_EQ(store_health(s, true, &h), 0);
+        ASSERT_EQ(h.error, 0);
+        ASSERT_EQ(h.since_usec, 0u);
+        ASSERT_EQ(h.failed_writes, 3u);
+        /* and the result kept meanwhile is written */
+        ASSERT_EQ(store_finish(s, &res), 0);
+        ASSERT_EQ(store_create(s, &b), 0);
+
+        ASSERT_TRUE(store_error_is_failure(-ENOSPC));
+        ASSERT_TRUE(store_error_is_failure(-ECONNRESET));
+        ASSERT_TRUE(!store_error_is_failure(-EEXIST));
+        ASSERT_TRUE(!store_error_is_failure(-EAGAIN));
+        ASSERT_TRUE(!store_error_is_failure(0));
+}
+
 /* SQLite: the pages of what is purged go back to the file system; the file shrinks. */
 static void test_sqlite_reclaim(void) {
         enum { N = 40 };
@@ -1328,6 +1386,7 @@ static void run_contract(const char *backend, const StoreMigration *migrations, 
                 {"statistics", test_statistics},
                 {"large blobs", test_large_blobs},
                 {"retention", test_retention},
+                {"health", test_health},
         };
         char url[URL_MAX];
 
