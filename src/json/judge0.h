@@ -297,6 +297,11 @@ typedef struct Judge0Page {
 int judge0_submission_list_encode(const Submission *const *subs, size_t n, const Judge0Page *page,
         const Judge0EncodeOptions *o, char **ret);
 
+/* GET /submissions/:token of a submission purged by the retention policy (410 Gone):
+ * {"error":"...","token":"...","status":{"id":..,"description":".."},"finished_at":"...",
+ * "purged_at":"..."}. Only o->status_description and o->userdata are used. */
+int judge0_purged_encode(const Submission *s, const Judge0EncodeOptions *o, char **ret);
+
 /* POST /submissions without wait: {"token":"..."}. */
 int judge0_token_encode(const char *token, char **ret);
 
