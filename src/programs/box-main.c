@@ -43,7 +43,7 @@ static const char run_help[] =
         "  --open-files=N        open files per process (default 1024)\n"
         "  --tmp-size=KIB        size of the private /tmp (and /box without --workdir; default 65536)\n"
         "  --per-process-time    --time holds for each process (RLIMIT_CPU, whole seconds), not the tree\n"
-        "  --per-process-memory  --mem holds for each process (RLIMIT_AS), not the tree\n"
+        "  --per-process-memory  --mem holds for each process too (RLIMIT_AS)\n"
         "\n"
         "Files and streams:\n"
         "  --stdin=FILE          standard input (default: empty)\n"

@@ -49,3 +49,36 @@ def test_work_base_removed_under_the_service(tmp_path):
     # A clean stop leaves nothing behind.
     assert mounts_under(work) == []
     assert sorted(os.listdir(base)) == [".lock"], os.listdir(base)
+
+
+# 256 files of just under 1 MiB each (max_file_size defaults to 1024 KiB) in /box:
+# pages of a tmpfs, which belong to no process.
+FILL_BOX = """
+import os
+n = 0
+try:
+    for i in range(256):
+        with open(f"f{i}", "wb") as f:
+            f.write(b"x" * (1024 * 1024 - 1))
+        n += 1
+finally:
+    print(n)
+"""
+
+
+def test_per_process_memory_keeps_the_ceiling(tmp_path):
+    """enable_per_process_and_thread_memory_limit limits each process; the box's ceiling
+    (memory_limit for the whole run) stays, so 256 MiB written into /box under a 64 MiB
+    limit is never Accepted."""
+    server = Server(tmp_path / "data", args=["--workers=1"]).start()
+    try:
+        for per_process in (False, True):
+            r = server.submit({"source_code": FILL_BOX, "language_id": PY_ID, "memory_limit": 65536,
+                               "enable_per_process_and_thread_memory_limit": per_process},
+                              params={"wait": "true"})
+            assert r.status_code == 201, r.text
+            sub = r.json()
+            assert sub["status"]["id"] != 3, (per_process, sub)
+            assert int(sub["stdout"] or "0") < 64, (per_process, sub)
+    finally:
+        server.stop()
