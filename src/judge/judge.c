@@ -50,6 +50,7 @@ struct Judge {
 void judge_config_defaults(JudgeConfig *cfg) {
         *cfg = (JudgeConfig){
                 .cache_max_bytes = UINT64_C(512) * 1024 * 1024,
+                .cache_entry_max_bytes = UINT64_C(64) * 1024 * 1024,
                 /* Judge0 compiles under its MAX_* limits; ours are the same or roomier
                  * where real compilers need it (the catalogue can raise them further). */
                 .compile_limits =
@@ -265,7 +266,7 @@ int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret) {
         if (r < 0)
                 goto fail;
         if (cfg->cache_dir) {
-                r = cache_open(cfg->cache_dir, cfg->cache_max_bytes, &j->cache);
+                r = cache_open(cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_entry_max_bytes, &j->cache);
                 if (r < 0)
                         goto fail;
         }

@@ -130,6 +130,7 @@ typedef struct JudgeConfig {
         uint32_t work_max_inodes; /* its inodes (0 = 32768) */
         const char *cache_dir; /* compile cache (NULL = no cache) */
         uint64_t cache_max_bytes; /* LRU eviction above this */
+        uint64_t cache_entry_max_bytes; /* a bigger compilation is not cached (0 = the total) */
         JudgeLimits compile_limits; /* Judge0: the MAX_* values */
         uint64_t max_extract_bytes; /* additional_files: total uncompressed size */
         uint32_t max_extract_files;
