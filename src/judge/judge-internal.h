@@ -17,7 +17,8 @@ int tree_copy(int src_dirfd, int dst_dirfd, uint64_t max_bytes, uint32_t max_fil
 int tree_clear(int dirfd);
 /* Remove the directory `name` in parent and everything below it. */
 int tree_remove(int parent_dirfd, const char *name);
-/* Total size of the regular files below dirfd. */
+/* Space the regular files below dirfd take (allocated blocks: the holes of sparse files
+ * cost nothing, and are kept by tree_copy()). */
 int tree_size(int dirfd, uint64_t *ret);
 
 /* ---- compile cache (cache.c) ----

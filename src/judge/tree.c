@@ -256,7 +256,7 @@ static int size_dir(int dirfd, uint64_t *total, unsigned depth) {
                 if (fstatat(dirfd, e->d_name, &s, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISREG(s.st_mode))
-                        *total += (uint64_t) s.st_size;
+                        *total += (uint64_t) s.st_blocks * 512; /* what it costs: holes are free */
                 else if (S_ISDIR(s.st_mode)) {
                         _cleanup_close_ int sub =
                                 openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -139,3 +139,21 @@ def test_inodes_of_a_run_are_bounded(tmp_path):
     made, errno_ = map(int, result["stdout"].split())
     assert made < 32768 and errno_ == 28, result["stdout"]  # ENOSPC
     assert leftovers(work) == []
+
+
+def test_sparse_files_of_a_compile_step_stay_sparse(tmp_path):
+    """A compile step that makes a few large sparse files (800 MiB apparent, nothing
+    real): each run's copy of the compiled directory, and the cache's, keep the holes;
+    written out in full they would not even fit the Judge's 512 MiB tmpfs."""
+    work, env = work_env(tmp_path)
+    zip_path = tmp_path / "program.zip"
+    with zipfile.ZipFile(zip_path, "w") as z:
+        z.writestr("compile", "for i in 1 2 3 4; do truncate -s 200M big$i; done\n")
+        z.writestr("run", "du -k big1 big2 big3 big4 | awk '{s += $1} END {print s < 1024}'\n")
+    tests = {f"t{i}": ("", "1\n") for i in range(3)}
+    cache = tmp_path / "cache"
+    for _ in range(2):  # a compile, then a cache hit
+        result, cp = judge(tmp_path, zip_path.read_bytes(), MULTI_FILE, env=env, tests=tests, cache=cache)
+        assert_status(result, ACCEPTED, cp)
+    assert result["cache_hit"] is True, result
+    assert leftovers(work) == []

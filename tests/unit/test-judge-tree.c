@@ -85,6 +85,9 @@ static void test_copy_keeps_holes(int root) {
         ASSERT_EQ(fstatat(dst, "big", &st, 0), 0);
         ASSERT_EQ((uint64_t) st.st_size, (uint64_t) 1 << 30);
         ASSERT_TRUE((uint64_t) st.st_blocks * 512 <= 1024 * 1024);
+        uint64_t size;
+        ASSERT_EQ(tree_size(dst, &size), 0);
+        ASSERT_TRUE(size <= 1024 * 1024);
         fd = openat(dst, "big", O_RDONLY | O_CLOEXEC);
         char buf[5] = "";
         ASSERT_EQ(pread(fd, buf, 4, (off_t) 1 << 29), 4);
@@ -128,9 +131,11 @@ int main(void) {
 
         uint64_t size;
         ASSERT_EQ(tree_size(src, &size), 0);
-        ASSERT_EQ(size, (uint64_t) (strlen("\x7f"
-                                           "ELF...") +
-                                    strlen("hello\n") + strlen("cafebabe")));
+        /* allocated blocks: at least the data, at most a few pages per file */
+        ASSERT_TRUE(size >= strlen("\x7f"
+                                   "ELF...") +
+                                    strlen("hello\n") + strlen("cafebabe"));
+        ASSERT_TRUE(size <= 3 * 16384);
 
         ASSERT_EQ(tree_copy(src, dst, 0, 0), 0);
         struct stat st;
