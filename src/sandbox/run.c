@@ -62,6 +62,7 @@ typedef struct Run {
         int workdir_fd;
         uid_t workdir_uid;
         gid_t workdir_gid;
+        mode_t workdir_mode;
         bool workdir_chowned;
 } Run;
 
@@ -293,9 +294,19 @@ static void watch(Run *run) {
         }
 }
 
+/* Give the workdir back as it was lent (owner and mode: the box owned it and may have
+ * changed its mode), with no setuid or setgid file of the box uid left in it. The tree
+ * is dead by now: nothing of it can race the walk. */
 static void restore_workdir(Run *run) {
-        if (run->workdir_chowned)
+        if (run->workdir_fd < 0)
+                return;
+        (void) workdir_strip_setid(run->workdir_fd, run->c->uid, NULL);
+        if (run->workdir_chowned) {
                 (void) fchownat(run->workdir_fd, "", run->workdir_uid, run->workdir_gid, AT_EMPTY_PATH);
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", run->workdir_fd);
+                (void) chmod(proc, run->workdir_mode);
+        }
         run->workdir_fd = safe_close(run->workdir_fd);
 }
 
@@ -541,6 +552,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 if (run.workdir_fd >= 0 && fstat(run.workdir_fd, &st) == 0) {
                         run.workdir_uid = st.st_uid;
                         run.workdir_gid = st.st_gid;
+                        run.workdir_mode = st.st_mode & 07777;
                         if (fchownat(run.workdir_fd, "", c->uid, c->gid, AT_EMPTY_PATH) == 0)
                                 run.workdir_chowned = true;
                 }

@@ -187,6 +187,14 @@ RuntimeBinds *runtime_binds_free(RuntimeBinds *r);
 int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan, char *strbuf,
         size_t strbuf_size, char *errbuf, size_t errlen);
 
+/* ---- what a run left in its workdir (workdir.c) ---- */
+
+/* Clear the setuid and setgid bits of every regular file and directory owned by `owner`
+ * (the box uid: what the run made) below top_fd (a directory, O_PATH is fine), at any
+ * depth, never following a link. The number of entries changed goes to *ret_stripped
+ * (may be NULL). -ESTALE when the tree moved under the walk. */
+int workdir_strip_setid(int top_fd, uid_t owner, uint64_t *ret_stripped);
+
 /* box_run() on behalf of a client: the caller's paths are opened with its identity. */
 int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gid, BoxResult *ret);
 
