@@ -270,6 +270,10 @@ static void watch(Run *run) {
                 int ms = timeout < 0 ? -1 : (int) ((timeout + 999) / 1000);
                 int n = poll(p, (nfds_t) np, ms);
                 if (n < 0) {
+                        if (errno == EINTR && c->abort_flag && *c->abort_flag && !run->init_done) {
+                                kill_box(run, BOX_LIMIT_NONE);
+                                set_message(run->res, "the sandbox supervisor stopped during the run");
+                        }
                         if (errno == EINTR)
                                 continue;
                         kill_box(run, BOX_LIMIT_NONE);
