@@ -9,6 +9,9 @@ many tests in one submission), states the targets and whether this run met them,
 bench/results/latest.json, with bench-judge's own results next to it (latest-judge.json).
 Last, bench/bench_api.py: `coderunner serve` through its HTTP API (wait=true round trips,
 throughput with 32 clients on SQLite and PostgreSQL), with its results in latest-api.json.
+Then bench/bench_cluster.py: API node + Redis + workers + PostgreSQL against serve (wait=true
+round trips interleaved, 2 workers against 1 on CPU-bound runs, trivial runs/s, the API node's
+requests/s, the Redis and PostgreSQL operations a submission costs), in latest-cluster.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: reference/sandboxes.md §1.1 (interleaved rounds, warm-up, medians).
@@ -168,6 +171,8 @@ def main():
                     help="bench-judge recorded rounds (default 50)")
     ap.add_argument("--no-judge", action="store_true", help="skip the judge benchmark")
     ap.add_argument("--no-api", action="store_true", help="skip the HTTP API benchmark (bench_api.py)")
+    ap.add_argument("--no-cluster", action="store_true",
+                    help="skip the cluster benchmark (bench_cluster.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -257,6 +262,25 @@ def main():
                 api = {"results": api_out, "targets": json.load(f)["targets"]}
             targets.extend(api["targets"])
 
+    # The cluster benchmark, after the API's: its own tables and targets (bench_cluster.py).
+    cluster = {"skipped": "--no-cluster"} if args.no_cluster else None
+    if cluster is None:
+        cluster_out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-cluster.json")
+        cmd = [sys.executable, os.path.join(REPO, "bench", "bench_cluster.py"), "--build", args.build,
+               "--out", cluster_out]
+        if args.cli:
+            cmd += ["--cli", cli]
+        print("== cluster: bench_cluster.py ==")
+        sys.stdout.flush()
+        rc = subprocess.call(cmd)
+        if rc != 0:
+            print("run.py: the cluster benchmark failed: exit status %d\n" % rc, file=sys.stderr)
+            cluster = {"error": "bench_cluster.py exited with status %d" % rc}
+        else:
+            with open(cluster_out, encoding="utf-8") as f:
+                cluster = {"results": cluster_out, "targets": json.load(f)["targets"]}
+            targets.extend(cluster["targets"])
+
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
 
@@ -283,13 +307,14 @@ def main():
             print("  %-66s %s" % (t["target"], t["detail"]))
         print()
 
-    rows = [t for t in targets if t["table"] == "api"]
-    if rows:
-        print("== API targets (bench_api.py) ==")
-        for t in rows:
-            print("  %-50s %-8s %s" % (t["target"], "INFO" if t.get("info") else verdict(t["met"]),
-                                       t["detail"]))
-        print()
+    for table, title in (("api", "API targets (bench_api.py)"), ("cluster", "cluster targets (bench_cluster.py)")):
+        rows = [t for t in targets if t["table"] == table]
+        if rows:
+            print("== %s ==" % title)
+            for t in rows:
+                print("  %-50s %-8s %s" % (t["target"], "INFO" if t.get("info") else verdict(t["met"]),
+                                           t["detail"]))
+            print()
 
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -304,6 +329,7 @@ def main():
         "tables": tables,
         "judge": judge,
         "api": api,
+        "cluster": cluster,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"
@@ -316,7 +342,9 @@ def main():
         print("judge results: %s" % os.path.relpath(judge["results"]))
     if api and api.get("results"):
         print("API results: %s" % os.path.relpath(api["results"]))
-    return 1 if (judge and judge.get("error")) or (api and api.get("error")) else 0
+    if cluster and cluster.get("results"):
+        print("cluster results: %s" % os.path.relpath(cluster["results"]))
+    return 1 if any(x and x.get("error") for x in (judge, api, cluster)) else 0
 
 
 if __name__ == "__main__":
