@@ -4,14 +4,16 @@
 
 Everything runs on this machine, on loopback: one redis-server (append-only file, fsync every
 second, as a deployment runs it), one PostgreSQL (as `nobody`, synchronous_commit on), one
-`coderunner api` (as nobody), two `coderunner worker` processes of one slot each, and two
-`coderunner serve` (--workers=0: one slot per CPU) for comparison, one on SQLite and one on the
-same PostgreSQL (so the store's share and the queue's share of the difference are apart).
+`coderunner api` (as nobody), two `coderunner worker` processes of one slot each, a second
+API node with one worker on a database with synchronous_commit off, and three `coderunner
+serve` (--workers=0: one slot per CPU) for comparison: on SQLite, on the same PostgreSQL, and on
+a database with synchronous_commit off (so the store's share, the commit fsync's share and the
+queue's share of the difference are apart).
 
   (a) wait=true round trips, one client, one request at a time, a C program printing a line
-      (compile cached): serve/SQLite, serve/PostgreSQL and the cluster interleaved round by
-      round, so machine noise hits all three. p50/p99 of the round trip and of the overhead
-      (round trip - the run's wall_time).
+      (compile cached): the five targets interleaved round by round, so machine noise hits
+      them all. p50/p99 of the round trip and of the overhead (round trip - the run's
+      wall_time).
   (b) CPU-bound throughput: a C program spinning ~50 ms of CPU (the same source every time:
       the compile cache hits), CPU_CLIENTS clients with wait=true, with 1 worker process and
       with 2 (one slot each), alternating round by round (the second worker is stopped and
@@ -483,6 +485,10 @@ def cpu_bound_summary(rounds):
                   "cpu_time_p50_ms": bench_api.percentile(
                       [r[n]["cpu_time"]["p50_ms"] for r in rounds if r[n]["cpu_time"]["p50_ms"]], 50),
                   "workers_cores": bench_api.percentile([r[n]["workers_cores"] for r in rounds], 50)}
+        # Runs per CPU-second the workers got: equal for 1 and 2 workers when nothing but the
+        # CPU the machine gives them limits the cluster (a busy machine gives less than 2 cores).
+        used = sum(r[n]["workers_cores"] * r[n]["elapsed_s"] for r in rounds)
+        cpu[n]["runs_per_worker_cpu_s"] = ok / used if used else None
     cpu["ratio"] = cpu["2"]["runs_per_s"] / cpu["1"]["runs_per_s"] if cpu["1"]["runs_per_s"] else None
     cpu["round_ratios"] = [r["2"]["per_s"] / r["1"]["per_s"] for r in rounds if r["1"]["per_s"]]
     cpu["machine_ratios"] = [r["machine"]["ratio"] for r in rounds]
@@ -565,7 +571,8 @@ def main():
             started.append(cluster_async)
             cluster_async.start()
             serves = {}
-            for name, extra in (("serve-sqlite", []), ("serve-pg", ["--store=" + create_database(pg, "serve")])):
+            for name, extra in (("serve-sqlite", []), ("serve-pg", ["--store=" + create_database(pg, "serve")]),
+                                ("serve-pg-async", ["--store=" + create_database(pg, "serve_async", "off")])):
                 s = bench_api.Server(cli, os.path.join(tmp, name, "data"), serve_args + extra)
                 os.makedirs(os.path.dirname(s.data_dir))
                 started.append(s)
@@ -576,13 +583,13 @@ def main():
                                                   if w.proc and w.proc.poll() is None]})
 
             # (a)
-            targets = [("serve-sqlite", serves["serve-sqlite"].port), ("serve-pg", serves["serve-pg"].port),
-                       ("cluster", cluster.port), ("cluster-async", cluster_async.port)]
+            targets = [(name, s.port) for name, s in serves.items()]
+            targets += [("cluster", cluster.port), ("cluster-async", cluster_async.port)]
             print("(a) wait=true round trips: 1 client, %d warm-up + %d rounds, %s interleaved"
                   % (args.warmup, args.rounds, ", ".join(n for n, _ in targets)))
             sys.stdout.flush()
             doc["round_trips"] = round_trips(targets, args.warmup, args.rounds)
-            for x in list(serves.values()) + [cluster_async]:
+            for x in [*serves.values(), cluster_async]:
                 x.stop()
                 started.remove(x)
 
@@ -679,11 +686,11 @@ def report(doc, args):
     print()
     rt = doc["round_trips"]
     print("== (a) wait=true round trips (1 client, sequential, interleaved; ms) ==")
-    print("  %-13s %5s %6s | %8s %8s | %8s | %8s %8s" % ("target", "ok", "failed", "rtt p50", "rtt p99", "wall p50",
+    print("  %-14s %5s %6s | %8s %8s | %8s | %8s %8s" % ("target", "ok", "failed", "rtt p50", "rtt p99", "wall p50",
                                                         "ovh p50", "ovh p99"))
-    for name in ("serve-sqlite", "serve-pg", "cluster", "cluster-async"):
+    for name in ("serve-sqlite", "serve-pg", "serve-pg-async", "cluster", "cluster-async"):
         r = rt[name]
-        print("  %-13s %5d %6d | %8s %8s | %8s | %8s %8s" % (
+        print("  %-14s %5d %6d | %8s %8s | %8s | %8s %8s" % (
             name, r["ok"], r["failures"], fmt(r["round_trip"]["p50_ms"]), fmt(r["round_trip"]["p99_ms"]),
             fmt(r["wall_time"]["p50_ms"]), fmt(r["overhead"]["p50_ms"]), fmt(r["overhead"]["p99_ms"])))
         if r["first_failure"]:
@@ -691,13 +698,13 @@ def report(doc, args):
     print()
     cpu = doc["cpu_bound"]
     print("== (b) CPU-bound submissions (~50 ms CPU each; %d clients) ==" % args.cpu_clients)
-    print("  %-10s %6s %6s %9s %9s %12s %14s" % ("workers", "ok", "failed", "seconds", "runs/s", "cpu p50 ms",
-                                                "workers' cores"))
+    print("  %-10s %6s %6s %9s %9s %12s %14s %16s" % ("workers", "ok", "failed", "seconds", "runs/s",
+                                                     "cpu p50 ms", "workers' cores", "runs/worker-CPU-s"))
     for n in ("1", "2"):
         r = cpu[n]
-        print("  %-10s %6d %6d %9.2f %9s %12s %14s" % (n, r["ok"], r["failures"], r["elapsed_s"],
-                                                      fmt(r["runs_per_s"]), fmt(r["cpu_time_p50_ms"]),
-                                                      fmt(r["workers_cores"])))
+        print("  %-10s %6d %6d %9.2f %9s %12s %14s %16s" % (n, r["ok"], r["failures"], r["elapsed_s"],
+                                                           fmt(r["runs_per_s"]), fmt(r["cpu_time_p50_ms"]),
+                                                           fmt(r["workers_cores"]), fmt(r["runs_per_worker_cpu_s"])))
         if r["first_failure"]:
             print("    first failure: %s" % r["first_failure"])
     print("  per-round ratios: %s; the machine's own 2-vs-1 on the bare program, same rounds: %s" % (
@@ -748,21 +755,28 @@ def report(doc, args):
         None if extra is None or failed else extra <= RTT_EXTRA_P50_MAX_MS,
         "+%s ms (cluster %s ms, serve/SQLite %s ms, serve/PostgreSQL %s ms)" % (fmt(extra), fmt(cl), fmt(base),
                                                                                fmt(pgp)))
-    for name, label in (("serve-pg", "serve on the same PostgreSQL"), ("cluster-async", None)):
-        other = rt[name]["round_trip"]["p50_ms"]
-        if name == "serve-pg":
-            add("cluster round trip vs %s" % label, None, "+%s ms (the queue, pub/sub and process hops alone)" % (
-                fmt(cl - other if cl is not None and other is not None else None)), info=True)
-        else:
-            add("cluster (synchronous_commit off) vs serve/SQLite", None, "+%s ms (%s ms vs %s ms)" % (
-                fmt(other - base if other is not None and base is not None else None), fmt(other), fmt(base)),
-                info=True)
+    def diff(a, b):
+        x, y = rt[a]["round_trip"]["p50_ms"], rt[b]["round_trip"]["p50_ms"]
+        return None if x is None or y is None else x - y
+
+    add("cluster vs serve on the same PostgreSQL", None,
+        "+%s ms synchronous_commit %s, +%s ms off (the queue, pub/sub and process hops)" % (
+            fmt(diff("cluster", "serve-pg")), doc["synchronous_commit"], fmt(diff("cluster-async", "serve-pg-async"))),
+        info=True)
+    add("serve on PostgreSQL vs serve on SQLite", None,
+        "+%s ms synchronous_commit %s, +%s ms off (the store)" % (
+            fmt(diff("serve-pg", "serve-sqlite")), doc["synchronous_commit"], fmt(diff("serve-pg-async", "serve-sqlite"))),
+        info=True)
+    add("cluster (synchronous_commit off) vs serve/SQLite", None, "+%s ms (%s ms vs %s ms)" % (
+        fmt(diff("cluster-async", "serve-sqlite")), fmt(rt["cluster-async"]["round_trip"]["p50_ms"]), fmt(base)),
+        info=True)
     ratio = cpu["ratio"]
     add("2 workers >= %.1fx 1 worker, CPU-bound" % SCALE_MIN,
         None if ratio is None or cpu["1"]["failures"] or cpu["2"]["failures"] else ratio >= SCALE_MIN,
-        "%sx (%s vs %s runs/s; rounds %s; the bare machine's 2-vs-1: %sx)" % (
+        "%sx (%s vs %s runs/s; rounds %s; the bare machine's 2-vs-1: %sx; the 2 workers got %s cores)" % (
             fmt(ratio), fmt(cpu["2"]["runs_per_s"]), fmt(cpu["1"]["runs_per_s"]),
-            " ".join("%.2f" % x for x in cpu["round_ratios"]), fmt(cpu["machine_ratio"])))
+            " ".join("%.2f" % x for x in cpu["round_ratios"]), fmt(cpu["machine_ratio"]),
+            fmt(cpu["2"]["workers_cores"])))
     add("trivial submissions/s through the cluster", None, "%.1f runs/s (%d clients, 2 workers of 1 slot)" % (
         t["per_s"] or 0, t["clients"]), info=True)
     doc["targets"] = targets

@@ -153,6 +153,22 @@ def check_targets(table, result):
     return out
 
 
+def run_python_bench(name, script, args, cli):
+    """bench/SCRIPT --build --out latest-NAME.json: {results, targets}, or {error}."""
+    out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-%s.json" % name)
+    cmd = [sys.executable, os.path.join(REPO, "bench", script), "--build", args.build, "--out", out]
+    if args.cli:
+        cmd += ["--cli", cli]
+    print("== %s: %s ==" % (name, script))
+    sys.stdout.flush()
+    rc = subprocess.call(cmd)
+    if rc != 0:
+        print("run.py: the %s benchmark failed: exit status %d\n" % (name, rc), file=sys.stderr)
+        return {"error": "%s exited with status %d" % (script, rc)}
+    with open(out, encoding="utf-8") as f:
+        return {"results": out, "targets": json.load(f)["targets"]}
+
+
 def verdict(met):
     return {True: "MET", False: "NOT MET", None: "UNKNOWN"}[met]
 
@@ -243,43 +259,12 @@ def main():
                 judge = {"results": judge_out, "targets": judge_targets(result)}
                 targets.extend(judge["targets"])
 
-    # The HTTP API benchmark, last: its own tables and targets (bench_api.py prints them).
-    api = {"skipped": "--no-api"} if args.no_api else None
-    if api is None:
-        api_out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-api.json")
-        cmd = [sys.executable, os.path.join(REPO, "bench", "bench_api.py"), "--build", args.build,
-               "--out", api_out]
-        if args.cli:
-            cmd += ["--cli", cli]
-        print("== api: bench_api.py ==")
-        sys.stdout.flush()
-        rc = subprocess.call(cmd)
-        if rc != 0:
-            print("run.py: the API benchmark failed: exit status %d\n" % rc, file=sys.stderr)
-            api = {"error": "bench_api.py exited with status %d" % rc}
-        else:
-            with open(api_out, encoding="utf-8") as f:
-                api = {"results": api_out, "targets": json.load(f)["targets"]}
-            targets.extend(api["targets"])
-
-    # The cluster benchmark, after the API's: its own tables and targets (bench_cluster.py).
-    cluster = {"skipped": "--no-cluster"} if args.no_cluster else None
-    if cluster is None:
-        cluster_out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-cluster.json")
-        cmd = [sys.executable, os.path.join(REPO, "bench", "bench_cluster.py"), "--build", args.build,
-               "--out", cluster_out]
-        if args.cli:
-            cmd += ["--cli", cli]
-        print("== cluster: bench_cluster.py ==")
-        sys.stdout.flush()
-        rc = subprocess.call(cmd)
-        if rc != 0:
-            print("run.py: the cluster benchmark failed: exit status %d\n" % rc, file=sys.stderr)
-            cluster = {"error": "bench_cluster.py exited with status %d" % rc}
-        else:
-            with open(cluster_out, encoding="utf-8") as f:
-                cluster = {"results": cluster_out, "targets": json.load(f)["targets"]}
-            targets.extend(cluster["targets"])
+    # The HTTP API benchmark, then the cluster's: their own tables and targets (they print them).
+    api = {"skipped": "--no-api"} if args.no_api else run_python_bench("api", "bench_api.py", args, cli)
+    targets.extend(api.get("targets", []))
+    cluster = ({"skipped": "--no-cluster"} if args.no_cluster
+               else run_python_bench("cluster", "bench_cluster.py", args, cli))
+    targets.extend(cluster.get("targets", []))
 
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
