@@ -7,8 +7,13 @@
  * server's pid is given, the server's CPU time per operation (from /proc: the process and
  * its children, live and reaped), which is what one core of that server can carry.
  *
- *     bench-ops --store=postgres://... --queue=redis://...?stream=ops [--n=5000]
- *               [--threads=4] [--store-pid=PID] [--queue-pid=PID]
+ *     bench-ops --store=postgres://... --queue=redis://...?stream=ops [--notify=redis://...]
+ *               [--n=5000] [--threads=4] [--store-pid=PID] [--queue-pid=PID]
+ *
+ * Then the two hops a waiting request's result takes, one at a time with a pause between so
+ * that the receiver sleeps as it does in a cluster: a push until a consumer blocked in its
+ * claim has the job (API node -> worker), and a notification's publish until a subscriber
+ * has it (worker -> API node; the queue's Redis, or --notify=URL).
  *
  * Prints one JSON document on stdout. bench/bench_cluster.py runs it with the servers it
  * starts. A benchmark, not a test. */
@@ -19,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/macro.h"
@@ -26,6 +32,7 @@
 #include "base/time-util.h"
 #include "bench-util.h"
 #include "model/submission.h"
+#include "notify/notify.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
@@ -204,6 +211,132 @@ static uint64_t tree_ticks(pid_t pid) {
         return total;
 }
 
+/* ---- the hops ---- */
+
+#define HOP_PAUSE_NSEC (2 * 1000 * 1000)
+#define HOP_DEADLINE_SEC 5
+
+typedef struct Hop {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        uint64_t at_ns; /* when the awaited event arrived; 0: not yet */
+        char token[SUBMISSION_TOKEN_LEN + 1]; /* the awaited notification's */
+        Queue *queue; /* the claimer's */
+        QueueJob job;
+        bool stop;
+        int error;
+} Hop;
+
+static void hop_arrived(Hop *h, int error, const QueueJob *job) {
+        uint64_t now = bench_now_ns();
+        pthread_mutex_lock(&h->lock);
+        if (error < 0)
+                h->error = error;
+        else
+                h->at_ns = now;
+        if (job)
+                h->job = *job;
+        pthread_cond_signal(&h->cond);
+        pthread_mutex_unlock(&h->lock);
+}
+
+static void on_notification(void *userdata, const char *token, int status_id) {
+        Hop *h = userdata;
+        (void) status_id;
+        pthread_mutex_lock(&h->lock);
+        bool mine = strcmp(token, h->token) == 0;
+        pthread_mutex_unlock(&h->lock);
+        if (mine)
+                hop_arrived(h, 0, NULL);
+}
+
+static void *claimer_main(void *arg) {
+        Hop *h = arg;
+        for (;;) {
+                pthread_mutex_lock(&h->lock);
+                bool stop = h->stop;
+                pthread_mutex_unlock(&h->lock);
+                if (stop)
+                        return NULL;
+                QueueJob job;
+                int r = queue_claim(h->queue, LEASE_USEC, 200 * USEC_PER_MSEC, &job);
+                if (r == -EAGAIN)
+                        continue;
+                hop_arrived(h, r, r < 0 ? NULL : &job);
+                if (r < 0)
+                        return NULL;
+        }
+}
+
+/* The arrival time of the awaited event, or 0 (error or HOP_DEADLINE_SEC passed). */
+static uint64_t hop_wait(Hop *h) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += HOP_DEADLINE_SEC;
+        pthread_mutex_lock(&h->lock);
+        while (h->at_ns == 0 && h->error == 0)
+                if (pthread_cond_timedwait(&h->cond, &h->lock, &until) == ETIMEDOUT)
+                        break;
+        uint64_t at = h->at_ns;
+        h->at_ns = 0;
+        pthread_mutex_unlock(&h->lock);
+        return at;
+}
+
+static void hop_pause(void) {
+        struct timespec ts = {.tv_nsec = HOP_PAUSE_NSEC};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* m push -> claimed hops through queue (the claimer consumes with its own handle); the
+ * latencies into lat. 0, or -errno. */
+static int hops_queue(Hop *h, Queue *queue, size_t m, uint64_t *lat) {
+        for (size_t i = 0; i < m; i++) {
+                char token[SUBMISSION_TOKEN_LEN + 1];
+                const char *tokens[] = {token};
+                int r = submission_new_token(token);
+                if (r < 0)
+                        return r;
+                hop_pause();
+                uint64_t t0 = bench_now_ns();
+                r = queue_push(queue, tokens, 1, false);
+                if (r < 0)
+                        return r;
+                uint64_t t1 = hop_wait(h);
+                if (t1 == 0)
+                        return h->error < 0 ? h->error : -ETIMEDOUT;
+                lat[i] = t1 - t0;
+                r = queue_ack(queue, &h->job);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* m publish -> delivered hops through notify. */
+static int hops_notify(Hop *h, Notify *notify, size_t m, uint64_t *lat) {
+        for (size_t i = 0; i < m; i++) {
+                char token[SUBMISSION_TOKEN_LEN + 1];
+                int r = submission_new_token(token);
+                if (r < 0)
+                        return r;
+                pthread_mutex_lock(&h->lock);
+                memcpy(h->token, token, sizeof h->token);
+                pthread_mutex_unlock(&h->lock);
+                hop_pause();
+                uint64_t t0 = bench_now_ns();
+                r = notify_publish(notify, token, 3);
+                if (r < 0)
+                        return r;
+                uint64_t t1 = hop_wait(h);
+                if (t1 == 0)
+                        return -ETIMEDOUT;
+                lat[i] = t1 - t0;
+        }
+        return 0;
+}
+
 static int compare_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
         return x < y ? -1 : x > y;
@@ -212,6 +345,70 @@ static int compare_u64(const void *a, const void *b) {
 static double pct_us(const uint64_t *sorted, size_t n, double p) {
         size_t k = (size_t) ((double) (n - 1) * p / 100.0 + 0.5);
         return (double) sorted[MIN(k, n - 1)] / 1000.0;
+}
+
+static void print_hop(const char *name, uint64_t *lat, size_t m, bool first) {
+        qsort(lat, m, sizeof *lat, compare_u64);
+        printf("%s\n {\"name\": \"%s\", \"n\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f}", first ? "" : ",",
+                name, m, pct_us(lat, m, 50), pct_us(lat, m, 99));
+}
+
+/* The two hops, printed as ', "hops": [...]'; 0, or 1 with the reason on stderr. */
+static int run_hops(const Shared *sh, const char *notify_url, Queue *pusher, uint64_t *lat) {
+        size_t m = MAX(MIN(sh->n / 5, (size_t) 1000), (size_t) 1);
+        Hop h = {};
+        pthread_mutex_init(&h.lock, NULL);
+        pthread_cond_init(&h.cond, NULL);
+        char err[STORE_ERROR_MAX] = "";
+        _cleanup_notify_free_ Notify *notify = NULL;
+        int r = queue_open(sh->queue_url, UINT32_MAX, "bench-ops-hop", err, &h.queue);
+        if (r < 0) {
+                fprintf(stderr, "bench-ops: queue %s: %s\n", sh->queue_url, err);
+                return 1;
+        }
+        pthread_t claimer;
+        r = -pthread_create(&claimer, NULL, claimer_main, &h);
+        if (r < 0) {
+                fprintf(stderr, "bench-ops: cannot start a thread: %s\n", strerror(-r));
+                queue_free(h.queue);
+                return 1;
+        }
+        printf(", \"hops\": [");
+        r = hops_queue(&h, pusher, m, lat);
+        if (r < 0)
+                fprintf(stderr, "bench-ops: push -> claimed: %s\n", strerror(-r));
+        else
+                print_hop("queue_push_to_claimed", lat, m, true);
+        pthread_mutex_lock(&h.lock);
+        h.stop = true;
+        pthread_mutex_unlock(&h.lock);
+        pthread_join(claimer, NULL);
+        queue_close(h.queue);
+        queue_free(h.queue);
+        if (r >= 0) {
+                r = notify_open(notify_url, err, &notify);
+                if (r < 0)
+                        fprintf(stderr, "bench-ops: notify %s: %s\n", notify_url, err);
+        }
+        if (r >= 0)
+                r = notify_subscribe(notify, on_notification, &h);
+        /* The subscriber thread subscribes on its own: wait until deliveries flow. */
+        for (int i = 0; r >= 0 && notify_ping(notify) < 0 && i < HOP_DEADLINE_SEC * 100; i++) {
+                struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        if (r >= 0) {
+                r = hops_notify(&h, notify, m, lat);
+                if (r < 0)
+                        fprintf(stderr, "bench-ops: publish -> delivered: %s\n", strerror(-r));
+                else
+                        print_hop("notify_publish_to_delivered", lat, m, false);
+        }
+        printf("\n]");
+        notify = notify_free(notify);
+        pthread_cond_destroy(&h.cond);
+        pthread_mutex_destroy(&h.lock);
+        return r < 0 ? 1 : 0;
 }
 
 static int parse_pid(const char *s, pid_t *ret) {
@@ -224,14 +421,15 @@ static int parse_pid(const char *s, pid_t *ret) {
 }
 
 static int usage(void) {
-        fprintf(stderr, "usage: bench-ops --store=URL --queue=URL [--n=N] [--threads=T] [--store-pid=PID] "
-                        "[--queue-pid=PID]\n");
+        fprintf(stderr, "usage: bench-ops --store=URL --queue=URL [--notify=URL] [--n=N] [--threads=T] "
+                        "[--store-pid=PID] [--queue-pid=PID]\n");
         return 2;
 }
 
 int main(int argc, char **argv) {
         Shared sh = {.n = 5000, .n_threads = 4};
         pid_t store_pid = 0, queue_pid = 0;
+        char notify_url[512] = "";
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 uint64_t v;
@@ -248,13 +446,19 @@ int main(int argc, char **argv) {
                         continue;
                 else if (strncmp(a, "--queue-pid=", 12) == 0 && parse_pid(a + 12, &queue_pid) == 0)
                         continue;
+                else if (strncmp(a, "--notify=", 9) == 0 && strlen(a + 9) < sizeof notify_url)
+                        memcpy(notify_url, a + 9, strlen(a + 9) + 1);
                 else {
                         fprintf(stderr, "bench-ops: bad argument: %s\n", a);
                         return usage();
                 }
         }
-        if (!sh.store_url || !sh.queue_url)
+        if (!sh.store_url || !sh.queue_url || strlen(sh.queue_url) >= sizeof notify_url)
                 return usage();
+        if (notify_url[0] == '\0') { /* the queue's Redis, without the queue's options */
+                memcpy(notify_url, sh.queue_url, strlen(sh.queue_url) + 1);
+                notify_url[strcspn(notify_url, "?")] = '\0';
+        }
         if (sh.n_threads > sh.n)
                 sh.n_threads = sh.n;
 
@@ -327,7 +531,7 @@ int main(int argc, char **argv) {
                 else
                         printf("\"server_cpu_us\": null}");
         }
-        printf("\n]}\n");
+        printf("\n]");
         ret = 0;
         for (size_t t = 0; t < started; t++) {
                 pthread_join(th[t].tid, NULL);
@@ -336,6 +540,9 @@ int main(int argc, char **argv) {
                         ret = 1;
                 }
         }
+        if (ret == 0)
+                ret = run_hops(&sh, notify_url, th[0].queue, sorted);
+        printf("}\n");
 out:
         for (size_t t = 0; t < sh.n_threads; t++) {
                 if (th[t].queue)
