@@ -531,6 +531,8 @@ static int prepare_up(Context *c, const Options *o) {
         if (q < 0 && q != -ENOENT)
                 return fail(q == -EBADMSG ? 0 : q, "%s/%s is not a cluster state file", c->dir,
                         CLUSTER_STATE_FILE);
+        if (!cluster_port_free(o->port))
+                return fail(0, "the public port %d is in use", o->port);
         ssize_t n = readlink("/proc/self/exe", c->self, sizeof c->self - 1);
         if (n <= 0)
                 return fail(errno, "cannot find where coderunner is installed");
