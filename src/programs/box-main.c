@@ -73,7 +73,8 @@ static const char daemon_help[] =
         "  --socket=PATH     default /run/coderunner/box.sock\n"
         "  --slots=N         concurrent runs (default: the number of CPUs)\n"
         "  --client-uid=UID  besides root, the user allowed to connect\n"
-        "  --uid-base=UID    box users are UID+slot (default 60000)\n"
+        "  --uid-base=UID    box users are UID+slot, refused when another service has any of them\n"
+        "                    (default: the first free range from 60000 up)\n"
         "  --read-timeout=SEC  a request that started must be complete within SEC (default 5)\n"
         "  --idle-timeout=SEC  a connection silent that long between requests is closed (default 60)\n"
         "A connection that finds every slot taken is answered busy and closed.\n";
