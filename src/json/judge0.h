@@ -271,7 +271,7 @@ typedef struct Judge0EncodeOptions {
                               * expected_output and message in base64 (additional_files
                               * always is) */
         /* status {id, description}: the description of a status id, NULL = null (e.g.
-         * judge_status_description) */
+         * status_description) */
         const char *(*status_description)(int status_id);
         /* language {id, name}: the name of a language id, NULL = null */
         const char *(*language_name)(void *userdata, int language_id);
@@ -298,6 +298,11 @@ typedef struct Judge0Page {
 /* GET /submissions: {"submissions":[...],"meta":{"current_page",...}}. */
 int judge0_submission_list_encode(const Submission *const *subs, size_t n, const Judge0Page *page,
         const Judge0EncodeOptions *o, char **ret);
+
+/* GET /submissions/:token of a submission purged by the retention policy (410 Gone):
+ * {"error":"...","token":"...","status":{"id":..,"description":".."},"finished_at":"...",
+ * "purged_at":"..."}. Only o->status_description and o->userdata are used. */
+int judge0_purged_encode(const Submission *s, const Judge0EncodeOptions *o, char **ret);
 
 /* POST /submissions without wait: {"token":"..."}. */
 int judge0_token_encode(const char *token, char **ret);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "sandbox/net-internal.h"
 #include "sandbox/sandbox-internal.h"
 
 #define BOX_DEFAULT_UID_BASE 60000
@@ -30,7 +31,10 @@ struct BoxContext {
         CgroupSetup cg;
         RuntimeBinds *rt;
         struct sock_fprog seccomp;
-        int netns_fd;
+        int netns_fd; /* the empty namespace of runs without network */
+        /* Runs with network: their namespace and its pasta, made on the first one. */
+        const char *const *net_allow, *const *net_deny;
+        NetBox *netbox;
         int devnull_fd;
 
         bool defer_cleanup; /* keep the last run's cgroups until box_context_cleanup() */

@@ -166,7 +166,6 @@ static void read_record(int *fd, void *buf, size_t size, size_t *got) {
 
 static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
         BoxContext *c = run->c;
-        const BoxSpec *spec = run->spec;
         uint64_t flags =
                 CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
         int pidfd = -1;
@@ -177,11 +176,9 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
                 flags &= ~(uint64_t) CLONE_NEWIPC;
                 c->ipc_ready = false;
         }
-        if (c->rootless) {
-                flags |= CLONE_NEWUSER;
-                if (!spec->share_net)
-                        flags |= CLONE_NEWNET;
-        }
+        if (c->rootless)
+                /* never the host's network: networked runs are refused when rootless */
+                flags |= CLONE_NEWUSER | CLONE_NEWNET;
         struct clone_args args = {
                 .flags = flags,
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
@@ -429,6 +426,29 @@ static void decide(Run *run, int init_status) {
         res->status = BOX_STATUS_OK;
 }
 
+/* A networked run needs the context's network namespace, made on the first one. Returns 1
+ * when the run can go on, 0 when *res holds an XX result. */
+static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
+        char why[256];
+
+        if (!spec->share_net || c->netbox)
+                return 1;
+        if (c->rootless) {
+                /* Without root there is no namespace of ours for pasta and nftables to
+                 * serve, and the host's own network is never lent. */
+                res->status = BOX_STATUS_XX;
+                set_message(res, "networked runs need the root sandbox (the supervisor)");
+                return 0;
+        }
+        int r = netbox_new(c->net_allow, c->net_deny, &c->netbox, why, sizeof why);
+        if (r < 0) {
+                res->status = BOX_STATUS_XX;
+                set_message(res, "cannot set up the network%s%s: %s", why[0] ? ": " : "", why, strerror(-r));
+                return 0;
+        }
+        return 1;
+}
+
 int box_run(BoxContext *c, const BoxSpec *spec, BoxResult *ret) {
         return box_run_as(c, spec, 0, 0, ret);
 }
@@ -459,6 +479,10 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 return 0;
         }
 
+        r = prepare_network(c, spec, ret);
+        if (r <= 0)
+                return r;
+
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(stp, O_CLOEXEC) < 0 ||
                 (!spec->stderr_to_stdout && pipe2(err, O_CLOEXEC) < 0)) {
                 r = -errno;
@@ -468,7 +492,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         /* The plan: everything the child needs, prepared here. */
         uint64_t seq = ++c->seq;
         *plan = (JailPlan){
-                .netns_fd = spec->share_net ? -1 : c->netns_fd,
+                .netns_fd = spec->share_net ? netbox_fd(c->netbox) : c->netns_fd,
                 .peer_uid = peer_uid,
                 .peer_gid = peer_gid,
                 .rootless = c->rootless,

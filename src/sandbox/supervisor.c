@@ -485,7 +485,11 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
         sigaction(SIGINT, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        int r = box_context_new(&(BoxContextConfig){.slot = slot, .uid_base = cfg->uid_base}, &ctx);
+        int r = box_context_new(&(BoxContextConfig){.slot = slot,
+                                        .uid_base = cfg->uid_base,
+                                        .net_allow = cfg->net_allow,
+                                        .net_deny = cfg->net_deny},
+                &ctx);
         if (r < 0) {
                 log_error(r, "slot %u: cannot prepare the sandbox: %s", slot, strerror(-r));
                 _exit(3);

@@ -433,16 +433,6 @@ def test_host_loopback_is_unreachable(listener):
         listener.accept()  # no connection arrived
 
 
-def test_share_net_does_reach_host_loopback(listener):
-    """The control of the test above: the probe and the listener do work together."""
-    port = listener.getsockname()[1]
-    record, cp = run_box([helper("probe"), "connect-loopback", str(port)], "--share-net", "--wall-time=5")
-    assert record["status"] == "OK", record
-    assert result_lines(cp.stdout).get("connect-loopback") == ("ok", None), cp.stdout
-    conn, _ = listener.accept()
-    conn.close()
-
-
 def test_public_address_is_unreachable():
     record, cp = run_box([helper("probe"), "connect-public"], "--wall-time=5")
     assert record["status"] == "OK", record
