@@ -3,6 +3,7 @@ a connection that never sends, and more connections than slots. Every read has a
 time-out, and a connection that finds every slot taken is answered busy at once. And two
 supervisors on one host never share a box uid."""
 
+import json
 import os
 import re
 import socket
@@ -126,3 +127,29 @@ def test_each_supervisor_has_its_own_uids(tmp_path):
     finally:
         for proc in procs:
             stop_daemon(proc)
+
+
+def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path):
+    """A client passes a pipe as the program's stdout and never reads it: the slot gives
+    the pipe up after a bounded stall, the run ends at its wall-time limit, and the slot
+    serves the next client."""
+    proc, sock = start(tmp_path, slots=1)
+    stalled = None
+    try:
+        result = tmp_path / "stalled.json"
+        stalled = subprocess.Popen([str(CODERUNNER), "box", "run", "--quiet", f"--connect={sock}",
+                                    f"--result={result}", "--wall-time=2", "--", "/usr/bin/yes"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        stalled.wait(timeout=CLI_TIMEOUT)  # never reading its stdout
+        assert stalled.returncode == 0
+        record = json.loads(result.read_text())
+        assert record["status"] == "TO" and record["limit"] == "wall", record
+        cp = run_through(sock)
+        assert cp.returncode == 0, cp.stderr
+    finally:
+        if stalled is not None and stalled.poll() is None:
+            stalled.kill()
+            stalled.wait()
+        if stalled is not None:
+            stalled.stdout.close()
+        stop_daemon(proc)
