@@ -612,15 +612,51 @@ static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisor
         }
 }
 
+/* The slots' uids, claimed in the host's registry for as long as the supervisor lives
+ * (the descriptor is inherited by every slot): the configured range, refused when another
+ * service holds any of it, or else the first free range. Rootless, the box user is us and
+ * there is nothing to claim. Returns the registry's fd (or -EBADF when rootless). */
+static int claim_uids(const BoxSupervisorConfig *cfg, unsigned n, uid_t *ret_base) {
+        *ret_base = cfg->uid_base ? cfg->uid_base : BOX_DEFAULT_UID_BASE;
+        if (geteuid() != 0)
+                return -EBADF;
+        (void) mkdir(BOX_UID_REGISTRY_DIR, 0755);
+        _cleanup_close_ int fd = uid_registry_open(BOX_UID_REGISTRY);
+        if (fd < 0)
+                return log_error(
+                        fd, "cannot open the box uid registry %s: %s", BOX_UID_REGISTRY, strerror(-fd));
+        int r;
+        if (cfg->uid_base) {
+                r = uid_range_claim(fd, cfg->uid_base, n);
+                if (r == -EBUSY)
+                        return log_error(r,
+                                "box uids %u-%u: some are used by another coderunner service on this host "
+                                "(choose another --uid-base)",
+                                (unsigned) cfg->uid_base, (unsigned) cfg->uid_base + n - 1);
+        } else
+                r = uid_range_claim_free(
+                        fd, BOX_DEFAULT_UID_BASE, n, BOX_CLI_UIDS_FIRST, BOX_CLI_UIDS_END, ret_base);
+        if (r < 0)
+                return log_error(r, "cannot claim %u box uids: %s", n, strerror(-r));
+        return TAKE_FD(fd);
+}
+
 /* Serve until SIGTERM/SIGINT. ready_fd (if >= 0) gets one byte once all slots are up. */
-static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
-        unsigned n = cfg->slots;
+static int serve(const BoxSupervisorConfig *config, int ready_fd) {
+        unsigned n = config->slots;
         if (n == 0) {
                 long k = sysconf(_SC_NPROCESSORS_ONLN);
                 n = k > 0 ? (unsigned) k : 1;
         }
         if (n > MAX_SLOTS)
                 return log_error(ERANGE, "at most %d slots", MAX_SLOTS);
+        BoxSupervisorConfig claimed = *config;
+        const BoxSupervisorConfig *cfg = &claimed;
+        _cleanup_close_ int uids_fd = claim_uids(config, n, &claimed.uid_base);
+        if (uids_fd < 0 && uids_fd != -EBADF)
+                return uids_fd;
+        log_info("sandbox slots: %u, box uids %u-%u", n, (unsigned) claimed.uid_base,
+                (unsigned) claimed.uid_base + n - 1);
 
         sigset_t mask, old;
         sigemptyset(&mask);
