@@ -12,13 +12,10 @@ import os
 import select
 import signal
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import CLI_TIMEOUT, CODERUNNER, check_record, helper, result_lines, run_box, run_cli, wait_for
+from conftest import CLI_TIMEOUT, CODERUNNER, box_daemon, check_record, helper, result_lines, run_box, run_cli
 
 INTERNET = "198.18.0.1"
 HOST = "198.18.0.2"
@@ -123,16 +120,8 @@ def probe(world, name, arg, *options, connect=None):
 @pytest.fixture
 def daemon(world, tmp_path):
     """A supervisor (2 slots) serving from the host namespace, allowing the internet."""
-    sock = tmp_path / "box.sock"
-    proc = subprocess.Popen([*in_host(world), str(CODERUNNER), "box", "daemon", f"--socket={sock}", "--slots=2",
-                             f"--net-allow={INTERNET}/32"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert wait_for(lambda: sock.exists() or proc.poll() is not None, CLI_TIMEOUT) and proc.poll() is None, \
-            proc.stderr.read()
-        yield str(sock)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=CLI_TIMEOUT)
+    with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", prefix=in_host(world)) as sock:
+        yield sock
 
 
 @pytest.mark.parametrize("through", ["cli", "supervisor"])
