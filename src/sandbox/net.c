@@ -493,6 +493,12 @@ fail:
         return r;
 }
 
+bool netbox_alive(const NetBox *n) {
+        struct pollfd p = {.fd = n->pasta_pidfd, .events = POLLIN};
+        /* A pidfd becomes readable when the process has exited. */
+        return poll(&p, 1, 0) == 0;
+}
+
 int netbox_fd(const NetBox *n) {
         return n->netns_fd;
 }

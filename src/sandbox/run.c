@@ -420,8 +420,11 @@ static void decide(Run *run, int init_status) {
 static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
         char why[256];
 
-        if (!spec->share_net || c->netbox)
+        if (!spec->share_net)
                 return 1;
+        if (c->netbox && netbox_alive(c->netbox))
+                return 1;
+        c->netbox = netbox_free(c->netbox);
         if (c->rootless) {
                 /* Without root there is no namespace of ours for pasta and nftables to
                  * serve, and the host's own network is never lent. */

@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from conftest import CLI_TIMEOUT, CODERUNNER, box_daemon, check_record, helper, result_lines, run_box, run_cli
+from conftest import (CLI_TIMEOUT, CODERUNNER, box_daemon, check_record, helper, result_lines, run_box, run_cli,
+                      wait_for)
 
 INTERNET = "198.18.0.1"
 HOST = "198.18.0.2"
@@ -254,3 +255,43 @@ def test_cli_rejects_a_bad_cidr():
 def test_policy_is_the_supervisors_with_connect(tmp_path):
     cp = run_cli(["box", "run", f"--connect={tmp_path}/none.sock", "--net-allow=198.18.0.1", "--", "/bin/true"])
     assert cp.returncode == 1 and b"box daemon" in cp.stderr, cp.stderr
+
+
+def read_proc(pid, name):
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def descendants(pid):
+    """Pids of every descendant of pid (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        stat = read_proc(entry, "stat") if entry.isdigit() else b""
+        if stat:
+            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def gone(pid):
+    stat = read_proc(pid, "stat")
+    return not stat or stat.rsplit(b")", 1)[1].split()[0] == b"Z"
+
+
+def test_a_slot_whose_pasta_died_gets_a_new_one(world, listeners, tmp_path):
+    internet = listeners("internet", "tcp", f"{INTERNET}:{PORT}")
+    with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", slots=1, prefix=in_host(world)) as sock:
+        assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
+        pastas = [p for p in descendants(os.getpid()) if read_proc(p, "cmdline").split(b"\0")[0] == b"pasta"]
+        assert len(pastas) == 1, pastas
+        os.kill(pastas[0], signal.SIGKILL)  # started by this test's daemon
+        assert wait_for(lambda: gone(pastas[0]), CLI_TIMEOUT)
+        assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
+    assert internet.stop() == 2
