@@ -18,6 +18,12 @@
  * with preadv2(RWF_NOWAIT) or cachestat(2)), loadavg (the host's thread count in
  * /proc/loadavg: the sender adds 200 processes, the receiver sees the count move).
  *
+ *   chan pshared
+ *
+ * checks that what the channels' closing must not break still works inside one box:
+ * process-shared semaphores between a parent and its child, in anonymous shared memory
+ * (sem_init) and by name (sem_open, in /dev/shm); prints "RESULT pshared ok".
+ *
  *   chan futex-rate ping|pong [N]
  *
  * measures the futex channel: N round trips through two futex words on a shared
@@ -28,6 +34,7 @@
 #include <linux/futex.h>
 #include <mqueue.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +51,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +80,8 @@ static const char *errno_name(int e) {
                 return "ENOSYS";
         case ETIMEDOUT:
                 return "ETIMEDOUT";
+        case ECHILD:
+                return "ECHILD";
         case ECONNREFUSED:
                 return "ECONNREFUSED";
         case EAFNOSUPPORT:
@@ -426,6 +436,34 @@ static int futex_rate(int ping, long n) {
         return 0;
 }
 
+/* The child posts each semaphore; the parent waits for both (a shared futex each). */
+static int pshared(void) {
+        sem_t *anon = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (anon == MAP_FAILED || sem_init(anon, 1, 0) < 0)
+                return errno;
+        sem_t *named = sem_open("/coderunner-chan", O_CREAT | O_EXCL, 0600, 0);
+        if (named == SEM_FAILED)
+                return errno;
+        (void) sem_unlink("/coderunner-chan");
+        pid_t pid = fork();
+        if (pid < 0)
+                return errno;
+        if (pid == 0) {
+                /* Let the parent block first, so that a wake is needed. */
+                nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+                _exit(sem_post(anon) == 0 && sem_post(named) == 0 ? 0 : 1);
+        }
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += WAIT_SEC;
+        if (sem_timedwait(anon, &deadline) < 0 || sem_timedwait(named, &deadline) < 0)
+                return errno;
+        int status;
+        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return ECHILD;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         static const struct {
                 const char *name;
@@ -444,6 +482,10 @@ int main(int argc, char **argv) {
                 {"loadavg", recv_loadavg, send_loadavg},
         };
 
+        if (argc == 2 && strcmp(argv[1], "pshared") == 0) {
+                result("pshared", "box", pshared());
+                return 0;
+        }
         if (argc >= 3 && strcmp(argv[1], "futex-rate") == 0) {
                 int r = futex_rate(
                         strcmp(argv[2], "ping") == 0, argc > 3 ? strtol(argv[3], NULL, 10) : 10000);

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import CLI_TIMEOUT, CODERUNNER, HELPERS, box_daemon, check_record, result_lines
+from conftest import CLI_TIMEOUT, CODERUNNER, HELPERS, box_daemon, check_record, result_lines, run_box
 
 # Every channel here must be closed: neither end may see the other. What each end reports
 # when it is closed the way it is meant to be ("NONE": set up, nothing came through):
@@ -87,3 +87,13 @@ def test_documented_open_channel_is_as_documented(channel, through, tmp_path, re
     connect = request.getfixturevalue("daemon") if through == "supervisor" else None
     found, outs = both_ends(tmp_path, ["/h/chan", channel, "recv"], ["/h/chan", channel, "send"], connect)
     assert found.get(f"{channel}-recv") == ("ok", None), outs
+
+
+@pytest.mark.parametrize("through", ["cli", "supervisor"])
+def test_process_shared_futexes_still_work_inside_one_box(through, request):
+    """What closing the futex channel must not break: semaphores shared by a parent and its
+    child (anonymous shared memory, and sem_open in /dev/shm)."""
+    connect = request.getfixturevalue("daemon") if through == "supervisor" else None
+    record, cp = run_box(["/h/chan", "pshared"], "--wall-time=10", connect=connect)
+    assert record["status"] == "OK", record
+    assert result_lines(cp.stdout).get("pshared-box") == ("ok", None), cp.stdout
