@@ -435,7 +435,10 @@ static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
         int r = netbox_new(c->net_allow, c->net_deny, &c->netbox, why, sizeof why);
         if (r < 0) {
                 res->status = BOX_STATUS_XX;
-                set_message(res, "cannot set up the network%s%s: %s", why[0] ? ": " : "", why, strerror(-r));
+                if (why[0])
+                        set_message(res, "cannot set up the network: %s", why);
+                else
+                        set_message(res, "cannot set up the network: %s", strerror(-r));
                 return 0;
         }
         return 1;

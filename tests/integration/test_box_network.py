@@ -295,3 +295,16 @@ def test_a_slot_whose_pasta_died_gets_a_new_one(world, listeners, tmp_path):
         assert wait_for(lambda: gone(pastas[0]), CLI_TIMEOUT)
         assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
     assert internet.stop() == 2
+
+
+def test_no_uplink_is_a_clear_sandbox_failure():
+    """A host namespace with no route out: the run is not started, and the record says why."""
+    ns = f"crt{os.getpid() % 100000}n"
+    ip("netns", "add", ns)
+    try:
+        record, cp = run_box(["/bin/true"], "--net", "--wall-time=5", prefix=("ip", "netns", "exec", ns),
+                             expect_exit=2)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=CLI_TIMEOUT)
+    assert record["status"] == "XX", record
+    assert record["message"].startswith("cannot set up the network: pasta: "), record
