@@ -85,3 +85,21 @@ def test_bad_users_are_one_clear_line(tmp_path):
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 1 and says in p.stderr, p.stderr
         assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_the_ide_is_served_from_a_directory_the_user_cannot_open(open_dir):
+    """`make run` serves the IDE from the source tree, which may be private to root (a
+    clone in /root): the static files are read at start, before root is given up."""
+    web = open_dir / "web"
+    (web / "_next").mkdir(parents=True)
+    (web / "index.html").write_text("<h1>the ide</h1>")
+    (web / "_next" / "app.js").write_text("run()")
+    (web / "leak.txt").symlink_to("/etc/shadow")
+    web.chmod(0o700)
+    s = Server(open_dir / "data", args=["--workers=1", "--user=nobody", f"--web-dir={web}"]).start()
+    try:
+        assert s.get("/").text == "<h1>the ide</h1>"
+        assert s.get("/_next/app.js").text == "run()"
+        assert s.get("/leak.txt").status_code == 404  # no symlink is followed
+    finally:
+        s.stop()
