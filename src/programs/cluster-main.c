@@ -101,8 +101,25 @@ static int fail(int error, const char *fmt, ...) {
         return 2;
 }
 
-static void pause_poll(void) {
-        nanosleep(&(struct timespec){.tv_nsec = POLL_NSEC}, NULL);
+/* up blocks SIGINT, SIGTERM and SIGHUP (its roles get them unblocked), and takes them
+ * here: while it waits for the roles, and in the foreground once they are up. */
+static sigset_t stop_signals;
+static bool interrupted;
+
+static void block_stop_signals(void) {
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGINT);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGHUP);
+        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
+/* Wait a moment between two looks at a starting role; false once a stop signal came. */
+static bool pause_poll(void) {
+        struct timespec ts = {.tv_nsec = POLL_NSEC};
+        if (sigtimedwait(&stop_signals, NULL, &ts) > 0)
+                interrupted = true;
+        return !interrupted;
 }
 
 /* buf = a/b. Paths are short: DIR's length is checked when it is opened, the rest are
@@ -226,7 +243,8 @@ static int wait_role(Context *c, const ClusterRole *r, bool (*ready)(const Conte
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return fail(0, "%s was not ready in %llu s (see %s/logs/%s.log)", r->name,
                                 (unsigned long long) (timeout_usec / USEC_PER_SEC), c->dir, r->name);
-                pause_poll();
+                if (!pause_poll())
+                        return fail(0, "interrupted while %s was starting: stopping what started", r->name);
         }
 }
 
@@ -426,7 +444,8 @@ static int start_workers(Context *c, const Options *o) {
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return fail(0, "the workers did not report to the store in %llu s (see %s/logs)",
                                 (unsigned long long) (ROLE_START_USEC / USEC_PER_SEC), c->dir);
-                pause_poll();
+                if (!pause_poll())
+                        return fail(0, "interrupted while the workers were starting: stopping what started");
         }
 }
 
@@ -556,17 +575,10 @@ static int prepare_up(Context *c, const Options *o) {
         return prepare_postgres_dir(c);
 }
 
-static volatile sig_atomic_t interrupted;
-
 static int cluster_up(const Options *o) {
         Context c = {.dir_fd = -1};
         /* Ctrl+C while starting: stop what started. The roles get every signal unblocked. */
-        sigset_t stop_signals;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGINT);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGHUP);
-        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+        block_stop_signals();
         int q = open_dir(o->dir, true, &c);
         if (q == 0)
                 q = prepare_up(&c, o);
