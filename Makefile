@@ -7,6 +7,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
 BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev
+# What the sandbox runs besides itself: networked runs (enable_network) get their egress from
+# pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
+SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap
 
@@ -25,7 +28,7 @@ define apt_install
 endef
 
 deps-build:
-	$(call apt_install,$(BUILD_PKGS))
+	$(call apt_install,$(BUILD_PKGS) $(SANDBOX_PKGS))
 
 # Python packages that Debian does not have (tests/requirements.txt: the Judge0 SDK), with
 # the python3 that runs the tests. pip comes from Debian when that python3 has none; PEP 668's

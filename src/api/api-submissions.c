@@ -100,6 +100,18 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
         submission_done(&sub);
 }
 
+/* The tombstone of a submission the retention policy purged: gone, not unknown. */
+static void reply_purged(Api *a, HttpRequest *req, const Submission *sub) {
+        Judge0EncodeOptions o;
+        api_encode_options(a, JUDGE0_FIELDS_DEFAULT, false, &o);
+        char *json = NULL;
+        int r = judge0_purged_encode(sub, &o, &json);
+        if (r < 0)
+                api_reply_internal(req, r);
+        else
+                http_reply_json(req, 410, json);
+}
+
 /* The stored submission, or an answer (404, 500) and false. */
 static bool load_or_reply(Api *a, HttpRequest *req, const char *token, Submission *ret) {
         submission_init(ret);
@@ -121,6 +133,11 @@ void api_submission_get(HttpRequest *req, const char *const *params, void *userd
         Submission sub;
         if (!load_or_reply(a, req, params[0], &sub))
                 return;
+        if (sub.purged_at_usec >= 0) {
+                reply_purged(a, req, &sub);
+                submission_done(&sub);
+                return;
+        }
         Judge0EncodeOptions o;
         api_encode_options(a, fields, api_query_true(req, "base64_encoded"), &o);
         char *json = NULL;

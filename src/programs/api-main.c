@@ -21,6 +21,7 @@
 #include "programs/programs.h"
 #include "programs/server-conf.h"
 #include "queue/queue.h"
+#include "store/retention.h"
 #include "store/store.h"
 
 #define MAX_REQUEST_BODY (16u * 1024 * 1024) /* bytes: more is 413 */
@@ -35,6 +36,7 @@ typedef struct ApiRoleConfig {
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
+        RetentionSection retention;
 } ApiRoleConfig;
 
 static const ConfKey role_keys[] = {
@@ -51,6 +53,7 @@ typedef struct ApiNode {
         Notify *notify;
         Api *api;
         HttpServer *http;
+        Retention *retention;
 } ApiNode;
 
 static void node_done(ApiNode *n) {
@@ -58,6 +61,7 @@ static void node_done(ApiNode *n) {
                 api_release_waiters(n->api); /* every waiting client learns its token */
         http_server_free(n->http);
         api_free(n->api);
+        retention_stop(n->retention);
         notify_free(n->notify);
         queue_free(n->queue);
         store_close(n->store);
@@ -112,6 +116,8 @@ static int run(const ApiRoleConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
+        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
+                goto out;
         HttpServerConfig hc;
         http_section_apply(&c->http, &hc);
         hc.max_body = MAX_REQUEST_BODY;
@@ -143,6 +149,7 @@ int api_main(int argc, char **argv) {
                 {http_section_keys, http_section_n_keys, offsetof(ApiRoleConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ApiRoleConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ApiRoleConfig, callbacks)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ApiRoleConfig, retention)},
         };
         ConfKey *keys = NULL;
         size_t n = 0;

@@ -27,6 +27,7 @@
 #include "programs/server-conf.h"
 #include "queue/queue.h"
 #include "sandbox/box.h"
+#include "store/retention.h"
 #include "store/store.h"
 #include "worker/worker.h"
 
@@ -43,6 +44,7 @@ typedef struct ServeConfig {
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
+        RetentionSection retention;
         WorkerSection worker;
 } ServeConfig;
 
@@ -68,6 +70,7 @@ typedef struct Serve {
         WorkerPool *pool;
         CallbackSender *callbacks;
         HttpServer *http;
+        Retention *retention;
         char *cache_dir;
         char worker_id[WORKER_ID_MAX];
 } Serve;
@@ -158,6 +161,7 @@ static void serve_done(Serve *s) {
                 api_release_waiters(s->api);
         http_server_free(s->http);
         api_free(s->api);
+        retention_stop(s->retention);
         notify_free(s->notify);
         queue_free(s->queue);
         store_close(s->store);
@@ -206,7 +210,7 @@ static int run(const ServeConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
-        if (start_workers(c, &s) < 0)
+        if (start_workers(c, &s) < 0 || server_start_retention(&c->retention, s.store, &s.retention) < 0)
                 goto out;
         api_set_local_workers(s.api, local_stats, s.pool);
         if (start_http(c, &s) < 0)
@@ -233,6 +237,7 @@ int serve_main(int argc, char **argv) {
                 {http_section_keys, http_section_n_keys, offsetof(ServeConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ServeConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ServeConfig, callbacks)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {worker_section_keys, worker_section_n_keys, offsetof(ServeConfig, worker)},
         };
         ConfKey *keys = NULL;

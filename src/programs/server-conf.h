@@ -105,6 +105,20 @@ extern const size_t worker_section_n_keys;
 /* Worker threads (0 = the number of CPUs). */
 unsigned worker_section_threads(const WorkerSection *s);
 
+/* Retention of old submissions (off by default, as in Judge0). */
+typedef struct RetentionSection {
+        uint64_t retention_max_age;
+        uint64_t retention_max_bytes;
+        uint64_t retention_interval;
+} RetentionSection;
+extern const ConfKey retention_section_keys[];
+extern const size_t retention_section_n_keys;
+/* Start the background purger when the section asks for one (*ret stays NULL when not).
+ * Errors are logged. */
+typedef struct Retention Retention;
+typedef struct Store Store;
+int server_start_retention(const RetentionSection *s, Store *store, Retention **ret);
+
 /* Where a role's state lives: the store, the queue and the notifier (cluster roles). */
 typedef struct BackendSection {
         char *store;
