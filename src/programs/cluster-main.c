@@ -43,8 +43,8 @@ static const char cluster_help[] =
         "  --workers=M      workers (default 2)\n"
         "  --port=P         the public port (default 2358)\n"
         "  --slots=S        sandbox slots of each worker (default 2)\n"
-        "  --user=NAME      the unprivileged user of PostgreSQL and the API nodes when run as\n"
-        "                   root (default nobody)\n"
+        "  --user=NAME      as root: the unprivileged user of PostgreSQL and the API nodes\n"
+        "                   (default nobody); without root they run as you\n"
         "  --foreground     stay, and bring the cluster down on Ctrl+C or SIGTERM\n"
         "status  each role's state (running, stopped by down, exited by itself)\n"
         "  --json           {\"public_url\": ..., \"roles\": [{\"name\", \"role\", \"pid\", \"url\", "
@@ -567,7 +567,7 @@ static int prepare_up(Context *c, const Options *o) {
                 if (q < 0)
                         return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", c->role_user);
         } else if (o->user)
-                c->role_user = o->user;
+                return fail(0, "--user is for a cluster started as root (the roles already run as you)");
         static const char *const dirs[] = {"logs", "redis", "workers"};
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (mkdirat(c->dir_fd, dirs[i], 0755) < 0 && errno != EEXIST)
