@@ -575,6 +575,32 @@ static int prepare_up(Context *c, const Options *o) {
         return prepare_postgres_dir(c);
 }
 
+/* In the foreground: until a stop signal (then down), or until a down from elsewhere left
+ * nothing running. */
+static int stay_until_stopped(Context *c) {
+        fprintf(stderr, "coderunner cluster: up in %s (Ctrl+C brings it down)\n", c->dir);
+        for (;;) {
+                struct timespec ts = {.tv_sec = 1};
+                bool stop = sigtimedwait(&stop_signals, NULL, &ts) > 0;
+                if (stop && flock(c->dir_fd, LOCK_EX) < 0)
+                        return fail(errno, "cannot lock %s", c->dir);
+                ClusterState now;
+                int q = cluster_state_read(c->dir_fd, &now);
+                if (q < 0) /* down --purge from elsewhere: nothing left to stop */
+                        return 0;
+                if (stop)
+                        return stop_all(c->dir_fd, &now);
+                bool running = false;
+                for (size_t i = 0; i < now.n_roles && !running; i++)
+                        running = cluster_process_state(now.roles[i].pid, now.roles[i].start_time) ==
+                                  CLUSTER_PROC_RUNNING;
+                if (!running) {
+                        fprintf(stderr, "coderunner cluster: the cluster in %s was brought down\n", c->dir);
+                        return 0;
+                }
+        }
+}
+
 static int cluster_up(const Options *o) {
         Context c = {.dir_fd = -1};
         /* Ctrl+C while starting: stop what started. The roles get every signal unblocked. */
@@ -601,12 +627,10 @@ static int cluster_up(const Options *o) {
         }
         printf("%s\n", c.state.public_url);
         fflush(stdout);
-        if (o->foreground) {
-                fprintf(stderr, "coderunner cluster: up in %s (Ctrl+C brings it down)\n", c.dir);
-                int sig;
-                sigwait(&stop_signals, &sig);
-                q = stop_all(c.dir_fd, &c.state);
-        }
+        /* status and down may run from elsewhere now. */
+        (void) flock(c.dir_fd, LOCK_UN);
+        if (o->foreground)
+                q = stay_until_stopped(&c);
         safe_close(c.dir_fd);
         return q;
 }

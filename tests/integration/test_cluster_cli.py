@@ -164,7 +164,10 @@ def test_up_submit_down_up_again(cluster_dir):
     assert sorted(p.name for p in d.iterdir()) == []
 
 
-def test_foreground_comes_down_on_sigterm(cluster_dir):
+@pytest.mark.parametrize("how", ["sigterm", "down-elsewhere"])
+def test_foreground_comes_down(cluster_dir, how):
+    """make cluster's mode: up stays until SIGTERM (then brings the cluster down), or until
+    a `cluster down` from another terminal (which the foreground up must not block)."""
     d, port = cluster_dir, free_port()
     p = subprocess.Popen([str(CODERUNNER), "cluster", "up", f"--dir={d}", f"--port={port}", "--api=1",
                           "--workers=1", "--slots=1", "--foreground"],
@@ -174,7 +177,11 @@ def test_foreground_comes_down_on_sigterm(cluster_dir):
         st = status(d)
         check_shape(st, port, 1, 1)
         assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
-        p.send_signal(signal.SIGTERM)
+        if how == "sigterm":
+            p.send_signal(signal.SIGTERM)
+        else:
+            r = cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
+            assert r.returncode == 0, r.stderr
         assert p.wait(timeout=DOWN_TIMEOUT) == 0, p.stderr.read()
     finally:
         if p.poll() is None:
