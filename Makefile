@@ -86,9 +86,10 @@ run: build languages web
 # foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
 # PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
 CLUSTER_DIR ?= /var/tmp/coderunner-cluster
+CLUSTER_PORT ?= 2358
 cluster: build languages
 	$(call apt_install,$(CLUSTER_PKGS))
-	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=2358 --foreground
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style
