@@ -6,14 +6,14 @@ BUILD_SAN ?= build-san
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
-BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
+BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev
 # What the sandbox runs besides itself: networked runs (enable_network) get their egress from
 # pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
 SANDBOX_PKGS := passt nftables iproute2
-TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap
 
-.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
+.PHONY: all build run cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
 all: build
 
@@ -80,12 +80,20 @@ run: build languages web
 	@echo
 	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
 
+# The cluster topology on this machine (Redis, PostgreSQL, 2 API nodes, 2 workers), in the
+# foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
+# PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
+CLUSTER_DIR ?= /var/tmp/coderunner-cluster
+cluster: build languages
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=2358 --foreground
+
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 check-style:
 	tools/check-style
+	tools/check-includes
 
 bench: deps-bench build
 	$(SUDO) python3 bench/run.py --build $(BUILD)

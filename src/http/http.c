@@ -25,6 +25,17 @@
 
 #define HTTP_MAX_SEGMENTS 16
 
+/* The connections open from one address (count 0: a free slot). */
+typedef struct IpSlot {
+        uint8_t addr[16]; /* IPv6, or IPv4 mapped (::ffff:a.b.c.d) */
+        unsigned count;
+} IpSlot;
+
+/* Why a connection was refused, or that it was admitted: its MHD socket context. */
+static const char admitted_tag, refused_total_tag, refused_ip_tag;
+/* The request context of a refused connection's request (answered at once, never read). */
+static char refused_request_tag;
+
 struct HttpServer {
         struct MHD_Daemon *daemon;
         HttpServerConfig cfg;
@@ -32,6 +43,16 @@ struct HttpServer {
         atomic_uint_fast64_t requests;
         atomic_uint_fast64_t by_class[6];
         atomic_uint_fast64_t suspended;
+        atomic_uint_fast64_t refused;
+
+        /* max_connections and max_connections_per_ip are counted here, not by MHD (which
+         * closes a connection past its limits without a word): a connection past them is
+         * still read up to its request line and headers, then answered 503. */
+        pthread_mutex_t conn_lock;
+        unsigned open; /* admitted connections */
+        IpSlot *ips; /* open addressing, ip_cap a power of two above max_connections */
+        size_t ip_cap;
+        struct MHD_Response *refused_total, *refused_ip; /* built once, shared */
 };
 
 typedef enum RequestState {
@@ -354,11 +375,125 @@ static void dispatch(HttpRequest *r) {
         http_reply_json(r, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
 }
 
+/* ---- connection limits ---- */
+
+static void addr_key(const struct sockaddr *sa, uint8_t ret[16]) {
+        memset(ret, 0, 16);
+        if (sa && sa->sa_family == AF_INET) {
+                ret[10] = ret[11] = 0xff;
+                memcpy(ret + 12, &((const struct sockaddr_in *) sa)->sin_addr, 4);
+        } else if (sa && sa->sa_family == AF_INET6)
+                memcpy(ret, &((const struct sockaddr_in6 *) sa)->sin6_addr, 16);
+}
+
+static size_t ip_hash(const uint8_t a[16], size_t cap) {
+        uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
+        for (size_t i = 0; i < 16; i++)
+                h = (h ^ a[i]) * UINT64_C(1099511628211);
+        return (size_t) h & (cap - 1);
+}
+
+/* The slot of addr, or the free slot where it would go. */
+static IpSlot *ip_slot(HttpServer *s, const uint8_t addr[16]) {
+        size_t i = ip_hash(addr, s->ip_cap);
+        while (s->ips[i].count > 0 && memcmp(s->ips[i].addr, addr, 16) != 0)
+                i = (i + 1) & (s->ip_cap - 1);
+        return &s->ips[i];
+}
+
+/* Free slot i, moving back the slots after it that probed past it (no tombstones). */
+static void ip_slot_free(HttpServer *s, size_t i) {
+        size_t mask = s->ip_cap - 1;
+        s->ips[i].count = 0;
+        for (size_t j = (i + 1) & mask; s->ips[j].count > 0; j = (j + 1) & mask) {
+                size_t home = ip_hash(s->ips[j].addr, s->ip_cap);
+                /* j stays when its home lies cyclically in (i, j] */
+                if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+                        continue;
+                s->ips[i] = s->ips[j];
+                s->ips[j].count = 0;
+                i = j;
+        }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+        enum MHD_ConnectionNotificationCode code) {
+        HttpServer *s = cls;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        uint8_t key[16];
+        addr_key(ci ? ci->client_addr : NULL, key);
+
+        pthread_mutex_lock(&s->conn_lock);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                IpSlot *slot = ip_slot(s, key);
+                if (s->cfg.max_connections > 0 && s->open >= s->cfg.max_connections)
+                        *socket_context = (void *) &refused_total_tag;
+                else if (s->cfg.max_connections_per_ip > 0 && slot->count >= s->cfg.max_connections_per_ip)
+                        *socket_context = (void *) &refused_ip_tag;
+                else {
+                        /* admitted: at most max_connections addresses, ip_cap is above it */
+                        memcpy(slot->addr, key, 16);
+                        slot->count++;
+                        s->open++;
+                        *socket_context = (void *) &admitted_tag;
+                }
+        } else if (*socket_context == &admitted_tag) {
+                IpSlot *slot = ip_slot(s, key);
+                if (slot->count > 0 && --slot->count == 0)
+                        ip_slot_free(s, (size_t) (slot - s->ips));
+                s->open--;
+                *socket_context = NULL;
+        }
+        pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* The fixed answer to a refused connection's request: no allocation, no log line. */
+static struct MHD_Response *refused_response(const char *body) {
+        struct MHD_Response *r =
+                MHD_create_response_from_buffer(strlen(body), (void *) body, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+                return NULL;
+        if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8") !=
+                        MHD_YES ||
+                MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1") != MHD_YES ||
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES) {
+                MHD_destroy_response(r);
+                return NULL;
+        }
+        add_cors(r);
+        return r;
+}
+
+/* A request on a refused connection: answered 503 at once (MHD then closes it). true when
+ * it was one. */
+static bool answer_refused(HttpServer *s, struct MHD_Connection *c, void **con_cls, size_t *upload_data_size,
+        enum MHD_Result *ret) {
+        if (*con_cls == &refused_request_tag) { /* the body of a request already answered */
+                *upload_data_size = 0;
+                *ret = MHD_YES;
+                return true;
+        }
+        if (*con_cls)
+                return false;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        const void *why = ci ? ci->socket_context : NULL;
+        if (why != &refused_total_tag && why != &refused_ip_tag)
+                return false;
+        *con_cls = &refused_request_tag;
+        atomic_fetch_add(&s->refused, 1);
+        *ret = MHD_queue_response(
+                c, MHD_HTTP_SERVICE_UNAVAILABLE, why == &refused_ip_tag ? s->refused_ip : s->refused_total);
+        return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
         const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls) {
         HttpServer *s = cls;
         HttpRequest *r = *con_cls;
+        enum MHD_Result refused;
 
+        if (answer_refused(s, c, con_cls, upload_data_size, &refused))
+                return refused;
         if (!r) {
                 r = calloc(1, sizeof *r);
                 if (!r)
@@ -448,7 +583,7 @@ static void on_completed(
         void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe) {
         HttpServer *s = cls;
         HttpRequest *r = *con_cls;
-        if (!r)
+        if (!r || *con_cls == &refused_request_tag)
                 return;
         *con_cls = NULL;
         uint64_t dur = now_usec(CLOCK_MONOTONIC) - r->start_usec;
@@ -466,10 +601,22 @@ static void on_completed(
 }
 
 int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
-        _cleanup_free_ HttpServer *s = calloc(1, sizeof *s);
+        _cleanup_(http_server_freep) HttpServer *s = calloc(1, sizeof *s);
         if (!s)
                 return -ENOMEM;
         s->cfg = *cfg;
+        pthread_mutex_init(&s->conn_lock, NULL);
+        /* room for every admitted connection's address, at most half full */
+        size_t admitted = cfg->max_connections ? cfg->max_connections : HTTP_UNLIMITED_CONNECTIONS;
+        for (s->ip_cap = 16; s->ip_cap < 2 * (size_t) admitted;)
+                s->ip_cap *= 2;
+        s->ips = calloc(s->ip_cap, sizeof *s->ips);
+        s->refused_total =
+                refused_response("{\"error\":\"the server has too many connections: retry later\"}");
+        s->refused_ip =
+                refused_response("{\"error\":\"too many connections from this address: retry later\"}");
+        if (!s->ips || !s->refused_total || !s->refused_ip)
+                return -ENOMEM;
 
         struct sockaddr_storage ss = {};
         socklen_t sl;
@@ -494,12 +641,14 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
                          MHD_USE_ERROR_LOG;
         if (family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        /* MHD's own limit, past which it closes without a word: ours plus room for the
+         * refused ones to be answered. */
+        unsigned hard = (unsigned) MIN((size_t) admitted + MAX(admitted / 4, 64u), (size_t) UINT_MAX);
         s->daemon = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
                 (struct sockaddr *) &ss, MHD_OPTION_THREAD_POOL_SIZE,
-                (unsigned) (cfg->threads ? cfg->threads : 2), MHD_OPTION_CONNECTION_LIMIT,
-                (unsigned) cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                (unsigned) cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-                (unsigned) cfg->connection_timeout_sec, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                (unsigned) (cfg->threads ? cfg->threads : 2), MHD_OPTION_CONNECTION_LIMIT, hard,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->connection_timeout_sec,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                 MHD_OPTION_END);
         if (!s->daemon)
                 return -EADDRINUSE;
@@ -512,12 +661,20 @@ HttpServer *http_server_free(HttpServer *s) {
                 return NULL;
         if (s->daemon)
                 MHD_stop_daemon(s->daemon);
+        if (s->refused_total)
+                MHD_destroy_response(s->refused_total);
+        if (s->refused_ip)
+                MHD_destroy_response(s->refused_ip);
+        free(s->ips);
+        pthread_mutex_destroy(&s->conn_lock);
         free(s);
         return NULL;
 }
 
 void http_server_stats(HttpServer *s, HttpStats *ret) {
-        *ret = (HttpStats){.requests = atomic_load(&s->requests), .suspended = atomic_load(&s->suspended)};
+        *ret = (HttpStats){.requests = atomic_load(&s->requests),
+                .suspended = atomic_load(&s->suspended),
+                .refused = atomic_load(&s->refused)};
         for (size_t i = 0; i < 6; i++)
                 ret->by_class[i] = atomic_load(&s->by_class[i]);
 }

@@ -51,6 +51,11 @@ typedef struct HttpServerConfig {
         const char *bind; /* IPv4 or IPv6 address literal */
         uint16_t port;
         unsigned threads; /* MHD's thread pool (epoll); 0 = 2 */
+        /* Past either limit (0 = none), a connection is still accepted, and its request
+         * answered 503 with Retry-After: 1 and {"error":"..."} (a fixed answer, built once),
+         * then closed. Past max_connections + max(max_connections / 4, 64) (with 0:
+         * HTTP_UNLIMITED_CONNECTIONS + ...) connections are closed at once, unanswered: the
+         * ceiling of what refused clients may hold. */
         unsigned max_connections;
         unsigned max_connections_per_ip;
         unsigned connection_timeout_sec;
@@ -63,7 +68,11 @@ typedef struct HttpServerConfig {
         const char *static_dir;
 } HttpServerConfig;
 
+/* What max_connections 0 stands for when sizing the tables. */
+#define HTTP_UNLIMITED_CONNECTIONS 65536
+
 typedef struct HttpStats {
+        uint64_t refused; /* requests answered 503 past a connection limit (not in requests) */
         uint64_t requests; /* answered */
         uint64_t by_class[6]; /* [1..5]: 1xx..5xx */
         uint64_t suspended; /* waiting right now */
@@ -73,6 +82,9 @@ typedef struct HttpStats {
  * http_server_free() stops the server (answer every suspended request first). */
 int http_server_start(const HttpServerConfig *cfg, HttpServer **ret);
 HttpServer *http_server_free(HttpServer *s);
+static inline void http_server_freep(HttpServer **s) {
+        http_server_free(*s);
+}
 void http_server_stats(HttpServer *s, HttpStats *ret);
 
 const char *http_request_method(const HttpRequest *r);

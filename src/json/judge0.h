@@ -22,6 +22,8 @@
  *     "0", "off" and their upper case), where Rails takes any other string as true;
  *   - an integer field is checked as the integer it becomes: Judge0 checks 2047.5
  *     against memory_limit's minimum of 2048, then stores 2047 (0.5 runs become 0);
+ *   - cpu_time_limit, stack_limit and max_file_size of 0 mean the maximum (max_*),
+ *     where Judge0 passes 0 on to isolate as "no limit";
  *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");
@@ -269,7 +271,7 @@ typedef struct Judge0EncodeOptions {
                               * expected_output and message in base64 (additional_files
                               * always is) */
         /* status {id, description}: the description of a status id, NULL = null (e.g.
-         * judge_status_description) */
+         * status_description) */
         const char *(*status_description)(int status_id);
         /* language {id, name}: the name of a language id, NULL = null */
         const char *(*language_name)(void *userdata, int language_id);
@@ -296,6 +298,11 @@ typedef struct Judge0Page {
 /* GET /submissions: {"submissions":[...],"meta":{"current_page",...}}. */
 int judge0_submission_list_encode(const Submission *const *subs, size_t n, const Judge0Page *page,
         const Judge0EncodeOptions *o, char **ret);
+
+/* GET /submissions/:token of a submission purged by the retention policy (410 Gone):
+ * {"error":"...","token":"...","status":{"id":..,"description":".."},"finished_at":"...",
+ * "purged_at":"..."}. Only o->status_description and o->userdata are used. */
+int judge0_purged_encode(const Submission *s, const Judge0EncodeOptions *o, char **ret);
 
 /* POST /submissions without wait: {"token":"..."}. */
 int judge0_token_encode(const char *token, char **ret);

@@ -353,6 +353,9 @@ typedef struct Range {
         uint64_t def, max; /* microseconds for seconds */
         uint64_t *dst64;
         uint32_t *dst32;
+        /* 0 would turn the limit off (Judge0 passes it to isolate as "none"): it means
+         * the maximum instead. */
+        bool zero_is_max;
 } Range;
 
 static void decode_range(Decoder *d, const Range *f) {
@@ -388,6 +391,8 @@ static void decode_range(Decoder *d, const Range *f) {
         uint64_t out = f->def;
         if (st == READ_OK)
                 out = f->seconds ? (uint64_t) llround(v * scale) : (uint64_t) v;
+        if (out == 0 && f->zero_is_max)
+                out = f->max;
         out = MIN(out, f->max);
         if (f->dst64)
                 *f->dst64 = out;
@@ -635,19 +640,20 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
         /* 4, 5, 6 */
         const Range ranges[] = {
                 {"number_of_runs", false, true, 0, rules->number_of_runs, rules->max_number_of_runs, NULL,
-                        &s.number_of_runs},
+                        &s.number_of_runs, false},
                 {"cpu_time_limit", true, false, 0, rules->cpu_time_limit_usec,
-                        rules->max_cpu_time_limit_usec, &s.cpu_time_limit_usec, NULL},
+                        rules->max_cpu_time_limit_usec, &s.cpu_time_limit_usec, NULL, true},
                 {"cpu_extra_time", true, false, 0, rules->cpu_extra_time_usec,
-                        rules->max_cpu_extra_time_usec, &s.cpu_extra_time_usec, NULL},
+                        rules->max_cpu_extra_time_usec, &s.cpu_extra_time_usec, NULL, false},
                 {"wall_time_limit", true, false, 1, rules->wall_time_limit_usec,
-                        rules->max_wall_time_limit_usec, &s.wall_time_limit_usec, NULL},
+                        rules->max_wall_time_limit_usec, &s.wall_time_limit_usec, NULL, false},
                 {"memory_limit", false, false, 2048, rules->memory_limit_kib, rules->max_memory_limit_kib,
-                        &s.memory_limit_kib, NULL},
+                        &s.memory_limit_kib, NULL, false},
                 {"stack_limit", false, false, 0, rules->stack_limit_kib, rules->max_stack_limit_kib,
-                        &s.stack_limit_kib, NULL},
+                        &s.stack_limit_kib, NULL, true},
                 {"max_processes_and_or_threads", false, true, 0, rules->max_processes_and_or_threads,
-                        rules->max_max_processes_and_or_threads, NULL, &s.max_processes_and_or_threads},
+                        rules->max_max_processes_and_or_threads, NULL, &s.max_processes_and_or_threads,
+                        false},
         };
         for (size_t i = 0; i < ELEMENTSOF(ranges); i++)
                 decode_range(&d, &ranges[i]);
@@ -660,7 +666,7 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
                 rules->allow_enable_per_process_and_thread_memory_limit, "this option cannot be enabled",
                 &s.enable_per_process_and_thread_memory_limit);
         decode_range(&d, &(const Range){"max_file_size", false, false, 0, rules->max_file_size_kib,
-                                 rules->max_max_file_size_kib, &s.max_file_size_kib, NULL});
+                                 rules->max_max_file_size_kib, &s.max_file_size_kib, NULL, true});
 
         /* 7 */
         Read copts = read_text(&d, obj, "compiler_options", "compiler_options", false, &s.compiler_options);

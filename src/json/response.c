@@ -389,6 +389,18 @@ int judge0_submission_list_encode(const Submission *const *subs, size_t n, const
         return j0_dump(v, e.precision, ret);
 }
 
+int judge0_purged_encode(const Submission *s, const Judge0EncodeOptions *o, char **ret) {
+        const Encoder e = {.o = o};
+        _cleanup_json_ json_t *v = json_object();
+        if (!v || j0_set(v, "error", j0_cstring("submission purged by the retention policy")) < 0 ||
+                j0_set(v, "token", j0_cstring(s->token)) < 0 ||
+                j0_set(v, "status", status(&e, s->status_id)) < 0 ||
+                j0_set(v, "finished_at", timestamp(s->finished_at_usec)) < 0 ||
+                j0_set(v, "purged_at", timestamp(s->purged_at_usec)) < 0)
+                return -ENOMEM;
+        return j0_dump(v, 0, ret);
+}
+
 int judge0_token_encode(const char *token, char **ret) {
         _cleanup_json_ json_t *v = json_object();
         if (!v || j0_set(v, "token", j0_cstring(token)) < 0)

@@ -11,27 +11,8 @@
 #include <stdint.h>
 
 #include "lang/language.h"
+#include "model/status.h"
 #include "sandbox/box.h"
-
-/* Judge0's statuses (ids and descriptions are Judge0 CE's). */
-enum {
-        JUDGE_IN_QUEUE = 1,
-        JUDGE_PROCESSING = 2,
-        JUDGE_ACCEPTED = 3,
-        JUDGE_WRONG_ANSWER = 4,
-        JUDGE_TIME_LIMIT = 5,
-        JUDGE_COMPILATION_ERROR = 6,
-        JUDGE_SIGSEGV = 7,
-        JUDGE_SIGXFSZ = 8,
-        JUDGE_SIGFPE = 9,
-        JUDGE_SIGABRT = 10,
-        JUDGE_NZEC = 11,
-        JUDGE_RUNTIME_OTHER = 12,
-        JUDGE_INTERNAL_ERROR = 13,
-        JUDGE_EXEC_FORMAT_ERROR = 14,
-        _JUDGE_STATUS_MAX,
-};
-const char *judge_status_description(int status_id); /* NULL when unknown */
 
 /* How a sandbox run is made: in-process (BoxContext) or through the supervisor (BoxClient). */
 typedef struct JudgeRunner {
@@ -122,9 +103,15 @@ typedef struct JudgeResult {
 } JudgeResult;
 
 typedef struct JudgeConfig {
-        const char *work_dir; /* per-run directories go here (NULL = $TMPDIR or /tmp) */
+        /* The work base: the service's private directory (0700, refused when someone else
+         * owns it). NULL = <$TMPDIR, else /dev/shm, else /tmp>/coderunner-<euid>. Each
+         * Judge makes its own directory in it, on a tmpfs of its own when root. */
+        const char *work_dir;
+        uint64_t work_max_kib; /* size of a Judge's tmpfs (0 = 512 MiB) */
+        uint32_t work_max_inodes; /* its inodes (0 = 32768) */
         const char *cache_dir; /* compile cache (NULL = no cache) */
         uint64_t cache_max_bytes; /* LRU eviction above this */
+        uint64_t cache_entry_max_bytes; /* a bigger compilation is not cached (0 = the total) */
         JudgeLimits compile_limits; /* Judge0: the MAX_* values */
         uint64_t max_extract_bytes; /* additional_files: total uncompressed size */
         uint32_t max_extract_files;
@@ -135,8 +122,15 @@ typedef struct JudgeConfig {
 void judge_config_defaults(JudgeConfig *cfg);
 
 typedef struct Judge Judge;
+/* Make a Judge: its directory in the work base (first reclaiming the directories of dead
+ * instances there) and the compile cache. *ret is the caller's: judge_free(). */
 int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret);
+/* Remove the Judge's directory and everything in it, and free it. */
 Judge *judge_free(Judge *j);
+/* The Judge's directory (for tests and logs; changes when it had to be made again). */
+const char *judge_work_dir(const Judge *j);
+/* How many stale directories of dead instances judge_new() removed. */
+unsigned judge_reclaimed_dirs(const Judge *j);
 
 /* Judge one submission. Returns 0 with *ret filled (free with judge_result_done), or
  * -errno when no verdict could be reached at all (then nothing to free). */

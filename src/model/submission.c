@@ -29,6 +29,7 @@ void submission_init(Submission *s) {
                 .exit_code = -1,
                 .exit_signal = -1,
                 .finished_at_usec = -1,
+                .purged_at_usec = -1,
         };
 }
 

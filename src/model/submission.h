@@ -84,6 +84,9 @@ typedef struct Submission {
         /* bookkeeping */
         int64_t created_at_usec; /* since the epoch, UTC */
         int64_t finished_at_usec; /* -1 = null */
+        /* -1, or when the retention policy purged it: a tombstone, whose Bytes are all null
+         * and tests gone (store_purge()) */
+        int64_t purged_at_usec;
         uint32_t attempts; /* how many times a worker took it (dead-letter after too many) */
 } Submission;
 

@@ -43,7 +43,7 @@ static const char run_help[] =
         "  --open-files=N        open files per process (default 1024)\n"
         "  --tmp-size=KIB        size of the private /tmp (and /box without --workdir; default 65536)\n"
         "  --per-process-time    --time holds for each process (RLIMIT_CPU, whole seconds), not the tree\n"
-        "  --per-process-memory  --mem holds for each process (RLIMIT_AS), not the tree\n"
+        "  --per-process-memory  --mem holds for each process too (RLIMIT_AS)\n"
         "\n"
         "Files and streams:\n"
         "  --stdin=FILE          standard input (default: empty)\n"
@@ -70,17 +70,22 @@ static const char run_help[] =
 
 static const char daemon_help[] =
         "Usage: coderunner box daemon [--socket=PATH] [--slots=N] [--client-uid=UID] [--uid-base=UID]\n"
-        "                           [--net-allow=CIDR]... [--net-deny=CIDR]...\n"
+        "                             [--read-timeout=SEC] [--idle-timeout=SEC]\n"
+        "                             [--net-allow=CIDR]... [--net-deny=CIDR]...\n"
         "\n"
         "Serve sandbox runs on a local socket (one slot per concurrent run) until SIGTERM.\n"
         "Clients: coderunner box run --connect=PATH, or the library's box_client_run().\n"
         "  --socket=PATH     default /run/coderunner/box.sock\n"
         "  --slots=N         concurrent runs (default: the number of CPUs)\n"
         "  --client-uid=UID  besides root, the user allowed to connect\n"
-        "  --uid-base=UID    box users are UID+slot (default 60000)\n"
+        "  --uid-base=UID    box users are UID+slot, refused when another service has any of them\n"
+        "                    (default: the first free range from 60000 up)\n"
+        "  --read-timeout=SEC  a request that started must be complete within SEC (default 5)\n"
+        "  --idle-timeout=SEC  a connection silent that long between requests is closed (default 60)\n"
         "  --net-allow=CIDR  networked runs may reach this destination although the built-in\n"
         "                    deny list (private, loopback, link-local...) has it (repeatable)\n"
-        "  --net-deny=CIDR   networked runs may not reach this destination (repeatable)\n";
+        "  --net-deny=CIDR   networked runs may not reach this destination (repeatable)\n"
+        "A connection that finds every slot taken is answered busy and closed.\n";
 
 enum {
         OPT_OPEN_FILES = 256,
@@ -100,6 +105,8 @@ enum {
         OPT_SLOTS,
         OPT_CLIENT_UID,
         OPT_UID_BASE,
+        OPT_READ_TIMEOUT,
+        OPT_IDLE_TIMEOUT,
         OPT_NET_ALLOW,
         OPT_NET_DENY,
 };
@@ -440,6 +447,12 @@ static int box_run_main(int argc, char **argv) {
                 r = box_run(ctx, &a.spec, &res);
                 sandbox = box_context_describe(ctx);
         }
+        if (r == -EBUSY) {
+                log_error(r, "the sandbox supervisor at %s is busy: every slot is taken", a.connect);
+                box_client_free(client);
+                ret = 2;
+                goto out;
+        }
         if (r < 0) {
                 log_error(r, "the sandbox failed: %s", strerror(-r));
                 box_client_free(client);
@@ -494,6 +507,8 @@ static int box_daemon_main(int argc, char **argv) {
                 {"slots", required_argument, NULL, OPT_SLOTS},
                 {"client-uid", required_argument, NULL, OPT_CLIENT_UID},
                 {"uid-base", required_argument, NULL, OPT_UID_BASE},
+                {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+                {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
                 {"net-allow", required_argument, NULL, OPT_NET_ALLOW},
                 {"net-deny", required_argument, NULL, OPT_NET_DENY},
                 {},
@@ -530,6 +545,17 @@ static int box_daemon_main(int argc, char **argv) {
                         if (r < 0 || v == 0)
                                 return bad_value("uid-base", optarg, r < 0 ? r : -ERANGE);
                         cfg.uid_base = (uid_t) v;
+                        break;
+                case OPT_READ_TIMEOUT:
+                case OPT_IDLE_TIMEOUT:
+                        r = parse_seconds_usec(optarg, 3600 * USEC_PER_SEC, &v);
+                        if (r < 0 || v == 0)
+                                return bad_value(c == OPT_READ_TIMEOUT ? "read-timeout" : "idle-timeout",
+                                        optarg, r < 0 ? r : -ERANGE);
+                        if (c == OPT_READ_TIMEOUT)
+                                cfg.read_timeout_usec = v;
+                        else
+                                cfg.idle_timeout_usec = v;
                         break;
                 case OPT_NET_ALLOW:
                 case OPT_NET_DENY:

@@ -154,12 +154,18 @@ typedef struct BoxSupervisorConfig {
         unsigned slots; /* concurrent runs; 0 = number of CPUs */
         uid_t uid_base;
         uid_t client_uid; /* besides root, the uid allowed to connect (-1 = only root and us) */
+        /* A connection is closed when its client stays silent between requests longer
+         * than idle_timeout_usec (0 = 60 s), or takes longer than read_timeout_usec
+         * (0 = 5 s) to send a request it started. */
+        uint64_t idle_timeout_usec;
+        uint64_t read_timeout_usec;
         const char *const *net_allow; /* the network policy of every slot (BoxContextConfig) */
         const char *const *net_deny;
 } BoxSupervisorConfig;
 
-/* Fork the supervisor: one process per slot, each serving one connection at a time.
- * Returns once every slot is ready. */
+/* Fork the supervisor: one process per slot, each serving one connection at a time; a
+ * connection that finds every slot taken is answered "busy" (box_client_run() returns
+ * -EBUSY) and closed. Returns once every slot is ready. */
 int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret);
 const char *box_supervisor_socket(BoxSupervisor *s);
 /* Stop the supervisor and its slots; waits for them. */
@@ -172,5 +178,7 @@ typedef struct BoxClient BoxClient;
 
 int box_client_connect(const char *socket_path, BoxClient **ret);
 BoxClient *box_client_free(BoxClient *c);
-/* Same contract as box_run(). The spec's fds are passed to the supervisor. */
+/* Same contract as box_run(). The spec's fds are passed to the supervisor. A connection
+ * the supervisor closed while idle is made again; -EBUSY when every slot was taken (the
+ * next call connects again). */
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -32,10 +33,12 @@
 #define DEFAULT_OPEN_FILES 1024
 #define CPU_CHECK_MIN_USEC 1000
 #define CPU_CHECK_MAX_USEC 100000
+#define DEST_STALL_MSEC 5000
 
 typedef struct Stream {
         int fd; /* read end, -1 once at EOF */
         int dest; /* where it is copied, -1 = discarded */
+        bool dest_is_file; /* a regular file or memfd: a write never waits for a reader */
         uint64_t bytes; /* copied so far */
         uint64_t cap; /* 0 = none */
         bool overflow;
@@ -62,6 +65,7 @@ typedef struct Run {
         int workdir_fd;
         uid_t workdir_uid;
         gid_t workdir_gid;
+        mode_t workdir_mode;
         bool workdir_chowned;
 } Run;
 
@@ -126,6 +130,36 @@ static void kill_box(Run *run, BoxLimit why) {
                 box_cgroup_kill(&run->c->cg, &run->cg);
 }
 
+/* Copy output to where the caller wants it. A destination that is not a file (a pipe, a
+ * socket, a terminal) is written a pipe buffer's worth at a time once it can take it; one
+ * that takes nothing for DEST_STALL_MSEC (a pipe nobody reads) is given up and the rest
+ * discarded, so that no reader can stop the watch, and with it the limits it enforces. */
+static void copy_out(Stream *s, const char *buf, size_t len) {
+        if (s->dest_is_file) {
+                (void) write_all(s->dest, buf, len);
+                return;
+        }
+        while (len > 0) {
+                struct pollfd p = {.fd = s->dest, .events = POLLOUT};
+                int n = poll(&p, 1, DEST_STALL_MSEC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+                        s->dest = -EBADF;
+                        return;
+                }
+                ssize_t w = write(s->dest, buf, MIN(len, (size_t) PIPE_BUF));
+                if (w < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        s->dest = -EBADF;
+                        return;
+                }
+                buf += w;
+                len -= (size_t) w;
+        }
+}
+
 static void pump(Run *run, Stream *s) {
         char buf[65536];
         ssize_t n = read(s->fd, buf, sizeof buf);
@@ -144,7 +178,7 @@ static void pump(Run *run, Stream *s) {
                 s->overflow = true;
         }
         if (take > 0 && s->dest >= 0)
-                (void) write_all(s->dest, buf, take);
+                copy_out(s, buf, take);
         s->bytes += take;
         if (s->overflow)
                 kill_box(run, BOX_LIMIT_OUTPUT);
@@ -269,6 +303,10 @@ static void watch(Run *run) {
                 int ms = timeout < 0 ? -1 : (int) ((timeout + 999) / 1000);
                 int n = poll(p, (nfds_t) np, ms);
                 if (n < 0) {
+                        if (errno == EINTR && c->abort_flag && *c->abort_flag && !run->init_done) {
+                                kill_box(run, BOX_LIMIT_NONE);
+                                set_message(run->res, "the sandbox supervisor stopped during the run");
+                        }
                         if (errno == EINTR)
                                 continue;
                         kill_box(run, BOX_LIMIT_NONE);
@@ -290,9 +328,19 @@ static void watch(Run *run) {
         }
 }
 
+/* Give the workdir back as it was lent (owner and mode: the box owned it and may have
+ * changed its mode), with no setuid or setgid file of the box uid left in it. The tree
+ * is dead by now: nothing of it can race the walk. */
 static void restore_workdir(Run *run) {
-        if (run->workdir_chowned)
+        if (run->workdir_fd < 0)
+                return;
+        (void) workdir_strip_setid(run->workdir_fd, run->c->uid, NULL);
+        if (run->workdir_chowned) {
                 (void) fchownat(run->workdir_fd, "", run->workdir_uid, run->workdir_gid, AT_EMPTY_PATH);
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", run->workdir_fd);
+                (void) chmod(proc, run->workdir_mode);
+        }
         run->workdir_fd = safe_close(run->workdir_fd);
 }
 
@@ -571,6 +619,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 if (run.workdir_fd >= 0 && fstat(run.workdir_fd, &st) == 0) {
                         run.workdir_uid = st.st_uid;
                         run.workdir_gid = st.st_gid;
+                        run.workdir_mode = st.st_mode & 07777;
                         if (fchownat(run.workdir_fd, "", c->uid, c->gid, AT_EMPTY_PATH) == 0)
                                 run.workdir_chowned = true;
                 }
@@ -612,6 +661,9 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
 
+        struct stat dst;
+        run.out.dest_is_file = run.out.dest >= 0 && fstat(run.out.dest, &dst) == 0 && S_ISREG(dst.st_mode);
+        run.err.dest_is_file = run.err.dest >= 0 && fstat(run.err.dest, &dst) == 0 && S_ISREG(dst.st_mode);
         run.out.fd = TAKE_FD(out[0]);
         run.out.cap = spec->output_kib * 1024;
         run.err.fd = TAKE_FD(err[0]);

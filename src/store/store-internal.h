@@ -108,10 +108,28 @@ void store_copy_token(char dst[SUBMISSION_TOKEN_LEN + 1], const char *src);
 /* Append one zeroed test to s->tests (n_tests grows); *ret points to it. */
 int store_add_test(Submission *s, SubmissionTest **ret);
 int64_t store_now_usec(void);
+/* The bytes a submission's columns of set (and its tests' of test_set) hold: what its row
+ * adds to the payload_bytes the by-size retention policy sums. */
+uint64_t store_payload_bytes(const Submission *s, StoreColumnSet set, StoreColumnSet test_set);
+/* *ret (overwritten) as the tombstone of a purged submission, from the columns of a
+ * purged_submissions row (finished -1 for NULL). -EBADMSG when they do not fit. */
+int store_tombstone(const char *token, int64_t status_id, int64_t language_id, int64_t created_usec,
+        int64_t finished_usec, int64_t purged_usec, Submission *ret);
 /* Append one (key, count) row to a growing array (doubling at powers of two). */
 int store_count_append(StoreCount **list, size_t *n, int64_t key, int64_t count);
+/* Append one registry row (info copied; the WorkerInfo holds only id and heartbeat) to
+ * the growing arrays of a workers() op; store_worker_rows_free() on failure. */
+int store_worker_row_append(WorkerInfo **list, char ***infos, size_t *n, const char *id, const char *info,
+        int64_t heartbeat_at_usec);
+void store_worker_rows_free(WorkerInfo *list, char **infos, size_t n);
 /* Write a one-line reason into errbuf (STORE_ERROR_MAX bytes, or NULL: nothing). */
 void store_set_error(char *errbuf, const char *fmt, ...) _printf_(2, 3);
+
+typedef struct StorePurgeCandidate {
+        int64_t id;
+        int64_t finished_at_usec;
+        uint64_t payload_bytes;
+} StorePurgeCandidate;
 
 /* A backend. Each defines its own struct StoreBackend; store.c only passes it along, with
  * the Store's mutex held: backends need no locking of their own. Arguments are validated
@@ -158,6 +176,27 @@ typedef struct StoreOps {
          * since_usec; day = (created_at - since_usec) / STORE_DAY_USEC. */
         int (*count_by_day)(StoreBackend *b, int64_t since_usec, StoreCount **ret, size_t *ret_n);
         int (*size)(StoreBackend *b, uint64_t *ret_bytes);
+        int (*worker_beat)(StoreBackend *b, const char *id, const char *info);
+        int (*worker_remove)(StoreBackend *b, const char *id);
+        /* (id, info, heartbeat) rows of the workers seen at most max_age_usec ago, by id;
+         * the caller parses info. */
+        int (*workers)(
+                StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n);
+
+        /* Retention. The sum of payload_bytes of the submissions (not purged). */
+        int (*live_bytes)(StoreBackend *b, uint64_t *ret_bytes);
+        /* Up to limit final submissions, oldest finished first. */
+        int (*purge_candidates)(StoreBackend *b, uint32_t limit, StorePurgeCandidate **ret, size_t *ret_n);
+        /* Purge these (from purge_candidates()) in one transaction: a tombstone (token,
+         * status_id, language_id, created_at, finished_at, purged_at = now) in
+         * purged_submissions, the row and its tests deleted. Rows gone meanwhile are skipped.
+         * get() answers a tombstone's token with it; delete() deletes it. */
+        int (*purge)(StoreBackend *b, const StorePurgeCandidate *c, size_t n);
+        /* Give the space freed by purge() back (SQLite: incremental vacuum). */
+        int (*reclaim)(StoreBackend *b);
+        /* store_health()'s probe: rewrite the store_probe row with STORE_PROBE_BYTES of
+         * padding (SQLite: first check the free space of the file system). */
+        int (*probe)(StoreBackend *b);
 } StoreOps;
 
 extern const StoreOps store_sqlite_ops;

@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "store/store-internal.h"
@@ -31,6 +32,7 @@
 #define FLOAT8OID 701
 #define TIMESTAMPTZOID 1184
 #define UUIDOID 2950
+#define INT8ARRAYOID 1016
 
 /* timestamptz counts microseconds from 2000-01-01 00:00:00 UTC. */
 #define PG_EPOCH_UNIX_USEC INT64_C(946684800000000)
@@ -59,6 +61,15 @@ typedef enum Stmt {
         STMT_COUNT_BY_LANGUAGE,
         STMT_COUNT_BY_DAY,
         STMT_SIZE,
+        STMT_LIVE_BYTES,
+        STMT_PURGE_CANDIDATES,
+        STMT_PURGE,
+        STMT_GET_PURGED,
+        STMT_DELETE_PURGED,
+        STMT_PROBE,
+        STMT_WORKER_BEAT,
+        STMT_WORKER_REMOVE,
+        STMT_WORKERS,
         _STMT_MAX,
 } Stmt;
 
@@ -81,6 +92,15 @@ static const char *const stmt_names[_STMT_MAX] = {
         [STMT_COUNT_BY_LANGUAGE] = "cr_count_by_language",
         [STMT_COUNT_BY_DAY] = "cr_count_by_day",
         [STMT_SIZE] = "cr_size",
+        [STMT_LIVE_BYTES] = "cr_live_bytes",
+        [STMT_PURGE_CANDIDATES] = "cr_purge_candidates",
+        [STMT_PURGE] = "cr_purge",
+        [STMT_GET_PURGED] = "cr_get_purged",
+        [STMT_DELETE_PURGED] = "cr_delete_purged",
+        [STMT_PROBE] = "cr_probe",
+        [STMT_WORKER_BEAT] = "cr_worker_beat",
+        [STMT_WORKER_REMOVE] = "cr_worker_remove",
+        [STMT_WORKERS] = "cr_workers",
 };
 
 struct StoreBackend {
@@ -90,6 +110,8 @@ struct StoreBackend {
 
 #define SUBMISSION_HEAD "id, token, created_at, finished_at, attempts"
 #define SUBMISSION_HEAD_N 5
+/* A tombstone (store_purge()). */
+#define PURGED_COLUMNS "token, status_id, language_id, created_at, finished_at, purged_at"
 #define TEST_HEAD_N 2
 #define NEWEST_FIRST "ORDER BY created_at DESC, id DESC"
 
@@ -433,9 +455,10 @@ static void build_sql(Stmt which, PgSql *s) {
                 store_sql_add(q, "SELECT 1");
                 break;
         case STMT_INSERT:
-                store_sql_add(q, "INSERT INTO submissions (token, ");
+                store_sql_add(q, "INSERT INTO submissions (token, payload_bytes, ");
                 store_sql_add_names(q, STORE_SUBMISSION_INPUT, "");
                 store_sql_add(q, ") VALUES ($%d", param(s, UUIDOID));
+                store_sql_add(q, ", $%d", param(s, INT8OID));
                 add_params(s, STORE_SUBMISSION_INPUT);
                 store_sql_add(q, ") RETURNING id");
                 break;
@@ -499,7 +522,10 @@ static void build_sql(Stmt which, PgSql *s) {
                 break;
         case STMT_FINISH: {
                 int token = param(s, UUIDOID);
-                store_sql_add(q, "UPDATE submissions SET finished_at = clock_timestamp()");
+                store_sql_add(q,
+                        "UPDATE submissions SET finished_at = clock_timestamp(), "
+                        "payload_bytes = payload_bytes + $%d",
+                        param(s, INT8OID));
                 add_assignments(s, STORE_SUBMISSION_RESULT);
                 store_sql_add(q, " WHERE token = $%d AND status_id IN (1, 2) RETURNING id", token);
                 break;
@@ -537,6 +563,60 @@ static void build_sql(Stmt which, PgSql *s) {
         case STMT_SIZE:
                 store_sql_add(q, "SELECT pg_database_size(current_database())");
                 break;
+        case STMT_LIVE_BYTES:
+                store_sql_add(q, "SELECT sum(payload_bytes)::bigint FROM submissions");
+                break;
+        case STMT_PURGE_CANDIDATES:
+                store_sql_add(q,
+                        "SELECT id, finished_at, payload_bytes FROM submissions "
+                        "WHERE status_id >= 3 ORDER BY finished_at, id LIMIT $%d",
+                        param(s, INT8OID));
+                break;
+        case STMT_PURGE:
+                /* the tests go with the rows (ON DELETE CASCADE) */
+                store_sql_add(q,
+                        "WITH gone AS (DELETE FROM submissions WHERE id = ANY($%d) AND status_id >= 3 "
+                        "RETURNING token, status_id, language_id, created_at, finished_at) "
+                        "INSERT INTO purged_submissions (" PURGED_COLUMNS ") "
+                        "SELECT *, clock_timestamp() FROM gone ON CONFLICT DO NOTHING",
+                        param(s, INT8ARRAYOID));
+                break;
+        case STMT_GET_PURGED:
+                store_sql_add(q, "SELECT " PURGED_COLUMNS " FROM purged_submissions WHERE token = $%d",
+                        param(s, UUIDOID));
+                break;
+        case STMT_DELETE_PURGED:
+                store_sql_add(q, "DELETE FROM purged_submissions WHERE token = $%d", param(s, UUIDOID));
+                break;
+        case STMT_PROBE:
+                store_sql_add(q,
+                        "INSERT INTO store_probe (id, at, pad) VALUES (1, clock_timestamp(), $%d) "
+                        "ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
+                        param(s, BYTEAOID));
+                break;
+        case STMT_WORKER_BEAT: {
+                int id = param(s, TEXTOID), info = param(s, TEXTOID);
+                store_sql_add(q,
+                        "INSERT INTO workers (id, info, heartbeat_at) VALUES ($%d, $%d, clock_timestamp()) "
+                        "ON CONFLICT (id) DO UPDATE SET info = EXCLUDED.info, heartbeat_at = "
+                        "EXCLUDED.heartbeat_at",
+                        id, info);
+                break;
+        }
+        case STMT_WORKER_REMOVE: {
+                int id = param(s, TEXTOID);
+                store_sql_add(q, "DELETE FROM workers WHERE id = $%d", id);
+                break;
+        }
+        case STMT_WORKERS: {
+                int age = param(s, INT8OID);
+                store_sql_add(q,
+                        "SELECT id, info, (extract(epoch FROM heartbeat_at) * 1000000)::bigint FROM workers "
+                        "WHERE heartbeat_at >= clock_timestamp() - $%d * interval '1 microsecond' ORDER BY "
+                        "id",
+                        age);
+                break;
+        }
         default:
                 s->q.error = -EINVAL;
         }
@@ -766,6 +846,8 @@ static int pg_create(StoreBackend *b, const Submission *sub) {
                 _cleanup_result_ PGresult *res = NULL;
                 Params p = {};
                 param_uuid(&p, sub->token);
+                param_int(&p, INT8OID,
+                        (int64_t) store_payload_bytes(sub, STORE_SUBMISSION_INPUT, STORE_TEST_INPUT));
                 param_columns(&p, STORE_SUBMISSION_INPUT, sub);
                 if ((r = run(b, STMT_INSERT, &p, &res)) < 0)
                         return r;
@@ -784,6 +866,24 @@ static int pg_create(StoreBackend *b, const Submission *sub) {
                         return r;
         }
         return txn ? commit(&txn) : 0;
+}
+
+/* The tombstone of a purged submission, or -ENOENT. */
+static int get_purged(StoreBackend *b, const char *token, Submission *ret) {
+        _cleanup_result_ PGresult *res = NULL;
+        int64_t v[6] = {[4] = -1}; /* PURGED_COLUMNS after the token; a NULL finished_at stays -1 */
+        Params p = {};
+        int r;
+
+        param_uuid(&p, token);
+        if ((r = run(b, STMT_GET_PURGED, &p, &res)) < 0)
+                return r;
+        if (PQntuples(res) == 0)
+                return -ENOENT;
+        for (int i = 1; i < 6; i++)
+                if (!PQgetisnull(res, 0, i) && (r = field_int(res, 0, i, &v[i])) < 0)
+                        return r;
+        return store_tombstone(token, v[1], v[2], v[3], v[4], v[5], ret);
 }
 
 static int get_once(StoreBackend *b, const char *token, Submission *ret) {
@@ -806,7 +906,7 @@ static int get_once(StoreBackend *b, const char *token, Submission *ret) {
                 if ((r = run(b, STMT_GET, &p, &res)) < 0)
                         return r;
                 if (PQntuples(res) == 0)
-                        return -ENOENT;
+                        return get_purged(b, token, ret); /* same snapshot */
                 if ((r = read_submission(res, 0, &s, &id)) < 0)
                         return r;
         }
@@ -931,7 +1031,16 @@ static int pg_delete(StoreBackend *b, const char *token) {
                         return 0;
         }
         r = exists(b, token);
-        return r < 0 ? r : -EBUSY;
+        if (r != -ENOENT)
+                return r < 0 ? r : -EBUSY;
+        {
+                _cleanup_result_ PGresult *res = NULL;
+                Params p = {};
+                param_uuid(&p, token);
+                if ((r = run(b, STMT_DELETE_PURGED, &p, &res)) < 0)
+                        return r;
+                return strcmp(PQcmdTuples(res), "0") != 0 ? 0 : -ENOENT;
+        }
 }
 
 static int pg_claim(StoreBackend *b, const char *token, uint32_t *ret_attempts) {
@@ -975,6 +1084,8 @@ static int pg_finish(StoreBackend *b, const Submission *result) {
                 _cleanup_result_ PGresult *res = NULL;
                 Params p = {};
                 param_uuid(&p, result->token);
+                param_int(&p, INT8OID,
+                        (int64_t) store_payload_bytes(result, STORE_SUBMISSION_RESULT, STORE_TEST_RESULT));
                 param_columns(&p, STORE_SUBMISSION_RESULT, result);
                 if ((r = run(b, STMT_FINISH, &p, &res)) < 0)
                         return r;
@@ -1091,7 +1202,8 @@ static int pg_count_by_day(StoreBackend *b, int64_t since_usec, StoreCount **ret
         return RETRY_READ(count_rows_once(b, STMT_COUNT_BY_DAY, &p, ret, ret_n));
 }
 
-static int size_once(StoreBackend *b, uint64_t *ret_bytes) {
+/* A statement without parameters answering one non-negative integer (NULL reads as 0). */
+static int count_once(StoreBackend *b, Stmt which, uint64_t *ret) {
         _cleanup_result_ PGresult *res = NULL;
         int64_t v;
         int r;
@@ -1099,7 +1211,7 @@ static int size_once(StoreBackend *b, uint64_t *ret_bytes) {
         r = ensure_ready(b);
         if (r < 0)
                 return r;
-        if ((r = run(b, STMT_SIZE, NULL, &res)) < 0)
+        if ((r = run(b, which, NULL, &res)) < 0)
                 return r;
         if (PQntuples(res) < 1)
                 return -ENODATA;
@@ -1107,12 +1219,175 @@ static int size_once(StoreBackend *b, uint64_t *ret_bytes) {
                 return r;
         if (v < 0)
                 return -EBADMSG;
-        *ret_bytes = (uint64_t) v;
+        *ret = (uint64_t) v;
         return 0;
 }
 
 static int pg_size(StoreBackend *b, uint64_t *ret_bytes) {
-        return RETRY_READ(size_once(b, ret_bytes));
+        return RETRY_READ(count_once(b, STMT_SIZE, ret_bytes));
+}
+
+static int pg_live_bytes(StoreBackend *b, uint64_t *ret_bytes) {
+        return RETRY_READ(count_once(b, STMT_LIVE_BYTES, ret_bytes));
+}
+
+static int purge_candidates_once(StoreBackend *b, uint32_t limit, StorePurgeCandidate **ret, size_t *ret_n) {
+        _cleanup_result_ PGresult *res = NULL;
+        _cleanup_free_ StorePurgeCandidate *list = NULL;
+        Params p = {};
+        int r;
+
+        r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        param_int(&p, INT8OID, limit);
+        if ((r = run(b, STMT_PURGE_CANDIDATES, &p, &res)) < 0)
+                return r;
+        size_t n = (size_t) PQntuples(res);
+        if (n > limit)
+                return -EBADMSG;
+        list = calloc(MAX(n, 1u), sizeof *list);
+        if (!list)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int64_t bytes;
+                if ((r = field_int(res, (int) i, 0, &list[i].id)) < 0 ||
+                        (r = field_int(res, (int) i, 1, &list[i].finished_at_usec)) < 0 ||
+                        (r = field_int(res, (int) i, 2, &bytes)) < 0)
+                        return r;
+                if (bytes < 0)
+                        return -EBADMSG;
+                list[i].payload_bytes = (uint64_t) bytes;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+static int pg_purge_candidates(StoreBackend *b, uint32_t limit, StorePurgeCandidate **ret, size_t *ret_n) {
+        return RETRY_READ(purge_candidates_once(b, limit, ret, ret_n));
+}
+
+static int pg_purge(StoreBackend *b, const StorePurgeCandidate *c, size_t n) {
+        _cleanup_result_ PGresult *res = NULL;
+        _cleanup_free_ unsigned char *array = NULL;
+        Params p = {};
+        int r;
+
+        /* A one-dimensional bigint[] in binary: ndim, has-null, element type, length, lower
+         * bound, then (length, value) per element. n is at most INT32_MAX (store.c). */
+        if (n > (INT32_MAX - 20) / 12)
+                return -E2BIG;
+        size_t len = 20 + 12 * n;
+        array = malloc(len);
+        if (!array)
+                return -ENOMEM;
+        put_be(array, 1, 4);
+        put_be(array + 4, 0, 4);
+        put_be(array + 8, INT8OID, 4);
+        put_be(array + 12, n, 4);
+        put_be(array + 16, 1, 4);
+        for (size_t i = 0; i < n; i++) {
+                put_be(array + 20 + 12 * i, 8, 4);
+                put_be(array + 24 + 12 * i, (uint64_t) c[i].id, 8);
+        }
+        r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        param_add(&p, (const char *) array, len);
+        return run(b, STMT_PURGE, &p, &res);
+}
+
+/* The probe's padding: bytes that do not compress (a TOASTed run of zeros would write
+ * next to nothing). */
+static unsigned char probe_pad[STORE_PROBE_BYTES];
+
+static void fill_pad(void) {
+        uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+        for (size_t i = 0; i < sizeof probe_pad; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                probe_pad[i] = (unsigned char) x;
+        }
+}
+
+static int pg_probe(StoreBackend *b) {
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        (void) pthread_once(&once, fill_pad);
+        param_bytes(&p, (const char *) probe_pad, sizeof probe_pad);
+        return run(b, STMT_PROBE, &p, &res);
+}
+
+/* Space freed by purge() is reused by later writes once autovacuum has seen it. */
+static int pg_reclaim(StoreBackend *b) {
+        return 0;
+}
+
+/* ---- the worker registry ---- */
+
+static int pg_worker_beat(StoreBackend *b, const char *id, const char *info) {
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+        param_bytes(&p, id, strlen(id));
+        param_bytes(&p, info, strlen(info));
+        return run(b, STMT_WORKER_BEAT, &p, &res);
+}
+
+static int pg_worker_remove(StoreBackend *b, const char *id) {
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+        param_bytes(&p, id, strlen(id));
+        if ((r = run(b, STMT_WORKER_REMOVE, &p, &res)) < 0)
+                return r;
+        return strcmp(PQcmdTuples(res), "0") != 0 ? 0 : -ENOENT;
+}
+
+static int workers_once(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+        param_int(&p, INT8OID, (int64_t) max_age_usec);
+        if ((r = run(b, STMT_WORKERS, &p, &res)) < 0)
+                return r;
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        for (int row = 0; r >= 0 && row < PQntuples(res); row++) {
+                int64_t at;
+                if ((r = field_int(res, row, 2, &at)) < 0)
+                        break;
+                r = store_worker_row_append(
+                        &list, &infos, &n, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1), at);
+        }
+        if (r < 0) {
+                store_worker_rows_free(list, infos, n);
+                return r;
+        }
+        *ret = list;
+        *ret_infos = infos;
+        *ret_n = n;
+        return 0;
+}
+
+static int pg_workers(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        return RETRY_READ(workers_once(b, max_age_usec, ret, ret_infos, ret_n));
 }
 
 const StoreOps store_pg_ops = {
@@ -1143,4 +1418,12 @@ const StoreOps store_pg_ops = {
         .count_by_language = pg_count_by_language,
         .count_by_day = pg_count_by_day,
         .size = pg_size,
+        .live_bytes = pg_live_bytes,
+        .purge_candidates = pg_purge_candidates,
+        .purge = pg_purge,
+        .reclaim = pg_reclaim,
+        .probe = pg_probe,
+        .worker_beat = pg_worker_beat,
+        .worker_remove = pg_worker_remove,
+        .workers = pg_workers,
 };

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "store/store-internal.h"
 
@@ -40,12 +41,24 @@ typedef enum Stmt {
         STMT_COUNT_BY_LANGUAGE,
         STMT_COUNT_BY_DAY,
         STMT_SIZE,
+        STMT_LIVE_BYTES,
+        STMT_PURGE_CANDIDATES,
+        STMT_PURGE,
+        STMT_PURGE_DELETE,
+        STMT_RECLAIM,
+        STMT_GET_PURGED,
+        STMT_DELETE_PURGED,
+        STMT_PROBE,
+        STMT_WORKER_BEAT,
+        STMT_WORKER_REMOVE,
+        STMT_WORKERS,
         _STMT_MAX,
 } Stmt;
 
 struct StoreBackend {
         sqlite3 *db;
         sqlite3_stmt *stmts[_STMT_MAX];
+        char *path; /* the database file; NULL for an in-memory one */
 };
 
 /* The first columns of a submission row, before the input and result columns. */
@@ -54,6 +67,8 @@ struct StoreBackend {
 /* ... and of a test row. */
 #define TEST_HEAD_N 2
 #define NEWEST_FIRST "ORDER BY created_at_usec DESC, id DESC"
+/* A tombstone (store_purge()). */
+#define PURGED_COLUMNS "token, status_id, language_id, created_at_usec, finished_at_usec, purged_at_usec"
 
 /* ---- errors ---- */
 
@@ -328,11 +343,11 @@ static int build_sql(Stmt which, char **ret) {
                 store_sql_add(&q, "ROLLBACK");
                 break;
         case STMT_INSERT:
-                store_sql_add(&q, "INSERT INTO submissions (token, created_at_usec, ");
+                store_sql_add(&q, "INSERT INTO submissions (token, created_at_usec, payload_bytes, ");
                 store_sql_add_names(&q, STORE_SUBMISSION_INPUT, "");
-                store_sql_add(&q, ") VALUES (?1, ?2");
+                store_sql_add(&q, ") VALUES (?1, ?2, ?3");
                 for (size_t i = 0; i < n_in; i++)
-                        store_sql_add(&q, ", ?%zu", i + 3);
+                        store_sql_add(&q, ", ?%zu", i + 4);
                 store_sql_add(&q, ")");
                 break;
         case STMT_INSERT_TEST:
@@ -383,9 +398,10 @@ static int build_sql(Stmt which, char **ret) {
                 break;
         case STMT_FINISH: {
                 const StoreColumns *cols = &store_columns[STORE_SUBMISSION_RESULT];
-                store_sql_add(&q, "UPDATE submissions SET finished_at_usec = ?2");
+                store_sql_add(&q, "UPDATE submissions SET finished_at_usec = ?2, "
+                                  "payload_bytes = payload_bytes + ?3");
                 for (size_t i = 0; i < cols->n; i++)
-                        store_sql_add(&q, ", %s = ?%zu", cols->columns[i].name, i + 3);
+                        store_sql_add(&q, ", %s = ?%zu", cols->columns[i].name, i + 4);
                 store_sql_add(&q, " WHERE token = ?1 AND status_id IN (1, 2) RETURNING id");
                 break;
         }
@@ -417,6 +433,50 @@ static int build_sql(Stmt which, char **ret) {
                 store_sql_add(
                         &q, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
                 break;
+        case STMT_LIVE_BYTES:
+                store_sql_add(&q, "SELECT sum(payload_bytes) FROM submissions");
+                break;
+        case STMT_PURGE_CANDIDATES:
+                store_sql_add(&q, "SELECT id, finished_at_usec, payload_bytes FROM submissions "
+                                  "WHERE status_id >= 3 ORDER BY finished_at_usec, id LIMIT ?1");
+                break;
+        case STMT_PURGE:
+                store_sql_add(&q,
+                        "INSERT OR IGNORE INTO purged_submissions (" PURGED_COLUMNS ") "
+                        "SELECT token, status_id, language_id, created_at_usec, finished_at_usec, ?2 "
+                        "FROM submissions WHERE id = ?1 AND status_id >= 3");
+                break;
+        case STMT_PURGE_DELETE: /* the tests go with it (ON DELETE CASCADE) */
+                store_sql_add(&q, "DELETE FROM submissions WHERE id = ?1 AND status_id >= 3");
+                break;
+        case STMT_GET_PURGED:
+                store_sql_add(&q, "SELECT " PURGED_COLUMNS " FROM purged_submissions WHERE token = ?1");
+                break;
+        case STMT_DELETE_PURGED:
+                store_sql_add(&q, "DELETE FROM purged_submissions WHERE token = ?1");
+                break;
+        case STMT_PROBE:
+                store_sql_add(&q,
+                        "INSERT INTO store_probe (id, at_usec, pad) VALUES (1, ?1, zeroblob(%u)) "
+                        "ON CONFLICT (id) DO UPDATE SET at_usec = excluded.at_usec, pad = excluded.pad",
+                        STORE_PROBE_BYTES);
+                break;
+        case STMT_RECLAIM:
+                /* every free page; a no-op unless the file was created with auto_vacuum */
+                store_sql_add(&q, "PRAGMA incremental_vacuum");
+                break;
+        case STMT_WORKER_BEAT:
+                store_sql_add(&q, "INSERT INTO workers (id, info, heartbeat_at_usec) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT (id) DO UPDATE SET info = ?2, heartbeat_at_usec = ?3");
+                break;
+        case STMT_WORKER_REMOVE:
+                store_sql_add(&q, "DELETE FROM workers WHERE id = ?1");
+                break;
+        case STMT_WORKERS:
+                store_sql_add(&q,
+                        "SELECT id, info, heartbeat_at_usec FROM workers WHERE heartbeat_at_usec >= ?1 "
+                        "ORDER BY id");
+                break;
         default:
                 return -EINVAL;
         }
@@ -431,6 +491,7 @@ static StoreBackend *sq_disconnect(StoreBackend *b) {
         for (size_t i = 0; i < _STMT_MAX; i++)
                 sqlite3_finalize(b->stmts[i]);
         sqlite3_close_v2(b->db);
+        free(b->path);
         free(b);
         return NULL;
 }
@@ -466,8 +527,16 @@ static int sq_connect(const char *target, char *errbuf, StoreBackend **ret) {
                 return r;
         }
         (void) sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MSEC);
-        /* WAL is a property of the file (kept once set); the others are per connection. */
-        r = sq_exec(b, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+        const char *file = sqlite3_db_filename(b->db, "main");
+        if (file && *file && !(b->path = strdup(file)))
+                return -ENOMEM;
+        /* auto_vacuum and WAL are properties of the file (auto_vacuum takes only on a new,
+         * empty one: before the first table); the others are per connection. Incremental
+         * auto_vacuum lets store_purge() give freed pages back to the file system; the WAL is
+         * truncated back to journal_size_limit after each checkpoint. */
+        r = sq_exec(b, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; "
+                       "PRAGMA journal_size_limit = 67108864; PRAGMA synchronous = NORMAL; "
+                       "PRAGMA foreign_keys = ON");
         if (r < 0) {
                 store_set_error(
                         errbuf, "cannot set up the SQLite database %s: %s", target, sqlite3_errmsg(b->db));
@@ -568,9 +637,11 @@ static int sq_create(StoreBackend *b, const Submission *sub) {
         }
         {
                 _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_INSERT];
+                uint64_t payload = store_payload_bytes(sub, STORE_SUBMISSION_INPUT, STORE_TEST_INPUT);
                 if ((r = bind_token(b, st, 1, sub->token)) < 0 ||
                         (r = bind_int(b, st, 2, store_now_usec())) < 0 ||
-                        (r = bind_columns(b, st, 3, STORE_SUBMISSION_INPUT, sub)) < 0 ||
+                        (r = bind_int(b, st, 3, (int64_t) payload)) < 0 ||
+                        (r = bind_columns(b, st, 4, STORE_SUBMISSION_INPUT, sub)) < 0 ||
                         (r = step(b, st)) < 0)
                         return r;
                 id = sqlite3_last_insert_rowid(b->db);
@@ -583,6 +654,22 @@ static int sq_create(StoreBackend *b, const Submission *sub) {
                         return r;
         }
         return txn ? commit(&txn) : 0;
+}
+
+/* The tombstone of a purged submission, or -ENOENT. */
+static int get_purged(StoreBackend *b, const char *token, Submission *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_GET_PURGED];
+        int64_t v[6] = {[4] = -1}; /* PURGED_COLUMNS after the token; a NULL finished_at stays -1 */
+        int r;
+
+        if ((r = bind_token(b, st, 1, token)) < 0 || (r = step(b, st)) < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        for (int i = 1; i < 6; i++)
+                if (sqlite3_column_type(st, i) != SQLITE_NULL && (r = column_int(b, st, i, &v[i])) < 0)
+                        return r;
+        return store_tombstone(token, v[1], v[2], v[3], v[4], v[5], ret);
 }
 
 static int sq_get(StoreBackend *b, const char *token, Submission *ret) {
@@ -600,7 +687,7 @@ static int sq_get(StoreBackend *b, const char *token, Submission *ret) {
                 if ((r = bind_token(b, st, 1, token)) < 0 || (r = step(b, st)) < 0)
                         return r;
                 if (r == 0)
-                        return -ENOENT;
+                        return get_purged(b, token, ret);
                 r = read_submission(b, st, &s, &id);
                 if (r < 0)
                         return r;
@@ -719,7 +806,14 @@ static int sq_delete(StoreBackend *b, const char *token) {
                         return 0;
         }
         r = status_of(b, token, &status);
-        return r < 0 ? r : -EBUSY;
+        if (r != -ENOENT)
+                return r < 0 ? r : -EBUSY;
+        {
+                _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_DELETE_PURGED];
+                if ((r = bind_token(b, st, 1, token)) < 0 || (r = step(b, st)) < 0)
+                        return r;
+                return sqlite3_changes(b->db) > 0 ? 0 : -ENOENT;
+        }
 }
 
 static int sq_claim(StoreBackend *b, const char *token, uint32_t *ret_attempts) {
@@ -757,9 +851,11 @@ static int sq_finish(StoreBackend *b, const Submission *result) {
         }
         {
                 _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_FINISH];
+                uint64_t payload = store_payload_bytes(result, STORE_SUBMISSION_RESULT, STORE_TEST_RESULT);
                 if ((r = bind_token(b, st, 1, result->token)) < 0 ||
                         (r = bind_int(b, st, 2, store_now_usec())) < 0 ||
-                        (r = bind_columns(b, st, 3, STORE_SUBMISSION_RESULT, result)) < 0 ||
+                        (r = bind_int(b, st, 3, (int64_t) payload)) < 0 ||
+                        (r = bind_columns(b, st, 4, STORE_SUBMISSION_RESULT, result)) < 0 ||
                         (r = step(b, st)) < 0)
                         return r;
                 if (r == 0)
@@ -862,8 +958,9 @@ static int sq_count_by_day(StoreBackend *b, int64_t since_usec, StoreCount **ret
         return count_rows(b, STMT_COUNT_BY_DAY, since_usec, ret, ret_n);
 }
 
-static int sq_size(StoreBackend *b, uint64_t *ret_bytes) {
-        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_SIZE];
+/* A statement without parameters answering one non-negative integer. */
+static int count_of(StoreBackend *b, Stmt which, uint64_t *ret) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[which];
         int64_t v = 0;
         int r = step(b, st);
         if (r == 0)
@@ -872,7 +969,136 @@ static int sq_size(StoreBackend *b, uint64_t *ret_bytes) {
                 return r;
         if (v < 0)
                 return -EBADMSG;
-        *ret_bytes = (uint64_t) v;
+        *ret = (uint64_t) v;
+        return 0;
+}
+
+static int sq_size(StoreBackend *b, uint64_t *ret_bytes) {
+        return count_of(b, STMT_SIZE, ret_bytes);
+}
+
+static int sq_live_bytes(StoreBackend *b, uint64_t *ret_bytes) {
+        return count_of(b, STMT_LIVE_BYTES, ret_bytes);
+}
+
+static int sq_purge_candidates(StoreBackend *b, uint32_t limit, StorePurgeCandidate **ret, size_t *ret_n) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_PURGE_CANDIDATES];
+        _cleanup_free_ StorePurgeCandidate *list = calloc(limit, sizeof *list);
+        size_t n = 0;
+        int r;
+
+        if (!list)
+                return -ENOMEM;
+        if ((r = bind_int(b, st, 1, limit)) < 0)
+                return r;
+        while (n < limit && (r = step(b, st)) > 0) {
+                StorePurgeCandidate *c = &list[n++];
+                int64_t bytes;
+                if ((r = column_int(b, st, 0, &c->id)) < 0 ||
+                        (r = column_int(b, st, 1, &c->finished_at_usec)) < 0 ||
+                        (r = column_int(b, st, 2, &bytes)) < 0)
+                        return r;
+                if (bytes < 0)
+                        return -EBADMSG;
+                c->payload_bytes = (uint64_t) bytes;
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+static int sq_purge(StoreBackend *b, const StorePurgeCandidate *c, size_t n) {
+        _cleanup_rollback_ StoreBackend *txn = NULL;
+        int64_t now = store_now_usec();
+        int r;
+
+        r = begin(b, STMT_BEGIN_IMMEDIATE, &txn);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                static const Stmt steps[] = {STMT_PURGE, STMT_PURGE_DELETE};
+                for (size_t k = 0; k < ELEMENTSOF(steps); k++) {
+                        _cleanup_reset_ sqlite3_stmt *st = b->stmts[steps[k]];
+                        if ((r = bind_int(b, st, 1, c[i].id)) < 0 ||
+                                (steps[k] == STMT_PURGE && (r = bind_int(b, st, 2, now)) < 0) ||
+                                (r = step(b, st)) < 0)
+                                return r;
+                }
+        }
+        return commit(&txn);
+}
+
+static int sq_reclaim(StoreBackend *b) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_RECLAIM];
+        int r;
+        while ((r = step(b, st)) > 0) /* one row per page freed */
+                ;
+        return r;
+}
+
+static int sq_probe(StoreBackend *b) {
+        struct statvfs fs;
+        if (b->path) {
+                if (statvfs(b->path, &fs) < 0)
+                        return -errno;
+                if ((uint64_t) fs.f_bavail * fs.f_frsize < STORE_PROBE_MIN_FREE)
+                        return -ENOSPC;
+        }
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_PROBE];
+        int r = bind_int(b, st, 1, store_now_usec());
+        if (r >= 0)
+                r = step(b, st);
+        return r < 0 ? r : 0;
+}
+
+/* ---- the worker registry ---- */
+
+static int bind_text(StoreBackend *b, sqlite3_stmt *st, int i, const char *text) {
+        int rc = sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+        return rc == SQLITE_OK ? 0 : errno_of(b->db, rc);
+}
+
+static int sq_worker_beat(StoreBackend *b, const char *id, const char *info) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKER_BEAT];
+        int r;
+        if ((r = bind_text(b, st, 1, id)) < 0 || (r = bind_text(b, st, 2, info)) < 0 ||
+                (r = bind_int(b, st, 3, store_now_usec())) < 0)
+                return r;
+        r = step(b, st);
+        return r < 0 ? r : 0;
+}
+
+static int sq_worker_remove(StoreBackend *b, const char *id) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKER_REMOVE];
+        int r;
+        if ((r = bind_text(b, st, 1, id)) < 0 || (r = step(b, st)) < 0)
+                return r;
+        return sqlite3_changes(b->db) > 0 ? 0 : -ENOENT;
+}
+
+static int sq_workers(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKERS];
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        int r = bind_int(b, st, 1, store_now_usec() - (int64_t) max_age_usec);
+        while (r >= 0 && (r = step(b, st)) > 0) {
+                int64_t at;
+                if ((r = column_int(b, st, 2, &at)) < 0)
+                        break;
+                r = store_worker_row_append(&list, &infos, &n, (const char *) sqlite3_column_text(st, 0),
+                        (const char *) sqlite3_column_text(st, 1), at);
+        }
+        if (r < 0) {
+                store_worker_rows_free(list, infos, n);
+                return r;
+        }
+        *ret = list;
+        *ret_infos = infos;
+        *ret_n = n;
         return 0;
 }
 
@@ -904,4 +1130,12 @@ const StoreOps store_sqlite_ops = {
         .count_by_language = sq_count_by_language,
         .count_by_day = sq_count_by_day,
         .size = sq_size,
+        .live_bytes = sq_live_bytes,
+        .purge_candidates = sq_purge_candidates,
+        .purge = sq_purge,
+        .reclaim = sq_reclaim,
+        .probe = sq_probe,
+        .worker_beat = sq_worker_beat,
+        .worker_remove = sq_worker_remove,
+        .workers = sq_workers,
 };

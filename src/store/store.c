@@ -20,6 +20,7 @@ struct Store {
         const StoreOps *ops;
         StoreBackend *backend;
         pthread_mutex_t lock;
+        StoreHealth health; /* under lock */
 };
 
 /* ---- the columns ---- */
@@ -289,6 +290,39 @@ int64_t store_now_usec(void) {
         return (int64_t) now_usec(CLOCK_REALTIME);
 }
 
+static uint64_t set_bytes(StoreColumnSet set, const void *obj) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < store_columns[set].n; i++) {
+                const StoreColumn *c = &store_columns[set].columns[i];
+                if (c->type == STORE_COLUMN_BYTES)
+                        n += CFIELD(obj, c, Bytes)->len;
+        }
+        return n;
+}
+
+uint64_t store_payload_bytes(const Submission *s, StoreColumnSet set, StoreColumnSet test_set) {
+        /* validated: each Bytes at most INT32_MAX, at most INT32_MAX tests: no overflow */
+        uint64_t n = set_bytes(set, s);
+        for (size_t i = 0; i < s->n_tests; i++)
+                n += set_bytes(test_set, &s->tests[i]);
+        return n;
+}
+
+int store_tombstone(const char *token, int64_t status_id, int64_t language_id, int64_t created_usec,
+        int64_t finished_usec, int64_t purged_usec, Submission *ret) {
+        if (status_id < STORE_FIRST_FINAL || status_id > STORE_LAST_FINAL || language_id < INT_MIN ||
+                language_id > INT_MAX || purged_usec < 0)
+                return -EBADMSG;
+        submission_init(ret);
+        store_copy_token(ret->token, token);
+        ret->status_id = (int) status_id;
+        ret->language_id = (int) language_id;
+        ret->created_at_usec = created_usec;
+        ret->finished_at_usec = finished_usec;
+        ret->purged_at_usec = purged_usec;
+        return 0;
+}
+
 /* ---- validation ---- */
 
 static bool token_valid(const char *t) {
@@ -538,6 +572,38 @@ static void unlockp(pthread_mutex_t **m) {
                 &(s)->lock; \
         })
 
+bool store_error_is_failure(int r) {
+        static const int failures[] = {
+                ENOSPC, EDQUOT, EROFS, EIO, EBADMSG, EACCES, ECONNRESET, ENOTCONN, ECONNREFUSED};
+        for (size_t i = 0; i < ELEMENTSOF(failures); i++)
+                if (r == -failures[i])
+                        return true;
+        return false;
+}
+
+/* After a write, with the lock held: what it says about the store. Returns r. */
+static int track(Store *s, int r) {
+        if (store_error_is_failure(r)) {
+                if (s->health.error == 0)
+                        s->health.since_usec = now_usec(CLOCK_MONOTONIC);
+                s->health.error = r;
+                s->health.failed_writes++;
+        } else if (r >= 0 || r == -EEXIST || r == -EALREADY || r == -EBUSY) {
+                /* written, or refused by the database for the data's sake: it answers */
+                s->health.error = 0;
+                s->health.since_usec = 0;
+        }
+        return r;
+}
+
+int store_health(Store *s, bool probe, StoreHealth *ret) {
+        LOCKED(s);
+        if (s->health.error < 0 && probe)
+                (void) track(s, s->ops->probe(s->backend));
+        *ret = s->health;
+        return 0;
+}
+
 int store_ping(Store *s) {
         LOCKED(s);
         return s->ops->ping(s->backend);
@@ -555,7 +621,7 @@ int store_create(Store *s, const Submission *sub) {
         if (r < 0)
                 return r;
         LOCKED(s);
-        return s->ops->create(s->backend, sub);
+        return track(s, s->ops->create(s->backend, sub));
 }
 
 int store_get(Store *s, const char *token, Submission *ret) {
@@ -588,7 +654,7 @@ int store_delete(Store *s, const char *token) {
         if (!token_valid(token))
                 return -ENOENT;
         LOCKED(s);
-        return s->ops->delete (s->backend, token);
+        return track(s, s->ops->delete (s->backend, token));
 }
 
 int store_claim(Store *s, const char *token, uint32_t *ret_attempts) {
@@ -598,7 +664,7 @@ int store_claim(Store *s, const char *token, uint32_t *ret_attempts) {
         if (!token_valid(token))
                 return -ENOENT;
         LOCKED(s);
-        r = s->ops->claim(s->backend, token, &attempts);
+        r = track(s, s->ops->claim(s->backend, token, &attempts));
         if (r < 0)
                 return r;
         if (ret_attempts)
@@ -620,7 +686,7 @@ int store_finish(Store *s, const Submission *result) {
         if (r < 0)
                 return r;
         LOCKED(s);
-        return s->ops->finish(s->backend, result);
+        return track(s, s->ops->finish(s->backend, result));
 }
 
 int store_unfinished(Store *s, char (**ret_tokens)[SUBMISSION_TOKEN_LEN + 1], size_t *ret_n) {
@@ -631,6 +697,53 @@ int store_unfinished(Store *s, char (**ret_tokens)[SUBMISSION_TOKEN_LEN + 1], si
 int store_count_by_status(Store *s, uint64_t ret_counts[STORE_STATUS_SLOTS]) {
         LOCKED(s);
         return s->ops->count_by_status(s->backend, ret_counts);
+}
+
+int store_live_bytes(Store *s, uint64_t *ret_bytes) {
+        LOCKED(s);
+        return s->ops->live_bytes(s->backend, ret_bytes);
+}
+
+int store_purge(Store *s, const StoreRetention *policy, size_t max_rows, uint64_t *ret_purged,
+        uint64_t *ret_freed_bytes) {
+        _cleanup_free_ StorePurgeCandidate *c = NULL;
+        uint64_t live = 0, excess = 0, freed = 0;
+        size_t n = 0, take = 0;
+        int r;
+
+        if (!policy || max_rows == 0 || max_rows > INT32_MAX)
+                return -EINVAL;
+        /* Finished before the cutoff: too old. No limit by age: nothing is too old. */
+        int64_t now = store_now_usec(), cutoff = INT64_MIN;
+        if (policy->max_age_usec > 0)
+                cutoff = policy->max_age_usec < (uint64_t) now ? now - (int64_t) policy->max_age_usec
+                                                               : INT64_MIN;
+        LOCKED(s);
+        if (policy->max_bytes > 0) {
+                r = s->ops->live_bytes(s->backend, &live);
+                if (r < 0)
+                        return r;
+                excess = live > policy->max_bytes ? live - policy->max_bytes : 0;
+        }
+        if (cutoff != INT64_MIN || excess > 0) {
+                r = s->ops->purge_candidates(s->backend, (uint32_t) max_rows, &c, &n);
+                if (r < 0)
+                        return r;
+        }
+        /* Oldest finished first: stop at the first the policy keeps. */
+        while (take < n && (c[take].finished_at_usec < cutoff || freed < excess))
+                freed += c[take++].payload_bytes;
+        if (take > 0) {
+                r = track(s, s->ops->purge(s->backend, c, take));
+                if (r < 0)
+                        return r;
+                r = s->ops->reclaim(s->backend);
+                if (r < 0)
+                        return r;
+        }
+        *ret_purged = take;
+        *ret_freed_bytes = freed;
+        return 0;
 }
 
 int store_count_append(StoreCount **list, size_t *n, int64_t key, int64_t count) {
@@ -697,4 +810,82 @@ int store_exec_sql(Store *s, const char *sql) {
 int store_query_int(Store *s, const char *sql, int64_t *ret) {
         LOCKED(s);
         return s->ops->query_int(s->backend, sql, ret);
+}
+
+/* ---- the worker registry ---- */
+
+static bool worker_id_valid(const char *id) {
+        return id && *id && strlen(id) < WORKER_ID_MAX;
+}
+
+int store_worker_beat(Store *s, const char *id, const char *info) {
+        if (!worker_id_valid(id) || !info)
+                return -EINVAL;
+        LOCKED(s);
+        return s->ops->worker_beat(s->backend, id, info);
+}
+
+int store_worker_remove(Store *s, const char *id) {
+        if (!worker_id_valid(id))
+                return -ENOENT;
+        LOCKED(s);
+        return s->ops->worker_remove(s->backend, id);
+}
+
+int store_workers(Store *s, uint64_t max_age_usec, WorkerInfo **ret, size_t *ret_n) {
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        if (max_age_usec > INT64_MAX)
+                max_age_usec = INT64_MAX;
+        {
+                LOCKED(s);
+                int r = s->ops->workers(s->backend, max_age_usec, &list, &infos, &n);
+                if (r < 0)
+                        return r;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                WorkerInfo w = list[i];
+                if (worker_info_parse(infos[i], &w) >= 0)
+                        list[k++] = w;
+                else
+                        worker_info_done(&w);
+                free(infos[i]);
+        }
+        free(infos);
+        if (k == 0)
+                list = worker_info_list_free(list, 0);
+        *ret = list;
+        *ret_n = k;
+        return 0;
+}
+
+int store_worker_row_append(WorkerInfo **list, char ***infos, size_t *n, const char *id, const char *info,
+        int64_t heartbeat_at_usec) {
+        if (!id || strlen(id) >= WORKER_ID_MAX || !info)
+                return -EBADMSG;
+        WorkerInfo *l = reallocarray(*list, *n + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        *list = l;
+        char **in = reallocarray(*infos, *n + 1, sizeof *in);
+        if (!in)
+                return -ENOMEM;
+        *infos = in;
+        char *copy = strdup(info);
+        if (!copy)
+                return -ENOMEM;
+        l[*n] = (WorkerInfo){.heartbeat_at_usec = heartbeat_at_usec};
+        memcpy(l[*n].id, id, strlen(id) + 1);
+        in[*n] = copy;
+        (*n)++;
+        return 0;
+}
+
+void store_worker_rows_free(WorkerInfo *list, char **infos, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(infos[i]);
+        free(infos);
+        free(list);
 }

@@ -28,11 +28,13 @@
  * next call reconnects), -ENOSPC, -EROFS, -EACCES, -EBADMSG (a stored value that does
  * not fit its C type: a damaged database). */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/macro.h"
 #include "model/submission.h"
+#include "model/worker-info.h"
 
 typedef struct Store Store;
 
@@ -78,7 +80,9 @@ int store_ping(Store *s);
  * n_tests > 0), -ERANGE (a uint32_t above INT32_MAX or a uint64_t above INT64_MAX). */
 int store_create(Store *s, const Submission *sub);
 
-/* Read a submission, every field, with its tests in their order.
+/* Read a submission, every field, with its tests in their order. A purged submission
+ * (store_purge()) reads as its tombstone: purged_at_usec >= 0, no inputs, outputs nor tests
+ * (purged_at_usec is -1 otherwise).
  * On success *ret is overwritten (not freed first) and is the caller's, to be released with
  * submission_done(). Errors: -ENOENT (no such token, or not a token at all). */
 int store_get(Store *s, const char *token, Submission *ret);
@@ -96,8 +100,8 @@ int store_list(
 /* Free what store_list() returned. Accepts NULL; returns NULL. */
 Submission *store_list_free(Submission *list, size_t n);
 
-/* Delete a submission and its tests. Errors: -ENOENT; -EBUSY while it is In Queue or
- * Processing (Judge0 refuses those). */
+/* Delete a submission and its tests, or a purged submission's tombstone. Errors: -ENOENT;
+ * -EBUSY while it is In Queue or Processing (Judge0 refuses those). */
 int store_delete(Store *s, const char *token);
 
 /* A worker takes the submission: status 1 -> 2, or 2 -> 2 for a job delivered again after
@@ -126,6 +130,60 @@ int store_unfinished(Store *s, char (**ret_tokens)[SUBMISSION_TOKEN_LEN + 1], si
 
 /* How many submissions have each status: ret_counts[status_id]. Written only on success. */
 int store_count_by_status(Store *s, uint64_t ret_counts[STORE_STATUS_SLOTS]);
+
+/* Retention: what store_purge() removes. Off when both are 0 (Judge0 keeps everything). */
+typedef struct StoreRetention {
+        uint64_t max_age_usec; /* purge what finished longer ago than this; 0 = no limit by age */
+        /* purge the oldest finished until the inputs and outputs of the submissions not purged
+         * add up to at most this many bytes; 0 = no limit by size */
+        uint64_t max_bytes;
+} StoreRetention;
+
+/* One step of the retention policy: purge at most max_rows final submissions (the oldest
+ * finished first) that the policy no longer keeps, in one transaction, then give the freed
+ * space back (SQLite: incremental vacuum of a database created with auto_vacuum; otherwise
+ * the freed pages are reused by later writes). Purging deletes the submission and its
+ * tests and keeps a tombstone of a few bytes: store_get() then answers with the token,
+ * status_id, language_id, created_at, finished_at and purged_at_usec, and nothing else;
+ * store_delete() deletes the tombstone; store_list(), the counts and store_statistics() no
+ * longer see it; store_claim() and store_finish() answer -ENOENT. In Queue and Processing
+ * are never purged. Call it again while it purges max_rows: the Store's mutex is held for
+ * one step only, so requests interleave.
+ * On success *ret_purged is how many it purged and *ret_freed_bytes their inputs' and
+ * outputs' size. Errors: -EINVAL (max_rows 0 or above INT32_MAX, policy NULL). */
+int store_purge(Store *s, const StoreRetention *policy, size_t max_rows, uint64_t *ret_purged,
+        uint64_t *ret_freed_bytes);
+
+/* The size of the inputs and outputs of the submissions (not purged): what
+ * StoreRetention.max_bytes bounds. */
+int store_live_bytes(Store *s, uint64_t *ret_bytes);
+
+/* Whether the store takes writes: what the last write (create, claim, finish, delete,
+ * purge, or the probe below) reported. A failure of the database or its disk (ENOSPC,
+ * EDQUOT, EROFS, EIO, EBADMSG, EACCES, ECONNRESET, ENOTCONN, ECONNREFUSED) marks the store
+ * failing; the next write that succeeds clears it. A bad request (EINVAL, EEXIST, ENOENT,
+ * EALREADY, EBUSY...) or a busy database (EAGAIN) says nothing about it. */
+typedef struct StoreHealth {
+        int error; /* 0: taking writes; else the -errno of the write that failed */
+        uint64_t since_usec; /* CLOCK_MONOTONIC: when it started failing (0 when not) */
+        uint64_t failed_writes; /* writes failed for such a reason since store_open() */
+} StoreHealth;
+
+/* Room the probe wants free on the SQLite database's file system. */
+#define STORE_PROBE_MIN_FREE (4u << 20)
+/* The size of the probe's write. */
+#define STORE_PROBE_BYTES (16u << 10)
+
+/* Is the store failing? When it is and probe is true, first try a write of
+ * STORE_PROBE_BYTES (and, SQLite, check that STORE_PROBE_MIN_FREE bytes are free on its file
+ * system: a disk with a few pages left takes the probe but not the next result), so that
+ * the state recovers by itself when space returns, with no other write to clear it. A
+ * caller polling this (GET /health) should probe at most every second or so.
+ * Returns 0 with *ret written; never fails otherwise. */
+int store_health(Store *s, bool probe, StoreHealth *ret);
+
+/* Whether r, returned by a store call, says the store is failing (see StoreHealth). */
+bool store_error_is_failure(int r);
 
 /* GET /statistics: the counts of all submissions. */
 #define STORE_STATISTICS_DAYS 31
@@ -157,3 +215,16 @@ typedef struct StoreStatistics {
 int store_statistics(Store *s, int64_t since_usec, StoreStatistics *ret);
 /* Free the contents of st (and zero it). Accepts NULL. */
 void store_statistics_done(StoreStatistics *st);
+
+/* ---- the worker registry ---- */
+
+/* Write (or replace) worker id's record, with heartbeat = now (PostgreSQL: the database
+ * server's clock). info: worker_info_format()'s text. Errors: -EINVAL (an empty id or one
+ * longer than WORKER_ID_MAX - 1). */
+int store_worker_beat(Store *s, const char *id, const char *info);
+/* Remove worker id's record (it stopped). Errors: -ENOENT. */
+int store_worker_remove(Store *s, const char *id);
+/* The workers whose heartbeat is at most max_age_usec old, by id; records that do not
+ * parse are skipped. On success *ret (NULL when none) and *ret_n are the caller's:
+ * worker_info_list_free(). */
+int store_workers(Store *s, uint64_t max_age_usec, WorkerInfo **ret, size_t *ret_n);

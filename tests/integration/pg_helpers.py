@@ -96,6 +96,13 @@ class Postgres:
         self._check(["createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "coderunner", name])
         return f"postgres://coderunner@127.0.0.1:{self.port}/{name}"
 
+    def query(self, url, sql):
+        """One value, as text, of a query run with psql on the database of url."""
+        p = subprocess.run([str(self.bindir / "psql"), "-X", "-tA", "-c", sql, url],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)  # fast shutdown

@@ -912,19 +912,23 @@ static void test_list(const char *url) {
 
 /* ---- statistics ---- */
 
-/* Move one submission's created_at to usec after the epoch. */
-static void set_created(Store *s, const char *token, int64_t usec) {
+/* Move one submission's created_at or finished_at (SQLite: *_usec) to usec after the epoch. */
+static void set_time(Store *s, const char *column, const char *token, int64_t usec) {
         char sql[256];
         if (strcmp(store_backend(s), "sqlite") == 0)
                 snprintf(sql, sizeof sql,
-                        "UPDATE submissions SET created_at_usec = %" PRId64 " WHERE token = '%s'", usec,
+                        "UPDATE submissions SET %s_usec = %" PRId64 " WHERE token = '%.36s'", column, usec,
                         token);
         else
                 snprintf(sql, sizeof sql,
-                        "UPDATE submissions SET created_at = timestamptz 'epoch' + %" PRId64
-                        " * interval '1 microsecond' WHERE token = '%s'",
-                        usec, token);
+                        "UPDATE submissions SET %s = timestamptz 'epoch' + %" PRId64
+                        " * interval '1 microsecond' WHERE token = '%.36s'",
+                        column, usec, token);
         ASSERT_EQ(store_exec_sql(s, sql), 0);
+}
+
+static void set_created(Store *s, const char *token, int64_t usec) {
+        set_time(s, "created_at", token, usec);
 }
 
 static void test_statistics(const char *url) {
@@ -1008,6 +1012,258 @@ static void test_large_blobs(const char *url) {
         ASSERT_EQ(store_get(s, in.token, &got), 0);
         assert_input_eq(&in, &got);
         assert_result_eq(&res, &got);
+}
+
+/* ---- retention ---- */
+
+static void set_finished(Store *s, const char *token, int64_t usec) {
+        set_time(s, "finished_at", token, usec);
+}
+
+/* What a submission's inputs (and results, when res) hold, counted field by field. */
+static uint64_t payload_of(const Submission *in, const Submission *res) {
+        const Bytes *b[] = {&in->source_code, &in->stdin_data, &in->expected_output, &in->compiler_options,
+                &in->command_line_arguments, &in->additional_files, &in->callback_url};
+        uint64_t n = 0;
+        for (size_t i = 0; i < ELEMENTSOF(b); i++)
+                n += b[i]->len;
+        for (size_t i = 0; i < in->n_tests; i++)
+                n += in->tests[i].stdin_data.len + in->tests[i].expected_output.len;
+        if (res) {
+                n += res->stdout_data.len + res->stderr_data.len + res->compile_output.len +
+                     res->message.len;
+                for (size_t i = 0; i < res->n_tests; i++)
+                        n += res->tests[i].stdout_data.len + res->tests[i].stderr_data.len +
+                             res->tests[i].message.len;
+        }
+        return n;
+}
+
+static void assert_tombstone(Store *s, const Submission *in, int status) {
+        _cleanup_(submission_done) Submission got = {};
+        ASSERT_EQ(store_get(s, in->token, &got), 0);
+        ASSERT_TRUE(strcmp(got.token, in->token) == 0);
+        ASSERT_EQ(got.status_id, status);
+        ASSERT_EQ(got.language_id, in->language_id);
+        ASSERT_TRUE(got.purged_at_usec > 0);
+        ASSERT_TRUE(got.finished_at_usec >= 0);
+        ASSERT_EQ(got.n_tests, 0u);
+        const Bytes *b[] = {&got.source_code, &got.stdin_data, &got.expected_output, &got.compiler_options,
+                &got.command_line_arguments, &got.additional_files, &got.callback_url, &got.stdout_data,
+                &got.stderr_data, &got.compile_output, &got.message};
+        for (size_t i = 0; i < ELEMENTSOF(b); i++)
+                ASSERT_TRUE(b[i]->data == NULL && b[i]->len == 0);
+}
+
+static void assert_kept(Store *s, const Submission *in) {
+        _cleanup_(submission_done) Submission got = {};
+        ASSERT_EQ(store_get(s, in->token, &got), 0);
+        ASSERT_EQ(got.purged_at_usec, -1);
+        assert_input_eq(in, &got);
+}
+
+static void test_retention(const char *url) {
+        enum { N = 8 };
+        _cleanup_store_close_ Store *s = open_ok(url);
+        Submission in[N], res[N];
+        uint64_t live, purged, freed, want_live = 0;
+        const StoreRetention off = {};
+        int64_t now = (int64_t) now_usec(CLOCK_REALTIME), hour = INT64_C(3600000000);
+
+        ASSERT_EQ(store_live_bytes(s, &live), 0);
+        ASSERT_EQ(live, 0u);
+        /* 0..5 finished, 6 Processing, 7 In Queue; 0..3 an hour per index in the past */
+        for (size_t i = 0; i < N; i++) {
+                make_input(&in[i], (unsigned) i, i % 3);
+                bytes_random(&in[i].source_code, 1000 * (i + 1));
+                ASSERT_EQ(store_create(s, &in[i]), 0);
+                submission_init(&res[i]);
+                want_live += payload_of(&in[i], NULL);
+                if (i < 6) {
+                        make_result(&in[i], &res[i], 3 + (int) i, "out");
+                        ASSERT_EQ(store_finish(s, &res[i]), 0);
+                        want_live += payload_of(&in[i], &res[i]) - payload_of(&in[i], NULL);
+                }
+        }
+        ASSERT_EQ(store_claim(s, in[6].token, NULL), 0);
+        for (size_t i = 0; i < 4; i++)
+                set_finished(s, in[i].token, now - (int64_t) (10 - i) * hour);
+        ASSERT_EQ(store_live_bytes(s, &live), 0);
+        ASSERT_EQ(live, want_live);
+
+        /* bad calls; the default policy purges nothing */
+        ASSERT_EQ(store_purge(s, &off, 0, &purged, &freed), -EINVAL);
+        ASSERT_EQ(store_purge(s, NULL, 10, &purged, &freed), -EINVAL);
+        ASSERT_EQ(store_purge(s, &off, (size_t) INT32_MAX + 1, &purged, &freed), -EINVAL);
+        ASSERT_EQ(store_purge(s, &off, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 0u);
+
+        /* by age: older than 8.5 hours are 0 and 1 (10 and 9 hours), one step at a time */
+        const StoreRetention age = {.max_age_usec = (uint64_t) (8 * hour + hour / 2)};
+        ASSERT_EQ(store_purge(s, &age, 1, &purged, &freed), 0);
+        ASSERT_EQ(purged, 1u);
+        ASSERT_EQ(freed, payload_of(&in[0], &res[0]));
+        assert_tombstone(s, &in[0], 3);
+        assert_kept(s, &in[1]);
+        ASSERT_EQ(store_purge(s, &age, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 1u);
+        ASSERT_EQ(freed, payload_of(&in[1], &res[1]));
+        assert_tombstone(s, &in[1], 4);
+        ASSERT_EQ(store_purge(s, &age, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 0u);
+        want_live -= payload_of(&in[0], &res[0]) + payload_of(&in[1], &res[1]);
+        ASSERT_EQ(store_live_bytes(s, &live), 0);
+        ASSERT_EQ(live, want_live);
+
+        /* by size: one byte over the limit purges the oldest finished (2), not more */
+        const StoreRetention size = {.max_bytes = want_live - 1};
+        ASSERT_EQ(store_purge(s, &size, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 1u);
+        assert_tombstone(s, &in[2], 5);
+        assert_kept(s, &in[3]);
+        want_live -= payload_of(&in[2], &res[2]);
+        ASSERT_EQ(store_live_bytes(s, &live), 0);
+        ASSERT_EQ(live, want_live);
+        ASSERT_EQ(store_purge(s, &size, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 0u);
+
+        /* the smallest limit purges every final one, never what is In Queue or Processing */
+        const StoreRetention tiny = {.max_bytes = 1};
+        ASSERT_EQ(store_purge(s, &tiny, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 3u);
+        for (size_t i = 3; i < 6; i++)
+                assert_tombstone(s, &in[i], 3 + (int) i);
+        assert_kept(s, &in[6]);
+        assert_kept(s, &in[7]);
+        ASSERT_EQ(store_live_bytes(s, &live), 0);
+        ASSERT_EQ(live, payload_of(&in[6], NULL) + payload_of(&in[7], NULL));
+        ASSERT_EQ(store_purge(s, &tiny, 100, &purged, &freed), 0);
+        ASSERT_EQ(purged, 0u);
+
+        /* a tombstone: not listed nor counted, never finished or claimed again, deletable */
+        _cleanup_(submission_done) Submission again = {};
+        make_result(&in[0], &again, 3, "again");
+        ASSERT_EQ(store_finish(s, &again), -ENOENT);
+        ASSERT_EQ(store_claim(s, in[0].token, NULL), -ENOENT);
+        Submission *list = NULL;
+        size_t n;
+        uint64_t total, counts[STORE_STATUS_SLOTS];
+        ASSERT_EQ(store_list(s, 1, 100, &list, &n, &total), 0);
+        ASSERT_EQ(total, 2u);
+        ASSERT_EQ(n, 2u);
+        list = store_list_free(list, n);
+        ASSERT_EQ(store_count_by_status(s, counts), 0);
+        ASSERT_EQ(counts[3], 0u);
+        ASSERT_EQ(store_delete(s, in[0].token), 0);
+        ASSERT_EQ(store_delete(s, in[0].token), -ENOENT);
+        _cleanup_(submission_done) Submission gone = {};
+        ASSERT_EQ(store_get(s, in[0].token, &gone), -ENOENT);
+
+        /* finishing the last two adds their results to what the size policy counts */
+        _cleanup_(submission_done) Submission last = {};
+        make_result(&in[7], &last, 3, "last");
+        ASSERT_EQ(store_finish(s, &last), 0);
+        ASSERT_EQ(store_live_bytes(s, &live), 0);
+        ASSERT_EQ(live, payload_of(&in[6], NULL) + payload_of(&in[7], &last));
+
+        for (size_t i = 0; i < N; i++) {
+                submission_done(&in[i]);
+                submission_done(&res[i]);
+        }
+}
+
+/* ---- write health ---- */
+
+static void test_health(const char *url) {
+        _cleanup_store_close_ Store *s = open_ok(url);
+        _cleanup_(submission_done) Submission a = {}, b = {}, res = {};
+        bool sqlite = strcmp(store_backend(s), "sqlite") == 0;
+        StoreHealth h;
+
+        ASSERT_EQ(store_health(s, true, &h), 0);
+        ASSERT_EQ(h.error, 0);
+        ASSERT_EQ(h.failed_writes, 0u);
+        make_input(&a, 1, 1);
+        make_input(&b, 2, 0);
+        ASSERT_EQ(store_create(s, &a), 0);
+
+        /* the database refuses writes (as on a full disk): typed, and remembered */
+        ASSERT_EQ(store_exec_sql(
+                          s, sqlite ? "PRAGMA query_only = ON" : "SET default_transaction_read_only = on"),
+                0);
+        ASSERT_EQ(store_create(s, &b), -EROFS);
+        make_result(&a, &res, 3, "ok");
+        ASSERT_EQ(store_finish(s, &res), -EROFS);
+        ASSERT_EQ(store_health(s, false, &h), 0);
+        ASSERT_EQ(h.error, -EROFS);
+        ASSERT_EQ(h.failed_writes, 2u);
+        ASSERT_TRUE(h.since_usec > 0);
+        uint64_t since = h.since_usec;
+        /* reads and bad requests say nothing about it */
+        _cleanup_(submission_done) Submission got = {};
+        ASSERT_EQ(store_get(s, a.token, &got), 0);
+        ASSERT_EQ(store_claim(s, "not-a-token", NULL), -ENOENT);
+        /* the probe still fails: still failing, since the first failure */
+        ASSERT_EQ(store_health(s, true, &h), 0);
+        ASSERT_EQ(h.error, -EROFS);
+        ASSERT_EQ(h.since_usec, since);
+        ASSERT_EQ(h.failed_writes, 3u);
+        /* without a probe, nothing changes when the database recovers */
+        ASSERT_EQ(store_exec_sql(
+                          s, sqlite ? "PRAGMA query_only = OFF" : "SET default_transaction_read_only = off"),
+                0);
+        ASSERT_EQ(store_health(s, false, &h), 0);
+        ASSERT_EQ(h.error, -EROFS);
+        /* the probe learns it: recovered by itself, no other write needed */
+        ASSERT_EQ(store_health(s, true, &h), 0);
+        ASSERT_EQ(h.error, 0);
+        ASSERT_EQ(h.since_usec, 0u);
+        ASSERT_EQ(h.failed_writes, 3u);
+        /* and the result kept meanwhile is written */
+        ASSERT_EQ(store_finish(s, &res), 0);
+        ASSERT_EQ(store_create(s, &b), 0);
+
+        ASSERT_TRUE(store_error_is_failure(-ENOSPC));
+        ASSERT_TRUE(store_error_is_failure(-ECONNRESET));
+        ASSERT_TRUE(!store_error_is_failure(-EEXIST));
+        ASSERT_TRUE(!store_error_is_failure(-EAGAIN));
+        ASSERT_TRUE(!store_error_is_failure(0));
+}
+
+/* SQLite: the pages of what is purged go back to the file system; the file shrinks. */
+static void test_sqlite_reclaim(void) {
+        enum { N = 40 };
+        char url[URL_MAX];
+        fresh_url("sqlite", url);
+        _cleanup_store_close_ Store *s = open_ok(url);
+        int64_t mode, before, after, free_pages;
+        uint64_t purged, freed;
+
+        ASSERT_EQ(store_query_int(s, "PRAGMA auto_vacuum", &mode), 0);
+        ASSERT_EQ(mode, 2); /* incremental */
+        for (size_t i = 0; i < N; i++) {
+                _cleanup_(submission_done) Submission in = {}, res = {};
+                make_input(&in, (unsigned) i, 1);
+                bytes_random(&in.source_code, 64 << 10);
+                ASSERT_EQ(store_create(s, &in), 0);
+                make_result(&in, &res, 3, NULL);
+                bytes_random(&res.stdout_data, 64 << 10);
+                ASSERT_EQ(store_finish(s, &res), 0);
+        }
+        ASSERT_EQ(store_query_int(s, "PRAGMA page_count", &before), 0);
+        const StoreRetention tiny = {.max_bytes = 1};
+        ASSERT_EQ(store_purge(s, &tiny, 1000, &purged, &freed), 0);
+        ASSERT_EQ(purged, (uint64_t) N);
+        ASSERT_TRUE(freed >= (uint64_t) N * (128 << 10));
+        ASSERT_EQ(store_query_int(s, "PRAGMA page_count", &after), 0);
+        ASSERT_EQ(store_query_int(s, "PRAGMA freelist_count", &free_pages), 0);
+        ASSERT_EQ(free_pages, 0);
+        int64_t page;
+        ASSERT_EQ(store_query_int(s, "PRAGMA page_size", &page), 0);
+        /* the blobs' pages are gone, and the rows': what is left is the schema, the tombstones
+         * and a few pages of indexes */
+        ASSERT_TRUE((before - after) * page >= (int64_t) N * (128 << 10));
+        ASSERT_TRUE(after <= 32);
 }
 
 /* ---- migrations ---- */
@@ -1129,6 +1385,8 @@ static void run_contract(const char *backend, const StoreMigration *migrations, 
                 {"list", test_list},
                 {"statistics", test_statistics},
                 {"large blobs", test_large_blobs},
+                {"retention", test_retention},
+                {"health", test_health},
         };
         char url[URL_MAX];
 
@@ -1242,6 +1500,8 @@ int main(void) {
 
         test_sqlite_urls();
         run_contract("sqlite", store_sqlite_migrations, store_sqlite_n_migrations);
+        test_sqlite_reclaim();
+        fprintf(stderr, "sqlite: reclaim ok\n");
 
         if (pg_start()) {
                 uint64_t t0 = now_usec(CLOCK_MONOTONIC);
