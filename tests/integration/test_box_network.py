@@ -10,6 +10,7 @@ abstract unix sockets, or another box running at the same time."""
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 
@@ -51,8 +52,9 @@ def ip(*args):
 @pytest.fixture(scope="module")
 def world():
     """{"internet": netns name, "host": netns name}; removed afterwards."""
-    if subprocess.run(["which", "pasta"], capture_output=True).returncode != 0:
-        pytest.fail("pasta is missing (Debian package passt: make deps-build)")
+    for tool, package in (("pasta", "passt"), ("nft", "nftables"), ("ip", "iproute2")):
+        if not shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin"):
+            pytest.fail(f"{tool} is missing (Debian package {package}: make deps-build)")
     tag = f"crt{os.getpid() % 100000}"
     inet, host = f"{tag}i", f"{tag}h"
     made = []
