@@ -14,10 +14,12 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/parse-util.h"
+#include "base/strv.h"
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "model/limits.h"
 #include "programs/server-conf.h"
+#include "sandbox/box.h"
 #include "store/retention.h"
 #include "worker/worker.h"
 
@@ -203,6 +205,32 @@ const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);
 unsigned worker_section_threads(const WorkerSection *s) {
         long n = s->workers ? (long) s->workers : sysconf(_SC_NPROCESSORS_ONLN);
         return n > 0 ? (unsigned) n : 1;
+}
+
+int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, BoxSupervisor **ret) {
+        char err[256] = "";
+        char **allow = NULL, **deny = NULL;
+        int r = box_net_parse_list(s->net_allow, &allow, err, sizeof err);
+        if (r < 0) {
+                log_error(r, "net_allow: %s", err);
+                return r;
+        }
+        r = box_net_parse_list(s->net_deny, &deny, err, sizeof err);
+        if (r < 0) {
+                strv_free(allow);
+                log_error(r, "net_deny: %s", err);
+                return r;
+        }
+        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = worker_section_threads(s),
+                                         .client_uid = client_uid,
+                                         .net_allow = (const char *const *) allow,
+                                         .net_deny = (const char *const *) deny},
+                ret);
+        strv_free(allow);
+        strv_free(deny);
+        if (r < 0)
+                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        return r;
 }
 
 /* ---- retention ---- */
