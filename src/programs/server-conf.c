@@ -198,6 +198,10 @@ const ConfKey worker_section_keys[] = {
                 "a job delivered more often (its worker died each time) ends as Internal Error"),
         W(heartbeat, CONF_SECONDS, "2", 3600000000,
                 "how often a worker refreshes its registry record and leases"),
+        W(net_allow, CONF_STRING, "", 0,
+                "networked runs (enable_network) may reach these CIDRs although the built-in deny list "
+                "(private, loopback, link-local, metadata...) has them (comma-separated)"),
+        W(net_deny, CONF_STRING, "", 0, "networked runs may never reach these CIDRs (comma-separated)"),
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);
