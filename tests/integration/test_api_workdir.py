@@ -29,12 +29,11 @@ def judged(server, source, expected):
 
 
 def test_work_base_removed_under_the_service(tmp_path):
-    work = tmp_path / "work"
-    work.mkdir()
-    server = Server(tmp_path / "data", env={"TMPDIR": str(work)}, args=["--workers=1"]).start()
+    work = tmp_path / "data"  # serve's work base is DATA_DIR/work
+    server = Server(work, args=["--workers=1"]).start()
     try:
         judged(server, "print('first')\n", "first\n")
-        base = work / f"coderunner-{os.geteuid()}"
+        base = work / "work"
         assert base.is_dir()
         # Everything goes: the Judge's tmpfs detached, the directories removed.
         for point in mounts_under(work):
