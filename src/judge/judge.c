@@ -861,8 +861,15 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                         goto fail;
                                 r = tree_copy(build.fd, w.fd, 0, 0);
                                 if (r < 0) {
+                                        /* What the compile step made cannot be copied within
+                                         * the bounds (too deep, too many, no room left):
+                                         * the submission's doing, answered as such. */
                                         workdir_drop(j, &w);
-                                        goto fail;
+                                        r = set_message(&msg, "cannot copy the compiled files for a run: %s",
+                                                r == -ELOOP ? "they nest too deep" : strerror(-r));
+                                        if (r == 0)
+                                                r = fail_all(&res, n, STATUS_INTERNAL_ERROR, msg);
+                                        goto done;
                                 }
                         }
                         RunOutput o = {};
