@@ -13,7 +13,7 @@ SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap
 
-.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
+.PHONY: all build run cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
 all: build
 
@@ -79,6 +79,13 @@ run: build languages web
 	@echo "       -d '{\"source_code\": \"print(42)\", \"language_id\": 71}'"
 	@echo
 	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
+
+# The cluster topology on this machine (Redis, PostgreSQL, 2 API nodes, 2 workers), in the
+# foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
+# PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
+CLUSTER_DIR ?= /var/tmp/coderunner-cluster
+cluster: build languages
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=2358 --foreground
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style

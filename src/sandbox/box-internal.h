@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <signal.h>
+
 #include "sandbox/net-internal.h"
 #include "sandbox/sandbox-internal.h"
 
@@ -36,6 +38,10 @@ struct BoxContext {
         const char *const *net_allow, *const *net_deny;
         NetBox *netbox;
         int devnull_fd;
+
+        /* Set from a signal handler when the process that runs boxes must stop at once
+         * (the supervisor's slot when its supervisor died): a run in progress is killed. */
+        volatile sig_atomic_t *abort_flag;
 
         bool defer_cleanup; /* keep the last run's cgroups until box_context_cleanup() */
         /* With defer_cleanup: box_context_cleanup() also moves this process into a fresh,

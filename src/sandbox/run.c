@@ -303,6 +303,10 @@ static void watch(Run *run) {
                 int ms = timeout < 0 ? -1 : (int) ((timeout + 999) / 1000);
                 int n = poll(p, (nfds_t) np, ms);
                 if (n < 0) {
+                        if (errno == EINTR && c->abort_flag && *c->abort_flag && !run->init_done) {
+                                kill_box(run, BOX_LIMIT_NONE);
+                                set_message(run->res, "the sandbox supervisor stopped during the run");
+                        }
                         if (errno == EINTR)
                                 continue;
                         kill_box(run, BOX_LIMIT_NONE);
@@ -464,8 +468,11 @@ static void decide(Run *run, int init_status) {
 static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
         char why[256];
 
-        if (!spec->share_net || c->netbox)
+        if (!spec->share_net)
                 return 1;
+        if (c->netbox && netbox_alive(c->netbox))
+                return 1;
+        c->netbox = netbox_free(c->netbox);
         if (c->rootless) {
                 /* Without root there is no namespace of ours for pasta and nftables to
                  * serve, and the host's own network is never lent. */
@@ -476,7 +483,10 @@ static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
         int r = netbox_new(c->net_allow, c->net_deny, &c->netbox, why, sizeof why);
         if (r < 0) {
                 res->status = BOX_STATUS_XX;
-                set_message(res, "cannot set up the network%s%s: %s", why[0] ? ": " : "", why, strerror(-r));
+                if (why[0])
+                        set_message(res, "cannot set up the network: %s", why);
+                else
+                        set_message(res, "cannot set up the network: %s", strerror(-r));
                 return 0;
         }
         return 1;

@@ -495,6 +495,7 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
                 _exit(3);
         }
         ctx->defer_cleanup = true;
+        ctx->abort_flag = &stop_requested; /* the supervisor died: its runs die too */
         if (ready_fd >= 0) {
                 (void) !write(ready_fd, "x", 1);
                 close(ready_fd);

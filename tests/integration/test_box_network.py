@@ -12,13 +12,11 @@ import os
 import select
 import signal
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import CLI_TIMEOUT, CODERUNNER, check_record, helper, result_lines, run_box, run_cli, wait_for
+from conftest import (CLI_TIMEOUT, CODERUNNER, box_daemon, check_record, helper, result_lines, run_box, run_cli,
+                      wait_for)
 
 INTERNET = "198.18.0.1"
 HOST = "198.18.0.2"
@@ -123,16 +121,8 @@ def probe(world, name, arg, *options, connect=None):
 @pytest.fixture
 def daemon(world, tmp_path):
     """A supervisor (2 slots) serving from the host namespace, allowing the internet."""
-    sock = tmp_path / "box.sock"
-    proc = subprocess.Popen([*in_host(world), str(CODERUNNER), "box", "daemon", f"--socket={sock}", "--slots=2",
-                             f"--net-allow={INTERNET}/32"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert wait_for(lambda: sock.exists() or proc.poll() is not None, CLI_TIMEOUT) and proc.poll() is None, \
-            proc.stderr.read()
-        yield str(sock)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=CLI_TIMEOUT)
+    with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", prefix=in_host(world)) as sock:
+        yield sock
 
 
 @pytest.mark.parametrize("through", ["cli", "supervisor"])
@@ -265,3 +255,56 @@ def test_cli_rejects_a_bad_cidr():
 def test_policy_is_the_supervisors_with_connect(tmp_path):
     cp = run_cli(["box", "run", f"--connect={tmp_path}/none.sock", "--net-allow=198.18.0.1", "--", "/bin/true"])
     assert cp.returncode == 1 and b"box daemon" in cp.stderr, cp.stderr
+
+
+def read_proc(pid, name):
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def descendants(pid):
+    """Pids of every descendant of pid (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        stat = read_proc(entry, "stat") if entry.isdigit() else b""
+        if stat:
+            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def gone(pid):
+    stat = read_proc(pid, "stat")
+    return not stat or stat.rsplit(b")", 1)[1].split()[0] == b"Z"
+
+
+def test_a_slot_whose_pasta_died_gets_a_new_one(world, listeners, tmp_path):
+    internet = listeners("internet", "tcp", f"{INTERNET}:{PORT}")
+    with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", slots=1, prefix=in_host(world)) as sock:
+        assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
+        pastas = [p for p in descendants(os.getpid()) if read_proc(p, "cmdline").split(b"\0")[0] == b"pasta"]
+        assert len(pastas) == 1, pastas
+        os.kill(pastas[0], signal.SIGKILL)  # started by this test's daemon
+        assert wait_for(lambda: gone(pastas[0]), CLI_TIMEOUT)
+        assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
+    assert internet.stop() == 2
+
+
+def test_no_uplink_is_a_clear_sandbox_failure():
+    """A host namespace with no route out: the run is not started, and the record says why."""
+    ns = f"crt{os.getpid() % 100000}n"
+    ip("netns", "add", ns)
+    try:
+        record, cp = run_box(["/bin/true"], "--net", "--wall-time=5", prefix=("ip", "netns", "exec", ns),
+                             expect_exit=2)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=CLI_TIMEOUT)
+    assert record["status"] == "XX", record
+    assert record["message"].startswith("cannot set up the network: pasta: "), record
