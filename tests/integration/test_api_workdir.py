@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 from api_helpers import PY_ID, Server
+from conftest import wait_for
 
 
 def mounts_under(path):
@@ -80,5 +81,32 @@ def test_per_process_memory_keeps_the_ceiling(tmp_path):
             sub = r.json()
             assert sub["status"]["id"] != 3, (per_process, sub)
             assert int(sub["stdout"] or "0") < 64, (per_process, sub)
+    finally:
+        server.stop()
+
+
+def test_other_local_users_cannot_read_a_running_submission(tmp_path):
+    """While a submission runs, its source lies in the Judge's directory: another local
+    user can neither list the work base nor read the file, even knowing its path."""
+    work = tmp_path / "work"
+    work.mkdir()
+    work.chmod(0o755)
+    tmp_path.chmod(0o755)
+    server = Server(tmp_path / "data", env={"TMPDIR": str(work)}, args=["--workers=1"]).start()
+    try:
+        secret = "# secret 7f3a\nimport time\ntime.sleep(2)\nprint('done')\n"
+        r = server.submit({"source_code": secret, "language_id": PY_ID})
+        assert r.status_code == 201, r.text
+        token = r.json()["token"]
+        base = work / f"coderunner-{os.geteuid()}"
+        sources = lambda: [p for p in base.glob("judge-*/*/*.py") if "secret 7f3a" in p.read_text()]
+        found = wait_for(sources, 20)
+        assert found, "the source never appeared in the work base"
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        listing = subprocess.run([*as_nobody, "ls", str(base)], capture_output=True)
+        assert listing.returncode != 0 and b"Permission denied" in listing.stderr, listing
+        reading = subprocess.run([*as_nobody, "cat", str(found[0])], capture_output=True)
+        assert reading.returncode != 0 and b"secret" not in reading.stdout, reading
+        assert server.wait_final(token)["stdout"] == "done\n"
     finally:
         server.stop()
