@@ -183,7 +183,8 @@ static int work_base_reclaim(int base_fd, const char *base_path) {
 /* The Judge's own directory in the base: on a tmpfs of its own when we may mount one
  * (root), size- and inode-limited, nosuid, nodev, 0700, so that nothing a submission
  * writes can fill the host or be run by anyone else with its setuid bits; else a 0700
- * directory. It stays locked (flock) while the Judge lives. */
+ * directory. It stays locked (flock) while the Judge lives. judge_work_bounded() says
+ * which. */
 static int judge_dir_make(Judge *j) {
         _cleanup_free_ char *base = NULL, *path = NULL;
         _cleanup_close_ int base_fd = -EBADF, fd = -EBADF;
@@ -207,15 +208,12 @@ static int judge_dir_make(Judge *j) {
                 return -errno;
         bool mounted = false;
         if (geteuid() == 0) {
+                /* Root without the right to mount (a container without CAP_SYS_ADMIN)
+                 * keeps the plain 0700 directory mkdtemp made. */
                 char opts[128];
                 snprintf(opts, sizeof opts, "size=%" PRIu64 "k,nr_inodes=%" PRIu32 ",mode=0700",
                         j->cfg.work_max_kib, j->cfg.work_max_inodes);
-                if (mount("coderunner-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
-                        r = -errno;
-                        (void) rmdir(path);
-                        return r;
-                }
-                mounted = true;
+                mounted = mount("coderunner-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == 0;
         }
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -288,6 +286,10 @@ Judge *judge_free(Judge *j) {
 
 const char *judge_work_dir(const Judge *j) {
         return j->work_dir;
+}
+
+bool judge_work_bounded(const Judge *j) {
+        return j->work_mounted;
 }
 
 unsigned judge_reclaimed_dirs(const Judge *j) {

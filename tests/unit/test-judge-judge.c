@@ -97,14 +97,15 @@ int main(void) {
         ASSERT_EQ(st.st_mode & 07777, 0700u);
         ASSERT_EQ(stat(judge_work_dir(j), &jst), 0);
         ASSERT_EQ(jst.st_mode & 07777, 0700u);
+        ASSERT_EQ(judge_work_bounded(j), jst.st_dev != st.st_dev);
         if (geteuid() == 0)
-                ASSERT_TRUE(jst.st_dev != st.st_dev);
+                ASSERT_TRUE(judge_work_bounded(j));
 
         judge_once(j);
 
         /* the base removed under the Judge (its tmpfs detached first, as a cleaner that
          * cannot remove a mount point would need) */
-        if (geteuid() == 0)
+        if (judge_work_bounded(j))
                 ASSERT_EQ(umount2(judge_work_dir(j), MNT_DETACH), 0);
         int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         ASSERT_EQ(tree_clear(bfd), 0);
