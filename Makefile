@@ -13,7 +13,7 @@ SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap
 
-.PHONY: all build run cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
+.PHONY: all build run service-user cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
 all: build
 
@@ -72,13 +72,22 @@ web: deps-web
 	cd web && npm run --silent build
 
 # coderunner serve on port 2358: the Judge0-compatible API, with the web IDE at /.
-run: build languages web
+# serve gives up root once started (only its sandbox supervisor keeps it) and becomes the
+# system user $(SERVICE_USER), made here when missing; its data lives in $(DATA_DIR).
+SERVICE_USER ?= coderunner
+DATA_DIR ?= /var/lib/coderunner
+service-user:
+	@id -u $(SERVICE_USER) >/dev/null 2>&1 || { echo "adding the system user $(SERVICE_USER)"; \
+		$(SUDO) useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin $(SERVICE_USER); }
+
+run: build languages web service-user
 	@echo
 	@echo "coderunner: the API and the web IDE on http://localhost:2358/ (Ctrl+C stops it)"
 	@echo "  curl -s -X POST 'http://localhost:2358/submissions?wait=true' -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"source_code\": \"print(42)\", \"language_id\": 71}'"
 	@echo
-	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
+	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(DATA_DIR) --user=$(SERVICE_USER)
 
 # The cluster topology on this machine (Redis, PostgreSQL, 2 API nodes, 2 workers), in the
 # foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.

@@ -110,7 +110,8 @@ static int work_base_open(const JudgeConfig *cfg, char **ret_path, int *ret_fd) 
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (st.st_uid != geteuid())
+        uid_t owner = cfg->owner_uid ? cfg->owner_uid : geteuid();
+        if (st.st_uid != owner)
                 return -EPERM;
         if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
                 return -errno;
@@ -211,9 +212,17 @@ static int judge_dir_make(Judge *j) {
                 /* Root without the right to mount (a container without CAP_SYS_ADMIN)
                  * keeps the plain 0700 directory mkdtemp made. */
                 char opts[128];
-                snprintf(opts, sizeof opts, "size=%" PRIu64 "k,nr_inodes=%" PRIu32 ",mode=0700",
-                        j->cfg.work_max_kib, j->cfg.work_max_inodes);
+                uid_t uid = j->cfg.owner_uid ? j->cfg.owner_uid : 0;
+                gid_t gid = j->cfg.owner_uid ? j->cfg.owner_gid : 0;
+                snprintf(opts, sizeof opts,
+                        "size=%" PRIu64 "k,nr_inodes=%" PRIu32 ",mode=0700,uid=%u,gid=%u",
+                        j->cfg.work_max_kib, j->cfg.work_max_inodes, (unsigned) uid, (unsigned) gid);
                 mounted = mount("coderunner-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == 0;
+                if (!mounted && j->cfg.owner_uid && chown(path, j->cfg.owner_uid, j->cfg.owner_gid) < 0) {
+                        r = -errno;
+                        (void) rmdir(path);
+                        return r;
+                }
         }
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -233,16 +242,17 @@ static int judge_dir_make(Judge *j) {
 
 /* Empty and remove the Judge's directory (and its tmpfs). */
 static void judge_dir_drop(Judge *j) {
+        bool unmounted =
+                j->work_mounted && j->work_dir && umount2(j->work_dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
         if (j->work_dirfd >= 0) {
-                if (!j->work_mounted)
+                /* A tmpfs that stays (the service gave up root since it mounted it) is at
+                 * least emptied; the next start, as root, reclaims the mount. */
+                if (!unmounted)
                         (void) tree_clear(j->work_dirfd);
                 j->work_dirfd = safe_close(j->work_dirfd);
         }
-        if (j->work_dir) {
-                if (j->work_mounted)
-                        (void) umount2(j->work_dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+        if (j->work_dir)
                 (void) rmdir(j->work_dir);
-        }
         free(j->work_dir);
         j->work_dir = NULL;
         j->work_mounted = false;

@@ -108,6 +108,11 @@ typedef struct JudgeConfig {
          * Judge makes its own directory in it, on a tmpfs of its own when root. */
         const char *work_dir;
         uint64_t work_max_kib; /* size of a Judge's tmpfs (0 = 512 MiB) */
+        /* The unprivileged user the service becomes after start-up (owner_uid 0 = the
+         * process's own): the work base and each Judge's tmpfs belong to it, so that the
+         * Judges keep working once root is gone. */
+        uid_t owner_uid;
+        gid_t owner_gid;
         uint32_t work_max_inodes; /* its inodes (0 = 32768) */
         const char *cache_dir; /* compile cache (NULL = no cache) */
         uint64_t cache_max_bytes; /* LRU eviction above this */

@@ -37,6 +37,7 @@ typedef struct ServeSection {
         char *data_dir;
         char *web_dir;
         char *store;
+        char *user;
 } ServeSection;
 
 typedef struct ServeConfig {
@@ -56,6 +57,9 @@ static const ConfKey serve_keys[] = {
                 "the web IDE's static export, served at /; empty = web/out of the source tree when built"),
         K(store, CONF_STRING, "", 0,
                 "store URL, sqlite:PATH or postgres://...; empty = sqlite:DATA_DIR/coderunner.db"),
+        K(user, CONF_STRING, "", 0,
+                "the unprivileged user (name or uid) the server becomes once started; only the sandbox "
+                "supervisor keeps root; empty = stay root (not recommended)"),
 };
 #undef K
 
@@ -71,7 +75,8 @@ typedef struct Serve {
         CallbackSender *callbacks;
         HttpServer *http;
         Retention *retention;
-        char *cache_dir;
+        char *cache_dir, *work_dir;
+        ServerUser user;
         char worker_id[WORKER_ID_MAX];
 } Serve;
 
@@ -79,20 +84,15 @@ static void local_stats(void *userdata, WorkerStats *ret) {
         worker_pool_stats(userdata, ret);
 }
 
-/* The data directory, the store, the queue (with what the store holds unfinished from
+/* The store, the queue (with what the store holds unfinished from
  * before a restart) and the notifier. */
 static int open_state(const ServeConfig *c, Serve *s) {
         _cleanup_free_ char *store_url = NULL;
         char err[STORE_ERROR_MAX] = "";
         int r;
 
-        if (mkdir(c->serve.data_dir, 0700) < 0 && errno != EEXIST)
-                return log_error(errno, "cannot create the data directory %s: %m", c->serve.data_dir);
-        if (asprintf(&s->cache_dir, "%s/cache", c->serve.data_dir) < 0 ||
-                (!*c->serve.store && asprintf(&store_url, "sqlite:%s/coderunner.db", c->serve.data_dir) < 0))
+        if (!*c->serve.store && asprintf(&store_url, "sqlite:%s/coderunner.db", c->serve.data_dir) < 0)
                 return log_error(ENOMEM, "out of memory");
-        if (mkdir(s->cache_dir, 0700) < 0 && errno != EEXIST)
-                return log_error(errno, "cannot create %s: %m", s->cache_dir);
         r = store_open(store_url ? store_url : c->serve.store, err, &s->store);
         if (r < 0)
                 return log_error(r, "cannot open the store: %s", err);
@@ -124,6 +124,9 @@ static int start_workers(const ServeConfig *c, Serve *s) {
         };
         judge_config_defaults(&wc.judge);
         wc.judge.cache_dir = s->cache_dir;
+        wc.judge.work_dir = s->work_dir;
+        wc.judge.owner_uid = s->user.set ? s->user.uid : 0;
+        wc.judge.owner_gid = s->user.gid;
         return server_start_workers(&c->worker, &c->callbacks, &wc, &s->callbacks, &s->pool);
 }
 
@@ -168,6 +171,7 @@ static void serve_done(Serve *s) {
         box_supervisor_free(s->sup);
         catalogue_done(&s->cat);
         free(s->cache_dir);
+        free(s->work_dir);
 }
 
 static int run(const ServeConfig *c) {
@@ -183,6 +187,9 @@ static int run(const ServeConfig *c) {
         sigaddset(&sigs, SIGHUP);
         signal(SIGPIPE, SIG_IGN);
 
+        if (server_user_setup("serve", c->serve.user, &s.user) < 0 ||
+                server_data_dir(c->serve.data_dir, &s.user, &s.cache_dir, &s.work_dir) < 0)
+                goto out;
         r = catalogue_load(*c->worker.languages ? c->worker.languages : catalogue_default_dir(), &s.cat, err,
                 sizeof err);
         if (r < 0) {
@@ -191,7 +198,9 @@ static int run(const ServeConfig *c) {
         }
         catalogue_detect(&s.cat);
 
-        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = threads, .client_uid = (uid_t) -1}, &s.sup);
+        r = box_supervisor_start(
+                &(BoxSupervisorConfig){.slots = threads, .client_uid = s.user.set ? s.user.uid : (uid_t) -1},
+                &s.sup);
         if (r < 0) {
                 log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
                 goto out;
@@ -215,6 +224,15 @@ static int run(const ServeConfig *c) {
         api_set_local_workers(s.api, local_stats, s.pool);
         if (start_http(c, &s) < 0)
                 goto out;
+        /* Started: from now on only the supervisor keeps root (the files the store made
+         * meanwhile go to the user first). */
+        if (s.user.set)
+                (void) server_chown_tree(c->serve.data_dir, &s.user);
+        r = server_become(&s.user);
+        if (r < 0) {
+                log_error(r, "cannot become uid %u: %s", (unsigned) s.user.uid, strerror(-r));
+                goto out;
+        }
         size_t installed = 0;
         for (size_t i = 0; i < s.cat.n; i++)
                 installed += s.cat.langs[i].installed;

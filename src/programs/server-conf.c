@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -288,36 +291,175 @@ int server_conf_load(const char *role, const char *summary, const ConfSection *s
         return 0;
 }
 
-int server_drop_privileges(const char *user) {
-        if (!user || !*user)
-                return geteuid() == 0 ? -EPERM : 0;
-        uid_t uid;
-        gid_t gid;
-        const char *name = user;
-        struct passwd *pw = getpwnam(user);
-        uint64_t n;
-        if (pw) {
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
-                name = pw->pw_name;
-        } else if (parse_u64_max(user, UINT32_MAX - 1, &n) >= 0) {
-                uid = (uid_t) n;
-                gid = (gid_t) n;
-                pw = getpwuid(uid);
-                name = pw ? pw->pw_name : NULL;
-        } else
-                return -ESRCH;
-        if (uid == 0)
-                return -EPERM;
+int server_user_resolve(const char *user, ServerUser *ret) {
+        ServerUser u = {};
+        if (user && *user) {
+                struct passwd *pw = getpwnam(user);
+                uint64_t n;
+                if (pw) {
+                        u.uid = pw->pw_uid;
+                        u.gid = pw->pw_gid;
+                        snprintf(u.name, sizeof u.name, "%s", pw->pw_name);
+                } else if (parse_u64_max(user, UINT32_MAX - 1, &n) >= 0) {
+                        u.uid = (uid_t) n;
+                        u.gid = (gid_t) n;
+                        pw = getpwuid(u.uid);
+                        if (pw) {
+                                u.gid = pw->pw_gid;
+                                snprintf(u.name, sizeof u.name, "%s", pw->pw_name);
+                        }
+                } else
+                        return -ESRCH;
+                if (u.uid == 0)
+                        return -EPERM;
+                u.set = true;
+        }
+        *ret = u;
+        return 0;
+}
+
+static int chown_below(int dfd, const ServerUser *u, unsigned depth) {
+        if (depth > 64)
+                return -ELOOP;
+        int fd = dup(dfd);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (fchownat(dfd, e->d_name, u->uid, u->gid, AT_SYMLINK_NOFOLLOW) < 0 && r == 0)
+                        r = -errno;
+                if (e->d_type == DT_DIR) {
+                        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0) {
+                                int k = chown_below(sub, u, depth + 1);
+                                if (k < 0 && r == 0)
+                                        r = k;
+                                close(sub);
+                        }
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int server_chown_tree(const char *path, const ServerUser *u) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = fchown(fd, u->uid, u->gid) < 0 ? -errno : 0;
+        int k = chown_below(fd, u, 0);
+        close(fd);
+        return r < 0 ? r : k;
+}
+
+int server_become(const ServerUser *u) {
+        if (!u->set)
+                return 0;
         if (geteuid() != 0)
-                return getuid() == uid ? 0 : -EPERM;
-        if ((name ? initgroups(name, gid) : setgroups(0, NULL)) < 0 || setresgid(gid, gid, gid) < 0 ||
-                setresuid(uid, uid, uid) < 0)
+                return getuid() == u->uid ? 0 : -EPERM;
+        if ((u->name[0] ? initgroups(u->name, u->gid) : setgroups(0, NULL)) < 0 ||
+                setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
                 return -errno;
         /* For good: no way back. */
         if (setuid(0) == 0)
                 return -EPERM;
         return 0;
+}
+
+/* The first directory on the way to path (path itself excluded: it is given to u) that u
+ * may not search, or NULL (*ret). */
+static int closed_on_the_way(const char *path, const ServerUser *u, char **ret) {
+        _cleanup_free_ char *real = realpath(path, NULL);
+        if (!real)
+                return -errno;
+        char *last = strrchr(real, '/');
+        if (last == real)
+                last[1] = '\0'; /* the parent is / */
+        else if (last)
+                *last = '\0';
+        for (char *p = real;;) {
+                char *slash = strchr(p + 1, '/');
+                if (slash)
+                        *slash = '\0';
+                struct stat st;
+                if (stat(real, &st) < 0)
+                        return -errno;
+                mode_t need = st.st_uid == u->uid ? S_IXUSR : st.st_gid == u->gid ? S_IXGRP : S_IXOTH;
+                if (!(st.st_mode & need)) {
+                        *ret = strdup(real);
+                        return *ret ? 0 : -ENOMEM;
+                }
+                if (!slash)
+                        break;
+                *slash = '/';
+                p = slash;
+        }
+        *ret = NULL;
+        return 0;
+}
+
+int server_data_dir(const char *path, const ServerUser *u, char **ret_cache, char **ret_work) {
+        _cleanup_free_ char *cache = NULL, *work = NULL, *closed = NULL;
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return log_error(errno, "cannot create the data directory %s: %m", path);
+        if (u->set) {
+                int r = closed_on_the_way(path, u, &closed);
+                if (r < 0)
+                        return log_error(r, "cannot look at %s: %s", path, strerror(-r));
+                if (closed)
+                        return log_error(EACCES,
+                                "the user %s cannot reach the data directory %s (%s is closed to it): "
+                                "choose a --data-dir it can reach",
+                                u->name[0] ? u->name : "of --user", path, closed);
+        }
+        if (asprintf(&cache, "%s/cache", path) < 0 || asprintf(&work, "%s/work", path) < 0)
+                return log_error(ENOMEM, "out of memory");
+        const char *dirs[] = {cache, work};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (mkdir(dirs[i], 0700) < 0 && errno != EEXIST)
+                        return log_error(errno, "cannot create %s: %m", dirs[i]);
+        if (u->set) {
+                int r = server_chown_tree(path, u);
+                if (r < 0)
+                        return log_error(
+                                r, "cannot give %s to uid %u: %s", path, (unsigned) u->uid, strerror(-r));
+        }
+        *ret_cache = TAKE_PTR(cache);
+        *ret_work = TAKE_PTR(work);
+        return 0;
+}
+
+int server_user_setup(const char *role, const char *user, ServerUser *ret) {
+        int r = server_user_resolve(user, ret);
+        if (r == -ESRCH)
+                return log_error(r, "%s: there is no user \"%s\"", role, user);
+        if (r == -EPERM)
+                return log_error(r, "%s: --user must not be root", role);
+        if (r < 0)
+                return log_error(r, "%s: cannot resolve the user \"%s\": %s", role, user, strerror(-r));
+        if (!ret->set && geteuid() == 0)
+                log_warning(0,
+                        "%s keeps root in the process that talks to the network: give --user=NAME so that "
+                        "only the sandbox supervisor keeps it",
+                        role);
+        return 0;
+}
+
+int server_drop_privileges(const char *user) {
+        ServerUser u;
+        int r = server_user_resolve(user, &u);
+        if (r < 0)
+                return r;
+        if (!u.set)
+                return geteuid() == 0 ? -EPERM : 0;
+        return server_become(&u);
 }
 
 bool server_stop_requested(const sigset_t *sigs, uint64_t timeout_usec) {

@@ -136,6 +136,29 @@ extern const size_t backend_section_n_keys;
 int server_conf_load(const char *role, const char *summary, const ConfSection *sections, size_t n_sections,
         void *cfg, int argc, char **argv, ConfKey **ret_keys, size_t *ret_n, int *ret_exit);
 
+/* The unprivileged identity a server role becomes after start-up. */
+typedef struct ServerUser {
+        bool set; /* false: none was asked for */
+        uid_t uid;
+        gid_t gid;
+        char name[64]; /* "" for a uid with no account */
+} ServerUser;
+/* Resolve user (a name or a uid; empty: none). -ESRCH when there is no such user, -EPERM
+ * for root. */
+int server_user_resolve(const char *user, ServerUser *ret);
+/* Give path and everything below it to u (never following symbolic links). */
+int server_chown_tree(const char *path, const ServerUser *u);
+/* Become u for good: supplementary groups, gid, uid, every thread. */
+int server_become(const ServerUser *u);
+
+/* A role's data directory, owned by u when one is set (everything below is given to it):
+ * creates it (0700) and its "cache" and "work" directories; *ret_cache and *ret_work are
+ * the caller's (free()). Errors are logged. */
+int server_data_dir(const char *path, const ServerUser *u, char **ret_cache, char **ret_work);
+/* Resolve a role's user: logs and returns < 0 on error; warns when root keeps its
+ * privileges for want of one. */
+int server_user_setup(const char *role, const char *user, ServerUser *ret);
+
 /* Become user (name or uid) for good: supplementary groups, gid, uid. Refuses to stay
  * root: -EPERM when user is empty and we are root. A no-op when not root and user is
  * empty. */

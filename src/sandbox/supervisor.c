@@ -654,8 +654,12 @@ static int claim_uids(const BoxSupervisorConfig *cfg, unsigned n, uid_t *ret_bas
         return TAKE_FD(fd);
 }
 
-/* Serve until SIGTERM/SIGINT. ready_fd (if >= 0) gets one byte once all slots are up. */
-static int serve(const BoxSupervisorConfig *config, int ready_fd) {
+/* Serve until SIGTERM/SIGINT, or until life_fd (if >= 0: the read end of a pipe whose
+ * only writer is the process that started us) hangs up: that process stopped or died. A
+ * parent that gave up root cannot signal us (nor does its death signal reach us: the
+ * kernel checks the dying process's credentials), but its pipe closes all the same.
+ * ready_fd (if >= 0) gets one byte once all slots are up. */
+static int serve(const BoxSupervisorConfig *config, int ready_fd, int life_fd) {
         unsigned n = config->slots;
         if (n == 0) {
                 long k = sysconf(_SC_NPROCESSORS_ONLN);
@@ -691,7 +695,7 @@ static int serve(const BoxSupervisorConfig *config, int ready_fd) {
                         listen_fd, "cannot listen on %s: %s", cfg->socket_path, strerror(-listen_fd));
         }
         slots = calloc(n, sizeof *slots);
-        pfd = calloc(n + 2, sizeof *pfd);
+        pfd = calloc(n + 3, sizeof *pfd);
         if (!slots || !pfd) {
                 r = -ENOMEM;
                 goto out;
@@ -731,7 +735,8 @@ static int serve(const BoxSupervisorConfig *config, int ready_fd) {
                 pfd[1] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
                 for (unsigned i = 0; i < n; i++)
                         pfd[2 + i] = (struct pollfd){.fd = slots[i].ctl, .events = POLLIN};
-                if (poll(pfd, n + 2, LISTENER_CHECK_MSEC) < 0) {
+                pfd[2 + n] = (struct pollfd){.fd = life_fd, .events = POLLIN};
+                if (poll(pfd, n + 3, LISTENER_CHECK_MSEC) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
@@ -757,7 +762,7 @@ static int serve(const BoxSupervisorConfig *config, int ready_fd) {
                                 listen_error = fd < 0 ? fd : 0;
                         }
                 }
-                bool stop = false;
+                bool stop = life_fd >= 0 && pfd[2 + n].revents;
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == (ssize_t) sizeof si)
                         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
@@ -812,11 +817,12 @@ out:
 }
 
 int box_supervisor_serve(const BoxSupervisorConfig *cfg) {
-        return serve(cfg, -1);
+        return serve(cfg, -1, -1);
 }
 
 struct BoxSupervisor {
         pid_t pid;
+        int life_fd; /* the write end of the supervisor's life pipe: closing it stops it */
         char *socket_path;
         char *tmpdir;
 };
@@ -825,8 +831,10 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
         if (!s)
                 return NULL;
         if (s->pid > 0) {
-                /* SIGTERM lets running boxes finish their answer; past a bound, SIGKILL (the
-                 * slots and their boxes die with it through PDEATHSIG). */
+                /* The life pipe's hang-up (or SIGTERM) lets running boxes finish their answer;
+                 * past a bound, SIGKILL (the slots and their boxes die with it through
+                 * PDEATHSIG). Signals fail once we gave up root; the pipe works always. */
+                s->life_fd = safe_close(s->life_fd);
                 kill(s->pid, SIGTERM);
                 int pfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
                 if (pfd >= 0) {
@@ -837,6 +845,7 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
                 }
                 (void) RETRY_EINTR(waitpid(s->pid, NULL, 0));
         }
+        safe_close(s->life_fd);
         if (s->tmpdir) {
                 (void) unlink(s->socket_path);
                 (void) rmdir(s->tmpdir);
@@ -859,6 +868,7 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
 
         if (!s)
                 return -ENOMEM;
+        s->life_fd = -EBADF;
         if (cfg->socket_path)
                 s->socket_path = strdup(cfg->socket_path);
         else {
@@ -876,8 +886,15 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 goto fail;
         }
         c.socket_path = s->socket_path;
+        int life[2];
         if (pipe2(ready, O_CLOEXEC) < 0) {
                 r = -errno;
+                goto fail;
+        }
+        if (pipe2(life, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(ready[0]);
+                close(ready[1]);
                 goto fail;
         }
         s->pid = fork();
@@ -885,19 +902,24 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 r = -errno;
                 close(ready[0]);
                 close(ready[1]);
+                close(life[0]);
+                close(life[1]);
                 goto fail;
         }
         if (s->pid == 0) {
                 close(ready[0]);
+                close(life[1]);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
                 /* The caller may have blocked SIGTERM (a server that waits for signals in
                  * a thread): the supervisor must still see it. */
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                _exit(serve(&c, ready[1]) < 0 ? 2 : 0);
+                _exit(serve(&c, ready[1], life[0]) < 0 ? 2 : 0);
         }
         close(ready[1]);
+        close(life[0]);
+        s->life_fd = life[1];
         char x;
         ssize_t n = RETRY_EINTR(read(ready[0], &x, 1));
         close(ready[0]);

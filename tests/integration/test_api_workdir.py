@@ -1,6 +1,7 @@
-"""`coderunner serve` and its work base: removed under the running service (a tmp cleaner,
-an operator), it is made again for the next submission instead of failing every later
-one with 13 Internal Error."""
+"""`coderunner serve` and its work base (<data_dir>/work): removed under the running
+service (a cleaner, an operator), it is made again for the next submission instead of
+failing every later one with 13 Internal Error; another local user reads nothing of a
+running submission; the per-process memory mode keeps the box's ceiling."""
 
 import os
 import shutil
@@ -30,15 +31,14 @@ def judged(server, source, expected):
 
 
 def test_work_base_removed_under_the_service(tmp_path):
-    work = tmp_path / "work"
-    work.mkdir()
-    server = Server(tmp_path / "data", env={"TMPDIR": str(work)}, args=["--workers=1"]).start()
+    data = tmp_path / "data"
+    server = Server(data, args=["--workers=1"]).start()
+    base = data / "work"  # the service's work base
     try:
         judged(server, "print('first')\n", "first\n")
-        base = work / f"coderunner-{os.geteuid()}"
         assert base.is_dir()
         # Everything goes: the Judge's tmpfs detached, the directories removed.
-        for point in mounts_under(work):
+        for point in mounts_under(base):
             subprocess.run(["umount", "-l", point], check=True)
         shutil.rmtree(base)
         assert not base.exists()
@@ -48,7 +48,7 @@ def test_work_base_removed_under_the_service(tmp_path):
     finally:
         server.stop()
     # A clean stop leaves nothing behind.
-    assert mounts_under(work) == []
+    assert mounts_under(base) == []
     assert sorted(os.listdir(base)) == [".lock"], os.listdir(base)
 
 
@@ -87,18 +87,18 @@ def test_per_process_memory_keeps_the_ceiling(tmp_path):
 
 def test_other_local_users_cannot_read_a_running_submission(tmp_path):
     """While a submission runs, its source lies in the Judge's directory: another local
-    user can neither list the work base nor read the file, even knowing its path."""
-    work = tmp_path / "work"
-    work.mkdir()
-    work.chmod(0o755)
+    user can neither list the work base nor read the file, even knowing its path (and even
+    when the directories above it are open)."""
     tmp_path.chmod(0o755)
-    server = Server(tmp_path / "data", env={"TMPDIR": str(work)}, args=["--workers=1"]).start()
+    data = tmp_path / "data"
+    server = Server(data, args=["--workers=1"]).start()
     try:
+        data.chmod(0o755)  # as an operator might leave it: the work base must hold alone
+        base = data / "work"
         secret = "# secret 7f3a\nimport time\ntime.sleep(2)\nprint('done')\n"
         r = server.submit({"source_code": secret, "language_id": PY_ID})
         assert r.status_code == 201, r.text
         token = r.json()["token"]
-        base = work / f"coderunner-{os.geteuid()}"
         sources = lambda: [p for p in base.glob("judge-*/*/*.py") if "secret 7f3a" in p.read_text()]
         found = wait_for(sources, 20)
         assert found, "the source never appeared in the work base"
