@@ -121,11 +121,17 @@ static int work_base_open(const JudgeConfig *cfg, char **ret_path, int *ret_fd) 
 }
 
 /* Judge directories are made and reclaimed under the base's lock file: shared while one
- * is made (until it is locked itself), exclusive while the stale ones are reclaimed. */
-static int work_base_lock(int base_fd, int how) {
+ * is made (until it is locked itself), exclusive while the stale ones are reclaimed. The
+ * file belongs to the service's user, who takes it once root is gone. */
+static int work_base_lock(const JudgeConfig *cfg, int base_fd, int how) {
         int fd = openat(base_fd, WORK_LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
+        if (cfg->owner_uid && geteuid() == 0 && fchown(fd, cfg->owner_uid, cfg->owner_gid) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
         if (RETRY_EINTR(flock(fd, how)) < 0) {
                 int r = -errno;
                 close(fd);
@@ -141,8 +147,8 @@ static bool is_mount_point(int parent_fd, int fd) {
 
 /* Remove the judge directories that no live Judge holds (each Judge keeps its own
  * locked for its lifetime): what a crashed or killed instance left. Returns how many. */
-static int work_base_reclaim(int base_fd, const char *base_path) {
-        _cleanup_close_ int lock = work_base_lock(base_fd, LOCK_EX);
+static int work_base_reclaim(const JudgeConfig *cfg, int base_fd, const char *base_path) {
+        _cleanup_close_ int lock = work_base_lock(cfg, base_fd, LOCK_EX);
         if (lock < 0)
                 return lock;
         int dfd = openat(base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -193,12 +199,12 @@ static int judge_dir_make(Judge *j) {
         if (r < 0)
                 return r;
         if (!j->reclaimed) {
-                r = work_base_reclaim(base_fd, base);
+                r = work_base_reclaim(&j->cfg, base_fd, base);
                 if (r > 0)
                         j->reclaimed_dirs += (unsigned) r;
                 j->reclaimed = true;
         }
-        _cleanup_close_ int lock = work_base_lock(base_fd, LOCK_SH);
+        _cleanup_close_ int lock = work_base_lock(&j->cfg, base_fd, LOCK_SH);
         if (lock < 0)
                 return lock;
         if (asprintf(&path, "%s/" JUDGE_DIR_PREFIX "XXXXXX", base) < 0) {

@@ -123,6 +123,19 @@ int main(void) {
         if (geteuid() == 0) {
                 ASSERT_EQ(chown(base, 65534, 65534), 0);
                 ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL}, &j), -EPERM);
+                /* ... unless it is the user the service becomes: then everything the Judge
+                 * makes is that user's, the lock file included, so that it keeps working
+                 * once root is gone */
+                cfg.owner_uid = 65534;
+                cfg.owner_gid = 65534;
+                snprintf(path, sizeof path, "%s/.lock", base);
+                ASSERT_EQ(unlink(path), 0);
+                ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL}, &j), 0);
+                ASSERT_EQ(stat(path, &st), 0);
+                ASSERT_EQ(st.st_uid, 65534u);
+                ASSERT_EQ(stat(judge_work_dir(j), &st), 0);
+                ASSERT_EQ(st.st_uid, 65534u);
+                judge_free(j);
                 ASSERT_EQ(chown(base, 0, 0), 0);
         }
 
