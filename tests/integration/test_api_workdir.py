@@ -6,6 +6,10 @@ running submission; the per-process memory mode keeps the box's ceiling."""
 import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from api_helpers import PY_ID, Server
 from conftest import wait_for
@@ -30,9 +34,25 @@ def judged(server, source, expected):
     assert sub["stdout"] == expected, sub
 
 
-def test_work_base_removed_under_the_service(tmp_path):
-    data = tmp_path / "data"
-    server = Server(data, args=["--workers=1"]).start()
+@pytest.fixture
+def open_dir():
+    """A directory the user nobody can reach (pytest's tmp_path is private to root)."""
+    d = Path(tempfile.mkdtemp(prefix="coderunner-workdir-"))
+    d.chmod(0o755)
+    yield d
+    for point in mounts_under(d):  # the Judges' tmpfs of a service that gave up root
+        subprocess.run(["umount", "-l", point], check=False)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("removed", ["base", "judge-dirs"])
+@pytest.mark.parametrize("user", [None, "nobody"])
+def test_work_base_removed_under_the_service(open_dir, user, removed):
+    """As root, and after giving root up (--user): then what is missing is made again by
+    the user, without a tmpfs. Either the whole base goes, or the Judges' directories
+    only (the base and its lock file stay)."""
+    data = open_dir / "data"
+    server = Server(data, args=["--workers=1", *([f"--user={user}"] if user else [])]).start()
     base = data / "work"  # the service's work base
     try:
         judged(server, "print('first')\n", "first\n")
@@ -40,15 +60,21 @@ def test_work_base_removed_under_the_service(tmp_path):
         # Everything goes: the Judge's tmpfs detached, the directories removed.
         for point in mounts_under(base):
             subprocess.run(["umount", "-l", point], check=True)
-        shutil.rmtree(base)
-        assert not base.exists()
+        if removed == "base":
+            shutil.rmtree(base)
+            assert not base.exists()
+        else:
+            for judge_dir in base.glob("judge-*"):
+                shutil.rmtree(judge_dir)
+            assert sorted(os.listdir(base)) == [".lock"]
         for i in range(2):
             judged(server, f"print('again {i}')\n", f"again {i}\n")
         assert base.is_dir()
     finally:
         server.stop()
-    # A clean stop leaves nothing behind.
-    assert mounts_under(base) == []
+    # A clean stop leaves nothing behind (a service that gave up root cannot unmount).
+    if user is None:
+        assert mounts_under(base) == []
     assert sorted(os.listdir(base)) == [".lock"], os.listdir(base)
 
 
