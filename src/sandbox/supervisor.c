@@ -602,8 +602,11 @@ static int slot_start(
 static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisorConfig *cfg) {
         for (;;) {
                 _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                if (conn < 0)
-                        return; /* EAGAIN: no more; anything else: the client gave up */
+                if (conn < 0) {
+                        if (errno == EINTR || errno == ECONNABORTED)
+                                continue; /* that client gave up: the next one */
+                        return; /* EAGAIN: no more; out of descriptors: at the next round */
+                }
                 struct ucred cr;
                 if (!peer_allowed(conn, cfg, &cr))
                         continue;
