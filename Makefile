@@ -6,8 +6,8 @@ BUILD_SAN ?= build-san
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
-BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql
+BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap
 
 .PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
@@ -83,6 +83,7 @@ test: deps-test deps-web deps-web-e2e languages build check-style
 
 check-style:
 	tools/check-style
+	tools/check-includes
 
 bench: deps-bench build
 	$(SUDO) python3 bench/run.py --build $(BUILD)

@@ -284,10 +284,10 @@ static int bench_runner(void *userdata, const BoxSpec *spec, BoxResult *ret) {
 
 static void describe_result(const JudgeResult *res, char *msg, size_t msgsz) {
         const JudgeOutcome *o = res->n_tests ? &res->tests[res->overall_index] : NULL;
-        const char *desc = judge_status_description(res->status_id);
+        const char *desc = status_description(res->status_id);
         char line[BENCH_REASON_MAX / 2];
 
-        if (res->status_id == JUDGE_COMPILATION_ERROR)
+        if (res->status_id == STATUS_COMPILATION_ERROR)
                 bench_first_line(res->compile_output, line, sizeof(line));
         else if (o && o->message)
                 bench_first_line(o->message, line, sizeof(line));
@@ -322,12 +322,12 @@ static int judge_timed(Bench *b, Judge *j, const JudgeSubmission *s, int want_hi
         }
 
         r = 0;
-        if (res.status_id != JUDGE_ACCEPTED || res.n_tests != n_tests) {
+        if (res.status_id != STATUS_ACCEPTED || res.n_tests != n_tests) {
                 describe_result(&res, msg, msgsz);
                 r = 1;
         }
         for (size_t i = 0; r == 0 && i < res.n_tests; i++)
-                if (!res.tests[i].ran || res.tests[i].status_id != JUDGE_ACCEPTED) {
+                if (!res.tests[i].ran || res.tests[i].status_id != STATUS_ACCEPTED) {
                         bench_set_msg(msg, msgsz, "test %zu: status %d", i + 1, res.tests[i].status_id);
                         r = 1;
                 }

@@ -48,10 +48,6 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
                 api_reply_internal(req, r);
                 return;
         }
-        if (!queue_has_room(a->queue, n)) {
-                http_reply_error(req, 503, "queue is full");
-                return;
-        }
         if (!check_count(a, req, n))
                 return;
         const char *v = http_request_query(req, "base64_encoded");
@@ -61,7 +57,8 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
         _cleanup_free_ Judge0BatchResult *items = calloc(n, sizeof *items);
         _cleanup_free_ Judge0Errors **errors = calloc(n, sizeof *errors);
         _cleanup_free_ char(*tokens)[SUBMISSION_TOKEN_LEN + 1] = calloc(n, sizeof *tokens);
-        if (!items || !errors || !tokens) {
+        _cleanup_free_ const char **stored = calloc(n, sizeof *stored);
+        if (!items || !errors || !tokens || !stored) {
                 api_reply_internal(req, -ENOMEM);
                 return;
         }
@@ -83,19 +80,31 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
                 if (r >= 0) {
                         memcpy(tokens[i], sub.token, sizeof tokens[i]);
                         items[i].token = tokens[i];
-                        valid++;
-                        atomic_fetch_add(&a->created, 1);
-                        (void) queue_push(a->queue, sub.token, true);
+                        stored[valid++] = tokens[i];
                 }
                 submission_done(&sub);
         }
+        if (r < 0) {
+                /* Nothing of a failed batch is kept: the client learns no token. */
+                for (size_t i = 0; i < valid; i++)
+                        api_discard(a, stored[i], "the batch could not be stored");
+                for (size_t i = 0; i < n; i++)
+                        judge0_errors_free(errors[i]);
+                api_reply_internal(req, r);
+                return;
+        }
+        /* The admission of the whole batch: every valid item, or none. */
+        if (valid > 0 && api_enqueue(a, req, stored, valid) < 0) {
+                for (size_t i = 0; i < n; i++)
+                        judge0_errors_free(errors[i]);
+                return;
+        }
+        atomic_fetch_add(&a->created, valid);
         char *json = NULL;
-        if (r >= 0)
-                r = judge0_batch_created_encode(items, n, &json);
+        r = judge0_batch_created_encode(items, n, &json);
         for (size_t i = 0; i < n; i++)
                 judge0_errors_free(errors[i]);
         if (r < 0) {
-                /* Items stored before the failure stay stored and queued. */
                 api_reply_internal(req, r);
                 return;
         }

@@ -9,21 +9,29 @@
 #include <string.h>
 
 #include "api/api-internal.h"
-#include "judge/judge.h"
 
 void api_health(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
         int r = store_ping(a->store);
+        int q = queue_ping(a->queue);
+        QueueStats qs = {};
+        if (q >= 0)
+                q = queue_stats(a->queue, &qs);
         WorkerStats ws = {};
-        if (a->workers)
-                worker_pool_stats(a->workers, &ws);
-        bool ok = r >= 0 && ws.threads > 0;
+        size_t live = 0;
+        if (r >= 0)
+                (void) api_worker_stats(a, &ws, &live);
+        /* An API node is ready when it can store and queue; in serve the workers must run
+         * too (they are part of the same process). */
+        bool ok = r >= 0 && q >= 0 && (!a->local_stats || ws.threads > 0);
         char *json = NULL;
         if (asprintf(&json,
-                    "{\"status\":\"%s\",\"store\":\"%s\",\"store_ok\":%s,\"queue_length\":%zu,"
-                    "\"queue_max\":%zu,\"workers\":%u,\"workers_busy\":%u}",
+                    "{\"status\":\"%s\",\"store\":\"%s\",\"store_ok\":%s,\"queue\":\"%s\",\"queue_ok\":%s,"
+                    "\"queue_length\":%" PRIu64 ",\"queue_max\":%" PRIu64
+                    ",\"workers\":%u,\"workers_busy\":%u,\"worker_pools\":%zu}",
                     ok ? "ok" : "unavailable", store_backend(a->store), r >= 0 ? "true" : "false",
-                    queue_length(a->queue), queue_max(a->queue), ws.threads, ws.busy) < 0) {
+                    queue_backend(a->queue), q >= 0 ? "true" : "false", qs.waiting, qs.max, ws.threads,
+                    ws.busy, live) < 0) {
                 api_reply_internal(req, -ENOMEM);
                 return;
         }
@@ -34,6 +42,7 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
         if (!api_guard(a, req, false))
                 return;
+        QueueStats qs = api_queue_stats(a);
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -66,15 +75,27 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "coderunner_submissions_created_total %" PRIu64 "\n"
                 "# HELP coderunner_queue_length Submissions waiting for a worker.\n"
                 "# TYPE coderunner_queue_length gauge\n"
-                "coderunner_queue_length %zu\n"
+                "coderunner_queue_length %" PRIu64 "\n"
                 "# HELP coderunner_queue_max The queue's ceiling (MAX_QUEUE_SIZE).\n"
                 "# TYPE coderunner_queue_max gauge\n"
-                "coderunner_queue_max %zu\n",
-                (uint64_t) atomic_load(&a->wait_timeouts), (uint64_t) atomic_load(&a->created),
-                queue_length(a->queue), queue_max(a->queue));
-        if (a->workers) {
-                WorkerStats ws;
-                worker_pool_stats(a->workers, &ws);
+                "coderunner_queue_max %" PRIu64 "\n",
+                (uint64_t) atomic_load(&a->wait_timeouts), (uint64_t) atomic_load(&a->created), qs.waiting,
+                qs.max);
+        WorkerStats ws;
+        size_t live;
+        if (api_worker_stats(a, &ws, &live) >= 0) {
+                /* In a cluster: the sum of the live workers' last heartbeats. */
+                fprintf(f,
+                        "# HELP coderunner_worker_pools Live worker pools (processes).\n"
+                        "# TYPE coderunner_worker_pools gauge\n"
+                        "coderunner_worker_pools %zu\n"
+                        "# HELP coderunner_queue_pending Jobs claimed by a worker, not acknowledged yet.\n"
+                        "# TYPE coderunner_queue_pending gauge\n"
+                        "coderunner_queue_pending %" PRIu64 "\n"
+                        "# HELP coderunner_queue_dead_letters Jobs moved to the dead letters.\n"
+                        "# TYPE coderunner_queue_dead_letters gauge\n"
+                        "coderunner_queue_dead_letters %" PRIu64 "\n",
+                        live, qs.pending, qs.dead);
                 fprintf(f,
                         "# HELP coderunner_workers Worker threads.\n"
                         "# TYPE coderunner_workers gauge\n"
@@ -102,21 +123,21 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                         "coderunner_judge_duration_seconds_count %" PRIu64 "\n",
                         ws.duration_buckets[WORKER_DURATION_BUCKETS], ws.run_usec_total / 1e6,
                         ws.duration_buckets[WORKER_DURATION_BUCKETS]);
-                fputs("# HELP coderunner_judged_total Results written by this process, by status.\n"
+                fputs("# HELP coderunner_judged_total Results written by the workers, by status.\n"
                       "# TYPE coderunner_judged_total counter\n",
                         f);
-                for (int s = JUDGE_ACCEPTED; s < _JUDGE_STATUS_MAX; s++)
+                for (int s = STATUS_ACCEPTED; s < _STATUS_MAX; s++)
                         fprintf(f, "coderunner_judged_total{status_id=\"%d\",status=\"%s\"} %" PRIu64 "\n",
-                                s, judge_status_description(s), ws.by_status[s]);
+                                s, status_description(s), ws.by_status[s]);
         }
         uint64_t counts[STORE_STATUS_SLOTS];
         if (store_count_by_status(a->store, counts) >= 0) {
                 fputs("# HELP coderunner_submissions Stored submissions, by status.\n"
                       "# TYPE coderunner_submissions gauge\n",
                         f);
-                for (int s = JUDGE_IN_QUEUE; s < _JUDGE_STATUS_MAX; s++)
+                for (int s = STATUS_IN_QUEUE; s < _STATUS_MAX; s++)
                         fprintf(f, "coderunner_submissions{status_id=\"%d\",status=\"%s\"} %" PRIu64 "\n", s,
-                                judge_status_description(s), counts[s]);
+                                status_description(s), counts[s]);
         }
         if (fclose(f) != 0) {
                 free(buf);

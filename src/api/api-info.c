@@ -12,7 +12,6 @@
 #include "base/json-writer.h"
 #include "base/macro.h"
 #include "config.h"
-#include "judge/judge.h"
 
 /* The Judge0 version clients check (the Python SDK maps its language aliases by it). */
 #define API_JUDGE0_VERSION "1.13.1"
@@ -40,10 +39,10 @@ void api_root(HttpRequest *req, const char *const *params, void *userdata) {
 void api_statuses(HttpRequest *req, const char *const *params, void *userdata) {
         if (!api_guard(userdata, req, false))
                 return;
-        Judge0Status st[_JUDGE_STATUS_MAX];
+        Judge0Status st[_STATUS_MAX];
         size_t n = 0;
-        for (int id = JUDGE_IN_QUEUE; id < _JUDGE_STATUS_MAX; id++)
-                st[n++] = (Judge0Status){id, judge_status_description(id)};
+        for (int id = STATUS_IN_QUEUE; id < _STATUS_MAX; id++)
+                st[n++] = (Judge0Status){id, status_description(id)};
         char *json = NULL;
         int r = judge0_statuses_encode(st, n, &json);
         reply_encoded(req, r, json);
@@ -88,7 +87,7 @@ void api_config_info(HttpRequest *req, const char *const *params, void *userdata
         c.enable_submission_delete = a->cfg.enable_submission_delete;
         c.enable_batched_submissions = a->cfg.enable_batched_submissions;
         c.max_submission_batch_size = a->cfg.max_submission_batch_size;
-        c.max_queue_size = queue_max(a->queue);
+        c.max_queue_size = api_queue_stats(a).max;
         char *json = NULL;
         int r = judge0_config_info_encode(&c, &json);
         reply_encoded(req, r, json);
@@ -181,11 +180,11 @@ void api_workers(HttpRequest *req, const char *const *params, void *userdata) {
         if (!api_guard(a, req, false))
                 return;
         WorkerStats ws = {};
-        if (a->workers)
-                worker_pool_stats(a->workers, &ws);
+        size_t live = 0;
+        (void) api_worker_stats(a, &ws, &live);
         Judge0WorkerQueue q = {
                 .queue = API_JUDGE0_VERSION,
-                .size = queue_length(a->queue),
+                .size = api_queue_stats(a).waiting,
                 .available = ws.threads,
                 .idle = ws.threads - ws.busy,
                 .working = ws.busy,

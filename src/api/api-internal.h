@@ -8,20 +8,46 @@
 
 typedef struct Waiter Waiter;
 
+/* The languages as the live workers advertise them: one per catalogue entry, installed
+ * (not archived) when a live worker serves it, with that worker's name. A view is
+ * replaced when what the workers advertise changes, and kept until api_free(): a pointer
+ * from api_languages() stays valid. */
+typedef struct LanguageView LanguageView;
+struct LanguageView {
+        Judge0Language *langs;
+        size_t n;
+        char *signature; /* the advertised (id, name) pairs, to notice a change */
+        char **names; /* owned copies of the advertised names */
+        size_t n_names;
+        LanguageView *older;
+};
+
+/* A token whose result was published, for the wait thread. */
+typedef struct Ready {
+        struct Ready *next;
+        char token[SUBMISSION_TOKEN_LEN + 1];
+} Ready;
+
 struct Api {
         ApiConfig cfg;
         Store *store;
         Queue *queue;
+        Notify *notify;
         const Catalogue *catalogue;
-        WorkerPool *workers;
+        ApiLocalStats local_stats;
+        void *local_stats_userdata;
         HttpServer *http;
-        Judge0Language *languages; /* one per catalogue entry, strings point into it */
-        size_t n_languages;
         char **authn_tokens, **authz_tokens, **allow_ips, **disallow_ips;
+
+        pthread_mutex_t view_lock; /* refreshes of the view */
+        LanguageView *_Atomic view;
+        _Atomic uint64_t view_at_usec; /* CLOCK_MONOTONIC of the last refresh */
 
         pthread_mutex_t wait_lock;
         pthread_cond_t wait_cond;
         Waiter *waiters;
+        Ready *ready; /* published tokens the wait thread has not looked at yet */
+        size_t n_ready;
         bool stopping;
         pthread_t timer;
         bool timer_started;
@@ -46,10 +72,26 @@ void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOp
 /* The request's JSON body when its Content-Type is application/json, else an empty object;
  * answers 400 (empty body) and returns -EBADMSG on malformed JSON. */
 int api_body(HttpRequest *req, Judge0Body **ret);
+/* The languages now (refreshed from the registry at most once a second). Never NULL. */
+const LanguageView *api_languages(Api *a);
+/* The workers' counters: this process's when it runs them, else the sum of the live
+ * workers' last heartbeats. *ret_live: how many worker pools are alive. */
+int api_worker_stats(Api *a, WorkerStats *ret, size_t *ret_live);
+
+/* The queue's counts (zero when it cannot say). */
+QueueStats api_queue_stats(Api *a);
 /* Answer with the error of a failed internal operation: 500 {"error": ...}. */
 void api_reply_internal(HttpRequest *req, int r);
 /* Store the submission under a fresh token (written into sub->token). */
 int api_store_new(Api *a, Submission *sub);
+
+/* The admission of stored submissions: push their tokens as one step. When the queue
+ * refuses (full, down, shutting down), the submissions are discarded, req is answered
+ * (503 with the reason) and a negative errno returned. */
+int api_enqueue(Api *a, HttpRequest *req, const char *const *tokens, size_t n);
+/* Remove a stored submission that was never queued (finished as Internal Error first:
+ * the store deletes only final submissions; if the delete fails, that record remains). */
+void api_discard(Api *a, const char *token, const char *reason);
 
 /* Wait for token's result, answering req with status 201 then (or on timeout). */
 void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOptions *o);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* GET /languages, /languages/all, /languages/:id. A language of the catalogue whose
- * toolchain is not installed here is "archived": listed by /languages/all only, and a
- * submission for it gets Judge0's 422 for an archived language. */
+/* GET /languages, /languages/all, /languages/:id. A language of the catalogue that no live
+ * worker serves is "archived": listed by /languages/all only, and a submission for it
+ * gets Judge0's 422 for an archived language. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,8 @@ static void reply_languages(HttpRequest *req, Api *a, bool all) {
         if (!api_guard(a, req, false))
                 return;
         char *json = NULL;
-        int r = judge0_languages_encode(a->languages, a->n_languages, all, &json);
+        const LanguageView *v = api_languages(a);
+        int r = judge0_languages_encode(v->langs, v->n, all, &json);
         if (r < 0)
                 api_reply_internal(req, r);
         else
@@ -33,11 +34,12 @@ void api_language_get(HttpRequest *req, const char *const *params, void *userdat
         if (!api_guard(a, req, false))
                 return;
         uint64_t id;
-        for (size_t i = 0; parse_u64_max(params[0], INT32_MAX, &id) >= 0 && i < a->n_languages; i++) {
-                if (a->languages[i].id != (int) id)
+        const LanguageView *v = api_languages(a);
+        for (size_t i = 0; parse_u64_max(params[0], INT32_MAX, &id) >= 0 && i < v->n; i++) {
+                if (v->langs[i].id != (int) id)
                         continue;
                 char *json = NULL;
-                int r = judge0_language_encode(&a->languages[i], &json);
+                int r = judge0_language_encode(&v->langs[i], &json);
                 if (r < 0)
                         api_reply_internal(req, r);
                 else

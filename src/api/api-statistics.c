@@ -14,7 +14,6 @@
 #include "base/json-writer.h"
 #include "base/macro.h"
 #include "base/time-util.h"
-#include "judge/judge.h"
 
 #define API_STATISTICS_CACHE_USEC (UINT64_C(10) * 60 * 1000000)
 
@@ -48,10 +47,11 @@ static void write_size_pretty(FILE *f, uint64_t size) {
         fprintf(f, "\"%" PRIu64 " %s\"", (size + 1) / 2, units[u]);
 }
 
-static const char *language_name(const Api *a, int64_t id) {
-        for (size_t i = 0; i < a->n_languages; i++)
-                if (a->languages[i].id == id)
-                        return a->languages[i].name;
+static const char *language_name(Api *a, int64_t id) {
+        const LanguageView *v = api_languages(a);
+        for (size_t i = 0; i < v->n; i++)
+                if (v->langs[i].id == id)
+                        return v->langs[i].name;
         return NULL;
 }
 
@@ -105,7 +105,7 @@ static int statistics_encode(Api *a, int64_t now_usec, char **ret) {
                         break;
                 done[best] = true;
                 fprintf(f, "%s{\"status\":{\"id\":%zu,\"name\":", first ? "" : ",", best);
-                json_write_cstring(f, judge_status_description((int) best));
+                json_write_cstring(f, status_description((int) best));
                 fprintf(f, "},\"count\":%" PRIu64 "}", st.by_status[best]);
                 first = false;
         }

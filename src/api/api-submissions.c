@@ -42,10 +42,6 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
                 http_reply_error(req, 400, "wait not allowed");
                 return;
         }
-        if (!queue_has_room(a->queue, 1)) {
-                http_reply_error(req, 503, "queue is full");
-                return;
-        }
         Judge0Fields fields;
         if (!api_fields(req, fields_s, &fields))
                 return;
@@ -77,6 +73,13 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
                 api_reply_internal(req, r);
                 return;
         }
+        /* The admission: the push checks the bound and appends in one step. */
+        const char *token = sub.token;
+        r = api_enqueue(a, req, &token, 1);
+        if (r < 0) {
+                submission_done(&sub);
+                return;
+        }
         atomic_fetch_add(&a->created, 1);
         char note[128];
         snprintf(note, sizeof note, "token=%s language_id=%d wait=%s", sub.token, sub.language_id,
@@ -85,11 +88,8 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
         if (wait) {
                 Judge0EncodeOptions o;
                 api_encode_options(a, fields, base64, &o);
-                api_wait(a, req, sub.token, &o); /* before the push: the result cannot be missed */
-        }
-        /* Forced: room was checked above; a stored submission is never left unqueued. */
-        r = queue_push(a->queue, sub.token, true);
-        if (!wait) {
+                api_wait(a, req, sub.token, &o);
+        } else {
                 char *json = NULL;
                 int k = judge0_token_encode(sub.token, &json);
                 if (k < 0)
@@ -98,7 +98,6 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
                         http_reply_json(req, 201, json);
         }
         submission_done(&sub);
-        (void) r; /* -ESHUTDOWN: the store keeps it In Queue; the next start queues it */
 }
 
 /* The stored submission, or an answer (404, 500) and false. */

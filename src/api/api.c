@@ -13,9 +13,12 @@
 #include "base/macro.h"
 #include "base/strv.h"
 #include "base/time-util.h"
-#include "judge/judge.h"
 
 #define API_WAIT_TICK_USEC UINT64_C(50000)
+#define API_VIEW_REFRESH_USEC (1 * USEC_PER_SEC)
+#define API_DEFAULT_WORKER_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define API_MAX_READY \
+        100000 /* published tokens not looked at yet; more are dropped (the timer catches up) */
 
 struct Waiter {
         Waiter *next;
@@ -70,10 +73,166 @@ static int split_words(const char *s, char ***ret) {
         return 0;
 }
 
-static const Judge0Language *find_language(const Api *a, int id) {
-        for (size_t i = 0; i < a->n_languages; i++)
-                if (a->languages[i].id == id)
-                        return &a->languages[i];
+/* ---- the languages the workers serve ---- */
+
+static LanguageView *view_free(LanguageView *v) {
+        while (v) {
+                LanguageView *older = v->older;
+                for (size_t i = 0; i < v->n_names; i++)
+                        free(v->names[i]);
+                free(v->names);
+                free(v->langs);
+                free(v->signature);
+                free(v);
+                v = older;
+        }
+        return NULL;
+}
+
+/* What the live workers advertise, as one text: "id\tname\n" lines in id order, the first
+ * worker's name winning for an id. */
+static int advertised(WorkerInfo *workers, size_t n, char **ret) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+                return -ENOMEM;
+        /* Ids are small: a catalogue has a few hundred; walk them in order. */
+        int last = -1;
+        for (;;) {
+                int next = INT32_MAX;
+                const char *name = NULL;
+                for (size_t w = 0; w < n; w++)
+                        for (size_t i = 0; i < workers[w].n_languages; i++) {
+                                const WorkerLanguage *l = &workers[w].languages[i];
+                                if (l->id > last && l->id < next) {
+                                        next = l->id;
+                                        name = l->name;
+                                }
+                        }
+                if (!name)
+                        break;
+                fprintf(f, "%d\t%s\n", next, name);
+                last = next;
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}
+
+static int view_build(const Catalogue *cat, char *signature, LanguageView **ret) {
+        LanguageView *v = calloc(1, sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        v->signature = signature;
+        v->langs = calloc(cat->n ? cat->n : 1, sizeof *v->langs);
+        v->names = calloc(cat->n ? cat->n : 1, sizeof *v->names);
+        if (!v->langs || !v->names) {
+                view_free(v);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < cat->n; i++) {
+                const Language *l = &cat->langs[i];
+                char key[32];
+                int kl = snprintf(key, sizeof key, "%d\t", l->id);
+                const char *name = l->name ? l->name : l->name_template;
+                bool served = false;
+                for (const char *p = signature; p && *p; p = strchr(p, '\n') + 1) {
+                        if (strncmp(p, key, (size_t) kl) == 0) {
+                                const char *nm = p + kl;
+                                char *copy = strndup(nm, strcspn(nm, "\n"));
+                                if (!copy) {
+                                        view_free(v);
+                                        return -ENOMEM;
+                                }
+                                v->names[v->n_names++] = copy;
+                                name = copy;
+                                served = true;
+                                break;
+                        }
+                }
+                v->langs[v->n++] = (Judge0Language){
+                        .id = l->id,
+                        .name = name,
+                        .source_file = l->source_file,
+                        .compile_cmd = l->compile_cmd,
+                        .run_cmd = l->run_cmd,
+                        .is_archived = !served,
+                        .is_project = l->is_project,
+                };
+        }
+        *ret = v;
+        return 0;
+}
+
+static void view_refresh(Api *a) {
+        WorkerInfo *workers = NULL;
+        size_t n = 0;
+        int r = store_workers(a->store, a->cfg.worker_timeout_usec, &workers, &n);
+        if (r < 0) {
+                log_warning(r, "cannot read the worker registry: %s", strerror(-r));
+                return; /* keep what we had */
+        }
+        char *sig = NULL;
+        r = advertised(workers, n, &sig);
+        worker_info_list_free(workers, n);
+        if (r < 0)
+                return;
+        LanguageView *cur = atomic_load(&a->view);
+        if (cur && strcmp(cur->signature, sig) == 0) {
+                free(sig);
+                return;
+        }
+        LanguageView *v = NULL;
+        if (view_build(a->catalogue, sig, &v) < 0) {
+                free(sig);
+                return;
+        }
+        v->older = cur;
+        atomic_store(&a->view, v);
+}
+
+const LanguageView *api_languages(Api *a) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        if (now - atomic_load(&a->view_at_usec) >= API_VIEW_REFRESH_USEC) {
+                pthread_mutex_lock(&a->view_lock);
+                if (now - atomic_load(&a->view_at_usec) >= API_VIEW_REFRESH_USEC) {
+                        view_refresh(a);
+                        atomic_store(&a->view_at_usec, now_usec(CLOCK_MONOTONIC));
+                }
+                pthread_mutex_unlock(&a->view_lock);
+        }
+        return atomic_load(&a->view);
+}
+
+int api_worker_stats(Api *a, WorkerStats *ret, size_t *ret_live) {
+        if (a->local_stats) {
+                a->local_stats(a->local_stats_userdata, ret);
+                *ret_live = 1;
+                return 0;
+        }
+        WorkerInfo *workers = NULL;
+        size_t n = 0;
+        int r = store_workers(a->store, a->cfg.worker_timeout_usec, &workers, &n);
+        if (r < 0)
+                return r;
+        WorkerStats sum = {};
+        for (size_t i = 0; i < n; i++)
+                worker_stats_add(&sum, &workers[i].stats);
+        worker_info_list_free(workers, n);
+        *ret = sum;
+        *ret_live = n;
+        return 0;
+}
+
+static const Judge0Language *find_language(Api *a, int id) {
+        const LanguageView *v = api_languages(a);
+        for (size_t i = 0; i < v->n; i++)
+                if (v->langs[i].id == id)
+                        return &v->langs[i];
         return NULL;
 }
 
@@ -94,7 +253,7 @@ void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOp
         *ret = (Judge0EncodeOptions){
                 .fields = fields,
                 .base64_encoded = base64,
-                .status_description = judge_status_description,
+                .status_description = status_description,
                 .language_name = language_name,
                 .userdata = a,
         };
@@ -102,14 +261,21 @@ void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOp
 
 static void *wait_timer(void *arg);
 
-int api_new(const ApiConfig *cfg, Store *store, Queue *queue, const Catalogue *catalogue, Api **ret) {
+static void on_published(void *userdata, const char *token, int status_id);
+
+int api_new(const ApiConfig *cfg, Store *store, Queue *queue, Notify *notify, const Catalogue *catalogue,
+        Api **ret) {
         Api *a = calloc(1, sizeof *a);
         if (!a)
                 return -ENOMEM;
         a->cfg = *cfg;
+        if (!a->cfg.worker_timeout_usec)
+                a->cfg.worker_timeout_usec = API_DEFAULT_WORKER_TIMEOUT_USEC;
         a->store = store;
         a->queue = queue;
+        a->notify = notify;
         a->catalogue = catalogue;
+        pthread_mutex_init(&a->view_lock, NULL);
         pthread_mutex_init(&a->wait_lock, NULL);
         pthread_mutex_init(&a->stats_lock, NULL);
         pthread_condattr_t ca;
@@ -117,22 +283,14 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, const Catalogue *c
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&a->wait_cond, &ca);
         pthread_condattr_destroy(&ca);
-        int r = 0;
-        a->languages = calloc(catalogue->n ? catalogue->n : 1, sizeof *a->languages);
-        if (!a->languages)
-                r = -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < catalogue->n; i++) {
-                const Language *l = &catalogue->langs[i];
-                a->languages[a->n_languages++] = (Judge0Language){
-                        .id = l->id,
-                        .name = l->name ? l->name : l->name_template,
-                        .source_file = l->source_file,
-                        .compile_cmd = l->compile_cmd,
-                        .run_cmd = l->run_cmd,
-                        .is_archived = !l->installed,
-                        .is_project = l->is_project,
-                };
-        }
+        /* The first view: nothing served until the registry says otherwise. */
+        LanguageView *v = NULL;
+        char *empty = strdup("");
+        int r = empty ? view_build(catalogue, empty, &v) : -ENOMEM;
+        if (r < 0)
+                free(empty);
+        else
+                atomic_store(&a->view, v);
         a->cfg.rules.language_lookup = lookup_language;
         a->cfg.rules.userdata = a;
         a->cfg.config_info.rules = &a->cfg.rules;
@@ -159,6 +317,8 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, const Catalogue *c
                 r = -pthread_create(&a->timer, NULL, wait_timer, a);
                 a->timer_started = r == 0;
         }
+        if (r >= 0)
+                r = notify_subscribe(notify, on_published, a);
         if (r < 0) {
                 api_free(a);
                 return r;
@@ -177,11 +337,17 @@ Api *api_free(Api *a) {
         pthread_mutex_unlock(&a->wait_lock);
         if (a->timer_started)
                 pthread_join(a->timer, NULL);
+        while (a->ready) {
+                Ready *next = a->ready->next;
+                free(a->ready);
+                a->ready = next;
+        }
         pthread_mutex_destroy(&a->wait_lock);
         pthread_cond_destroy(&a->wait_cond);
         pthread_mutex_destroy(&a->stats_lock);
+        pthread_mutex_destroy(&a->view_lock);
+        view_free(atomic_load(&a->view));
         free(a->stats_json);
-        free(a->languages);
         strv_free(a->authn_tokens);
         strv_free(a->authz_tokens);
         strv_free(a->allow_ips);
@@ -193,8 +359,9 @@ Api *api_free(Api *a) {
         return NULL;
 }
 
-void api_set_workers(Api *a, WorkerPool *workers) {
-        a->workers = workers;
+void api_set_local_workers(Api *a, ApiLocalStats fn, void *userdata) {
+        a->local_stats = fn;
+        a->local_stats_userdata = userdata;
 }
 
 void api_set_http(Api *a, HttpServer *http) {
@@ -297,6 +464,12 @@ void api_reply_internal(HttpRequest *req, int r) {
         http_reply_error(req, 500, buf);
 }
 
+QueueStats api_queue_stats(Api *a) {
+        QueueStats st = {};
+        (void) queue_stats(a->queue, &st);
+        return st;
+}
+
 int api_store_new(Api *a, Submission *sub) {
         for (int attempt = 0;; attempt++) {
                 int r = submission_new_token(sub->token);
@@ -306,6 +479,37 @@ int api_store_new(Api *a, Submission *sub) {
                 if (r != -EEXIST || attempt >= 3)
                         return r;
         }
+}
+
+void api_discard(Api *a, const char *token, const char *reason) {
+        Submission sub;
+        submission_init(&sub);
+        memcpy(sub.token, token, sizeof sub.token);
+        sub.status_id = STATUS_INTERNAL_ERROR;
+        sub.message = (Bytes){(char *) reason, strlen(reason)};
+        int r = store_finish(a->store, &sub);
+        if (r >= 0)
+                r = store_delete(a->store, token);
+        if (r < 0)
+                log_warning(r, "token=%s discard failed: %s", token, strerror(-r));
+}
+
+int api_enqueue(Api *a, HttpRequest *req, const char *const *tokens, size_t n) {
+        int r = queue_push(a->queue, tokens, n, false);
+        if (r >= 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                api_discard(a, tokens[i], "the queue refused the submission");
+        if (r == -EAGAIN)
+                http_reply_error(req, 503, "queue is full");
+        else if (r == -ESHUTDOWN)
+                http_reply_error(req, 503, "the server is shutting down");
+        else {
+                char buf[160];
+                snprintf(buf, sizeof buf, "the queue is unavailable: %s", strerror(-r));
+                http_reply_error(req, 503, buf);
+        }
+        return r;
 }
 
 /* ---- waiting requests ---- */
@@ -331,6 +535,10 @@ static void answer_waiter(Api *a, Waiter *w) {
         free(w);
 }
 
+/* Take the waiters that match (token, or expired when token is NULL, or all). */
+static Waiter *take_waiters(Api *a, const char *token, bool all);
+static void answer_all(Api *a, Waiter *list);
+
 void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOptions *o) {
         Waiter *w = calloc(1, sizeof *w);
         if (!w) {
@@ -346,9 +554,17 @@ void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOpt
         w->next = a->waiters;
         a->waiters = w;
         pthread_mutex_unlock(&a->wait_lock);
+        /* Registered first, then looked at: a result published before the registration
+         * is in the store already. */
+        Submission sub;
+        submission_init(&sub);
+        int r = store_get(a->store, token, &sub);
+        bool final = r >= 0 && status_is_final(sub.status_id);
+        submission_done(&sub);
+        if (final)
+                answer_all(a, take_waiters(a, token, false));
 }
 
-/* Take the waiters that match (token, or expired when token is NULL, or all). */
 static Waiter *take_waiters(Api *a, const char *token, bool all) {
         Waiter *taken = NULL;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
@@ -375,9 +591,31 @@ static void answer_all(Api *a, Waiter *list) {
         }
 }
 
-void api_notify(void *userdata, const char *token, int status_id) {
+/* The notifier's callback, on its thread (in serve: the worker's): hand the token to the
+ * wait thread, which answers on the API's side. */
+static void on_published(void *userdata, const char *token, int status_id) {
         Api *a = userdata;
-        answer_all(a, take_waiters(a, token, false));
+        Ready *r = malloc(sizeof *r);
+        if (!r)
+                return; /* the wait timer answers it at its deadline */
+        memcpy(r->token, token, sizeof r->token);
+        pthread_mutex_lock(&a->wait_lock);
+        if (a->n_ready < API_MAX_READY && a->waiters) {
+                r->next = a->ready;
+                a->ready = r;
+                a->n_ready++;
+                r = NULL;
+                pthread_cond_broadcast(&a->wait_cond);
+        }
+        pthread_mutex_unlock(&a->wait_lock);
+        free(r);
+}
+
+static Ready *take_ready(Api *a) {
+        Ready *list = a->ready;
+        a->ready = NULL;
+        a->n_ready = 0;
+        return list;
 }
 
 void api_release_waiters(Api *a) {
@@ -395,10 +633,18 @@ static void *wait_timer(void *arg) {
                         ts.tv_sec++;
                         ts.tv_nsec -= 1000000000L;
                 }
-                pthread_cond_timedwait(&a->wait_cond, &a->wait_lock, &ts);
+                if (!a->ready)
+                        pthread_cond_timedwait(&a->wait_cond, &a->wait_lock, &ts);
                 if (a->stopping)
                         break;
+                Ready *ready = take_ready(a);
                 pthread_mutex_unlock(&a->wait_lock);
+                while (ready) {
+                        Ready *next = ready->next;
+                        answer_all(a, take_waiters(a, ready->token, false));
+                        free(ready);
+                        ready = next;
+                }
                 Waiter *expired = take_waiters(a, NULL, false);
                 for (Waiter *w = expired; w; w = w->next)
                         atomic_fetch_add(&a->wait_timeouts, 1);

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The Judge0 CE 1.13.1 endpoints (../shared/reference/judge0-api.md §1), plus /health and
- * /metrics, as an HTTP route table. Submissions are validated and encoded by json/,
- * stored in store/, queued in queue/ and judged by worker/, which reports back through
- * api_notify(): a create with wait=true is answered then (or after wait_timeout_usec with
- * the submission as it is, like Judge0's master). */
+/* The Judge0 CE 1.13.1 endpoints, plus /health and /metrics, as an HTTP route table.
+ * Submissions are validated and encoded by json/, stored in store/ and queued in queue/;
+ * the API never judges. Workers (in this process or in others) publish each result on
+ * the notifier; a create with wait=true is answered then, on the API's own thread (or
+ * after wait_timeout_usec with the submission as it is, like Judge0's master).
+ *
+ * Which languages are served, and how many workers run, comes from the store's worker
+ * registry (what live workers advertise), never from what is installed where the API
+ * runs: the catalogue given to api_new() is only the languages' data. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,9 +17,10 @@
 #include "http/http.h"
 #include "json/judge0.h"
 #include "lang/language.h"
+#include "model/worker-info.h"
+#include "notify/notify.h"
 #include "queue/queue.h"
 #include "store/store.h"
-#include "worker/worker.h"
 
 typedef struct ApiConfig {
         Judge0Rules rules; /* language_lookup is set by api_new() */
@@ -27,6 +32,7 @@ typedef struct ApiConfig {
         uint32_t max_submission_batch_size;
         uint32_t max_per_page; /* GET /submissions: a larger per_page is a 400 */
         uint64_t wait_timeout_usec;
+        uint64_t worker_timeout_usec; /* a worker silent longer is not alive (0 = 10 s) */
         /* Whitespace-separated lists; empty or NULL = off. */
         const char *authn_header, *authn_token;
         const char *authz_header, *authz_token;
@@ -36,19 +42,20 @@ typedef struct ApiConfig {
 
 typedef struct Api Api;
 
-/* Strings of cfg are copied; store, queue and catalogue stay the caller's and must outlive
- * the Api. *ret is the caller's: api_free(). */
-int api_new(const ApiConfig *cfg, Store *store, Queue *queue, const Catalogue *catalogue, Api **ret);
-/* Answer every waiting request, stop the wait timer and free. Accepts NULL. */
+/* Strings of cfg are copied; store, queue, notify and catalogue stay the caller's and must
+ * outlive the Api (it subscribes to notify). *ret is the caller's: api_free(). */
+int api_new(const ApiConfig *cfg, Store *store, Queue *queue, Notify *notify, const Catalogue *catalogue,
+        Api **ret);
+/* Answer every waiting request, stop the wait thread and free. Accepts NULL. */
 Api *api_free(Api *a);
-/* For /workers, /health and /metrics (may be called once each, before serving). */
-void api_set_workers(Api *a, WorkerPool *workers);
+/* The counters of workers that run in this process (coderunner serve): /workers,
+ * /health and /metrics read them at once instead of the registry's last heartbeat.
+ * Call before serving. */
+typedef void (*ApiLocalStats)(void *userdata, WorkerStats *ret);
+void api_set_local_workers(Api *a, ApiLocalStats fn, void *userdata);
 void api_set_http(Api *a, HttpServer *http);
 
 /* The route table, static; handlers take the Api as userdata. */
 const HttpRoute *api_routes(size_t *ret_n);
-
-/* A WorkerNotify: token reached status_id (0: it could not be judged). */
-void api_notify(void *api, const char *token, int status_id);
 /* Answer every waiting request now with the submission as it is (shutdown). */
 void api_release_waiters(Api *a);

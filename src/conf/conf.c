@@ -267,3 +267,28 @@ void conf_usage(const ConfKey *keys, size_t n, FILE *f) {
                         keys[i].help, *keys[i].def ? keys[i].def : "none");
         }
 }
+
+int conf_compose(const ConfSection *sections, size_t n_sections, ConfKey **ret, size_t *ret_n) {
+        size_t n = 0;
+        for (size_t i = 0; i < n_sections; i++)
+                n += sections[i].n;
+        ConfKey *keys = calloc(n ? n : 1, sizeof *keys);
+        if (!keys)
+                return -ENOMEM;
+        size_t k = 0;
+        for (size_t i = 0; i < n_sections; i++)
+                for (size_t j = 0; j < sections[i].n; j++) {
+                        const ConfKey *src = &sections[i].keys[j];
+                        for (size_t m = 0; m < k; m++)
+                                if (strcmp(keys[m].name, src->name) == 0) {
+                                        free(keys);
+                                        return -EEXIST;
+                                }
+                        keys[k] = *src;
+                        keys[k].offset += sections[i].offset;
+                        k++;
+                }
+        *ret = keys;
+        *ret_n = k;
+        return 0;
+}

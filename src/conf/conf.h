@@ -49,3 +49,16 @@ void conf_done(const ConfKey *keys, size_t n, void *cfg);
 void conf_print(const ConfKey *keys, size_t n, const void *cfg, FILE *f);
 /* --flag=TYPE  help, one per key. */
 void conf_usage(const ConfKey *keys, size_t n, FILE *f);
+
+/* A module's section of a program's configuration: its keys, whose offsets are within the
+ * section's struct, and where that struct sits in the program's configuration. */
+typedef struct ConfSection {
+        const ConfKey *keys;
+        size_t n;
+        size_t offset; /* of the section's struct in the program's */
+} ConfSection;
+
+/* One table of the sections' keys, offsets made relative to the program's struct, in the
+ * sections' order: what conf_load() and the others take. -EEXIST when two sections name
+ * the same key. *ret is the caller's (free()). */
+int conf_compose(const ConfSection *sections, size_t n_sections, ConfKey **ret, size_t *ret_n);

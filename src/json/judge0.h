@@ -269,7 +269,7 @@ typedef struct Judge0EncodeOptions {
                               * expected_output and message in base64 (additional_files
                               * always is) */
         /* status {id, description}: the description of a status id, NULL = null (e.g.
-         * judge_status_description) */
+         * status_description) */
         const char *(*status_description)(int status_id);
         /* language {id, name}: the name of a language id, NULL = null */
         const char *(*language_name)(void *userdata, int language_id);

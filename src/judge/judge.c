@@ -431,7 +431,7 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
         /* Judge0 writes stdout to a file capped by max_file_size, so too much output
          * ends in SIGXFSZ there; our cap (the same size by default) reads the same way. */
         if (o->box.status == BOX_STATUS_OL) {
-                st = JUDGE_SIGXFSZ;
+                st = STATUS_SIGXFSZ;
                 out->exit_signal = SIGXFSZ; /* what Judge0 reports with status 8 */
         }
         if (st == 0) {
@@ -439,13 +439,13 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
                 size_t exp_len = t ? t->expected_len : s->expected_len;
                 bool has = t ? t->has_expected : s->has_expected;
                 if (!has)
-                        st = JUDGE_ACCEPTED;
+                        st = STATUS_ACCEPTED;
                 else
                         st = judge_compare(s->compare, s->tolerance,
                                      out->stdout_data ? out->stdout_data : "", out->stdout_len,
                                      exp ? exp : "", exp_len)
-                                     ? JUDGE_ACCEPTED
-                                     : JUDGE_WRONG_ANSWER;
+                                     ? STATUS_ACCEPTED
+                                     : STATUS_WRONG_ANSWER;
         }
         out->status_id = st;
         return 0;
@@ -503,7 +503,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
 
         r = validate(s, &msg);
         if (r < 0) {
-                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, msg);
+                r = fail_all(&res, n, STATUS_INTERNAL_ERROR, msg);
                 goto done;
         }
         opts = sanitize(s->compiler_options);
@@ -570,7 +570,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                         _cleanup_close_ int fd = openat(build.fd, lang->source_file,
                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
                         if (fd < 0 || write_all(fd, s->source, s->source_len) < 0) {
-                                r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, "cannot write the source file");
+                                r = fail_all(&res, n, STATUS_INTERNAL_ERROR, "cannot write the source file");
                                 goto done;
                         }
                 }
@@ -581,7 +581,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                         if (r < 0) {
                                 r = set_message(&msg, "additional_files: %s", err[0] ? err : strerror(-r));
                                 if (r == 0)
-                                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, msg);
+                                        r = fail_all(&res, n, STATUS_INTERNAL_ERROR, msg);
                                 goto done;
                         }
                 }
@@ -596,7 +596,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                   : file_exists_at(build.fd, "run.sh") ? "run.sh"
                                                                        : NULL;
                 if (!run) {
-                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR,
+                        r = fail_all(&res, n, STATUS_INTERNAL_ERROR,
                                 "additional_files: a multi-file program needs a run script");
                         goto done;
                 }
@@ -622,7 +622,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 res.compile_output = TAKE_PTR(o.out);
                 res.compile_output_len = o.out_len;
                 if (o.box.status == BOX_STATUS_XX) {
-                        r = fail_all(&res, n, JUDGE_INTERNAL_ERROR, o.box.message);
+                        r = fail_all(&res, n, STATUS_INTERNAL_ERROR, o.box.message);
                         run_output_done(&o);
                         goto done;
                 }
@@ -633,7 +633,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                 res.compile_output_len = res.compile_output ? strlen(res.compile_output) : 0;
                         }
                         run_output_done(&o);
-                        r = fail_all(&res, n, JUDGE_COMPILATION_ERROR, NULL);
+                        r = fail_all(&res, n, STATUS_COMPILATION_ERROR, NULL);
                         goto done;
                 }
                 run_output_done(&o);
@@ -699,16 +699,16 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                         mem_sum += out->memory_kib;
                         done_runs++;
                         /* Judge0 stops repeating at the first run that is not accepted. */
-                        if (out->status_id != JUDGE_ACCEPTED)
+                        if (out->status_id != STATUS_ACCEPTED)
                                 break;
                 }
                 out->time_usec = time_sum / done_runs;
                 out->memory_kib = mem_sum / done_runs;
-                if (out->status_id != JUDGE_ACCEPTED && first_failure == SIZE_MAX)
+                if (out->status_id != STATUS_ACCEPTED && first_failure == SIZE_MAX)
                         first_failure = i;
         }
         res.overall_index = first_failure != SIZE_MAX ? first_failure : n - 1;
-        res.status_id = first_failure != SIZE_MAX ? res.tests[first_failure].status_id : JUDGE_ACCEPTED;
+        res.status_id = first_failure != SIZE_MAX ? res.tests[first_failure].status_id : STATUS_ACCEPTED;
         r = 0;
 done:
         workdir_drop(j, &build);

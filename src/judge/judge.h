@@ -11,27 +11,8 @@
 #include <stdint.h>
 
 #include "lang/language.h"
+#include "model/status.h"
 #include "sandbox/box.h"
-
-/* Judge0's statuses (ids and descriptions are Judge0 CE's). */
-enum {
-        JUDGE_IN_QUEUE = 1,
-        JUDGE_PROCESSING = 2,
-        JUDGE_ACCEPTED = 3,
-        JUDGE_WRONG_ANSWER = 4,
-        JUDGE_TIME_LIMIT = 5,
-        JUDGE_COMPILATION_ERROR = 6,
-        JUDGE_SIGSEGV = 7,
-        JUDGE_SIGXFSZ = 8,
-        JUDGE_SIGFPE = 9,
-        JUDGE_SIGABRT = 10,
-        JUDGE_NZEC = 11,
-        JUDGE_RUNTIME_OTHER = 12,
-        JUDGE_INTERNAL_ERROR = 13,
-        JUDGE_EXEC_FORMAT_ERROR = 14,
-        _JUDGE_STATUS_MAX,
-};
-const char *judge_status_description(int status_id); /* NULL when unknown */
 
 /* How a sandbox run is made: in-process (BoxContext) or through the supervisor (BoxClient). */
 typedef struct JudgeRunner {

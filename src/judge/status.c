@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Judge0's statuses, and the status of a finished sandbox run in Judge0's order
+/* The status of a finished sandbox run in Judge0's order
  * (app/jobs/isolate_job.rb): TO, then SG by signal, then RE, then XX. Our sandbox reports
  * two verdicts isolate has not, each mapped to the status Judge0 would show for the same
  * event with its cgroup setup:
@@ -16,40 +16,17 @@
 #include "base/macro.h"
 #include "judge/judge.h"
 
-static const char *const status_descriptions[_JUDGE_STATUS_MAX] = {
-        [JUDGE_IN_QUEUE] = "In Queue",
-        [JUDGE_PROCESSING] = "Processing",
-        [JUDGE_ACCEPTED] = "Accepted",
-        [JUDGE_WRONG_ANSWER] = "Wrong Answer",
-        [JUDGE_TIME_LIMIT] = "Time Limit Exceeded",
-        [JUDGE_COMPILATION_ERROR] = "Compilation Error",
-        [JUDGE_SIGSEGV] = "Runtime Error (SIGSEGV)",
-        [JUDGE_SIGXFSZ] = "Runtime Error (SIGXFSZ)",
-        [JUDGE_SIGFPE] = "Runtime Error (SIGFPE)",
-        [JUDGE_SIGABRT] = "Runtime Error (SIGABRT)",
-        [JUDGE_NZEC] = "Runtime Error (NZEC)",
-        [JUDGE_RUNTIME_OTHER] = "Runtime Error (Other)",
-        [JUDGE_INTERNAL_ERROR] = "Internal Error",
-        [JUDGE_EXEC_FORMAT_ERROR] = "Exec Format Error",
-};
-
-const char *judge_status_description(int status_id) {
-        if (status_id < 0 || status_id >= _JUDGE_STATUS_MAX)
-                return NULL;
-        return status_descriptions[status_id];
-}
-
 /* Decided by the signal or the message rather than by the verdict alone. */
 #define BY_SIGNAL (-1)
 #define BY_MESSAGE (-2)
 
 static const int status_of_box[_BOX_STATUS_MAX] = {
         [BOX_STATUS_OK] = 0, /* ran cleanly: the caller compares the output */
-        [BOX_STATUS_TO] = JUDGE_TIME_LIMIT,
+        [BOX_STATUS_TO] = STATUS_TIME_LIMIT,
         [BOX_STATUS_SG] = BY_SIGNAL,
-        [BOX_STATUS_RE] = JUDGE_NZEC,
-        [BOX_STATUS_ML] = JUDGE_RUNTIME_OTHER,
-        [BOX_STATUS_OL] = JUDGE_RUNTIME_OTHER,
+        [BOX_STATUS_RE] = STATUS_NZEC,
+        [BOX_STATUS_ML] = STATUS_RUNTIME_OTHER,
+        [BOX_STATUS_OL] = STATUS_RUNTIME_OTHER,
         [BOX_STATUS_XX] = BY_MESSAGE,
 };
 
@@ -58,10 +35,10 @@ static const struct {
         int signal;
         int status;
 } status_of_signal[] = {
-        {SIGSEGV, JUDGE_SIGSEGV},
-        {SIGXFSZ, JUDGE_SIGXFSZ},
-        {SIGFPE, JUDGE_SIGFPE},
-        {SIGABRT, JUDGE_SIGABRT},
+        {SIGSEGV, STATUS_SIGSEGV},
+        {SIGXFSZ, STATUS_SIGXFSZ},
+        {SIGFPE, STATUS_SIGFPE},
+        {SIGABRT, STATUS_SIGABRT},
 };
 
 /* XX becomes Exec Format Error when the program itself could not be executed. Judge0
@@ -79,28 +56,28 @@ static int status_of_message(const char *message, size_t size) {
         size_t len = strnlen(message, size), prefix = strlen(EXEC_FAILED_PREFIX);
 
         if (len <= prefix || memcmp(message, EXEC_FAILED_PREFIX, prefix) != 0)
-                return JUDGE_INTERNAL_ERROR;
+                return STATUS_INTERNAL_ERROR;
         const char *rest = message + prefix; /* "PATH: ERROR" */
         size_t rest_len = len - prefix;
         for (size_t i = 0; i < ELEMENTSOF(exec_errors); i++) {
                 size_t n = strlen(exec_errors[i]);
                 if (rest_len >= 1 + 2 + n && memcmp(rest + rest_len - n - 2, ": ", 2) == 0 &&
                         memcmp(rest + rest_len - n, exec_errors[i], n) == 0)
-                        return JUDGE_EXEC_FORMAT_ERROR;
+                        return STATUS_EXEC_FORMAT_ERROR;
         }
-        return JUDGE_INTERNAL_ERROR;
+        return STATUS_INTERNAL_ERROR;
 }
 
 int judge_status_of_run(const BoxResult *r) {
         if (!r || (unsigned) r->status >= _BOX_STATUS_MAX)
-                return JUDGE_INTERNAL_ERROR;
+                return STATUS_INTERNAL_ERROR;
 
         int status = status_of_box[r->status];
         if (status == BY_SIGNAL) {
                 for (size_t i = 0; i < ELEMENTSOF(status_of_signal); i++)
                         if (status_of_signal[i].signal == r->signal)
                                 return status_of_signal[i].status;
-                return JUDGE_RUNTIME_OTHER;
+                return STATUS_RUNTIME_OTHER;
         }
         if (status == BY_MESSAGE)
                 return status_of_message(r->message, sizeof r->message);

@@ -16,7 +16,9 @@ static const struct {
         {"box", box_main, "run one program in the sandbox (box run), or serve runs (box daemon)"},
         {"languages", languages_main, "list the installed languages (--all: also those that are not)"},
         {"run", run_main, "compile and run one source file in the sandbox and print the verdict"},
-        {"serve", serve_exec, "serve the Judge0-compatible HTTP API (as root)"},
+        {"serve", serve_exec, "serve the Judge0-compatible HTTP API on one machine (as root)"},
+        {"api", serve_exec, "an API node of a cluster (PostgreSQL store, Redis queue; never runs code)"},
+        {"worker", serve_exec, "an execution node of a cluster: judges the queued submissions (as root)"},
 };
 
 static void usage(FILE *f) {

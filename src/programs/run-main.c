@@ -222,7 +222,7 @@ static void json_outcome(FILE *f, const JudgeOutcome *o, bool with_status) {
                 fputs(",\"status\":null", f); /* skipped (stop on failure) */
         else if (with_status) {
                 fprintf(f, ",\"status\":{\"id\":%d,\"description\":", o->status_id);
-                json_write_cstring(f, judge_status_description(o->status_id));
+                json_write_cstring(f, status_description(o->status_id));
                 fputc('}', f);
         }
         fprintf(f, ",\"memory_limit_exceeded\":%s", o->memory_limit_exceeded ? "true" : "false");
@@ -234,7 +234,7 @@ static void print_json(const JudgeResult *r, const Language *l, bool with_tests,
         fputc('{', f);
         json_outcome(f, o, false);
         fprintf(f, ",\"status\":{\"id\":%d,\"description\":", r->status_id);
-        json_write_cstring(f, judge_status_description(r->status_id));
+        json_write_cstring(f, status_description(r->status_id));
         fputs("},\"compile_output\":", f);
         if (r->compile_output)
                 json_write_string(f, r->compile_output, r->compile_output_len);
@@ -261,16 +261,16 @@ static void print_json(const JudgeResult *r, const Language *l, bool with_tests,
 static const char *colour(int status, bool tty) {
         if (!tty)
                 return "";
-        return status == JUDGE_ACCEPTED       ? "\033[1;32m"
-               : status == JUDGE_WRONG_ANSWER ? "\033[1;31m"
-                                              : "\033[1;33m";
+        return status == STATUS_ACCEPTED       ? "\033[1;32m"
+               : status == STATUS_WRONG_ANSWER ? "\033[1;31m"
+                                               : "\033[1;33m";
 }
 
 static void print_human(const JudgeResult *r, const char *const *names, bool show_output) {
         bool tty = isatty(STDOUT_FILENO);
         const char *reset = tty ? "\033[0m" : "";
-        if (r->status_id == JUDGE_COMPILATION_ERROR) {
-                printf("%s%s%s\n", colour(r->status_id, tty), judge_status_description(r->status_id), reset);
+        if (r->status_id == STATUS_COMPILATION_ERROR) {
+                printf("%s%s%s\n", colour(r->status_id, tty), status_description(r->status_id), reset);
                 if (r->compile_output)
                         fwrite(r->compile_output, 1, r->compile_output_len, stdout);
                 return;
@@ -288,8 +288,8 @@ static void print_human(const JudgeResult *r, const char *const *names, bool sho
                         continue;
                 }
                 printf("%s%s%s  %s s  %" PRIu64 " KiB", colour(o->status_id, tty),
-                        judge_status_description(o->status_id), reset, t, o->memory_kib);
-                if (o->message && o->status_id != JUDGE_ACCEPTED)
+                        status_description(o->status_id), reset, t, o->memory_kib);
+                if (o->message && o->status_id != STATUS_ACCEPTED)
                         printf("  (%s)", o->message);
                 putchar('\n');
                 if (show_output) {
@@ -302,9 +302,9 @@ static void print_human(const JudgeResult *r, const char *const *names, bool sho
         if (names) {
                 size_t passed = 0;
                 for (size_t i = 0; i < r->n_tests; i++)
-                        passed += r->tests[i].status_id == JUDGE_ACCEPTED;
+                        passed += r->tests[i].status_id == STATUS_ACCEPTED;
                 printf("%s%s%s: %zu of %zu tests passed\n", colour(r->status_id, tty),
-                        judge_status_description(r->status_id), reset, passed, r->n_tests);
+                        status_description(r->status_id), reset, passed, r->n_tests);
         }
 }
 
@@ -605,7 +605,7 @@ int run_main(int argc, char **argv) {
                 print_json(&res, lang, tests_dir != NULL, (const char *const *) tf.names);
         else
                 print_human(&res, tests_dir ? (const char *const *) tf.names : NULL, !tests_dir);
-        ret = res.status_id == JUDGE_INTERNAL_ERROR ? 2 : 0;
+        ret = res.status_id == STATUS_INTERNAL_ERROR ? 2 : 0;
         if (ret == 2 && !json)
                 log_error(0, "internal error: %s",
                         res.tests[res.overall_index].message ? res.tests[res.overall_index].message

@@ -1,36 +1,74 @@
 /* SPDX-License-Identifier: MIT */
+/* The queue's dispatch: pick the backend from the url, validate arguments. */
 #include <errno.h>
-#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue/queue.h"
-
-typedef char Token[SUBMISSION_TOKEN_LEN + 1];
+#include "queue/queue-internal.h"
 
 struct Queue {
-        pthread_mutex_t lock;
-        pthread_cond_t nonempty;
-        Token *ring; /* grows past max only for forced pushes */
-        size_t cap, head, len, max;
-        bool closed;
+        const QueueOps *ops;
+        QueueBackend *backend;
 };
 
-int queue_new(size_t max, Queue **ret) {
-        if (max == 0)
+void queue_set_error(char *errbuf, const char *fmt, ...) {
+        if (!errbuf)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, QUEUE_ERROR_MAX, fmt, ap);
+        va_end(ap);
+}
+
+bool queue_token_valid(const char *s) {
+        if (!s || strlen(s) != SUBMISSION_TOKEN_LEN)
+                return false;
+        for (size_t i = 0; i < SUBMISSION_TOKEN_LEN; i++) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || s[i] == '\0')
+                        return false;
+        }
+        return true;
+}
+
+static const struct {
+        const char *prefix;
+        const QueueOps *ops;
+} schemes[] = {
+        {"memory:", &queue_memory_ops},
+#if HAVE_HIREDIS
+        {"redis://", &queue_redis_ops},
+#endif
+};
+
+int queue_open(const char *url, uint64_t max, const char *consumer, char *errbuf, Queue **ret) {
+        if (!url || max == 0) {
+                queue_set_error(errbuf, "the queue needs a url and a bound of at least 1");
                 return -EINVAL;
+        }
+        const QueueOps *ops = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(schemes) && !ops; i++)
+                if (strncmp(url, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+                        ops = schemes[i].ops;
+        if (!ops) {
+                bool redis = strncmp(url, "redis://", 8) == 0;
+                queue_set_error(errbuf,
+                        redis ? "this build has no Redis support (libhiredis)"
+                              : "unknown queue url \"%s\" (memory: or redis://host:port)",
+                        url);
+                return redis ? -EPROTONOSUPPORT : -EINVAL;
+        }
         Queue *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
-        q->cap = max < 64 ? max : 64;
-        q->ring = calloc(q->cap, sizeof *q->ring);
-        if (!q->ring) {
+        q->ops = ops;
+        int r = ops->open(url, max, consumer, errbuf, &q->backend);
+        if (r < 0) {
                 free(q);
-                return -ENOMEM;
+                return r;
         }
-        q->max = max;
-        pthread_mutex_init(&q->lock, NULL);
-        pthread_cond_init(&q->nonempty, NULL);
         *ret = q;
         return 0;
 }
@@ -38,83 +76,62 @@ int queue_new(size_t max, Queue **ret) {
 Queue *queue_free(Queue *q) {
         if (!q)
                 return NULL;
-        pthread_mutex_destroy(&q->lock);
-        pthread_cond_destroy(&q->nonempty);
-        free(q->ring);
+        q->ops->free(q->backend);
         free(q);
         return NULL;
 }
 
-static int grow(Queue *q) {
-        size_t ncap = q->cap * 2;
-        Token *n = calloc(ncap, sizeof *n);
-        if (!n)
-                return -ENOMEM;
-        for (size_t i = 0; i < q->len; i++)
-                memcpy(n[i], q->ring[(q->head + i) % q->cap], sizeof(Token));
-        free(q->ring);
-        q->ring = n;
-        q->cap = ncap;
-        q->head = 0;
-        return 0;
+const char *queue_backend(const Queue *q) {
+        return q->ops->name;
 }
 
-bool queue_has_room(Queue *q, size_t n) {
-        pthread_mutex_lock(&q->lock);
-        bool ok = q->len + n <= q->max;
-        pthread_mutex_unlock(&q->lock);
-        return ok;
-}
-
-int queue_push(Queue *q, const char *token, bool force) {
-        if (strlen(token) != SUBMISSION_TOKEN_LEN)
+int queue_push(Queue *q, const char *const *tokens, size_t n, bool force) {
+        if (n == 0)
+                return 0;
+        if (!tokens)
                 return -EINVAL;
-        int r = 0;
-        pthread_mutex_lock(&q->lock);
-        if (q->closed)
-                r = -ESHUTDOWN;
-        else if (!force && q->len >= q->max)
-                r = -EAGAIN;
-        else if (q->len == q->cap)
-                r = grow(q);
-        if (r == 0) {
-                memcpy(q->ring[(q->head + q->len) % q->cap], token, sizeof(Token));
-                q->len++;
-                pthread_cond_signal(&q->nonempty);
-        }
-        pthread_mutex_unlock(&q->lock);
-        return r;
+        for (size_t i = 0; i < n; i++)
+                if (!queue_token_valid(tokens[i]))
+                        return -EINVAL;
+        return q->ops->push(q->backend, tokens, n, force);
 }
 
-int queue_pop(Queue *q, char ret[SUBMISSION_TOKEN_LEN + 1]) {
-        pthread_mutex_lock(&q->lock);
-        while (q->len == 0 && !q->closed)
-                pthread_cond_wait(&q->nonempty, &q->lock);
-        if (q->closed) {
-                pthread_mutex_unlock(&q->lock);
-                return -ESHUTDOWN;
-        }
-        memcpy(ret, q->ring[q->head], sizeof(Token));
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
-        pthread_mutex_unlock(&q->lock);
-        return 0;
+int queue_claim(Queue *q, uint64_t lease_usec, uint64_t timeout_usec, QueueJob *ret) {
+        if (!ret || lease_usec == 0)
+                return -EINVAL;
+        return q->ops->claim(q->backend, lease_usec, timeout_usec, ret);
+}
+
+static bool job_valid(const QueueJob *job) {
+        return job && queue_token_valid(job->token) && memchr(job->id, '\0', sizeof job->id);
+}
+
+int queue_ack(Queue *q, const QueueJob *job) {
+        return job_valid(job) ? q->ops->ack(q->backend, job) : -EINVAL;
+}
+
+int queue_release(Queue *q, const QueueJob *job) {
+        return job_valid(job) ? q->ops->release(q->backend, job) : -EINVAL;
+}
+
+int queue_extend(Queue *q, const QueueJob *job, uint64_t lease_usec) {
+        if (!job_valid(job) || lease_usec == 0)
+                return -EINVAL;
+        return q->ops->extend(q->backend, job, lease_usec);
+}
+
+int queue_dead(Queue *q, const QueueJob *job, const char *reason) {
+        return job_valid(job) ? q->ops->dead(q->backend, job, reason ? reason : "") : -EINVAL;
+}
+
+int queue_ping(Queue *q) {
+        return q->ops->ping(q->backend);
+}
+
+int queue_stats(Queue *q, QueueStats *ret) {
+        return q->ops->stats(q->backend, ret);
 }
 
 void queue_close(Queue *q) {
-        pthread_mutex_lock(&q->lock);
-        q->closed = true;
-        pthread_cond_broadcast(&q->nonempty);
-        pthread_mutex_unlock(&q->lock);
-}
-
-size_t queue_length(Queue *q) {
-        pthread_mutex_lock(&q->lock);
-        size_t n = q->len;
-        pthread_mutex_unlock(&q->lock);
-        return n;
-}
-
-size_t queue_max(Queue *q) {
-        return q->max;
+        q->ops->close(q->backend);
 }

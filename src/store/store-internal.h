@@ -117,6 +117,11 @@ int store_tombstone(const char *token, int64_t status_id, int64_t language_id, i
         int64_t finished_usec, int64_t purged_usec, Submission *ret);
 /* Append one (key, count) row to a growing array (doubling at powers of two). */
 int store_count_append(StoreCount **list, size_t *n, int64_t key, int64_t count);
+/* Append one registry row (info copied; the WorkerInfo holds only id and heartbeat) to
+ * the growing arrays of a workers() op; store_worker_rows_free() on failure. */
+int store_worker_row_append(WorkerInfo **list, char ***infos, size_t *n, const char *id, const char *info,
+        int64_t heartbeat_at_usec);
+void store_worker_rows_free(WorkerInfo *list, char **infos, size_t n);
 /* Write a one-line reason into errbuf (STORE_ERROR_MAX bytes, or NULL: nothing). */
 void store_set_error(char *errbuf, const char *fmt, ...) _printf_(2, 3);
 
@@ -171,6 +176,12 @@ typedef struct StoreOps {
          * since_usec; day = (created_at - since_usec) / STORE_DAY_USEC. */
         int (*count_by_day)(StoreBackend *b, int64_t since_usec, StoreCount **ret, size_t *ret_n);
         int (*size)(StoreBackend *b, uint64_t *ret_bytes);
+        int (*worker_beat)(StoreBackend *b, const char *id, const char *info);
+        int (*worker_remove)(StoreBackend *b, const char *id);
+        /* (id, info, heartbeat) rows of the workers seen at most max_age_usec ago, by id;
+         * the caller parses info. */
+        int (*workers)(
+                StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n);
 
         /* Retention. The sum of payload_bytes of the submissions (not purged). */
         int (*live_bytes)(StoreBackend *b, uint64_t *ret_bytes);

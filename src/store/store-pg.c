@@ -67,6 +67,9 @@ typedef enum Stmt {
         STMT_GET_PURGED,
         STMT_DELETE_PURGED,
         STMT_PROBE,
+        STMT_WORKER_BEAT,
+        STMT_WORKER_REMOVE,
+        STMT_WORKERS,
         _STMT_MAX,
 } Stmt;
 
@@ -95,6 +98,9 @@ static const char *const stmt_names[_STMT_MAX] = {
         [STMT_GET_PURGED] = "cr_get_purged",
         [STMT_DELETE_PURGED] = "cr_delete_purged",
         [STMT_PROBE] = "cr_probe",
+        [STMT_WORKER_BEAT] = "cr_worker_beat",
+        [STMT_WORKER_REMOVE] = "cr_worker_remove",
+        [STMT_WORKERS] = "cr_workers",
 };
 
 struct StoreBackend {
@@ -588,6 +594,29 @@ static void build_sql(Stmt which, PgSql *s) {
                         "ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
                         param(s, BYTEAOID));
                 break;
+        case STMT_WORKER_BEAT: {
+                int id = param(s, TEXTOID), info = param(s, TEXTOID);
+                store_sql_add(q,
+                        "INSERT INTO workers (id, info, heartbeat_at) VALUES ($%d, $%d, clock_timestamp()) "
+                        "ON CONFLICT (id) DO UPDATE SET info = EXCLUDED.info, heartbeat_at = "
+                        "EXCLUDED.heartbeat_at",
+                        id, info);
+                break;
+        }
+        case STMT_WORKER_REMOVE: {
+                int id = param(s, TEXTOID);
+                store_sql_add(q, "DELETE FROM workers WHERE id = $%d", id);
+                break;
+        }
+        case STMT_WORKERS: {
+                int age = param(s, INT8OID);
+                store_sql_add(q,
+                        "SELECT id, info, (extract(epoch FROM heartbeat_at) * 1000000)::bigint FROM workers "
+                        "WHERE heartbeat_at >= clock_timestamp() - $%d * interval '1 microsecond' ORDER BY "
+                        "id",
+                        age);
+                break;
+        }
         default:
                 s->q.error = -EINVAL;
         }
@@ -1301,6 +1330,66 @@ static int pg_reclaim(StoreBackend *b) {
         return 0;
 }
 
+/* ---- the worker registry ---- */
+
+static int pg_worker_beat(StoreBackend *b, const char *id, const char *info) {
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+        param_bytes(&p, id, strlen(id));
+        param_bytes(&p, info, strlen(info));
+        return run(b, STMT_WORKER_BEAT, &p, &res);
+}
+
+static int pg_worker_remove(StoreBackend *b, const char *id) {
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+        param_bytes(&p, id, strlen(id));
+        if ((r = run(b, STMT_WORKER_REMOVE, &p, &res)) < 0)
+                return r;
+        return strcmp(PQcmdTuples(res), "0") != 0 ? 0 : -ENOENT;
+}
+
+static int workers_once(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        int r = ensure_ready(b);
+        if (r < 0)
+                return r;
+        _cleanup_result_ PGresult *res = NULL;
+        Params p = {};
+        param_int(&p, INT8OID, (int64_t) max_age_usec);
+        if ((r = run(b, STMT_WORKERS, &p, &res)) < 0)
+                return r;
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        for (int row = 0; r >= 0 && row < PQntuples(res); row++) {
+                int64_t at;
+                if ((r = field_int(res, row, 2, &at)) < 0)
+                        break;
+                r = store_worker_row_append(
+                        &list, &infos, &n, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1), at);
+        }
+        if (r < 0) {
+                store_worker_rows_free(list, infos, n);
+                return r;
+        }
+        *ret = list;
+        *ret_infos = infos;
+        *ret_n = n;
+        return 0;
+}
+
+static int pg_workers(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        return RETRY_READ(workers_once(b, max_age_usec, ret, ret_infos, ret_n));
+}
+
 const StoreOps store_pg_ops = {
         .name = "postgres",
         .migrations = store_pg_migrations,
@@ -1334,4 +1423,7 @@ const StoreOps store_pg_ops = {
         .purge = pg_purge,
         .reclaim = pg_reclaim,
         .probe = pg_probe,
+        .worker_beat = pg_worker_beat,
+        .worker_remove = pg_worker_remove,
+        .workers = pg_workers,
 };

@@ -49,6 +49,9 @@ typedef enum Stmt {
         STMT_GET_PURGED,
         STMT_DELETE_PURGED,
         STMT_PROBE,
+        STMT_WORKER_BEAT,
+        STMT_WORKER_REMOVE,
+        STMT_WORKERS,
         _STMT_MAX,
 } Stmt;
 
@@ -461,6 +464,18 @@ static int build_sql(Stmt which, char **ret) {
         case STMT_RECLAIM:
                 /* every free page; a no-op unless the file was created with auto_vacuum */
                 store_sql_add(&q, "PRAGMA incremental_vacuum");
+                break;
+        case STMT_WORKER_BEAT:
+                store_sql_add(&q, "INSERT INTO workers (id, info, heartbeat_at_usec) VALUES (?1, ?2, ?3) "
+                                  "ON CONFLICT (id) DO UPDATE SET info = ?2, heartbeat_at_usec = ?3");
+                break;
+        case STMT_WORKER_REMOVE:
+                store_sql_add(&q, "DELETE FROM workers WHERE id = ?1");
+                break;
+        case STMT_WORKERS:
+                store_sql_add(&q,
+                        "SELECT id, info, heartbeat_at_usec FROM workers WHERE heartbeat_at_usec >= ?1 "
+                        "ORDER BY id");
                 break;
         default:
                 return -EINVAL;
@@ -994,6 +1009,55 @@ static int sq_purge_candidates(StoreBackend *b, uint32_t limit, StorePurgeCandid
         return 0;
 }
 
+/* ---- the worker registry ---- */
+
+static int bind_text(StoreBackend *b, sqlite3_stmt *st, int i, const char *text) {
+        int rc = sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+        return rc == SQLITE_OK ? 0 : errno_of(b->db, rc);
+}
+
+static int sq_worker_beat(StoreBackend *b, const char *id, const char *info) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKER_BEAT];
+        int r;
+        if ((r = bind_text(b, st, 1, id)) < 0 || (r = bind_text(b, st, 2, info)) < 0 ||
+                (r = bind_int(b, st, 3, store_now_usec())) < 0)
+                return r;
+        r = step(b, st);
+        return r < 0 ? r : 0;
+}
+
+static int sq_worker_remove(StoreBackend *b, const char *id) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKER_REMOVE];
+        int r;
+        if ((r = bind_text(b, st, 1, id)) < 0 || (r = step(b, st)) < 0)
+                return r;
+        return sqlite3_changes(b->db) > 0 ? 0 : -ENOENT;
+}
+
+static int sq_workers(
+        StoreBackend *b, uint64_t max_age_usec, WorkerInfo **ret, char ***ret_infos, size_t *ret_n) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_WORKERS];
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        int r = bind_int(b, st, 1, store_now_usec() - (int64_t) max_age_usec);
+        while (r >= 0 && (r = step(b, st)) > 0) {
+                int64_t at;
+                if ((r = column_int(b, st, 2, &at)) < 0)
+                        break;
+                r = store_worker_row_append(&list, &infos, &n, (const char *) sqlite3_column_text(st, 0),
+                        (const char *) sqlite3_column_text(st, 1), at);
+        }
+        if (r < 0) {
+                store_worker_rows_free(list, infos, n);
+                return r;
+        }
+        *ret = list;
+        *ret_infos = infos;
+        *ret_n = n;
+        return 0;
+}
+
 static int sq_purge(StoreBackend *b, const StorePurgeCandidate *c, size_t n) {
         _cleanup_rollback_ StoreBackend *txn = NULL;
         int64_t now = store_now_usec();
@@ -1071,4 +1135,7 @@ const StoreOps store_sqlite_ops = {
         .purge = sq_purge,
         .reclaim = sq_reclaim,
         .probe = sq_probe,
+        .worker_beat = sq_worker_beat,
+        .worker_remove = sq_worker_remove,
+        .workers = sq_workers,
 };

@@ -811,3 +811,81 @@ int store_query_int(Store *s, const char *sql, int64_t *ret) {
         LOCKED(s);
         return s->ops->query_int(s->backend, sql, ret);
 }
+
+/* ---- the worker registry ---- */
+
+static bool worker_id_valid(const char *id) {
+        return id && *id && strlen(id) < WORKER_ID_MAX;
+}
+
+int store_worker_beat(Store *s, const char *id, const char *info) {
+        if (!worker_id_valid(id) || !info)
+                return -EINVAL;
+        LOCKED(s);
+        return s->ops->worker_beat(s->backend, id, info);
+}
+
+int store_worker_remove(Store *s, const char *id) {
+        if (!worker_id_valid(id))
+                return -ENOENT;
+        LOCKED(s);
+        return s->ops->worker_remove(s->backend, id);
+}
+
+int store_workers(Store *s, uint64_t max_age_usec, WorkerInfo **ret, size_t *ret_n) {
+        WorkerInfo *list = NULL;
+        char **infos = NULL;
+        size_t n = 0;
+        if (max_age_usec > INT64_MAX)
+                max_age_usec = INT64_MAX;
+        {
+                LOCKED(s);
+                int r = s->ops->workers(s->backend, max_age_usec, &list, &infos, &n);
+                if (r < 0)
+                        return r;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                WorkerInfo w = list[i];
+                if (worker_info_parse(infos[i], &w) >= 0)
+                        list[k++] = w;
+                else
+                        worker_info_done(&w);
+                free(infos[i]);
+        }
+        free(infos);
+        if (k == 0)
+                list = worker_info_list_free(list, 0);
+        *ret = list;
+        *ret_n = k;
+        return 0;
+}
+
+int store_worker_row_append(WorkerInfo **list, char ***infos, size_t *n, const char *id, const char *info,
+        int64_t heartbeat_at_usec) {
+        if (!id || strlen(id) >= WORKER_ID_MAX || !info)
+                return -EBADMSG;
+        WorkerInfo *l = reallocarray(*list, *n + 1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        *list = l;
+        char **in = reallocarray(*infos, *n + 1, sizeof *in);
+        if (!in)
+                return -ENOMEM;
+        *infos = in;
+        char *copy = strdup(info);
+        if (!copy)
+                return -ENOMEM;
+        l[*n] = (WorkerInfo){.heartbeat_at_usec = heartbeat_at_usec};
+        memcpy(l[*n].id, id, strlen(id) + 1);
+        in[*n] = copy;
+        (*n)++;
+        return 0;
+}
+
+void store_worker_rows_free(WorkerInfo *list, char **infos, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(infos[i]);
+        free(infos);
+        free(list);
+}

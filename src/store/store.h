@@ -34,6 +34,7 @@
 
 #include "base/macro.h"
 #include "model/submission.h"
+#include "model/worker-info.h"
 
 typedef struct Store Store;
 
@@ -214,3 +215,16 @@ typedef struct StoreStatistics {
 int store_statistics(Store *s, int64_t since_usec, StoreStatistics *ret);
 /* Free the contents of st (and zero it). Accepts NULL. */
 void store_statistics_done(StoreStatistics *st);
+
+/* ---- the worker registry ---- */
+
+/* Write (or replace) worker id's record, with heartbeat = now (PostgreSQL: the database
+ * server's clock). info: worker_info_format()'s text. Errors: -EINVAL (an empty id or one
+ * longer than WORKER_ID_MAX - 1). */
+int store_worker_beat(Store *s, const char *id, const char *info);
+/* Remove worker id's record (it stopped). Errors: -ENOENT. */
+int store_worker_remove(Store *s, const char *id);
+/* The workers whose heartbeat is at most max_age_usec old, by id; records that do not
+ * parse are skipped. On success *ret (NULL when none) and *ret_n are the caller's:
+ * worker_info_list_free(). */
+int store_workers(Store *s, uint64_t max_age_usec, WorkerInfo **ret, size_t *ret_n);

@@ -6,12 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "worker/worker.h"
+#include "config.h"
+
+#define DEFAULT_LEASE_USEC (30 * USEC_PER_SEC)
+#define DEFAULT_HEARTBEAT_USEC (2 * USEC_PER_SEC)
+#define DEFAULT_MAX_DELIVERIES 3
+#define CLAIM_WAIT_USEC (1 * USEC_PER_SEC) /* then the stop flag is looked at again */
 
 typedef struct Worker {
         WorkerPool *pool;
@@ -19,31 +26,26 @@ typedef struct Worker {
         bool started;
         BoxClient *client;
         Judge *judge;
+        /* the job being judged, for the heartbeat's lease extension (pool->lock) */
+        QueueJob job;
+        bool has_job;
 } Worker;
 
 struct WorkerPool {
         WorkerPoolConfig cfg;
         Worker *workers;
         unsigned n;
+        atomic_bool stopping;
         atomic_uint busy;
         atomic_uint_fast64_t judged, failed, run_usec_total;
-        atomic_uint_fast64_t by_status[STORE_STATUS_SLOTS];
+        atomic_uint_fast64_t by_status[_STATUS_MAX];
         atomic_uint_fast64_t duration_buckets[WORKER_DURATION_BUCKETS + 1]; /* not cumulative */
-};
+        int64_t started_at_usec;
 
-const uint64_t worker_duration_bounds_usec[WORKER_DURATION_BUCKETS] = {
-        5000,
-        10000,
-        25000,
-        50000,
-        100000,
-        250000,
-        500000,
-        1000000,
-        2500000,
-        5000000,
-        10000000,
-        30000000,
+        pthread_mutex_t lock; /* the workers' jobs; the heartbeat's wake-up */
+        pthread_cond_t wake;
+        pthread_t heartbeat;
+        bool heartbeat_started;
 };
 
 int worker_requeue_unfinished(Store *store, Queue *queue) {
@@ -53,7 +55,8 @@ int worker_requeue_unfinished(Store *store, Queue *queue) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = queue_push(queue, tokens[i], true);
+                const char *t = tokens[i];
+                r = queue_push(queue, &t, 1, true);
                 if (r < 0) {
                         free(tokens);
                         return r;
@@ -119,7 +122,7 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
         *ret_tests = 0;
         if (!lang || !lang->installed) {
-                sub->status_id = JUDGE_INTERNAL_ERROR;
+                sub->status_id = STATUS_INTERNAL_ERROR;
                 return set_cstring(&sub->message, "the language is not installed on this server");
         }
         _cleanup_free_ JudgeTest *tests = NULL;
@@ -191,7 +194,7 @@ static void send_callback(WorkerPool *p, const Submission *sub) {
         Judge0EncodeOptions o = {
                 .fields = JUDGE0_FIELDS_DEFAULT,
                 .base64_encoded = true,
-                .status_description = judge_status_description,
+                .status_description = status_description,
         };
         char *json = NULL;
         int r = judge0_submission_encode(sub, &o, &json);
@@ -202,21 +205,45 @@ static void send_callback(WorkerPool *p, const Submission *sub) {
                         r == -EAGAIN ? "too many callbacks pending" : strerror(-r));
 }
 
-static void process(Worker *w, const char *token) {
+static void publish(WorkerPool *p, const char *token, int status_id) {
+        int r = notify_publish(p->cfg.notify, token, status_id);
+        if (r < 0)
+                log_warning(r, "worker token=%s publish failed: %s", token, strerror(-r));
+}
+
+static void count_result(WorkerPool *p, int status_id, uint64_t dur) {
+        atomic_fetch_add(&p->judged, 1);
+        if (status_id >= 0 && status_id < _STATUS_MAX)
+                atomic_fetch_add(&p->by_status[status_id], 1);
+        atomic_fetch_add(&p->run_usec_total, dur);
+        size_t b = 0;
+        while (b < WORKER_DURATION_BUCKETS && dur > worker_duration_bounds_usec[b])
+                b++;
+        atomic_fetch_add(&p->duration_buckets[b], 1);
+}
+
+/* The outcome of one job for the queue: ack it (done, or nothing to do) or leave it to
+ * its lease (the store failed: a later delivery retries). */
+typedef enum JobOutcome {
+        JOB_DONE,
+        JOB_RETRY,
+} JobOutcome;
+
+static JobOutcome process(Worker *w, const QueueJob *job) {
         WorkerPool *p = w->pool;
         Store *store = p->cfg.store;
+        const char *token = job->token;
         uint32_t attempts = 0;
         int r = store_claim(store, token, &attempts);
         if (r == -EALREADY || r == -ENOENT) {
                 /* Delivered twice, or deleted meanwhile: nothing to do. */
                 log_debug("worker token=%s skipped=%s", token, r == -EALREADY ? "final" : "deleted");
-                return;
+                return JOB_DONE;
         }
         if (r < 0) {
                 log_error(r, "worker token=%s claim failed: %s", token, strerror(-r));
                 atomic_fetch_add(&p->failed, 1);
-                p->cfg.notify(p->cfg.userdata, token, 0);
-                return;
+                return JOB_RETRY;
         }
 
         Submission sub;
@@ -225,22 +252,27 @@ static void process(Worker *w, const char *token) {
         if (r < 0) {
                 log_error(r, "worker token=%s load failed: %s", token, strerror(-r));
                 atomic_fetch_add(&p->failed, 1);
-                p->cfg.notify(p->cfg.userdata, token, 0);
-                return;
+                return r == -ENOENT ? JOB_DONE : JOB_RETRY;
         }
 
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         size_t n_tests = 0;
-        if (p->cfg.max_attempts && attempts > p->cfg.max_attempts) {
-                sub.status_id = JUDGE_INTERNAL_ERROR;
-                r = set_cstring(
-                        &sub.message, "the submission was taken too many times (the worker crashed?)");
+        uint32_t max = p->cfg.max_deliveries;
+        bool dead = job->deliveries > max;
+        if (dead) {
+                char buf[200];
+                snprintf(buf, sizeof buf,
+                        "the submission was delivered %" PRIu32 " times and its worker stopped each time "
+                        "(dead-lettered)",
+                        job->deliveries);
+                sub.status_id = STATUS_INTERNAL_ERROR;
+                r = set_cstring(&sub.message, buf);
         } else
                 r = judge_one(w, &sub, &n_tests);
         if (r < 0) {
                 char buf[256];
                 snprintf(buf, sizeof buf, "the submission could not be judged: %s", strerror(-r));
-                sub.status_id = JUDGE_INTERNAL_ERROR;
+                sub.status_id = STATUS_INTERNAL_ERROR;
                 n_tests = 0;
                 (void) set_cstring(&sub.message, buf);
         }
@@ -249,48 +281,168 @@ static void process(Worker *w, const char *token) {
         sub.n_tests = n_tests; /* store_finish() writes this many test results */
         r = store_finish(store, &sub);
         sub.n_tests = all_tests;
-        if (r == 0) {
-                atomic_fetch_add(&p->judged, 1);
-                if (sub.status_id >= 0 && sub.status_id < STORE_STATUS_SLOTS)
-                        atomic_fetch_add(&p->by_status[sub.status_id], 1);
-                atomic_fetch_add(&p->run_usec_total, dur);
-                size_t b = 0;
-                while (b < WORKER_DURATION_BUCKETS && dur > worker_duration_bounds_usec[b])
-                        b++;
-                atomic_fetch_add(&p->duration_buckets[b], 1);
-        } else if (r != -EALREADY) {
+        if (r == 0)
+                count_result(p, sub.status_id, dur);
+        else if (r != -EALREADY) {
                 log_error(r, "worker token=%s finish failed: %s", token, strerror(-r));
                 atomic_fetch_add(&p->failed, 1);
+                submission_done(&sub);
+                return JOB_RETRY;
         }
         log_info("judged token=%s language_id=%d status_id=%d time=%" PRId64 "us wall_time=%" PRId64
-                 "us memory=%" PRId64 "KiB tests=%zu attempts=%" PRIu32 " duration_ms=%.3f%s",
+                 "us memory=%" PRId64 "KiB tests=%zu attempts=%" PRIu32 " deliveries=%" PRIu32
+                 " duration_ms=%.3f%s%s",
                 token, sub.language_id, sub.status_id, sub.time_usec, sub.wall_time_usec, sub.memory_kib,
-                all_tests, attempts, dur / 1000.0, r == -EALREADY ? " already_final=true" : "");
+                all_tests, attempts, job->deliveries, dur / 1000.0,
+                r == -EALREADY ? " already_final=true" : "", dead ? " dead_letter=true" : "");
+        if (dead)
+                (void) queue_dead(p->cfg.queue, job, "delivered too many times");
         if (r == 0 && p->cfg.callbacks && sub.callback_url.data && sub.callback_url.len > 0)
                 send_callback(p, &sub);
-        int status = r == 0 || r == -EALREADY ? sub.status_id : 0;
+        int status = sub.status_id;
         submission_done(&sub);
-        p->cfg.notify(p->cfg.userdata, token, status);
+        publish(p, token, status);
+        return JOB_DONE;
+}
+
+static void set_job(Worker *w, const QueueJob *job) {
+        pthread_mutex_lock(&w->pool->lock);
+        w->has_job = job != NULL;
+        if (job)
+                w->job = *job;
+        pthread_mutex_unlock(&w->pool->lock);
 }
 
 static void *worker_thread(void *arg) {
         Worker *w = arg;
-        char token[SUBMISSION_TOKEN_LEN + 1];
-        while (queue_pop(w->pool->cfg.queue, token) >= 0) {
-                atomic_fetch_add(&w->pool->busy, 1);
-                process(w, token);
-                atomic_fetch_sub(&w->pool->busy, 1);
+        WorkerPool *p = w->pool;
+        QueueJob job;
+        while (!atomic_load(&p->stopping)) {
+                int r = queue_claim(p->cfg.queue, p->cfg.lease_usec, CLAIM_WAIT_USEC, &job);
+                if (r == -EAGAIN)
+                        continue;
+                if (r == -ESHUTDOWN)
+                        break;
+                if (r < 0) {
+                        /* The queue is unreachable: wait a little, as long as we run. */
+                        log_warning(r, "worker claim failed: %s", strerror(-r));
+                        pthread_mutex_lock(&p->lock);
+                        if (!atomic_load(&p->stopping)) {
+                                struct timespec ts;
+                                clock_gettime(CLOCK_MONOTONIC, &ts);
+                                ts.tv_sec += 1;
+                                pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+                        }
+                        pthread_mutex_unlock(&p->lock);
+                        continue;
+                }
+                atomic_fetch_add(&p->busy, 1);
+                set_job(w, &job);
+                JobOutcome o = process(w, &job);
+                set_job(w, NULL);
+                if (o == JOB_DONE)
+                        (void) queue_ack(p->cfg.queue, &job);
+                atomic_fetch_sub(&p->busy, 1);
         }
         return NULL;
 }
 
+/* ---- the registry and the leases ---- */
+
+static int registry_record(WorkerPool *p, char **ret) {
+        const Catalogue *cat = p->cfg.catalogue;
+        _cleanup_free_ WorkerLanguage *langs = calloc(cat->n ? cat->n : 1, sizeof *langs);
+        if (!langs)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < cat->n; i++)
+                if (cat->langs[i].installed)
+                        langs[n++] = (WorkerLanguage){cat->langs[i].id,
+                                cat->langs[i].name ? cat->langs[i].name : cat->langs[i].name_template};
+        char host[256] = "";
+        (void) gethostname(host, sizeof host - 1);
+        WorkerInfo wi = {
+                .version = (char *) CODERUNNER_VERSION,
+                .hostname = host,
+                .languages = langs,
+                .n_languages = n,
+                .started_at_usec = p->started_at_usec,
+        };
+        worker_pool_stats(p, &wi.stats);
+        return worker_info_format(&wi, ret);
+}
+
+static int beat(WorkerPool *p) {
+        _cleanup_free_ char *info = NULL;
+        int r = registry_record(p, &info);
+        if (r >= 0)
+                r = store_worker_beat(p->cfg.store, p->cfg.id, info);
+        return r;
+}
+
+static void extend_leases(WorkerPool *p) {
+        QueueJob jobs[64];
+        size_t n = 0;
+        pthread_mutex_lock(&p->lock);
+        for (unsigned i = 0; i < p->n && n < ELEMENTSOF(jobs); i++)
+                if (p->workers[i].has_job)
+                        jobs[n++] = p->workers[i].job;
+        pthread_mutex_unlock(&p->lock);
+        for (size_t i = 0; i < n; i++) {
+                int r = queue_extend(p->cfg.queue, &jobs[i], p->cfg.lease_usec);
+                if (r < 0 && r != -ENOENT)
+                        log_warning(r, "worker token=%s lease extension failed: %s", jobs[i].token,
+                                strerror(-r));
+        }
+}
+
+static void *heartbeat_thread(void *arg) {
+        WorkerPool *p = arg;
+        bool failing = false;
+        pthread_mutex_lock(&p->lock);
+        while (!atomic_load(&p->stopping)) {
+                uint64_t until = now_usec(CLOCK_MONOTONIC) + p->cfg.heartbeat_usec;
+                struct timespec ts = {
+                        .tv_sec = (time_t) (until / USEC_PER_SEC),
+                        .tv_nsec = (long) (until % USEC_PER_SEC * NSEC_PER_USEC),
+                };
+                pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+                if (atomic_load(&p->stopping))
+                        break;
+                pthread_mutex_unlock(&p->lock);
+                extend_leases(p);
+                int r = beat(p);
+                if (r < 0 && !failing)
+                        log_warning(r, "worker id=%s heartbeat failed: %s", p->cfg.id, strerror(-r));
+                else if (r >= 0 && failing)
+                        log_info("worker id=%s heartbeat recovered", p->cfg.id);
+                failing = r < 0;
+                pthread_mutex_lock(&p->lock);
+        }
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+}
+
 int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
-        if (cfg->n == 0 || !cfg->notify)
+        if (cfg->n == 0 || !cfg->notify || !cfg->id || !*cfg->id)
                 return -EINVAL;
         WorkerPool *p = calloc(1, sizeof *p);
         if (!p)
                 return -ENOMEM;
         p->cfg = *cfg;
+        if (!p->cfg.max_deliveries)
+                p->cfg.max_deliveries = DEFAULT_MAX_DELIVERIES;
+        if (!p->cfg.lease_usec)
+                p->cfg.lease_usec = DEFAULT_LEASE_USEC;
+        if (!p->cfg.heartbeat_usec)
+                p->cfg.heartbeat_usec = DEFAULT_HEARTBEAT_USEC;
+        p->started_at_usec = (int64_t) now_usec(CLOCK_REALTIME);
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->wake, &ca);
+        pthread_condattr_destroy(&ca);
         p->workers = calloc(cfg->n, sizeof *p->workers);
         if (!p->workers) {
                 free(p);
@@ -306,13 +458,21 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
                         break;
                 r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client}, &w->judge);
         }
+        if (r >= 0) {
+                r = beat(p);
+                if (r < 0)
+                        log_error(r, "worker id=%s cannot register in the store: %s", cfg->id, strerror(-r));
+        }
         for (unsigned i = 0; i < p->n && r >= 0; i++) {
                 r = -pthread_create(&p->workers[i].thread, NULL, worker_thread, &p->workers[i]);
                 if (r == 0)
                         p->workers[i].started = true;
         }
+        if (r >= 0) {
+                r = -pthread_create(&p->heartbeat, NULL, heartbeat_thread, p);
+                p->heartbeat_started = r == 0;
+        }
         if (r < 0) {
-                queue_close(cfg->queue);
                 worker_pool_stop(p);
                 return r;
         }
@@ -323,6 +483,14 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
 WorkerPool *worker_pool_stop(WorkerPool *p) {
         if (!p)
                 return NULL;
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->stopping, true);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+        /* The heartbeat first: the leases of the jobs still running are extended by nobody
+         * from now on, so they are finished well within one lease. */
+        if (p->heartbeat_started)
+                pthread_join(p->heartbeat, NULL);
         for (unsigned i = 0; i < p->n; i++) {
                 Worker *w = &p->workers[i];
                 if (w->started)
@@ -330,6 +498,14 @@ WorkerPool *worker_pool_stop(WorkerPool *p) {
                 judge_free(w->judge);
                 box_client_free(w->client);
         }
+        if (p->cfg.id) {
+                int r = store_worker_remove(p->cfg.store, p->cfg.id);
+                if (r < 0 && r != -ENOENT)
+                        log_warning(
+                                r, "worker id=%s cannot leave the registry: %s", p->cfg.id, strerror(-r));
+        }
+        pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->wake);
         free(p->workers);
         free(p);
         return NULL;
@@ -343,7 +519,7 @@ void worker_pool_stats(WorkerPool *p, WorkerStats *ret) {
                 .failed = atomic_load(&p->failed),
                 .run_usec_total = atomic_load(&p->run_usec_total),
         };
-        for (size_t i = 0; i < STORE_STATUS_SLOTS; i++)
+        for (size_t i = 0; i < _STATUS_MAX; i++)
                 ret->by_status[i] = atomic_load(&p->by_status[i]);
         uint64_t cum = 0;
         for (size_t i = 0; i <= WORKER_DURATION_BUCKETS; i++) {

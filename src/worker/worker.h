@@ -1,62 +1,56 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The workers of the embedded service: threads that take a token from the queue, claim
- * the submission in the store (1 -> 2), judge it with the judge pipeline through the
- * resident sandbox supervisor (one BoxClient per thread), store the result (first final
- * result wins), report it (notify) and queue its callback: Judge0's 8 default fields,
- * base64, whatever the create request asked. */
+/* The workers: threads that claim a job from the queue (with a lease), claim the
+ * submission in the store (1 -> 2), judge it with the judge pipeline through the resident
+ * sandbox supervisor (one BoxClient per thread), store the result (first final result
+ * wins), acknowledge the job, publish the result (notify) and queue its callback:
+ * Judge0's 8 default fields, base64, whatever the create request asked.
+ *
+ * A heartbeat thread extends the leases of the jobs being judged and keeps the pool's
+ * record in the store's worker registry (its counters and the languages it serves),
+ * from which API nodes learn what the cluster serves. A job delivered more than
+ * max_deliveries times (its workers died each time) is moved to the dead letters and
+ * its submission ends as 13 Internal Error with a message that says so.
+ *
+ * Nothing here knows HTTP: the API learns of results through the notifier and the store. */
 
 #include <stdint.h>
 
 #include "callback/callback.h"
 #include "judge/judge.h"
 #include "lang/language.h"
+#include "model/worker-info.h"
+#include "notify/notify.h"
 #include "queue/queue.h"
 #include "store/store.h"
 
-/* Called from a worker thread after a submission reached a final status (or could not
- * be judged and was left as it was: status_id 0). */
-typedef void (*WorkerNotify)(void *userdata, const char *token, int status_id);
-
 typedef struct WorkerPoolConfig {
         unsigned n; /* threads (>= 1) */
+        const char *id; /* this pool's id in the registry (unique in the cluster) */
         const char *box_socket; /* the sandbox supervisor's socket */
         const Catalogue *catalogue; /* stays the caller's, alive while the pool runs */
         Store *store; /* shared; stays the caller's */
         Queue *queue; /* stays the caller's */
+        Notify *notify; /* results are published here; stays the caller's */
         JudgeConfig judge; /* its strings stay the caller's */
-        uint32_t max_attempts; /* a job taken more often ends as Internal Error */
+        uint32_t max_deliveries; /* a job delivered more often is dead-lettered (0 = 3) */
+        uint64_t lease_usec; /* a job's lease, extended while it runs (0 = 30 s) */
+        uint64_t heartbeat_usec; /* registry and lease refresh period (0 = 2 s) */
         CallbackSender *callbacks; /* NULL = callback_url is ignored; stays the caller's */
-        WorkerNotify notify;
-        void *userdata;
 } WorkerPoolConfig;
 
 typedef struct WorkerPool WorkerPool;
 
-/* Upper bounds (microseconds) of the judge-duration histogram's buckets; +Inf is extra. */
-#define WORKER_DURATION_BUCKETS 12
-extern const uint64_t worker_duration_bounds_usec[WORKER_DURATION_BUCKETS];
-
-typedef struct WorkerStats {
-        unsigned threads;
-        unsigned busy;
-        uint64_t judged; /* final results written */
-        uint64_t by_status[STORE_STATUS_SLOTS]; /* results written, by status */
-        uint64_t failed; /* jobs that could not be judged at all */
-        uint64_t run_usec_total; /* wall time spent judging */
-        /* judge durations of the results written: [i] counts those <= bound i (cumulative,
-         * as Prometheus has it); [WORKER_DURATION_BUCKETS] counts them all */
-        uint64_t duration_buckets[WORKER_DURATION_BUCKETS + 1];
-} WorkerStats;
-
-/* Queue again every submission the store has In Queue or Processing (restart safety).
- * Returns how many were queued. */
+/* Queue again every submission the store has In Queue or Processing (restart safety of
+ * the embedded service, whose queue lives in its memory). Returns how many were queued. */
 int worker_requeue_unfinished(Store *store, Queue *queue);
 
 /* Start the threads. Each connects to the supervisor first: an error there stops
- * everything. *ret is the caller's: worker_pool_stop() after queue_close(). */
+ * everything. The registry record is written once before this returns. *ret is the
+ * caller's: worker_pool_stop(). */
 int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret);
-/* Join the threads (close the queue first) and free. Accepts NULL. */
+/* Drain: stop claiming, let the jobs being judged finish, remove the registry record,
+ * join the threads and free. Accepts NULL. */
 WorkerPool *worker_pool_stop(WorkerPool *p);
 void worker_pool_stats(WorkerPool *p, WorkerStats *ret);

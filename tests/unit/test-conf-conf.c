@@ -175,5 +175,35 @@ int main(void) {
         conf_done(keys, N, &c);
         ASSERT_TRUE(c.bind == NULL);
         test_file();
+        /* Sections composed into one table: offsets follow the sections' places. */
+        {
+                typedef struct Prog {
+                        int pad;
+                        Cfg a;
+                        struct {
+                                uint64_t other;
+                        } b;
+                } Prog;
+                static const ConfKey other[] = {
+                        {"other", CONF_U64, 0, "7", 0, "another section's key", false},
+                };
+                const ConfSection sections[] = {
+                        {keys, N, offsetof(Prog, a)},
+                        {other, 1, offsetof(Prog, b)},
+                };
+                ConfKey *all = NULL;
+                size_t n_all = 0;
+                ASSERT_EQ(conf_compose(sections, 2, &all, &n_all), 0);
+                ASSERT_EQ(n_all, N + 1);
+                Prog p = {};
+                char *argv_s[] = {"x", "--other=9", "--port=1", NULL};
+                ASSERT_EQ(conf_load(all, n_all, &p, 3, argv_s, NULL, err, sizeof err), 0);
+                ASSERT_EQ(p.b.other, 9u);
+                ASSERT_EQ(p.a.port, 1u);
+                conf_done(all, n_all, &p);
+                free(all);
+                const ConfSection twice[] = {{keys, N, 0}, {keys, N, 0}};
+                ASSERT_EQ(conf_compose(twice, 2, &all, &n_all), -EEXIST);
+        }
         return 0;
 }

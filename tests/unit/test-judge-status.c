@@ -24,15 +24,15 @@ static void test_descriptions(void) {
                 [14] = "Exec Format Error",
         };
 
-        ASSERT_EQ(_JUDGE_STATUS_MAX, 15);
+        ASSERT_EQ(_STATUS_MAX, 15);
         for (int id = 1; id <= 14; id++) {
-                const char *d = judge_status_description(id);
+                const char *d = status_description(id);
                 ASSERT_TRUE(d && strcmp(d, expected[id]) == 0);
         }
-        ASSERT_TRUE(judge_status_description(0) == NULL);
-        ASSERT_TRUE(judge_status_description(15) == NULL);
-        ASSERT_TRUE(judge_status_description(-1) == NULL);
-        ASSERT_TRUE(judge_status_description(1000) == NULL);
+        ASSERT_TRUE(status_description(0) == NULL);
+        ASSERT_TRUE(status_description(15) == NULL);
+        ASSERT_TRUE(status_description(-1) == NULL);
+        ASSERT_TRUE(status_description(1000) == NULL);
 }
 
 static int status_of(BoxStatus s, int signal, const char *message) {
@@ -43,8 +43,8 @@ static int status_of(BoxStatus s, int signal, const char *message) {
 
 static void test_run_status(void) {
         ASSERT_EQ(status_of(BOX_STATUS_OK, 0, ""), 0);
-        ASSERT_EQ(status_of(BOX_STATUS_TO, 0, "Time limit exceeded"), JUDGE_TIME_LIMIT);
-        ASSERT_EQ(status_of(BOX_STATUS_TO, SIGKILL, "Time limit exceeded (wall clock)"), JUDGE_TIME_LIMIT);
+        ASSERT_EQ(status_of(BOX_STATUS_TO, 0, "Time limit exceeded"), STATUS_TIME_LIMIT);
+        ASSERT_EQ(status_of(BOX_STATUS_TO, SIGKILL, "Time limit exceeded (wall clock)"), STATUS_TIME_LIMIT);
 
         /* Judge0 matches the numbers 11, 25, 8 and 6. */
         ASSERT_EQ(status_of(BOX_STATUS_SG, 11, "Caught fatal signal 11"), 7);
@@ -56,9 +56,9 @@ static void test_run_status(void) {
         ASSERT_EQ(status_of(BOX_STATUS_SG, SIGTERM, ""), 12);
         ASSERT_EQ(status_of(BOX_STATUS_SG, 0, ""), 12);
 
-        ASSERT_EQ(status_of(BOX_STATUS_RE, 0, "Exited with error status 1"), JUDGE_NZEC);
-        ASSERT_EQ(status_of(BOX_STATUS_ML, SIGKILL, "Memory limit exceeded"), JUDGE_RUNTIME_OTHER);
-        ASSERT_EQ(status_of(BOX_STATUS_OL, SIGKILL, "Output limit exceeded (stdout)"), JUDGE_RUNTIME_OTHER);
+        ASSERT_EQ(status_of(BOX_STATUS_RE, 0, "Exited with error status 1"), STATUS_NZEC);
+        ASSERT_EQ(status_of(BOX_STATUS_ML, SIGKILL, "Memory limit exceeded"), STATUS_RUNTIME_OTHER);
+        ASSERT_EQ(status_of(BOX_STATUS_OL, SIGKILL, "Output limit exceeded (stdout)"), STATUS_RUNTIME_OTHER);
 
         /* XX: the program could not be executed → 14; the sandbox failed → 13. */
         ASSERT_EQ(status_of(BOX_STATUS_XX, 0, "cannot execute /box/a.out: Exec format error"), 14);
