@@ -594,7 +594,7 @@ void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOpt
         int r = store_get(a->store, token, &sub);
         bool final = r >= 0 && status_is_final(sub.status_id);
         submission_done(&sub);
-        if (final)
+        if (final || atomic_load(&a->shutting_down))
                 answer_all(a, take_waiters(a, token, false));
 }
 
@@ -653,6 +653,12 @@ static Ready *take_ready(Api *a) {
 
 void api_release_waiters(Api *a) {
         answer_all(a, take_waiters(a, NULL, true));
+}
+
+void api_shutdown(Api *a) {
+        /* The flag first: a waiter registered after the release below sees it (api_wait). */
+        atomic_store(&a->shutting_down, true);
+        api_release_waiters(a);
 }
 
 static void *wait_timer(void *arg) {

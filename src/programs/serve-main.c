@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "base/log.h"
 #include "base/macro.h"
+#include "base/time-util.h"
 #include "callback/callback.h"
 #include "conf/conf.h"
 #include "config.h"
@@ -41,6 +42,7 @@ typedef struct ServeSection {
         uint64_t retention_max_age;
         uint64_t retention_max_bytes;
         uint64_t retention_interval;
+        uint64_t shutdown_grace;
 } ServeSection;
 
 typedef struct ServeConfig {
@@ -64,6 +66,9 @@ static const ConfKey serve_keys[] = {
         K(retention_max_bytes, CONF_U64, "0", INT64_MAX,
                 "purge the oldest finished until inputs and outputs fit in these bytes (0 = no limit)"),
         K(retention_interval, CONF_SECONDS, "60", 86400000000, "seconds between two retention passes"),
+        K(shutdown_grace, CONF_SECONDS, "8", 3600000000,
+                "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
+                "back"),
 };
 #undef K
 
@@ -165,15 +170,31 @@ static int start_http(const ServeConfig *c, Serve *s) {
         return 0;
 }
 
-static void serve_done(Serve *s) {
-        /* Workers first (they finish the runs in progress and publish their results), then
-         * the waiting requests, then HTTP. Unfinished submissions stay in the store. */
+/* The longest the answers of the last requests take to go out. */
+#define HTTP_DRAIN_USEC (5 * USEC_PER_SEC)
+
+static void serve_done(Serve *s, uint64_t grace_usec) {
+        /* Stop accepting; answer every waiting client now with its token and the status as it
+         * is (as a wait that timed out); let the running submissions finish within the grace
+         * period, else hand them back (their runs are cut short by stopping the sandbox
+         * supervisor and nothing is written: they stay Processing and are judged again after
+         * the restart); then send the last answers and close. */
+        http_server_quiesce(s->http);
+        if (s->api)
+                api_shutdown(s->api);
         if (s->queue)
                 queue_close(s->queue);
+        if (!worker_pool_drain(s->pool, grace_usec)) {
+                log_info("stopping: grace period over, handing the running submissions back");
+                s->sup = box_supervisor_free(s->sup);
+        }
         worker_pool_stop(s->pool);
         callback_sender_stop(s->callbacks); /* sends what is pending, each try bounded */
         if (s->api)
                 api_release_waiters(s->api);
+        if (!http_server_drain(s->http, HTTP_DRAIN_USEC))
+                log_warning(0, "stopping: some answers were not sent within %llu s",
+                        (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(s->http);
         api_free(s->api);
         notify_free(s->notify);
@@ -241,7 +262,7 @@ static int run(const ServeConfig *c) {
         log_info("stopping signal=%s", strsignal(sig));
         ret = 0;
 out:
-        serve_done(&s);
+        serve_done(&s, c->serve.shutdown_grace);
         return ret;
 }
 
