@@ -53,9 +53,18 @@ typedef struct ApiNode {
         HttpServer *http;
 } ApiNode;
 
+/* The longest the answers of the last requests take to go out. */
+#define HTTP_DRAIN_USEC (5 * USEC_PER_SEC)
+
 static void node_done(ApiNode *n) {
+        /* Stop accepting, answer every waiting client with its token and the status as it is,
+         * refuse what comes on open connections, send the last answers, close. */
+        http_server_quiesce(n->http);
         if (n->api)
-                api_release_waiters(n->api); /* every waiting client learns its token */
+                api_shutdown(n->api);
+        if (!http_server_drain(n->http, HTTP_DRAIN_USEC))
+                log_warning(0, "stopping: some answers were not sent within %llu s",
+                        (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(n->http);
         api_free(n->api);
         notify_free(n->notify);

@@ -42,7 +42,6 @@ typedef struct ServeSection {
         uint64_t retention_max_age;
         uint64_t retention_max_bytes;
         uint64_t retention_interval;
-        uint64_t shutdown_grace;
 } ServeSection;
 
 typedef struct ServeConfig {
@@ -66,9 +65,6 @@ static const ConfKey serve_keys[] = {
         K(retention_max_bytes, CONF_U64, "0", INT64_MAX,
                 "purge the oldest finished until inputs and outputs fit in these bytes (0 = no limit)"),
         K(retention_interval, CONF_SECONDS, "60", 86400000000, "seconds between two retention passes"),
-        K(shutdown_grace, CONF_SECONDS, "8", 3600000000,
-                "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
-                "back"),
 };
 #undef K
 
@@ -262,7 +258,7 @@ static int run(const ServeConfig *c) {
         log_info("stopping signal=%s", strsignal(sig));
         ret = 0;
 out:
-        serve_done(&s, c->serve.shutdown_grace);
+        serve_done(&s, c->worker.shutdown_grace);
         return ret;
 }
 

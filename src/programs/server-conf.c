@@ -185,6 +185,9 @@ const ConfKey worker_section_keys[] = {
                 "a job delivered more often (its worker died each time) ends as Internal Error"),
         W(heartbeat, CONF_SECONDS, "2", 3600000000,
                 "how often a worker refreshes its registry record and leases"),
+        W(shutdown_grace, CONF_SECONDS, "8", 3600000000,
+                "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
+                "back"),
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);

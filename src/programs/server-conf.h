@@ -99,6 +99,7 @@ typedef struct WorkerSection {
         uint64_t lease;
         uint64_t max_deliveries;
         uint64_t heartbeat;
+        uint64_t shutdown_grace;
 } WorkerSection;
 extern const ConfKey worker_section_keys[];
 extern const size_t worker_section_n_keys;
