@@ -72,9 +72,23 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                         "# HELP coderunner_http_waiting_requests Requests waiting for a result "
                         "(wait=true).\n"
                         "# TYPE coderunner_http_waiting_requests gauge\n"
-                        "coderunner_http_waiting_requests %" PRIu64 "\n",
-                        hs.suspended);
+                        "coderunner_http_waiting_requests %" PRIu64 "\n"
+                        "# HELP coderunner_http_refused_total Requests answered 503 past a connection "
+                        "limit.\n"
+                        "# TYPE coderunner_http_refused_total counter\n"
+                        "coderunner_http_refused_total %" PRIu64 "\n",
+                        hs.suspended, hs.refused);
         }
+        StoreHealth sh;
+        (void) store_health(a->store, false, &sh);
+        fprintf(f,
+                "# HELP coderunner_store_failing 1 while the store cannot take writes (a full disk...).\n"
+                "# TYPE coderunner_store_failing gauge\n"
+                "coderunner_store_failing %d\n"
+                "# HELP coderunner_store_failed_writes_total Writes the store failed (disk, database).\n"
+                "# TYPE coderunner_store_failed_writes_total counter\n"
+                "coderunner_store_failed_writes_total %" PRIu64 "\n",
+                sh.error < 0, sh.failed_writes);
         fprintf(f,
                 "# HELP coderunner_wait_timeouts_total wait=true requests answered before the result.\n"
                 "# TYPE coderunner_wait_timeouts_total counter\n"

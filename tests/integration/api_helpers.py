@@ -96,6 +96,14 @@ class Server:
         kw.setdefault("timeout", 30)
         return requests.delete(self.url + path, **kw)
 
+    def metric(self, name):
+        """The value of an unlabelled metric of GET /metrics."""
+        text = self.get("/metrics").text
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"no {name} in /metrics:\n{text}")
+
     def submit(self, body, params=None, **kw):
         return self.post("/submissions", json=body, params=params or {}, **kw)
 

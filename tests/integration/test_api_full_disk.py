@@ -76,6 +76,7 @@ def test_full_disk_keeps_the_result_and_recovers(tmp_path):
         health = wait_for(lambda: (lambda h: [h] if h.status_code == 503 else None)(s.get("/health")),
                           "/health saying the store fails")[0]
         assert health.json()["store_error"] == "No space left on device", health.text
+        assert s.metric("coderunner_store_failing") == 1
         assert t.is_alive(), f"the waiting client was answered while the result is not stored: {answer}"
         sub = s.get(f"/submissions/{token}").json()
         assert sub["status"]["id"] == 2, sub  # kept, not lost, not final yet
@@ -88,6 +89,8 @@ def test_full_disk_keeps_the_result_and_recovers(tmp_path):
         # space returns: everything recovers by itself
         os.unlink(f"{inside}/filler")
         wait_for(lambda: s.get("/health").status_code == 200, "/health recovering")
+        assert s.metric("coderunner_store_failing") == 0
+        assert s.metric("coderunner_store_failed_writes_total") >= 1
         t.join(DEADLINE)
         assert not t.is_alive()
         r = answer["r"]

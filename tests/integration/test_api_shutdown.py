@@ -17,15 +17,6 @@ SLOW = "import time\ntime.sleep(6)\nprint('done')\n"  # longer than the grace pe
 DEADLINE = 60
 
 
-def waiting(server):
-    """wait=true requests the server holds right now (GET /metrics)."""
-    text = server.get("/metrics").text
-    for line in text.splitlines():
-        if line.startswith("coderunner_http_waiting_requests "):
-            return int(line.split()[1])
-    raise AssertionError(text)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_answers_every_waiting_client(tmp_path, sig):
     data = tmp_path / "data"
@@ -43,7 +34,7 @@ def test_signal_answers_every_waiting_client(tmp_path, sig):
     for t in threads:
         t.start()
     end = time.monotonic() + DEADLINE
-    while waiting(s) < n:
+    while s.metric("coderunner_http_waiting_requests") < n:
         assert time.monotonic() < end, "the clients did not all wait"
         time.sleep(0.05)
 
