@@ -21,6 +21,7 @@
 #include "programs/programs.h"
 #include "programs/server-conf.h"
 #include "queue/queue.h"
+#include "store/retention.h"
 #include "store/store.h"
 
 #define MAX_REQUEST_BODY (16u * 1024 * 1024) /* bytes: more is 413 */
@@ -35,6 +36,7 @@ typedef struct ApiRoleConfig {
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
+        RetentionSection retention;
 } ApiRoleConfig;
 
 static const ConfKey role_keys[] = {
@@ -51,6 +53,7 @@ typedef struct ApiNode {
         Notify *notify;
         Api *api;
         HttpServer *http;
+        Retention *retention;
 } ApiNode;
 
 /* The longest the answers of the last requests take to go out. */
@@ -69,6 +72,7 @@ static void node_done(ApiNode *n) {
         api_free(n->api);
         notify_free(n->notify);
         queue_free(n->queue);
+        retention_stop(n->retention);
         store_close(n->store);
         catalogue_done(&n->cat);
 }
@@ -114,6 +118,8 @@ static int run(const ApiRoleConfig *c) {
                 ret = 0;
         if (r < 0)
                 goto out;
+        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
+                goto out;
         ApiConfig ac;
         api_section_apply(&c->api, &c->callbacks, &ac);
         r = api_new(&ac, n.store, n.queue, n.notify, &n.cat, &n.api);
@@ -152,6 +158,7 @@ int api_main(int argc, char **argv) {
                 {http_section_keys, http_section_n_keys, offsetof(ApiRoleConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ApiRoleConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ApiRoleConfig, callbacks)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ApiRoleConfig, retention)},
         };
         ConfKey *keys = NULL;
         size_t n = 0;

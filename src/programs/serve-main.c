@@ -38,14 +38,11 @@ typedef struct ServeSection {
         char *data_dir;
         char *web_dir;
         char *store;
-        /* Retention (off by default, as in Judge0). */
-        uint64_t retention_max_age;
-        uint64_t retention_max_bytes;
-        uint64_t retention_interval;
 } ServeSection;
 
 typedef struct ServeConfig {
         ServeSection serve;
+        RetentionSection retention;
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
@@ -60,11 +57,6 @@ static const ConfKey serve_keys[] = {
                 "the web IDE's static export, served at /; empty = web/out of the source tree when built"),
         K(store, CONF_STRING, "", 0,
                 "store URL, sqlite:PATH or postgres://...; empty = sqlite:DATA_DIR/coderunner.db"),
-        K(retention_max_age, CONF_SECONDS, "0", 0,
-                "purge inputs and outputs of submissions finished longer ago (0 = keep)"),
-        K(retention_max_bytes, CONF_U64, "0", INT64_MAX,
-                "purge the oldest finished until inputs and outputs fit in these bytes (0 = no limit)"),
-        K(retention_interval, CONF_SECONDS, "60", 86400000000, "seconds between two retention passes"),
 };
 #undef K
 
@@ -105,13 +97,9 @@ static int open_state(const ServeConfig *c, Serve *s) {
         r = store_open(store_url ? store_url : c->serve.store, err, &s->store);
         if (r < 0)
                 return log_error(r, "cannot open the store: %s", err);
-        if (c->serve.retention_max_age > 0 || c->serve.retention_max_bytes > 0) {
-                const StoreRetention policy = {.max_age_usec = c->serve.retention_max_age,
-                        .max_bytes = c->serve.retention_max_bytes};
-                r = retention_start(s->store, &policy, MAX(c->serve.retention_interval, 1u), &s->retention);
-                if (r < 0)
-                        return log_error(r, "cannot start the retention purger: %s", strerror(-r));
-        }
+        r = server_start_retention(&c->retention, s->store, &s->retention);
+        if (r < 0)
+                return r;
         r = queue_open("memory:", c->api.max_queue_size ? c->api.max_queue_size : 1, NULL, err, &s->queue);
         if (r < 0)
                 return log_error(r, "cannot create the queue: %s", err);
@@ -266,6 +254,7 @@ int serve_main(int argc, char **argv) {
         ServeConfig c = {};
         const ConfSection sec[] = {
                 {serve_keys, ELEMENTSOF(serve_keys), offsetof(ServeConfig, serve)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {http_section_keys, http_section_n_keys, offsetof(ServeConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ServeConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ServeConfig, callbacks)},

@@ -14,6 +14,7 @@
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "programs/server-conf.h"
+#include "store/retention.h"
 #include "worker/worker.h"
 
 #define K(st, name, type, def, max, help) \
@@ -191,6 +192,29 @@ const ConfKey worker_section_keys[] = {
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);
+
+#define R(name, type, def, max, help) \
+        { #name, type, offsetof(RetentionSection, name), def, max, help, false }
+const ConfKey retention_section_keys[] = {
+        R(retention_max_age, CONF_SECONDS, "0", 0,
+                "purge inputs and outputs of submissions finished longer ago (0 = keep)"),
+        R(retention_max_bytes, CONF_U64, "0", INT64_MAX,
+                "purge the oldest finished until inputs and outputs fit in these bytes (0 = no limit)"),
+        R(retention_interval, CONF_SECONDS, "60", 86400000000, "seconds between two retention passes"),
+};
+#undef R
+const size_t retention_section_n_keys = ELEMENTSOF(retention_section_keys);
+
+int server_start_retention(const RetentionSection *s, Store *store, Retention **ret) {
+        if (s->retention_max_age == 0 && s->retention_max_bytes == 0)
+                return 0;
+        const StoreRetention policy = {
+                .max_age_usec = s->retention_max_age, .max_bytes = s->retention_max_bytes};
+        int r = retention_start(store, &policy, MAX(s->retention_interval, 1u), ret);
+        if (r < 0)
+                return log_error(r, "cannot start the retention purger: %s", strerror(-r));
+        return 0;
+}
 
 unsigned worker_section_threads(const WorkerSection *s) {
         long n = s->workers ? (long) s->workers : sysconf(_SC_NPROCESSORS_ONLN);

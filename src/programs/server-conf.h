@@ -106,6 +106,21 @@ extern const size_t worker_section_n_keys;
 /* Worker threads (0 = the number of CPUs). */
 unsigned worker_section_threads(const WorkerSection *s);
 
+/* Retention (off by default, as in Judge0): serve, and the API nodes of a cluster (one is
+ * enough; more purge the same rows in turn, each step in its own transaction). */
+typedef struct RetentionSection {
+        uint64_t retention_max_age;
+        uint64_t retention_max_bytes;
+        uint64_t retention_interval;
+} RetentionSection;
+extern const ConfKey retention_section_keys[];
+extern const size_t retention_section_n_keys;
+/* Start the background purger on store when the section sets a limit (else *ret stays
+ * NULL). Errors are logged. *ret is the caller's: retention_stop(). */
+typedef struct Store Store;
+typedef struct Retention Retention;
+int server_start_retention(const RetentionSection *s, Store *store, Retention **ret);
+
 /* Where a role's state lives: the store, the queue and the notifier (cluster roles). */
 typedef struct BackendSection {
         char *store;
