@@ -12,8 +12,10 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap postgresql redis-server
+# What `make cluster` runs besides coderunner.
+CLUSTER_PKGS := postgresql redis-server
 
-.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
+.PHONY: all build run service-user cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
 all: build
 
@@ -72,13 +74,31 @@ web: deps-web
 	cd web && npm run --silent build
 
 # coderunner serve on port 2358: the Judge0-compatible API, with the web IDE at /.
-run: build languages web
+# serve gives up root once started (only its sandbox supervisor keeps it) and becomes the
+# system user $(SERVICE_USER), made here when missing; its data lives in $(DATA_DIR).
+SERVICE_USER ?= coderunner
+DATA_DIR ?= /var/lib/coderunner
+service-user:
+	@id -u $(SERVICE_USER) >/dev/null 2>&1 || { echo "adding the system user $(SERVICE_USER)"; \
+		$(SUDO) useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin $(SERVICE_USER); }
+
+run: build languages web service-user
 	@echo
 	@echo "coderunner: the API and the web IDE on http://localhost:2358/ (Ctrl+C stops it)"
 	@echo "  curl -s -X POST 'http://localhost:2358/submissions?wait=true' -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"source_code\": \"print(42)\", \"language_id\": 71}'"
 	@echo
-	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
+	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(DATA_DIR) --user=$(SERVICE_USER)
+
+# The cluster topology on this machine (Redis, PostgreSQL, 2 API nodes, 2 workers), in the
+# foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
+# PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
+CLUSTER_DIR ?= /var/tmp/coderunner-cluster
+CLUSTER_PORT ?= 2358
+cluster: build languages
+	$(call apt_install,$(CLUSTER_PKGS))
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style

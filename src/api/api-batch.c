@@ -48,7 +48,7 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
                 api_reply_internal(req, r);
                 return;
         }
-        if (!check_count(a, req, n))
+        if (!check_count(a, req, n) || api_refuse_new(a, req))
                 return;
         const char *v = http_request_query(req, "base64_encoded");
         const char *b64 = v ? v : judge0_body_param(body, "base64_encoded");
@@ -90,7 +90,7 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
                         api_discard(a, stored[i], "the batch could not be stored");
                 for (size_t i = 0; i < n; i++)
                         judge0_errors_free(errors[i]);
-                api_reply_internal(req, r);
+                api_reply_store(req, r);
                 return;
         }
         /* The admission of the whole batch: every valid item, or none. */

@@ -67,10 +67,14 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
                 api_reply_internal(req, r);
                 return;
         }
+        if (api_refuse_new(a, req)) {
+                submission_done(&sub);
+                return;
+        }
         r = api_store_new(a, &sub);
         if (r < 0) {
                 submission_done(&sub);
-                api_reply_internal(req, r);
+                api_reply_store(req, r);
                 return;
         }
         /* The admission: the push checks the bound and appends in one step. */

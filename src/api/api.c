@@ -464,6 +464,39 @@ void api_reply_internal(HttpRequest *req, int r) {
         http_reply_error(req, 500, buf);
 }
 
+#define STORE_PROBE_EVERY_USEC USEC_PER_SEC
+
+void api_store_health(Api *a, StoreHealth *ret) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC), last = atomic_load(&a->store_probe_usec);
+        bool probe = now - last >= STORE_PROBE_EVERY_USEC &&
+                     atomic_compare_exchange_strong(&a->store_probe_usec, &last, now);
+        (void) store_health(a->store, probe, ret);
+}
+
+bool api_refuse_new(Api *a, HttpRequest *req) {
+        if (atomic_load(&a->shutting_down)) {
+                http_reply_error(req, 503, "the server is shutting down: retry later");
+                return true;
+        }
+        StoreHealth h;
+        api_store_health(a, &h);
+        if (h.error == 0)
+                return false;
+        api_reply_store(req, h.error);
+        return true;
+}
+
+void api_reply_store(HttpRequest *req, int r) {
+        if (!store_error_is_failure(r)) {
+                api_reply_internal(req, r);
+                return;
+        }
+        char buf[160];
+        snprintf(buf, sizeof buf, "the store cannot take writes: %s; retry later", strerror(-r));
+        http_request_set_log_note(req, "error=store_failing");
+        http_reply_error(req, 503, buf);
+}
+
 QueueStats api_queue_stats(Api *a) {
         QueueStats st = {};
         (void) queue_stats(a->queue, &st);
@@ -569,7 +602,7 @@ void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOpt
         int r = store_get(a->store, token, &sub);
         bool final = r >= 0 && status_is_final(sub.status_id);
         submission_done(&sub);
-        if (final)
+        if (final || atomic_load(&a->shutting_down))
                 answer_all(a, take_waiters(a, token, false));
 }
 
@@ -628,6 +661,12 @@ static Ready *take_ready(Api *a) {
 
 void api_release_waiters(Api *a) {
         answer_all(a, take_waiters(a, NULL, true));
+}
+
+void api_shutdown(Api *a) {
+        /* The flag first: a waiter registered after the release below sees it (api_wait). */
+        atomic_store(&a->shutting_down, true);
+        api_release_waiters(a);
 }
 
 static void *wait_timer(void *arg) {

@@ -7,6 +7,12 @@
 #include "sandbox/sandbox-internal.h"
 
 #define BOX_DEFAULT_UID_BASE 60000
+/* The uids of concurrent CLI commands (programs/cli-slot.h: the default base + 1024 + n,
+ * n < 1024): a supervisor that picks its own range stays out of them. */
+#define BOX_CLI_UIDS_FIRST (BOX_DEFAULT_UID_BASE + 1024)
+#define BOX_CLI_UIDS_END (BOX_DEFAULT_UID_BASE + 2048)
+#define BOX_UID_REGISTRY_DIR "/run/coderunner"
+#define BOX_UID_REGISTRY BOX_UID_REGISTRY_DIR "/box-uids.lock"
 #define BOX_ROOTLESS_UID 1000
 #define BOX_STRBUF_SIZE (256 * 1024)
 

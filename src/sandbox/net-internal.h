@@ -18,15 +18,20 @@
  *   - abstract unix sockets and the loopback are the namespace's own, so neither the
  *     host's nor another slot's are reachable. */
 
+#include <stdbool.h>
+#include <stddef.h>
+
 typedef struct NetBox NetBox;
 
 /* Make the namespace, load the filter, start pasta. allow and deny: NULL-terminated CIDR
  * lists of the operator (NULL = none), already checked with box_net_check_cidr(). On
  * failure errbuf says what failed. *ret owns the namespace and pasta. */
 int netbox_new(const char *const *allow, const char *const *deny, NetBox **ret, char *errbuf, size_t errlen);
+/* Whether pasta still runs (a namespace whose pasta died has no way out: make another). */
+bool netbox_alive(const NetBox *n);
 /* The namespace to setns() into; owned by the NetBox. */
 int netbox_fd(const NetBox *n);
-/* Stop pasta and close the namespace. */
+/* Kill pasta (reaped only if already gone: see net.c) and close the namespace. */
 NetBox *netbox_free(NetBox *n);
 
 /* A fresh, empty network namespace (loopback down), as an O_RDONLY fd. The calling thread

@@ -32,6 +32,7 @@
 #define NET_RULESET_MAX (256 * 1024)
 #define NET_MAX_CIDRS 4096
 #define TOOL_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+#define TOOL_OUTPUT_MAX (64 * 1024)
 
 /* Never reachable from a box unless the operator allows them: everything that is not the
  * public internet (RFC 6890's special-purpose registries), cloud metadata included
@@ -88,6 +89,34 @@ int box_net_check_cidr(const char *cidr) {
         if (slash && parse_u64_max(slash + 1, max, &len) < 0)
                 return -EINVAL;
         return family;
+}
+
+int box_net_parse_list(const char *list, char ***ret, char *errbuf, size_t errlen) {
+        _cleanup_(strv_freep) char **l = NULL;
+        const char *p = list ? list : "";
+
+        for (;;) {
+                p += strspn(p, ", \t");
+                if (!*p)
+                        break;
+                size_t n = strcspn(p, ", \t");
+                char one[INET6_ADDRSTRLEN + 5];
+                if (n >= sizeof one || (memcpy(one, p, n), one[n] = '\0', box_net_check_cidr(one) < 0)) {
+                        snprintf(errbuf, errlen,
+                                "'%.*s' is not an IPv4 or IPv6 address with an optional /PREFIX",
+                                (int) MIN(n, (size_t) 64), p);
+                        return -EINVAL;
+                }
+                if (strv_length(l) >= NET_MAX_CIDRS) {
+                        snprintf(errbuf, errlen, "more than %d addresses", NET_MAX_CIDRS);
+                        return -E2BIG;
+                }
+                if (strv_extend(&l, one) < 0)
+                        return -ENOMEM;
+                p += n;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
 /* "ADDR/LEN" with the host bits cleared (nftables refuses them in an interval set). */
@@ -306,8 +335,22 @@ static int spawn_tool(const char *path, char *const argv[], int netns_fd, int in
         return pidfd;
 }
 
-/* The first line of a tool's output that is not pasta's syslog noise, into errbuf. */
-static void tool_message(int fd, char *errbuf, size_t errlen) {
+/* Where a tool's stdout and stderr go: a memfd of a fixed size (its writes past the end
+ * fail), so that pasta, which lives as long as the context, cannot grow it without bound
+ * by logging. */
+static int tool_output(const char *name) {
+        _cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        if (ftruncate(fd, TOOL_OUTPUT_MAX) < 0 ||
+                fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* "TOOL: " and the first line of its output that is not pasta's syslog noise, into
+ * errbuf (left alone when there is none). */
+static void tool_message(const char *tool, int fd, char *errbuf, size_t errlen) {
         char out[1024];
         ssize_t n = pread(fd, out, sizeof out - 1, 0);
         if (n <= 0)
@@ -318,7 +361,7 @@ static void tool_message(int fd, char *errbuf, size_t errlen) {
                 bool last = !*nl;
                 *nl = '\0';
                 if (*line && strncmp(line, "Failed to send", 14) != 0) {
-                        snprintf(errbuf, errlen, "%s", line);
+                        snprintf(errbuf, errlen, "%s: %s", tool, line);
                         return;
                 }
                 if (last)
@@ -334,9 +377,11 @@ static int load_ruleset(int netns_fd, const char *ruleset, char *errbuf, size_t 
                 return -ENOENT;
         }
         _cleanup_close_ int in = memfd_create("coderunner-nft", MFD_CLOEXEC);
-        _cleanup_close_ int out = memfd_create("coderunner-nft-out", MFD_CLOEXEC);
-        if (in < 0 || out < 0)
+        if (in < 0)
                 return -errno;
+        _cleanup_close_ int out = tool_output("coderunner-nft-out");
+        if (out < 0)
+                return out;
         int r = write_all(in, ruleset, strlen(ruleset));
         if (r < 0)
                 return r;
@@ -352,7 +397,7 @@ static int load_ruleset(int netns_fd, const char *ruleset, char *errbuf, size_t 
                 return -errno;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 snprintf(errbuf, errlen, "nft refused the ruleset");
-                tool_message(out, errbuf, errlen);
+                tool_message("nft", out, errbuf, errlen);
                 return -EIO;
         }
         return 0;
@@ -364,10 +409,12 @@ static int start_pasta(NetBox *n, char *errbuf, size_t errlen) {
                 snprintf(errbuf, errlen, "enable_network needs pasta (Debian package passt)");
                 return -ENOENT;
         }
-        _cleanup_close_ int out = memfd_create("coderunner-pasta-out", MFD_CLOEXEC);
+        _cleanup_close_ int out = tool_output("coderunner-pasta-out");
+        if (out < 0)
+                return out;
         _cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int ready[2];
-        if (out < 0 || devnull < 0 || pipe2(ready, O_CLOEXEC) < 0)
+        if (devnull < 0 || pipe2(ready, O_CLOEXEC) < 0)
                 return -errno;
         /* pasta writes its pid to the "pid file" (our pipe, fd 4) once the namespace's
          * interface is configured: that is when it is ready. The namespace is fd 3. It
@@ -430,7 +477,7 @@ static int start_pasta(NetBox *n, char *errbuf, size_t errlen) {
                         return 0;
                 /* EOF: pasta ended without getting ready. */
                 snprintf(errbuf, errlen, "pasta failed");
-                tool_message(out, errbuf, errlen);
+                tool_message("pasta", out, errbuf, errlen);
                 return -EIO;
         }
 }
@@ -439,8 +486,14 @@ NetBox *netbox_free(NetBox *n) {
         if (!n)
                 return NULL;
         if (n->pasta_pidfd >= 0) {
+                /* Reaped if it is gone already (it died: the slot is making a new one), not
+                 * waited for otherwise: its exit tears its tap device down, ~40 ms of RCU
+                 * waits here, which a CLI run would pay at the end. A context lives as long
+                 * as its process in every caller (a CLI run, a supervisor slot), which then
+                 * exits and leaves the zombie to init. */
                 (void) syscall(SYS_pidfd_send_signal, n->pasta_pidfd, SIGKILL, NULL, 0);
-                (void) RETRY_EINTR(waitpid(n->pasta_pid, NULL, 0));
+                siginfo_t si;
+                (void) waitid((idtype_t) P_PIDFD, (id_t) n->pasta_pidfd, &si, WEXITED | WNOHANG);
                 safe_close(n->pasta_pidfd);
         }
         safe_close(n->netns_fd);
@@ -458,7 +511,7 @@ int netbox_new(
         errbuf[0] = '\0';
         r = host_addresses(&host);
         if (r < 0) {
-                snprintf(errbuf, errlen, "cannot list the host's addresses");
+                snprintf(errbuf, errlen, "cannot list the host's addresses: %s", strerror(-r));
                 return r;
         }
         ruleset = malloc(NET_RULESET_MAX);
@@ -466,7 +519,7 @@ int netbox_new(
                 return -ENOMEM;
         r = net_ruleset(allow, deny, (const char *const *) host, ruleset, NET_RULESET_MAX);
         if (r < 0) {
-                snprintf(errbuf, errlen, "cannot make the network filter");
+                snprintf(errbuf, errlen, "cannot make the network filter: %s", strerror(-r));
                 return r;
         }
         n = calloc(1, sizeof *n);
@@ -476,7 +529,7 @@ int netbox_new(
         n->netns_fd = net_make_netns();
         if (n->netns_fd < 0) {
                 r = n->netns_fd;
-                snprintf(errbuf, errlen, "cannot make a network namespace");
+                snprintf(errbuf, errlen, "cannot make a network namespace: %s", strerror(-r));
                 goto fail;
         }
         /* The filter first: the namespace never has a way out without it. */
@@ -491,6 +544,12 @@ int netbox_new(
 fail:
         netbox_free(n);
         return r;
+}
+
+bool netbox_alive(const NetBox *n) {
+        struct pollfd p = {.fd = n->pasta_pidfd, .events = POLLIN};
+        /* A pidfd becomes readable when the process has exited. */
+        return poll(&p, 1, 0) == 0;
 }
 
 int netbox_fd(const NetBox *n) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -32,10 +33,12 @@
 #define DEFAULT_OPEN_FILES 1024
 #define CPU_CHECK_MIN_USEC 1000
 #define CPU_CHECK_MAX_USEC 100000
+#define DEST_STALL_MSEC 5000
 
 typedef struct Stream {
         int fd; /* read end, -1 once at EOF */
         int dest; /* where it is copied, -1 = discarded */
+        bool dest_is_file; /* a regular file or memfd: a write never waits for a reader */
         uint64_t bytes; /* copied so far */
         uint64_t cap; /* 0 = none */
         bool overflow;
@@ -127,6 +130,36 @@ static void kill_box(Run *run, BoxLimit why) {
                 box_cgroup_kill(&run->c->cg, &run->cg);
 }
 
+/* Copy output to where the caller wants it. A destination that is not a file (a pipe, a
+ * socket, a terminal) is written a pipe buffer's worth at a time once it can take it; one
+ * that takes nothing for DEST_STALL_MSEC (a pipe nobody reads) is given up and the rest
+ * discarded, so that no reader can stop the watch, and with it the limits it enforces. */
+static void copy_out(Stream *s, const char *buf, size_t len) {
+        if (s->dest_is_file) {
+                (void) write_all(s->dest, buf, len);
+                return;
+        }
+        while (len > 0) {
+                struct pollfd p = {.fd = s->dest, .events = POLLOUT};
+                int n = poll(&p, 1, DEST_STALL_MSEC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+                        s->dest = -EBADF;
+                        return;
+                }
+                ssize_t w = write(s->dest, buf, MIN(len, (size_t) PIPE_BUF));
+                if (w < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        s->dest = -EBADF;
+                        return;
+                }
+                buf += w;
+                len -= (size_t) w;
+        }
+}
+
 static void pump(Run *run, Stream *s) {
         char buf[65536];
         ssize_t n = read(s->fd, buf, sizeof buf);
@@ -145,7 +178,7 @@ static void pump(Run *run, Stream *s) {
                 s->overflow = true;
         }
         if (take > 0 && s->dest >= 0)
-                (void) write_all(s->dest, buf, take);
+                copy_out(s, buf, take);
         s->bytes += take;
         if (s->overflow)
                 kill_box(run, BOX_LIMIT_OUTPUT);
@@ -435,8 +468,11 @@ static void decide(Run *run, int init_status) {
 static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
         char why[256];
 
-        if (!spec->share_net || c->netbox)
+        if (!spec->share_net)
                 return 1;
+        if (c->netbox && netbox_alive(c->netbox))
+                return 1;
+        c->netbox = netbox_free(c->netbox);
         if (c->rootless) {
                 /* Without root there is no namespace of ours for pasta and nftables to
                  * serve, and the host's own network is never lent. */
@@ -447,7 +483,10 @@ static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
         int r = netbox_new(c->net_allow, c->net_deny, &c->netbox, why, sizeof why);
         if (r < 0) {
                 res->status = BOX_STATUS_XX;
-                set_message(res, "cannot set up the network%s%s: %s", why[0] ? ": " : "", why, strerror(-r));
+                if (why[0])
+                        set_message(res, "cannot set up the network: %s", why);
+                else
+                        set_message(res, "cannot set up the network: %s", strerror(-r));
                 return 0;
         }
         return 1;
@@ -622,6 +661,9 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
 
+        struct stat dst;
+        run.out.dest_is_file = run.out.dest >= 0 && fstat(run.out.dest, &dst) == 0 && S_ISREG(dst.st_mode);
+        run.err.dest_is_file = run.err.dest >= 0 && fstat(run.err.dest, &dst) == 0 && S_ISREG(dst.st_mode);
         run.out.fd = TAKE_FD(out[0]);
         run.out.cap = spec->output_kib * 1024;
         run.err.fd = TAKE_FD(err[0]);

@@ -39,6 +39,7 @@
 #define MAX_SLOTS 1024
 #define DEFAULT_READ_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define DEFAULT_IDLE_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define LISTENER_CHECK_MSEC 1000
 
 enum {
         FD_STDIN = 1 << 0,
@@ -518,13 +519,15 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
         _exit(0);
 }
 
-static int make_listener(const char *path) {
+/* Listen on path, making its directory when missing. The directory must be one nobody
+ * else can replace the socket in: ours or root's, and writable by others only when
+ * sticky (/tmp). *ret_id identifies the socket file, to notice when it goes. */
+static int make_listener(const char *path, struct stat *ret_id) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
         memcpy(sa.sun_path, path, strlen(path) + 1);
 
-        /* The directory, when it is ours to make. */
         _cleanup_free_ char *dir = strdup(path);
         if (!dir)
                 return -ENOMEM;
@@ -533,18 +536,28 @@ static int make_listener(const char *path) {
                 *slash = '\0';
                 if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                         return -errno;
+                struct stat st;
+                if (lstat(dir, &st) < 0)
+                        return -errno;
+                if (!S_ISDIR(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
+                        ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX)))
+                        return -EPERM;
         }
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         (void) unlink(path);
         if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || chmod(path, 0666) < 0 ||
-                listen(fd, 128) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+                listen(fd, 128) < 0 || stat(path, ret_id) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* Whether path still leads to the socket we listen on (a tmp cleaner or an operator may
+ * have removed it, or its directory). */
+static bool listener_in_place(const char *path, const struct stat *id) {
+        struct stat st;
+        return stat(path, &st) == 0 && st.st_dev == id->st_dev && st.st_ino == id->st_ino;
 }
 
 typedef struct Slot {
@@ -589,8 +602,11 @@ static int slot_start(
 static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisorConfig *cfg) {
         for (;;) {
                 _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                if (conn < 0)
-                        return; /* EAGAIN: no more; anything else: the client gave up */
+                if (conn < 0) {
+                        if (errno == EINTR || errno == ECONNABORTED)
+                                continue; /* that client gave up: the next one */
+                        return; /* EAGAIN: no more; out of descriptors: at the next round */
+                }
                 struct ucred cr;
                 if (!peer_allowed(conn, cfg, &cr))
                         continue;
@@ -612,15 +628,55 @@ static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisor
         }
 }
 
-/* Serve until SIGTERM/SIGINT. ready_fd (if >= 0) gets one byte once all slots are up. */
-static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
-        unsigned n = cfg->slots;
+/* The slots' uids, claimed in the host's registry for as long as the supervisor lives
+ * (the descriptor is inherited by every slot): the configured range, refused when another
+ * service holds any of it, or else the first free range. Rootless, the box user is us and
+ * there is nothing to claim. Returns the registry's fd (or -EBADF when rootless). */
+static int claim_uids(const BoxSupervisorConfig *cfg, unsigned n, uid_t *ret_base) {
+        *ret_base = cfg->uid_base ? cfg->uid_base : BOX_DEFAULT_UID_BASE;
+        if (geteuid() != 0)
+                return -EBADF;
+        (void) mkdir(BOX_UID_REGISTRY_DIR, 0755);
+        _cleanup_close_ int fd = uid_registry_open(BOX_UID_REGISTRY);
+        if (fd < 0)
+                return log_error(
+                        fd, "cannot open the box uid registry %s: %s", BOX_UID_REGISTRY, strerror(-fd));
+        int r;
+        if (cfg->uid_base) {
+                r = uid_range_claim(fd, cfg->uid_base, n);
+                if (r == -EBUSY)
+                        return log_error(r,
+                                "box uids %u-%u: some are used by another coderunner service on this host "
+                                "(choose another --uid-base)",
+                                (unsigned) cfg->uid_base, (unsigned) cfg->uid_base + n - 1);
+        } else
+                r = uid_range_claim_free(
+                        fd, BOX_DEFAULT_UID_BASE, n, BOX_CLI_UIDS_FIRST, BOX_CLI_UIDS_END, ret_base);
+        if (r < 0)
+                return log_error(r, "cannot claim %u box uids: %s", n, strerror(-r));
+        return TAKE_FD(fd);
+}
+
+/* Serve until SIGTERM/SIGINT, or until life_fd (if >= 0: the read end of a pipe whose
+ * only writer is the process that started us) hangs up: that process stopped or died. A
+ * parent that gave up root cannot signal us (nor does its death signal reach us: the
+ * kernel checks the dying process's credentials), but its pipe closes all the same.
+ * ready_fd (if >= 0) gets one byte once all slots are up. */
+static int serve(const BoxSupervisorConfig *config, int ready_fd, int life_fd) {
+        unsigned n = config->slots;
         if (n == 0) {
                 long k = sysconf(_SC_NPROCESSORS_ONLN);
                 n = k > 0 ? (unsigned) k : 1;
         }
         if (n > MAX_SLOTS)
                 return log_error(ERANGE, "at most %d slots", MAX_SLOTS);
+        BoxSupervisorConfig claimed = *config;
+        const BoxSupervisorConfig *cfg = &claimed;
+        _cleanup_close_ int uids_fd = claim_uids(config, n, &claimed.uid_base);
+        if (uids_fd < 0 && uids_fd != -EBADF)
+                return uids_fd;
+        log_info("sandbox slots: %u, box uids %u-%u", n, (unsigned) claimed.uid_base,
+                (unsigned) claimed.uid_base + n - 1);
 
         sigset_t mask, old;
         sigemptyset(&mask);
@@ -634,14 +690,15 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
         _cleanup_close_ int sfd = -EBADF;
         _cleanup_free_ Slot *slots = NULL;
         _cleanup_free_ struct pollfd *pfd = NULL;
-        int listen_fd = make_listener(cfg->socket_path);
+        struct stat listen_id;
+        int listen_fd = make_listener(cfg->socket_path, &listen_id);
         if (listen_fd < 0) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return log_error(
                         listen_fd, "cannot listen on %s: %s", cfg->socket_path, strerror(-listen_fd));
         }
         slots = calloc(n, sizeof *slots);
-        pfd = calloc(n + 2, sizeof *pfd);
+        pfd = calloc(n + 3, sizeof *pfd);
         if (!slots || !pfd) {
                 r = -ENOMEM;
                 goto out;
@@ -649,7 +706,7 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
         for (unsigned i = 0; i < n; i++)
                 slots[i] = (Slot){.ctl = -1};
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sfd < 0 || fd_set_nonblock(listen_fd, true) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        if (sfd < 0 || pipe2(ready, O_CLOEXEC) < 0) {
                 r = -errno;
                 goto out;
         }
@@ -672,20 +729,43 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
                 (void) !write(ready_fd, "x", 1);
                 close(ready_fd);
         }
-        /* Hand out connections, note idle slots, restart slots that die; stop on
-         * SIGTERM/SIGINT. */
+        /* Hand out connections, note idle slots, restart slots that die, keep the socket
+         * in place; stop on SIGTERM/SIGINT. */
+        uint64_t next_check = 0;
+        int listen_error = 0;
         while (r == 0) {
                 pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
                 pfd[1] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
                 for (unsigned i = 0; i < n; i++)
                         pfd[2 + i] = (struct pollfd){.fd = slots[i].ctl, .events = POLLIN};
-                if (poll(pfd, n + 2, -1) < 0) {
+                pfd[2 + n] = (struct pollfd){.fd = life_fd, .events = POLLIN};
+                if (poll(pfd, n + 3, LISTENER_CHECK_MSEC) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
                         break;
                 }
-                bool stop = false;
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now >= next_check) {
+                        next_check = now + LISTENER_CHECK_MSEC * USEC_PER_MSEC;
+                        if (!listener_in_place(cfg->socket_path, &listen_id)) {
+                                /* Removed under us: clients connect by path, so listen there
+                                 * again (connections already made are not affected). */
+                                int fd = make_listener(cfg->socket_path, &listen_id);
+                                if (fd >= 0) {
+                                        log_warning(0, "%s was removed: listening on it again",
+                                                cfg->socket_path);
+                                        safe_close(listen_fd);
+                                        listen_fd = fd;
+                                        pfd[1].revents = 0;
+                                } else if (fd != listen_error) {
+                                        log_error(fd, "%s was removed and cannot be made again: %s",
+                                                cfg->socket_path, strerror(-fd));
+                                }
+                                listen_error = fd < 0 ? fd : 0;
+                        }
+                }
+                bool stop = life_fd >= 0 && pfd[2 + n].revents;
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == (ssize_t) sizeof si)
                         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
@@ -740,11 +820,12 @@ out:
 }
 
 int box_supervisor_serve(const BoxSupervisorConfig *cfg) {
-        return serve(cfg, -1);
+        return serve(cfg, -1, -1);
 }
 
 struct BoxSupervisor {
         pid_t pid;
+        int life_fd; /* the write end of the supervisor's life pipe: closing it stops it */
         char *socket_path;
         char *tmpdir;
 };
@@ -753,8 +834,10 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
         if (!s)
                 return NULL;
         if (s->pid > 0) {
-                /* SIGTERM lets running boxes finish their answer; past a bound, SIGKILL (the
-                 * slots and their boxes die with it through PDEATHSIG). */
+                /* The life pipe's hang-up (or SIGTERM) lets running boxes finish their answer;
+                 * past a bound, SIGKILL (the slots and their boxes die with it through
+                 * PDEATHSIG). Signals fail once we gave up root; the pipe works always. */
+                s->life_fd = safe_close(s->life_fd);
                 kill(s->pid, SIGTERM);
                 int pfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
                 if (pfd >= 0) {
@@ -765,6 +848,7 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
                 }
                 (void) RETRY_EINTR(waitpid(s->pid, NULL, 0));
         }
+        safe_close(s->life_fd);
         if (s->tmpdir) {
                 (void) unlink(s->socket_path);
                 (void) rmdir(s->tmpdir);
@@ -787,6 +871,7 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
 
         if (!s)
                 return -ENOMEM;
+        s->life_fd = -EBADF;
         if (cfg->socket_path)
                 s->socket_path = strdup(cfg->socket_path);
         else {
@@ -804,8 +889,15 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 goto fail;
         }
         c.socket_path = s->socket_path;
+        int life[2];
         if (pipe2(ready, O_CLOEXEC) < 0) {
                 r = -errno;
+                goto fail;
+        }
+        if (pipe2(life, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(ready[0]);
+                close(ready[1]);
                 goto fail;
         }
         s->pid = fork();
@@ -813,19 +905,24 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 r = -errno;
                 close(ready[0]);
                 close(ready[1]);
+                close(life[0]);
+                close(life[1]);
                 goto fail;
         }
         if (s->pid == 0) {
                 close(ready[0]);
+                close(life[1]);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
                 /* The caller may have blocked SIGTERM (a server that waits for signals in
                  * a thread): the supervisor must still see it. */
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                _exit(serve(&c, ready[1]) < 0 ? 2 : 0);
+                _exit(serve(&c, ready[1], life[0]) < 0 ? 2 : 0);
         }
         close(ready[1]);
+        close(life[0]);
+        s->life_fd = life[1];
         char x;
         ssize_t n = RETRY_EINTR(read(ready[0], &x, 1));
         close(ready[0]);

@@ -163,6 +163,14 @@ static long probe_userfaultfd(const char *arg) {
         return syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
 }
 
+static long probe_fanotify_init(const char *arg) {
+        return syscall(SYS_fanotify_init, 0 /* FAN_CLASS_NOTIF */, O_RDONLY);
+}
+
+static long probe_inotify_init1(const char *arg) {
+        return syscall(SYS_inotify_init1, 0);
+}
+
 static long probe_clone_newuser(const char *arg) {
         return reap(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL));
 }
@@ -442,6 +450,8 @@ static const struct {
         {"perf_event_open", probe_perf_event_open},
         {"io_uring_setup", probe_io_uring_setup},
         {"userfaultfd", probe_userfaultfd},
+        {"fanotify_init", probe_fanotify_init},
+        {"inotify_init1", probe_inotify_init1},
         {"clone-newuser", probe_clone_newuser},
         {"clone-newnet", probe_clone_newnet},
         {"clone-newns", probe_clone_newns},

@@ -5,6 +5,7 @@ stop, kill -9 or start again."""
 
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -97,10 +98,11 @@ class Cluster:
 
     def __init__(self, pg_bindir, apis=2, workers=2, worker_args=(), api_args=()):
         self.dir = Path(tempfile.mkdtemp(prefix="coderunner-cluster-"))
+        self.dir.chmod(0o755)  # the workers' unprivileged user reaches its data directory
         self.redis = Redis(aof=True)
         self.pg = RestartablePostgres(pg_bindir)
         self.n_apis, self.n_workers = apis, workers
-        self.worker_args = ["--workers=1", "--lease=2", "--heartbeat=0.3", *worker_args]
+        self.worker_args = ["--workers=1", "--lease=2", "--heartbeat=0.3", "--user=nobody", *worker_args]
         self.api_args = ["--worker-timeout=2", *api_args]
         self.apis, self.workers = [], []
 
@@ -153,6 +155,13 @@ class Cluster:
                 raise
         self.pg.stop()
         self.redis.stop()
+        # The workers' tmpfs mounts stay after a clean stop (they were no longer root);
+        # a next start would reclaim them. These are the test's own: take them off.
+        for line in Path("/proc/mounts").read_text().splitlines():
+            where = line.split()[1]
+            if where.startswith(str(self.dir) + "/"):
+                subprocess.run(["umount", "-l", where], check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def process_children(pid):

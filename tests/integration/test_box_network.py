@@ -10,15 +10,14 @@ abstract unix sockets, or another box running at the same time."""
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import CLI_TIMEOUT, CODERUNNER, check_record, helper, result_lines, run_box, run_cli, wait_for
+from conftest import (CLI_TIMEOUT, CODERUNNER, box_daemon, check_record, helper, result_lines, run_box, run_cli,
+                      wait_for)
 
 INTERNET = "198.18.0.1"
 HOST = "198.18.0.2"
@@ -53,8 +52,9 @@ def ip(*args):
 @pytest.fixture(scope="module")
 def world():
     """{"internet": netns name, "host": netns name}; removed afterwards."""
-    if subprocess.run(["which", "pasta"], capture_output=True).returncode != 0:
-        pytest.fail("pasta is missing (Debian package passt: make deps-build)")
+    for tool, package in (("pasta", "passt"), ("nft", "nftables"), ("ip", "iproute2")):
+        if not shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin"):
+            pytest.fail(f"{tool} is missing (Debian package {package}: make deps-build)")
     tag = f"crt{os.getpid() % 100000}"
     inet, host = f"{tag}i", f"{tag}h"
     made = []
@@ -123,16 +123,8 @@ def probe(world, name, arg, *options, connect=None):
 @pytest.fixture
 def daemon(world, tmp_path):
     """A supervisor (2 slots) serving from the host namespace, allowing the internet."""
-    sock = tmp_path / "box.sock"
-    proc = subprocess.Popen([*in_host(world), str(CODERUNNER), "box", "daemon", f"--socket={sock}", "--slots=2",
-                             f"--net-allow={INTERNET}/32"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert wait_for(lambda: sock.exists() or proc.poll() is not None, CLI_TIMEOUT) and proc.poll() is None, \
-            proc.stderr.read()
-        yield str(sock)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=CLI_TIMEOUT)
+    with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", prefix=in_host(world)) as sock:
+        yield sock
 
 
 @pytest.mark.parametrize("through", ["cli", "supervisor"])
@@ -265,3 +257,103 @@ def test_cli_rejects_a_bad_cidr():
 def test_policy_is_the_supervisors_with_connect(tmp_path):
     cp = run_cli(["box", "run", f"--connect={tmp_path}/none.sock", "--net-allow=198.18.0.1", "--", "/bin/true"])
     assert cp.returncode == 1 and b"box daemon" in cp.stderr, cp.stderr
+
+
+def read_proc(pid, name):
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def descendants(pid):
+    """Pids of every descendant of pid (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        stat = read_proc(entry, "stat") if entry.isdigit() else b""
+        if stat:
+            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def gone(pid):
+    stat = read_proc(pid, "stat")
+    return not stat or stat.rsplit(b")", 1)[1].split()[0] == b"Z"
+
+
+def test_a_slot_whose_pasta_died_gets_a_new_one(world, listeners, tmp_path):
+    internet = listeners("internet", "tcp", f"{INTERNET}:{PORT}")
+    with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", slots=1, prefix=in_host(world)) as sock:
+        assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
+        pastas = [p for p in descendants(os.getpid()) if read_proc(p, "cmdline").split(b"\0")[0] == b"pasta"]
+        assert len(pastas) == 1, pastas
+        os.kill(pastas[0], signal.SIGKILL)  # started by this test's daemon
+        assert wait_for(lambda: gone(pastas[0]), CLI_TIMEOUT)
+        assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
+    assert internet.stop() == 2
+
+
+def test_no_uplink_is_a_clear_sandbox_failure():
+    """A host namespace with no route out: the run is not started, and the record says why."""
+    ns = f"crt{os.getpid() % 100000}n"
+    ip("netns", "add", ns)
+    try:
+        record, cp = run_box(["/bin/true"], "--net", "--wall-time=5", prefix=("ip", "netns", "exec", ns),
+                             expect_exit=2)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=CLI_TIMEOUT)
+    assert record["status"] == "XX", record
+    assert record["message"].startswith("cannot set up the network: pasta: "), record
+
+
+# Run in the host namespace: start `coderunner serve` on its loopback (and every address),
+# submit a networked program that tries to reach the API, print the submission's result.
+_THROUGH_API = r"""
+import json, socket, subprocess, sys, time
+import requests
+exe, data, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+log = open(data + ".log", "wb")
+serve = subprocess.Popen([exe, "serve", f"--port={port}", "--bind=0.0.0.0", f"--data-dir={data}", "--workers=1"],
+                         stdout=log, stderr=subprocess.STDOUT)
+try:
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert serve.poll() is None and time.monotonic() < deadline, "serve did not start"
+        time.sleep(0.05)
+    source = ("import socket\n"
+              "for addr in ('127.0.0.1', '%s'):\n"
+              "    try:\n"
+              "        socket.create_connection((addr, %d), timeout=2); print('reached', addr)\n"
+              "    except OSError as e:\n"
+              "        print('refused', addr, e.errno)\n") % (sys.argv[4], port)
+    r = requests.post(url + "/submissions", params={"wait": "true"}, timeout=90,
+                      json={"source_code": source, "language_id": 71, "enable_network": True})
+    print(json.dumps(r.json()))
+finally:
+    serve.terminate()
+    serve.wait(timeout=60)
+"""
+
+
+def test_a_networked_submission_cannot_reach_the_api(world, tmp_path):
+    """Through the whole service: serve listens on the host's loopback and on every
+    address; a submission with enable_network tries both."""
+    cp = subprocess.run([*in_host(world), "python3", "-c", _THROUGH_API, str(CODERUNNER), str(tmp_path / "data"),
+                         str(PORT), HOST], capture_output=True, timeout=180)
+    assert cp.returncode == 0, (cp.stdout, cp.stderr, (tmp_path / "data.log").read_bytes()[-3000:])
+    sub = json.loads(cp.stdout.splitlines()[-1])
+    assert sub["status"]["id"] == 3, sub  # Accepted: the program ran and ended normally
+    lines = sub["stdout"].splitlines()
+    assert [line.split()[:2] for line in lines] == [["refused", "127.0.0.1"], ["refused", HOST]], sub

@@ -83,6 +83,9 @@ def test_languages_and_workers_come_from_the_registry(cluster):
 def test_api_node_is_unprivileged_and_runs_no_code(cluster):
     for api in cluster.apis:
         assert process_uid(api.proc.pid) == NOBODY
+    for w in cluster.workers:  # only their sandbox supervisors keep root
+        assert process_uid(w.proc.pid) == NOBODY
+        assert all(process_uid(k) == 0 for k in process_children(w.proc.pid))
     tokens = [cluster.apis[0].submit({"source_code": SLOW.format(s=1), "language_id": PY_ID}).json()["token"]
               for _ in range(3)]
     seen_busy = False
