@@ -14,7 +14,7 @@ round trips interleaved, 2 workers against 1 on CPU-bound runs, trivial runs/s, 
 requests/s, the Redis and PostgreSQL operations a submission costs), in latest-cluster.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
-target was met. Method: reference/sandboxes.md §1.1 (interleaved rounds, warm-up, medians).
+target was met. Method: interleaved rounds, warm-up, medians.
 """
 
 import argparse
