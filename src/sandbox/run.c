@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ typedef struct Stream {
         int fd; /* read end, -1 once at EOF */
         int dest; /* where it is copied, -1 = discarded */
         bool dest_is_file; /* a regular file or memfd: a write never waits for a reader */
+        bool dest_is_socket;
         uint64_t bytes; /* copied so far */
         uint64_t cap; /* 0 = none */
         bool overflow;
@@ -148,7 +150,11 @@ static void copy_out(Stream *s, const char *buf, size_t len) {
                         s->dest = -EBADF;
                         return;
                 }
-                ssize_t w = write(s->dest, buf, MIN(len, (size_t) PIPE_BUF));
+                /* A socket is written without waiting (it may take less than POLLOUT
+                 * promised); a pipe takes PIPE_BUF bytes at once once POLLOUT says so. */
+                size_t chunk = MIN(len, (size_t) PIPE_BUF);
+                ssize_t w = s->dest_is_socket ? send(s->dest, buf, chunk, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                              : write(s->dest, buf, chunk);
                 if (w < 0) {
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;
@@ -663,7 +669,11 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
 
         struct stat dst;
         run.out.dest_is_file = run.out.dest >= 0 && fstat(run.out.dest, &dst) == 0 && S_ISREG(dst.st_mode);
+        run.out.dest_is_socket =
+                run.out.dest >= 0 && fstat(run.out.dest, &dst) == 0 && S_ISSOCK(dst.st_mode);
         run.err.dest_is_file = run.err.dest >= 0 && fstat(run.err.dest, &dst) == 0 && S_ISREG(dst.st_mode);
+        run.err.dest_is_socket =
+                run.err.dest >= 0 && fstat(run.err.dest, &dst) == 0 && S_ISSOCK(dst.st_mode);
         run.out.fd = TAKE_FD(out[0]);
         run.out.cap = spec->output_kib * 1024;
         run.err.fd = TAKE_FD(err[0]);
