@@ -11,7 +11,9 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 # pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
 SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
-BENCH_PKGS := bubblewrap
+BENCH_PKGS := bubblewrap postgresql redis-server
+# What `make cluster` runs besides coderunner.
+CLUSTER_PKGS := postgresql redis-server
 
 .PHONY: all build run service-user cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
@@ -93,8 +95,10 @@ run: build languages web service-user
 # foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
 # PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
 CLUSTER_DIR ?= /var/tmp/coderunner-cluster
+CLUSTER_PORT ?= 2358
 cluster: build languages
-	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=2358 --foreground
+	$(call apt_install,$(CLUSTER_PKGS))
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style

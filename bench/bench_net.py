@@ -53,7 +53,7 @@ def main():
         inside = ["ip", "netns", "exec", host]
         with tempfile.TemporaryDirectory() as tmp:
             sock = f"{tmp}/box.sock"
-            daemon = subprocess.Popen([*inside, exe, "box", "daemon", f"--socket={sock}", "--slots=1"],
+            daemon = subprocess.Popen([*inside, exe, "box", "daemon", f"--socket={sock}", "--slots=2"],
                                       stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 10
             while not os.path.exists(sock) and time.monotonic() < deadline:

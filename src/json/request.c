@@ -31,6 +31,7 @@
 
 #include "base/base64.h"
 #include "json/json-internal.h"
+#include "model/limits.h"
 #include "json/judge0.h"
 
 #define MAX_OPTIONS_CHARS 512 /* compiler_options and command_line_arguments (Rails: characters) */
@@ -39,26 +40,27 @@ struct Judge0Body {
         json_t *root; /* an object */
 };
 
+#define USEC UINT64_C(1000000)
 void judge0_rules_init(Judge0Rules *r) {
         *r = (Judge0Rules){
-                .cpu_time_limit_usec = 5000000,
-                .max_cpu_time_limit_usec = 15000000,
-                .cpu_extra_time_usec = 1000000,
-                .max_cpu_extra_time_usec = 5000000,
-                .wall_time_limit_usec = 10000000,
-                .max_wall_time_limit_usec = 20000000,
-                .memory_limit_kib = 128000,
-                .max_memory_limit_kib = 512000,
-                .stack_limit_kib = 64000,
-                .max_stack_limit_kib = 128000,
-                .max_processes_and_or_threads = 60,
-                .max_max_processes_and_or_threads = 120,
+                .cpu_time_limit_usec = JUDGE0_CPU_TIME_LIMIT * USEC,
+                .max_cpu_time_limit_usec = JUDGE0_MAX_CPU_TIME_LIMIT * USEC,
+                .cpu_extra_time_usec = JUDGE0_CPU_EXTRA_TIME * USEC,
+                .max_cpu_extra_time_usec = JUDGE0_MAX_CPU_EXTRA_TIME * USEC,
+                .wall_time_limit_usec = JUDGE0_WALL_TIME_LIMIT * USEC,
+                .max_wall_time_limit_usec = JUDGE0_MAX_WALL_TIME_LIMIT * USEC,
+                .memory_limit_kib = JUDGE0_MEMORY_LIMIT,
+                .max_memory_limit_kib = JUDGE0_MAX_MEMORY_LIMIT,
+                .stack_limit_kib = JUDGE0_STACK_LIMIT,
+                .max_stack_limit_kib = JUDGE0_MAX_STACK_LIMIT,
+                .max_processes_and_or_threads = JUDGE0_MAX_PROCESSES_AND_OR_THREADS,
+                .max_max_processes_and_or_threads = JUDGE0_MAX_MAX_PROCESSES_AND_OR_THREADS,
                 .allow_enable_per_process_and_thread_time_limit = true,
                 .allow_enable_per_process_and_thread_memory_limit = true,
-                .max_file_size_kib = 1024,
-                .max_max_file_size_kib = 4096,
-                .number_of_runs = 1,
-                .max_number_of_runs = 20,
+                .max_file_size_kib = JUDGE0_MAX_FILE_SIZE,
+                .max_max_file_size_kib = JUDGE0_MAX_MAX_FILE_SIZE,
+                .number_of_runs = JUDGE0_NUMBER_OF_RUNS,
+                .max_number_of_runs = JUDGE0_MAX_NUMBER_OF_RUNS,
                 .allow_enable_network = true,
                 .enable_compiler_options = true,
                 .enable_command_line_arguments = true,

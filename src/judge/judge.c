@@ -480,7 +480,7 @@ static bool plain_words(const char *s) {
 }
 
 static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool is_run, const Workdir *w,
-        const JudgeLimits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
+        const Limits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
         uint64_t output_kib, RunOutput *ret) {
         /* A command line of plain words is exec'd as is; anything a shell would interpret
          * (quotes, globs, operators, variables) goes through /bin/sh -c. The shell costs
@@ -579,7 +579,7 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         return 0;
 }
 
-static JudgeLimits with_minimums(JudgeLimits l, uint32_t min_processes, uint64_t min_memory_kib) {
+static Limits with_minimums(Limits l, uint32_t min_processes, uint64_t min_memory_kib) {
         if (min_processes && l.processes < min_processes)
                 l.processes = min_processes;
         if (min_memory_kib && l.memory_kib < min_memory_kib)
@@ -811,7 +811,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
 
         /* 4. Compile once, unless the cache had it. */
         if (compile_cmd && !res.cache_hit) {
-                JudgeLimits cl = with_minimums(
+                Limits cl = with_minimums(
                         j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
                 RunOutput o = {};
                 r = sandbox_sh(j, lang, compile_cmd, false, &build, &cl, NULL, 0, true, false,
@@ -849,8 +849,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
         size_t first_failure = SIZE_MAX;
         for (size_t i = 0; i < n; i++) {
                 const JudgeTest *t = s->n_tests ? &s->tests[i] : NULL;
-                const JudgeLimits *lim = t && t->limits ? t->limits : &s->limits;
-                JudgeLimits rl = with_minimums(*lim, lang->run_processes_min, lang->run_memory_kib_min);
+                const Limits *lim = t && t->limits ? t->limits : &s->limits;
+                Limits rl = with_minimums(*lim, lang->run_processes_min, lang->run_memory_kib_min);
                 if (lang->run_fsize_kib_min && rl.fsize_kib && rl.fsize_kib < lang->run_fsize_kib_min) {
                         /* The output cap stays at the submission's size (below). */
                         if (!rl.output_kib)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lang/language.h"
+#include "model/limits.h"
 #include "model/status.h"
 #include "sandbox/box.h"
 
@@ -21,19 +22,6 @@ typedef struct JudgeRunner {
 } JudgeRunner;
 int judge_runner_box_context(void *ctx, const BoxSpec *spec, BoxResult *ret);
 int judge_runner_box_client(void *client, const BoxSpec *spec, BoxResult *ret);
-
-typedef struct JudgeLimits {
-        uint64_t cpu_time_usec;
-        uint64_t extra_time_usec;
-        uint64_t wall_time_usec;
-        uint64_t memory_kib;
-        uint64_t stack_kib;
-        uint64_t fsize_kib;
-        uint64_t output_kib; /* cap on stdout and on stderr (0 = the judge's default) */
-        uint32_t processes;
-        bool per_process_time; /* Judge0's enable_per_process_and_thread_time_limit */
-        bool per_process_memory; /* Judge0's enable_per_process_and_thread_memory_limit */
-} JudgeLimits;
 
 typedef enum JudgeCompare {
         JUDGE_COMPARE_DEFAULT, /* Judge0's: right-strip each line, then the whole text */
@@ -47,7 +35,7 @@ typedef struct JudgeTest {
         const char *expected;
         size_t expected_len;
         bool has_expected;
-        const JudgeLimits *limits; /* NULL = the submission's */
+        const Limits *limits; /* NULL = the submission's */
 } JudgeTest;
 
 typedef struct JudgeSubmission {
@@ -58,7 +46,7 @@ typedef struct JudgeSubmission {
         size_t additional_files_len;
         const char *compiler_options; /* NULL = none */
         const char *command_line_arguments; /* NULL = none */
-        JudgeLimits limits;
+        Limits limits;
         uint32_t number_of_runs; /* 0 = 1; time and memory are averaged */
         bool redirect_stderr_to_stdout;
         bool enable_network;
@@ -117,7 +105,7 @@ typedef struct JudgeConfig {
         const char *cache_dir; /* compile cache (NULL = no cache) */
         uint64_t cache_max_bytes; /* LRU eviction above this */
         uint64_t cache_entry_max_bytes; /* a bigger compilation is not cached (0 = the total) */
-        JudgeLimits compile_limits; /* Judge0: the MAX_* values */
+        Limits compile_limits; /* Judge0: the MAX_* values */
         uint64_t max_extract_bytes; /* additional_files: total uncompressed size */
         uint32_t max_extract_files;
         uint64_t default_output_kib;

@@ -56,8 +56,9 @@ static const char run_help[] =
         "  --net, --share-net    network: egress to the internet only, from a namespace of the\n"
         "                        box's own (default: no network at all); root only\n"
         "  --net-allow=CIDR      allow this destination although the deny list has it (repeatable)\n"
-        "  --net-deny=CIDR       refuse this destination too (repeatable); with --connect, the\n"
-        "                        supervisor's lists apply (box daemon --net-allow/--net-deny)\n"
+        "  --net-deny=CIDR       refuse this destination, even if --net-allow has it (repeatable);\n"
+        "                        with --connect, the supervisor's lists apply instead\n"
+        "                        (box daemon --net-allow/--net-deny)\n"
         "\n"
         "Output:\n"
         "  --result=FILE         write the result record as one JSON object\n"
@@ -84,7 +85,8 @@ static const char daemon_help[] =
         "  --idle-timeout=SEC  a connection silent that long between requests is closed (default 60)\n"
         "  --net-allow=CIDR  networked runs may reach this destination although the built-in\n"
         "                    deny list (private, loopback, link-local...) has it (repeatable)\n"
-        "  --net-deny=CIDR   networked runs may not reach this destination (repeatable)\n"
+        "  --net-deny=CIDR   networked runs may not reach this destination, even if --net-allow\n"
+        "                    has it (repeatable)\n"
         "A connection that finds every slot taken is answered busy and closed.\n";
 
 enum {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,8 +44,8 @@ static const char cluster_help[] =
         "  --workers=M      workers (default 2)\n"
         "  --port=P         the public port (default 2358)\n"
         "  --slots=S        sandbox slots of each worker (default 2)\n"
-        "  --user=NAME      the unprivileged user of PostgreSQL and the API nodes when run as\n"
-        "                   root (default nobody)\n"
+        "  --user=NAME      as root: the unprivileged user of PostgreSQL and the API nodes\n"
+        "                   (default nobody); without root they run as you\n"
         "  --foreground     stay, and bring the cluster down on Ctrl+C or SIGTERM\n"
         "status  each role's state (running, stopped by down, exited by itself)\n"
         "  --json           {\"public_url\": ..., \"roles\": [{\"name\", \"role\", \"pid\", \"url\", "
@@ -101,8 +102,25 @@ static int fail(int error, const char *fmt, ...) {
         return 2;
 }
 
-static void pause_poll(void) {
-        nanosleep(&(struct timespec){.tv_nsec = POLL_NSEC}, NULL);
+/* up blocks SIGINT, SIGTERM and SIGHUP (its roles get them unblocked), and takes them
+ * here: while it waits for the roles, and in the foreground once they are up. */
+static sigset_t stop_signals;
+static bool interrupted;
+
+static void block_stop_signals(void) {
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGINT);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGHUP);
+        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
+/* Wait a moment between two looks at a starting role; false once a stop signal came. */
+static bool pause_poll(void) {
+        struct timespec ts = {.tv_nsec = POLL_NSEC};
+        if (sigtimedwait(&stop_signals, NULL, &ts) > 0)
+                interrupted = true;
+        return !interrupted;
 }
 
 /* buf = a/b. Paths are short: DIR's length is checked when it is opened, the rest are
@@ -226,7 +244,8 @@ static int wait_role(Context *c, const ClusterRole *r, bool (*ready)(const Conte
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return fail(0, "%s was not ready in %llu s (see %s/logs/%s.log)", r->name,
                                 (unsigned long long) (timeout_usec / USEC_PER_SEC), c->dir, r->name);
-                pause_poll();
+                if (!pause_poll())
+                        return fail(0, "interrupted while %s was starting: stopping what started", r->name);
         }
 }
 
@@ -392,10 +411,11 @@ static int start_apis(Context *c, const Options *o) {
 static int start_workers(Context *c, const Options *o) {
         const char *store = find_role(&c->state, "postgres")->url,
                    *queue = find_role(&c->state, "redis")->url;
-        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], slots_opt[32];
+        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], slots_opt[32], user_opt[128];
         snprintf(store_opt, sizeof store_opt, "--store=%s", store);
         snprintf(queue_opt, sizeof queue_opt, "--queue=%s", queue);
         snprintf(slots_opt, sizeof slots_opt, "--workers=%u", o->slots);
+        snprintf(user_opt, sizeof user_opt, "--user=%s", c->role_user ? c->role_user : "");
         for (unsigned i = 0; i < o->n_workers; i++) {
                 char name[32], id_opt[64], data_opt[PATH_MAX + 16], data[PATH_MAX];
                 snprintf(name, sizeof name, "worker-%u", i + 1);
@@ -405,7 +425,9 @@ static int start_workers(Context *c, const Options *o) {
                 join(data + dl, sizeof data - dl, "", name);
                 snprintf(data_opt, sizeof data_opt, "--data-dir=%s", data);
                 ClusterRole *r = add_role(c, name, "worker", 0, NULL);
-                char *argv[] = {c->self, "worker", store_opt, queue_opt, slots_opt, id_opt, data_opt, NULL};
+                /* Only its sandbox supervisor keeps root: the rest becomes the roles' user. */
+                char *argv[] = {c->self, "worker", store_opt, queue_opt, slots_opt, id_opt, data_opt,
+                        c->role_user ? user_opt : NULL, NULL};
                 int q = start_role(c, r, argv, CLUSTER_USER_SELF);
                 if (q)
                         return q;
@@ -426,7 +448,8 @@ static int start_workers(Context *c, const Options *o) {
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return fail(0, "the workers did not report to the store in %llu s (see %s/logs)",
                                 (unsigned long long) (ROLE_START_USEC / USEC_PER_SEC), c->dir);
-                pause_poll();
+                if (!pause_poll())
+                        return fail(0, "interrupted while the workers were starting: stopping what started");
         }
 }
 
@@ -477,8 +500,34 @@ static int stop_all(int dir_fd, ClusterState *s) {
         return ret;
 }
 
+/* Detach the mounts below path: the workers' work tmpfs, which a worker that gave up root
+ * could not unmount when it stopped. */
+static void detach_mounts_below(const char *path) {
+        FILE *f = fopen("/proc/self/mounts", "re");
+        if (!f)
+                return;
+        size_t pl = strlen(path);
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) > 0) {
+                char *sp = strchr(line, ' ');
+                if (!sp)
+                        continue;
+                char *where = sp + 1, *end = strchr(where, ' ');
+                if (!end)
+                        continue;
+                *end = '\0';
+                /* /proc/self/mounts escapes blanks as \040: such a path never matches ours */
+                if (strncmp(where, path, pl) == 0 && where[pl] == '/')
+                        (void) umount2(where, MNT_DETACH | UMOUNT_NOFOLLOW);
+        }
+        free(line);
+        fclose(f);
+}
+
 static int purge(const char *dir) {
         static const char *const parts[] = {"redis", "postgres", "workers", "logs", CLUSTER_STATE_FILE};
+        detach_mounts_below(dir);
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 char p[PATH_MAX];
                 join(p, sizeof p, dir, parts[i]);
@@ -548,7 +597,7 @@ static int prepare_up(Context *c, const Options *o) {
                 if (q < 0)
                         return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", c->role_user);
         } else if (o->user)
-                c->role_user = o->user;
+                return fail(0, "--user is for a cluster started as root (the roles already run as you)");
         static const char *const dirs[] = {"logs", "redis", "workers"};
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (mkdirat(c->dir_fd, dirs[i], 0755) < 0 && errno != EEXIST)
@@ -556,17 +605,36 @@ static int prepare_up(Context *c, const Options *o) {
         return prepare_postgres_dir(c);
 }
 
-static volatile sig_atomic_t interrupted;
+/* In the foreground: until a stop signal (then down), or until a down from elsewhere left
+ * nothing running. */
+static int stay_until_stopped(Context *c) {
+        fprintf(stderr, "coderunner cluster: up in %s (Ctrl+C brings it down)\n", c->dir);
+        for (;;) {
+                struct timespec ts = {.tv_sec = 1};
+                bool stop = sigtimedwait(&stop_signals, NULL, &ts) > 0;
+                if (stop && flock(c->dir_fd, LOCK_EX) < 0)
+                        return fail(errno, "cannot lock %s", c->dir);
+                ClusterState now;
+                int q = cluster_state_read(c->dir_fd, &now);
+                if (q < 0) /* down --purge from elsewhere: nothing left to stop */
+                        return 0;
+                if (stop)
+                        return stop_all(c->dir_fd, &now);
+                bool running = false;
+                for (size_t i = 0; i < now.n_roles && !running; i++)
+                        running = cluster_process_state(now.roles[i].pid, now.roles[i].start_time) ==
+                                  CLUSTER_PROC_RUNNING;
+                if (!running) {
+                        fprintf(stderr, "coderunner cluster: the cluster in %s was brought down\n", c->dir);
+                        return 0;
+                }
+        }
+}
 
 static int cluster_up(const Options *o) {
         Context c = {.dir_fd = -1};
         /* Ctrl+C while starting: stop what started. The roles get every signal unblocked. */
-        sigset_t stop_signals;
-        sigemptyset(&stop_signals);
-        sigaddset(&stop_signals, SIGINT);
-        sigaddset(&stop_signals, SIGTERM);
-        sigaddset(&stop_signals, SIGHUP);
-        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+        block_stop_signals();
         int q = open_dir(o->dir, true, &c);
         if (q == 0)
                 q = prepare_up(&c, o);
@@ -589,12 +657,10 @@ static int cluster_up(const Options *o) {
         }
         printf("%s\n", c.state.public_url);
         fflush(stdout);
-        if (o->foreground) {
-                fprintf(stderr, "coderunner cluster: up in %s (Ctrl+C brings it down)\n", c.dir);
-                int sig;
-                sigwait(&stop_signals, &sig);
-                q = stop_all(c.dir_fd, &c.state);
-        }
+        /* status and down may run from elsewhere now. */
+        (void) flock(c.dir_fd, LOCK_UN);
+        if (o->foreground)
+                q = stay_until_stopped(&c);
         safe_close(c.dir_fd);
         return q;
 }

@@ -198,13 +198,9 @@ static int run(const ServeConfig *c) {
         }
         catalogue_detect(&s.cat);
 
-        r = box_supervisor_start(
-                &(BoxSupervisorConfig){.slots = threads, .client_uid = s.user.set ? s.user.uid : (uid_t) -1},
-                &s.sup);
-        if (r < 0) {
-                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        r = worker_section_start_supervisor(&c->worker, s.user.set ? s.user.uid : (uid_t) -1, &s.sup);
+        if (r < 0)
                 goto out;
-        }
         /* After the forks (the supervisor and the version commands inherit the signal mask:
          * the supervisor would never see its SIGTERM) and before any thread, so that every
          * thread blocks them and sigwait() below takes them. */

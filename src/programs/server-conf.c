@@ -14,9 +14,12 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/parse-util.h"
+#include "base/strv.h"
 #include "base/time-util.h"
 #include "json/judge0.h"
+#include "model/limits.h"
 #include "programs/server-conf.h"
+#include "sandbox/box.h"
 #include "store/retention.h"
 #include "worker/worker.h"
 
@@ -58,13 +61,15 @@ const ConfKey api_section_keys[] = {
                 "longest wait=true wait, then the submission as it is"),
         A(worker_timeout, CONF_SECONDS, "10", 3600000000,
                 "a worker whose last heartbeat is older is not counted as alive"),
-        A(max_queue_size, CONF_U64, "100", 10000000, "submissions waiting for a worker (MAX_QUEUE_SIZE)"),
+        A(max_queue_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_QUEUE_SIZE), 10000000,
+                "submissions waiting for a worker (MAX_QUEUE_SIZE)"),
         A(maintenance_mode, CONF_BOOL, "false", 0, "refuse new submissions with 503 (MAINTENANCE_MODE)"),
         A(maintenance_message, CONF_STRING, "Judge0 is currently in maintenance.", 0, "MAINTENANCE_MESSAGE"),
         A(enable_wait_result, CONF_BOOL, "true", 0, "allow wait=true (ENABLE_WAIT_RESULT)"),
         A(enable_submission_delete, CONF_BOOL, "false", 0, "allow DELETE /submissions/:token"),
         A(enable_batched_submissions, CONF_BOOL, "true", 0, "allow the batch endpoints"),
-        A(max_submission_batch_size, CONF_U64, "20", 10000, "MAX_SUBMISSION_BATCH_SIZE"),
+        A(max_submission_batch_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_SUBMISSION_BATCH_SIZE), 10000,
+                "MAX_SUBMISSION_BATCH_SIZE"),
         A(max_per_page, CONF_U64, "1000", 100000, "largest per_page of GET /submissions"),
         A(authn_header, CONF_STRING, "X-Auth-Token", 0, "AUTHN_HEADER"),
         S(ApiSection, authn_token, "",
@@ -74,18 +79,22 @@ const ConfKey api_section_keys[] = {
                 "AUTHZ_TOKEN: whitespace-separated; empty = list and delete always 403"),
         A(allow_ip, CONF_STRING, "", 0, "ALLOW_IP: only these addresses (whitespace-separated)"),
         A(disallow_ip, CONF_STRING, "", 0, "DISALLOW_IP: never these addresses"),
-        A(cpu_time_limit, CONF_SECONDS, "5", 0, "CPU_TIME_LIMIT: default CPU time of a run"),
-        A(max_cpu_time_limit, CONF_SECONDS, "15", 0, "MAX_CPU_TIME_LIMIT"),
-        A(cpu_extra_time, CONF_SECONDS, "1", 0, "CPU_EXTRA_TIME"),
-        A(max_cpu_extra_time, CONF_SECONDS, "5", 0, "MAX_CPU_EXTRA_TIME"),
-        A(wall_time_limit, CONF_SECONDS, "10", 0, "WALL_TIME_LIMIT"),
-        A(max_wall_time_limit, CONF_SECONDS, "20", 0, "MAX_WALL_TIME_LIMIT"),
-        A(memory_limit, CONF_U64, "128000", 0, "MEMORY_LIMIT (KB)"),
-        A(max_memory_limit, CONF_U64, "512000", 0, "MAX_MEMORY_LIMIT (KB)"),
-        A(stack_limit, CONF_U64, "64000", 0, "STACK_LIMIT (KB)"),
-        A(max_stack_limit, CONF_U64, "128000", 0, "MAX_STACK_LIMIT (KB)"),
-        A(max_processes_and_or_threads, CONF_U64, "60", 1000000, "MAX_PROCESSES_AND_OR_THREADS"),
-        A(max_max_processes_and_or_threads, CONF_U64, "120", 1000000, "MAX_MAX_PROCESSES_AND_OR_THREADS"),
+        A(cpu_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_CPU_TIME_LIMIT), 0,
+                "CPU_TIME_LIMIT: default CPU time of a run"),
+        A(max_cpu_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_MAX_CPU_TIME_LIMIT), 0, "MAX_CPU_TIME_LIMIT"),
+        A(cpu_extra_time, CONF_SECONDS, LIMITS_TEXT(JUDGE0_CPU_EXTRA_TIME), 0, "CPU_EXTRA_TIME"),
+        A(max_cpu_extra_time, CONF_SECONDS, LIMITS_TEXT(JUDGE0_MAX_CPU_EXTRA_TIME), 0, "MAX_CPU_EXTRA_TIME"),
+        A(wall_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_WALL_TIME_LIMIT), 0, "WALL_TIME_LIMIT"),
+        A(max_wall_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_MAX_WALL_TIME_LIMIT), 0,
+                "MAX_WALL_TIME_LIMIT"),
+        A(memory_limit, CONF_U64, LIMITS_TEXT(JUDGE0_MEMORY_LIMIT), 0, "MEMORY_LIMIT (KB)"),
+        A(max_memory_limit, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_MEMORY_LIMIT), 0, "MAX_MEMORY_LIMIT (KB)"),
+        A(stack_limit, CONF_U64, LIMITS_TEXT(JUDGE0_STACK_LIMIT), 0, "STACK_LIMIT (KB)"),
+        A(max_stack_limit, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_STACK_LIMIT), 0, "MAX_STACK_LIMIT (KB)"),
+        A(max_processes_and_or_threads, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_PROCESSES_AND_OR_THREADS), 1000000,
+                "MAX_PROCESSES_AND_OR_THREADS"),
+        A(max_max_processes_and_or_threads, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_MAX_PROCESSES_AND_OR_THREADS),
+                1000000, "MAX_MAX_PROCESSES_AND_OR_THREADS"),
         A(enable_per_process_and_thread_time_limit, CONF_BOOL, "false", 0,
                 "ENABLE_PER_PROCESS_AND_THREAD_TIME_LIMIT"),
         A(allow_enable_per_process_and_thread_time_limit, CONF_BOOL, "true", 0,
@@ -94,10 +103,10 @@ const ConfKey api_section_keys[] = {
                 "ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT"),
         A(allow_enable_per_process_and_thread_memory_limit, CONF_BOOL, "true", 0,
                 "ALLOW_ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT"),
-        A(max_file_size, CONF_U64, "1024", 0, "MAX_FILE_SIZE (KB)"),
-        A(max_max_file_size, CONF_U64, "4096", 0, "MAX_MAX_FILE_SIZE (KB)"),
-        A(number_of_runs, CONF_U64, "1", 1000, "NUMBER_OF_RUNS"),
-        A(max_number_of_runs, CONF_U64, "20", 1000, "MAX_NUMBER_OF_RUNS"),
+        A(max_file_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_FILE_SIZE), 0, "MAX_FILE_SIZE (KB)"),
+        A(max_max_file_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_MAX_FILE_SIZE), 0, "MAX_MAX_FILE_SIZE (KB)"),
+        A(number_of_runs, CONF_U64, LIMITS_TEXT(JUDGE0_NUMBER_OF_RUNS), 1000, "NUMBER_OF_RUNS"),
+        A(max_number_of_runs, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_NUMBER_OF_RUNS), 1000, "MAX_NUMBER_OF_RUNS"),
         A(redirect_stderr_to_stdout, CONF_BOOL, "false", 0, "REDIRECT_STDERR_TO_STDOUT"),
         A(enable_network, CONF_BOOL, "false", 0, "ENABLE_NETWORK"),
         A(allow_enable_network, CONF_BOOL, "true", 0, "ALLOW_ENABLE_NETWORK"),
@@ -189,6 +198,10 @@ const ConfKey worker_section_keys[] = {
                 "a job delivered more often (its worker died each time) ends as Internal Error"),
         W(heartbeat, CONF_SECONDS, "2", 3600000000,
                 "how often a worker refreshes its registry record and leases"),
+        W(net_allow, CONF_STRING, "", 0,
+                "networked runs (enable_network) may reach these CIDRs although the built-in deny list "
+                "(private, loopback, link-local, metadata...) has them (comma-separated)"),
+        W(net_deny, CONF_STRING, "", 0, "networked runs may never reach these CIDRs (comma-separated)"),
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);
@@ -196,6 +209,32 @@ const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);
 unsigned worker_section_threads(const WorkerSection *s) {
         long n = s->workers ? (long) s->workers : sysconf(_SC_NPROCESSORS_ONLN);
         return n > 0 ? (unsigned) n : 1;
+}
+
+int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, BoxSupervisor **ret) {
+        char err[256] = "";
+        char **allow = NULL, **deny = NULL;
+        int r = box_net_parse_list(s->net_allow, &allow, err, sizeof err);
+        if (r < 0) {
+                log_error(r, "net_allow: %s", err);
+                return r;
+        }
+        r = box_net_parse_list(s->net_deny, &deny, err, sizeof err);
+        if (r < 0) {
+                strv_free(allow);
+                log_error(r, "net_deny: %s", err);
+                return r;
+        }
+        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = worker_section_threads(s),
+                                         .client_uid = client_uid,
+                                         .net_allow = (const char *const *) allow,
+                                         .net_deny = (const char *const *) deny},
+                ret);
+        strv_free(allow);
+        strv_free(deny);
+        if (r < 0)
+                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        return r;
 }
 
 /* ---- retention ---- */

@@ -99,11 +99,17 @@ typedef struct WorkerSection {
         uint64_t lease;
         uint64_t max_deliveries;
         uint64_t heartbeat;
+        char *net_allow;
+        char *net_deny;
 } WorkerSection;
 extern const ConfKey worker_section_keys[];
 extern const size_t worker_section_n_keys;
 /* Worker threads (0 = the number of CPUs). */
 unsigned worker_section_threads(const WorkerSection *s);
+/* Start the sandbox supervisor with the section's slots and network policy, accepting
+ * client_uid (besides root; -1 = none) as its client. Errors are logged. */
+typedef struct BoxSupervisor BoxSupervisor;
+int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, BoxSupervisor **ret);
 
 /* Retention of old submissions (off by default, as in Judge0). */
 typedef struct RetentionSection {

@@ -127,13 +127,9 @@ static int run(const WorkerRoleConfig *c) {
                 goto out;
         }
         catalogue_detect(&n.cat);
-        r = box_supervisor_start(
-                &(BoxSupervisorConfig){.slots = threads, .client_uid = n.user.set ? n.user.uid : (uid_t) -1},
-                &n.sup);
-        if (r < 0) {
-                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        r = worker_section_start_supervisor(&c->worker, n.user.set ? n.user.uid : (uid_t) -1, &n.sup);
+        if (r < 0)
                 goto out;
-        }
         pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* after the forks, before any thread */
         /* A worker never pushes: the bound does not matter to it. */
         r = server_open_backends(&c->backend, 1, n.id, &sigs, &n.store, &n.queue, &n.notify);

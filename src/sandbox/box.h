@@ -131,6 +131,11 @@ typedef struct BoxContextConfig {
 
 /* Check one CIDR of the network policy: returns AF_INET or AF_INET6, or -EINVAL. */
 int box_net_check_cidr(const char *cidr);
+/* A configuration value of the network policy: CIDRs separated by commas or blanks ("" or
+ * NULL = none). On success *ret is a NULL-terminated list the caller frees with
+ * strv_free() (NULL when empty); -EINVAL (errbuf names the bad entry) or -E2BIG
+ * otherwise. For serve's and worker's keys (net_allow, net_deny). */
+int box_net_parse_list(const char *list, char ***ret, char *errbuf, size_t errlen);
 
 /* Prepare everything that does not change between runs: cgroups (detected per controller,
  * created under the cgroup we run in), the empty network namespace, the seccomp program,

@@ -31,7 +31,7 @@ int netbox_new(const char *const *allow, const char *const *deny, NetBox **ret, 
 bool netbox_alive(const NetBox *n);
 /* The namespace to setns() into; owned by the NetBox. */
 int netbox_fd(const NetBox *n);
-/* Stop pasta and close the namespace. */
+/* Kill pasta (reaped only if already gone: see net.c) and close the namespace. */
 NetBox *netbox_free(NetBox *n);
 
 /* A fresh, empty network namespace (loopback down), as an O_RDONLY fd. The calling thread

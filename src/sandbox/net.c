@@ -91,6 +91,34 @@ int box_net_check_cidr(const char *cidr) {
         return family;
 }
 
+int box_net_parse_list(const char *list, char ***ret, char *errbuf, size_t errlen) {
+        _cleanup_(strv_freep) char **l = NULL;
+        const char *p = list ? list : "";
+
+        for (;;) {
+                p += strspn(p, ", \t");
+                if (!*p)
+                        break;
+                size_t n = strcspn(p, ", \t");
+                char one[INET6_ADDRSTRLEN + 5];
+                if (n >= sizeof one || (memcpy(one, p, n), one[n] = '\0', box_net_check_cidr(one) < 0)) {
+                        snprintf(errbuf, errlen,
+                                "'%.*s' is not an IPv4 or IPv6 address with an optional /PREFIX",
+                                (int) MIN(n, (size_t) 64), p);
+                        return -EINVAL;
+                }
+                if (strv_length(l) >= NET_MAX_CIDRS) {
+                        snprintf(errbuf, errlen, "more than %d addresses", NET_MAX_CIDRS);
+                        return -E2BIG;
+                }
+                if (strv_extend(&l, one) < 0)
+                        return -ENOMEM;
+                p += n;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 /* "ADDR/LEN" with the host bits cleared (nftables refuses them in an interval set). */
 static int normalize_cidr(const char *cidr, char out[INET6_ADDRSTRLEN + 5], int *ret_family) {
         unsigned char addr[16] = {};
@@ -458,8 +486,14 @@ NetBox *netbox_free(NetBox *n) {
         if (!n)
                 return NULL;
         if (n->pasta_pidfd >= 0) {
+                /* Reaped if it is gone already (it died: the slot is making a new one), not
+                 * waited for otherwise: its exit tears its tap device down, ~40 ms of RCU
+                 * waits here, which a CLI run would pay at the end. A context lives as long
+                 * as its process in every caller (a CLI run, a supervisor slot), which then
+                 * exits and leaves the zombie to init. */
                 (void) syscall(SYS_pidfd_send_signal, n->pasta_pidfd, SIGKILL, NULL, 0);
-                (void) RETRY_EINTR(waitpid(n->pasta_pid, NULL, 0));
+                siginfo_t si;
+                (void) waitid((idtype_t) P_PIDFD, (id_t) n->pasta_pidfd, &si, WEXITED | WNOHANG);
                 safe_close(n->pasta_pidfd);
         }
         safe_close(n->netns_fd);

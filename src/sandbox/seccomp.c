@@ -169,7 +169,7 @@ int seccomp_build(struct sock_fprog *ret) {
                         goto out;
         }
 
-        /* Sockets: local, IPv4 and IPv6 (for --share-net), and route netlink (getaddrinfo
+        /* Sockets: local, IPv4 and IPv6 (for networked runs), and route netlink (getaddrinfo
          * asks it which addresses exist; in an empty namespace it only sees lo). Every other
          * family is refused: several are not namespaced (AF_VSOCK) or rarely audited. The
          * family is an int: compare the low 32 bits only. */

@@ -103,3 +103,10 @@ def test_the_ide_is_served_from_a_directory_the_user_cannot_open(open_dir):
         assert s.get("/leak.txt").status_code == 404  # no symlink is followed
     finally:
         s.stop()
+
+
+def test_a_bad_network_policy_is_refused(tmp_path):
+    from conftest import CODERUNNER
+    p = subprocess.run([str(CODERUNNER), "serve", f"--data-dir={tmp_path}/d", "--port=1", "--net-deny=10.0.0.0/99"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "net_deny: '10.0.0.0/99'" in p.stderr, p.stderr

@@ -74,11 +74,11 @@ def test_channel_between_concurrent_boxes_is_closed(channel, through, tmp_path, 
     assert (recv, send) == (("fail", CLOSED[channel][0]), ("fail", CLOSED[channel][1])), outs
 
 
-# Open, bounded and documented (docs/SANDBOX.md, "Channels between concurrent runs"): a
+# Open, measured and documented (docs/SANDBOX.md, "Channels between concurrent runs"): a
 # shared futex on a page of a shared read-only file (the key is the file's page), and the
-# host-wide task count of /proc/loadavg. This pins the documentation to the facts: whoever
-# closes one sees this fail, moves it to CLOSED and updates the threat model.
-OPEN = ["futex", "loadavg"]
+# host-wide task count of /proc/loadavg and sysinfo(2). This pins the documentation to the
+# facts: whoever closes one sees this fail, moves it to CLOSED and updates the threat model.
+OPEN = ["futex", "loadavg", "sysinfo"]
 
 
 @pytest.mark.parametrize("through", ["cli", "supervisor"])

@@ -10,6 +10,7 @@ abstract unix sockets, or another box running at the same time."""
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 
@@ -51,8 +52,9 @@ def ip(*args):
 @pytest.fixture(scope="module")
 def world():
     """{"internet": netns name, "host": netns name}; removed afterwards."""
-    if subprocess.run(["which", "pasta"], capture_output=True).returncode != 0:
-        pytest.fail("pasta is missing (Debian package passt: make deps-build)")
+    for tool, package in (("pasta", "passt"), ("nft", "nftables"), ("ip", "iproute2")):
+        if not shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin"):
+            pytest.fail(f"{tool} is missing (Debian package {package}: make deps-build)")
     tag = f"crt{os.getpid() % 100000}"
     inet, host = f"{tag}i", f"{tag}h"
     made = []
@@ -308,3 +310,50 @@ def test_no_uplink_is_a_clear_sandbox_failure():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=CLI_TIMEOUT)
     assert record["status"] == "XX", record
     assert record["message"].startswith("cannot set up the network: pasta: "), record
+
+
+# Run in the host namespace: start `coderunner serve` on its loopback (and every address),
+# submit a networked program that tries to reach the API, print the submission's result.
+_THROUGH_API = r"""
+import json, socket, subprocess, sys, time
+import requests
+exe, data, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+log = open(data + ".log", "wb")
+serve = subprocess.Popen([exe, "serve", f"--port={port}", "--bind=0.0.0.0", f"--data-dir={data}", "--workers=1"],
+                         stdout=log, stderr=subprocess.STDOUT)
+try:
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert serve.poll() is None and time.monotonic() < deadline, "serve did not start"
+        time.sleep(0.05)
+    source = ("import socket\n"
+              "for addr in ('127.0.0.1', '%s'):\n"
+              "    try:\n"
+              "        socket.create_connection((addr, %d), timeout=2); print('reached', addr)\n"
+              "    except OSError as e:\n"
+              "        print('refused', addr, e.errno)\n") % (sys.argv[4], port)
+    r = requests.post(url + "/submissions", params={"wait": "true"}, timeout=90,
+                      json={"source_code": source, "language_id": 71, "enable_network": True})
+    print(json.dumps(r.json()))
+finally:
+    serve.terminate()
+    serve.wait(timeout=60)
+"""
+
+
+def test_a_networked_submission_cannot_reach_the_api(world, tmp_path):
+    """Through the whole service: serve listens on the host's loopback and on every
+    address; a submission with enable_network tries both."""
+    cp = subprocess.run([*in_host(world), "python3", "-c", _THROUGH_API, str(CODERUNNER), str(tmp_path / "data"),
+                         str(PORT), HOST], capture_output=True, timeout=180)
+    assert cp.returncode == 0, (cp.stdout, cp.stderr, (tmp_path / "data.log").read_bytes()[-3000:])
+    sub = json.loads(cp.stdout.splitlines()[-1])
+    assert sub["status"]["id"] == 3, sub  # Accepted: the program ran and ended normally
+    lines = sub["stdout"].splitlines()
+    assert [line.split()[:2] for line in lines] == [["refused", "127.0.0.1"], ["refused", HOST]], sub

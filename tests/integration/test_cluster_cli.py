@@ -164,7 +164,40 @@ def test_up_submit_down_up_again(cluster_dir):
     assert sorted(p.name for p in d.iterdir()) == []
 
 
-def test_foreground_comes_down_on_sigterm(cluster_dir):
+def test_a_queued_submission_survives_down_and_up(cluster_dir):
+    """Accepted while no worker runs, across a down and an up (Redis's append-only file and
+    PostgreSQL's data in DIR), judged once a worker comes."""
+    d, port = cluster_dir, free_port()
+    url = up(d, port, "--api=1", "--workers=1")
+    # The worker dies (a crash: its record, with its languages, stays until its heartbeat
+    # is stale; a worker that drains takes it away).
+    worker = next(r for r in status(d)["roles"] if r["role"] == "worker")
+    os.kill(worker["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + DOWN_TIMEOUT
+    while start_time(worker["pid"]) is not None:
+        assert time.monotonic() < deadline, "the worker did not stop"
+        time.sleep(0.05)
+    r = requests.post(f"{url}/submissions", timeout=30, json={"source_code": "print('later')", "language_id": 71})
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    assert requests.get(f"{url}/submissions/{token}", timeout=30).json()["status"]["id"] == 1
+    r = cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    url = up(d, port, "--api=1", "--workers=1")
+    body = {}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        body = requests.get(f"{url}/submissions/{token}", timeout=30).json()
+        if body["status"]["id"] > 2:
+            break
+        time.sleep(0.1)
+    assert body["status"]["id"] == 3 and body["stdout"] == "later\n", body
+
+
+@pytest.mark.parametrize("how", ["sigterm", "down-elsewhere"])
+def test_foreground_comes_down(cluster_dir, how):
+    """make cluster's mode: up stays until SIGTERM (then brings the cluster down), or until
+    a `cluster down` from another terminal (which the foreground up must not block)."""
     d, port = cluster_dir, free_port()
     p = subprocess.Popen([str(CODERUNNER), "cluster", "up", f"--dir={d}", f"--port={port}", "--api=1",
                           "--workers=1", "--slots=1", "--foreground"],
@@ -174,7 +207,11 @@ def test_foreground_comes_down_on_sigterm(cluster_dir):
         st = status(d)
         check_shape(st, port, 1, 1)
         assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
-        p.send_signal(signal.SIGTERM)
+        if how == "sigterm":
+            p.send_signal(signal.SIGTERM)
+        else:
+            r = cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
+            assert r.returncode == 0, r.stderr
         assert p.wait(timeout=DOWN_TIMEOUT) == 0, p.stderr.read()
     finally:
         if p.poll() is None:

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "base/macro.h"
+#include "base/strv.h"
 #include "sandbox/box.h"
 #include "sandbox/net-internal.h"
 #include "tests.h"
@@ -87,8 +88,39 @@ static void test_ruleset(void) {
         ASSERT_EQ(net_ruleset(bad, NULL, NULL, buf, sizeof buf), -EINVAL);
 }
 
+static void test_parse_list(void) {
+        char err[256];
+        char **l = NULL;
+
+        ASSERT_EQ(box_net_parse_list("198.18.0.1/32, 10.0.0.0/8 2001:db8::/32,,", &l, err, sizeof err), 0);
+        ASSERT_TRUE(l && strv_length(l) == 3);
+        ASSERT_TRUE(strcmp(l[0], "198.18.0.1/32") == 0 && strcmp(l[1], "10.0.0.0/8") == 0 &&
+                    strcmp(l[2], "2001:db8::/32") == 0);
+        l = strv_free(l);
+
+        l = (char **) -1;
+        ASSERT_EQ(box_net_parse_list("", &l, err, sizeof err), 0);
+        ASSERT_TRUE(l == NULL);
+        ASSERT_EQ(box_net_parse_list(NULL, &l, err, sizeof err), 0);
+        ASSERT_TRUE(l == NULL);
+
+        char **untouched = (char **) -1;
+        l = untouched;
+        ASSERT_EQ(box_net_parse_list("10.0.0.0/8,10.0.0.0/33", &l, err, sizeof err), -EINVAL);
+        ASSERT_TRUE(l == untouched);
+        ASSERT_TRUE(strstr(err, "'10.0.0.0/33'") != NULL);
+        ASSERT_EQ(box_net_parse_list("example.com", &l, err, sizeof err), -EINVAL);
+        ASSERT_TRUE(strstr(err, "'example.com'") != NULL);
+        char long_entry[200];
+        memset(long_entry, '1', sizeof long_entry - 1);
+        long_entry[sizeof long_entry - 1] = '\0';
+        ASSERT_EQ(box_net_parse_list(long_entry, &l, err, sizeof err), -EINVAL);
+        ASSERT_TRUE(l == untouched);
+}
+
 int main(void) {
         test_check_cidr();
         test_ruleset();
+        test_parse_list();
         return 0;
 }
