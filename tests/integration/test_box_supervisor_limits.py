@@ -130,17 +130,20 @@ def test_each_supervisor_has_its_own_uids(tmp_path):
             stop_daemon(proc)
 
 
-def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path):
-    """A client passes a pipe as the program's stdout and never reads it: the slot gives
-    the pipe up after a bounded stall, the run ends at its wall-time limit, and the slot
-    serves the next client."""
+@pytest.mark.parametrize("kind", ["pipe", "socket"])
+def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path, kind):
+    """A client passes a pipe (or a socket) as the program's stdout and never reads it:
+    the slot gives it up after a bounded stall, the run ends at its wall-time limit, and
+    the slot serves the next client."""
     proc, sock = start(tmp_path, slots=1)
     stalled = None
+    pair = socket.socketpair() if kind == "socket" else None
     try:
         result = tmp_path / "stalled.json"
         stalled = subprocess.Popen([str(CODERUNNER), "box", "run", "--quiet", f"--connect={sock}",
                                     f"--result={result}", "--wall-time=2", "--", "/usr/bin/yes"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                   stdout=pair[0].fileno() if pair else subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
         stalled.wait(timeout=CLI_TIMEOUT)  # never reading its stdout
         assert stalled.returncode == 0
         record = json.loads(result.read_text())
@@ -151,8 +154,10 @@ def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path):
         if stalled is not None and stalled.poll() is None:
             stalled.kill()
             stalled.wait()
-        if stalled is not None:
+        if stalled is not None and stalled.stdout is not None:
             stalled.stdout.close()
+        for end in pair or ():
+            end.close()
         stop_daemon(proc)
 
 
