@@ -7,10 +7,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
 BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev
+# What the sandbox runs besides itself: networked runs (enable_network) get their egress from
+# pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
+SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
 BENCH_PKGS := bubblewrap
+# What `make cluster` runs besides coderunner.
+CLUSTER_PKGS := postgresql redis-server
 
-.PHONY: all build run web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
+.PHONY: all build run service-user cluster web test check-style bench deps-build deps-test deps-bench deps-web deps-web-e2e clean
 
 all: build
 
@@ -25,7 +30,7 @@ define apt_install
 endef
 
 deps-build:
-	$(call apt_install,$(BUILD_PKGS))
+	$(call apt_install,$(BUILD_PKGS) $(SANDBOX_PKGS))
 
 # Python packages that Debian does not have (tests/requirements.txt: the Judge0 SDK), with
 # the python3 that runs the tests. pip comes from Debian when that python3 has none; PEP 668's
@@ -69,13 +74,31 @@ web: deps-web
 	cd web && npm run --silent build
 
 # coderunner serve on port 2358: the Judge0-compatible API, with the web IDE at /.
-run: build languages web
+# serve gives up root once started (only its sandbox supervisor keeps it) and becomes the
+# system user $(SERVICE_USER), made here when missing; its data lives in $(DATA_DIR).
+SERVICE_USER ?= coderunner
+DATA_DIR ?= /var/lib/coderunner
+service-user:
+	@id -u $(SERVICE_USER) >/dev/null 2>&1 || { echo "adding the system user $(SERVICE_USER)"; \
+		$(SUDO) useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin $(SERVICE_USER); }
+
+run: build languages web service-user
 	@echo
 	@echo "coderunner: the API and the web IDE on http://localhost:2358/ (Ctrl+C stops it)"
 	@echo "  curl -s -X POST 'http://localhost:2358/submissions?wait=true' -H 'Content-Type: application/json' \\"
 	@echo "       -d '{\"source_code\": \"print(42)\", \"language_id\": 71}'"
 	@echo
-	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(CURDIR)/data
+	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(DATA_DIR) --user=$(SERVICE_USER)
+
+# The cluster topology on this machine (Redis, PostgreSQL, 2 API nodes, 2 workers), in the
+# foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
+# PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
+CLUSTER_DIR ?= /var/tmp/coderunner-cluster
+CLUSTER_PORT ?= 2358
+cluster: build languages
+	$(call apt_install,$(CLUSTER_PKGS))
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style

@@ -104,7 +104,6 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
         submission_done(&sub);
 }
 
-/* The stored submission, or an answer (404, 500) and false. */
 /* The tombstone of a submission the retention policy purged: gone, not unknown. */
 static void reply_purged(Api *a, HttpRequest *req, const Submission *sub) {
         Judge0EncodeOptions o;
@@ -117,6 +116,7 @@ static void reply_purged(Api *a, HttpRequest *req, const Submission *sub) {
                 http_reply_json(req, 410, json);
 }
 
+/* The stored submission, or an answer (404, 500) and false. */
 static bool load_or_reply(Api *a, HttpRequest *req, const char *token, Submission *ret) {
         submission_init(ret);
         int r = store_get(a->store, token, ret);

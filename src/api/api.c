@@ -509,6 +509,14 @@ int api_store_new(Api *a, Submission *sub) {
                 if (r < 0)
                         return r;
                 r = store_create(a->store, sub);
+                if (r == -ECONNRESET) {
+                        /* The connection was lost (a database restart): once more with the same
+                         * token, on a new connection. EEXIST then means the first try was
+                         * committed before its answer was lost. */
+                        r = store_create(a->store, sub);
+                        if (r == -EEXIST)
+                                r = 0;
+                }
                 if (r != -EEXIST || attempt >= 3)
                         return r;
         }

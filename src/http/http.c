@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -38,6 +39,12 @@ static const char admitted_tag, refused_total_tag, refused_ip_tag;
 /* The request context of a refused connection's request (answered at once, never read). */
 static char refused_request_tag;
 
+typedef struct StaticFile {
+        char *path; /* relative: "index.html", "_next/static/x.js" */
+        char *body;
+        size_t len;
+} StaticFile;
+
 struct HttpServer {
         struct MHD_Daemon *daemon;
         HttpServerConfig cfg;
@@ -47,6 +54,10 @@ struct HttpServer {
         atomic_uint_fast64_t suspended;
         atomic_uint_fast64_t refused;
         atomic_uint_fast64_t in_flight; /* requests read and not yet completed */
+        /* cfg.static_dir, read whole at start (a server that gives up root afterwards
+         * may not be able to open it again), sorted by path */
+        StaticFile *files;
+        size_t n_files;
 
         /* max_connections and max_connections_per_ip are counted here, not by MHD (which
          * closes a connection past its limits without a word): a connection past them is
@@ -308,14 +319,99 @@ static const struct {
         {".map", "application/json"},
 };
 
-/* Answer r from the static directory when the file exists: true when answered. The
- * path is resolved beneath the directory with no symlink followed (openat2). */
+/* The static tree's ceilings: what is read at start. */
+#define STATIC_MAX_FILES 4096
+#define STATIC_MAX_TOTAL (128u * 1024 * 1024)
+#define STATIC_MAX_DEPTH 16
+
+static int static_file_cmp(const void *a, const void *b) {
+        return strcmp(((const StaticFile *) a)->path, ((const StaticFile *) b)->path);
+}
+
+/* Read the regular files below dfd (no symlink followed) into s->files. */
+static int static_load_dir(HttpServer *s, int dfd, const char *prefix, unsigned depth, size_t *total) {
+        if (depth > STATIC_MAX_DEPTH)
+                return -ELOOP;
+        int fd = dup(dfd);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *e; r >= 0 && (e = readdir(d));) {
+                if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+                        continue;
+                _cleanup_free_ char *rel = NULL;
+                if (asprintf(&rel, "%s%s", prefix, e->d_name) < 0) {
+                        rel = NULL;
+                        r = -ENOMEM;
+                        break;
+                }
+                _cleanup_close_ int f = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                struct stat st;
+                if (f < 0 || fstat(f, &st) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_free_ char *sub = NULL;
+                        if (asprintf(&sub, "%s/", rel) < 0) {
+                                sub = NULL;
+                                r = -ENOMEM;
+                        } else
+                                r = static_load_dir(s, f, sub, depth + 1, total);
+                        continue;
+                }
+                if (!S_ISREG(st.st_mode) || st.st_size > STATIC_MAX_FILE)
+                        continue;
+                if (s->n_files >= STATIC_MAX_FILES || *total + (size_t) st.st_size > STATIC_MAX_TOTAL) {
+                        r = -EFBIG;
+                        break;
+                }
+                char *body = malloc((size_t) st.st_size + 1);
+                if (!body) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (pread(f, body, (size_t) st.st_size, 0) != st.st_size) {
+                        free(body);
+                        continue;
+                }
+                StaticFile *nf = reallocarray(s->files, s->n_files + 1, sizeof *nf);
+                if (!nf) {
+                        free(body);
+                        r = -ENOMEM;
+                        break;
+                }
+                s->files = nf;
+                s->files[s->n_files++] = (StaticFile){TAKE_PTR(rel), body, (size_t) st.st_size};
+                *total += (size_t) st.st_size;
+        }
+        closedir(d);
+        return r;
+}
+
+static int static_load(HttpServer *s, const char *dir) {
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        size_t total = 0;
+        int r = static_load_dir(s, dfd, "", 0, &total);
+        if (r < 0)
+                return r;
+        if (s->n_files)
+                qsort(s->files, s->n_files, sizeof *s->files, static_file_cmp);
+        return 0;
+}
+
+/* Answer r from the static tree when the file exists: true when answered. */
 static bool serve_static(HttpRequest *r) {
         HttpServer *s = r->server;
         const char *path = r->path;
         char rel[HTTP_MAX_PATH + 16];
 
-        if (!s->cfg.static_dir || (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
+        if (!s->n_files || (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0))
                 return false;
         if (path[0] != '/' || strstr(path, "/..") || strchr(path, '\\'))
                 return false;
@@ -326,28 +422,19 @@ static bool serve_static(HttpRequest *r) {
                 snprintf(rel, sizeof rel, "%s.html", path + 1); /* Next's export: /about -> about.html */
         else
                 snprintf(rel, sizeof rel, "%s", path + 1);
-        _cleanup_close_ int dfd = open(s->cfg.static_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
+        StaticFile key = {.path = rel};
+        const StaticFile *f = bsearch(&key, s->files, s->n_files, sizeof *s->files, static_file_cmp);
+        if (!f)
                 return false;
-        struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-        _cleanup_close_ int fd = (int) syscall(SYS_openat2, dfd, rel, &how, sizeof how);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATIC_MAX_FILE)
-                return false;
-        char *body = malloc((size_t) st.st_size + 1);
+        char *body = malloc(f->len + 1);
         if (!body)
                 return false;
-        ssize_t got = pread(fd, body, (size_t) st.st_size, 0);
-        if (got != st.st_size) {
-                free(body);
-                return false;
-        }
+        memcpy(body, f->body, f->len);
         const char *type = "application/octet-stream", *dot = strrchr(rel, '.');
         for (size_t i = 0; dot && i < ELEMENTSOF(static_types); i++)
                 if (strcmp(dot, static_types[i].ext) == 0)
                         type = static_types[i].type;
-        http_reply(r, 200, type, body, (size_t) got);
+        http_reply(r, 200, type, body, f->len);
         return true;
 }
 
@@ -611,6 +698,11 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
                 return -ENOMEM;
         s->cfg = *cfg;
         pthread_mutex_init(&s->conn_lock, NULL);
+        if (cfg->static_dir) {
+                int r = static_load(s, cfg->static_dir);
+                if (r < 0)
+                        return r;
+        }
         /* room for every admitted connection's address, at most half full */
         size_t admitted = cfg->max_connections ? cfg->max_connections : HTTP_UNLIMITED_CONNECTIONS;
         for (s->ip_cap = 16; s->ip_cap < 2 * (size_t) admitted;)
@@ -692,6 +784,11 @@ HttpServer *http_server_free(HttpServer *s) {
         if (s->refused_ip)
                 MHD_destroy_response(s->refused_ip);
         free(s->ips);
+        for (size_t i = 0; i < s->n_files; i++) {
+                free(s->files[i].path);
+                free(s->files[i].body);
+        }
+        free(s->files);
         pthread_mutex_destroy(&s->conn_lock);
         free(s);
         return NULL;

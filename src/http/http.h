@@ -64,7 +64,9 @@ typedef struct HttpServerConfig {
         size_t n_routes;
         void *userdata; /* given to every handler */
         /* Static files (the web IDE) for GET requests no route answers, and for "/":
-         * NULL = none. Looked up beneath it without following symlinks. */
+         * NULL = none. Its regular files (no symlink followed; at most 4096 files and
+         * 128 MiB) are read into memory at start: a server that gives up root afterwards
+         * still serves them, and a request never touches the disk. */
         const char *static_dir;
 } HttpServerConfig;
 

@@ -22,6 +22,8 @@
  *     "0", "off" and their upper case), where Rails takes any other string as true;
  *   - an integer field is checked as the integer it becomes: Judge0 checks 2047.5
  *     against memory_limit's minimum of 2048, then stores 2047 (0.5 runs become 0);
+ *   - cpu_time_limit, stack_limit and max_file_size of 0 mean the maximum (max_*),
+ *     where Judge0 passes 0 on to isolate as "no limit";
  *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");

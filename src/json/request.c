@@ -31,6 +31,7 @@
 
 #include "base/base64.h"
 #include "json/json-internal.h"
+#include "model/limits.h"
 #include "json/judge0.h"
 
 #define MAX_OPTIONS_CHARS 512 /* compiler_options and command_line_arguments (Rails: characters) */
@@ -39,26 +40,27 @@ struct Judge0Body {
         json_t *root; /* an object */
 };
 
+#define USEC UINT64_C(1000000)
 void judge0_rules_init(Judge0Rules *r) {
         *r = (Judge0Rules){
-                .cpu_time_limit_usec = 5000000,
-                .max_cpu_time_limit_usec = 15000000,
-                .cpu_extra_time_usec = 1000000,
-                .max_cpu_extra_time_usec = 5000000,
-                .wall_time_limit_usec = 10000000,
-                .max_wall_time_limit_usec = 20000000,
-                .memory_limit_kib = 128000,
-                .max_memory_limit_kib = 512000,
-                .stack_limit_kib = 64000,
-                .max_stack_limit_kib = 128000,
-                .max_processes_and_or_threads = 60,
-                .max_max_processes_and_or_threads = 120,
+                .cpu_time_limit_usec = JUDGE0_CPU_TIME_LIMIT * USEC,
+                .max_cpu_time_limit_usec = JUDGE0_MAX_CPU_TIME_LIMIT * USEC,
+                .cpu_extra_time_usec = JUDGE0_CPU_EXTRA_TIME * USEC,
+                .max_cpu_extra_time_usec = JUDGE0_MAX_CPU_EXTRA_TIME * USEC,
+                .wall_time_limit_usec = JUDGE0_WALL_TIME_LIMIT * USEC,
+                .max_wall_time_limit_usec = JUDGE0_MAX_WALL_TIME_LIMIT * USEC,
+                .memory_limit_kib = JUDGE0_MEMORY_LIMIT,
+                .max_memory_limit_kib = JUDGE0_MAX_MEMORY_LIMIT,
+                .stack_limit_kib = JUDGE0_STACK_LIMIT,
+                .max_stack_limit_kib = JUDGE0_MAX_STACK_LIMIT,
+                .max_processes_and_or_threads = JUDGE0_MAX_PROCESSES_AND_OR_THREADS,
+                .max_max_processes_and_or_threads = JUDGE0_MAX_MAX_PROCESSES_AND_OR_THREADS,
                 .allow_enable_per_process_and_thread_time_limit = true,
                 .allow_enable_per_process_and_thread_memory_limit = true,
-                .max_file_size_kib = 1024,
-                .max_max_file_size_kib = 4096,
-                .number_of_runs = 1,
-                .max_number_of_runs = 20,
+                .max_file_size_kib = JUDGE0_MAX_FILE_SIZE,
+                .max_max_file_size_kib = JUDGE0_MAX_MAX_FILE_SIZE,
+                .number_of_runs = JUDGE0_NUMBER_OF_RUNS,
+                .max_number_of_runs = JUDGE0_MAX_NUMBER_OF_RUNS,
                 .allow_enable_network = true,
                 .enable_compiler_options = true,
                 .enable_command_line_arguments = true,
@@ -353,6 +355,9 @@ typedef struct Range {
         uint64_t def, max; /* microseconds for seconds */
         uint64_t *dst64;
         uint32_t *dst32;
+        /* 0 would turn the limit off (Judge0 passes it to isolate as "none"): it means
+         * the maximum instead. */
+        bool zero_is_max;
 } Range;
 
 static void decode_range(Decoder *d, const Range *f) {
@@ -388,6 +393,8 @@ static void decode_range(Decoder *d, const Range *f) {
         uint64_t out = f->def;
         if (st == READ_OK)
                 out = f->seconds ? (uint64_t) llround(v * scale) : (uint64_t) v;
+        if (out == 0 && f->zero_is_max)
+                out = f->max;
         out = MIN(out, f->max);
         if (f->dst64)
                 *f->dst64 = out;
@@ -635,19 +642,20 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
         /* 4, 5, 6 */
         const Range ranges[] = {
                 {"number_of_runs", false, true, 0, rules->number_of_runs, rules->max_number_of_runs, NULL,
-                        &s.number_of_runs},
+                        &s.number_of_runs, false},
                 {"cpu_time_limit", true, false, 0, rules->cpu_time_limit_usec,
-                        rules->max_cpu_time_limit_usec, &s.cpu_time_limit_usec, NULL},
+                        rules->max_cpu_time_limit_usec, &s.cpu_time_limit_usec, NULL, true},
                 {"cpu_extra_time", true, false, 0, rules->cpu_extra_time_usec,
-                        rules->max_cpu_extra_time_usec, &s.cpu_extra_time_usec, NULL},
+                        rules->max_cpu_extra_time_usec, &s.cpu_extra_time_usec, NULL, false},
                 {"wall_time_limit", true, false, 1, rules->wall_time_limit_usec,
-                        rules->max_wall_time_limit_usec, &s.wall_time_limit_usec, NULL},
+                        rules->max_wall_time_limit_usec, &s.wall_time_limit_usec, NULL, false},
                 {"memory_limit", false, false, 2048, rules->memory_limit_kib, rules->max_memory_limit_kib,
-                        &s.memory_limit_kib, NULL},
+                        &s.memory_limit_kib, NULL, false},
                 {"stack_limit", false, false, 0, rules->stack_limit_kib, rules->max_stack_limit_kib,
-                        &s.stack_limit_kib, NULL},
+                        &s.stack_limit_kib, NULL, true},
                 {"max_processes_and_or_threads", false, true, 0, rules->max_processes_and_or_threads,
-                        rules->max_max_processes_and_or_threads, NULL, &s.max_processes_and_or_threads},
+                        rules->max_max_processes_and_or_threads, NULL, &s.max_processes_and_or_threads,
+                        false},
         };
         for (size_t i = 0; i < ELEMENTSOF(ranges); i++)
                 decode_range(&d, &ranges[i]);
@@ -660,7 +668,7 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
                 rules->allow_enable_per_process_and_thread_memory_limit, "this option cannot be enabled",
                 &s.enable_per_process_and_thread_memory_limit);
         decode_range(&d, &(const Range){"max_file_size", false, false, 0, rules->max_file_size_kib,
-                                 rules->max_max_file_size_kib, &s.max_file_size_kib, NULL});
+                                 rules->max_max_file_size_kib, &s.max_file_size_kib, NULL, true});
 
         /* 7 */
         Read copts = read_text(&d, obj, "compiler_options", "compiler_options", false, &s.compiler_options);

@@ -21,28 +21,40 @@
 #define CACHE_BOX_DIR "box"
 
 struct Cache {
+        char *path;
         int dirfd;
         uint64_t max_bytes;
+        uint64_t entry_max_bytes; /* one compilation's directory, at most */
         /* What this process believes the cache holds; walking every entry on each store
          * costs milliseconds per thousand entries, so the walk happens only when this
          * passes the bound (or is unknown). Other processes' stores are seen then. */
         int64_t approx_bytes;
 };
 
-int cache_open(const char *dir, uint64_t max_bytes, Cache **ret) {
-        if (sodium_init() < 0)
-                return -EIO;
+static int dir_open_or_make(const char *dir) {
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return -errno;
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int cache_open(const char *dir, uint64_t max_bytes, uint64_t entry_max_bytes, Cache **ret) {
+        if (sodium_init() < 0)
+                return -EIO;
+        _cleanup_close_ int fd = dir_open_or_make(dir);
         if (fd < 0)
-                return -errno;
+                return fd;
         Cache *c = malloc(sizeof *c);
-        if (!c) {
-                close(fd);
+        if (!c)
                 return -ENOMEM;
-        }
-        *c = (Cache){.dirfd = fd, .max_bytes = max_bytes, .approx_bytes = -1};
+        *c = (Cache){.path = strdup(dir),
+                .dirfd = TAKE_FD(fd),
+                .max_bytes = max_bytes,
+                .entry_max_bytes =
+                        entry_max_bytes && entry_max_bytes < max_bytes ? entry_max_bytes : max_bytes,
+                .approx_bytes = -1};
+        if (!c->path)
+                return cache_free(c), -ENOMEM;
         *ret = c;
         return 0;
 }
@@ -51,8 +63,20 @@ Cache *cache_free(Cache *c) {
         if (!c)
                 return NULL;
         safe_close(c->dirfd);
+        free(c->path);
         free(c);
         return NULL;
+}
+
+/* The cache directory was removed under us (a cleaner, an operator): make it again. */
+static int cache_reopen(Cache *c) {
+        int fd = dir_open_or_make(c->path);
+        if (fd < 0)
+                return fd;
+        safe_close(c->dirfd);
+        c->dirfd = fd;
+        c->approx_bytes = -1;
+        return 0;
 }
 
 static void hash_field(crypto_generichash_state *st, const void *p, size_t len) {
@@ -224,8 +248,15 @@ int cache_store(Cache *c, const uint8_t key[CACHE_KEY_SIZE], int src_dirfd, cons
         /* Build it under a private name, then publish it with one rename. */
         snprintf(tmp, sizeof tmp, ".new-%s-%d", hex, (int) getpid());
         (void) tree_remove(c->dirfd, tmp);
-        if (mkdirat(c->dirfd, tmp, 0700) < 0)
-                return -errno;
+        if (mkdirat(c->dirfd, tmp, 0700) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                r = cache_reopen(c);
+                if (r < 0)
+                        return r;
+                if (mkdirat(c->dirfd, tmp, 0700) < 0)
+                        return -errno;
+        }
         {
                 _cleanup_close_ int entry =
                         openat(c->dirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -243,7 +274,8 @@ int cache_store(Cache *c, const uint8_t key[CACHE_KEY_SIZE], int src_dirfd, cons
                         r = -errno;
                         goto fail;
                 }
-                r = tree_copy(src_dirfd, box, c->max_bytes, CACHE_MAX_ENTRY_FILES);
+                /* A compilation bigger than an entry may be is not kept (-EFBIG). */
+                r = tree_copy(src_dirfd, box, c->entry_max_bytes, CACHE_MAX_ENTRY_FILES);
                 if (r < 0)
                         goto fail;
                 _cleanup_close_ int out =

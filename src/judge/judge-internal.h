@@ -17,7 +17,8 @@ int tree_copy(int src_dirfd, int dst_dirfd, uint64_t max_bytes, uint32_t max_fil
 int tree_clear(int dirfd);
 /* Remove the directory `name` in parent and everything below it. */
 int tree_remove(int parent_dirfd, const char *name);
-/* Total size of the regular files below dirfd. */
+/* Space the regular files below dirfd take (allocated blocks: the holes of sparse files
+ * cost nothing, and are kept by tree_copy()). */
 int tree_size(int dirfd, uint64_t *ret);
 
 /* ---- compile cache (cache.c) ----
@@ -30,7 +31,9 @@ int tree_size(int dirfd, uint64_t *ret);
 
 typedef struct Cache Cache;
 
-int cache_open(const char *dir, uint64_t max_bytes, Cache **ret);
+/* Open (or make, 0700) the cache in dir: at most max_bytes in all, and a compilation of
+ * more than entry_max_bytes (0 = max_bytes) is not stored. *ret is the caller's. */
+int cache_open(const char *dir, uint64_t max_bytes, uint64_t entry_max_bytes, Cache **ret);
 Cache *cache_free(Cache *c);
 
 typedef struct CacheKeyInput {
@@ -49,7 +52,8 @@ void cache_key(const CacheKeyInput *in, uint8_t ret[CACHE_KEY_SIZE]);
  * (malloc'd, may be NULL); 0 on a miss; -errno on failure (treated as a miss). */
 int cache_lookup(
         Cache *c, const uint8_t key[CACHE_KEY_SIZE], int dst_dirfd, char **ret_output, size_t *ret_len);
-/* Store the compiled directory and its compiler output. */
+/* Store the compiled directory and its compiler output (-EFBIG when it is bigger than an
+ * entry may be). A cache directory removed meanwhile is made again. */
 int cache_store(Cache *c, const uint8_t key[CACHE_KEY_SIZE], int src_dirfd, const char *output, size_t len);
 /* Number of entries and bytes (for tests and metrics). */
 int cache_stats(Cache *c, uint64_t *ret_entries, uint64_t *ret_bytes);

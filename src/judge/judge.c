@@ -2,6 +2,7 @@
 /* The judge pipeline: materialise, compile once (cached), run each test case in a fresh
  * sandbox, decide, compare. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -27,12 +30,19 @@
 #define MAX_USER_STRING 512
 #define RUN_ENV_MAX (LANG_MAX_ENV + 4)
 #define MAX_WORDS 256
+#define DEFAULT_WORK_MAX_KIB (UINT64_C(512) * 1024)
+#define DEFAULT_WORK_MAX_INODES 32768
+#define JUDGE_DIR_PREFIX "judge-"
+#define WORK_LOCK_FILE ".lock"
 
 struct Judge {
         JudgeConfig cfg;
         JudgeRunner runner;
         char *work_dir;
         int work_dirfd;
+        bool work_mounted; /* work_dir is a tmpfs of its own */
+        bool reclaimed; /* the stale directories of dead instances are gone */
+        unsigned reclaimed_dirs;
         Cache *cache;
         uint64_t seq;
 };
@@ -40,6 +50,7 @@ struct Judge {
 void judge_config_defaults(JudgeConfig *cfg) {
         *cfg = (JudgeConfig){
                 .cache_max_bytes = UINT64_C(512) * 1024 * 1024,
+                .cache_entry_max_bytes = UINT64_C(64) * 1024 * 1024,
                 /* Judge0 compiles under its MAX_* limits; ours are the same or roomier
                  * where real compilers need it (the catalogue can raise them further). */
                 .compile_limits =
@@ -65,10 +76,10 @@ int judge_runner_box_client(void *client, const BoxSpec *spec, BoxResult *ret) {
         return box_client_run(client, spec, ret);
 }
 
-/* Where work directories go: $TMPDIR when set; else /dev/shm when it is a roomy tmpfs
- * (no disk I/O, and what a program writes in /box is charged to its memory cgroup);
- * else /tmp. */
-static const char *default_work_base(void) {
+/* Where the service's work base goes when none is configured: $TMPDIR when set; else
+ * /dev/shm when it is a roomy tmpfs (no disk I/O, and what a program writes in /box is
+ * charged to its memory cgroup); else /tmp. */
+static const char *default_work_parent(void) {
         const char *t = getenv("TMPDIR");
         if (t && *t)
                 return t;
@@ -80,35 +91,187 @@ static const char *default_work_base(void) {
         return "/tmp";
 }
 
+/* The work base: cfg->work_dir, else <parent>/coderunner-<euid>. It is the service's own:
+ * made 0700 when missing, refused when someone else owns it (another local user may
+ * have planted it in a shared /tmp), its mode put back to 0700 when it drifted. */
+static int work_base_open(const JudgeConfig *cfg, char **ret_path, int *ret_fd) {
+        _cleanup_free_ char *path = NULL;
+        if (cfg->work_dir)
+                path = strdup(cfg->work_dir);
+        else if (asprintf(&path, "%s/coderunner-%u", default_work_parent(), (unsigned) geteuid()) < 0)
+                path = NULL;
+        if (!path)
+                return -ENOMEM;
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        uid_t owner = cfg->owner_uid ? cfg->owner_uid : geteuid();
+        if (st.st_uid != owner)
+                return -EPERM;
+        if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+                return -errno;
+        *ret_path = TAKE_PTR(path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Judge directories are made and reclaimed under the base's lock file: shared while one
+ * is made (until it is locked itself), exclusive while the stale ones are reclaimed. */
+static int work_base_lock(int base_fd, int how) {
+        int fd = openat(base_fd, WORK_LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        if (RETRY_EINTR(flock(fd, how)) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static bool is_mount_point(int parent_fd, int fd) {
+        struct stat a, b;
+        return fstat(parent_fd, &a) == 0 && fstat(fd, &b) == 0 && a.st_dev != b.st_dev;
+}
+
+/* Remove the judge directories that no live Judge holds (each Judge keeps its own
+ * locked for its lifetime): what a crashed or killed instance left. Returns how many. */
+static int work_base_reclaim(int base_fd, const char *base_path) {
+        _cleanup_close_ int lock = work_base_lock(base_fd, LOCK_EX);
+        if (lock < 0)
+                return lock;
+        int dfd = openat(base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                if (strncmp(e->d_name, JUDGE_DIR_PREFIX, strlen(JUDGE_DIR_PREFIX)) != 0)
+                        continue;
+                int fd = openat(base_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                        close(fd); /* alive */
+                        continue;
+                }
+                bool mounted = is_mount_point(base_fd, fd);
+                close(fd);
+                if (mounted) {
+                        /* its own tmpfs: detaching it frees everything in it */
+                        _cleanup_free_ char *p = NULL;
+                        if (asprintf(&p, "%s/%s", base_path, e->d_name) < 0)
+                                continue;
+                        if (umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                                continue;
+                }
+                if (tree_remove(base_fd, e->d_name) == 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
+/* The Judge's own directory in the base: on a tmpfs of its own when we may mount one
+ * (root), size- and inode-limited, nosuid, nodev, 0700, so that nothing a submission
+ * writes can fill the host or be run by anyone else with its setuid bits; else a 0700
+ * directory. It stays locked (flock) while the Judge lives. */
+static int judge_dir_make(Judge *j) {
+        _cleanup_free_ char *base = NULL, *path = NULL;
+        _cleanup_close_ int base_fd = -EBADF, fd = -EBADF;
+        int r = work_base_open(&j->cfg, &base, &base_fd);
+        if (r < 0)
+                return r;
+        if (!j->reclaimed) {
+                r = work_base_reclaim(base_fd, base);
+                if (r > 0)
+                        j->reclaimed_dirs += (unsigned) r;
+                j->reclaimed = true;
+        }
+        _cleanup_close_ int lock = work_base_lock(base_fd, LOCK_SH);
+        if (lock < 0)
+                return lock;
+        if (asprintf(&path, "%s/" JUDGE_DIR_PREFIX "XXXXXX", base) < 0) {
+                path = NULL;
+                return -ENOMEM;
+        }
+        if (!mkdtemp(path))
+                return -errno;
+        bool mounted = false;
+        if (geteuid() == 0) {
+                char opts[128];
+                uid_t uid = j->cfg.owner_uid ? j->cfg.owner_uid : 0;
+                gid_t gid = j->cfg.owner_uid ? j->cfg.owner_gid : 0;
+                snprintf(opts, sizeof opts,
+                        "size=%" PRIu64 "k,nr_inodes=%" PRIu32 ",mode=0700,uid=%u,gid=%u",
+                        j->cfg.work_max_kib, j->cfg.work_max_inodes, (unsigned) uid, (unsigned) gid);
+                if (mount("coderunner-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+                        r = -errno;
+                        (void) rmdir(path);
+                        return r;
+                }
+                mounted = true;
+        }
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                if (mounted)
+                        (void) umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+                (void) rmdir(path);
+                return r;
+        }
+        free(j->work_dir);
+        safe_close(j->work_dirfd);
+        j->work_dir = TAKE_PTR(path);
+        j->work_dirfd = TAKE_FD(fd);
+        j->work_mounted = mounted;
+        return 0;
+}
+
+/* Empty and remove the Judge's directory (and its tmpfs). */
+static void judge_dir_drop(Judge *j) {
+        bool unmounted =
+                j->work_mounted && j->work_dir && umount2(j->work_dir, MNT_DETACH | UMOUNT_NOFOLLOW) == 0;
+        if (j->work_dirfd >= 0) {
+                /* A tmpfs that stays (the service gave up root since it mounted it) is at
+                 * least emptied; the next start, as root, reclaims the mount. */
+                if (!unmounted)
+                        (void) tree_clear(j->work_dirfd);
+                j->work_dirfd = safe_close(j->work_dirfd);
+        }
+        if (j->work_dir)
+                (void) rmdir(j->work_dir);
+        free(j->work_dir);
+        j->work_dir = NULL;
+        j->work_mounted = false;
+}
+
 int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret) {
         Judge *j = calloc(1, sizeof *j);
         int r;
         if (!j)
                 return -ENOMEM;
         j->cfg = *cfg;
+        if (!j->cfg.work_max_kib)
+                j->cfg.work_max_kib = DEFAULT_WORK_MAX_KIB;
+        if (!j->cfg.work_max_inodes)
+                j->cfg.work_max_inodes = DEFAULT_WORK_MAX_INODES;
         j->runner = runner;
         j->work_dirfd = -EBADF;
-        const char *base = cfg->work_dir ? cfg->work_dir : default_work_base();
-        if (asprintf(&j->work_dir, "%s/coderunner-judge-XXXXXX", base) < 0) {
-                j->work_dir = NULL;
-                r = -ENOMEM;
+        r = judge_dir_make(j);
+        if (r < 0)
                 goto fail;
-        }
-        if (!mkdtemp(j->work_dir)) {
-                r = -errno;
-                free(j->work_dir);
-                j->work_dir = NULL;
-                goto fail;
-        }
-        /* The box users must reach their /box below it. */
-        (void) chmod(j->work_dir, 0711);
-        j->work_dirfd = open(j->work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (j->work_dirfd < 0) {
-                r = -errno;
-                goto fail;
-        }
         if (cfg->cache_dir) {
-                r = cache_open(cfg->cache_dir, cfg->cache_max_bytes, &j->cache);
+                r = cache_open(cfg->cache_dir, cfg->cache_max_bytes, cfg->cache_entry_max_bytes, &j->cache);
                 if (r < 0)
                         goto fail;
         }
@@ -122,16 +285,18 @@ fail:
 Judge *judge_free(Judge *j) {
         if (!j)
                 return NULL;
-        if (j->work_dirfd >= 0) {
-                (void) tree_clear(j->work_dirfd);
-                safe_close(j->work_dirfd);
-        }
-        if (j->work_dir)
-                (void) rmdir(j->work_dir);
-        free(j->work_dir);
+        judge_dir_drop(j);
         cache_free(j->cache);
         free(j);
         return NULL;
+}
+
+const char *judge_work_dir(const Judge *j) {
+        return j->work_dir;
+}
+
+unsigned judge_reclaimed_dirs(const Judge *j) {
+        return j->reclaimed_dirs;
 }
 
 void judge_result_done(JudgeResult *r) {
@@ -233,7 +398,7 @@ typedef struct Workdir {
         int fd;
 } Workdir;
 
-static int workdir_make(Judge *j, const char *what, Workdir *ret) {
+static int workdir_make_once(Judge *j, const char *what, Workdir *ret) {
         Workdir w = {.fd = -EBADF};
         snprintf(w.name, sizeof w.name, "%s-%" PRIu64, what, ++j->seq);
         if (mkdirat(j->work_dirfd, w.name, 0755) < 0)
@@ -245,8 +410,29 @@ static int workdir_make(Judge *j, const char *what, Workdir *ret) {
                 (void) unlinkat(j->work_dirfd, w.name, AT_REMOVEDIR);
                 return r;
         }
+        /* The sandbox finds the directory by its path: it must still lead here (the base
+         * may have been removed, or its tmpfs detached, under us). */
+        struct stat a, b;
+        if (stat(w.path, &a) < 0 || fstat(w.fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+                w.fd = safe_close(w.fd);
+                (void) unlinkat(j->work_dirfd, w.name, AT_REMOVEDIR);
+                return -ENOENT;
+        }
         *ret = w;
         return 0;
+}
+
+/* A fresh directory for one compile or run. When the Judge's directory is gone (a tmp
+ * cleaner or an operator removed the work base), it is made again, once. */
+static int workdir_make(Judge *j, const char *what, Workdir *ret) {
+        int r = workdir_make_once(j, what, ret);
+        if (r != -ENOENT)
+                return r;
+        judge_dir_drop(j);
+        r = judge_dir_make(j);
+        if (r < 0)
+                return r;
+        return workdir_make_once(j, what, ret);
 }
 
 static void workdir_drop(Judge *j, Workdir *w) {
@@ -281,7 +467,7 @@ static bool plain_words(const char *s) {
 }
 
 static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool is_run, const Workdir *w,
-        const JudgeLimits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
+        const Limits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
         uint64_t output_kib, RunOutput *ret) {
         /* A command line of plain words is exec'd as is; anything a shell would interpret
          * (quotes, globs, operators, variables) goes through /bin/sh -c. The shell costs
@@ -380,7 +566,7 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         return 0;
 }
 
-static JudgeLimits with_minimums(JudgeLimits l, uint32_t min_processes, uint64_t min_memory_kib) {
+static Limits with_minimums(Limits l, uint32_t min_processes, uint64_t min_memory_kib) {
         if (min_processes && l.processes < min_processes)
                 l.processes = min_processes;
         if (min_memory_kib && l.memory_kib < min_memory_kib)
@@ -612,7 +798,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
 
         /* 4. Compile once, unless the cache had it. */
         if (compile_cmd && !res.cache_hit) {
-                JudgeLimits cl = with_minimums(
+                Limits cl = with_minimums(
                         j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
                 RunOutput o = {};
                 r = sandbox_sh(j, lang, compile_cmd, false, &build, &cl, NULL, 0, true, false,
@@ -650,8 +836,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
         size_t first_failure = SIZE_MAX;
         for (size_t i = 0; i < n; i++) {
                 const JudgeTest *t = s->n_tests ? &s->tests[i] : NULL;
-                const JudgeLimits *lim = t && t->limits ? t->limits : &s->limits;
-                JudgeLimits rl = with_minimums(*lim, lang->run_processes_min, lang->run_memory_kib_min);
+                const Limits *lim = t && t->limits ? t->limits : &s->limits;
+                Limits rl = with_minimums(*lim, lang->run_processes_min, lang->run_memory_kib_min);
                 if (lang->run_fsize_kib_min && rl.fsize_kib && rl.fsize_kib < lang->run_fsize_kib_min) {
                         /* The output cap stays at the submission's size (below). */
                         if (!rl.output_kib)

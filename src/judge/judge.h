@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lang/language.h"
+#include "model/limits.h"
 #include "model/status.h"
 #include "sandbox/box.h"
 
@@ -21,19 +22,6 @@ typedef struct JudgeRunner {
 } JudgeRunner;
 int judge_runner_box_context(void *ctx, const BoxSpec *spec, BoxResult *ret);
 int judge_runner_box_client(void *client, const BoxSpec *spec, BoxResult *ret);
-
-typedef struct JudgeLimits {
-        uint64_t cpu_time_usec;
-        uint64_t extra_time_usec;
-        uint64_t wall_time_usec;
-        uint64_t memory_kib;
-        uint64_t stack_kib;
-        uint64_t fsize_kib;
-        uint64_t output_kib; /* cap on stdout and on stderr (0 = the judge's default) */
-        uint32_t processes;
-        bool per_process_time; /* Judge0's enable_per_process_and_thread_time_limit */
-        bool per_process_memory; /* Judge0's enable_per_process_and_thread_memory_limit */
-} JudgeLimits;
 
 typedef enum JudgeCompare {
         JUDGE_COMPARE_DEFAULT, /* Judge0's: right-strip each line, then the whole text */
@@ -47,7 +35,7 @@ typedef struct JudgeTest {
         const char *expected;
         size_t expected_len;
         bool has_expected;
-        const JudgeLimits *limits; /* NULL = the submission's */
+        const Limits *limits; /* NULL = the submission's */
 } JudgeTest;
 
 typedef struct JudgeSubmission {
@@ -58,7 +46,7 @@ typedef struct JudgeSubmission {
         size_t additional_files_len;
         const char *compiler_options; /* NULL = none */
         const char *command_line_arguments; /* NULL = none */
-        JudgeLimits limits;
+        Limits limits;
         uint32_t number_of_runs; /* 0 = 1; time and memory are averaged */
         bool redirect_stderr_to_stdout;
         bool enable_network;
@@ -103,10 +91,21 @@ typedef struct JudgeResult {
 } JudgeResult;
 
 typedef struct JudgeConfig {
-        const char *work_dir; /* per-run directories go here (NULL = $TMPDIR or /tmp) */
+        /* The work base: the service's private directory (0700, refused when someone else
+         * owns it). NULL = <$TMPDIR, else /dev/shm, else /tmp>/coderunner-<euid>. Each
+         * Judge makes its own directory in it, on a tmpfs of its own when root. */
+        const char *work_dir;
+        uint64_t work_max_kib; /* size of a Judge's tmpfs (0 = 512 MiB) */
+        /* The unprivileged user the service becomes after start-up (owner_uid 0 = the
+         * process's own): the work base and each Judge's tmpfs belong to it, so that the
+         * Judges keep working once root is gone. */
+        uid_t owner_uid;
+        gid_t owner_gid;
+        uint32_t work_max_inodes; /* its inodes (0 = 32768) */
         const char *cache_dir; /* compile cache (NULL = no cache) */
         uint64_t cache_max_bytes; /* LRU eviction above this */
-        JudgeLimits compile_limits; /* Judge0: the MAX_* values */
+        uint64_t cache_entry_max_bytes; /* a bigger compilation is not cached (0 = the total) */
+        Limits compile_limits; /* Judge0: the MAX_* values */
         uint64_t max_extract_bytes; /* additional_files: total uncompressed size */
         uint32_t max_extract_files;
         uint64_t default_output_kib;
@@ -116,8 +115,15 @@ typedef struct JudgeConfig {
 void judge_config_defaults(JudgeConfig *cfg);
 
 typedef struct Judge Judge;
+/* Make a Judge: its directory in the work base (first reclaiming the directories of dead
+ * instances there) and the compile cache. *ret is the caller's: judge_free(). */
 int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret);
+/* Remove the Judge's directory and everything in it, and free it. */
 Judge *judge_free(Judge *j);
+/* The Judge's directory (for tests and logs; changes when it had to be made again). */
+const char *judge_work_dir(const Judge *j);
+/* How many stale directories of dead instances judge_new() removed. */
+unsigned judge_reclaimed_dirs(const Judge *j);
 
 /* Judge one submission. Returns 0 with *ret filled (free with judge_result_done), or
  * -errno when no verdict could be reached at all (then nothing to free). */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "model/limits.h"
 #include "model/submission.h"
 
 static void bytes_free(Bytes *b) {
@@ -14,14 +15,14 @@ static void bytes_free(Bytes *b) {
 
 void submission_init(Submission *s) {
         *s = (Submission){
-                .number_of_runs = 1,
-                .cpu_time_limit_usec = 5000000,
-                .cpu_extra_time_usec = 1000000,
-                .wall_time_limit_usec = 10000000,
-                .memory_limit_kib = 128000,
-                .stack_limit_kib = 64000,
-                .max_processes_and_or_threads = 60,
-                .max_file_size_kib = 1024,
+                .number_of_runs = JUDGE0_NUMBER_OF_RUNS,
+                .cpu_time_limit_usec = JUDGE0_CPU_TIME_LIMIT * UINT64_C(1000000),
+                .cpu_extra_time_usec = JUDGE0_CPU_EXTRA_TIME * UINT64_C(1000000),
+                .wall_time_limit_usec = JUDGE0_WALL_TIME_LIMIT * UINT64_C(1000000),
+                .memory_limit_kib = JUDGE0_MEMORY_LIMIT,
+                .stack_limit_kib = JUDGE0_STACK_LIMIT,
+                .max_processes_and_or_threads = JUDGE0_MAX_PROCESSES_AND_OR_THREADS,
+                .max_file_size_kib = JUDGE0_MAX_FILE_SIZE,
                 .status_id = 1,
                 .time_usec = -1,
                 .wall_time_usec = -1,

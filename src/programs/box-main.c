@@ -43,7 +43,7 @@ static const char run_help[] =
         "  --open-files=N        open files per process (default 1024)\n"
         "  --tmp-size=KIB        size of the private /tmp (and /box without --workdir; default 65536)\n"
         "  --per-process-time    --time holds for each process (RLIMIT_CPU, whole seconds), not the tree\n"
-        "  --per-process-memory  --mem holds for each process (RLIMIT_AS), not the tree\n"
+        "  --per-process-memory  --mem holds for each process too (RLIMIT_AS)\n"
         "\n"
         "Files and streams:\n"
         "  --stdin=FILE          standard input (default: empty)\n"
@@ -53,7 +53,12 @@ static const char run_help[] =
         "  --workdir=DIR         host DIR bound read-write at /box, the working directory\n"
         "  --dir=HOST[:INSIDE][:rw]  bind another host path, read-only unless rw\n"
         "  --env=VAR=VALUE, --env=VAR  environment (empty otherwise, except PATH)\n"
-        "  --share-net           keep the host's network (default: none at all)\n"
+        "  --net, --share-net    network: egress to the internet only, from a namespace of the\n"
+        "                        box's own (default: no network at all); root only\n"
+        "  --net-allow=CIDR      allow this destination although the deny list has it (repeatable)\n"
+        "  --net-deny=CIDR       refuse this destination, even if --net-allow has it (repeatable);\n"
+        "                        with --connect, the supervisor's lists apply instead\n"
+        "                        (box daemon --net-allow/--net-deny)\n"
         "\n"
         "Output:\n"
         "  --result=FILE         write the result record as one JSON object\n"
@@ -66,13 +71,23 @@ static const char run_help[] =
 
 static const char daemon_help[] =
         "Usage: coderunner box daemon [--socket=PATH] [--slots=N] [--client-uid=UID] [--uid-base=UID]\n"
+        "                             [--read-timeout=SEC] [--idle-timeout=SEC]\n"
+        "                             [--net-allow=CIDR]... [--net-deny=CIDR]...\n"
         "\n"
         "Serve sandbox runs on a local socket (one slot per concurrent run) until SIGTERM.\n"
         "Clients: coderunner box run --connect=PATH, or the library's box_client_run().\n"
         "  --socket=PATH     default /run/coderunner/box.sock\n"
         "  --slots=N         concurrent runs (default: the number of CPUs)\n"
         "  --client-uid=UID  besides root, the user allowed to connect\n"
-        "  --uid-base=UID    box users are UID+slot (default 60000)\n";
+        "  --uid-base=UID    box users are UID+slot, refused when another service has any of them\n"
+        "                    (default: the first free range from 60000 up)\n"
+        "  --read-timeout=SEC  a request that started must be complete within SEC (default 5)\n"
+        "  --idle-timeout=SEC  a connection silent that long between requests is closed (default 60)\n"
+        "  --net-allow=CIDR  networked runs may reach this destination although the built-in\n"
+        "                    deny list (private, loopback, link-local...) has it (repeatable)\n"
+        "  --net-deny=CIDR   networked runs may not reach this destination, even if --net-allow\n"
+        "                    has it (repeatable)\n"
+        "A connection that finds every slot taken is answered busy and closed.\n";
 
 enum {
         OPT_OPEN_FILES = 256,
@@ -92,6 +107,10 @@ enum {
         OPT_SLOTS,
         OPT_CLIENT_UID,
         OPT_UID_BASE,
+        OPT_READ_TIMEOUT,
+        OPT_IDLE_TIMEOUT,
+        OPT_NET_ALLOW,
+        OPT_NET_DENY,
 };
 
 typedef struct RunArgs {
@@ -100,7 +119,22 @@ typedef struct RunArgs {
         BoxBind binds[BOX_MAX_BINDS];
         const char *stdin_path, *stdout_path, *stderr_path, *result_path, *connect;
         bool quiet;
+        char **net_allow, **net_deny;
 } RunArgs;
+
+/* --net-allow / --net-deny: one CIDR, checked now, appended to *list. */
+static int add_cidr(const char *opt, const char *value, char ***list) {
+        if (box_net_check_cidr(value) < 0) {
+                log_error(
+                        0, "--%s=%s: expected an IPv4 or IPv6 address with an optional /PREFIX", opt, value);
+                return -EINVAL;
+        }
+        if (strv_extend(list, value) < 0) {
+                log_error(ENOMEM, "out of memory");
+                return -ENOMEM;
+        }
+        return 0;
+}
 
 static int bad_value(const char *opt, const char *value, int r) {
         if (r == -ERANGE)
@@ -224,6 +258,9 @@ static int box_run_main(int argc, char **argv) {
                 {"dir", required_argument, NULL, OPT_DIR},
                 {"env", required_argument, NULL, OPT_ENV},
                 {"share-net", no_argument, NULL, OPT_SHARE_NET},
+                {"net", no_argument, NULL, OPT_SHARE_NET},
+                {"net-allow", required_argument, NULL, OPT_NET_ALLOW},
+                {"net-deny", required_argument, NULL, OPT_NET_DENY},
                 {"result", required_argument, NULL, OPT_RESULT},
                 {"quiet", no_argument, NULL, OPT_QUIET},
                 {"connect", required_argument, NULL, OPT_CONNECT},
@@ -313,6 +350,12 @@ static int box_run_main(int argc, char **argv) {
                 case OPT_SHARE_NET:
                         a.spec.share_net = true;
                         break;
+                case OPT_NET_ALLOW:
+                case OPT_NET_DENY:
+                        if (add_cidr(c == OPT_NET_ALLOW ? "net-allow" : "net-deny", optarg,
+                                    c == OPT_NET_ALLOW ? &a.net_allow : &a.net_deny) < 0)
+                                goto out;
+                        break;
                 case OPT_RESULT:
                         a.result_path = optarg;
                         break;
@@ -343,6 +386,11 @@ static int box_run_main(int argc, char **argv) {
                 goto out;
         }
         a.spec.argv = argv + optind;
+        if (a.connect && (a.net_allow || a.net_deny)) {
+                log_error(0, "box run: --net-allow and --net-deny are the supervisor's with --connect "
+                             "(give them to `coderunner box daemon`)");
+                goto out;
+        }
         a.spec.cpu_time_usec = lim.cpu_time_usec;
         a.spec.extra_time_usec = lim.extra_time_usec;
         a.spec.wall_time_usec = lim.wall_time_usec;
@@ -389,7 +437,10 @@ static int box_run_main(int argc, char **argv) {
                 sandbox = "supervisor";
         } else {
                 unsigned slot = cli_slot_acquire(&slot_fd);
-                r = box_context_new(&(BoxContextConfig){.slot = slot}, &ctx);
+                r = box_context_new(&(BoxContextConfig){.slot = slot,
+                                            .net_allow = (const char *const *) a.net_allow,
+                                            .net_deny = (const char *const *) a.net_deny},
+                        &ctx);
                 if (r < 0) {
                         log_error(r, "cannot prepare the sandbox: %s", strerror(-r));
                         ret = 2;
@@ -397,6 +448,12 @@ static int box_run_main(int argc, char **argv) {
                 }
                 r = box_run(ctx, &a.spec, &res);
                 sandbox = box_context_describe(ctx);
+        }
+        if (r == -EBUSY) {
+                log_error(r, "the sandbox supervisor at %s is busy: every slot is taken", a.connect);
+                box_client_free(client);
+                ret = 2;
+                goto out;
         }
         if (r < 0) {
                 log_error(r, "the sandbox failed: %s", strerror(-r));
@@ -440,6 +497,8 @@ out:
                 free(a.binds[i].inside);
         }
         strv_free(a.env);
+        strv_free(a.net_allow);
+        strv_free(a.net_deny);
         return ret;
 }
 
@@ -450,8 +509,13 @@ static int box_daemon_main(int argc, char **argv) {
                 {"slots", required_argument, NULL, OPT_SLOTS},
                 {"client-uid", required_argument, NULL, OPT_CLIENT_UID},
                 {"uid-base", required_argument, NULL, OPT_UID_BASE},
+                {"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
+                {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+                {"net-allow", required_argument, NULL, OPT_NET_ALLOW},
+                {"net-deny", required_argument, NULL, OPT_NET_DENY},
                 {},
         };
+        _cleanup_(strv_freep) char **net_allow = NULL, **net_deny = NULL;
         BoxSupervisorConfig cfg = {.socket_path = "/run/coderunner/box.sock", .client_uid = (uid_t) -1};
         uint64_t v;
         int c, r;
@@ -484,6 +548,23 @@ static int box_daemon_main(int argc, char **argv) {
                                 return bad_value("uid-base", optarg, r < 0 ? r : -ERANGE);
                         cfg.uid_base = (uid_t) v;
                         break;
+                case OPT_READ_TIMEOUT:
+                case OPT_IDLE_TIMEOUT:
+                        r = parse_seconds_usec(optarg, 3600 * USEC_PER_SEC, &v);
+                        if (r < 0 || v == 0)
+                                return bad_value(c == OPT_READ_TIMEOUT ? "read-timeout" : "idle-timeout",
+                                        optarg, r < 0 ? r : -ERANGE);
+                        if (c == OPT_READ_TIMEOUT)
+                                cfg.read_timeout_usec = v;
+                        else
+                                cfg.idle_timeout_usec = v;
+                        break;
+                case OPT_NET_ALLOW:
+                case OPT_NET_DENY:
+                        if (add_cidr(c == OPT_NET_ALLOW ? "net-allow" : "net-deny", optarg,
+                                    c == OPT_NET_ALLOW ? &net_allow : &net_deny) < 0)
+                                return 1;
+                        break;
                 default:
                         log_error(0, "box daemon: unknown option or missing value '%s' (see --help)",
                                 argv[optind - 1]);
@@ -498,6 +579,8 @@ static int box_daemon_main(int argc, char **argv) {
                 long n = sysconf(_SC_NPROCESSORS_ONLN);
                 cfg.slots = n > 0 ? (unsigned) n : 1;
         }
+        cfg.net_allow = (const char *const *) net_allow;
+        cfg.net_deny = (const char *const *) net_deny;
         log_info("sandbox supervisor on %s (%u slots; stop with SIGTERM)", cfg.socket_path, cfg.slots);
         r = box_supervisor_serve(&cfg);
         return r < 0 ? 2 : 0;

@@ -19,6 +19,7 @@ static const struct {
         {"serve", serve_exec, "serve the Judge0-compatible HTTP API on one machine (as root)"},
         {"api", serve_exec, "an API node of a cluster (PostgreSQL store, Redis queue; never runs code)"},
         {"worker", serve_exec, "an execution node of a cluster: judges the queued submissions (as root)"},
+        {"cluster", cluster_main, "a whole cluster on this machine as local processes (up, status, down)"},
 };
 
 static void usage(FILE *f) {

@@ -472,7 +472,7 @@ int run_main(int argc, char **argv) {
                 goto out;
         }
         const char *file = argv[optind];
-        sub.limits = (JudgeLimits){
+        sub.limits = (Limits){
                 .cpu_time_usec = lim.cpu_time_usec,
                 .extra_time_usec = lim.extra_time_usec,
                 .wall_time_usec = lim.wall_time_usec,

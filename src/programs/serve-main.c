@@ -38,14 +38,15 @@ typedef struct ServeSection {
         char *data_dir;
         char *web_dir;
         char *store;
+        char *user;
 } ServeSection;
 
 typedef struct ServeConfig {
         ServeSection serve;
-        RetentionSection retention;
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
+        RetentionSection retention;
         WorkerSection worker;
 } ServeConfig;
 
@@ -57,6 +58,9 @@ static const ConfKey serve_keys[] = {
                 "the web IDE's static export, served at /; empty = web/out of the source tree when built"),
         K(store, CONF_STRING, "", 0,
                 "store URL, sqlite:PATH or postgres://...; empty = sqlite:DATA_DIR/coderunner.db"),
+        K(user, CONF_STRING, "", 0,
+                "the unprivileged user (name or uid) the server becomes once started; only the sandbox "
+                "supervisor keeps root; empty = stay root (not recommended)"),
 };
 #undef K
 
@@ -65,14 +69,15 @@ typedef struct Serve {
         Catalogue cat;
         BoxSupervisor *sup;
         Store *store;
-        Retention *retention;
         Queue *queue;
         Notify *notify;
         Api *api;
         WorkerPool *pool;
         CallbackSender *callbacks;
         HttpServer *http;
-        char *cache_dir;
+        Retention *retention;
+        char *cache_dir, *work_dir;
+        ServerUser user;
         char worker_id[WORKER_ID_MAX];
 } Serve;
 
@@ -80,26 +85,18 @@ static void local_stats(void *userdata, WorkerStats *ret) {
         worker_pool_stats(userdata, ret);
 }
 
-/* The data directory, the store, the queue (with what the store holds unfinished from
+/* The store, the queue (with what the store holds unfinished from
  * before a restart) and the notifier. */
 static int open_state(const ServeConfig *c, Serve *s) {
         _cleanup_free_ char *store_url = NULL;
         char err[STORE_ERROR_MAX] = "";
         int r;
 
-        if (mkdir(c->serve.data_dir, 0700) < 0 && errno != EEXIST)
-                return log_error(errno, "cannot create the data directory %s: %m", c->serve.data_dir);
-        if (asprintf(&s->cache_dir, "%s/cache", c->serve.data_dir) < 0 ||
-                (!*c->serve.store && asprintf(&store_url, "sqlite:%s/coderunner.db", c->serve.data_dir) < 0))
+        if (!*c->serve.store && asprintf(&store_url, "sqlite:%s/coderunner.db", c->serve.data_dir) < 0)
                 return log_error(ENOMEM, "out of memory");
-        if (mkdir(s->cache_dir, 0700) < 0 && errno != EEXIST)
-                return log_error(errno, "cannot create %s: %m", s->cache_dir);
         r = store_open(store_url ? store_url : c->serve.store, err, &s->store);
         if (r < 0)
                 return log_error(r, "cannot open the store: %s", err);
-        r = server_start_retention(&c->retention, s->store, &s->retention);
-        if (r < 0)
-                return r;
         r = queue_open("memory:", c->api.max_queue_size ? c->api.max_queue_size : 1, NULL, err, &s->queue);
         if (r < 0)
                 return log_error(r, "cannot create the queue: %s", err);
@@ -128,6 +125,9 @@ static int start_workers(const ServeConfig *c, Serve *s) {
         };
         judge_config_defaults(&wc.judge);
         wc.judge.cache_dir = s->cache_dir;
+        wc.judge.work_dir = s->work_dir;
+        wc.judge.owner_uid = s->user.set ? s->user.uid : 0;
+        wc.judge.owner_gid = s->user.gid;
         return server_start_workers(&c->worker, &c->callbacks, &wc, &s->callbacks, &s->pool);
 }
 
@@ -188,6 +188,7 @@ static void serve_done(Serve *s, uint64_t grace_usec) {
         box_supervisor_free(s->sup);
         catalogue_done(&s->cat);
         free(s->cache_dir);
+        free(s->work_dir);
 }
 
 static int run(const ServeConfig *c) {
@@ -203,6 +204,9 @@ static int run(const ServeConfig *c) {
         sigaddset(&sigs, SIGHUP);
         signal(SIGPIPE, SIG_IGN);
 
+        if (server_user_setup("serve", c->serve.user, &s.user) < 0 ||
+                server_data_dir(c->serve.data_dir, &s.user, &s.cache_dir, &s.work_dir) < 0)
+                goto out;
         r = catalogue_load(*c->worker.languages ? c->worker.languages : catalogue_default_dir(), &s.cat, err,
                 sizeof err);
         if (r < 0) {
@@ -211,11 +215,9 @@ static int run(const ServeConfig *c) {
         }
         catalogue_detect(&s.cat);
 
-        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = threads, .client_uid = (uid_t) -1}, &s.sup);
-        if (r < 0) {
-                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        r = worker_section_start_supervisor(&c->worker, s.user.set ? s.user.uid : (uid_t) -1, &s.sup);
+        if (r < 0)
                 goto out;
-        }
         /* After the forks (the supervisor and the version commands inherit the signal mask:
          * the supervisor would never see its SIGTERM) and before any thread, so that every
          * thread blocks them and sigwait() below takes them. */
@@ -230,11 +232,20 @@ static int run(const ServeConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
-        if (start_workers(c, &s) < 0)
+        if (start_workers(c, &s) < 0 || server_start_retention(&c->retention, s.store, &s.retention) < 0)
                 goto out;
         api_set_local_workers(s.api, local_stats, s.pool);
         if (start_http(c, &s) < 0)
                 goto out;
+        /* Started: from now on only the supervisor keeps root (the files the store made
+         * meanwhile go to the user first). */
+        if (s.user.set)
+                (void) server_chown_tree(c->serve.data_dir, &s.user);
+        r = server_become(&s.user);
+        if (r < 0) {
+                log_error(r, "cannot become uid %u: %s", (unsigned) s.user.uid, strerror(-r));
+                goto out;
+        }
         size_t installed = 0;
         for (size_t i = 0; i < s.cat.n; i++)
                 installed += s.cat.langs[i].installed;
@@ -254,10 +265,10 @@ int serve_main(int argc, char **argv) {
         ServeConfig c = {};
         const ConfSection sec[] = {
                 {serve_keys, ELEMENTSOF(serve_keys), offsetof(ServeConfig, serve)},
-                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {http_section_keys, http_section_n_keys, offsetof(ServeConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ServeConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ServeConfig, callbacks)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {worker_section_keys, worker_section_n_keys, offsetof(ServeConfig, worker)},
         };
         ConfKey *keys = NULL;

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/parse-util.h"
+#include "base/strv.h"
 #include "base/time-util.h"
 #include "json/judge0.h"
+#include "model/limits.h"
 #include "programs/server-conf.h"
+#include "sandbox/box.h"
 #include "store/retention.h"
 #include "worker/worker.h"
 
@@ -55,13 +61,15 @@ const ConfKey api_section_keys[] = {
                 "longest wait=true wait, then the submission as it is"),
         A(worker_timeout, CONF_SECONDS, "10", 3600000000,
                 "a worker whose last heartbeat is older is not counted as alive"),
-        A(max_queue_size, CONF_U64, "100", 10000000, "submissions waiting for a worker (MAX_QUEUE_SIZE)"),
+        A(max_queue_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_QUEUE_SIZE), 10000000,
+                "submissions waiting for a worker (MAX_QUEUE_SIZE)"),
         A(maintenance_mode, CONF_BOOL, "false", 0, "refuse new submissions with 503 (MAINTENANCE_MODE)"),
         A(maintenance_message, CONF_STRING, "Judge0 is currently in maintenance.", 0, "MAINTENANCE_MESSAGE"),
         A(enable_wait_result, CONF_BOOL, "true", 0, "allow wait=true (ENABLE_WAIT_RESULT)"),
         A(enable_submission_delete, CONF_BOOL, "false", 0, "allow DELETE /submissions/:token"),
         A(enable_batched_submissions, CONF_BOOL, "true", 0, "allow the batch endpoints"),
-        A(max_submission_batch_size, CONF_U64, "20", 10000, "MAX_SUBMISSION_BATCH_SIZE"),
+        A(max_submission_batch_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_SUBMISSION_BATCH_SIZE), 10000,
+                "MAX_SUBMISSION_BATCH_SIZE"),
         A(max_per_page, CONF_U64, "1000", 100000, "largest per_page of GET /submissions"),
         A(authn_header, CONF_STRING, "X-Auth-Token", 0, "AUTHN_HEADER"),
         S(ApiSection, authn_token, "",
@@ -71,18 +79,22 @@ const ConfKey api_section_keys[] = {
                 "AUTHZ_TOKEN: whitespace-separated; empty = list and delete always 403"),
         A(allow_ip, CONF_STRING, "", 0, "ALLOW_IP: only these addresses (whitespace-separated)"),
         A(disallow_ip, CONF_STRING, "", 0, "DISALLOW_IP: never these addresses"),
-        A(cpu_time_limit, CONF_SECONDS, "5", 0, "CPU_TIME_LIMIT: default CPU time of a run"),
-        A(max_cpu_time_limit, CONF_SECONDS, "15", 0, "MAX_CPU_TIME_LIMIT"),
-        A(cpu_extra_time, CONF_SECONDS, "1", 0, "CPU_EXTRA_TIME"),
-        A(max_cpu_extra_time, CONF_SECONDS, "5", 0, "MAX_CPU_EXTRA_TIME"),
-        A(wall_time_limit, CONF_SECONDS, "10", 0, "WALL_TIME_LIMIT"),
-        A(max_wall_time_limit, CONF_SECONDS, "20", 0, "MAX_WALL_TIME_LIMIT"),
-        A(memory_limit, CONF_U64, "128000", 0, "MEMORY_LIMIT (KB)"),
-        A(max_memory_limit, CONF_U64, "512000", 0, "MAX_MEMORY_LIMIT (KB)"),
-        A(stack_limit, CONF_U64, "64000", 0, "STACK_LIMIT (KB)"),
-        A(max_stack_limit, CONF_U64, "128000", 0, "MAX_STACK_LIMIT (KB)"),
-        A(max_processes_and_or_threads, CONF_U64, "60", 1000000, "MAX_PROCESSES_AND_OR_THREADS"),
-        A(max_max_processes_and_or_threads, CONF_U64, "120", 1000000, "MAX_MAX_PROCESSES_AND_OR_THREADS"),
+        A(cpu_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_CPU_TIME_LIMIT), 0,
+                "CPU_TIME_LIMIT: default CPU time of a run"),
+        A(max_cpu_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_MAX_CPU_TIME_LIMIT), 0, "MAX_CPU_TIME_LIMIT"),
+        A(cpu_extra_time, CONF_SECONDS, LIMITS_TEXT(JUDGE0_CPU_EXTRA_TIME), 0, "CPU_EXTRA_TIME"),
+        A(max_cpu_extra_time, CONF_SECONDS, LIMITS_TEXT(JUDGE0_MAX_CPU_EXTRA_TIME), 0, "MAX_CPU_EXTRA_TIME"),
+        A(wall_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_WALL_TIME_LIMIT), 0, "WALL_TIME_LIMIT"),
+        A(max_wall_time_limit, CONF_SECONDS, LIMITS_TEXT(JUDGE0_MAX_WALL_TIME_LIMIT), 0,
+                "MAX_WALL_TIME_LIMIT"),
+        A(memory_limit, CONF_U64, LIMITS_TEXT(JUDGE0_MEMORY_LIMIT), 0, "MEMORY_LIMIT (KB)"),
+        A(max_memory_limit, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_MEMORY_LIMIT), 0, "MAX_MEMORY_LIMIT (KB)"),
+        A(stack_limit, CONF_U64, LIMITS_TEXT(JUDGE0_STACK_LIMIT), 0, "STACK_LIMIT (KB)"),
+        A(max_stack_limit, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_STACK_LIMIT), 0, "MAX_STACK_LIMIT (KB)"),
+        A(max_processes_and_or_threads, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_PROCESSES_AND_OR_THREADS), 1000000,
+                "MAX_PROCESSES_AND_OR_THREADS"),
+        A(max_max_processes_and_or_threads, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_MAX_PROCESSES_AND_OR_THREADS),
+                1000000, "MAX_MAX_PROCESSES_AND_OR_THREADS"),
         A(enable_per_process_and_thread_time_limit, CONF_BOOL, "false", 0,
                 "ENABLE_PER_PROCESS_AND_THREAD_TIME_LIMIT"),
         A(allow_enable_per_process_and_thread_time_limit, CONF_BOOL, "true", 0,
@@ -91,10 +103,10 @@ const ConfKey api_section_keys[] = {
                 "ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT"),
         A(allow_enable_per_process_and_thread_memory_limit, CONF_BOOL, "true", 0,
                 "ALLOW_ENABLE_PER_PROCESS_AND_THREAD_MEMORY_LIMIT"),
-        A(max_file_size, CONF_U64, "1024", 0, "MAX_FILE_SIZE (KB)"),
-        A(max_max_file_size, CONF_U64, "4096", 0, "MAX_MAX_FILE_SIZE (KB)"),
-        A(number_of_runs, CONF_U64, "1", 1000, "NUMBER_OF_RUNS"),
-        A(max_number_of_runs, CONF_U64, "20", 1000, "MAX_NUMBER_OF_RUNS"),
+        A(max_file_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_FILE_SIZE), 0, "MAX_FILE_SIZE (KB)"),
+        A(max_max_file_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_MAX_FILE_SIZE), 0, "MAX_MAX_FILE_SIZE (KB)"),
+        A(number_of_runs, CONF_U64, LIMITS_TEXT(JUDGE0_NUMBER_OF_RUNS), 1000, "NUMBER_OF_RUNS"),
+        A(max_number_of_runs, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_NUMBER_OF_RUNS), 1000, "MAX_NUMBER_OF_RUNS"),
         A(redirect_stderr_to_stdout, CONF_BOOL, "false", 0, "REDIRECT_STDERR_TO_STDOUT"),
         A(enable_network, CONF_BOOL, "false", 0, "ENABLE_NETWORK"),
         A(allow_enable_network, CONF_BOOL, "true", 0, "ALLOW_ENABLE_NETWORK"),
@@ -189,12 +201,48 @@ const ConfKey worker_section_keys[] = {
         W(shutdown_grace, CONF_SECONDS, "8", 3600000000,
                 "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
                 "back"),
+        W(net_allow, CONF_STRING, "", 0,
+                "networked runs (enable_network) may reach these CIDRs although the built-in deny list "
+                "(private, loopback, link-local, metadata...) has them (comma-separated)"),
+        W(net_deny, CONF_STRING, "", 0, "networked runs may never reach these CIDRs (comma-separated)"),
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);
 
-#define R(name, type, def, max, help) \
-        { #name, type, offsetof(RetentionSection, name), def, max, help, false }
+unsigned worker_section_threads(const WorkerSection *s) {
+        long n = s->workers ? (long) s->workers : sysconf(_SC_NPROCESSORS_ONLN);
+        return n > 0 ? (unsigned) n : 1;
+}
+
+int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, BoxSupervisor **ret) {
+        char err[256] = "";
+        char **allow = NULL, **deny = NULL;
+        int r = box_net_parse_list(s->net_allow, &allow, err, sizeof err);
+        if (r < 0) {
+                log_error(r, "net_allow: %s", err);
+                return r;
+        }
+        r = box_net_parse_list(s->net_deny, &deny, err, sizeof err);
+        if (r < 0) {
+                strv_free(allow);
+                log_error(r, "net_deny: %s", err);
+                return r;
+        }
+        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = worker_section_threads(s),
+                                         .client_uid = client_uid,
+                                         .net_allow = (const char *const *) allow,
+                                         .net_deny = (const char *const *) deny},
+                ret);
+        strv_free(allow);
+        strv_free(deny);
+        if (r < 0)
+                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        return r;
+}
+
+/* ---- retention ---- */
+
+#define R(...) K(RetentionSection, __VA_ARGS__)
 const ConfKey retention_section_keys[] = {
         R(retention_max_age, CONF_SECONDS, "0", 0,
                 "purge inputs and outputs of submissions finished longer ago (0 = keep)"),
@@ -206,6 +254,7 @@ const ConfKey retention_section_keys[] = {
 const size_t retention_section_n_keys = ELEMENTSOF(retention_section_keys);
 
 int server_start_retention(const RetentionSection *s, Store *store, Retention **ret) {
+        *ret = NULL;
         if (s->retention_max_age == 0 && s->retention_max_bytes == 0)
                 return 0;
         const StoreRetention policy = {
@@ -214,11 +263,6 @@ int server_start_retention(const RetentionSection *s, Store *store, Retention **
         if (r < 0)
                 return log_error(r, "cannot start the retention purger: %s", strerror(-r));
         return 0;
-}
-
-unsigned worker_section_threads(const WorkerSection *s) {
-        long n = s->workers ? (long) s->workers : sysconf(_SC_NPROCESSORS_ONLN);
-        return n > 0 ? (unsigned) n : 1;
 }
 
 /* ---- backends ---- */
@@ -289,36 +333,175 @@ int server_conf_load(const char *role, const char *summary, const ConfSection *s
         return 0;
 }
 
-int server_drop_privileges(const char *user) {
-        if (!user || !*user)
-                return geteuid() == 0 ? -EPERM : 0;
-        uid_t uid;
-        gid_t gid;
-        const char *name = user;
-        struct passwd *pw = getpwnam(user);
-        uint64_t n;
-        if (pw) {
-                uid = pw->pw_uid;
-                gid = pw->pw_gid;
-                name = pw->pw_name;
-        } else if (parse_u64_max(user, UINT32_MAX - 1, &n) >= 0) {
-                uid = (uid_t) n;
-                gid = (gid_t) n;
-                pw = getpwuid(uid);
-                name = pw ? pw->pw_name : NULL;
-        } else
-                return -ESRCH;
-        if (uid == 0)
-                return -EPERM;
+int server_user_resolve(const char *user, ServerUser *ret) {
+        ServerUser u = {};
+        if (user && *user) {
+                struct passwd *pw = getpwnam(user);
+                uint64_t n;
+                if (pw) {
+                        u.uid = pw->pw_uid;
+                        u.gid = pw->pw_gid;
+                        snprintf(u.name, sizeof u.name, "%s", pw->pw_name);
+                } else if (parse_u64_max(user, UINT32_MAX - 1, &n) >= 0) {
+                        u.uid = (uid_t) n;
+                        u.gid = (gid_t) n;
+                        pw = getpwuid(u.uid);
+                        if (pw) {
+                                u.gid = pw->pw_gid;
+                                snprintf(u.name, sizeof u.name, "%s", pw->pw_name);
+                        }
+                } else
+                        return -ESRCH;
+                if (u.uid == 0)
+                        return -EPERM;
+                u.set = true;
+        }
+        *ret = u;
+        return 0;
+}
+
+static int chown_below(int dfd, const ServerUser *u, unsigned depth) {
+        if (depth > 64)
+                return -ELOOP;
+        int fd = dup(dfd);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        int r = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (fchownat(dfd, e->d_name, u->uid, u->gid, AT_SYMLINK_NOFOLLOW) < 0 && r == 0)
+                        r = -errno;
+                if (e->d_type == DT_DIR) {
+                        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0) {
+                                int k = chown_below(sub, u, depth + 1);
+                                if (k < 0 && r == 0)
+                                        r = k;
+                                close(sub);
+                        }
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int server_chown_tree(const char *path, const ServerUser *u) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = fchown(fd, u->uid, u->gid) < 0 ? -errno : 0;
+        int k = chown_below(fd, u, 0);
+        close(fd);
+        return r < 0 ? r : k;
+}
+
+int server_become(const ServerUser *u) {
+        if (!u->set)
+                return 0;
         if (geteuid() != 0)
-                return getuid() == uid ? 0 : -EPERM;
-        if ((name ? initgroups(name, gid) : setgroups(0, NULL)) < 0 || setresgid(gid, gid, gid) < 0 ||
-                setresuid(uid, uid, uid) < 0)
+                return getuid() == u->uid ? 0 : -EPERM;
+        if ((u->name[0] ? initgroups(u->name, u->gid) : setgroups(0, NULL)) < 0 ||
+                setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
                 return -errno;
         /* For good: no way back. */
         if (setuid(0) == 0)
                 return -EPERM;
         return 0;
+}
+
+/* The first directory on the way to path (path itself excluded: it is given to u) that u
+ * may not search, or NULL (*ret). */
+static int closed_on_the_way(const char *path, const ServerUser *u, char **ret) {
+        _cleanup_free_ char *real = realpath(path, NULL);
+        if (!real)
+                return -errno;
+        char *last = strrchr(real, '/');
+        if (last == real)
+                last[1] = '\0'; /* the parent is / */
+        else if (last)
+                *last = '\0';
+        for (char *p = real;;) {
+                char *slash = strchr(p + 1, '/');
+                if (slash)
+                        *slash = '\0';
+                struct stat st;
+                if (stat(real, &st) < 0)
+                        return -errno;
+                mode_t need = st.st_uid == u->uid ? S_IXUSR : st.st_gid == u->gid ? S_IXGRP : S_IXOTH;
+                if (!(st.st_mode & need)) {
+                        *ret = strdup(real);
+                        return *ret ? 0 : -ENOMEM;
+                }
+                if (!slash)
+                        break;
+                *slash = '/';
+                p = slash;
+        }
+        *ret = NULL;
+        return 0;
+}
+
+int server_data_dir(const char *path, const ServerUser *u, char **ret_cache, char **ret_work) {
+        _cleanup_free_ char *cache = NULL, *work = NULL, *closed = NULL;
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return log_error(errno, "cannot create the data directory %s: %m", path);
+        if (u->set) {
+                int r = closed_on_the_way(path, u, &closed);
+                if (r < 0)
+                        return log_error(r, "cannot look at %s: %s", path, strerror(-r));
+                if (closed)
+                        return log_error(EACCES,
+                                "the user %s cannot reach the data directory %s (%s is closed to it): "
+                                "choose a --data-dir it can reach",
+                                u->name[0] ? u->name : "of --user", path, closed);
+        }
+        if (asprintf(&cache, "%s/cache", path) < 0 || asprintf(&work, "%s/work", path) < 0)
+                return log_error(ENOMEM, "out of memory");
+        const char *dirs[] = {cache, work};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (mkdir(dirs[i], 0700) < 0 && errno != EEXIST)
+                        return log_error(errno, "cannot create %s: %m", dirs[i]);
+        if (u->set) {
+                int r = server_chown_tree(path, u);
+                if (r < 0)
+                        return log_error(
+                                r, "cannot give %s to uid %u: %s", path, (unsigned) u->uid, strerror(-r));
+        }
+        *ret_cache = TAKE_PTR(cache);
+        *ret_work = TAKE_PTR(work);
+        return 0;
+}
+
+int server_user_setup(const char *role, const char *user, ServerUser *ret) {
+        int r = server_user_resolve(user, ret);
+        if (r == -ESRCH)
+                return log_error(r, "%s: there is no user \"%s\"", role, user);
+        if (r == -EPERM)
+                return log_error(r, "%s: --user must not be root", role);
+        if (r < 0)
+                return log_error(r, "%s: cannot resolve the user \"%s\": %s", role, user, strerror(-r));
+        if (!ret->set && geteuid() == 0)
+                log_warning(0,
+                        "%s keeps root in the process that talks to the network: give --user=NAME so that "
+                        "only the sandbox supervisor keeps it",
+                        role);
+        return 0;
+}
+
+int server_drop_privileges(const char *user) {
+        ServerUser u;
+        int r = server_user_resolve(user, &u);
+        if (r < 0)
+                return r;
+        if (!u.set)
+                return geteuid() == 0 ? -EPERM : 0;
+        return server_become(&u);
 }
 
 bool server_stop_requested(const sigset_t *sigs, uint64_t timeout_usec) {

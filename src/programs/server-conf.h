@@ -100,14 +100,19 @@ typedef struct WorkerSection {
         uint64_t max_deliveries;
         uint64_t heartbeat;
         uint64_t shutdown_grace;
+        char *net_allow;
+        char *net_deny;
 } WorkerSection;
 extern const ConfKey worker_section_keys[];
 extern const size_t worker_section_n_keys;
 /* Worker threads (0 = the number of CPUs). */
 unsigned worker_section_threads(const WorkerSection *s);
+/* Start the sandbox supervisor with the section's slots and network policy, accepting
+ * client_uid (besides root; -1 = none) as its client. Errors are logged. */
+typedef struct BoxSupervisor BoxSupervisor;
+int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, BoxSupervisor **ret);
 
-/* Retention (off by default, as in Judge0): serve, and the API nodes of a cluster (one is
- * enough; more purge the same rows in turn, each step in its own transaction). */
+/* Retention of old submissions (off by default, as in Judge0). */
 typedef struct RetentionSection {
         uint64_t retention_max_age;
         uint64_t retention_max_bytes;
@@ -115,10 +120,10 @@ typedef struct RetentionSection {
 } RetentionSection;
 extern const ConfKey retention_section_keys[];
 extern const size_t retention_section_n_keys;
-/* Start the background purger on store when the section sets a limit (else *ret stays
- * NULL). Errors are logged. *ret is the caller's: retention_stop(). */
-typedef struct Store Store;
+/* Start the background purger when the section asks for one (*ret stays NULL when not).
+ * Errors are logged. */
 typedef struct Retention Retention;
+typedef struct Store Store;
 int server_start_retention(const RetentionSection *s, Store *store, Retention **ret);
 
 /* Where a role's state lives: the store, the queue and the notifier (cluster roles). */
@@ -137,6 +142,29 @@ extern const size_t backend_section_n_keys;
  * *ret_keys is the caller's (free() after conf_done()). */
 int server_conf_load(const char *role, const char *summary, const ConfSection *sections, size_t n_sections,
         void *cfg, int argc, char **argv, ConfKey **ret_keys, size_t *ret_n, int *ret_exit);
+
+/* The unprivileged identity a server role becomes after start-up. */
+typedef struct ServerUser {
+        bool set; /* false: none was asked for */
+        uid_t uid;
+        gid_t gid;
+        char name[64]; /* "" for a uid with no account */
+} ServerUser;
+/* Resolve user (a name or a uid; empty: none). -ESRCH when there is no such user, -EPERM
+ * for root. */
+int server_user_resolve(const char *user, ServerUser *ret);
+/* Give path and everything below it to u (never following symbolic links). */
+int server_chown_tree(const char *path, const ServerUser *u);
+/* Become u for good: supplementary groups, gid, uid, every thread. */
+int server_become(const ServerUser *u);
+
+/* A role's data directory, owned by u when one is set (everything below is given to it):
+ * creates it (0700) and its "cache" and "work" directories; *ret_cache and *ret_work are
+ * the caller's (free()). Errors are logged. */
+int server_data_dir(const char *path, const ServerUser *u, char **ret_cache, char **ret_work);
+/* Resolve a role's user: logs and returns < 0 on error; warns when root keeps its
+ * privileges for want of one. */
+int server_user_setup(const char *role, const char *user, ServerUser *ret);
 
 /* Become user (name or uid) for good: supplementary groups, gid, uid. Refuses to stay
  * root: -EPERM when user is empty and we are root. A no-op when not root and user is

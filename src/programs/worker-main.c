@@ -57,7 +57,8 @@ typedef struct WorkerNode {
         Notify *notify;
         CallbackSender *callbacks;
         WorkerPool *pool;
-        char *cache_dir;
+        char *cache_dir, *work_dir;
+        ServerUser user;
         char id[WORKER_ID_MAX];
 } WorkerNode;
 
@@ -72,6 +73,9 @@ static int start_pool(const WorkerRoleConfig *c, WorkerNode *n) {
         };
         judge_config_defaults(&wc.judge);
         wc.judge.cache_dir = n->cache_dir;
+        wc.judge.work_dir = n->work_dir;
+        wc.judge.owner_uid = n->user.set ? n->user.uid : 0;
+        wc.judge.owner_gid = n->user.gid;
         return server_start_workers(&c->worker, &c->callbacks, &wc, &n->callbacks, &n->pool);
 }
 
@@ -93,6 +97,7 @@ static void node_done(WorkerNode *n, uint64_t grace_usec) {
         box_supervisor_free(n->sup);
         catalogue_done(&n->cat);
         free(n->cache_dir);
+        free(n->work_dir);
 }
 
 static int run(const WorkerRoleConfig *c) {
@@ -112,14 +117,9 @@ static int run(const WorkerRoleConfig *c) {
                 (void) gethostname(host, sizeof host - 1);
                 snprintf(n.id, sizeof n.id, "worker@%s:%d", host, (int) getpid());
         }
-        if (mkdir(c->role.data_dir, 0700) < 0 && errno != EEXIST)
-                return log_error(errno, "cannot create the data directory %s: %m", c->role.data_dir), 1;
-        if (asprintf(&n.cache_dir, "%s/cache", c->role.data_dir) < 0)
-                return log_error(ENOMEM, "out of memory"), 1;
-        if (mkdir(n.cache_dir, 0700) < 0 && errno != EEXIST) {
-                log_error(errno, "cannot create %s: %m", n.cache_dir);
+        if (server_user_setup("worker", c->backend.user, &n.user) < 0 ||
+                server_data_dir(c->role.data_dir, &n.user, &n.cache_dir, &n.work_dir) < 0)
                 goto out;
-        }
 
         sigset_t sigs;
         sigemptyset(&sigs);
@@ -134,11 +134,9 @@ static int run(const WorkerRoleConfig *c) {
                 goto out;
         }
         catalogue_detect(&n.cat);
-        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = threads, .client_uid = (uid_t) -1}, &n.sup);
-        if (r < 0) {
-                log_error(r, "cannot start the sandbox supervisor: %s", strerror(-r));
+        r = worker_section_start_supervisor(&c->worker, n.user.set ? n.user.uid : (uid_t) -1, &n.sup);
+        if (r < 0)
                 goto out;
-        }
         pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* after the forks, before any thread */
         /* A worker never pushes: the bound does not matter to it. */
         r = server_open_backends(&c->backend, 1, n.id, &sigs, &n.store, &n.queue, &n.notify);
@@ -148,6 +146,12 @@ static int run(const WorkerRoleConfig *c) {
                 goto out;
         if (start_pool(c, &n) < 0)
                 goto out;
+        /* Started: from now on only the supervisor keeps root. */
+        r = server_become(&n.user);
+        if (r < 0) {
+                log_error(r, "cannot become uid %u: %s", (unsigned) n.user.uid, strerror(-r));
+                goto out;
+        }
         log_info("worker id=%s slots=%u store=%s queue=%s", n.id, threads, store_backend(n.store),
                 queue_backend(n.queue));
         while (!server_stop_requested(&sigs, 60 * USEC_PER_SEC))

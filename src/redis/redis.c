@@ -229,10 +229,22 @@ static int command_raw(
 }
 
 int redis_command(Redis *r, size_t argc, const char *const *argv, const size_t *argvlen, RedisReply **ret) {
+        bool reused = r->ctx != NULL;
         int q = connect_now(r);
         if (q < 0)
                 return q;
-        return command_raw(r, argc, argv, argvlen, ret);
+        q = command_raw(r, argc, argv, argvlen, ret);
+        /* A kept connection that the server closed meanwhile (it restarted): the command
+         * never reached it; once more on a fresh connection. (A server that dies between
+         * running a command and answering it makes the command run twice: the queue's
+         * consumers are idempotent by the store's state machine.) */
+        if (q == -ECONNRESET && reused) {
+                q = connect_now(r);
+                if (q < 0)
+                        return q;
+                q = command_raw(r, argc, argv, argvlen, ret);
+        }
+        return q;
 }
 
 int redis_call(Redis *r, RedisReply **ret, const char *arg0, ...) {

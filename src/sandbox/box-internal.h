@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <signal.h>
+
+#include "sandbox/net-internal.h"
 #include "sandbox/sandbox-internal.h"
 
 #define BOX_DEFAULT_UID_BASE 60000
+/* The uids of concurrent CLI commands (programs/cli-slot.h: the default base + 1024 + n,
+ * n < 1024): a supervisor that picks its own range stays out of them. */
+#define BOX_CLI_UIDS_FIRST (BOX_DEFAULT_UID_BASE + 1024)
+#define BOX_CLI_UIDS_END (BOX_DEFAULT_UID_BASE + 2048)
+#define BOX_UID_REGISTRY_DIR "/run/coderunner"
+#define BOX_UID_REGISTRY BOX_UID_REGISTRY_DIR "/box-uids.lock"
 #define BOX_ROOTLESS_UID 1000
 #define BOX_STRBUF_SIZE (256 * 1024)
 
@@ -24,8 +33,15 @@ struct BoxContext {
         CgroupSetup cg;
         RuntimeBinds *rt;
         struct sock_fprog seccomp;
-        int netns_fd;
+        int netns_fd; /* the empty namespace of runs without network */
+        /* Runs with network: their namespace and its pasta, made on the first one. */
+        const char *const *net_allow, *const *net_deny;
+        NetBox *netbox;
         int devnull_fd;
+
+        /* Set from a signal handler when the process that runs boxes must stop at once
+         * (the supervisor's slot when its supervisor died): a run in progress is killed. */
+        volatile sig_atomic_t *abort_flag;
 
         bool defer_cleanup; /* keep the last run's cgroups until box_context_cleanup() */
         /* With defer_cleanup: box_context_cleanup() also moves this process into a fresh,

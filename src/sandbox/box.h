@@ -72,7 +72,10 @@ typedef struct BoxSpec {
         uint32_t processes; /* 0 = none; processes + threads */
         uint32_t open_files; /* 0 = default (256) */
 
-        bool share_net; /* keep the host's network */
+        /* Network access: egress to the internet only, from a network namespace of the
+         * slot's own (never the host's), within the operator's allow/deny lists
+         * (BoxContextConfig.net_allow/net_deny). Root only. */
+        bool share_net;
         /* Judge0's enable_per_process_and_thread_*_limit: the limit holds for each process
          * (RLIMIT_CPU, whole seconds; RLIMIT_AS) instead of the whole tree (cgroup). */
         bool per_process_time;
@@ -116,7 +119,23 @@ typedef struct BoxContextConfig {
         unsigned slot; /* selects the box uid/gid (uid_base + slot) and cgroup name */
         uid_t uid_base; /* default 60000 */
         bool quiet_probe; /* do not log what could not be set up */
+        /* The network policy of networked runs (share_net), the operator's: NULL-terminated
+         * lists of CIDRs ("198.18.0.1/32", "2001:db8::/48"; a bare address is one host).
+         * The built-in deny list (loopback, private, link-local, metadata, multicast,
+         * reserved, documentation and benchmark ranges) applies unless net_allow names the
+         * destination; net_deny wins over net_allow; the host's own addresses are always
+         * refused. The strings must outlive the context. NULL = none. */
+        const char *const *net_allow;
+        const char *const *net_deny;
 } BoxContextConfig;
+
+/* Check one CIDR of the network policy: returns AF_INET or AF_INET6, or -EINVAL. */
+int box_net_check_cidr(const char *cidr);
+/* A configuration value of the network policy: CIDRs separated by commas or blanks ("" or
+ * NULL = none). On success *ret is a NULL-terminated list the caller frees with
+ * strv_free() (NULL when empty); -EINVAL (errbuf names the bad entry) or -E2BIG
+ * otherwise. For serve's and worker's keys (net_allow, net_deny). */
+int box_net_parse_list(const char *list, char ***ret, char *errbuf, size_t errlen);
 
 /* Prepare everything that does not change between runs: cgroups (detected per controller,
  * created under the cgroup we run in), the empty network namespace, the seccomp program,
@@ -140,10 +159,18 @@ typedef struct BoxSupervisorConfig {
         unsigned slots; /* concurrent runs; 0 = number of CPUs */
         uid_t uid_base;
         uid_t client_uid; /* besides root, the uid allowed to connect (-1 = only root and us) */
+        /* A connection is closed when its client stays silent between requests longer
+         * than idle_timeout_usec (0 = 60 s), or takes longer than read_timeout_usec
+         * (0 = 5 s) to send a request it started. */
+        uint64_t idle_timeout_usec;
+        uint64_t read_timeout_usec;
+        const char *const *net_allow; /* the network policy of every slot (BoxContextConfig) */
+        const char *const *net_deny;
 } BoxSupervisorConfig;
 
-/* Fork the supervisor: one process per slot, each serving one connection at a time.
- * Returns once every slot is ready. */
+/* Fork the supervisor: one process per slot, each serving one connection at a time; a
+ * connection that finds every slot taken is answered "busy" (box_client_run() returns
+ * -EBUSY) and closed. Returns once every slot is ready. */
 int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret);
 const char *box_supervisor_socket(BoxSupervisor *s);
 /* Stop the supervisor and its slots; waits for them. */
@@ -156,5 +183,7 @@ typedef struct BoxClient BoxClient;
 
 int box_client_connect(const char *socket_path, BoxClient **ret);
 BoxClient *box_client_free(BoxClient *c);
-/* Same contract as box_run(). The spec's fds are passed to the supervisor. */
+/* Same contract as box_run(). The spec's fds are passed to the supervisor. A connection
+ * the supervisor closed while idle is made again; -EBUSY when every slot was taken (the
+ * next call connects again). */
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret);

@@ -401,8 +401,10 @@ int box_cgroup_limit(const CgroupSetup *s, const BoxCgroup *cgp, const BoxSpec *
         const BoxCgroup cg = *cgp;
         int r = 0;
 
-        /* Memory: the limit, no swap, and on v2 an OOM kills the whole group. */
-        if (spec->memory_kib > 0 && !spec->per_process_memory) {
+        /* Memory: the limit, no swap, and on v2 an OOM kills the whole group. The
+         * per-process mode adds RLIMIT_AS to each process inside this ceiling, never
+         * instead of it: what the tree writes into its tmpfs belongs to no process. */
+        if (spec->memory_kib > 0) {
                 uint64_t bytes = spec->memory_kib * 1024;
                 if (s->where[CG_MEMORY] == CG_V2) {
                         r = write_u64_at(cg.v2_dir, "memory.max", bytes);

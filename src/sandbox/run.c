@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -32,10 +33,12 @@
 #define DEFAULT_OPEN_FILES 1024
 #define CPU_CHECK_MIN_USEC 1000
 #define CPU_CHECK_MAX_USEC 100000
+#define DEST_STALL_MSEC 5000
 
 typedef struct Stream {
         int fd; /* read end, -1 once at EOF */
         int dest; /* where it is copied, -1 = discarded */
+        bool dest_is_file; /* a regular file or memfd: a write never waits for a reader */
         uint64_t bytes; /* copied so far */
         uint64_t cap; /* 0 = none */
         bool overflow;
@@ -62,6 +65,7 @@ typedef struct Run {
         int workdir_fd;
         uid_t workdir_uid;
         gid_t workdir_gid;
+        mode_t workdir_mode;
         bool workdir_chowned;
 } Run;
 
@@ -126,6 +130,36 @@ static void kill_box(Run *run, BoxLimit why) {
                 box_cgroup_kill(&run->c->cg, &run->cg);
 }
 
+/* Copy output to where the caller wants it. A destination that is not a file (a pipe, a
+ * socket, a terminal) is written a pipe buffer's worth at a time once it can take it; one
+ * that takes nothing for DEST_STALL_MSEC (a pipe nobody reads) is given up and the rest
+ * discarded, so that no reader can stop the watch, and with it the limits it enforces. */
+static void copy_out(Stream *s, const char *buf, size_t len) {
+        if (s->dest_is_file) {
+                (void) write_all(s->dest, buf, len);
+                return;
+        }
+        while (len > 0) {
+                struct pollfd p = {.fd = s->dest, .events = POLLOUT};
+                int n = poll(&p, 1, DEST_STALL_MSEC);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || (p.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+                        s->dest = -EBADF;
+                        return;
+                }
+                ssize_t w = write(s->dest, buf, MIN(len, (size_t) PIPE_BUF));
+                if (w < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        s->dest = -EBADF;
+                        return;
+                }
+                buf += w;
+                len -= (size_t) w;
+        }
+}
+
 static void pump(Run *run, Stream *s) {
         char buf[65536];
         ssize_t n = read(s->fd, buf, sizeof buf);
@@ -144,7 +178,7 @@ static void pump(Run *run, Stream *s) {
                 s->overflow = true;
         }
         if (take > 0 && s->dest >= 0)
-                (void) write_all(s->dest, buf, take);
+                copy_out(s, buf, take);
         s->bytes += take;
         if (s->overflow)
                 kill_box(run, BOX_LIMIT_OUTPUT);
@@ -165,7 +199,6 @@ static void read_record(int *fd, void *buf, size_t size, size_t *got) {
 
 static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
         BoxContext *c = run->c;
-        const BoxSpec *spec = run->spec;
         uint64_t flags =
                 CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
         int pidfd = -1;
@@ -176,11 +209,9 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
                 flags &= ~(uint64_t) CLONE_NEWIPC;
                 c->ipc_ready = false;
         }
-        if (c->rootless) {
-                flags |= CLONE_NEWUSER;
-                if (!spec->share_net)
-                        flags |= CLONE_NEWNET;
-        }
+        if (c->rootless)
+                /* never the host's network: networked runs are refused when rootless */
+                flags |= CLONE_NEWUSER | CLONE_NEWNET;
         struct clone_args args = {
                 .flags = flags,
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
@@ -272,6 +303,10 @@ static void watch(Run *run) {
                 int ms = timeout < 0 ? -1 : (int) ((timeout + 999) / 1000);
                 int n = poll(p, (nfds_t) np, ms);
                 if (n < 0) {
+                        if (errno == EINTR && c->abort_flag && *c->abort_flag && !run->init_done) {
+                                kill_box(run, BOX_LIMIT_NONE);
+                                set_message(run->res, "the sandbox supervisor stopped during the run");
+                        }
                         if (errno == EINTR)
                                 continue;
                         kill_box(run, BOX_LIMIT_NONE);
@@ -293,9 +328,19 @@ static void watch(Run *run) {
         }
 }
 
+/* Give the workdir back as it was lent (owner and mode: the box owned it and may have
+ * changed its mode), with no setuid or setgid file of the box uid left in it. The tree
+ * is dead by now: nothing of it can race the walk. */
 static void restore_workdir(Run *run) {
-        if (run->workdir_chowned)
+        if (run->workdir_fd < 0)
+                return;
+        (void) workdir_strip_setid(run->workdir_fd, run->c->uid, NULL);
+        if (run->workdir_chowned) {
                 (void) fchownat(run->workdir_fd, "", run->workdir_uid, run->workdir_gid, AT_EMPTY_PATH);
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", run->workdir_fd);
+                (void) chmod(proc, run->workdir_mode);
+        }
         run->workdir_fd = safe_close(run->workdir_fd);
 }
 
@@ -418,6 +463,35 @@ static void decide(Run *run, int init_status) {
         res->status = BOX_STATUS_OK;
 }
 
+/* A networked run needs the context's network namespace, made on the first one. Returns 1
+ * when the run can go on, 0 when *res holds an XX result. */
+static int prepare_network(BoxContext *c, const BoxSpec *spec, BoxResult *res) {
+        char why[256];
+
+        if (!spec->share_net)
+                return 1;
+        if (c->netbox && netbox_alive(c->netbox))
+                return 1;
+        c->netbox = netbox_free(c->netbox);
+        if (c->rootless) {
+                /* Without root there is no namespace of ours for pasta and nftables to
+                 * serve, and the host's own network is never lent. */
+                res->status = BOX_STATUS_XX;
+                set_message(res, "networked runs need the root sandbox (the supervisor)");
+                return 0;
+        }
+        int r = netbox_new(c->net_allow, c->net_deny, &c->netbox, why, sizeof why);
+        if (r < 0) {
+                res->status = BOX_STATUS_XX;
+                if (why[0])
+                        set_message(res, "cannot set up the network: %s", why);
+                else
+                        set_message(res, "cannot set up the network: %s", strerror(-r));
+                return 0;
+        }
+        return 1;
+}
+
 int box_run(BoxContext *c, const BoxSpec *spec, BoxResult *ret) {
         return box_run_as(c, spec, 0, 0, ret);
 }
@@ -448,6 +522,10 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 return 0;
         }
 
+        r = prepare_network(c, spec, ret);
+        if (r <= 0)
+                return r;
+
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(stp, O_CLOEXEC) < 0 ||
                 (!spec->stderr_to_stdout && pipe2(err, O_CLOEXEC) < 0)) {
                 r = -errno;
@@ -457,7 +535,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         /* The plan: everything the child needs, prepared here. */
         uint64_t seq = ++c->seq;
         *plan = (JailPlan){
-                .netns_fd = spec->share_net ? -1 : c->netns_fd,
+                .netns_fd = spec->share_net ? netbox_fd(c->netbox) : c->netns_fd,
                 .peer_uid = peer_uid,
                 .peer_gid = peer_gid,
                 .rootless = c->rootless,
@@ -541,6 +619,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 if (run.workdir_fd >= 0 && fstat(run.workdir_fd, &st) == 0) {
                         run.workdir_uid = st.st_uid;
                         run.workdir_gid = st.st_gid;
+                        run.workdir_mode = st.st_mode & 07777;
                         if (fchownat(run.workdir_fd, "", c->uid, c->gid, AT_EMPTY_PATH) == 0)
                                 run.workdir_chowned = true;
                 }
@@ -582,6 +661,9 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
 
+        struct stat dst;
+        run.out.dest_is_file = run.out.dest >= 0 && fstat(run.out.dest, &dst) == 0 && S_ISREG(dst.st_mode);
+        run.err.dest_is_file = run.err.dest >= 0 && fstat(run.err.dest, &dst) == 0 && S_ISREG(dst.st_mode);
         run.out.fd = TAKE_FD(out[0]);
         run.out.cap = spec->output_kib * 1024;
         run.err.fd = TAKE_FD(err[0]);

@@ -187,6 +187,27 @@ RuntimeBinds *runtime_binds_free(RuntimeBinds *r);
 int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan, char *strbuf,
         size_t strbuf_size, char *errbuf, size_t errlen);
 
+/* ---- the host's registry of box uids (uids.c) ---- */
+
+/* Open (or make, 0600) the registry file; -EPERM when it is not ours alone. */
+int uid_registry_open(const char *path);
+/* Claim the uids [first, first + count) for as long as the descriptor fd stays open
+ * anywhere (forked children share it). -EBUSY when another holder has any of them,
+ * -ERANGE for a range that is empty, too high or covers 65534-65535. */
+int uid_range_claim(int fd, uid_t first, unsigned count);
+/* Claim the first free range of count uids at or above `from`, outside
+ * [skip_first, skip_end) and 65534-65535; its first uid goes to *ret_first. */
+int uid_range_claim_free(
+        int fd, uid_t from, unsigned count, uid_t skip_first, uid_t skip_end, uid_t *ret_first);
+
+/* ---- what a run left in its workdir (workdir.c) ---- */
+
+/* Clear the setuid and setgid bits of every regular file and directory owned by `owner`
+ * (the box uid: what the run made) below top_fd (a directory, O_PATH is fine), at any
+ * depth, never following a link. The number of entries changed goes to *ret_stripped
+ * (may be NULL). -ESTALE when the tree moved under the walk. */
+int workdir_strip_setid(int top_fd, uid_t owner, uint64_t *ret_stripped);
+
 /* box_run() on behalf of a client: the caller's paths are opened with its identity. */
 int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gid, BoxResult *ret);
 

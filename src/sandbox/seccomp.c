@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/fd-util.h"
@@ -90,12 +91,21 @@ static const char *const deny_eperm[] = {
 };
 
 /* Refused with ENOSYS, because callers probe them and fall back: glibc retries clone3
- * with clone (whose flags we can inspect), libuv and others fall back from io_uring. */
+ * with clone (whose flags we can inspect), libuv and others fall back from io_uring,
+ * file watchers (tail -f, editors, build tools) fall back to polling without inotify. */
 static const char *const deny_enosys[] = {
         "clone3",
         "io_uring_setup",
         "io_uring_enter",
         "io_uring_register",
+        /* A watch on a shared read-only runtime file sees every other box open and read
+         * it: a channel between concurrent runs. */
+        "inotify_init",
+        "inotify_init1",
+        "inotify_add_watch",
+        /* Reports which pages of a file are in the page cache, which is shared by every
+         * box: one evicts, the other reads, the first looks (a channel). */
+        "cachestat",
 };
 
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
@@ -159,7 +169,7 @@ int seccomp_build(struct sock_fprog *ret) {
                         goto out;
         }
 
-        /* Sockets: local, IPv4 and IPv6 (for --share-net), and route netlink (getaddrinfo
+        /* Sockets: local, IPv4 and IPv6 (for networked runs), and route netlink (getaddrinfo
          * asks it which addresses exist; in an empty namespace it only sees lo). Every other
          * family is refused: several are not namespaced (AF_VSOCK) or rarely audited. The
          * family is an int: compare the low 32 bits only. */
@@ -224,6 +234,28 @@ int seccomp_build(struct sock_fprog *ret) {
                 r = add(ctx, SCMP_ACT_ERRNO(0), "flock", 0, NULL);
                 if (r < 0)
                         goto out;
+        }
+
+        /* The page cache channel's other two ends: evicting a shared file's pages
+         * (POSIX_FADV_DONTNEED becomes a no-op that succeeds: it is only advice) and
+         * looking whether a page is cached without waiting for it (preadv2/pwritev2 with
+         * RWF_NOWAIT, refused with EOPNOTSUPP as on a file system without it, which
+         * callers handle by reading normally). */
+        {
+                struct scmp_arg_cmp dontneed = SCMP_A3_32(SCMP_CMP_EQ, POSIX_FADV_DONTNEED);
+                static const char *const fadvise[] = {"fadvise64", "fadvise64_64"};
+                for (size_t i = 0; i < ELEMENTSOF(fadvise); i++) {
+                        r = add(ctx, SCMP_ACT_ERRNO(0), fadvise[i], 1, &dontneed);
+                        if (r < 0)
+                                goto out;
+                }
+                struct scmp_arg_cmp nowait = SCMP_A5_64(SCMP_CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT);
+                static const char *const rw2[] = {"preadv2", "pwritev2"};
+                for (size_t i = 0; i < ELEMENTSOF(rw2); i++) {
+                        r = add(ctx, SCMP_ACT_ERRNO(EOPNOTSUPP), rw2[i], 1, &nowait);
+                        if (r < 0)
+                                goto out;
+                }
         }
 
         memfd = memfd_create("coderunner-seccomp", MFD_CLOEXEC);

@@ -2,10 +2,14 @@
 /* The resident supervisor: a privileged process tree that runs sandboxes on request, so
  * that the code that talks to the network never needs privileges.
  *
- * One listening socket; one process per slot, each with its own BoxContext (its own box
- * uid and cgroups), each accepting one connection at a time and serving its runs in
- * order. Nothing is exec'd per run. The parent only restarts slots that die and stops
- * everything on SIGTERM. */
+ * One listening socket, accepted by the parent alone; one process per slot, each with its
+ * own BoxContext (its own box uid and cgroups). The parent hands each connection to an
+ * idle slot (SCM_RIGHTS over the slot's control socket) and answers "busy" at once when
+ * every slot has one, instead of leaving the client in the backlog. A slot serves its
+ * connection's runs in order, and gives up on a client that stays silent between
+ * requests past the idle time-out or sends a request slower than the read time-out.
+ * Nothing is exec'd per run. The parent restarts slots that die and stops everything on
+ * SIGTERM. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,11 +30,15 @@
 
 #include "base/fd-util.h"
 #include "base/log.h"
+#include "base/time-util.h"
 #include "sandbox/box-internal.h"
 
 #define PROTO_MAGIC_REQUEST 0x31425243u /* "CRB1" */
 #define PROTO_MAGIC_RESULT 0x32425243u /* "CRB2" */
+#define PROTO_MAGIC_BUSY 0x33425243u /* "CRB3": every slot is taken; then the connection closes */
 #define MAX_SLOTS 1024
+#define DEFAULT_READ_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define DEFAULT_IDLE_TIMEOUT_USEC (60 * USEC_PER_SEC)
 
 enum {
         FD_STDIN = 1 << 0,
@@ -43,6 +52,9 @@ typedef struct Header {
         uint32_t fds; /* FD_* bits: which streams ride along, in that order */
         uint32_t reserved;
 } Header;
+
+/* Set in a slot by SIGTERM/SIGINT: a wait for a client gives up. */
+static volatile sig_atomic_t stop_requested;
 
 /* ---- framing ---- */
 
@@ -88,10 +100,79 @@ static int send_frame(int sock, uint32_t magic, const void *payload, size_t len,
         return 0;
 }
 
-/* Receive one frame. *ret_payload is malloc'd; fds received are stored in fds[] (up to 3),
- * the rest closed. Returns 0, -ECONNRESET on a clean EOF before a frame, or -errno. */
-static int recv_frame(int sock, uint32_t magic, uint8_t **ret_payload, size_t *ret_len, int fds[3],
-        size_t *ret_nfds, uint32_t *ret_fdbits) {
+/* The fds a message carried: the first `max` into fds[], the rest closed. */
+static size_t take_fds(struct msghdr *msg, int *fds, size_t max) {
+        size_t n = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int *in = (int *) CMSG_DATA(c);
+                for (size_t i = 0; i < k; i++) {
+                        if (n < max)
+                                fds[n++] = in[i];
+                        else
+                                safe_close(in[i]);
+                }
+        }
+        return n;
+}
+
+/* Wait until fd is readable or the deadline (CLOCK_MONOTONIC usec; 0 = none) passes. */
+static int wait_readable(int fd, uint64_t deadline) {
+        for (;;) {
+                int ms = -1;
+                if (deadline) {
+                        uint64_t now = now_usec(CLOCK_MONOTONIC);
+                        if (now >= deadline)
+                                return -ETIMEDOUT;
+                        ms = (int) ((deadline - now + 999) / 1000);
+                }
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int n = poll(&p, 1, ms);
+                if (n > 0)
+                        return 0;
+                if (n == 0)
+                        return -ETIMEDOUT;
+                if (errno != EINTR || stop_requested)
+                        return -errno;
+        }
+}
+
+/* Read exactly len bytes before the deadline. -EBADMSG on EOF in the middle. */
+static int read_exact(int fd, void *buf, size_t len, uint64_t deadline) {
+        for (size_t got = 0; got < len;) {
+                int r = wait_readable(fd, deadline);
+                if (r < 0)
+                        return r;
+                ssize_t n = read(fd, (uint8_t *) buf + got, len - got);
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EBADMSG;
+                got += (size_t) n;
+        }
+        return 0;
+}
+
+typedef struct Deadlines {
+        uint64_t first_byte_usec; /* how long to wait for a frame to start (0 = forever) */
+        uint64_t frame_usec; /* how long the rest of it may take once it started (0 = forever) */
+} Deadlines;
+
+static uint64_t deadline_in(uint64_t usec) {
+        return usec ? now_usec(CLOCK_MONOTONIC) + usec : 0;
+}
+
+/* Receive one frame whose magic is one of magics[0..1] (0 = unused). *ret_payload is
+ * malloc'd; fds received are stored in fds[] (up to 3), the rest closed. Returns 0,
+ * -ECONNRESET on a clean EOF before a frame, -ETIMEDOUT when a deadline passed, or
+ * -errno. */
+static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, uint8_t **ret_payload,
+        size_t *ret_len, int fds[3], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic) {
         Header h;
         union {
                 struct cmsghdr align;
@@ -101,27 +182,29 @@ static int recv_frame(int sock, uint32_t magic, uint8_t **ret_payload, size_t *r
         struct msghdr msg = {
                 .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
         size_t nfds = 0;
+        int r;
 
-        ssize_t n = RETRY_EINTR(recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL));
+        r = wait_readable(sock, deadline_in(dl->first_byte_usec));
+        if (r < 0)
+                return r;
+        uint64_t deadline = deadline_in(dl->frame_usec);
+        /* The fds ride on the first bytes; the rest of the header may come later. */
+        ssize_t n = RETRY_EINTR(recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT));
         if (n == 0)
                 return -ECONNRESET;
         if (n < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                int *in = (int *) CMSG_DATA(c);
-                for (size_t i = 0; i < k; i++) {
-                        if (fds && nfds < 3)
-                                fds[nfds++] = in[i];
-                        else
-                                safe_close(in[i]);
-                }
+                return errno == EAGAIN ? -ETIMEDOUT : -errno;
+        nfds = take_fds(&msg, fds, fds ? 3 : 0);
+        if (msg.msg_flags & MSG_CTRUNC) {
+                r = -EBADMSG;
+                goto fail;
         }
-        int r;
-        if ((size_t) n != sizeof h || h.magic != magic || h.len > PROTO_MAX_MESSAGE ||
-                (msg.msg_flags & MSG_CTRUNC)) {
+        if ((size_t) n < sizeof h) {
+                r = read_exact(sock, (uint8_t *) &h + n, sizeof h - (size_t) n, deadline);
+                if (r < 0)
+                        goto fail;
+        }
+        if ((h.magic != magics[0] && (!magics[1] || h.magic != magics[1])) || h.len > PROTO_MAX_MESSAGE) {
                 r = -EBADMSG;
                 goto fail;
         }
@@ -131,10 +214,9 @@ static int recv_frame(int sock, uint32_t magic, uint8_t **ret_payload, size_t *r
                 goto fail;
         }
         if (h.len > 0) {
-                ssize_t got = read_full(sock, payload, h.len);
-                if (got != (ssize_t) h.len) {
+                r = read_exact(sock, payload, h.len, deadline);
+                if (r < 0) {
                         free(payload);
-                        r = got < 0 ? (int) got : -EBADMSG;
                         goto fail;
                 }
         }
@@ -144,6 +226,8 @@ static int recv_frame(int sock, uint32_t magic, uint8_t **ret_payload, size_t *r
                 *ret_nfds = nfds;
         if (ret_fdbits)
                 *ret_fdbits = h.fds;
+        if (ret_magic)
+                *ret_magic = h.magic;
         return 0;
 fail:
         for (size_t i = 0; i < nfds; i++)
@@ -155,9 +239,10 @@ fail:
 
 struct BoxClient {
         int sock;
+        char *path;
 };
 
-int box_client_connect(const char *socket_path, BoxClient **ret) {
+static int client_socket(const char *socket_path) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(socket_path) >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
@@ -167,10 +252,19 @@ int box_client_connect(const char *socket_path, BoxClient **ret) {
                 return -errno;
         if (RETRY_EINTR(connect(fd, (struct sockaddr *) &sa, sizeof sa)) < 0)
                 return -errno;
+        return TAKE_FD(fd);
+}
+
+int box_client_connect(const char *socket_path, BoxClient **ret) {
+        _cleanup_close_ int fd = client_socket(socket_path);
+        if (fd < 0)
+                return fd;
         BoxClient *c = malloc(sizeof *c);
         if (!c)
                 return -ENOMEM;
-        c->sock = TAKE_FD(fd);
+        *c = (BoxClient){.sock = TAKE_FD(fd), .path = strdup(socket_path)};
+        if (!c->path)
+                return box_client_free(c), -ENOMEM;
         *ret = c;
         return 0;
 }
@@ -179,8 +273,37 @@ BoxClient *box_client_free(BoxClient *c) {
         if (!c)
                 return NULL;
         safe_close(c->sock);
+        free(c->path);
         free(c);
         return NULL;
+}
+
+static int client_reconnect(BoxClient *c) {
+        int fd = client_socket(c->path);
+        if (fd < 0)
+                return fd;
+        safe_close(c->sock);
+        c->sock = fd;
+        return 0;
+}
+
+/* Before a request: the supervisor may have closed the connection while it was idle, or
+ * answered "busy" right after accepting it. Either is waiting to be read; then connect
+ * again (for this request, or for the next one after a busy answer). */
+static int client_check(BoxClient *c) {
+        struct pollfd p = {.fd = c->sock, .events = POLLIN | POLLRDHUP};
+        if (RETRY_EINTR(poll(&p, 1, 0)) <= 0)
+                return 0;
+        _cleanup_free_ uint8_t *payload = NULL;
+        size_t len;
+        uint32_t magic = 0;
+        bool busy = recv_frame(c->sock, (const uint32_t[2]){PROTO_MAGIC_BUSY, 0},
+                            &(Deadlines){.frame_usec = DEFAULT_READ_TIMEOUT_USEC}, &payload, &len, NULL,
+                            NULL, NULL, &magic) == 0;
+        int r = client_reconnect(c);
+        if (r < 0)
+                return r;
+        return busy ? -EBUSY : 0;
 }
 
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
@@ -188,7 +311,7 @@ int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
         size_t len, rlen;
         int fds[3];
         size_t nfds = 0;
-        uint32_t bits = 0;
+        uint32_t bits = 0, magic = 0;
 
         int r = proto_encode_spec(spec, &buf, &len);
         if (r < 0)
@@ -205,18 +328,31 @@ int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
                 fds[nfds++] = spec->stderr_fd;
                 bits |= FD_STDERR;
         }
-        r = send_frame(c->sock, PROTO_MAGIC_REQUEST, buf, len, fds, nfds, bits);
+        /* A send that finds the connection closed (between the check and the send, or a
+         * busy answer to a fresh connection) was read by nobody: look at what is
+         * waiting, connect again, send again. */
+        for (unsigned attempt = 0;; attempt++) {
+                r = client_check(c);
+                if (r < 0)
+                        return r;
+                r = send_frame(c->sock, PROTO_MAGIC_REQUEST, buf, len, fds, nfds, bits);
+                if ((r != -EPIPE && r != -ECONNRESET) || attempt == 2)
+                        break;
+        }
         if (r < 0)
                 return r;
-        r = recv_frame(c->sock, PROTO_MAGIC_RESULT, &reply, &rlen, NULL, NULL, NULL);
+        r = recv_frame(c->sock, (const uint32_t[2]){PROTO_MAGIC_RESULT, PROTO_MAGIC_BUSY}, &(Deadlines){},
+                &reply, &rlen, NULL, NULL, NULL, &magic);
         if (r < 0)
                 return r == -ECONNRESET ? -EPIPE : r;
+        if (magic == PROTO_MAGIC_BUSY) {
+                (void) client_reconnect(c); /* the next request tries again */
+                return -EBUSY;
+        }
         return proto_decode_result(reply, rlen, ret);
 }
 
 /* ---- slot ---- */
-
-static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig) {
         (void) sig;
@@ -233,10 +369,24 @@ static bool peer_allowed(int sock, const BoxSupervisorConfig *cfg, struct ucred 
                (cfg->client_uid != (uid_t) -1 && cr.uid == cfg->client_uid);
 }
 
+static uint64_t read_timeout(const BoxSupervisorConfig *cfg) {
+        return cfg->read_timeout_usec ? cfg->read_timeout_usec : DEFAULT_READ_TIMEOUT_USEC;
+}
+
+static uint64_t idle_timeout(const BoxSupervisorConfig *cfg) {
+        return cfg->idle_timeout_usec ? cfg->idle_timeout_usec : DEFAULT_IDLE_TIMEOUT_USEC;
+}
+
 static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfig *cfg) {
         struct ucred cr;
         if (!peer_allowed(sock, cfg, &cr))
                 return;
+        /* A client that does not read its answer cannot hold the slot either. */
+        uint64_t rt = read_timeout(cfg);
+        struct timeval tv = {
+                .tv_sec = (time_t) (rt / USEC_PER_SEC), .tv_usec = (suseconds_t) (rt % USEC_PER_SEC)};
+        (void) setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        const Deadlines dl = {.first_byte_usec = idle_timeout(cfg), .frame_usec = rt};
         for (;;) {
                 _cleanup_free_ uint8_t *buf = NULL;
                 _cleanup_free_ void *arena = NULL;
@@ -246,9 +396,10 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 BoxSpec spec;
                 BoxResult res = {.exit_code = -1};
 
-                int r = recv_frame(sock, PROTO_MAGIC_REQUEST, &buf, &len, fds, &nfds, &bits);
+                int r = recv_frame(sock, (const uint32_t[2]){PROTO_MAGIC_REQUEST, 0}, &dl, &buf, &len, fds,
+                        &nfds, &bits, NULL);
                 if (r < 0)
-                        return;
+                        return; /* EOF, silence past a time-out, or garbage: the slot is free again */
                 r = proto_decode_spec(buf, len, &spec, &arena);
                 if (r == 0) {
                         size_t k = 0;
@@ -284,7 +435,49 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
         }
 }
 
-_Noreturn static void slot_main(unsigned slot, int listen_fd, int ready_fd, const BoxSupervisorConfig *cfg) {
+/* The parent and a slot talk over a SOCK_SEQPACKET pair: the parent sends a connection
+ * (one byte and the fd), the slot answers one byte when it is idle again. */
+static int send_conn(int ctl, int fd) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } cbuf = {};
+        struct iovec iov = {(void *) "c", 1};
+        struct msghdr msg = {.msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = cbuf.buf,
+                .msg_controllen = sizeof cbuf.buf};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        return RETRY_EINTR(sendmsg(ctl, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 ? -errno : 0;
+}
+
+/* The next connection from the parent: its fd, -ECONNRESET when the parent is gone, or
+ * -EINTR on a signal. */
+static int recv_conn(int ctl) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+        } cbuf;
+        char b;
+        struct iovec iov = {&b, 1};
+        struct msghdr msg = {.msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = cbuf.buf,
+                .msg_controllen = sizeof cbuf.buf};
+        ssize_t n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        int fd;
+        return take_fds(&msg, &fd, 1) == 1 ? fd : -EBADMSG;
+}
+
+_Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxSupervisorConfig *cfg) {
         BoxContext *ctx = NULL;
         (void) prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
         struct sigaction sa = {.sa_handler = on_stop};
@@ -292,26 +485,34 @@ _Noreturn static void slot_main(unsigned slot, int listen_fd, int ready_fd, cons
         sigaction(SIGINT, &sa, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        int r = box_context_new(&(BoxContextConfig){.slot = slot, .uid_base = cfg->uid_base}, &ctx);
+        int r = box_context_new(&(BoxContextConfig){.slot = slot,
+                                        .uid_base = cfg->uid_base,
+                                        .net_allow = cfg->net_allow,
+                                        .net_deny = cfg->net_deny},
+                &ctx);
         if (r < 0) {
                 log_error(r, "slot %u: cannot prepare the sandbox: %s", slot, strerror(-r));
                 _exit(3);
         }
         ctx->defer_cleanup = true;
+        ctx->abort_flag = &stop_requested; /* the supervisor died: its runs die too */
         if (ready_fd >= 0) {
                 (void) !write(ready_fd, "x", 1);
                 close(ready_fd);
         }
         while (!stop_requested) {
-                int sock = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                int sock = recv_conn(ctl);
+                if (sock == -EINTR)
+                        continue;
                 if (sock < 0) {
-                        if (errno == EINTR || errno == ECONNABORTED)
-                                continue;
-                        log_error(errno, "slot %u: accept: %s", slot, strerror(errno));
+                        if (sock != -ECONNRESET)
+                                log_error(sock, "slot %u: %s", slot, strerror(-sock));
                         break;
                 }
                 serve_connection(ctx, sock, cfg);
                 close(sock);
+                /* idle again */
+                (void) RETRY_EINTR(send(ctl, "f", 1, MSG_NOSIGNAL));
         }
         box_context_free(ctx);
         _exit(0);
@@ -346,15 +547,120 @@ static int make_listener(const char *path) {
         return fd;
 }
 
-/* Serve until SIGTERM/SIGINT. ready_fd (if >= 0) gets one byte once all slots are up. */
-static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
-        unsigned slots = cfg->slots;
-        if (slots == 0) {
-                long n = sysconf(_SC_NPROCESSORS_ONLN);
-                slots = n > 0 ? (unsigned) n : 1;
+typedef struct Slot {
+        pid_t pid; /* 0 when not running */
+        int ctl; /* our end of its control pair; -1 when not running */
+        bool idle;
+} Slot;
+
+/* Fork slot i. Its first connection may be sent at once: it waits in the control pair
+ * until the slot is ready. */
+static int slot_start(
+        Slot *slots, unsigned n, unsigned i, int listen_fd, int ready_fd, const BoxSupervisorConfig *cfg) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(pair[0]);
+                close(pair[1]);
+                return r;
         }
-        if (slots > MAX_SLOTS)
+        if (pid == 0) {
+                /* A slot starts with no signal blocked, whatever the caller had, and holds
+                 * nothing of the parent's: not the listening socket, not another slot's pair. */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                close(listen_fd);
+                close(pair[0]);
+                for (unsigned k = 0; k < n; k++)
+                        if (slots[k].ctl >= 0)
+                                close(slots[k].ctl);
+                slot_main(i, pair[1], ready_fd, cfg);
+        }
+        close(pair[1]);
+        slots[i] = (Slot){.pid = pid, .ctl = pair[0], .idle = true};
+        return 0;
+}
+
+/* A new connection: to an idle slot, else answered busy and closed. */
+static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisorConfig *cfg) {
+        for (;;) {
+                _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (conn < 0)
+                        return; /* EAGAIN: no more; anything else: the client gave up */
+                struct ucred cr;
+                if (!peer_allowed(conn, cfg, &cr))
+                        continue;
+                bool sent = false;
+                for (unsigned i = 0; i < n && !sent; i++) {
+                        if (slots[i].ctl < 0 || !slots[i].idle)
+                                continue;
+                        if (send_conn(slots[i].ctl, conn) == 0) {
+                                slots[i].idle = false;
+                                sent = true;
+                        }
+                }
+                if (!sent) {
+                        /* The client must not wait behind runs it cannot see the end of. */
+                        struct timeval tv = {.tv_usec = 100000};
+                        (void) setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+                        (void) send_frame(conn, PROTO_MAGIC_BUSY, NULL, 0, NULL, 0, 0);
+                }
+        }
+}
+
+/* The slots' uids, claimed in the host's registry for as long as the supervisor lives
+ * (the descriptor is inherited by every slot): the configured range, refused when another
+ * service holds any of it, or else the first free range. Rootless, the box user is us and
+ * there is nothing to claim. Returns the registry's fd (or -EBADF when rootless). */
+static int claim_uids(const BoxSupervisorConfig *cfg, unsigned n, uid_t *ret_base) {
+        *ret_base = cfg->uid_base ? cfg->uid_base : BOX_DEFAULT_UID_BASE;
+        if (geteuid() != 0)
+                return -EBADF;
+        (void) mkdir(BOX_UID_REGISTRY_DIR, 0755);
+        _cleanup_close_ int fd = uid_registry_open(BOX_UID_REGISTRY);
+        if (fd < 0)
+                return log_error(
+                        fd, "cannot open the box uid registry %s: %s", BOX_UID_REGISTRY, strerror(-fd));
+        int r;
+        if (cfg->uid_base) {
+                r = uid_range_claim(fd, cfg->uid_base, n);
+                if (r == -EBUSY)
+                        return log_error(r,
+                                "box uids %u-%u: some are used by another coderunner service on this host "
+                                "(choose another --uid-base)",
+                                (unsigned) cfg->uid_base, (unsigned) cfg->uid_base + n - 1);
+        } else
+                r = uid_range_claim_free(
+                        fd, BOX_DEFAULT_UID_BASE, n, BOX_CLI_UIDS_FIRST, BOX_CLI_UIDS_END, ret_base);
+        if (r < 0)
+                return log_error(r, "cannot claim %u box uids: %s", n, strerror(-r));
+        return TAKE_FD(fd);
+}
+
+/* Serve until SIGTERM/SIGINT, or until life_fd (if >= 0: the read end of a pipe whose
+ * only writer is the process that started us) hangs up: that process stopped or died. A
+ * parent that gave up root cannot signal us (nor does its death signal reach us: the
+ * kernel checks the dying process's credentials), but its pipe closes all the same.
+ * ready_fd (if >= 0) gets one byte once all slots are up. */
+static int serve(const BoxSupervisorConfig *config, int ready_fd, int life_fd) {
+        unsigned n = config->slots;
+        if (n == 0) {
+                long k = sysconf(_SC_NPROCESSORS_ONLN);
+                n = k > 0 ? (unsigned) k : 1;
+        }
+        if (n > MAX_SLOTS)
                 return log_error(ERANGE, "at most %d slots", MAX_SLOTS);
+        BoxSupervisorConfig claimed = *config;
+        const BoxSupervisorConfig *cfg = &claimed;
+        _cleanup_close_ int uids_fd = claim_uids(config, n, &claimed.uid_base);
+        if (uids_fd < 0 && uids_fd != -EBADF)
+                return uids_fd;
+        log_info("sandbox slots: %u, box uids %u-%u", n, (unsigned) claimed.uid_base,
+                (unsigned) claimed.uid_base + n - 1);
 
         sigset_t mask, old;
         sigemptyset(&mask);
@@ -363,99 +669,111 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, &old);
 
+        int r = 0;
+        int ready[2] = {-1, -1};
+        _cleanup_close_ int sfd = -EBADF;
+        _cleanup_free_ Slot *slots = NULL;
+        _cleanup_free_ struct pollfd *pfd = NULL;
         int listen_fd = make_listener(cfg->socket_path);
         if (listen_fd < 0) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return log_error(
                         listen_fd, "cannot listen on %s: %s", cfg->socket_path, strerror(-listen_fd));
         }
-        int ready[2];
-        if (pipe2(ready, O_CLOEXEC) < 0) {
-                close(listen_fd);
-                sigprocmask(SIG_SETMASK, &old, NULL);
-                return -errno;
+        slots = calloc(n, sizeof *slots);
+        pfd = calloc(n + 3, sizeof *pfd);
+        if (!slots || !pfd) {
+                r = -ENOMEM;
+                goto out;
         }
-        pid_t *pids = calloc(slots, sizeof(pid_t));
-        if (!pids) {
-                close(listen_fd);
-                close(ready[0]);
-                close(ready[1]);
-                sigprocmask(SIG_SETMASK, &old, NULL);
-                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++)
+                slots[i] = (Slot){.ctl = -1};
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0 || fd_set_nonblock(listen_fd, true) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto out;
         }
-        int r = 0;
-        for (unsigned i = 0; i < slots; i++) {
-                pid_t pid = fork();
-                if (pid < 0) {
-                        r = -errno;
-                        break;
-                }
-                if (pid == 0) {
-                        /* A slot starts with no signal blocked, whatever the caller had. */
-                        sigset_t none;
-                        sigemptyset(&none);
-                        sigprocmask(SIG_SETMASK, &none, NULL);
-                        close(ready[0]);
-                        slot_main(i, listen_fd, ready[1], cfg);
-                }
-                pids[i] = pid;
-        }
-        close(ready[1]);
+        for (unsigned i = 0; i < n && r == 0; i++)
+                r = slot_start(slots, n, i, listen_fd, ready[1], cfg);
+        ready[1] = safe_close(ready[1]);
         /* Wait for every slot to be ready (or one to fail). */
-        unsigned up = 0;
-        while (r == 0 && up < slots) {
+        for (unsigned up = 0; r == 0 && up < n;) {
                 char c;
-                ssize_t n = read(ready[0], &c, 1);
-                if (n == 1)
+                ssize_t k = read(ready[0], &c, 1);
+                if (k == 1)
                         up++;
-                else if (n < 0 && errno == EINTR)
+                else if (k < 0 && errno == EINTR)
                         continue;
                 else
                         r = -ECHILD;
         }
-        close(ready[0]);
-        if (r == 0) {
-                if (ready_fd >= 0) {
-                        (void) !write(ready_fd, "x", 1);
-                        close(ready_fd);
-                }
+        ready[0] = safe_close(ready[0]);
+        if (r == 0 && ready_fd >= 0) {
+                (void) !write(ready_fd, "x", 1);
+                close(ready_fd);
         }
-        /* Restart slots that die; stop on SIGTERM/SIGINT. */
+        /* Hand out connections, note idle slots, restart slots that die; stop on
+         * SIGTERM/SIGINT. */
         while (r == 0) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&mask, &si);
-                if (sig < 0)
-                        continue;
-                if (sig == SIGTERM || sig == SIGINT)
+                pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+                pfd[1] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+                for (unsigned i = 0; i < n; i++)
+                        pfd[2 + i] = (struct pollfd){.fd = slots[i].ctl, .events = POLLIN};
+                pfd[2 + n] = (struct pollfd){.fd = life_fd, .events = POLLIN};
+                if (poll(pfd, n + 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
                         break;
+                }
+                bool stop = life_fd >= 0 && pfd[2 + n].revents;
+                struct signalfd_siginfo si;
+                while (read(sfd, &si, sizeof si) == (ssize_t) sizeof si)
+                        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+                                stop = true;
+                if (stop)
+                        break;
+                for (unsigned i = 0; i < n; i++) {
+                        if (slots[i].ctl < 0 || !pfd[2 + i].revents)
+                                continue;
+                        char b[16];
+                        ssize_t k = recv(slots[i].ctl, b, sizeof b, MSG_DONTWAIT);
+                        if (k > 0)
+                                slots[i].idle = true;
+                        else if (k == 0 || (errno != EAGAIN && errno != EINTR))
+                                slots[i].ctl = safe_close(slots[i].ctl); /* it died: restarted below */
+                }
                 for (;;) {
                         int status;
                         pid_t p = waitpid(-1, &status, WNOHANG);
                         if (p <= 0)
                                 break;
-                        for (unsigned i = 0; i < slots; i++) {
-                                if (pids[i] != p)
+                        for (unsigned i = 0; i < n; i++) {
+                                if (slots[i].pid != p)
                                         continue;
                                 log_warning(0, "slot %u exited (status 0x%x), restarting it", i,
                                         (unsigned) status);
-                                pid_t np = fork();
-                                if (np == 0) {
-                                        sigset_t none;
-                                        sigemptyset(&none);
-                                        sigprocmask(SIG_SETMASK, &none, NULL);
-                                        slot_main(i, listen_fd, -1, cfg);
-                                }
-                                pids[i] = np > 0 ? np : 0;
+                                slots[i].ctl = safe_close(slots[i].ctl);
+                                slots[i].pid = 0;
+                                int k = slot_start(slots, n, i, listen_fd, -1, cfg);
+                                if (k < 0)
+                                        log_error(k, "slot %u: cannot restart it: %s", i, strerror(-k));
                         }
                 }
+                if (pfd[1].revents)
+                        dispatch(slots, n, listen_fd, cfg);
         }
-        for (unsigned i = 0; i < slots; i++)
-                if (pids[i] > 0)
-                        kill(pids[i], SIGTERM);
-        for (unsigned i = 0; i < slots; i++)
-                if (pids[i] > 0)
-                        (void) RETRY_EINTR(waitpid(pids[i], NULL, 0));
-        free(pids);
+out:
+        for (unsigned i = 0; slots && i < n; i++) {
+                slots[i].ctl = safe_close(slots[i].ctl);
+                if (slots[i].pid > 0)
+                        kill(slots[i].pid, SIGTERM);
+        }
+        for (unsigned i = 0; slots && i < n; i++)
+                if (slots[i].pid > 0)
+                        (void) RETRY_EINTR(waitpid(slots[i].pid, NULL, 0));
+        safe_close(ready[0]);
+        safe_close(ready[1]);
         close(listen_fd);
         (void) unlink(cfg->socket_path);
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -463,11 +781,12 @@ static int serve(const BoxSupervisorConfig *cfg, int ready_fd) {
 }
 
 int box_supervisor_serve(const BoxSupervisorConfig *cfg) {
-        return serve(cfg, -1);
+        return serve(cfg, -1, -1);
 }
 
 struct BoxSupervisor {
         pid_t pid;
+        int life_fd; /* the write end of the supervisor's life pipe: closing it stops it */
         char *socket_path;
         char *tmpdir;
 };
@@ -476,8 +795,10 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
         if (!s)
                 return NULL;
         if (s->pid > 0) {
-                /* SIGTERM lets running boxes finish their answer; past a bound, SIGKILL (the
-                 * slots and their boxes die with it through PDEATHSIG). */
+                /* The life pipe's hang-up (or SIGTERM) lets running boxes finish their answer;
+                 * past a bound, SIGKILL (the slots and their boxes die with it through
+                 * PDEATHSIG). Signals fail once we gave up root; the pipe works always. */
+                s->life_fd = safe_close(s->life_fd);
                 kill(s->pid, SIGTERM);
                 int pfd = (int) syscall(SYS_pidfd_open, s->pid, 0);
                 if (pfd >= 0) {
@@ -488,6 +809,7 @@ BoxSupervisor *box_supervisor_free(BoxSupervisor *s) {
                 }
                 (void) RETRY_EINTR(waitpid(s->pid, NULL, 0));
         }
+        safe_close(s->life_fd);
         if (s->tmpdir) {
                 (void) unlink(s->socket_path);
                 (void) rmdir(s->tmpdir);
@@ -510,6 +832,7 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
 
         if (!s)
                 return -ENOMEM;
+        s->life_fd = -EBADF;
         if (cfg->socket_path)
                 s->socket_path = strdup(cfg->socket_path);
         else {
@@ -527,8 +850,15 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 goto fail;
         }
         c.socket_path = s->socket_path;
+        int life[2];
         if (pipe2(ready, O_CLOEXEC) < 0) {
                 r = -errno;
+                goto fail;
+        }
+        if (pipe2(life, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(ready[0]);
+                close(ready[1]);
                 goto fail;
         }
         s->pid = fork();
@@ -536,19 +866,24 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 r = -errno;
                 close(ready[0]);
                 close(ready[1]);
+                close(life[0]);
+                close(life[1]);
                 goto fail;
         }
         if (s->pid == 0) {
                 close(ready[0]);
+                close(life[1]);
                 (void) prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
                 /* The caller may have blocked SIGTERM (a server that waits for signals in
                  * a thread): the supervisor must still see it. */
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                _exit(serve(&c, ready[1]) < 0 ? 2 : 0);
+                _exit(serve(&c, ready[1], life[0]) < 0 ? 2 : 0);
         }
         close(ready[1]);
+        close(life[0]);
+        s->life_fd = life[1];
         char x;
         ssize_t n = RETRY_EINTR(read(ready[0], &x, 1));
         close(ready[0]);

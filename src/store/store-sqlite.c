@@ -1009,6 +1009,50 @@ static int sq_purge_candidates(StoreBackend *b, uint32_t limit, StorePurgeCandid
         return 0;
 }
 
+static int sq_purge(StoreBackend *b, const StorePurgeCandidate *c, size_t n) {
+        _cleanup_rollback_ StoreBackend *txn = NULL;
+        int64_t now = store_now_usec();
+        int r;
+
+        r = begin(b, STMT_BEGIN_IMMEDIATE, &txn);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                static const Stmt steps[] = {STMT_PURGE, STMT_PURGE_DELETE};
+                for (size_t k = 0; k < ELEMENTSOF(steps); k++) {
+                        _cleanup_reset_ sqlite3_stmt *st = b->stmts[steps[k]];
+                        if ((r = bind_int(b, st, 1, c[i].id)) < 0 ||
+                                (steps[k] == STMT_PURGE && (r = bind_int(b, st, 2, now)) < 0) ||
+                                (r = step(b, st)) < 0)
+                                return r;
+                }
+        }
+        return commit(&txn);
+}
+
+static int sq_reclaim(StoreBackend *b) {
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_RECLAIM];
+        int r;
+        while ((r = step(b, st)) > 0) /* one row per page freed */
+                ;
+        return r;
+}
+
+static int sq_probe(StoreBackend *b) {
+        struct statvfs fs;
+        if (b->path) {
+                if (statvfs(b->path, &fs) < 0)
+                        return -errno;
+                if ((uint64_t) fs.f_bavail * fs.f_frsize < STORE_PROBE_MIN_FREE)
+                        return -ENOSPC;
+        }
+        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_PROBE];
+        int r = bind_int(b, st, 1, store_now_usec());
+        if (r >= 0)
+                r = step(b, st);
+        return r < 0 ? r : 0;
+}
+
 /* ---- the worker registry ---- */
 
 static int bind_text(StoreBackend *b, sqlite3_stmt *st, int i, const char *text) {
@@ -1056,50 +1100,6 @@ static int sq_workers(
         *ret_infos = infos;
         *ret_n = n;
         return 0;
-}
-
-static int sq_purge(StoreBackend *b, const StorePurgeCandidate *c, size_t n) {
-        _cleanup_rollback_ StoreBackend *txn = NULL;
-        int64_t now = store_now_usec();
-        int r;
-
-        r = begin(b, STMT_BEGIN_IMMEDIATE, &txn);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++) {
-                static const Stmt steps[] = {STMT_PURGE, STMT_PURGE_DELETE};
-                for (size_t k = 0; k < ELEMENTSOF(steps); k++) {
-                        _cleanup_reset_ sqlite3_stmt *st = b->stmts[steps[k]];
-                        if ((r = bind_int(b, st, 1, c[i].id)) < 0 ||
-                                (steps[k] == STMT_PURGE && (r = bind_int(b, st, 2, now)) < 0) ||
-                                (r = step(b, st)) < 0)
-                                return r;
-                }
-        }
-        return commit(&txn);
-}
-
-static int sq_reclaim(StoreBackend *b) {
-        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_RECLAIM];
-        int r;
-        while ((r = step(b, st)) > 0) /* one row per page freed */
-                ;
-        return r;
-}
-
-static int sq_probe(StoreBackend *b) {
-        struct statvfs fs;
-        if (b->path) {
-                if (statvfs(b->path, &fs) < 0)
-                        return -errno;
-                if ((uint64_t) fs.f_bavail * fs.f_frsize < STORE_PROBE_MIN_FREE)
-                        return -ENOSPC;
-        }
-        _cleanup_reset_ sqlite3_stmt *st = b->stmts[STMT_PROBE];
-        int r = bind_int(b, st, 1, store_now_usec());
-        if (r >= 0)
-                r = step(b, st);
-        return r < 0 ? r : 0;
 }
 
 const StoreOps store_sqlite_ops = {

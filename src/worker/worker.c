@@ -88,8 +88,8 @@ static int set_cstring(Bytes *b, const char *s) {
         return set_bytes(b, s, s ? strlen(s) : 0);
 }
 
-static JudgeLimits limits_of(const Submission *s) {
-        return (JudgeLimits){
+static Limits limits_of(const Submission *s) {
+        return (Limits){
                 .cpu_time_usec = s->cpu_time_limit_usec,
                 .extra_time_usec = s->cpu_extra_time_usec,
                 .wall_time_usec = s->wall_time_limit_usec,

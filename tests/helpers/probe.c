@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,6 +163,14 @@ static long probe_userfaultfd(const char *arg) {
         return syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
 }
 
+static long probe_fanotify_init(const char *arg) {
+        return syscall(SYS_fanotify_init, 0 /* FAN_CLASS_NOTIF */, O_RDONLY);
+}
+
+static long probe_inotify_init1(const char *arg) {
+        return syscall(SYS_inotify_init1, 0);
+}
+
 static long probe_clone_newuser(const char *arg) {
         return reap(syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL));
 }
@@ -254,6 +264,45 @@ static long probe_connect_loopback(const char *arg) {
                 return -1;
         }
         return try_connect("127.0.0.1", (unsigned) port);
+}
+
+/* ADDR:PORT, IPv4 */
+static long probe_connect_tcp(const char *arg) {
+        char ip[INET_ADDRSTRLEN];
+        const char *colon = arg ? strrchr(arg, ':') : NULL;
+        unsigned long port;
+        char *end;
+
+        if (!colon || (size_t) (colon - arg) >= sizeof ip) {
+                errno = EINVAL;
+                return -1;
+        }
+        memcpy(ip, arg, (size_t) (colon - arg));
+        ip[colon - arg] = '\0';
+        port = strtoul(colon + 1, &end, 10);
+        if (end == colon + 1 || *end != '\0' || port == 0 || port > 65535) {
+                errno = EINVAL;
+                return -1;
+        }
+        return try_connect(ip, (unsigned) port);
+}
+
+/* A stream socket in the abstract namespace ("\0NAME"). */
+static long probe_connect_abstract(const char *arg) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        size_t n = arg ? strlen(arg) : 0;
+        int fd;
+
+        if (n == 0 || n + 1 > sizeof sa.sun_path) {
+                errno = EINVAL;
+                return -1;
+        }
+        memcpy(sa.sun_path + 1, arg, n);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -1;
+        return connect(
+                fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n));
 }
 
 static long probe_connect_public(const char *arg) {
@@ -401,6 +450,8 @@ static const struct {
         {"perf_event_open", probe_perf_event_open},
         {"io_uring_setup", probe_io_uring_setup},
         {"userfaultfd", probe_userfaultfd},
+        {"fanotify_init", probe_fanotify_init},
+        {"inotify_init1", probe_inotify_init1},
         {"clone-newuser", probe_clone_newuser},
         {"clone-newnet", probe_clone_newnet},
         {"clone-newns", probe_clone_newns},
@@ -409,6 +460,8 @@ static const struct {
         {"x32", probe_x32},
         {"connect-loopback", probe_connect_loopback},
         {"connect-public", probe_connect_public},
+        {"connect-tcp", probe_connect_tcp},
+        {"connect-abstract", probe_connect_abstract},
         {"socket-vsock", probe_socket_vsock},
         {"socket-netlink-route", probe_socket_netlink_route},
         {"socket-netlink-uevent", probe_socket_netlink_uevent},

@@ -6,8 +6,10 @@ with --result. The binary comes from $CODERUNNER_BUILD (default: build/ at the t
 repository). The sandbox needs root, so without it every test here is skipped.
 """
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -254,3 +256,26 @@ def built():
 def pytest_configure(config):
     # test_judge_compile.py: the compile time limit can only be reached by spending it.
     config.addinivalue_line("markers", "slow: takes tens of seconds (deselect with -m 'not slow')")
+
+
+@contextlib.contextmanager
+def box_daemon(directory, *options, slots=2, prefix=()):
+    """`coderunner box daemon` serving on DIRECTORY/box.sock (OPTIONS added, PREFIX wrapping
+    the command, e.g. `ip netns exec NS`), until the block ends. Yields the socket path. Its
+    output goes to DIRECTORY/daemon.log: a pipe nobody reads could fill and block it."""
+    sock, log_path = Path(directory) / "box.sock", Path(directory) / "daemon.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*prefix, str(CODERUNNER), "box", "daemon", f"--socket={sock}", f"--slots={slots}",
+                                 *options], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: sock.exists() or proc.poll() is not None, CLI_TIMEOUT)
+        if not sock.exists() or proc.poll() is not None:
+            pytest.fail(f"the daemon did not create {sock}: {log_path.read_bytes()[-2000:]!r}")
+        yield str(sock)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=CLI_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -102,14 +102,17 @@ def meminfo_kib(field):
     raise KeyError(field)
 
 
+@pytest.mark.parametrize("per_process", [(), ("--per-process-memory",)], ids=["tree", "per-process"])
 @pytest.mark.parametrize("chunk_kib", ["1024", "4"], ids=["1MiB-writes", "4KiB-writes"])
-def test_tmpfs_fill_is_contained_by_the_memory_limit(chunk_kib):
+def test_tmpfs_fill_is_contained_by_the_memory_limit(chunk_kib, per_process):
     """With 4 KiB writes the writer itself stays tiny: the OOM killer must still end up
-    stopping the program, not the sandbox's own processes."""
+    stopping the program, not the sandbox's own processes. The per-process mode (Judge0's
+    enable_per_process_and_thread_memory_limit) limits each process inside the ceiling,
+    never lifts it: tmpfs pages belong to no process."""
     host_tmp = os.statvfs("/tmp")
     shmem_before = meminfo_kib("Shmem")
     record, cp = run_box([helper("tmpfill"), "/tmp", chunk_kib], f"--mem={64 * MIB}",
-                         f"--tmp-size={1024 * MIB}", "--wall-time=5")
+                         f"--tmp-size={1024 * MIB}", "--wall-time=5", *per_process)
     found = result_lines(cp.stdout).get("tmpfill")
     # Either the kernel OOM-killed the writer (tmpfs pages are charged to the box) or the
     # file system refused it; never 1 GiB of the host's memory.

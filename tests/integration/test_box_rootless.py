@@ -56,9 +56,10 @@ def nobody_workdir(nobody_dir, request):
     return path
 
 
-def run_as_nobody(argv, *options, workdir):
+def run_as_nobody(argv, *options, workdir, expect_exit=0):
     """run_box as uid 65534, with workdir as the work directory."""
-    return run_box(argv, *options, f"--workdir={workdir}", prefix=AS_NOBODY, result_dir=workdir.parent)
+    return run_box(argv, *options, f"--workdir={workdir}", prefix=AS_NOBODY, result_dir=workdir.parent,
+                   expect_exit=expect_exit)
 
 
 def test_rootless_run_is_isolated(nobody_workdir):
@@ -107,3 +108,12 @@ def test_rootless_fork_bomb_is_bounded(nobody_workdir):
     assert record["status"] == "OK", record
     assert result_lines(cp.stdout).get("forkbomb") == ("fail", "EAGAIN"), cp.stdout
     assert b"count=15" in cp.stdout, cp.stdout
+
+
+def test_rootless_networked_run_is_refused_not_given_the_hosts_network(nobody_workdir):
+    """Without root there is no namespace of ours for pasta and nftables: the run is
+    refused with a clear message, never run in the host's network namespace."""
+    record, cp = run_as_nobody([helper("probe"), "connect-loopback", "1"], "--net", "--wall-time=5",
+                               workdir=nobody_workdir, expect_exit=2)
+    assert record["status"] == "XX" and "need the root sandbox" in record["message"], record
+    assert b"RESULT" not in cp.stdout

@@ -125,16 +125,18 @@ static void test_defaults(void) {
         ASSERT_TRUE(!s.stdin_data.data);
         submission_done(&s);
 
-        /* Only null falls back: explicit 0 and false are kept. */
+        /* Only null falls back: explicit false is kept, and an explicit 0 too where it is a
+         * value (no extra time); where 0 would turn a limit off, it means the maximum. */
         decode_ok("{\"source_code\":\"x\",\"language_id\":71,\"cpu_time_limit\":0,\"cpu_extra_time\":0,"
                   "\"stack_limit\":0,\"max_file_size\":0,\"enable_network\":false,"
                   "\"redirect_stderr_to_stdout\":false,\"enable_per_process_and_thread_time_limit\":false,"
                   "\"stdin\":\"\",\"expected_output\":\"\"}",
                 false, &r, &s);
-        ASSERT_EQ(s.cpu_time_limit_usec, 0u);
+        ASSERT_EQ(s.cpu_time_limit_usec, r.max_cpu_time_limit_usec);
         ASSERT_EQ(s.cpu_extra_time_usec, 0u);
-        ASSERT_EQ(s.stack_limit_kib, 0u);
-        ASSERT_EQ(s.max_file_size_kib, 0u);
+        ASSERT_EQ(s.stack_limit_kib, r.max_stack_limit_kib);
+        ASSERT_EQ(s.max_file_size_kib, r.max_max_file_size_kib);
+        ASSERT_TRUE(s.cpu_time_limit_usec > 0 && s.stack_limit_kib > 0 && s.max_file_size_kib > 0);
         ASSERT_TRUE(!s.enable_network && !s.redirect_stderr_to_stdout &&
                     !s.enable_per_process_and_thread_time_limit);
         ASSERT_TRUE(BYTES_EQ(s.stdin_data, "") && BYTES_EQ(s.expected_output, "")); /* "" is not null */

@@ -77,7 +77,7 @@ int main(void) {
         ASSERT_TRUE(memcmp(ka, kb, sizeof ka) != 0);
 
         Cache *c;
-        ASSERT_EQ(cache_open(dir, 350000, &c), 0); /* room for three entries */
+        ASSERT_EQ(cache_open(dir, 350000, 150000, &c), 0); /* room for three entries */
 
         /* miss, store, hit */
         int out = fresh_dir("out");
@@ -128,6 +128,26 @@ int main(void) {
         free(o);
         int out5 = fresh_dir("out5");
         ASSERT_EQ(cache_lookup(c, k2, out5, &o, &ol), 0); /* the oldest went */
+
+        /* an entry bigger than an entry may be is not stored */
+        int huge = fresh_dir("huge");
+        put(huge, "a.out", 160000);
+        uint8_t k6[CACHE_KEY_SIZE];
+        key_for("huge", NULL, k6);
+        ASSERT_EQ(cache_store(c, k6, huge, NULL, 0), -EFBIG);
+        int out6 = fresh_dir("out6");
+        ASSERT_EQ(cache_lookup(c, k6, out6, &o, &ol), 0);
+
+        /* the cache directory removed under us is made again by the next store */
+        int cdir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_EQ(tree_clear(cdir), 0);
+        close(cdir);
+        ASSERT_EQ(rmdir(dir), 0);
+        ASSERT_EQ(cache_lookup(c, k1, out6, &o, &ol), 0);
+        ASSERT_EQ(cache_store(c, k1, build, NULL, 0), 0);
+        int out7 = fresh_dir("out7");
+        ASSERT_EQ(cache_lookup(c, k1, out7, &o, &ol), 1);
+        free(o);
 
         cache_free(c);
         ASSERT_EQ(tree_clear(basefd), 0);

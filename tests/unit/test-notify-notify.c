@@ -56,10 +56,10 @@ static bool inbox_wait(Inbox *in, unsigned calls) {
         return ok;
 }
 
-/* Wait (10 s at most) until n's subscription is up. */
-static bool wait_subscribed(Notify *n) {
+/* Wait (10 s at most) until n's subscription is up (or down). */
+static bool wait_subscribed(Notify *n, bool up) {
         uint64_t until = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
-        while (notify_ping(n) != 0) {
+        while ((notify_ping(n) == 0) != up) {
                 if (now_usec(CLOCK_MONOTONIC) > until)
                         return false;
                 nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
@@ -102,8 +102,10 @@ static void redis_notify(void) {
         /* The server goes away and comes back on the same port: the subscriber reconnects. */
         redis_server_kill(&server);
         ASSERT_TRUE(notify_publish(pub, T2, 4) < 0);
+        ASSERT_TRUE(wait_subscribed(sub, false)); /* ping tells */
+        ASSERT_EQ(notify_ping(sub), -ENOTCONN);
         redis_server_start(&server);
-        ASSERT_TRUE(wait_subscribed(sub));
+        ASSERT_TRUE(wait_subscribed(sub, true));
         ASSERT_EQ(notify_publish(pub, T2, 4), 0);
         ASSERT_TRUE(inbox_wait(&in, 2));
         ASSERT_TRUE(strcmp(in.seen.token, T2) == 0);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "loopback.h"
 #include "redis-server.h"
 #include "base/time-util.h"
 #include "redis/redis.h"
@@ -189,15 +190,10 @@ static void test_connection_errors(void) {
         redis_free(r);
 
         /* A server that accepts and never answers: -ETIMEDOUT after the command timeout. */
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ASSERT_TRUE(fd >= 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        ASSERT_EQ(bind(fd, (struct sockaddr *) &a, sizeof a), 0);
-        ASSERT_EQ(listen(fd, 4), 0);
-        socklen_t len = sizeof a;
-        ASSERT_EQ(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+        int port;
+        int fd = listen_loopback(&port);
         char url[64];
-        snprintf(url, sizeof url, "redis://127.0.0.1:%d", ntohs(a.sin_port));
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
         ASSERT_EQ(redis_open(url, NULL, 0, err, &r), 0); /* connecting needs no answer */
         ASSERT_EQ(redis_call(r, NULL, "PING", NULL), -ETIMEDOUT);
         redis_free(r);

@@ -1,0 +1,849 @@
+/* SPDX-License-Identifier: MIT */
+/* coderunner cluster: the whole topology on one machine as local processes (Redis,
+ * PostgreSQL, API nodes, workers), each with its log under DIR, and its state in
+ * DIR/cluster.state (src/cluster/). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/json-writer.h"
+#include "base/log.h"
+#include "base/parse-util.h"
+#include "base/time-util.h"
+#include "cluster/cluster.h"
+#include "programs/programs.h"
+
+static const char cluster_help[] =
+        "Usage: coderunner cluster up --dir=DIR [--api=N] [--workers=M] [--port=P] [--slots=S]\n"
+        "                             [--user=NAME] [--foreground]\n"
+        "       coderunner cluster status --dir=DIR [--json]\n"
+        "       coderunner cluster down --dir=DIR [--purge]\n"
+        "\n"
+        "The whole topology on this machine, each role a process of its own with its log in\n"
+        "DIR/logs: a Redis server (append-only file in DIR/redis), a PostgreSQL server (DIR/postgres,\n"
+        "run as --user when root: PostgreSQL refuses root), N API nodes and M workers.\n"
+        "\n"
+        "up      start it and return once every role is healthy; print the public URL,\n"
+        "        http://127.0.0.1:P (api-1; the other API nodes listen on P+1.., or free ports).\n"
+        "        Refuses a DIR whose cluster runs; after down it reuses DIR's data.\n"
+        "  --api=N          API nodes (default 2)\n"
+        "  --workers=M      workers (default 2)\n"
+        "  --port=P         the public port (default 2358)\n"
+        "  --slots=S        sandbox slots of each worker (default 2)\n"
+        "  --user=NAME      as root: the unprivileged user of PostgreSQL and the API nodes\n"
+        "                   (default nobody); without root they run as you\n"
+        "  --foreground     stay, and bring the cluster down on Ctrl+C or SIGTERM\n"
+        "status  each role's state (running, stopped by down, exited by itself)\n"
+        "  --json           {\"public_url\": ..., \"roles\": [{\"name\", \"role\", \"pid\", \"url\", "
+        "\"state\"}]}\n"
+        "down    SIGTERM to the workers and the API nodes (they drain), then PostgreSQL (fast\n"
+        "        shutdown) and Redis; the data stays\n"
+        "  --purge          and remove DIR's data, logs and state\n"
+        "\n"
+        "Exit status: 0 done, 1 usage error, 2 failure (one line on stderr says why).\n";
+
+#define DEFAULT_PORT 2358
+#define DEFAULT_SLOTS 2
+#define MAX_NODES 16
+#define REDIS_START_USEC (30 * USEC_PER_SEC)
+#define POSTGRES_START_USEC (60 * USEC_PER_SEC)
+#define ROLE_START_USEC (60 * USEC_PER_SEC)
+#define DRAIN_USEC (30 * USEC_PER_SEC)
+#define SERVER_STOP_USEC (60 * USEC_PER_SEC)
+#define POLL_NSEC (50 * 1000 * 1000L)
+#define PG_USER "coderunner"
+#define PG_DATABASE "coderunner"
+
+typedef struct Options {
+        const char *dir;
+        unsigned n_api, n_workers, slots;
+        int port;
+        const char *user;
+        bool foreground, json, purge;
+} Options;
+
+/* What up needs, found before anything starts. */
+typedef struct Context {
+        char dir[PATH_MAX];
+        int dir_fd;
+        char self[PATH_MAX]; /* this coderunner */
+        char redis_server[PATH_MAX];
+        char pg_bin[PATH_MAX]; /* the directory of initdb, postgres, pg_isready, createdb */
+        ClusterUser pg_user; /* PostgreSQL's (CLUSTER_USER_SELF unless root) */
+        const char *role_user; /* --user of the API nodes and workers, or NULL */
+        ClusterState state;
+} Context;
+
+static int fail(int error, const char *fmt, ...) _printf_(2, 3);
+static int fail(int error, const char *fmt, ...) {
+        char buf[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (error)
+                fprintf(stderr, "coderunner cluster: %s: %s\n", buf, strerror(abs(error)));
+        else
+                fprintf(stderr, "coderunner cluster: %s\n", buf);
+        return 2;
+}
+
+/* up blocks SIGINT, SIGTERM and SIGHUP (its roles get them unblocked), and takes them
+ * here: while it waits for the roles, and in the foreground once they are up. */
+static sigset_t stop_signals;
+static bool interrupted;
+
+static void block_stop_signals(void) {
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGINT);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGHUP);
+        sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
+/* Wait a moment between two looks at a starting role; false once a stop signal came. */
+static bool pause_poll(void) {
+        struct timespec ts = {.tv_nsec = POLL_NSEC};
+        if (sigtimedwait(&stop_signals, NULL, &ts) > 0)
+                interrupted = true;
+        return !interrupted;
+}
+
+/* buf = a/b. Paths are short: DIR's length is checked when it is opened, the rest are
+ * our own names. */
+static void join(char *buf, size_t size, const char *a, const char *b) {
+        int n = snprintf(buf, size, "%s/%s", a, b);
+        if (n <= 0 || (size_t) n >= size)
+                abort(); /* cannot happen: see above */
+}
+
+/* buf = DIR/sub/name.log, or DIR/sub when name is NULL. */
+static void path_in(const Context *c, char *buf, size_t size, const char *sub, const char *log_of) {
+        int n = log_of ? snprintf(buf, size, "%s/%s/%s.log", c->dir, sub, log_of)
+                       : snprintf(buf, size, "%s/%s", c->dir, sub);
+        if (n <= 0 || (size_t) n >= size)
+                abort(); /* cannot happen: see above */
+}
+
+/* ---- finding programs ---- */
+
+static bool find_in_path(const char *name, char *ret, size_t size) {
+        const char *path = getenv("PATH");
+        for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+                size_t n = strcspn(p, ":");
+                if (n > 0) {
+                        int k = snprintf(ret, size, "%.*s/%s", (int) n, p, name);
+                        if (k > 0 && (size_t) k < size && access(ret, X_OK) == 0)
+                                return true;
+                }
+                p += n + (p[n] == ':');
+        }
+        return false;
+}
+
+static bool pg_dir_has_all(const char *dir) {
+        static const char *const progs[] = {"initdb", "postgres", "pg_isready", "createdb"};
+        for (size_t i = 0; i < ELEMENTSOF(progs); i++) {
+                char p[PATH_MAX];
+                join(p, sizeof p, dir, progs[i]);
+                if (access(p, X_OK) != 0)
+                        return false;
+        }
+        return true;
+}
+
+/* PostgreSQL's server programs: beside initdb on PATH, else Debian's newest
+ * /usr/lib/postgresql/VERSION/bin. */
+static bool find_pg_bin(char *ret, size_t size) {
+        char initdb[PATH_MAX];
+        if (find_in_path("initdb", initdb, sizeof initdb)) {
+                *strrchr(initdb, '/') = '\0';
+                if (pg_dir_has_all(initdb)) {
+                        snprintf(ret, size, "%s", initdb);
+                        return true;
+                }
+        }
+        glob_t g;
+        if (glob("/usr/lib/postgresql/*/bin", 0, NULL, &g) != 0)
+                return false;
+        bool found = false;
+        uint64_t best = 0;
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+                const char *v = g.gl_pathv[i] + strlen("/usr/lib/postgresql/");
+                char num[16];
+                snprintf(num, sizeof num, "%.*s", (int) strcspn(v, "/."), v);
+                uint64_t n;
+                if (parse_u64(num, &n) == 0 && n >= best && pg_dir_has_all(g.gl_pathv[i])) {
+                        best = n;
+                        snprintf(ret, size, "%s", g.gl_pathv[i]);
+                        found = true;
+                }
+        }
+        globfree(&g);
+        return found;
+}
+
+/* ---- the state ---- */
+
+static ClusterRole *add_role(Context *c, const char *name, const char *role, int port, const char *url) {
+        ClusterRole *r = &c->state.roles[c->state.n_roles++];
+        *r = (ClusterRole){.port = port};
+        snprintf(r->name, sizeof r->name, "%s", name);
+        snprintf(r->role, sizeof r->role, "%s", role);
+        snprintf(r->url, sizeof r->url, "%s", url ? url : "");
+        return r;
+}
+
+static const ClusterRole *find_role(const ClusterState *s, const char *role) {
+        for (size_t i = 0; i < s->n_roles; i++)
+                if (strcmp(s->roles[i].role, role) == 0)
+                        return &s->roles[i];
+        return NULL;
+}
+
+static int save(Context *c) {
+        int q = cluster_state_write(c->dir_fd, &c->state);
+        return q < 0 ? fail(q, "cannot write %s/%s", c->dir, CLUSTER_STATE_FILE) : 0;
+}
+
+/* Start one role and record it (the state is saved before anything waits on it, so that
+ * down can stop it whatever happens next). */
+static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+        char log[PATH_MAX];
+        path_in(c, log, sizeof log, "logs", r->name);
+        int q = cluster_spawn(argv, log, user, &r->pid, &r->start_time);
+        if (q < 0)
+                return fail(q, "cannot start %s (%s)", r->name, argv[0]);
+        return save(c);
+}
+
+/* Wait until ready(c, r) or the role exits or the deadline passes. */
+static int wait_role(Context *c, const ClusterRole *r, bool (*ready)(const Context *, const ClusterRole *),
+        uint64_t timeout_usec) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        for (;;) {
+                if (ready(c, r))
+                        return 0;
+                if (cluster_process_state(r->pid, r->start_time) != CLUSTER_PROC_RUNNING)
+                        return fail(0, "%s exited while starting (see %s/logs/%s.log)", r->name, c->dir,
+                                r->name);
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return fail(0, "%s was not ready in %llu s (see %s/logs/%s.log)", r->name,
+                                (unsigned long long) (timeout_usec / USEC_PER_SEC), c->dir, r->name);
+                if (!pause_poll())
+                        return fail(0, "interrupted while %s was starting: stopping what started", r->name);
+        }
+}
+
+/* ---- Redis ---- */
+
+static bool redis_ready(const Context *c, const ClusterRole *r) {
+        return cluster_redis_ready(r->port);
+}
+
+static int start_redis(Context *c) {
+        int port;
+        int q = cluster_free_port(&port);
+        if (q < 0)
+                return fail(q, "no free port for Redis");
+        char url[64], port_s[16], dir[PATH_MAX];
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
+        snprintf(port_s, sizeof port_s, "%d", port);
+        path_in(c, dir, sizeof dir, "redis", NULL);
+        ClusterRole *r = add_role(c, "redis", "redis", port, url);
+        char *argv[] = {c->redis_server, "--port", port_s, "--bind", "127.0.0.1", "--dir", dir,
+                "--daemonize", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                "--logfile", "", NULL};
+        q = start_role(c, r, argv, CLUSTER_USER_SELF);
+        return q ? q : wait_role(c, r, redis_ready, REDIS_START_USEC);
+}
+
+/* ---- PostgreSQL ---- */
+
+static bool postgres_ready(const Context *c, const ClusterRole *r) {
+        char prog[PATH_MAX], port[16];
+        join(prog, sizeof prog, c->pg_bin, "pg_isready");
+        snprintf(port, sizeof port, "%d", r->port);
+        char *argv[] = {prog, "-q", "-h", "127.0.0.1", "-p", port, "-U", PG_USER, NULL};
+        return cluster_run(argv, NULL, CLUSTER_USER_SELF) == 0;
+}
+
+/* PostgreSQL's data directory, its user's (checked before anything starts). */
+static int prepare_postgres_dir(Context *c) {
+        char data[PATH_MAX];
+        path_in(c, data, sizeof data, "postgres", NULL);
+        if (mkdirat(c->dir_fd, "postgres", 0700) < 0 && errno != EEXIST)
+                return fail(errno, "cannot create %s", data);
+        if (c->pg_user.uid != (uid_t) -1 && chown(data, c->pg_user.uid, c->pg_user.gid) < 0)
+                return fail(errno, "cannot give %s to PostgreSQL's user", data);
+        if (!cluster_user_can_access(c->pg_user, data))
+                return fail(0,
+                        "PostgreSQL's user (uid %d) cannot reach %s: choose a DIR that every user may "
+                        "enter, "
+                        "with such parents (e.g. under /var/tmp)",
+                        (int) c->pg_user.uid, data);
+        return 0;
+}
+
+static int start_postgres(Context *c) {
+        char data[PATH_MAX], log[PATH_MAX], version[PATH_MAX + 16];
+        path_in(c, data, sizeof data, "postgres", NULL);
+        path_in(c, log, sizeof log, "logs", "postgres");
+        join(version, sizeof version, data, "PG_VERSION");
+        bool fresh = access(version, F_OK) != 0;
+        if (fresh) {
+                char prog[PATH_MAX];
+                join(prog, sizeof prog, c->pg_bin, "initdb");
+                char *argv[] = {
+                        prog, "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-locale", NULL};
+                int q = cluster_run(argv, log, c->pg_user);
+                if (q != 0)
+                        return fail(q < 0 ? q : 0, "initdb failed (see %s)", log);
+        }
+        int port;
+        int q = cluster_free_port(&port);
+        if (q < 0)
+                return fail(q, "no free port for PostgreSQL");
+        char url[128], port_s[16], prog[PATH_MAX];
+        snprintf(url, sizeof url, "postgres://%s@127.0.0.1:%d/%s", PG_USER, port, PG_DATABASE);
+        snprintf(port_s, sizeof port_s, "%d", port);
+        join(prog, sizeof prog, c->pg_bin, "postgres");
+        ClusterRole *r = add_role(c, "postgres", "postgres", port, url);
+        char *argv[] = {
+                prog, "-D", data, "-p", port_s, "-k", data, "-c", "listen_addresses=127.0.0.1", NULL};
+        q = start_role(c, r, argv, c->pg_user);
+        if (q == 0)
+                q = wait_role(c, r, postgres_ready, POSTGRES_START_USEC);
+        if (q == 0 && fresh) {
+                join(prog, sizeof prog, c->pg_bin, "createdb");
+                char *cargv[] = {prog, "-h", "127.0.0.1", "-p", port_s, "-U", PG_USER, PG_DATABASE, NULL};
+                int s = cluster_run(cargv, log, CLUSTER_USER_SELF);
+                if (s != 0)
+                        return fail(s < 0 ? s : 0, "createdb %s failed (see %s)", PG_DATABASE, log);
+        }
+        return q;
+}
+
+/* ---- API nodes and workers ---- */
+
+static bool api_ready(const Context *c, const ClusterRole *r) {
+        int status;
+        char body[2048];
+        return cluster_http_get(r->port, "/health", &status, body, sizeof body) == 0 && status == 200;
+}
+
+/* The number of workers whose heartbeat the store has (GET /health's worker_pools). */
+static int live_workers(int api_port) {
+        int status;
+        char body[2048];
+        if (cluster_http_get(api_port, "/health", &status, body, sizeof body) < 0 || status != 200)
+                return -1;
+        const char *p = strstr(body, "\"worker_pools\":");
+        if (!p)
+                return -1;
+        p += strlen("\"worker_pools\":");
+        char num[16];
+        snprintf(num, sizeof num, "%.*s", (int) strspn(p, "0123456789"), p);
+        uint64_t n;
+        return parse_u64_max(num, INT_MAX, &n) < 0 ? -1 : (int) n;
+}
+
+static int pick_api_port(const Options *o, unsigned i, int *ret) {
+        int want = o->port + (int) i;
+        if (want <= 65535 && cluster_port_free(want)) {
+                *ret = want;
+                return 0;
+        }
+        if (i == 0)
+                return fail(0, "the public port %d is in use", o->port);
+        int q = cluster_free_port(ret);
+        return q < 0 ? fail(q, "no free port for api-%u", i + 1) : 0;
+}
+
+static int start_apis(Context *c, const Options *o) {
+        const char *store = find_role(&c->state, "postgres")->url,
+                   *queue = find_role(&c->state, "redis")->url;
+        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], user_opt[128];
+        snprintf(store_opt, sizeof store_opt, "--store=%s", store);
+        snprintf(queue_opt, sizeof queue_opt, "--queue=%s", queue);
+        snprintf(user_opt, sizeof user_opt, "--user=%s", c->role_user ? c->role_user : "");
+        size_t first = c->state.n_roles;
+        for (unsigned i = 0; i < o->n_api; i++) {
+                int port;
+                int q = pick_api_port(o, i, &port);
+                if (q)
+                        return q;
+                char name[32], url[64], port_opt[32];
+                snprintf(name, sizeof name, "api-%u", i + 1);
+                snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+                snprintf(port_opt, sizeof port_opt, "--port=%d", port);
+                if (i == 0)
+                        snprintf(c->state.public_url, sizeof c->state.public_url, "%s", url);
+                ClusterRole *r = add_role(c, name, "api", port, url);
+                char *argv[] = {c->self, "api", store_opt, queue_opt, port_opt, "--bind=127.0.0.1",
+                        c->role_user ? user_opt : NULL, NULL};
+                q = start_role(c, r, argv, CLUSTER_USER_SELF);
+                if (q)
+                        return q;
+        }
+        for (size_t i = first; i < c->state.n_roles; i++) {
+                int q = wait_role(c, &c->state.roles[i], api_ready, ROLE_START_USEC);
+                if (q)
+                        return q;
+        }
+        return 0;
+}
+
+static int start_workers(Context *c, const Options *o) {
+        const char *store = find_role(&c->state, "postgres")->url,
+                   *queue = find_role(&c->state, "redis")->url;
+        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], slots_opt[32];
+        snprintf(store_opt, sizeof store_opt, "--store=%s", store);
+        snprintf(queue_opt, sizeof queue_opt, "--queue=%s", queue);
+        snprintf(slots_opt, sizeof slots_opt, "--workers=%u", o->slots);
+        for (unsigned i = 0; i < o->n_workers; i++) {
+                char name[32], id_opt[64], data_opt[PATH_MAX + 16], data[PATH_MAX];
+                snprintf(name, sizeof name, "worker-%u", i + 1);
+                snprintf(id_opt, sizeof id_opt, "--id=%s", name);
+                path_in(c, data, sizeof data, "workers", NULL);
+                size_t dl = strlen(data);
+                join(data + dl, sizeof data - dl, "", name);
+                snprintf(data_opt, sizeof data_opt, "--data-dir=%s", data);
+                ClusterRole *r = add_role(c, name, "worker", 0, NULL);
+                char *argv[] = {c->self, "worker", store_opt, queue_opt, slots_opt, id_opt, data_opt, NULL};
+                int q = start_role(c, r, argv, CLUSTER_USER_SELF);
+                if (q)
+                        return q;
+        }
+        /* Healthy: every worker's heartbeat is in the store, as the API nodes see it. */
+        const ClusterRole *api = find_role(&c->state, "api");
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + ROLE_START_USEC;
+        for (;;) {
+                for (size_t i = 0; i < c->state.n_roles; i++) {
+                        const ClusterRole *r = &c->state.roles[i];
+                        if (strcmp(r->role, "worker") == 0 &&
+                                cluster_process_state(r->pid, r->start_time) != CLUSTER_PROC_RUNNING)
+                                return fail(0, "%s exited while starting (see %s/logs/%s.log)", r->name,
+                                        c->dir, r->name);
+                }
+                if (live_workers(api->port) >= (int) o->n_workers)
+                        return 0;
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return fail(0, "the workers did not report to the store in %llu s (see %s/logs)",
+                                (unsigned long long) (ROLE_START_USEC / USEC_PER_SEC), c->dir);
+                if (!pause_poll())
+                        return fail(0, "interrupted while the workers were starting: stopping what started");
+        }
+}
+
+/* ---- down ---- */
+
+typedef struct StopStep {
+        const char *role;
+        int sig;
+        uint64_t timeout_usec;
+} StopStep;
+
+/* Workers and API nodes drain first, then the servers they use. */
+static const StopStep stop_order[] = {
+        {"worker", SIGTERM, DRAIN_USEC}, {"api", SIGTERM, DRAIN_USEC},
+        {"postgres", SIGINT, SERVER_STOP_USEC}, /* fast shutdown */
+        {"redis", SIGTERM, SERVER_STOP_USEC}, /* writes its append-only file */
+};
+
+static int stop_all(int dir_fd, ClusterState *s) {
+        int ret = 0;
+        for (size_t k = 0; k < ELEMENTSOF(stop_order); k++) {
+                /* A role's processes get the signal together, then each is waited for. */
+                for (size_t i = 0; i < s->n_roles; i++) {
+                        ClusterRole *r = &s->roles[i];
+                        if (strcmp(r->role, stop_order[k].role) == 0 &&
+                                cluster_process_state(r->pid, r->start_time) == CLUSTER_PROC_RUNNING)
+                                (void) kill(r->pid, stop_order[k].sig);
+                }
+                for (size_t i = 0; i < s->n_roles; i++) {
+                        ClusterRole *r = &s->roles[i];
+                        if (strcmp(r->role, stop_order[k].role) != 0)
+                                continue;
+                        int q = cluster_stop_process(
+                                r->pid, r->start_time, stop_order[k].sig, stop_order[k].timeout_usec);
+                        if (q < 0) {
+                                fail(q, "cannot stop %s (pid %d)", r->name, (int) r->pid);
+                                ret = 2;
+                        } else if (q == 1)
+                                fprintf(stderr,
+                                        "coderunner cluster: %s did not stop in time and was killed\n",
+                                        r->name);
+                        r->stopped = true;
+                }
+        }
+        int q = cluster_state_write(dir_fd, s);
+        if (q < 0 && ret == 0)
+                ret = fail(q, "cannot write the state file");
+        return ret;
+}
+
+static int purge(const char *dir) {
+        static const char *const parts[] = {"redis", "postgres", "workers", "logs", CLUSTER_STATE_FILE};
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                char p[PATH_MAX];
+                join(p, sizeof p, dir, parts[i]);
+                int q = cluster_remove_tree(p);
+                if (q < 0)
+                        return fail(q, "cannot remove %s", p);
+        }
+        return 0;
+}
+
+/* ---- commands ---- */
+
+/* Open DIR (creating it for up) and lock it against another cluster command. */
+static int open_dir(const char *dir, bool create, Context *c) {
+        if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return fail(errno, "cannot create %s", dir);
+        if (!realpath(dir, c->dir))
+                return fail(errno, "%s", dir);
+        if (strlen(c->dir) > PATH_MAX - 256)
+                return fail(0, "the path of %s is too long", dir);
+        c->dir_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->dir_fd < 0)
+                return fail(errno, "cannot open %s", c->dir);
+        if (flock(c->dir_fd, LOCK_EX | LOCK_NB) < 0)
+                return fail(errno == EWOULDBLOCK ? 0 : errno, "another cluster command is working on %s",
+                        c->dir);
+        return 0;
+}
+
+static int read_state(Context *c) {
+        int q = cluster_state_read(c->dir_fd, &c->state);
+        if (q == -ENOENT)
+                return fail(0, "no cluster in %s (coderunner cluster up --dir=%s)", c->dir, c->dir);
+        if (q == -EBADMSG)
+                return fail(0, "%s/%s is not a cluster state file", c->dir, CLUSTER_STATE_FILE);
+        return q < 0 ? fail(q, "cannot read %s/%s", c->dir, CLUSTER_STATE_FILE) : 0;
+}
+
+static int prepare_up(Context *c, const Options *o) {
+        ClusterState old;
+        int q = cluster_state_read(c->dir_fd, &old);
+        if (q == 0)
+                for (size_t i = 0; i < old.n_roles; i++)
+                        if (cluster_process_state(old.roles[i].pid, old.roles[i].start_time) ==
+                                CLUSTER_PROC_RUNNING)
+                                return fail(0,
+                                        "a cluster is already running in %s (%s, pid %d); stop it with "
+                                        "coderunner cluster down --dir=%s",
+                                        c->dir, old.roles[i].name, (int) old.roles[i].pid, c->dir);
+        if (q < 0 && q != -ENOENT)
+                return fail(q == -EBADMSG ? 0 : q, "%s/%s is not a cluster state file", c->dir,
+                        CLUSTER_STATE_FILE);
+        if (!cluster_port_free(o->port))
+                return fail(0, "the public port %d is in use", o->port);
+        ssize_t n = readlink("/proc/self/exe", c->self, sizeof c->self - 1);
+        if (n <= 0)
+                return fail(errno, "cannot find where coderunner is installed");
+        c->self[n] = '\0';
+        if (!find_in_path("redis-server", c->redis_server, sizeof c->redis_server))
+                return fail(0, "redis-server is not installed (Debian: redis-server)");
+        if (!find_pg_bin(c->pg_bin, sizeof c->pg_bin))
+                return fail(0, "the PostgreSQL server programs are not installed (Debian: postgresql)");
+        c->pg_user = CLUSTER_USER_SELF;
+        if (geteuid() == 0) {
+                c->role_user = o->user ? o->user : "nobody";
+                q = cluster_user_lookup(c->role_user, &c->pg_user);
+                if (q < 0)
+                        return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", c->role_user);
+        } else if (o->user)
+                return fail(0, "--user is for a cluster started as root (the roles already run as you)");
+        static const char *const dirs[] = {"logs", "redis", "workers"};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (mkdirat(c->dir_fd, dirs[i], 0755) < 0 && errno != EEXIST)
+                        return fail(errno, "cannot create %s/%s", c->dir, dirs[i]);
+        return prepare_postgres_dir(c);
+}
+
+/* In the foreground: until a stop signal (then down), or until a down from elsewhere left
+ * nothing running. */
+static int stay_until_stopped(Context *c) {
+        fprintf(stderr, "coderunner cluster: up in %s (Ctrl+C brings it down)\n", c->dir);
+        for (;;) {
+                struct timespec ts = {.tv_sec = 1};
+                bool stop = sigtimedwait(&stop_signals, NULL, &ts) > 0;
+                if (stop && flock(c->dir_fd, LOCK_EX) < 0)
+                        return fail(errno, "cannot lock %s", c->dir);
+                ClusterState now;
+                int q = cluster_state_read(c->dir_fd, &now);
+                if (q < 0) /* down --purge from elsewhere: nothing left to stop */
+                        return 0;
+                if (stop)
+                        return stop_all(c->dir_fd, &now);
+                bool running = false;
+                for (size_t i = 0; i < now.n_roles && !running; i++)
+                        running = cluster_process_state(now.roles[i].pid, now.roles[i].start_time) ==
+                                  CLUSTER_PROC_RUNNING;
+                if (!running) {
+                        fprintf(stderr, "coderunner cluster: the cluster in %s was brought down\n", c->dir);
+                        return 0;
+                }
+        }
+}
+
+static int cluster_up(const Options *o) {
+        Context c = {.dir_fd = -1};
+        /* Ctrl+C while starting: stop what started. The roles get every signal unblocked. */
+        block_stop_signals();
+        int q = open_dir(o->dir, true, &c);
+        if (q == 0)
+                q = prepare_up(&c, o);
+        if (q) {
+                safe_close(c.dir_fd);
+                return q;
+        }
+        snprintf(c.state.public_url, sizeof c.state.public_url, "http://127.0.0.1:%d", o->port);
+        q = start_redis(&c);
+        if (q == 0)
+                q = start_postgres(&c);
+        if (q == 0)
+                q = start_apis(&c, o);
+        if (q == 0 && o->n_workers > 0)
+                q = start_workers(&c, o);
+        if (q) {
+                (void) stop_all(c.dir_fd, &c.state);
+                safe_close(c.dir_fd);
+                return q;
+        }
+        printf("%s\n", c.state.public_url);
+        fflush(stdout);
+        /* status and down may run from elsewhere now. */
+        (void) flock(c.dir_fd, LOCK_UN);
+        if (o->foreground)
+                q = stay_until_stopped(&c);
+        safe_close(c.dir_fd);
+        return q;
+}
+
+static void print_json(const ClusterState *s) {
+        fputs("{\"public_url\": ", stdout);
+        json_write_cstring(stdout, s->public_url);
+        fputs(", \"roles\": [", stdout);
+        for (size_t i = 0; i < s->n_roles; i++) {
+                const ClusterRole *r = &s->roles[i];
+                fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
+                json_write_cstring(stdout, r->name);
+                fputs(", \"role\": ", stdout);
+                json_write_cstring(stdout, r->role);
+                printf(", \"pid\": %d", (int) r->pid);
+                if (r->url[0]) {
+                        fputs(", \"url\": ", stdout);
+                        json_write_cstring(stdout, r->url);
+                }
+                fputs(", \"state\": ", stdout);
+                json_write_cstring(stdout, cluster_role_state(r));
+                fputc('}', stdout);
+        }
+        fputs("]}\n", stdout);
+}
+
+static int cluster_status(const Options *o) {
+        Context c = {.dir_fd = -1};
+        /* status only reads: no lock, so that it works while up waits in the foreground */
+        if (!realpath(o->dir, c.dir))
+                return fail(errno, "%s", o->dir);
+        c.dir_fd = open(c.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c.dir_fd < 0)
+                return fail(errno, "cannot open %s", c.dir);
+        int q = read_state(&c);
+        safe_close(c.dir_fd);
+        if (q)
+                return q;
+        if (o->json) {
+                print_json(&c.state);
+                return 0;
+        }
+        printf("public url: %s\n", c.state.public_url);
+        for (size_t i = 0; i < c.state.n_roles; i++) {
+                const ClusterRole *r = &c.state.roles[i];
+                printf("%-10s %-9s %-8s pid %-8d %s\n", r->name, r->role, cluster_role_state(r),
+                        (int) r->pid, r->url);
+        }
+        return 0;
+}
+
+static int cluster_down(const Options *o) {
+        Context c = {.dir_fd = -1};
+        int q = open_dir(o->dir, false, &c);
+        if (q == 0)
+                q = read_state(&c);
+        if (q == 0)
+                q = stop_all(c.dir_fd, &c.state);
+        if (q == 0 && o->purge)
+                q = purge(c.dir);
+        safe_close(c.dir_fd);
+        return q;
+}
+
+static int parse_count(const char *name, const char *s, unsigned min, unsigned *ret) {
+        uint64_t v;
+        if (parse_u64_max(s, MAX_NODES, &v) < 0 || v < min) {
+                fprintf(stderr, "coderunner cluster: --%s is a number from %u to %d, not \"%s\"\n", name,
+                        min, MAX_NODES, s);
+                return 1;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int parse_argv(int argc, char **argv, Options *o) {
+        enum {
+                OPT_DIR = 0x100,
+                OPT_API,
+                OPT_WORKERS,
+                OPT_PORT,
+                OPT_SLOTS,
+                OPT_USER,
+                OPT_FOREGROUND,
+                OPT_JSON,
+                OPT_PURGE
+        };
+        static const struct option longopts[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"dir", required_argument, NULL, OPT_DIR},
+                {"api", required_argument, NULL, OPT_API},
+                {"workers", required_argument, NULL, OPT_WORKERS},
+                {"port", required_argument, NULL, OPT_PORT},
+                {"slots", required_argument, NULL, OPT_SLOTS},
+                {"user", required_argument, NULL, OPT_USER},
+                {"foreground", no_argument, NULL, OPT_FOREGROUND},
+                {"json", no_argument, NULL, OPT_JSON},
+                {"purge", no_argument, NULL, OPT_PURGE},
+                {},
+        };
+        *o = (Options){.n_api = 2, .n_workers = 2, .slots = DEFAULT_SLOTS, .port = DEFAULT_PORT};
+        int ch;
+        opterr = 0;
+        while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
+                uint64_t v;
+                switch (ch) {
+                case 'h':
+                        fputs(cluster_help, stdout);
+                        return -1;
+                case OPT_DIR:
+                        o->dir = optarg;
+                        break;
+                case OPT_API:
+                        if (parse_count("api", optarg, 1, &o->n_api))
+                                return 1;
+                        break;
+                case OPT_WORKERS:
+                        if (parse_count("workers", optarg, 0, &o->n_workers))
+                                return 1;
+                        break;
+                case OPT_SLOTS:
+                        if (parse_count("slots", optarg, 1, &o->slots))
+                                return 1;
+                        break;
+                case OPT_PORT:
+                        if (parse_u64_max(optarg, 65535, &v) < 0 || v == 0) {
+                                fprintf(stderr,
+                                        "coderunner cluster: --port is a number from 1 to 65535, not "
+                                        "\"%s\"\n",
+                                        optarg);
+                                return 1;
+                        }
+                        o->port = (int) v;
+                        break;
+                case OPT_USER:
+                        if (!optarg[0] || strchr(optarg, ' ')) {
+                                fprintf(stderr, "coderunner cluster: --user needs a user name\n");
+                                return 1;
+                        }
+                        o->user = optarg;
+                        break;
+                case OPT_FOREGROUND:
+                        o->foreground = true;
+                        break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case OPT_PURGE:
+                        o->purge = true;
+                        break;
+                default:
+                        fprintf(stderr,
+                                "coderunner cluster: unknown option %s (see coderunner cluster --help)\n",
+                                argv[optind - 1]);
+                        return 1;
+                }
+        }
+        if (!o->dir || !o->dir[0]) {
+                fprintf(stderr, "coderunner cluster: --dir=DIR is required\n");
+                return 1;
+        }
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int (*run)(const Options *o);
+        const char *options; /* the ones it takes besides --dir */
+} subcommands[] = {
+        {"up", cluster_up, "api workers port slots user foreground"},
+        {"status", cluster_status, "json"},
+        {"down", cluster_down, "purge"},
+};
+
+int cluster_main(int argc, char **argv) {
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                fputs(cluster_help, argc < 2 ? stderr : stdout);
+                return argc < 2 ? 1 : 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++) {
+                if (strcmp(argv[1], subcommands[i].name) != 0)
+                        continue;
+                Options o;
+                int q = parse_argv(argc - 1, argv + 1, &o);
+                if (q)
+                        return q < 0 ? 0 : q;
+                if (optind < argc - 1) {
+                        fprintf(stderr, "coderunner cluster: unexpected argument \"%s\"\n",
+                                argv[optind + 1]);
+                        return 1;
+                }
+                /* Options another subcommand takes are a mistake here. */
+                struct {
+                        const char *name;
+                        bool set;
+                } given[] = {
+                        {"api", o.n_api != 2},
+                        {"workers", o.n_workers != 2},
+                        {"port", o.port != DEFAULT_PORT},
+                        {"slots", o.slots != DEFAULT_SLOTS},
+                        {"user", o.user != NULL},
+                        {"foreground", o.foreground},
+                        {"json", o.json},
+                        {"purge", o.purge},
+                };
+                for (size_t k = 0; k < ELEMENTSOF(given); k++)
+                        if (given[k].set && !strstr(subcommands[i].options, given[k].name)) {
+                                fprintf(stderr, "coderunner cluster: %s takes no --%s\n",
+                                        subcommands[i].name, given[k].name);
+                                return 1;
+                        }
+                return subcommands[i].run(&o);
+        }
+        fprintf(stderr, "coderunner cluster: unknown command \"%s\" (up, status or down)\n", argv[1]);
+        return 1;
+}
