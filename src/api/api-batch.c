@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* POST /submissions/batch and GET /submissions/batch (../shared/reference/judge0-api.md
- * §1.7, §1.8). As in Judge0, the batch create ignores wait, fields and maintenance. */
+/* POST /submissions/batch and GET /submissions/batch. As in Judge0, the batch create
+ * ignores wait, fields and maintenance. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* POST /submissions, GET /submissions/:token, GET /submissions, DELETE /submissions/:token
- * (../shared/reference/judge0-api.md §1.3-§1.6). */
+/* POST /submissions, GET /submissions/:token, GET /submissions, DELETE /submissions/:token,
+ * as Judge0 CE 1.13.1 answers them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>

@@ -53,11 +53,11 @@ struct HttpServer {
         atomic_uint_fast64_t by_class[6];
         atomic_uint_fast64_t suspended;
         atomic_uint_fast64_t refused;
-        atomic_uint_fast64_t in_flight; /* requests read and not yet completed */
         /* cfg.static_dir, read whole at start (a server that gives up root afterwards
          * may not be able to open it again), sorted by path */
         StaticFile *files;
         size_t n_files;
+        atomic_uint_fast64_t in_flight; /* requests read and not yet completed */
 
         /* max_connections and max_connections_per_ip are counted here, not by MHD (which
          * closes a connection past its limits without a word): a connection past them is

@@ -70,9 +70,9 @@ static void node_done(ApiNode *n) {
                         (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(n->http);
         api_free(n->api);
-        retention_stop(n->retention);
         notify_free(n->notify);
         queue_free(n->queue);
+        retention_stop(n->retention);
         store_close(n->store);
         catalogue_done(&n->cat);
 }
@@ -118,6 +118,8 @@ static int run(const ApiRoleConfig *c) {
                 ret = 0;
         if (r < 0)
                 goto out;
+        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
+                goto out;
         ApiConfig ac;
         api_section_apply(&c->api, &c->callbacks, &ac);
         r = api_new(&ac, n.store, n.queue, n.notify, &n.cat, &n.api);
@@ -125,8 +127,6 @@ static int run(const ApiRoleConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
-        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
-                goto out;
         HttpServerConfig hc;
         http_section_apply(&c->http, &hc);
         hc.max_body = MAX_REQUEST_BODY;

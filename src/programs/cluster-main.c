@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -410,10 +411,11 @@ static int start_apis(Context *c, const Options *o) {
 static int start_workers(Context *c, const Options *o) {
         const char *store = find_role(&c->state, "postgres")->url,
                    *queue = find_role(&c->state, "redis")->url;
-        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], slots_opt[32];
+        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], slots_opt[32], user_opt[128];
         snprintf(store_opt, sizeof store_opt, "--store=%s", store);
         snprintf(queue_opt, sizeof queue_opt, "--queue=%s", queue);
         snprintf(slots_opt, sizeof slots_opt, "--workers=%u", o->slots);
+        snprintf(user_opt, sizeof user_opt, "--user=%s", c->role_user ? c->role_user : "");
         for (unsigned i = 0; i < o->n_workers; i++) {
                 char name[32], id_opt[64], data_opt[PATH_MAX + 16], data[PATH_MAX];
                 snprintf(name, sizeof name, "worker-%u", i + 1);
@@ -423,7 +425,9 @@ static int start_workers(Context *c, const Options *o) {
                 join(data + dl, sizeof data - dl, "", name);
                 snprintf(data_opt, sizeof data_opt, "--data-dir=%s", data);
                 ClusterRole *r = add_role(c, name, "worker", 0, NULL);
-                char *argv[] = {c->self, "worker", store_opt, queue_opt, slots_opt, id_opt, data_opt, NULL};
+                /* Only its sandbox supervisor keeps root: the rest becomes the roles' user. */
+                char *argv[] = {c->self, "worker", store_opt, queue_opt, slots_opt, id_opt, data_opt,
+                        c->role_user ? user_opt : NULL, NULL};
                 int q = start_role(c, r, argv, CLUSTER_USER_SELF);
                 if (q)
                         return q;
@@ -496,8 +500,34 @@ static int stop_all(int dir_fd, ClusterState *s) {
         return ret;
 }
 
+/* Detach the mounts below path: the workers' work tmpfs, which a worker that gave up root
+ * could not unmount when it stopped. */
+static void detach_mounts_below(const char *path) {
+        FILE *f = fopen("/proc/self/mounts", "re");
+        if (!f)
+                return;
+        size_t pl = strlen(path);
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) > 0) {
+                char *sp = strchr(line, ' ');
+                if (!sp)
+                        continue;
+                char *where = sp + 1, *end = strchr(where, ' ');
+                if (!end)
+                        continue;
+                *end = '\0';
+                /* /proc/self/mounts escapes blanks as \040: such a path never matches ours */
+                if (strncmp(where, path, pl) == 0 && where[pl] == '/')
+                        (void) umount2(where, MNT_DETACH | UMOUNT_NOFOLLOW);
+        }
+        free(line);
+        fclose(f);
+}
+
 static int purge(const char *dir) {
         static const char *const parts[] = {"redis", "postgres", "workers", "logs", CLUSTER_STATE_FILE};
+        detach_mounts_below(dir);
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 char p[PATH_MAX];
                 join(p, sizeof p, dir, parts[i]);

@@ -43,10 +43,10 @@ typedef struct ServeSection {
 
 typedef struct ServeConfig {
         ServeSection serve;
+        RetentionSection retention;
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
-        RetentionSection retention;
         WorkerSection worker;
 } ServeConfig;
 
@@ -69,13 +69,13 @@ typedef struct Serve {
         Catalogue cat;
         BoxSupervisor *sup;
         Store *store;
+        Retention *retention;
         Queue *queue;
         Notify *notify;
         Api *api;
         WorkerPool *pool;
         CallbackSender *callbacks;
         HttpServer *http;
-        Retention *retention;
         char *cache_dir, *work_dir;
         ServerUser user;
         char worker_id[WORKER_ID_MAX];
@@ -97,6 +97,9 @@ static int open_state(const ServeConfig *c, Serve *s) {
         r = store_open(store_url ? store_url : c->serve.store, err, &s->store);
         if (r < 0)
                 return log_error(r, "cannot open the store: %s", err);
+        r = server_start_retention(&c->retention, s->store, &s->retention);
+        if (r < 0)
+                return r;
         r = queue_open("memory:", c->api.max_queue_size ? c->api.max_queue_size : 1, NULL, err, &s->queue);
         if (r < 0)
                 return log_error(r, "cannot create the queue: %s", err);
@@ -232,7 +235,7 @@ static int run(const ServeConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
-        if (start_workers(c, &s) < 0 || server_start_retention(&c->retention, s.store, &s.retention) < 0)
+        if (start_workers(c, &s) < 0)
                 goto out;
         api_set_local_workers(s.api, local_stats, s.pool);
         if (start_http(c, &s) < 0)
@@ -265,10 +268,10 @@ int serve_main(int argc, char **argv) {
         ServeConfig c = {};
         const ConfSection sec[] = {
                 {serve_keys, ELEMENTSOF(serve_keys), offsetof(ServeConfig, serve)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {http_section_keys, http_section_n_keys, offsetof(ServeConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ServeConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ServeConfig, callbacks)},
-                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {worker_section_keys, worker_section_n_keys, offsetof(ServeConfig, worker)},
         };
         ConfKey *keys = NULL;

@@ -198,13 +198,13 @@ const ConfKey worker_section_keys[] = {
                 "a job delivered more often (its worker died each time) ends as Internal Error"),
         W(heartbeat, CONF_SECONDS, "2", 3600000000,
                 "how often a worker refreshes its registry record and leases"),
-        W(shutdown_grace, CONF_SECONDS, "8", 3600000000,
-                "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
-                "back"),
         W(net_allow, CONF_STRING, "", 0,
                 "networked runs (enable_network) may reach these CIDRs although the built-in deny list "
                 "(private, loopback, link-local, metadata...) has them (comma-separated)"),
         W(net_deny, CONF_STRING, "", 0, "networked runs may never reach these CIDRs (comma-separated)"),
+        W(shutdown_grace, CONF_SECONDS, "8", 3600000000,
+                "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
+                "back"),
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);

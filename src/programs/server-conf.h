@@ -99,9 +99,9 @@ typedef struct WorkerSection {
         uint64_t lease;
         uint64_t max_deliveries;
         uint64_t heartbeat;
-        uint64_t shutdown_grace;
         char *net_allow;
         char *net_deny;
+        uint64_t shutdown_grace;
 } WorkerSection;
 extern const ConfKey worker_section_keys[];
 extern const size_t worker_section_n_keys;

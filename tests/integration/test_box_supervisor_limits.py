@@ -6,6 +6,7 @@ supervisors on one host never share a box uid."""
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -153,3 +154,27 @@ def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path):
         if stalled is not None:
             stalled.stdout.close()
         stop_daemon(proc)
+
+
+def test_socket_removed_under_the_supervisor_is_made_again(tmp_path):
+    """Clients connect by path (again after an idle connection was closed): a socket a tmp
+    cleaner or an operator removed, directory and all, is put back."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    proc, sock = start(sub, slots=1)
+    try:
+        assert run_through(sock).returncode == 0
+        shutil.rmtree(sub)
+        assert wait_for(lambda: run_through(sock).returncode == 0, 20), "the socket did not come back"
+    finally:
+        stop_daemon(proc)
+
+
+def test_socket_in_a_directory_others_can_write_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # not sticky: anyone could swap the socket for theirs
+    cp = subprocess.run([str(CODERUNNER), "box", "daemon", f"--socket={shared / 'box.sock'}", "--slots=1"],
+                        capture_output=True, timeout=CLI_TIMEOUT)
+    assert cp.returncode != 0, cp
+    assert b"cannot listen" in cp.stderr and b"not permitted" in cp.stderr, cp.stderr
