@@ -555,6 +555,25 @@ int api_enqueue(Api *a, HttpRequest *req, const char *const *tokens, size_t n) {
 
 /* ---- waiting requests ---- */
 
+/* A wait answered before its result (timed out, shutdown): while the store cannot take
+ * writes, the result may be judged and kept by its worker; say so in the message (null
+ * until the result), so that the client knows why and that polling will get it. */
+static void explain_unfinished(Api *a, Submission *sub) {
+        StoreHealth h;
+        if (status_is_final(sub->status_id) || sub->message.data)
+                return;
+        (void) store_health(a->store, false, &h);
+        if (h.error == 0)
+                return;
+        char *m = NULL;
+        int n = asprintf(&m,
+                "the store cannot take writes (%s): the result is kept and stored once it can; "
+                "GET /submissions/%s gets it",
+                strerror(-h.error), sub->token);
+        if (n >= 0)
+                sub->message = (Bytes){.data = m, .len = (size_t) n};
+}
+
 static void answer_waiter(Api *a, Waiter *w) {
         Submission sub;
         submission_init(&sub);
@@ -565,6 +584,7 @@ static void answer_waiter(Api *a, Waiter *w) {
                 else
                         api_reply_internal(w->req, r);
         } else {
+                explain_unfinished(a, &sub);
                 char *json = NULL;
                 r = judge0_submission_encode(&sub, &w->options, &json);
                 if (r < 0)

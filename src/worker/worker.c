@@ -261,8 +261,13 @@ static int finish_kept(WorkerPool *p, const Submission *sub) {
                         log_error(r, "worker token=%s cannot store the result: %s (kept, retried)",
                                 sub->token, strerror(-r));
                 }
-                if (!pause_unless_stopping(p, pause))
+                if (!pause_unless_stopping(p, pause)) {
+                        log_warning(r,
+                                "worker token=%s handed_back=true (stopping before the store took the "
+                                "result)",
+                                sub->token);
                         return r;
+                }
                 pause = MIN(pause * 2, FINISH_RETRY_MAX_USEC);
         }
 }

@@ -6,6 +6,7 @@ why; /health says 503 while the store fails and recovers by itself."""
 
 import errno
 import os
+import signal
 import threading
 import time
 
@@ -43,42 +44,62 @@ def fill(path):
         os.close(fd)
 
 
-def test_full_disk_keeps_the_result_and_recovers(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    mount = f'mount -t tmpfs -o size=32m tmpfs "{data}" && exec "$0" "$@"'
-    s = Server(data, args=["--workers=1", "--wait-timeout=300"], env={"CODERUNNER_AUTHZ_TOKEN": "admin"},
-               wrap=["unshare", "--mount", "--propagation", "private", "sh", "-c", mount]).start()
-    # the data directory as the server sees it: its own mount of the tmpfs
-    inside = f"/proc/{s.proc.pid}/root{data}"
-    try:
+class FullDisk:
+    """A server whose data directory is a 32 MiB tmpfs in its own mount namespace, with a
+    wait=true client whose result could not be written because the disk filled while it
+    ran: /health already says so."""
+
+    def __init__(self, tmp_path):
+        data = tmp_path / "data"
+        data.mkdir()
+        mount = f'mount -t tmpfs -o size=32m tmpfs "{data}" && exec "$0" "$@"'
+        self.s = Server(data, args=["--workers=1", "--wait-timeout=300", "--shutdown-grace=1"],
+                        env={"CODERUNNER_AUTHZ_TOKEN": "admin"},
+                        wrap=["unshare", "--mount", "--propagation", "private", "sh", "-c", mount]).start()
+        # the data directory as the server sees it: its own mount of the tmpfs
+        self.inside = f"/proc/{self.s.proc.pid}/root{data}"
+        self.answer = {}
+        self.client = threading.Thread(target=self.wait_big)
+
+    def wait_big(self):
+        try:
+            self.answer["r"] = self.s.submit({"source_code": BIG, "language_id": PY_ID}, {"wait": "true"},
+                                             timeout=DEADLINE * 3)
+        except requests.RequestException as e:
+            self.answer["r"] = e
+
+    def fill_while_running(self):
+        s = self.s
         r = s.submit({"source_code": "print('ok')\n", "language_id": PY_ID}, {"wait": "true"})
         assert r.status_code == 201 and r.json()["status"]["id"] == 3, r.text
-
-        answer = {}
-
-        def client():
-            try:
-                answer["r"] = s.submit({"source_code": BIG, "language_id": PY_ID}, {"wait": "true"},
-                                       timeout=DEADLINE * 3)
-            except requests.RequestException as e:
-                answer["r"] = e
-
-        t = threading.Thread(target=client)
-        t.start()
-        token = wait_for(lambda: next((x["token"] for x in s.get("/submissions", headers={"X-Auth-User": "admin"},
-                                                                   params={"per_page": 1}).json()["submissions"]
-                                       if x["status"]["id"] == 2), None), "the big one running")
-
+        self.client.start()
+        self.token = wait_for(lambda: next((x["token"] for x in s.get(
+            "/submissions", headers={"X-Auth-User": "admin"}, params={"per_page": 1}).json()["submissions"]
+            if x["status"]["id"] == 2), None), "the big one running")
         # the disk fills while it runs: its result cannot be written
-        fill(f"{inside}/filler")
+        fill(f"{self.inside}/filler")
         # (a Response is false when its status is 4xx or 5xx: wrap it)
         health = wait_for(lambda: (lambda h: [h] if h.status_code == 503 else None)(s.get("/health")),
                           "/health saying the store fails")[0]
         assert health.json()["store_error"] == "No space left on device", health.text
         assert s.metric("coderunner_store_failing") == 1
-        assert t.is_alive(), f"the waiting client was answered while the result is not stored: {answer}"
-        sub = s.get(f"/submissions/{token}").json()
+
+    def answered(self):
+        self.client.join(DEADLINE)
+        assert not self.client.is_alive()
+        r = self.answer["r"]
+        assert isinstance(r, requests.Response) and r.status_code == 201, r
+        assert r.json()["token"] == self.token
+        return r.json()
+
+
+def test_full_disk_keeps_the_result_and_recovers(tmp_path):
+    fd = FullDisk(tmp_path)
+    s = fd.s
+    try:
+        fd.fill_while_running()
+        assert fd.client.is_alive(), f"the waiting client was answered while the result is not stored: {fd.answer}"
+        sub = s.get(f"/submissions/{fd.token}").json()
         assert sub["status"]["id"] == 2, sub  # kept, not lost, not final yet
 
         # new submissions: 503 and why
@@ -87,22 +108,39 @@ def test_full_disk_keeps_the_result_and_recovers(tmp_path):
         assert "No space left on device" in r.json()["error"], r.text
 
         # space returns: everything recovers by itself
-        os.unlink(f"{inside}/filler")
+        os.unlink(f"{fd.inside}/filler")
         wait_for(lambda: s.get("/health").status_code == 200, "/health recovering")
         assert s.metric("coderunner_store_failing") == 0
         assert s.metric("coderunner_store_failed_writes_total") >= 1
-        t.join(DEADLINE)
-        assert not t.is_alive()
-        r = answer["r"]
-        assert isinstance(r, requests.Response) and r.status_code == 201, r
-        assert r.json()["token"] == token
-        assert r.json()["status"]["id"] == 3, r.json()
-        final = s.get(f"/submissions/{token}").json()
+        assert fd.answered()["status"]["id"] == 3
+        final = s.get(f"/submissions/{fd.token}").json()
         assert final["status"]["id"] == 3 and len(final["stdout"]) == OUT
         r = s.submit({"source_code": "print(2)\n", "language_id": PY_ID}, {"wait": "true"})
         assert r.status_code == 201 and r.json()["stdout"] == "2\n", r.text
         log = s.read_log()
         assert "cannot store the result" in log and "result written after" in log, log[-3000:]
+    except BaseException:
+        print(s.read_log()[-5000:])
+        raise
+    finally:
+        s.stop()
+
+
+def test_a_wait_answered_before_its_kept_result_says_why(tmp_path):
+    """A waiting client answered while its result is kept (here: the server is stopped) gets
+    its token, the status as it is and a message saying why; the submission is handed back."""
+    fd = FullDisk(tmp_path)
+    s = fd.s
+    try:
+        fd.fill_while_running()
+        s.proc.send_signal(signal.SIGTERM)
+        sub = fd.answered()
+        assert sub["status"]["id"] == 2, sub
+        assert "the store cannot take writes (No space left on device)" in sub["message"], sub
+        assert f"GET /submissions/{fd.token}" in sub["message"], sub
+        s.proc.wait(DEADLINE)
+        assert s.proc.returncode == 0
+        assert f"worker token={fd.token} handed_back=true" in s.read_log()
     except BaseException:
         print(s.read_log()[-5000:])
         raise
