@@ -145,23 +145,30 @@ static int runtimes_list(Api *a, Runtime **ret, size_t *ret_n) {
         return 0;
 }
 
-/* Piston's semver selection, the forms clients send: "*" (or "x"), a version ("3.11.2"),
- * a prefix ("3", "3.11"), with "x" or "*" for the rest ("3.x", "3.11.*"); also the exact
- * text of a version that is not semver ("2.2.9.debian"). */
-static bool version_matches(const Runtime *rt, const char *want) {
-        if (strcmp(want, rt->version) == 0)
-                return true;
-        const char *p = want;
+/* A partial version of a selector: up to three numbers, "x", "X" or "*" for the rest
+ * ("3", "3.11", "3.x", "*"): n is how many numbers were given. */
+typedef struct Partial {
+        long long v[3];
+        int n;
+} Partial;
+
+static bool parse_partial(const char *p, Partial *ret) {
+        *ret = (Partial){};
+        if (*p == 'v')
+                p++;
         for (int i = 0; i < 3; i++) {
-                if ((p[0] == '*' || p[0] == 'x' || p[0] == 'X') && (p[1] == '\0' || p[1] == '.'))
+                if ((p[0] == '*' || p[0] == 'x' || p[0] == 'X') && p[1] == '\0')
                         return true;
-                if (*p < '0' || *p > '9')
+                if ((p[0] == '*' || p[0] == 'x' || p[0] == 'X') && p[1] == '.') {
+                        p += 2;
+                        continue; /* "3.x.x": the rest must be wildcards too */
+                }
+                if (*p < '0' || *p > '9' || i > ret->n)
                         return false;
                 long long v = 0;
                 for (; *p >= '0' && *p <= '9'; p++)
                         v = v < 100000000 ? v * 10 + (*p - '0') : v;
-                if (v != rt->parts[i])
-                        return false;
+                ret->v[ret->n++] = v;
                 if (*p == '\0')
                         return true;
                 if (*p != '.')
@@ -169,6 +176,57 @@ static bool version_matches(const Runtime *rt, const char *want) {
                 p++;
         }
         return false;
+}
+
+static bool streq(const char *a, const char *b) {
+        return strcmp(a, b) == 0;
+}
+
+/* The version against the first k numbers of the selector (missing ones 0): <0, 0, >0. */
+static int cmp_prefix(const long long version[3], const Partial *sel, int k) {
+        for (int i = 0; i < k; i++)
+                if (version[i] != sel->v[i])
+                        return version[i] < sel->v[i] ? -1 : 1;
+        return 0;
+}
+
+/* Piston's selection (node-semver's satisfies) for one comparator: a version or a partial
+ * one ("3", "3.11.x", "*"), optionally after =, ^, ~, >=, >, <= or <; also the exact text
+ * of a version that is not semver ("2.2.9.debian"). Compound ranges (spaces, ||, hyphens)
+ * match nothing. */
+static bool version_matches(const Runtime *rt, const char *want) {
+        if (strcmp(want, rt->version) == 0)
+                return true;
+        static const char *const ops[] = {">=", "<=", ">", "<", "=", "^", "~"};
+        const char *op = "";
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++)
+                if (strncmp(want, ops[i], strlen(ops[i])) == 0) {
+                        op = ops[i];
+                        want += strlen(ops[i]);
+                        break;
+                }
+        Partial sel;
+        if (!parse_partial(want, &sel))
+                return false;
+        const long long *v = rt->parts;
+        int n = sel.n;
+        if (streq(op, "") || streq(op, "="))
+                return cmp_prefix(v, &sel, n) == 0;
+        if (streq(op, ">="))
+                return cmp_prefix(v, &sel, 3) >= 0;
+        if (streq(op, ">"))
+                return n > 0 && cmp_prefix(v, &sel, n) > 0;
+        if (streq(op, "<"))
+                return cmp_prefix(v, &sel, 3) < 0;
+        if (streq(op, "<="))
+                return cmp_prefix(v, &sel, n) <= 0;
+        if (streq(op, "~")) /* the minor fixed when given, else the major */
+                return cmp_prefix(v, &sel, 3) >= 0 && cmp_prefix(v, &sel, n < 2 ? n : 2) == 0;
+        /* ^: everything up to the first non-zero number given is fixed */
+        int k = 0;
+        while (k < n - 1 && sel.v[k] == 0)
+                k++;
+        return cmp_prefix(v, &sel, 3) >= 0 && cmp_prefix(v, &sel, n ? k + 1 : 0) == 0;
 }
 
 static bool language_matches(const Runtime *rt, const char *want) {

@@ -92,6 +92,17 @@ def test_exact_version(server):
                        "files": [{"content": "print(1)"}]})["version"] == version
     refused(server, {"language": "python", "version": "2", "files": [{"content": "print(1)"}]},
             "python-2 runtime is unknown")
+    # node-semver's comparators, one at a time
+    patch = int(version.split(".")[2])
+    for sel in (f"^{major}", f"^{major}.{minor}", f"~{major}.{minor}", f"~{major}.{minor}.{patch}",
+                f">={major}", f">{int(major) - 1}", f"<{int(major) + 1}", f"<={major}.{minor}", f"={version}",
+                f"{major}.x.x", f"v{version}"):
+        assert ok(server, {"language": "python", "version": sel, "files": [{"content": "print(1)"}]})["version"] \
+            == version, sel
+    for sel in (f"^{int(major) + 1}", f"~{major}.{int(minor) + 1}", f">{major}", f"<{major}",
+                f">={major}.{int(minor) + 1}", f"^{major}.{minor}.{patch + 1}", f"{major}.x.1", "3 || 4", "latest"):
+        refused(server, {"language": "python", "version": sel, "files": [{"content": "print(1)"}]},
+                f"python-{sel} runtime is unknown")
     refused(server, {"language": "python", "version": f"{major}.{int(minor) + 1}", "files": [{"content": "x"}]},
             f"python-{major}.{int(minor) + 1} runtime is unknown")
 
