@@ -105,6 +105,12 @@ void api_discard(Api *a, const char *token, const char *reason);
 
 /* Wait for token's result, answering req with status 201 then (or on timeout). */
 void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOptions *o);
+/* How a waiting request is answered, on the wait thread: r is store_get()'s result for the
+ * token (sub filled when r >= 0: final, or as it is when the wait timed out or the API
+ * stops); data is what api_wait_reply() was given, freed with free() afterwards. */
+typedef void (*ApiWaitReply)(Api *a, HttpRequest *req, int r, const Submission *sub, void *data);
+/* api_wait() with another answer (Piston's): takes data (malloc'd), even on failure. */
+void api_wait_reply(Api *a, HttpRequest *req, const char *token, ApiWaitReply reply, void *data);
 
 /* The OpenAPI document (openapi/openapi.json), compiled in. */
 extern const char api_openapi_json[];
@@ -135,3 +141,5 @@ void api_root(HttpRequest *req, const char *const *params, void *userdata);
 void api_health(HttpRequest *req, const char *const *params, void *userdata);
 void api_metrics(HttpRequest *req, const char *const *params, void *userdata);
 void api_openapi(HttpRequest *req, const char *const *params, void *userdata);
+void api_piston_runtimes(HttpRequest *req, const char *const *params, void *userdata);
+void api_piston_execute(HttpRequest *req, const char *const *params, void *userdata);

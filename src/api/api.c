@@ -24,24 +24,38 @@ struct Waiter {
         Waiter *next;
         char token[SUBMISSION_TOKEN_LEN + 1];
         HttpRequest *req;
-        Judge0EncodeOptions options;
+        ApiWaitReply reply;
+        void *reply_data; /* owned: freed after the answer */
         uint64_t deadline_usec; /* CLOCK_MONOTONIC */
 };
 
 static const HttpRoute routes[] = {
-        {"GET", "/", api_root}, {"POST", "/submissions/batch", api_batch_create},
-        {"GET", "/submissions/batch", api_batch_get}, {"POST", "/submissions", api_submission_create},
-        {"GET", "/submissions", api_submission_list}, {"GET", "/submissions/:token", api_submission_get},
+        {"GET", "/", api_root},
+        {"POST", "/submissions/batch", api_batch_create},
+        {"GET", "/submissions/batch", api_batch_get},
+        {"POST", "/submissions", api_submission_create},
+        {"GET", "/submissions", api_submission_list},
+        {"GET", "/submissions/:token", api_submission_get},
         {"DELETE", "/submissions/:token", api_submission_delete},
-        {"GET", "/languages/all", api_languages_all}, {"GET", "/languages", api_languages_list},
-        {"GET", "/languages/:id", api_language_get}, {"GET", "/statuses", api_statuses},
-        {"GET", "/about", api_about}, {"GET", "/version", api_version}, {"GET", "/isolate", api_isolate},
-        {"GET", "/license", api_license}, {"GET", "/config_info", api_config_info},
-        {"GET", "/system_info", api_system_info}, {"GET", "/workers", api_workers},
-        {"GET", "/statistics", api_statistics}, {"POST", "/authenticate", api_authenticate},
-        {"POST", "/authorize", api_authorize}, {"GET", "/health", api_health},
+        {"GET", "/languages/all", api_languages_all},
+        {"GET", "/languages", api_languages_list},
+        {"GET", "/languages/:id", api_language_get},
+        {"GET", "/statuses", api_statuses},
+        {"GET", "/about", api_about},
+        {"GET", "/version", api_version},
+        {"GET", "/isolate", api_isolate},
+        {"GET", "/license", api_license},
+        {"GET", "/config_info", api_config_info},
+        {"GET", "/system_info", api_system_info},
+        {"GET", "/workers", api_workers},
+        {"GET", "/statistics", api_statistics},
+        {"POST", "/authenticate", api_authenticate},
+        {"POST", "/authorize", api_authorize},
+        {"GET", "/health", api_health},
         {"GET", "/metrics", api_metrics},
         {"GET", "/openapi", api_openapi}, /* /openapi.json: the suffix is taken off */
+        {"GET", "/api/v2/runtimes", api_piston_runtimes},
+        {"POST", "/api/v2/execute", api_piston_execute},
 };
 
 const HttpRoute *api_routes(size_t *ret_n) {
@@ -574,25 +588,31 @@ static void explain_unfinished(Api *a, Submission *sub) {
                 sub->message = (Bytes){.data = m, .len = (size_t) n};
 }
 
+/* Judge0's answer: the submission in its encoding, 201. */
+static void reply_judge0(Api *a, HttpRequest *req, int r, const Submission *sub, void *data) {
+        const Judge0EncodeOptions *o = data;
+        if (r == -ENOENT) {
+                http_reply_json(req, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
+                return;
+        }
+        char *json = NULL;
+        if (r >= 0)
+                r = judge0_submission_encode(sub, o, &json);
+        if (r < 0)
+                api_reply_internal(req, r);
+        else
+                http_reply_json(req, 201, json);
+}
+
 static void answer_waiter(Api *a, Waiter *w) {
         Submission sub;
         submission_init(&sub);
         int r = store_get(a->store, w->token, &sub);
-        if (r < 0) {
-                if (r == -ENOENT)
-                        http_reply_json(w->req, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
-                else
-                        api_reply_internal(w->req, r);
-        } else {
+        if (r >= 0)
                 explain_unfinished(a, &sub);
-                char *json = NULL;
-                r = judge0_submission_encode(&sub, &w->options, &json);
-                if (r < 0)
-                        api_reply_internal(w->req, r);
-                else
-                        http_reply_json(w->req, 201, json);
-        }
+        w->reply(a, w->req, r, &sub, w->reply_data);
         submission_done(&sub);
+        free(w->reply_data);
         free(w);
 }
 
@@ -601,14 +621,26 @@ static Waiter *take_waiters(Api *a, const char *token, bool all);
 static void answer_all(Api *a, Waiter *list);
 
 void api_wait(Api *a, HttpRequest *req, const char *token, const Judge0EncodeOptions *o) {
+        Judge0EncodeOptions *copy = malloc(sizeof *copy);
+        if (!copy) {
+                api_reply_internal(req, -ENOMEM);
+                return;
+        }
+        *copy = *o;
+        api_wait_reply(a, req, token, reply_judge0, copy);
+}
+
+void api_wait_reply(Api *a, HttpRequest *req, const char *token, ApiWaitReply reply, void *data) {
         Waiter *w = calloc(1, sizeof *w);
         if (!w) {
+                free(data);
                 api_reply_internal(req, -ENOMEM);
                 return;
         }
         memcpy(w->token, token, sizeof w->token);
         w->req = req;
-        w->options = *o;
+        w->reply = reply;
+        w->reply_data = data;
         w->deadline_usec = now_usec(CLOCK_MONOTONIC) + a->cfg.wait_timeout_usec;
         http_request_suspend(req);
         pthread_mutex_lock(&a->wait_lock);

@@ -80,6 +80,23 @@ def test_languages_and_workers_come_from_the_registry(cluster):
     assert "coderunner_worker_pools 2" in m and "coderunner_queue_dead_letters" in m
 
 
+def test_piston_execute_through_an_api_node(cluster):
+    """Piston's routes on an API node: the runtimes are what the workers advertise, and an
+    execute is queued, judged by a worker and answered through Redis like wait=true."""
+    api = cluster.apis[1]
+    rts = api.get("/api/v2/runtimes").json()
+    c = next(rt for rt in rts if rt["language"] == "c" and rt.get("runtime") == "gcc")
+    name = next(l["name"] for l in api.get("/languages").json() if l["id"] == C_ID)
+    assert name.endswith(c["version"] + ")"), (name, c)
+    r = api.post("/api/v2/execute", json={"language": "c", "version": c["version"], "stdin": "5", "files": [
+        {"name": "main.c", "content": '#include <stdio.h>\n#include "sq.h"\n'
+                                      'int main(void) { int x; scanf("%d", &x); printf("%d\\n", sq(x)); }'},
+        {"name": "sq.h", "content": "static int sq(int x) { return x * x; }\n"}]})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert res["compile"]["code"] == 0 and res["run"]["stdout"] == "25\n" and res["run"]["status"] is None
+
+
 def test_api_node_is_unprivileged_and_runs_no_code(cluster):
     for api in cluster.apis:
         assert process_uid(api.proc.pid) == NOBODY
