@@ -11,7 +11,7 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 # pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
 SANDBOX_PKGS := passt nftables iproute2
 TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
-BENCH_PKGS := bubblewrap
+BENCH_PKGS := bubblewrap postgresql redis-server
 # What `make cluster` runs besides coderunner.
 CLUSTER_PKGS := postgresql redis-server
 

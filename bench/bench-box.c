@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* bench-box: what one sandboxed execution costs, measured side by side in one run.
  *
- * Cases (reference/sandboxes.md §1.1 for the method):
+ * Cases (interleaved rounds after a warm-up, medians):
  *   bare        fork + execve + waitpid, stdio on /dev/null
  *   supervisor  box_client_run() against a resident supervisor started once
  *   inprocess   box_run() on a BoxContext made once
  *   cli         fork+exec of `coderunner box run ...`
  *   cli-connect the same through the supervisor of `supervisor` (--connect)
- *   bwrap       bubblewrap with the arguments reference/sandboxes.md measured
+ *   bwrap       bubblewrap with the arguments of a typical sandboxed run
  *
  * All cases are interleaved: round r runs every case once, starting at case r mod N, so
  * drift and background noise hit every case alike. W warm-up rounds are discarded, then R

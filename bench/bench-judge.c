@@ -99,7 +99,7 @@ static const char c_double[] = "#include <stdio.h>\n"
                                "}\n";
 
 /* Judge0 CE's default limits for a submission. */
-static const JudgeLimits judge0_limits = {
+static const Limits judge0_limits = {
         .cpu_time_usec = 5000000,
         .extra_time_usec = 1000000,
         .wall_time_usec = 10000000,

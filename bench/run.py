@@ -9,9 +9,12 @@ many tests in one submission), states the targets and whether this run met them,
 bench/results/latest.json, with bench-judge's own results next to it (latest-judge.json).
 Last, bench/bench_api.py: `coderunner serve` through its HTTP API (wait=true round trips,
 throughput with 32 clients on SQLite and PostgreSQL), with its results in latest-api.json.
+Then bench/bench_cluster.py: API node + Redis + workers + PostgreSQL against serve (wait=true
+round trips interleaved, 2 workers against 1 on CPU-bound runs, trivial runs/s, the API node's
+requests/s, the Redis and PostgreSQL operations a submission costs), in latest-cluster.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
-target was met. Method: reference/sandboxes.md §1.1 (interleaved rounds, warm-up, medians).
+target was met. Method: interleaved rounds, warm-up, medians.
 """
 
 import argparse
@@ -150,6 +153,22 @@ def check_targets(table, result):
     return out
 
 
+def run_python_bench(name, script, args, cli):
+    """bench/SCRIPT --build --out latest-NAME.json: {results, targets}, or {error}."""
+    out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-%s.json" % name)
+    cmd = [sys.executable, os.path.join(REPO, "bench", script), "--build", args.build, "--out", out]
+    if args.cli:
+        cmd += ["--cli", cli]
+    print("== %s: %s ==" % (name, script))
+    sys.stdout.flush()
+    rc = subprocess.call(cmd)
+    if rc != 0:
+        print("run.py: the %s benchmark failed: exit status %d\n" % (name, rc), file=sys.stderr)
+        return {"error": "%s exited with status %d" % (script, rc)}
+    with open(out, encoding="utf-8") as f:
+        return {"results": out, "targets": json.load(f)["targets"]}
+
+
 def verdict(met):
     return {True: "MET", False: "NOT MET", None: "UNKNOWN"}[met]
 
@@ -168,6 +187,8 @@ def main():
                     help="bench-judge recorded rounds (default 50)")
     ap.add_argument("--no-judge", action="store_true", help="skip the judge benchmark")
     ap.add_argument("--no-api", action="store_true", help="skip the HTTP API benchmark (bench_api.py)")
+    ap.add_argument("--no-cluster", action="store_true",
+                    help="skip the cluster benchmark (bench_cluster.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -238,24 +259,12 @@ def main():
                 judge = {"results": judge_out, "targets": judge_targets(result)}
                 targets.extend(judge["targets"])
 
-    # The HTTP API benchmark, last: its own tables and targets (bench_api.py prints them).
-    api = {"skipped": "--no-api"} if args.no_api else None
-    if api is None:
-        api_out = os.path.join(os.path.dirname(os.path.abspath(args.out)), "latest-api.json")
-        cmd = [sys.executable, os.path.join(REPO, "bench", "bench_api.py"), "--build", args.build,
-               "--out", api_out]
-        if args.cli:
-            cmd += ["--cli", cli]
-        print("== api: bench_api.py ==")
-        sys.stdout.flush()
-        rc = subprocess.call(cmd)
-        if rc != 0:
-            print("run.py: the API benchmark failed: exit status %d\n" % rc, file=sys.stderr)
-            api = {"error": "bench_api.py exited with status %d" % rc}
-        else:
-            with open(api_out, encoding="utf-8") as f:
-                api = {"results": api_out, "targets": json.load(f)["targets"]}
-            targets.extend(api["targets"])
+    # The HTTP API benchmark, then the cluster's: their own tables and targets (they print them).
+    api = {"skipped": "--no-api"} if args.no_api else run_python_bench("api", "bench_api.py", args, cli)
+    targets.extend(api.get("targets", []))
+    cluster = ({"skipped": "--no-cluster"} if args.no_cluster
+               else run_python_bench("cluster", "bench_cluster.py", args, cli))
+    targets.extend(cluster.get("targets", []))
 
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
@@ -283,13 +292,14 @@ def main():
             print("  %-66s %s" % (t["target"], t["detail"]))
         print()
 
-    rows = [t for t in targets if t["table"] == "api"]
-    if rows:
-        print("== API targets (bench_api.py) ==")
-        for t in rows:
-            print("  %-50s %-8s %s" % (t["target"], "INFO" if t.get("info") else verdict(t["met"]),
-                                       t["detail"]))
-        print()
+    for table, title in (("api", "API targets (bench_api.py)"), ("cluster", "cluster targets (bench_cluster.py)")):
+        rows = [t for t in targets if t["table"] == table]
+        if rows:
+            print("== %s ==" % title)
+            for t in rows:
+                print("  %-50s %-8s %s" % (t["target"], "INFO" if t.get("info") else verdict(t["met"]),
+                                           t["detail"]))
+            print()
 
     doc = {
         "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -304,6 +314,7 @@ def main():
         "tables": tables,
         "judge": judge,
         "api": api,
+        "cluster": cluster,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"
@@ -316,7 +327,9 @@ def main():
         print("judge results: %s" % os.path.relpath(judge["results"]))
     if api and api.get("results"):
         print("API results: %s" % os.path.relpath(api["results"]))
-    return 1 if (judge and judge.get("error")) or (api and api.get("error")) else 0
+    if cluster and cluster.get("results"):
+        print("cluster results: %s" % os.path.relpath(cluster["results"]))
+    return 1 if any(x and x.get("error") for x in (judge, api, cluster)) else 0
 
 
 if __name__ == "__main__":

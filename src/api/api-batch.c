@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* POST /submissions/batch and GET /submissions/batch (../shared/reference/judge0-api.md
- * §1.7, §1.8). As in Judge0, the batch create ignores wait, fields and maintenance. */
+/* POST /submissions/batch and GET /submissions/batch. As in Judge0, the batch create
+ * ignores wait, fields and maintenance. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,7 +48,7 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
                 api_reply_internal(req, r);
                 return;
         }
-        if (!check_count(a, req, n))
+        if (!check_count(a, req, n) || api_refuse_new(a, req))
                 return;
         const char *v = http_request_query(req, "base64_encoded");
         const char *b64 = v ? v : judge0_body_param(body, "base64_encoded");
@@ -90,7 +90,7 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
                         api_discard(a, stored[i], "the batch could not be stored");
                 for (size_t i = 0; i < n; i++)
                         judge0_errors_free(errors[i]);
-                api_reply_internal(req, r);
+                api_reply_store(req, r);
                 return;
         }
         /* The admission of the whole batch: every valid item, or none. */

@@ -21,17 +21,26 @@ void api_health(HttpRequest *req, const char *const *params, void *userdata) {
         size_t live = 0;
         if (r >= 0)
                 (void) api_worker_stats(a, &ws, &live);
+        /* Writes too: a store that answers but cannot write (a full disk) is not ready. */
+        StoreHealth h;
+        api_store_health(a, &h);
+        if (r >= 0 && h.error < 0)
+                r = h.error;
         /* An API node is ready when it can store and queue; in serve the workers must run
          * too (they are part of the same process). */
-        bool ok = r >= 0 && q >= 0 && (!a->local_stats || ws.threads > 0);
+        bool ok = r >= 0 && q >= 0 && (!a->local_stats || ws.threads > 0) && !atomic_load(&a->shutting_down);
+        char store_error[96] = "null";
+        if (r < 0)
+                snprintf(store_error, sizeof store_error, "\"%s\"", strerror(-r)); /* no quotes in them */
         char *json = NULL;
         if (asprintf(&json,
-                    "{\"status\":\"%s\",\"store\":\"%s\",\"store_ok\":%s,\"queue\":\"%s\",\"queue_ok\":%s,"
-                    "\"queue_length\":%" PRIu64 ",\"queue_max\":%" PRIu64
+                    "{\"status\":\"%s\",\"store\":\"%s\",\"store_ok\":%s,\"store_error\":%s,\"queue\":\"%"
+                    "s\","
+                    "\"queue_ok\":%s,\"queue_length\":%" PRIu64 ",\"queue_max\":%" PRIu64
                     ",\"workers\":%u,\"workers_busy\":%u,\"worker_pools\":%zu}",
                     ok ? "ok" : "unavailable", store_backend(a->store), r >= 0 ? "true" : "false",
-                    queue_backend(a->queue), q >= 0 ? "true" : "false", qs.waiting, qs.max, ws.threads,
-                    ws.busy, live) < 0) {
+                    store_error, queue_backend(a->queue), q >= 0 ? "true" : "false", qs.waiting, qs.max,
+                    ws.threads, ws.busy, live) < 0) {
                 api_reply_internal(req, -ENOMEM);
                 return;
         }
@@ -63,9 +72,23 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                         "# HELP coderunner_http_waiting_requests Requests waiting for a result "
                         "(wait=true).\n"
                         "# TYPE coderunner_http_waiting_requests gauge\n"
-                        "coderunner_http_waiting_requests %" PRIu64 "\n",
-                        hs.suspended);
+                        "coderunner_http_waiting_requests %" PRIu64 "\n"
+                        "# HELP coderunner_http_refused_total Requests answered 503 past a connection "
+                        "limit.\n"
+                        "# TYPE coderunner_http_refused_total counter\n"
+                        "coderunner_http_refused_total %" PRIu64 "\n",
+                        hs.suspended, hs.refused);
         }
+        StoreHealth sh;
+        (void) store_health(a->store, false, &sh);
+        fprintf(f,
+                "# HELP coderunner_store_failing 1 while the store cannot take writes (a full disk...).\n"
+                "# TYPE coderunner_store_failing gauge\n"
+                "coderunner_store_failing %d\n"
+                "# HELP coderunner_store_failed_writes_total Writes the store failed (disk, database).\n"
+                "# TYPE coderunner_store_failed_writes_total counter\n"
+                "coderunner_store_failed_writes_total %" PRIu64 "\n",
+                sh.error < 0, sh.failed_writes);
         fprintf(f,
                 "# HELP coderunner_wait_timeouts_total wait=true requests answered before the result.\n"
                 "# TYPE coderunner_wait_timeouts_total counter\n"

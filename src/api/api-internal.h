@@ -53,6 +53,8 @@ struct Api {
         bool timer_started;
 
         atomic_uint_fast64_t created, wait_timeouts;
+        atomic_uint_fast64_t store_probe_usec; /* CLOCK_MONOTONIC of the last store probe */
+        atomic_bool shutting_down; /* api_shutdown(): no new submissions, no new waits */
 
         /* GET /statistics, kept for a while as Judge0 does (api-statistics.c) */
         pthread_mutex_t stats_lock;
@@ -82,6 +84,14 @@ int api_worker_stats(Api *a, WorkerStats *ret, size_t *ret_live);
 QueueStats api_queue_stats(Api *a);
 /* Answer with the error of a failed internal operation: 500 {"error": ...}. */
 void api_reply_internal(HttpRequest *req, int r);
+/* The store's write health, probing it (at most once a second) while it fails. */
+void api_store_health(Api *a, StoreHealth *ret);
+/* Refuse a new submission with 503 and a JSON error saying why when the store cannot take
+ * writes (a full disk...) or the server is shutting down: true when refused. */
+bool api_refuse_new(Api *a, HttpRequest *req);
+/* Answer a failed store write: 503 {"error":"the store cannot take writes: ..."} when the
+ * store is failing (store_error_is_failure()), else 500 as api_reply_internal(). */
+void api_reply_store(HttpRequest *req, int r);
 /* Store the submission under a fresh token (written into sub->token). */
 int api_store_new(Api *a, Submission *sub);
 

@@ -340,7 +340,10 @@ static void reply_piston(Api *a, HttpRequest *req, int r, const Submission *sub,
                 return;
         }
         if (!status_is_final(sub->status_id)) {
-                reply_message(req, 504, "the execution did not finish in time (wait_timeout)");
+                /* the store's trouble when that is why (api.c explains it), else the time */
+                reply_message(req, 504,
+                        sub->message.data ? sub->message.data
+                                          : "the execution did not finish in time (wait_timeout)");
                 return;
         }
         char sigbuf[16], exitbuf[64];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* POST /submissions, GET /submissions/:token, GET /submissions, DELETE /submissions/:token
- * (../shared/reference/judge0-api.md §1.3-§1.6). */
+/* POST /submissions, GET /submissions/:token, GET /submissions, DELETE /submissions/:token,
+ * as Judge0 CE 1.13.1 answers them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -67,10 +67,14 @@ void api_submission_create(HttpRequest *req, const char *const *params, void *us
                 api_reply_internal(req, r);
                 return;
         }
+        if (api_refuse_new(a, req)) {
+                submission_done(&sub);
+                return;
+        }
         r = api_store_new(a, &sub);
         if (r < 0) {
                 submission_done(&sub);
-                api_reply_internal(req, r);
+                api_reply_store(req, r);
                 return;
         }
         /* The admission: the push checks the bound and appends in one step. */

@@ -478,6 +478,39 @@ void api_reply_internal(HttpRequest *req, int r) {
         http_reply_error(req, 500, buf);
 }
 
+#define STORE_PROBE_EVERY_USEC USEC_PER_SEC
+
+void api_store_health(Api *a, StoreHealth *ret) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC), last = atomic_load(&a->store_probe_usec);
+        bool probe = now - last >= STORE_PROBE_EVERY_USEC &&
+                     atomic_compare_exchange_strong(&a->store_probe_usec, &last, now);
+        (void) store_health(a->store, probe, ret);
+}
+
+bool api_refuse_new(Api *a, HttpRequest *req) {
+        if (atomic_load(&a->shutting_down)) {
+                http_reply_error(req, 503, "the server is shutting down: retry later");
+                return true;
+        }
+        StoreHealth h;
+        api_store_health(a, &h);
+        if (h.error == 0)
+                return false;
+        api_reply_store(req, h.error);
+        return true;
+}
+
+void api_reply_store(HttpRequest *req, int r) {
+        if (!store_error_is_failure(r)) {
+                api_reply_internal(req, r);
+                return;
+        }
+        char buf[160];
+        snprintf(buf, sizeof buf, "the store cannot take writes: %s; retry later", strerror(-r));
+        http_request_set_log_note(req, "error=store_failing");
+        http_reply_error(req, 503, buf);
+}
+
 QueueStats api_queue_stats(Api *a) {
         QueueStats st = {};
         (void) queue_stats(a->queue, &st);
@@ -552,10 +585,31 @@ static void reply_judge0(Api *a, HttpRequest *req, int r, const Submission *sub,
                 http_reply_json(req, 201, json);
 }
 
+/* A wait answered before its result (timed out, shutdown): while the store cannot take
+ * writes, the result may be judged and kept by its worker; say so in the message (null
+ * until the result), so that the client knows why and that polling will get it. */
+static void explain_unfinished(Api *a, Submission *sub) {
+        StoreHealth h;
+        if (status_is_final(sub->status_id) || sub->message.data)
+                return;
+        (void) store_health(a->store, false, &h);
+        if (h.error == 0)
+                return;
+        char *m = NULL;
+        int n = asprintf(&m,
+                "the store cannot take writes (%s): the result is kept and stored once it can; "
+                "GET /submissions/%s gets it",
+                strerror(-h.error), sub->token);
+        if (n >= 0)
+                sub->message = (Bytes){.data = m, .len = (size_t) n};
+}
+
 static void answer_waiter(Api *a, Waiter *w) {
         Submission sub;
         submission_init(&sub);
         int r = store_get(a->store, w->token, &sub);
+        if (r >= 0)
+                explain_unfinished(a, &sub);
         w->reply(a, w->req, r, &sub, w->reply_data);
         submission_done(&sub);
         free(w->reply_data);
@@ -600,7 +654,7 @@ void api_wait_reply(Api *a, HttpRequest *req, const char *token, ApiWaitReply re
         int r = store_get(a->store, token, &sub);
         bool final = r >= 0 && status_is_final(sub.status_id);
         submission_done(&sub);
-        if (final)
+        if (final || atomic_load(&a->shutting_down))
                 answer_all(a, take_waiters(a, token, false));
 }
 
@@ -659,6 +713,12 @@ static Ready *take_ready(Api *a) {
 
 void api_release_waiters(Api *a) {
         answer_all(a, take_waiters(a, NULL, true));
+}
+
+void api_shutdown(Api *a) {
+        /* The flag first: a waiter registered after the release below sees it (api_wait). */
+        atomic_store(&a->shutting_down, true);
+        api_release_waiters(a);
 }
 
 static void *wait_timer(void *arg) {

@@ -59,3 +59,7 @@ void api_set_http(Api *a, HttpServer *http);
 const HttpRoute *api_routes(size_t *ret_n);
 /* Answer every waiting request now with the submission as it is (shutdown). */
 void api_release_waiters(Api *a);
+/* The start of a shutdown: new submissions get 503 ("the server is shutting down"), every
+ * waiting request is answered now with its token and the submission as it is (as a wait
+ * that timed out), and so is every wait=true that comes after; /health answers 503. */
+void api_shutdown(Api *a);

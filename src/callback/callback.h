@@ -2,7 +2,7 @@
 #pragma once
 
 /* Callbacks (webhooks): after a submission is judged, an HTTP PUT of its JSON to the
- * submission's callback_url, as Judge0 does (../shared/reference/judge0-api.md §4.2), from
+ * submission's callback_url, as Judge0 does, from
  * one sender thread so that no worker waits on a slow receiver. The only module that
  * includes libcurl.
  *

@@ -16,8 +16,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "base/fd-util.h"
 #include "base/json-writer.h"
 #include "base/log.h"
 #include "base/macro.h"
@@ -55,6 +57,7 @@ struct HttpServer {
          * may not be able to open it again), sorted by path */
         StaticFile *files;
         size_t n_files;
+        atomic_uint_fast64_t in_flight; /* requests read and not yet completed */
 
         /* max_connections and max_connections_per_ip are counted here, not by MHD (which
          * closes a connection past its limits without a word): a connection past them is
@@ -588,6 +591,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 pthread_mutex_init(&r->lock, NULL);
                 r->server = s;
                 r->connection = c;
+                atomic_fetch_add(&s->in_flight, 1);
                 r->id = atomic_fetch_add(&s->next_id, 1) + 1;
                 r->start_usec = now_usec(CLOCK_MONOTONIC);
                 snprintf(r->method, sizeof r->method, "%s", method);
@@ -685,6 +689,7 @@ static void on_completed(
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=true", r->note ? " " : "",
                 r->note ? r->note : "");
         request_free(r);
+        atomic_fetch_sub(&s->in_flight, 1);
 }
 
 int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
@@ -729,8 +734,9 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
                 return -EINVAL;
         (void) sl;
 
+        /* ITC: MHD_quiesce_daemon() with internal threads. */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_ERROR_LOG;
+                         MHD_USE_ERROR_LOG | MHD_USE_ITC;
         if (family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         /* MHD's own limit, past which it closes without a word: ours plus room for the
@@ -746,6 +752,26 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
                 return -EADDRINUSE;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+void http_server_quiesce(HttpServer *s) {
+        if (!s || !s->daemon)
+                return;
+        MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+        if (fd != MHD_INVALID_SOCKET)
+                safe_close(fd);
+}
+
+bool http_server_drain(HttpServer *s, uint64_t timeout_usec) {
+        if (!s)
+                return true;
+        uint64_t until = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        /* Completions are not signalled: look every 10 ms. */
+        while (atomic_load(&s->in_flight) > 0 && now_usec(CLOCK_MONOTONIC) < until) {
+                struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+                (void) nanosleep(&ts, NULL);
+        }
+        return atomic_load(&s->in_flight) == 0;
 }
 
 HttpServer *http_server_free(HttpServer *s) {

@@ -83,6 +83,12 @@ typedef struct HttpStats {
 /* Start listening. -EADDRINUSE, -EINVAL (bad address), -EIO. *ret is the caller's:
  * http_server_free() stops the server (answer every suspended request first). */
 int http_server_start(const HttpServerConfig *cfg, HttpServer **ret);
+/* Stop accepting connections (the listening socket is closed: a new client is refused by
+ * the kernel); the connections open are still served. Accepts NULL. */
+void http_server_quiesce(HttpServer *s);
+/* Wait up to timeout_usec until every request read has been answered and its answer sent
+ * (suspended ones included: answer them first). true when none is left. Accepts NULL. */
+bool http_server_drain(HttpServer *s, uint64_t timeout_usec);
 HttpServer *http_server_free(HttpServer *s);
 static inline void http_server_freep(HttpServer **s) {
         http_server_free(*s);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The Judge0 CE 1.13.1 JSON codec: request bodies in, response bodies out
- * (../shared/reference/judge0-api.md §1, §2, §4.5). The only place jansson is used; nothing
+/* The Judge0 CE 1.13.1 JSON codec: request bodies in, response bodies out. The only
+ * place jansson is used; nothing
  * here does HTTP, storage or judging.
  *
  * Conventions. Functions that can fail return 0 or a negative errno. Encoders return a

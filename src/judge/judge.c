@@ -121,11 +121,17 @@ static int work_base_open(const JudgeConfig *cfg, char **ret_path, int *ret_fd) 
 }
 
 /* Judge directories are made and reclaimed under the base's lock file: shared while one
- * is made (until it is locked itself), exclusive while the stale ones are reclaimed. */
-static int work_base_lock(int base_fd, int how) {
+ * is made (until it is locked itself), exclusive while the stale ones are reclaimed. The
+ * file belongs to the service's user, who takes it once root is gone. */
+static int work_base_lock(const JudgeConfig *cfg, int base_fd, int how) {
         int fd = openat(base_fd, WORK_LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
+        if (cfg->owner_uid && geteuid() == 0 && fchown(fd, cfg->owner_uid, cfg->owner_gid) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
         if (RETRY_EINTR(flock(fd, how)) < 0) {
                 int r = -errno;
                 close(fd);
@@ -141,8 +147,8 @@ static bool is_mount_point(int parent_fd, int fd) {
 
 /* Remove the judge directories that no live Judge holds (each Judge keeps its own
  * locked for its lifetime): what a crashed or killed instance left. Returns how many. */
-static int work_base_reclaim(int base_fd, const char *base_path) {
-        _cleanup_close_ int lock = work_base_lock(base_fd, LOCK_EX);
+static int work_base_reclaim(const JudgeConfig *cfg, int base_fd, const char *base_path) {
+        _cleanup_close_ int lock = work_base_lock(cfg, base_fd, LOCK_EX);
         if (lock < 0)
                 return lock;
         int dfd = openat(base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -184,7 +190,8 @@ static int work_base_reclaim(int base_fd, const char *base_path) {
 /* The Judge's own directory in the base: on a tmpfs of its own when we may mount one
  * (root), size- and inode-limited, nosuid, nodev, 0700, so that nothing a submission
  * writes can fill the host or be run by anyone else with its setuid bits; else a 0700
- * directory. It stays locked (flock) while the Judge lives. */
+ * directory. It stays locked (flock) while the Judge lives. judge_work_bounded() says
+ * which. */
 static int judge_dir_make(Judge *j) {
         _cleanup_free_ char *base = NULL, *path = NULL;
         _cleanup_close_ int base_fd = -EBADF, fd = -EBADF;
@@ -192,12 +199,12 @@ static int judge_dir_make(Judge *j) {
         if (r < 0)
                 return r;
         if (!j->reclaimed) {
-                r = work_base_reclaim(base_fd, base);
+                r = work_base_reclaim(&j->cfg, base_fd, base);
                 if (r > 0)
                         j->reclaimed_dirs += (unsigned) r;
                 j->reclaimed = true;
         }
-        _cleanup_close_ int lock = work_base_lock(base_fd, LOCK_SH);
+        _cleanup_close_ int lock = work_base_lock(&j->cfg, base_fd, LOCK_SH);
         if (lock < 0)
                 return lock;
         if (asprintf(&path, "%s/" JUDGE_DIR_PREFIX "XXXXXX", base) < 0) {
@@ -208,18 +215,20 @@ static int judge_dir_make(Judge *j) {
                 return -errno;
         bool mounted = false;
         if (geteuid() == 0) {
+                /* Root without the right to mount (a container without CAP_SYS_ADMIN)
+                 * keeps the plain 0700 directory mkdtemp made. */
                 char opts[128];
                 uid_t uid = j->cfg.owner_uid ? j->cfg.owner_uid : 0;
                 gid_t gid = j->cfg.owner_uid ? j->cfg.owner_gid : 0;
                 snprintf(opts, sizeof opts,
                         "size=%" PRIu64 "k,nr_inodes=%" PRIu32 ",mode=0700,uid=%u,gid=%u",
                         j->cfg.work_max_kib, j->cfg.work_max_inodes, (unsigned) uid, (unsigned) gid);
-                if (mount("coderunner-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
+                mounted = mount("coderunner-work", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) == 0;
+                if (!mounted && j->cfg.owner_uid && chown(path, j->cfg.owner_uid, j->cfg.owner_gid) < 0) {
                         r = -errno;
                         (void) rmdir(path);
                         return r;
                 }
-                mounted = true;
         }
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -293,6 +302,10 @@ Judge *judge_free(Judge *j) {
 
 const char *judge_work_dir(const Judge *j) {
         return j->work_dir;
+}
+
+bool judge_work_bounded(const Judge *j) {
+        return j->work_mounted;
 }
 
 unsigned judge_reclaimed_dirs(const Judge *j) {
@@ -866,8 +879,15 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                         goto fail;
                                 r = tree_copy(build.fd, w.fd, 0, 0);
                                 if (r < 0) {
+                                        /* What the compile step made cannot be copied within
+                                         * the bounds (too deep, too many, no room left):
+                                         * the submission's doing, answered as such. */
                                         workdir_drop(j, &w);
-                                        goto fail;
+                                        r = set_message(&msg, "cannot copy the compiled files for a run: %s",
+                                                r == -ELOOP ? "they nest too deep" : strerror(-r));
+                                        if (r == 0)
+                                                r = fail_all(&res, n, STATUS_INTERNAL_ERROR, msg);
+                                        goto done;
                                 }
                         }
                         RunOutput o = {};

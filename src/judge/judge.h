@@ -122,6 +122,9 @@ int judge_new(const JudgeConfig *cfg, JudgeRunner runner, Judge **ret);
 Judge *judge_free(Judge *j);
 /* The Judge's directory (for tests and logs; changes when it had to be made again). */
 const char *judge_work_dir(const Judge *j);
+/* Whether the Judge's directory is a tmpfs of its own, bounded by work_max_kib and
+ * work_max_inodes (false: not root, or not allowed to mount; a plain 0700 directory). */
+bool judge_work_bounded(const Judge *j);
 /* How many stale directories of dead instances judge_new() removed. */
 unsigned judge_reclaimed_dirs(const Judge *j);
 

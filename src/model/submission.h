@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The submission as Judge0 CE 1.13.1 knows it (../shared/reference/judge0-api.md §2), plus
+/* The submission as Judge0 CE 1.13.1 knows it, plus
  * our additive extensions. Plain data: no JSON, HTTP or storage here. Byte fields are
  * (pointer, length) pairs and may hold any bytes (NUL included); NULL = Judge0's null.
  * Times are microseconds; memory and sizes KiB (Judge0's KB). */

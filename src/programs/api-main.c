@@ -56,14 +56,23 @@ typedef struct ApiNode {
         Retention *retention;
 } ApiNode;
 
+/* The longest the answers of the last requests take to go out. */
+#define HTTP_DRAIN_USEC (5 * USEC_PER_SEC)
+
 static void node_done(ApiNode *n) {
+        /* Stop accepting, answer every waiting client with its token and the status as it is,
+         * refuse what comes on open connections, send the last answers, close. */
+        http_server_quiesce(n->http);
         if (n->api)
-                api_release_waiters(n->api); /* every waiting client learns its token */
+                api_shutdown(n->api);
+        if (!http_server_drain(n->http, HTTP_DRAIN_USEC))
+                log_warning(0, "stopping: some answers were not sent within %llu s",
+                        (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(n->http);
         api_free(n->api);
-        retention_stop(n->retention);
         notify_free(n->notify);
         queue_free(n->queue);
+        retention_stop(n->retention);
         store_close(n->store);
         catalogue_done(&n->cat);
 }
@@ -109,6 +118,8 @@ static int run(const ApiRoleConfig *c) {
                 ret = 0;
         if (r < 0)
                 goto out;
+        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
+                goto out;
         ApiConfig ac;
         api_section_apply(&c->api, &c->callbacks, &ac);
         r = api_new(&ac, n.store, n.queue, n.notify, &n.cat, &n.api);
@@ -116,8 +127,6 @@ static int run(const ApiRoleConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
-        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
-                goto out;
         HttpServerConfig hc;
         http_section_apply(&c->http, &hc);
         hc.max_body = MAX_REQUEST_BODY;

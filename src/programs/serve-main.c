@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "base/log.h"
 #include "base/macro.h"
+#include "base/time-util.h"
 #include "callback/callback.h"
 #include "conf/conf.h"
 #include "config.h"
@@ -42,10 +43,10 @@ typedef struct ServeSection {
 
 typedef struct ServeConfig {
         ServeSection serve;
+        RetentionSection retention;
         HttpSection http;
         ApiSection api;
         CallbackSection callbacks;
-        RetentionSection retention;
         WorkerSection worker;
 } ServeConfig;
 
@@ -68,13 +69,13 @@ typedef struct Serve {
         Catalogue cat;
         BoxSupervisor *sup;
         Store *store;
+        Retention *retention;
         Queue *queue;
         Notify *notify;
         Api *api;
         WorkerPool *pool;
         CallbackSender *callbacks;
         HttpServer *http;
-        Retention *retention;
         char *cache_dir, *work_dir;
         ServerUser user;
         char worker_id[WORKER_ID_MAX];
@@ -96,6 +97,9 @@ static int open_state(const ServeConfig *c, Serve *s) {
         r = store_open(store_url ? store_url : c->serve.store, err, &s->store);
         if (r < 0)
                 return log_error(r, "cannot open the store: %s", err);
+        r = server_start_retention(&c->retention, s->store, &s->retention);
+        if (r < 0)
+                return r;
         r = queue_open("memory:", c->api.max_queue_size ? c->api.max_queue_size : 1, NULL, err, &s->queue);
         if (r < 0)
                 return log_error(r, "cannot create the queue: %s", err);
@@ -153,20 +157,36 @@ static int start_http(const ServeConfig *c, Serve *s) {
         return 0;
 }
 
-static void serve_done(Serve *s) {
-        /* Workers first (they finish the runs in progress and publish their results), then
-         * the waiting requests, then HTTP. Unfinished submissions stay in the store. */
+/* The longest the answers of the last requests take to go out. */
+#define HTTP_DRAIN_USEC (5 * USEC_PER_SEC)
+
+static void serve_done(Serve *s, uint64_t grace_usec) {
+        /* Stop accepting; answer every waiting client now with its token and the status as it
+         * is (as a wait that timed out); let the running submissions finish within the grace
+         * period, else hand them back (their runs are cut short by stopping the sandbox
+         * supervisor and nothing is written: they stay Processing and are judged again after
+         * the restart); then send the last answers and close. */
+        http_server_quiesce(s->http);
+        if (s->api)
+                api_shutdown(s->api);
         if (s->queue)
                 queue_close(s->queue);
+        if (!worker_pool_drain(s->pool, grace_usec)) {
+                log_info("stopping: grace period over, handing the running submissions back");
+                s->sup = box_supervisor_free(s->sup);
+        }
         worker_pool_stop(s->pool);
         callback_sender_stop(s->callbacks); /* sends what is pending, each try bounded */
         if (s->api)
                 api_release_waiters(s->api);
+        if (!http_server_drain(s->http, HTTP_DRAIN_USEC))
+                log_warning(0, "stopping: some answers were not sent within %llu s",
+                        (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(s->http);
         api_free(s->api);
-        retention_stop(s->retention);
         notify_free(s->notify);
         queue_free(s->queue);
+        retention_stop(s->retention);
         store_close(s->store);
         box_supervisor_free(s->sup);
         catalogue_done(&s->cat);
@@ -215,7 +235,7 @@ static int run(const ServeConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
-        if (start_workers(c, &s) < 0 || server_start_retention(&c->retention, s.store, &s.retention) < 0)
+        if (start_workers(c, &s) < 0)
                 goto out;
         api_set_local_workers(s.api, local_stats, s.pool);
         if (start_http(c, &s) < 0)
@@ -240,7 +260,7 @@ static int run(const ServeConfig *c) {
         log_info("stopping signal=%s", strsignal(sig));
         ret = 0;
 out:
-        serve_done(&s);
+        serve_done(&s, c->worker.shutdown_grace);
         return ret;
 }
 
@@ -248,10 +268,10 @@ int serve_main(int argc, char **argv) {
         ServeConfig c = {};
         const ConfSection sec[] = {
                 {serve_keys, ELEMENTSOF(serve_keys), offsetof(ServeConfig, serve)},
+                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {http_section_keys, http_section_n_keys, offsetof(ServeConfig, http)},
                 {api_section_keys, api_section_n_keys, offsetof(ServeConfig, api)},
                 {callback_section_keys, callback_section_n_keys, offsetof(ServeConfig, callbacks)},
-                {retention_section_keys, retention_section_n_keys, offsetof(ServeConfig, retention)},
                 {worker_section_keys, worker_section_n_keys, offsetof(ServeConfig, worker)},
         };
         ConfKey *keys = NULL;

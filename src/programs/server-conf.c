@@ -202,6 +202,9 @@ const ConfKey worker_section_keys[] = {
                 "networked runs (enable_network) may reach these CIDRs although the built-in deny list "
                 "(private, loopback, link-local, metadata...) has them (comma-separated)"),
         W(net_deny, CONF_STRING, "", 0, "networked runs may never reach these CIDRs (comma-separated)"),
+        W(shutdown_grace, CONF_SECONDS, "8", 3600000000,
+                "on SIGTERM/SIGINT, seconds the running submissions get to finish before they are handed "
+                "back"),
 };
 #undef W
 const size_t worker_section_n_keys = ELEMENTSOF(worker_section_keys);

@@ -101,6 +101,7 @@ typedef struct WorkerSection {
         uint64_t heartbeat;
         char *net_allow;
         char *net_deny;
+        uint64_t shutdown_grace;
 } WorkerSection;
 extern const ConfKey worker_section_keys[];
 extern const size_t worker_section_n_keys;

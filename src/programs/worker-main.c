@@ -79,10 +79,17 @@ static int start_pool(const WorkerRoleConfig *c, WorkerNode *n) {
         return server_start_workers(&c->worker, &c->callbacks, &wc, &n->callbacks, &n->pool);
 }
 
-static void node_done(WorkerNode *n) {
+static void node_done(WorkerNode *n, uint64_t grace_usec) {
         if (n->queue)
                 queue_close(n->queue);
-        worker_pool_stop(n->pool); /* drains: the jobs being judged finish */
+        /* The jobs being judged get the grace period; the rest are handed back (their runs
+         * cut short by stopping the supervisor, nothing written): their leases end and
+         * another worker takes them. */
+        if (!worker_pool_drain(n->pool, grace_usec)) {
+                log_info("stopping: grace period over, handing the running submissions back");
+                n->sup = box_supervisor_free(n->sup);
+        }
+        worker_pool_stop(n->pool);
         callback_sender_stop(n->callbacks);
         notify_free(n->notify);
         queue_free(n->queue);
@@ -151,7 +158,7 @@ static int run(const WorkerRoleConfig *c) {
                 ;
         ret = 0;
 out:
-        node_done(&n);
+        node_done(&n, c->worker.shutdown_grace);
         return ret;
 }
 

@@ -39,6 +39,7 @@
 #define MAX_SLOTS 1024
 #define DEFAULT_READ_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define DEFAULT_IDLE_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define LISTENER_CHECK_MSEC 1000
 
 enum {
         FD_STDIN = 1 << 0,
@@ -518,13 +519,15 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
         _exit(0);
 }
 
-static int make_listener(const char *path) {
+/* Listen on path, making its directory when missing. The directory must be one nobody
+ * else can replace the socket in: ours or root's, and writable by others only when
+ * sticky (/tmp). *ret_id identifies the socket file, to notice when it goes. */
+static int make_listener(const char *path, struct stat *ret_id) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
         memcpy(sa.sun_path, path, strlen(path) + 1);
 
-        /* The directory, when it is ours to make. */
         _cleanup_free_ char *dir = strdup(path);
         if (!dir)
                 return -ENOMEM;
@@ -533,18 +536,28 @@ static int make_listener(const char *path) {
                 *slash = '\0';
                 if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                         return -errno;
+                struct stat st;
+                if (lstat(dir, &st) < 0)
+                        return -errno;
+                if (!S_ISDIR(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
+                        ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX)))
+                        return -EPERM;
         }
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         (void) unlink(path);
         if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || chmod(path, 0666) < 0 ||
-                listen(fd, 128) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
+                listen(fd, 128) < 0 || stat(path, ret_id) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* Whether path still leads to the socket we listen on (a tmp cleaner or an operator may
+ * have removed it, or its directory). */
+static bool listener_in_place(const char *path, const struct stat *id) {
+        struct stat st;
+        return stat(path, &st) == 0 && st.st_dev == id->st_dev && st.st_ino == id->st_ino;
 }
 
 typedef struct Slot {
@@ -589,8 +602,11 @@ static int slot_start(
 static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisorConfig *cfg) {
         for (;;) {
                 _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                if (conn < 0)
-                        return; /* EAGAIN: no more; anything else: the client gave up */
+                if (conn < 0) {
+                        if (errno == EINTR || errno == ECONNABORTED)
+                                continue; /* that client gave up: the next one */
+                        return; /* EAGAIN: no more; out of descriptors: at the next round */
+                }
                 struct ucred cr;
                 if (!peer_allowed(conn, cfg, &cr))
                         continue;
@@ -674,7 +690,8 @@ static int serve(const BoxSupervisorConfig *config, int ready_fd, int life_fd) {
         _cleanup_close_ int sfd = -EBADF;
         _cleanup_free_ Slot *slots = NULL;
         _cleanup_free_ struct pollfd *pfd = NULL;
-        int listen_fd = make_listener(cfg->socket_path);
+        struct stat listen_id;
+        int listen_fd = make_listener(cfg->socket_path, &listen_id);
         if (listen_fd < 0) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return log_error(
@@ -689,7 +706,7 @@ static int serve(const BoxSupervisorConfig *config, int ready_fd, int life_fd) {
         for (unsigned i = 0; i < n; i++)
                 slots[i] = (Slot){.ctl = -1};
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        if (sfd < 0 || fd_set_nonblock(listen_fd, true) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+        if (sfd < 0 || pipe2(ready, O_CLOEXEC) < 0) {
                 r = -errno;
                 goto out;
         }
@@ -712,19 +729,41 @@ static int serve(const BoxSupervisorConfig *config, int ready_fd, int life_fd) {
                 (void) !write(ready_fd, "x", 1);
                 close(ready_fd);
         }
-        /* Hand out connections, note idle slots, restart slots that die; stop on
-         * SIGTERM/SIGINT. */
+        /* Hand out connections, note idle slots, restart slots that die, keep the socket
+         * in place; stop on SIGTERM/SIGINT. */
+        uint64_t next_check = 0;
+        int listen_error = 0;
         while (r == 0) {
                 pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
                 pfd[1] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
                 for (unsigned i = 0; i < n; i++)
                         pfd[2 + i] = (struct pollfd){.fd = slots[i].ctl, .events = POLLIN};
                 pfd[2 + n] = (struct pollfd){.fd = life_fd, .events = POLLIN};
-                if (poll(pfd, n + 3, -1) < 0) {
+                if (poll(pfd, n + 3, LISTENER_CHECK_MSEC) < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
                         break;
+                }
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                if (now >= next_check) {
+                        next_check = now + LISTENER_CHECK_MSEC * USEC_PER_MSEC;
+                        if (!listener_in_place(cfg->socket_path, &listen_id)) {
+                                /* Removed under us: clients connect by path, so listen there
+                                 * again (connections already made are not affected). */
+                                int fd = make_listener(cfg->socket_path, &listen_id);
+                                if (fd >= 0) {
+                                        log_warning(0, "%s was removed: listening on it again",
+                                                cfg->socket_path);
+                                        safe_close(listen_fd);
+                                        listen_fd = fd;
+                                        pfd[1].revents = 0;
+                                } else if (fd != listen_error) {
+                                        log_error(fd, "%s was removed and cannot be made again: %s",
+                                                cfg->socket_path, strerror(-fd));
+                                }
+                                listen_error = fd < 0 ? fd : 0;
+                        }
                 }
                 bool stop = life_fd >= 0 && pfd[2 + n].revents;
                 struct signalfd_siginfo si;

@@ -27,6 +27,13 @@ typedef struct Level {
 /* chmod through an O_PATH descriptor of the entry itself, never a path: a link swapped in
  * meanwhile is not followed. */
 static int strip_bits(int dirfd, const char *name, uid_t owner) {
+        /* One look without opening anything: most entries have nothing to strip. */
+        struct stat first;
+        if (fstatat(dirfd, name, &first, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if ((!S_ISREG(first.st_mode) && !S_ISDIR(first.st_mode)) || !(first.st_mode & (S_ISUID | S_ISGID)) ||
+                first.st_uid != owner)
+                return 0;
         _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;

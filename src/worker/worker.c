@@ -19,6 +19,9 @@
 #define DEFAULT_HEARTBEAT_USEC (2 * USEC_PER_SEC)
 #define DEFAULT_MAX_DELIVERIES 3
 #define CLAIM_WAIT_USEC (1 * USEC_PER_SEC) /* then the stop flag is looked at again */
+/* A result the store cannot take is kept and written again after these pauses, doubling. */
+#define FINISH_RETRY_FIRST_USEC (100 * USEC_PER_MSEC)
+#define FINISH_RETRY_MAX_USEC (5 * USEC_PER_SEC)
 
 typedef struct Worker {
         WorkerPool *pool;
@@ -36,6 +39,7 @@ struct WorkerPool {
         Worker *workers;
         unsigned n;
         atomic_bool stopping;
+        atomic_bool abandon; /* past the grace period: hand the jobs back, write nothing */
         atomic_uint busy;
         atomic_uint_fast64_t judged, failed, run_usec_total;
         atomic_uint_fast64_t by_status[_STATUS_MAX];
@@ -222,6 +226,52 @@ static void count_result(WorkerPool *p, int status_id, uint64_t dur) {
         atomic_fetch_add(&p->duration_buckets[b], 1);
 }
 
+/* Sleep up to usec, woken early by worker_pool_stop(). false when stopping. */
+static bool pause_unless_stopping(WorkerPool *p, uint64_t usec) {
+        pthread_mutex_lock(&p->lock);
+        if (!atomic_load(&p->stopping)) {
+                uint64_t until = now_usec(CLOCK_MONOTONIC) + usec;
+                struct timespec ts = {
+                        .tv_sec = (time_t) (until / USEC_PER_SEC),
+                        .tv_nsec = (long) (until % USEC_PER_SEC * NSEC_PER_USEC),
+                };
+                pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+        }
+        pthread_mutex_unlock(&p->lock);
+        return !atomic_load(&p->stopping);
+}
+
+/* Store a result. While the store fails (a full disk, a lost database), the result is
+ * kept here and written again with bounded back-off: never lost for a transient failure,
+ * never re-judged (the heartbeat keeps the job's lease). Gives up only when the pool
+ * stops: the submission stays Processing in the store and the job unacknowledged, and
+ * a restart (or the lease's end) delivers it again. */
+static int finish_kept(WorkerPool *p, const Submission *sub) {
+        uint64_t pause = FINISH_RETRY_FIRST_USEC;
+        int first = 0;
+        for (unsigned tries = 1;; tries++) {
+                int r = store_finish(p->cfg.store, sub);
+                if (r >= 0 || !(store_error_is_failure(r) || r == -EAGAIN)) {
+                        if (first < 0 && r >= 0)
+                                log_info("worker token=%s result written after tries=%u", sub->token, tries);
+                        return r;
+                }
+                if (first == 0) {
+                        first = r;
+                        log_error(r, "worker token=%s cannot store the result: %s (kept, retried)",
+                                sub->token, strerror(-r));
+                }
+                if (!pause_unless_stopping(p, pause)) {
+                        log_warning(r,
+                                "worker token=%s handed_back=true (stopping before the store took the "
+                                "result)",
+                                sub->token);
+                        return r;
+                }
+                pause = MIN(pause * 2, FINISH_RETRY_MAX_USEC);
+        }
+}
+
 /* The outcome of one job for the queue: ack it (done, or nothing to do) or leave it to
  * its lease (the store failed: a later delivery retries). */
 typedef enum JobOutcome {
@@ -277,9 +327,15 @@ static JobOutcome process(Worker *w, const QueueJob *job) {
                 (void) set_cstring(&sub.message, buf);
         }
         uint64_t dur = now_usec(CLOCK_MONOTONIC) - start;
+        if (atomic_load(&p->abandon)) {
+                /* Stopped past the grace period: the run was cut short, its result is not one. */
+                log_info("worker token=%s handed_back=true (stopping)", token);
+                submission_done(&sub);
+                return JOB_RETRY;
+        }
         size_t all_tests = sub.n_tests;
         sub.n_tests = n_tests; /* store_finish() writes this many test results */
-        r = store_finish(store, &sub);
+        r = finish_kept(p, &sub);
         sub.n_tests = all_tests;
         if (r == 0)
                 count_result(p, sub.status_id, dur);
@@ -478,6 +534,29 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
         }
         *ret = p;
         return 0;
+}
+
+bool worker_pool_drain(WorkerPool *p, uint64_t grace_usec) {
+        if (!p)
+                return true;
+        uint64_t until = now_usec(CLOCK_MONOTONIC) + grace_usec;
+        pthread_mutex_lock(&p->lock);
+        atomic_store(&p->stopping, true);
+        pthread_cond_broadcast(&p->wake);
+        /* The workers do not signal their end: look every 10 ms. */
+        while (atomic_load(&p->busy) > 0 && now_usec(CLOCK_MONOTONIC) < until) {
+                uint64_t t = MIN(now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_MSEC, until);
+                struct timespec ts = {
+                        .tv_sec = (time_t) (t / USEC_PER_SEC),
+                        .tv_nsec = (long) (t % USEC_PER_SEC * NSEC_PER_USEC),
+                };
+                pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+        }
+        bool idle = atomic_load(&p->busy) == 0;
+        if (!idle)
+                atomic_store(&p->abandon, true);
+        pthread_mutex_unlock(&p->lock);
+        return idle;
 }
 
 WorkerPool *worker_pool_stop(WorkerPool *p) {

@@ -15,6 +15,7 @@
  *
  * Nothing here knows HTTP: the API learns of results through the notifier and the store. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "callback/callback.h"
@@ -50,6 +51,12 @@ int worker_requeue_unfinished(Store *store, Queue *queue);
  * everything. The registry record is written once before this returns. *ret is the
  * caller's: worker_pool_stop(). */
 int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret);
+/* Stop claiming and wait up to grace_usec for the jobs being judged to finish. true when
+ * none is left; else the pool hands the rest back: their results (cut short when the
+ * caller then stops the sandbox supervisor) are not written, their jobs not acknowledged,
+ * their submissions stay Processing for the next delivery (a restart, a lease's end).
+ * Then worker_pool_stop(). Accepts NULL. */
+bool worker_pool_drain(WorkerPool *p, uint64_t grace_usec);
 /* Drain: stop claiming, let the jobs being judged finish, remove the registry record,
  * join the threads and free. Accepts NULL. */
 WorkerPool *worker_pool_stop(WorkerPool *p);

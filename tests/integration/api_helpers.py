@@ -31,7 +31,7 @@ def free_port():
 class Server:
     """One `coderunner serve` process."""
 
-    def __init__(self, data_dir, env=None, args=(), port=None):
+    def __init__(self, data_dir, env=None, args=(), port=None, wrap=()):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -39,12 +39,13 @@ class Server:
         self.env = dict(os.environ)
         self.env.update(env or {})
         self.args = list(args)
+        self.wrap = list(wrap)  # a command that execs the rest (unshare, sh -c '... exec "$0" "$@"')
         self.proc = None
 
     def start(self):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(CODERUNNER), "serve", f"--port={self.port}", "--bind=127.0.0.1",
+            [*self.wrap, str(CODERUNNER), "serve", f"--port={self.port}", "--bind=127.0.0.1",
              f"--data-dir={self.data_dir}", *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + START_DEADLINE
@@ -94,6 +95,14 @@ class Server:
     def delete(self, path, **kw):
         kw.setdefault("timeout", 30)
         return requests.delete(self.url + path, **kw)
+
+    def metric(self, name):
+        """The value of an unlabelled metric of GET /metrics."""
+        text = self.get("/metrics").text
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"no {name} in /metrics:\n{text}")
 
     def submit(self, body, params=None, **kw):
         return self.post("/submissions", json=body, params=params or {}, **kw)

@@ -100,10 +100,14 @@ def test_flood_past_a_limit_gets_answers(tmp_path, args, limit, reason):
     held = []
     try:
         held = hold_when_free(s.port, limit)
-        for a in flood(s.port, 40 if limit < 8 else 100):
+        n = 40 if limit < 8 else 100
+        for a in flood(s.port, n):
             assert_refused(a, reason)
         for h in held:
             h.close()
+        # counted, not logged one by one
+        assert s.metric("coderunner_http_refused_total") >= n
+        assert s.read_log().count("status=503") == 0
         # the whole limit is usable again, and the next one is refused again
         held = hold_when_free(s.port, limit)
         assert_refused(flood(s.port, 1)[0], reason)

@@ -1,5 +1,4 @@
-"""The submission endpoints of `coderunner serve` against Judge0 CE 1.13.1's behaviour
-(../shared/reference/judge0-api.md §1.3-§1.8)."""
+"""The submission endpoints of `coderunner serve` against Judge0 CE 1.13.1's behaviour."""
 
 import base64
 import socket

@@ -6,6 +6,7 @@ supervisors on one host never share a box uid."""
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -129,17 +130,20 @@ def test_each_supervisor_has_its_own_uids(tmp_path):
             stop_daemon(proc)
 
 
-def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path):
-    """A client passes a pipe as the program's stdout and never reads it: the slot gives
-    the pipe up after a bounded stall, the run ends at its wall-time limit, and the slot
-    serves the next client."""
+@pytest.mark.parametrize("kind", ["pipe", "socket"])
+def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path, kind):
+    """A client passes a pipe (or a socket) as the program's stdout and never reads it:
+    the slot gives it up after a bounded stall, the run ends at its wall-time limit, and
+    the slot serves the next client."""
     proc, sock = start(tmp_path, slots=1)
     stalled = None
+    pair = socket.socketpair() if kind == "socket" else None
     try:
         result = tmp_path / "stalled.json"
         stalled = subprocess.Popen([str(CODERUNNER), "box", "run", "--quiet", f"--connect={sock}",
                                     f"--result={result}", "--wall-time=2", "--", "/usr/bin/yes"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                   stdout=pair[0].fileno() if pair else subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
         stalled.wait(timeout=CLI_TIMEOUT)  # never reading its stdout
         assert stalled.returncode == 0
         record = json.loads(result.read_text())
@@ -150,6 +154,32 @@ def test_a_stdout_nobody_reads_does_not_hold_the_slot(tmp_path):
         if stalled is not None and stalled.poll() is None:
             stalled.kill()
             stalled.wait()
-        if stalled is not None:
+        if stalled is not None and stalled.stdout is not None:
             stalled.stdout.close()
+        for end in pair or ():
+            end.close()
         stop_daemon(proc)
+
+
+def test_socket_removed_under_the_supervisor_is_made_again(tmp_path):
+    """Clients connect by path (again after an idle connection was closed): a socket a tmp
+    cleaner or an operator removed, directory and all, is put back."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    proc, sock = start(sub, slots=1)
+    try:
+        assert run_through(sock).returncode == 0
+        shutil.rmtree(sub)
+        assert wait_for(lambda: run_through(sock).returncode == 0, 20), "the socket did not come back"
+    finally:
+        stop_daemon(proc)
+
+
+def test_socket_in_a_directory_others_can_write_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # not sticky: anyone could swap the socket for theirs
+    cp = subprocess.run([str(CODERUNNER), "box", "daemon", f"--socket={shared / 'box.sock'}", "--slots=1"],
+                        capture_output=True, timeout=CLI_TIMEOUT)
+    assert cp.returncode != 0, cp
+    assert b"cannot listen" in cp.stderr and b"not permitted" in cp.stderr, cp.stderr

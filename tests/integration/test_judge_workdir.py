@@ -157,3 +157,37 @@ def test_sparse_files_of_a_compile_step_stay_sparse(tmp_path):
         assert_status(result, ACCEPTED, cp)
     assert result["cache_hit"] is True, result
     assert leftovers(work) == []
+
+
+def test_compiled_tree_too_deep_to_copy_is_refused(tmp_path):
+    """What cannot be copied within the bounds (here: nesting deeper than the copy goes)
+    is answered 13 with the reason, and removed."""
+    work, env = work_env(tmp_path)
+    zip_path = tmp_path / "program.zip"
+    with zipfile.ZipFile(zip_path, "w") as z:
+        z.writestr("compile", "mkdir -p " + "/".join(["d"] * 100) + "\n")
+        z.writestr("run", "echo ran\n")
+    tests = {f"t{i}": ("", "ran\n") for i in range(2)}
+    result, cp = judge(tmp_path, zip_path.read_bytes(), MULTI_FILE, env=env, tests=tests, expect_exit=None)
+    assert_status(result, INTERNAL_ERROR, cp, "too deep to copy")
+    assert "nest too deep" in (result["message"] or ""), result
+    assert leftovers(work) == []
+
+
+def test_compile_cache_entries_are_capped(tmp_path):
+    """A compilation bigger than a cache entry may be (64 MiB) is used but not kept; a
+    small one is kept."""
+    work, env = work_env(tmp_path)
+    cache = tmp_path / "cache"
+    for size_mib, kept in ((1, True), (70, False)):
+        zip_path = tmp_path / f"program-{size_mib}.zip"
+        with zipfile.ZipFile(zip_path, "w") as z:
+            z.writestr("compile", f"head -c {size_mib}M /dev/zero > blob\n")
+            z.writestr("run", "wc -c < blob\n")
+        expected = f"{size_mib * 1024 * 1024}\n"
+        for _ in range(2):  # a compile, then a hit when it was kept
+            result, cp = judge(tmp_path, zip_path.read_bytes(), MULTI_FILE, env=env, cache=cache,
+                               expected=expected)
+            assert_status(result, ACCEPTED, cp)
+        assert result["cache_hit"] is kept, (size_mib, result)
+    assert leftovers(work) == []
