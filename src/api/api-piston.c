@@ -408,7 +408,7 @@ static int quote_args(const PistonJob *j, Bytes *ret, char *msg, size_t msglen) 
                 }
                 for (const char *p = j->args[i]; *p; p++)
                         len += *p == '\'' ? 4 : 1;
-                len += 3;
+                len += i ? 3 : 2; /* the quotes, and a space before all but the first */
         }
         if (len > PISTON_MAX_ARGS_LEN) {
                 snprintf(msg, msglen, "args are too long (at most %d bytes once quoted)",

@@ -156,6 +156,35 @@ static void test_finish_refusals(void) {
         }
 }
 
+/* At most PISTON_MAX_ARGS arguments: the bound passes, one more is refused. */
+static void test_args_bound(void) {
+        for (int count = PISTON_MAX_ARGS; count <= PISTON_MAX_ARGS + 1; count++) {
+                char *json = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&json, &len);
+                ASSERT_TRUE(f);
+                fputs("{" GOOD ",\"args\":[", f);
+                for (int i = 0; i < count; i++)
+                        fprintf(f, "%s\"%d\"", i ? "," : "", i);
+                fputs("]}", f);
+                fclose(f);
+                _cleanup_piston_request_ PistonRequest *r = parse(json);
+                char msg[256] = "";
+                PistonJob j = {};
+                int k = piston_request_finish(r, maxima, &j, msg, sizeof msg);
+                if (count == PISTON_MAX_ARGS) {
+                        ASSERT_EQ(k, 0);
+                        ASSERT_EQ(j.n_args, (size_t) PISTON_MAX_ARGS);
+                        expect_str(j.args[PISTON_MAX_ARGS - 1], "63");
+                        piston_job_done(&j);
+                } else {
+                        ASSERT_EQ(k, -EINVAL);
+                        expect_str(msg, "args can hold at most 64 arguments");
+                }
+                free(json);
+        }
+}
+
 static void test_job(void) {
         _cleanup_piston_request_ PistonRequest *r = parse(
                 "{\"language\":\"python\",\"version\":\"3.x\",\"files\":["
@@ -252,6 +281,7 @@ int main(void) {
         test_malformed();
         test_check_order();
         test_finish_refusals();
+        test_args_bound();
         test_job();
         test_encode();
         ASSERT_EQ(piston_limit_name(PISTON_RUN_CPU_TIME) != NULL, 1);
