@@ -340,7 +340,10 @@ static void reply_piston(Api *a, HttpRequest *req, int r, const Submission *sub,
                 return;
         }
         if (!status_is_final(sub->status_id)) {
-                reply_message(req, 504, "the execution did not finish in time (wait_timeout)");
+                /* the store's trouble when that is why (api.c explains it), else the time */
+                reply_message(req, 504,
+                        sub->message.data ? sub->message.data
+                                          : "the execution did not finish in time (wait_timeout)");
                 return;
         }
         char sigbuf[16], exitbuf[64];
@@ -405,7 +408,7 @@ static int quote_args(const PistonJob *j, Bytes *ret, char *msg, size_t msglen) 
                 }
                 for (const char *p = j->args[i]; *p; p++)
                         len += *p == '\'' ? 4 : 1;
-                len += 3;
+                len += i ? 3 : 2; /* the quotes, and a space before all but the first */
         }
         if (len > PISTON_MAX_ARGS_LEN) {
                 snprintf(msg, msglen, "args are too long (at most %d bytes once quoted)",

@@ -244,8 +244,16 @@ def test_our_refusals(server):
             "files[1].content is not valid hex")
     refused(server, {**base, "files": [{"content": "x"}], "args": ["$HOME"]},
             "args[0] holds one of $&;<>|` which this server cannot pass")
-    refused(server, {**base, "files": [{"content": "x"}], "args": ["a" * 600]},
+    # the judge's bound on the command line: 512 bytes with the quotes, a space between
+    refused(server, {**base, "files": [{"content": "x"}], "args": ["a" * 511]},
             "args are too long (at most 512 bytes once quoted)")
+    refused(server, {**base, "files": [{"content": "x"}], "args": ["a" * 254, "b'" + "c" * 249]},
+            "args are too long (at most 512 bytes once quoted)")
+    prog = "import sys\nprint([len(a) for a in sys.argv[1:]])"
+    res = ok(server, {**base, "files": [{"content": prog}], "args": ["a" * 510]})
+    assert res["run"]["stdout"] == "[510]\n", res
+    res = ok(server, {**base, "files": [{"content": prog}], "args": ["a" * 254, "b'" + "c" * 248]})
+    assert res["run"]["stdout"] == "[254, 250]\n", res
 
 
 def test_not_json(server):

@@ -2,6 +2,7 @@
 /* The Piston v2 codec: every refusal with Piston's words and in its order, the decoded job,
  * and the shapes of the answers. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,33 +128,47 @@ static void test_finish_refusals(void) {
         expect_refusal("{" GOOD ",\"args\":\"a b\"}", "args must be an array of strings");
         expect_refusal("{" GOOD ",\"args\":[\"a\",1]}", "args[1] must be a string without NUL bytes");
         expect_refusal("{" GOOD ",\"args\":[\"a\\u0000b\"]}", "args[0] must be a string without NUL bytes");
+}
 
-        /* the bounds on counts: one past is refused, the bound itself is not */
+/* The job of a body of count files (named f0, f1...) or of count args ("0", "1"...): 0
+ * with *ret filled, or -EINVAL with the message in msg. */
+static int finish_with_items(bool files, int count, PistonJob *ret, char msg[static 256]) {
         char *json = NULL;
         size_t len = 0;
-        for (int count = PISTON_MAX_FILES; count <= PISTON_MAX_FILES + 1; count++) {
-                FILE *f = open_memstream(&json, &len);
-                ASSERT_TRUE(f);
-                fputs("{\"language\":\"py\",\"version\":\"3\",\"files\":[", f);
-                for (int i = 0; i < count; i++)
-                        fprintf(f, "%s{\"content\":\"x\",\"name\":\"f%d\"}", i ? "," : "", i);
-                fputs("]}", f);
-                fclose(f);
-                _cleanup_piston_request_ PistonRequest *r = parse(json);
-                char msg[256] = "";
-                PistonJob j = {};
-                ASSERT_EQ(piston_request_check(r, msg, sizeof msg), 0);
-                int k = piston_request_finish(r, maxima, &j, msg, sizeof msg);
-                if (count == PISTON_MAX_FILES) {
-                        ASSERT_EQ(k, 0);
-                        ASSERT_EQ(j.n_files, (size_t) PISTON_MAX_FILES);
-                        piston_job_done(&j);
-                } else {
-                        ASSERT_EQ(k, -EINVAL);
-                        expect_str(msg, "files can hold at most 64 files");
-                }
-                free(json);
+        FILE *f = open_memstream(&json, &len);
+        ASSERT_TRUE(f);
+        fputs(files ? "{\"language\":\"py\",\"version\":\"3\",\"files\":[" : "{" GOOD ",\"args\":[", f);
+        for (int i = 0; i < count; i++) {
+                fputs(i ? "," : "", f);
+                if (files)
+                        fprintf(f, "{\"content\":\"x\",\"name\":\"f%d\"}", i);
+                else
+                        fprintf(f, "\"%d\"", i);
         }
+        fputs("]}", f);
+        fclose(f);
+        _cleanup_piston_request_ PistonRequest *r = parse(json);
+        free(json);
+        ASSERT_EQ(piston_request_check(r, msg, 256), 0);
+        return piston_request_finish(r, maxima, ret, msg, 256);
+}
+
+/* The bounds on counts: the bound itself passes, one more is refused. */
+static void test_count_bounds(void) {
+        char msg[256] = "";
+        PistonJob j = {};
+        ASSERT_EQ(finish_with_items(true, PISTON_MAX_FILES, &j, msg), 0);
+        ASSERT_EQ(j.n_files, (size_t) PISTON_MAX_FILES);
+        piston_job_done(&j);
+        ASSERT_EQ(finish_with_items(true, PISTON_MAX_FILES + 1, &j, msg), -EINVAL);
+        expect_str(msg, "files can hold at most 64 files");
+
+        ASSERT_EQ(finish_with_items(false, PISTON_MAX_ARGS, &j, msg), 0);
+        ASSERT_EQ(j.n_args, (size_t) PISTON_MAX_ARGS);
+        expect_str(j.args[PISTON_MAX_ARGS - 1], "63");
+        piston_job_done(&j);
+        ASSERT_EQ(finish_with_items(false, PISTON_MAX_ARGS + 1, &j, msg), -EINVAL);
+        expect_str(msg, "args can hold at most 64 arguments");
 }
 
 static void test_job(void) {
@@ -252,6 +267,7 @@ int main(void) {
         test_malformed();
         test_check_order();
         test_finish_refusals();
+        test_count_bounds();
         test_job();
         test_encode();
         ASSERT_EQ(piston_limit_name(PISTON_RUN_CPU_TIME) != NULL, 1);
