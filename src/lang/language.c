@@ -802,17 +802,22 @@ static void version_job_finish(VersionJob *job) {
         l->installed = true;
 }
 
-/* environ with LC_ALL=C, so that versions are printed the same whatever the locale. */
+/* environ with LC_ALL=C, so that versions are printed the same whatever the locale; and
+ * ERL_CRASH_DUMP_SECONDS=0: an Erlang VM (erl, elixir) that dies while its version is
+ * asked (its output closed on a timeout) must not leave an erl_crash.dump in the
+ * server's working directory. */
 static char **version_env(void) {
         size_t n = 0, k = 0;
         while (environ && environ[n])
                 n++;
-        char **envp = calloc(n + 2, sizeof(char *));
+        char **envp = calloc(n + 3, sizeof(char *));
         if (!envp)
                 return NULL;
         for (size_t i = 0; i < n; i++)
-                if (strncmp(environ[i], "LC_ALL=", 7) != 0)
+                if (strncmp(environ[i], "LC_ALL=", 7) != 0 &&
+                        strncmp(environ[i], "ERL_CRASH_DUMP_SECONDS=", 23) != 0)
                         envp[k++] = environ[i];
+        envp[k++] = (char *) "ERL_CRASH_DUMP_SECONDS=0";
         envp[k++] = (char *) "LC_ALL=C";
         envp[k] = NULL;
         return envp;
