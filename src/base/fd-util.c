@@ -103,3 +103,16 @@ int fd_set_nonblock(int fd, int on) {
                 return -errno;
         return 0;
 }
+
+DIR *dir_open_at(int dirfd) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int err = errno;
+                close(fd);
+                errno = err;
+        }
+        return d;
+}

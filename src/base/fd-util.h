@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,3 +24,7 @@ int write_string_at(int dirfd, const char *path, const char *s);
 int pread_line(int fd, char *buf, size_t size);
 
 int fd_set_nonblock(int fd, int on);
+
+/* A DIR stream over its own descriptor of the directory dirfd (which stays the caller's).
+ * NULL with errno set on failure. */
+DIR *dir_open_at(int dirfd);

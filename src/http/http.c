@@ -332,14 +332,9 @@ static int static_file_cmp(const void *a, const void *b) {
 static int static_load_dir(HttpServer *s, int dfd, const char *prefix, unsigned depth, size_t *total) {
         if (depth > STATIC_MAX_DEPTH)
                 return -ELOOP;
-        int fd = dup(dfd);
-        if (fd < 0)
+        DIR *d = dir_open_at(dfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         int r = 0;
         for (struct dirent *e; r >= 0 && (e = readdir(d));) {
                 if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))

@@ -161,14 +161,9 @@ static bool is_key_name(const char *s) {
 
 /* The entries, with their sizes. *ret is malloc'd. */
 static int list_entries(Cache *c, Entry **ret, size_t *ret_n) {
-        int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = dir_open_at(c->dirfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         Entry *v = NULL;
         size_t n = 0, cap = 0;
         int r = 0;

@@ -15,20 +15,6 @@
 
 #define TREE_MAX_DEPTH 64
 
-/* A DIR stream over its own descriptor of the directory dirfd (which stays the caller's). */
-static DIR *dir_open(int dirfd) {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int err = errno;
-                close(fd);
-                errno = err;
-        }
-        return d;
-}
-
 typedef struct CopyState {
         uint64_t bytes, max_bytes;
         uint32_t files, max_files;
@@ -108,7 +94,7 @@ static int copy_file(int src_dirfd, const char *name, int dst_dirfd, mode_t mode
 static int copy_dir(int src, int dst, CopyState *st, unsigned depth) {
         if (depth > TREE_MAX_DEPTH)
                 return -ELOOP;
-        DIR *d = dir_open(src);
+        DIR *d = dir_open_at(src);
         if (!d)
                 return -errno;
         int r = 0;
@@ -182,7 +168,7 @@ static int move_to_top(int dirfd, const char *name, ClearState *cs) {
  * stack nor the open descriptors grow with the tree): what lies deeper is renamed to the
  * top, and the caller passes again. */
 static int clear_dir(int dirfd, ClearState *cs, unsigned depth) {
-        DIR *d = dir_open(dirfd);
+        DIR *d = dir_open_at(dirfd);
         if (!d)
                 return -errno;
         int r = 0;
@@ -245,7 +231,7 @@ int tree_remove(int parent_dirfd, const char *name) {
 static int size_dir(int dirfd, uint64_t *total, unsigned depth) {
         if (depth > TREE_MAX_DEPTH)
                 return -ELOOP;
-        DIR *d = dir_open(dirfd);
+        DIR *d = dir_open_at(dirfd);
         if (!d)
                 return -errno;
         int r = 0;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fd-util.h"
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/parse-util.h"
@@ -363,14 +364,9 @@ int server_user_resolve(const char *user, ServerUser *ret) {
 static int chown_below(int dfd, const ServerUser *u, unsigned depth) {
         if (depth > 64)
                 return -ELOOP;
-        int fd = dup(dfd);
-        if (fd < 0)
+        DIR *d = dir_open_at(dfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         int r = 0;
         for (struct dirent *e; (e = readdir(d));) {
                 if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -299,6 +300,24 @@ int main(void) {
         test_pread_line(dfd);
         for (size_t i = 0; i < ELEMENTSOF(files); i++)
                 ASSERT_EQ(unlinkat(dfd, files[i], 0), 0);
+        /* dir_open_at(): a stream of its own; the caller's descriptor stays open. */
+        {
+                ASSERT_EQ(mkdirat(dfd, "sub", 0700), 0);
+                DIR *d = dir_open_at(dfd);
+                ASSERT_TRUE(d != NULL);
+                bool seen = false;
+                for (struct dirent *e; (e = readdir(d));)
+                        seen = seen || strcmp(e->d_name, "sub") == 0;
+                ASSERT_TRUE(seen);
+                ASSERT_EQ(closedir(d), 0);
+                ASSERT_EQ(fcntl(dfd, F_GETFD) >= 0, true);
+                ASSERT_EQ(unlinkat(dfd, "sub", AT_REMOVEDIR), 0);
+                int file = openat(dfd, "plain", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                ASSERT_TRUE(file >= 0);
+                ASSERT_TRUE(dir_open_at(file) == NULL && errno == ENOTDIR);
+                close(file);
+                ASSERT_EQ(unlinkat(dfd, "plain", 0), 0);
+        }
         ASSERT_EQ(close(dfd), 0);
         ASSERT_EQ(rmdir(dir), 0);
         return 0;
