@@ -39,7 +39,8 @@ struct Api {
         HttpServer *http;
         char **authn_tokens, **authz_tokens, **allow_ips, **disallow_ips;
 
-        pthread_mutex_t view_lock; /* refreshes of the view */
+        pthread_mutex_t view_lock; /* refreshes of the view, and view_failing */
+        bool view_failing;
         LanguageView *_Atomic view;
         _Atomic uint64_t view_at_usec; /* CLOCK_MONOTONIC of the last refresh */
 

@@ -187,9 +187,16 @@ static void view_refresh(Api *a) {
         size_t n = 0;
         int r = store_workers(a->store, a->cfg.worker_timeout_usec, &workers, &n);
         if (r < 0) {
-                log_warning(r, "cannot read the worker registry: %s", strerror(-r));
+                if (!a->view_failing) /* once per outage, not once a second */
+                        log_warning(r,
+                                "cannot read the worker registry: %s (serving the last known languages)",
+                                strerror(-r));
+                a->view_failing = true;
                 return; /* keep what we had */
         }
+        if (a->view_failing)
+                log_info("the worker registry answers again");
+        a->view_failing = false;
         char *sig = NULL;
         r = advertised(workers, n, &sig);
         worker_info_list_free(workers, n);
