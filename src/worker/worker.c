@@ -513,6 +513,11 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
                 if (r < 0)
                         break;
                 r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client}, &w->judge);
+                if (r >= 0 && i == 0 && !judge_work_bounded(w->judge))
+                        log_warning(0,
+                                "worker id=%s: the work directories are plain directories, not bounded "
+                                "tmpfs (no right to mount): a run may fill %s",
+                                cfg->id, judge_work_dir(w->judge));
         }
         if (r >= 0) {
                 r = beat(p);
