@@ -142,10 +142,9 @@ void api_batch_get(HttpRequest *req, const char *const *params, void *userdata) 
                 s[--l] = '\0';
                 n--;
         }
-        if (!check_count(a, req, n))
-                return;
+        /* Judge0 checks the fields first (a before_action), then the count. */
         Judge0Fields fields;
-        if (!api_fields(req, http_request_query(req, "fields"), &fields))
+        if (!api_fields(req, http_request_query(req, "fields"), &fields) || !check_count(a, req, n))
                 return;
         _cleanup_free_ Submission *subs = calloc(n, sizeof *subs);
         _cleanup_free_ const Submission **ptrs = calloc(n, sizeof *ptrs);

@@ -258,7 +258,7 @@ const char *judge0_field_name(Judge0Field f);
 /* Parse a `fields` parameter as Judge0 does: split on ',' with no trimming (" stderr" is
  * not a field), empty pieces at the end dropped (Ruby's split), "*" anywhere = all fields,
  * NULL or nothing named = the default fields. Any other unknown name (an empty piece
- * included) is -EINVAL, and then *error (not written otherwise) gets Judge0's message as
+ * included) is -EINVAL, next to "*" too ("*,bogus", as Judge0), and then *error (not written otherwise) gets Judge0's message as
  * a malloc'd string the caller frees: "invalid fields: [a, b]" (the names joined with
  * ", "); the HTTP layer answers 400 {"error": that}. */
 int judge0_fields_parse(const char *s, Judge0Fields *ret, char **error);
