@@ -6,11 +6,15 @@ import pytest
 from api_helpers import Server
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("parity") / "data", args=["--workers=1"]).start()
+def serve(tmp_path_factory, env=None):
+    s = Server(tmp_path_factory.mktemp("parity") / "data", args=["--workers=1"], env=env).start()
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serve(tmp_path_factory)
 
 
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
@@ -28,3 +32,22 @@ def test_star_does_not_hide_an_invalid_field(server, path):
     # "*" alone is valid: the answer is the route's own (404 for the token, the batch's
     # "at least one submission").
     assert "invalid fields" not in server.get(path, params={"fields": "*"}).text
+
+
+@pytest.fixture(scope="module")
+def no_batch(tmp_path_factory):
+    yield from serve(tmp_path_factory, {"CODERUNNER_ENABLE_BATCHED_SUBMISSIONS": "false"})
+
+
+def test_batches_disabled_refuses_both_routes(no_batch):
+    # Judge0's check_batched_submissions runs for batch_create and batch_show alike, before
+    # the fields and the tokens are looked at.
+    refused = {"error": "batched submissions are not allowed"}
+    r = no_batch.get("/submissions/batch", params={"tokens": UNKNOWN})
+    assert r.status_code == 400 and r.json() == refused, r.text
+    r = no_batch.get("/submissions/batch", params={"tokens": UNKNOWN, "fields": "bogus"})
+    assert r.status_code == 400 and r.json() == refused, r.text
+    r = no_batch.post("/submissions/batch", json={"submissions": [{"source_code": "x", "language_id": 71}]})
+    assert r.status_code == 400 and r.json() == refused, r.text
+    # The single-submission routes are not batches.
+    assert no_batch.get(f"/submissions/{UNKNOWN}").status_code == 404
