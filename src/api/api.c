@@ -464,7 +464,7 @@ int api_body(HttpRequest *req, Judge0Body **ret) {
         int r = judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
         if (r == -EBADMSG) {
                 http_request_set_log_note(req, "error=malformed_json");
-                http_reply(req, 400, NULL, NULL, 0);
+                http_reply_error(req, 400, errbuf);
                 return r;
         }
         if (r < 0)

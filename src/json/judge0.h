@@ -25,6 +25,7 @@
  *   - cpu_time_limit, stack_limit and max_file_size of 0 mean the maximum (max_*),
  *     where Judge0 passes 0 on to isolate as "no limit";
  *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
+ *   - malformed JSON is a 400 whose JSON body says why (Rails answers an empty 400);
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");
  *   - with base64_encoded=false, bytes that are not UTF-8 in a response are written as
@@ -149,7 +150,7 @@ void judge0_rules_init(Judge0Rules *r);
 typedef struct Judge0Body Judge0Body;
 
 /* Parse a request body. An empty or all-blank body is an empty object (Rails' parser skips
- * it). -EBADMSG for malformed JSON (Judge0's 400, whose body is empty) or a JSON value
+ * it). -EBADMSG for malformed JSON (Judge0's 400, with the reason here) or a JSON value
  * that is not an object, with the reason in errbuf (e.g. "malformed JSON: '[' or '{'
  * expected near 'x' at line 1, column 1"); -ENOMEM. */
 int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen);

@@ -51,3 +51,18 @@ def test_batches_disabled_refuses_both_routes(no_batch):
     assert r.status_code == 400 and r.json() == refused, r.text
     # The single-submission routes are not batches.
     assert no_batch.get(f"/submissions/{UNKNOWN}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/submissions", "/submissions/batch"])
+@pytest.mark.parametrize("body,reason", [
+    ("{nope", "malformed JSON: "),
+    ('{"source_code": "x",', "malformed JSON: "),
+    ("[1, 2]", "the body is not a JSON object"),
+    ('"text"', "the body is not a JSON object"),
+])
+def test_malformed_body_is_a_json_error(server, path, body, reason):
+    # Never an empty 400: a client that parses every answer as JSON gets the reason.
+    r = server.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert set(r.json()) == {"error"} and r.json()["error"].startswith(reason), r.text
