@@ -36,6 +36,9 @@ def test_about_version_isolate_license(server):
     about = server.get("/about").json()
     assert set(about) == {"version", "homepage", "source_code", "maintainer"}
     assert about["version"] == "1.13.1"
+    # Strings, never null: Judge0's clients read them as strings (issue 10).
+    assert about["homepage"] == "coderunner"
+    assert about["source_code"].startswith("coderunner ") and about["source_code"] == about["maintainer"]
     r = server.get("/version")
     assert r.text == "1.13.1" and r.headers["Content-Type"].startswith("text/plain")
     assert "coderunner" in server.get("/isolate").text
