@@ -1,6 +1,8 @@
 """Judge0 CE 1.13.1 parity of requests and answers (issue 10): what a client sees at the
 edges, checked against `coderunner serve`."""
 
+import http.client
+
 import pytest
 
 from api_helpers import Server
@@ -66,3 +68,27 @@ def test_malformed_body_is_a_json_error(server, path, body, reason):
     assert r.status_code == 400, r.text
     assert r.headers["Content-Type"].startswith("application/json")
     assert set(r.json()) == {"error"} and r.json()["error"].startswith(reason), r.text
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "PATCH", "CONNECT", "get"])
+@pytest.mark.parametrize("path", ["/submissions", "/languages", "/no/such/route"])
+def test_unsupported_method_is_405_with_allow(server, method, path):
+    # A method no route answers: 405 and the methods that are, whatever the path.
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        body = r.read()
+    finally:
+        c.close()
+    assert r.status == 405, body
+    assert r.getheader("Allow") == "GET, HEAD, POST, DELETE, OPTIONS"
+    assert r.getheader("Content-Type").startswith("application/json")
+    assert body == b'{"error":"method not allowed"}'
+
+
+def test_wrong_method_of_a_route_stays_404(server):
+    # A method the server has, on a path that has other methods: Rails' 404.
+    r = server.post("/languages")
+    assert r.status_code == 404 and r.json() == {"status": 404, "error": "Not Found"}
+    assert server.delete("/statuses").status_code == 404
