@@ -460,10 +460,12 @@ int api_body(HttpRequest *req, Judge0Body **ret) {
         size_t len;
         const char *body = http_request_body(req, &len);
         bool json = ct && strncasecmp(ct, "application/json", 16) == 0;
+        bool form = ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
         char errbuf[256];
-        int r = judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
+        int r = form ? judge0_body_parse_form(body, len, ret, errbuf, sizeof errbuf)
+                     : judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
         if (r == -EBADMSG) {
-                http_request_set_log_note(req, "error=malformed_json");
+                http_request_set_log_note(req, form ? "error=malformed_form" : "error=malformed_json");
                 http_reply_error(req, 400, errbuf);
                 return r;
         }

@@ -154,6 +154,15 @@ typedef struct Judge0Body Judge0Body;
  * that is not an object, with the reason in errbuf (e.g. "malformed JSON: '[' or '{'
  * expected near 'x' at line 1, column 1"); -ENOMEM. */
 int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen);
+/* Parse an application/x-www-form-urlencoded body as Rails does (Rack 2's
+ * parse_nested_query) into the object a JSON body would give: pairs split at '&' or ';',
+ * '+' and %XX unescaped, a later key wins, a key without '=' is null, values are strings
+ * (the decoder takes "71" for a number, as Rails casts it), and bracket keys nest as in
+ * Rack: "a[b]=1" is {"a":{"b":"1"}}, "a[]=1" appends to an array, "s[][k]=1" starts a new
+ * object in the array s when the last one has k already. -EBADMSG with the reason in
+ * errbuf ("malformed form: ...") for a bad %-escape, text that is not UTF-8, a key nested
+ * deeper than 32 or used both as an array and not; -ENOMEM. */
+int judge0_body_parse_form(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen);
 Judge0Body *judge0_body_free(Judge0Body *b);
 static inline void judge0_body_freep(Judge0Body **b) {
         judge0_body_free(*b);

@@ -2,10 +2,11 @@
 edges, checked against `coderunner serve`."""
 
 import http.client
+from urllib.parse import quote_plus
 
 import pytest
 
-from api_helpers import Server
+from api_helpers import C_HELLO, C_ID, PY_ECHO, PY_ID, Server
 
 
 def serve(tmp_path_factory, env=None):
@@ -92,3 +93,50 @@ def test_wrong_method_of_a_route_stays_404(server):
     r = server.post("/languages")
     assert r.status_code == 404 and r.json() == {"status": 404, "error": "Not Found"}
     assert server.delete("/statuses").status_code == 404
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_form_body_is_read_like_json(server):
+    # Rails reads a form body into the same parameters as a JSON one: values are strings,
+    # cast by the model ("71" is a number, "true" a boolean).
+    r = server.post("/submissions", params={"wait": "true"},
+                    data={"source_code": PY_ECHO, "language_id": str(PY_ID), "stdin": "a b+c&d",
+                          "expected_output": "a b+c&d", "redirect_stderr_to_stdout": "true"})
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert sub["status"]["id"] == 3 and sub["stdout"] == "a b+c&d\n", sub
+    # Parameters Rails reads from the body: wait and fields here.
+    r = server.post("/submissions", data={"source_code": C_HELLO, "language_id": C_ID, "wait": "true",
+                                          "fields": "stdout,language_id"})
+    assert r.status_code == 201 and r.json() == {"stdout": "hello, world\n", "language_id": C_ID}, r.text
+    # Validation as for JSON.
+    r = server.post("/submissions", data={"source_code": "x", "language_id": "abc"})
+    assert r.status_code == 422 and "language_id" in r.json(), r.text
+
+
+def test_form_batch(server):
+    body = "&".join([
+        "submissions[][source_code]=" + quote_plus(C_HELLO), f"submissions[][language_id]={C_ID}",
+        "submissions[][source_code]=" + quote_plus(PY_ECHO), f"submissions[][language_id]={PY_ID}",
+        "submissions[][stdin]=z",
+    ])
+    r = server.post("/submissions/batch", data=body, headers=FORM)
+    assert r.status_code == 201, r.text
+    tokens = [t["token"] for t in r.json()]
+    assert len(tokens) == 2
+    outs = [server.wait_final(t)["stdout"] for t in tokens]
+    assert outs == ["hello, world\n", "z\n"]
+
+
+@pytest.mark.parametrize("body,reason", [
+    ("source_code=%zz&language_id=71", "malformed form: invalid %-encoding"),
+    ("source_code=%ff&language_id=71", "malformed form: the value of 'source_code' is not UTF-8"),
+    ("submissions=1&submissions[]=2", "malformed form: expected an array for 'submissions'"),
+])
+def test_malformed_form_is_a_json_error(server, body, reason):
+    r = server.post("/submissions", data=body, headers=FORM)
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json() == {"error": reason}
