@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz target for the Judge0 JSON codec (src/json): a create-submission body comes from
  * anyone who can reach the API. Every input is, whatever it holds:
- *   - parsed as a JSON body and as a form body (src/json/form.c), each then checked as
- *     below: a failure is -EBADMSG with a reason ("malformed form: ..." for a form);
+ *   - parsed as a JSON body, a form body and a multipart body with the boundary "XyZ"
+ *     (src/json/form.c), each then checked as below: a failure is -EBADMSG with a reason;
  *   - decoded as one submission (base64_encoded false, then true) and as every item of a
  *     batch (the first few): a failure is -EINVAL with a non-empty error map that encodes
  *     as a JSON object;
@@ -216,6 +216,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = judge0_body_parse_form((const char *) data, size, &b, err, sizeof err);
         if (r < 0) {
                 CHECK(r == -EBADMSG && strncmp(err, "malformed form: ", 16) == 0);
+                CHECK(b == NULL);
+        } else
+                check_body(b, &rules);
+
+        /* And as a multipart/form-data body whose boundary is "XyZ". */
+        b = NULL;
+        r = judge0_body_parse_multipart(
+                "multipart/form-data; boundary=XyZ", (const char *) data, size, &b, err, sizeof err);
+        if (r < 0) {
+                CHECK(r == -EBADMSG && strncmp(err, "malformed ", 10) == 0);
                 CHECK(b == NULL);
         } else
                 check_body(b, &rules);

@@ -461,11 +461,14 @@ int api_body(HttpRequest *req, Judge0Body **ret) {
         const char *body = http_request_body(req, &len);
         bool json = ct && strncasecmp(ct, "application/json", 16) == 0;
         bool form = ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+        bool multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
         char errbuf[256];
         int r = form ? judge0_body_parse_form(body, len, ret, errbuf, sizeof errbuf)
-                     : judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
+                : multipart
+                        ? judge0_body_parse_multipart(ct, body, len, ret, errbuf, sizeof errbuf)
+                        : judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
         if (r == -EBADMSG) {
-                http_request_set_log_note(req, form ? "error=malformed_form" : "error=malformed_json");
+                http_request_set_log_note(req, json ? "error=malformed_json" : "error=malformed_form");
                 http_reply_error(req, 400, errbuf);
                 return r;
         }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json/json-internal.h"
 #include "json/judge0.h"
@@ -139,6 +140,18 @@ static int normalize(json_t *params, const char *name, json_t *v, int depth, For
         return normalize(cur, after, json_incref(value), depth - 1, e);
 }
 
+/* One pair, unescaped already: checked as text, then nested into root. */
+static int add_pair(json_t *root, const char *key, size_t klen, const char *val, size_t vlen, FormError *e) {
+        if (strlen(key) != klen || !j0_utf8_valid(key, klen))
+                return form_fail(e, "malformed form: a key is not UTF-8 text");
+        if (val && !j0_utf8_valid(val, vlen))
+                return form_fail(e, "malformed form: the value of '%s' is not UTF-8", key);
+        json_t *v = val ? json_stringn(val, vlen) : json_null();
+        if (!v)
+                return -ENOMEM;
+        return normalize(root, key, v, FORM_MAX_DEPTH, e);
+}
+
 int judge0_body_parse_form(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen) {
         FormError e = {errbuf, errlen};
         _cleanup_json_ json_t *root = json_object();
@@ -164,16 +177,127 @@ int judge0_body_parse_form(const char *data, size_t len, Judge0Body **ret, char 
                         return form_fail(&e, "malformed form: invalid %%-encoding");
                 if (r < 0)
                         return r;
-                if (strlen(key) != klen || !j0_utf8_valid(key, klen))
-                        return form_fail(&e, "malformed form: a key is not UTF-8 text");
-                if (val && !j0_utf8_valid(val, vlen))
-                        return form_fail(&e, "malformed form: the value of '%s' is not UTF-8", key);
-                json_t *v = val ? json_stringn(val, vlen) : json_null();
-                if (!v)
-                        return -ENOMEM;
-                r = normalize(root, key, v, FORM_MAX_DEPTH, &e);
+                r = add_pair(root, key, klen, val, vlen, &e);
                 if (r < 0)
                         return r;
+        }
+        return judge0_body_from_json(TAKE_PTR(root), ret);
+}
+
+/* ---- multipart/form-data ---- */
+
+/* RFC 2046: a boundary has 1 to 70 characters. */
+#define MULTIPART_MAX_BOUNDARY 70
+
+/* The value of parameter name (case-insensitive) in a header value's "; a=b; c=\"d\""
+ * list, into buf (size bytes): its length, or -ENOENT, or -ENOBUFS. */
+static int header_param(const char *h, size_t hlen, const char *name, char *buf, size_t size) {
+        size_t nlen = strlen(name);
+        for (size_t i = 0; i < hlen;) {
+                const char *semi = memchr(h + i, ';', hlen - i);
+                if (!semi)
+                        break;
+                i = (size_t) (semi - h) + 1;
+                while (i < hlen && (h[i] == ' ' || h[i] == '\t'))
+                        i++;
+                if (hlen - i <= nlen || strncasecmp(h + i, name, nlen) != 0 || h[i + nlen] != '=')
+                        continue;
+                i += nlen + 1;
+                size_t o = 0;
+                if (i < hlen && h[i] == '"') {
+                        for (i++; i < hlen && h[i] != '"'; i++) {
+                                if (h[i] == '\\' && i + 1 < hlen)
+                                        i++;
+                                if (o + 1 >= size)
+                                        return -ENOBUFS;
+                                buf[o++] = h[i];
+                        }
+                } else
+                        for (; i < hlen && h[i] != ';' && h[i] != ' ' && h[i] != '\t'; i++) {
+                                if (o + 1 >= size)
+                                        return -ENOBUFS;
+                                buf[o++] = h[i];
+                        }
+                buf[o] = '\0';
+                return (int) o;
+        }
+        return -ENOENT;
+}
+
+/* The name of a part, from its headers (the block before the blank line): 1 with *ret
+ * malloc'd, 0 for a part without a name (Rack skips it). */
+static int part_name(const char *h, size_t hlen, char **ret, FormError *e) {
+        static const char cd[] = "content-disposition:";
+        for (size_t i = 0; i < hlen;) {
+                const char *eol = memmem(h + i, hlen - i, "\r\n", 2);
+                size_t n = eol ? (size_t) (eol - (h + i)) : hlen - i;
+                if (n >= sizeof cd - 1 && strncasecmp(h + i, cd, sizeof cd - 1) == 0) {
+                        char name[1024];
+                        int r = header_param(h + i, n, "name", name, sizeof name);
+                        if (r == -ENOBUFS)
+                                return form_fail(e, "malformed multipart body: a part's name is too long");
+                        if (r < 0)
+                                return 0;
+                        *ret = strndup(name, (size_t) r);
+                        return *ret ? 1 : -ENOMEM;
+                }
+                i += n + 2;
+        }
+        return 0;
+}
+
+int judge0_body_parse_multipart(const char *content_type, const char *data, size_t len, Judge0Body **ret,
+        char *errbuf, size_t errlen) {
+        FormError e = {errbuf, errlen};
+        char delim[MULTIPART_MAX_BOUNDARY + 5] = "\r\n--";
+        int blen = header_param(content_type, strlen(content_type), "boundary", delim + 4, sizeof delim - 4);
+        if (blen <= 0)
+                return form_fail(&e, "malformed multipart body: the Content-Type has no boundary");
+        size_t dlen = 4 + (size_t) blen;
+
+        _cleanup_json_ json_t *root = json_object();
+        if (!root)
+                return -ENOMEM;
+        /* The first delimiter may open the body (no CRLF before it) or follow a preamble. */
+        const char *p;
+        if (len >= dlen - 2 && memcmp(data, delim + 2, dlen - 2) == 0)
+                p = data + dlen - 2;
+        else {
+                p = memmem(data, len, delim, dlen);
+                if (!p)
+                        return form_fail(&e, "malformed multipart body: no boundary in the body");
+                p += dlen;
+        }
+        const char *end = data + len;
+        for (;;) {
+                if (end - p >= 2 && memcmp(p, "--", 2) == 0)
+                        break; /* the close delimiter; what follows is the epilogue */
+                while (p < end && (*p == ' ' || *p == '\t'))
+                        p++;
+                if (end - p < 2 || memcmp(p, "\r\n", 2) != 0)
+                        return form_fail(
+                                &e, "malformed multipart body: a boundary is not followed by a line end");
+                p += 2;
+                const char *hend = memmem(p, (size_t) (end - p), "\r\n\r\n", 4);
+                const char *content = hend ? hend + 4 : NULL;
+                if (!hend && end - p >= 2 && memcmp(p, "\r\n", 2) == 0)
+                        hend = p, content = p + 2; /* a part without headers */
+                if (!hend)
+                        return form_fail(&e, "malformed multipart body: a part's headers do not end");
+                const char *next = memmem(content, (size_t) (end - content), delim, dlen);
+                if (!next)
+                        return form_fail(&e, "malformed multipart body: a part does not end");
+                _cleanup_free_ char *name = NULL;
+                int r = part_name(p, (size_t) (hend - p), &name, &e);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        /* A file part's value is its content (Rails gives an upload object). */
+                        r = add_pair(root, name, strlen(name), content, (size_t) (next - content), &e);
+                        if (r < 0)
+                                return r;
+                }
+                p = next + dlen;
         }
         return judge0_body_from_json(TAKE_PTR(root), ret);
 }

@@ -163,6 +163,15 @@ int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errb
  * errbuf ("malformed form: ...") for a bad %-escape, text that is not UTF-8, a key nested
  * deeper than 32 or used both as an array and not; -ENOMEM. */
 int judge0_body_parse_form(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen);
+/* Parse a multipart/form-data body (RFC 7578) with the boundary of content_type (its
+ * "boundary=" parameter, 1-70 characters, quoted or not): each part with a
+ * Content-Disposition name is a pair, its content the value (a file part's too, where Rails
+ * would give an upload object), nested and checked as judge0_body_parse_form() does;
+ * parts without a name, the preamble and the epilogue are skipped. -EBADMSG with the
+ * reason in errbuf ("malformed multipart body: ..." or "malformed form: ...") for a
+ * missing boundary, a part that does not end, or what the form parser refuses; -ENOMEM. */
+int judge0_body_parse_multipart(const char *content_type, const char *data, size_t len, Judge0Body **ret,
+        char *errbuf, size_t errlen);
 Judge0Body *judge0_body_free(Judge0Body *b);
 static inline void judge0_body_freep(Judge0Body **b) {
         judge0_body_free(*b);

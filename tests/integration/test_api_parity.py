@@ -140,3 +140,29 @@ def test_malformed_form_is_a_json_error(server, body, reason):
     assert r.status_code == 400, r.text
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json() == {"error": reason}
+
+
+def test_multipart_body_is_read_like_json(server):
+    # What curl -F sends: a file part's content is its value.
+    r = server.post("/submissions", params={"wait": "true"},
+                    files={"source_code": ("echo.py", PY_ECHO, "text/x-python"), "language_id": (None, str(PY_ID)),
+                           "stdin": (None, "multi\r\n--part"), "fields": (None, "stdout,status")})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"stdout": "multi\r\n", "status": {"id": 3, "description": "Accepted"}}
+    # A batch.
+    r = server.post("/submissions/batch", files=[
+        ("submissions[][source_code]", (None, C_HELLO)), ("submissions[][language_id]", (None, str(C_ID))),
+        ("submissions[][source_code]", (None, C_HELLO)), ("submissions[][language_id]", (None, str(C_ID)))])
+    assert r.status_code == 201 and len(r.json()) == 2, r.text
+
+
+@pytest.mark.parametrize("ct,body,reason", [
+    ("multipart/form-data", "--x--", "malformed multipart body: the Content-Type has no boundary"),
+    ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a\r\n\r\nunended",
+     "malformed multipart body: a part does not end"),
+])
+def test_malformed_multipart_is_a_json_error(server, ct, body, reason):
+    r = server.post("/submissions", data=body, headers={"Content-Type": ct})
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json() == {"error": reason}

@@ -95,9 +95,81 @@ static void test_bad(void) {
         judge0_body_free(b);
 }
 
+static char *multipart_ok(const char *ct, const char *body, size_t len) {
+        Judge0Body *b = NULL;
+        char err[128] = "";
+        int r = judge0_body_parse_multipart(ct, body, len, &b, err, sizeof err);
+        if (r < 0)
+                fprintf(stderr, "%d %s\n", r, err);
+        ASSERT_EQ(r, 0);
+        char *s = json_dumps(judge0_body_json(b), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        ASSERT_TRUE(s);
+        judge0_body_free(b);
+        return s;
+}
+
+static void expect_multipart(const char *ct, const char *body, size_t len, const char *json) {
+        char *s = multipart_ok(ct, body, len);
+        if (strcmp(s, json) != 0)
+                fprintf(stderr, "got:      %s\nexpected: %s\n", s, json);
+        ASSERT_TRUE(strcmp(s, json) == 0);
+        free(s);
+}
+
+static void expect_multipart_bad(const char *ct, const char *body, const char *message) {
+        Judge0Body *b = (Judge0Body *) 0x1;
+        char err[128] = "";
+        ASSERT_EQ(judge0_body_parse_multipart(ct, body, strlen(body), &b, err, sizeof err), -EBADMSG);
+        ASSERT_TRUE(b == (Judge0Body *) 0x1);
+        if (strcmp(err, message) != 0)
+                fprintf(stderr, "got: %s\nexpected: %s\n", err, message);
+        ASSERT_TRUE(strcmp(err, message) == 0);
+}
+
+static void test_multipart(void) {
+        static const char ct[] = "multipart/form-data; boundary=XyZ";
+        /* What curl -F source_code=@a.py -F language_id=71 sends, with a preamble. */
+        static const char body[] =
+                "preamble\r\n--XyZ\r\n"
+                "Content-Disposition: form-data; name=\"source_code\"; filename=\"a.py\"\r\n"
+                "Content-Type: text/x-python\r\n\r\n"
+                "print(1)\r\n--X\r\nno\r\n"
+                "\r\n--XyZ\r\n"
+                "content-disposition: form-data; name=language_id\r\n\r\n"
+                "71\r\n--XyZ\r\n"
+                "Content-Disposition: form-data\r\n\r\nnameless\r\n--XyZ\r\n"
+                "Content-Disposition: form-data; name=\"s[][k]\"\r\n\r\na\0b\r\n"
+                "--XyZ--\r\nepilogue --XyZ";
+        expect_multipart(ct, body, sizeof body - 1,
+                "{\"language_id\":\"71\",\"s\":[{\"k\":\"a\\u0000b\"}],"
+                "\"source_code\":\"print(1)\\r\\n--X\\r\\nno\\r\\n\"}");
+        /* A quoted boundary, the body starting with it, an empty part list. */
+        expect_multipart("multipart/form-data; charset=utf-8; BOUNDARY=\"a b\"", "--a b--", 7, "{}");
+        expect_multipart(ct, "--XyZ\r\n\r\nx\r\n--XyZ--", 20, "{}"); /* no headers: no name */
+
+        expect_multipart_bad("multipart/form-data", "--XyZ--",
+                "malformed multipart body: the Content-Type has no boundary");
+        expect_multipart_bad("multipart/form-data; boundary=", "----",
+                "malformed multipart body: the Content-Type has no boundary");
+        expect_multipart_bad(ct, "nothing", "malformed multipart body: no boundary in the body");
+        expect_multipart_bad(ct, "--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nx",
+                "malformed multipart body: a part does not end");
+        expect_multipart_bad(ct, "--XyZ\r\nContent-Disposition: form-data; name=a",
+                "malformed multipart body: a part's headers do not end");
+        expect_multipart_bad(
+                ct, "--XyZjunk", "malformed multipart body: a boundary is not followed by a line end");
+        expect_multipart_bad(ct, "--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\n\xff\r\n--XyZ--",
+                "malformed form: the value of 'a' is not UTF-8");
+        /* A boundary above RFC 2046's 70 characters. */
+        char longct[160] = "multipart/form-data; boundary=";
+        memset(longct + strlen(longct), 'b', 71);
+        expect_multipart_bad(longct, "--b", "malformed multipart body: the Content-Type has no boundary");
+}
+
 int main(void) {
         test_flat();
         test_nested();
         test_bad();
+        test_multipart();
         return 0;
 }
