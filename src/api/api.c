@@ -13,6 +13,7 @@
 #include "base/macro.h"
 #include "base/strv.h"
 #include "base/time-util.h"
+#include "lang/judge0-ce.h"
 
 #define API_WAIT_TICK_USEC UINT64_C(50000)
 #define API_VIEW_REFRESH_USEC (1 * USEC_PER_SEC)
@@ -142,7 +143,7 @@ static int view_build(const Catalogue *cat, char *signature, LanguageView **ret)
         if (!v)
                 return -ENOMEM;
         v->signature = signature;
-        v->langs = calloc(cat->n ? cat->n : 1, sizeof *v->langs);
+        v->langs = calloc(cat->n + judge0_ce_n_languages, sizeof *v->langs);
         v->names = calloc(cat->n ? cat->n : 1, sizeof *v->names);
         if (!v->langs || !v->names) {
                 view_free(v);
@@ -176,6 +177,24 @@ static int view_build(const Catalogue *cat, char *signature, LanguageView **ret)
                         .run_cmd = l->run_cmd,
                         .is_archived = !served,
                         .is_project = l->is_project,
+                };
+        }
+        /* Judge0 CE's ids that the catalogue does not have: archived, as Judge0 shows them
+         * (its archived ones, and the toolchains this project does not build). */
+        for (size_t i = 0; i < judge0_ce_n_languages; i++) {
+                const Judge0CeLanguage *j = &judge0_ce_languages[i];
+                bool known = false;
+                for (size_t k = 0; k < cat->n && !known; k++)
+                        known = cat->langs[k].id == j->id;
+                if (known)
+                        continue;
+                v->langs[v->n++] = (Judge0Language){
+                        .id = j->id,
+                        .name = j->name,
+                        .source_file = j->source_file,
+                        .compile_cmd = j->compile_cmd,
+                        .run_cmd = j->run_cmd,
+                        .is_archived = true,
                 };
         }
         *ret = v;

@@ -166,3 +166,28 @@ def test_malformed_multipart_is_a_json_error(server, ct, body, reason):
     assert r.status_code == 400, r.text
     assert r.headers["Content-Type"].startswith("application/json")
     assert r.json() == {"error": reason}
+
+
+def test_judge0_ce_catalogue(server):
+    # Judge0 CE 1.13.1's 89 ids are all in /languages/all; those this host does not
+    # serve are archived.
+    served = {l["id"] for l in server.get("/languages").json()}
+    every = server.get("/languages/all").json()
+    by_id = {l["id"]: l for l in every}
+    assert set(range(1, 90)) <= set(by_id)
+    assert all(by_id[i]["is_archived"] == (i not in served) for i in by_id)
+    assert by_id[1] == {"id": 1, "name": "Bash (4.4)", "is_archived": True}
+    # One archived entry, as Judge0 shows it.
+    r = server.get("/languages/1")
+    assert r.status_code == 200 and r.json() == {
+        "id": 1, "name": "Bash (4.4)", "is_archived": True, "source_file": "script.sh",
+        "compile_cmd": None, "run_cmd": "/usr/local/bash-4.4/bin/bash script.sh"}
+    assert server.get("/languages/3").json()["compile_cmd"] == "/usr/local/fbc-1.05.0/bin/fbc %s main.bas"
+    assert server.get("/languages/90000").status_code == 404
+
+
+@pytest.mark.parametrize("language_id", [1, 4, 47])
+def test_archived_language_is_refused(server, language_id):
+    r = server.submit({"source_code": "x", "language_id": language_id})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"language_id": [f"language with id {language_id} is archived and cannot be used anymore"]}
