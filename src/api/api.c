@@ -188,6 +188,17 @@ static int view_build(const Catalogue *cat, char *signature, LanguageView **ret)
                         known = cat->langs[k].id == j->id;
                 if (known)
                         continue;
+                /* An alias is served when its target is, under the target's (true) name. */
+                const Judge0Language *target = NULL;
+                for (size_t k = 0; k < v->n && judge0_ce_alias_of(j->id) > 0 && !target; k++)
+                        if (v->langs[k].id == judge0_ce_alias_of(j->id) && !v->langs[k].is_archived)
+                                target = &v->langs[k];
+                if (target) {
+                        Judge0Language alias = *target;
+                        alias.id = j->id;
+                        v->langs[v->n++] = alias;
+                        continue;
+                }
                 v->langs[v->n++] = (Judge0Language){
                         .id = j->id,
                         .name = j->name,

@@ -149,3 +149,11 @@ const Judge0CeLanguage judge0_ce_languages[] = {
 };
 
 const size_t judge0_ce_n_languages = sizeof judge0_ce_languages / sizeof judge0_ce_languages[0];
+
+int judge0_ce_alias_of(int id) {
+        static const struct { int id, target; } aliases[] = {{48, 50}, {49, 50}, {52, 54}, {53, 54}};
+        for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+                if (aliases[i].id == id)
+                        return aliases[i].target;
+        return 0;
+}

@@ -20,3 +20,9 @@ typedef struct Judge0CeLanguage {
 /* Ordered by id, each id once: ids 1 to 89. */
 extern const Judge0CeLanguage judge0_ce_languages[];
 extern const size_t judge0_ce_n_languages;
+
+/* The id whose toolchain serves id when id is an alias, else 0. Judge0 CE 1.13.1 has
+ * several active versions of one compiler that clients hard-code (the Python SDK's
+ * judge0.C is 48, judge0.CPP 52): C (GCC 7.4.0) 48 and C (GCC 8.3.0) 49 are served by the
+ * catalogue's C (GCC) 50, C++ (GCC 7.4.0) 52 and 8.3.0 53 by its C++ (GCC) 54. */
+int judge0_ce_alias_of(int id);

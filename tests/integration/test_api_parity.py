@@ -191,3 +191,22 @@ def test_archived_language_is_refused(server, language_id):
     r = server.submit({"source_code": "x", "language_id": language_id})
     assert r.status_code == 422, r.text
     assert r.json() == {"language_id": [f"language with id {language_id} is archived and cannot be used anymore"]}
+
+
+CPP_HELLO = '#include <iostream>\nint main() { std::cout << "hi++" << std::endl; }\n'
+
+
+@pytest.mark.parametrize("alias,target,source,out", [
+    (48, 50, C_HELLO, "hello, world\n"), (49, 50, C_HELLO, "hello, world\n"),
+    (52, 54, CPP_HELLO, "hi++\n"), (53, 54, CPP_HELLO, "hi++\n")])
+def test_judge0_ids_clients_hard_code_are_aliases(server, alias, target, source, out):
+    # Served when the target is, under the target's true name (not Judge0's GCC 7.4.0).
+    served = {l["id"]: l["name"] for l in server.get("/languages").json()}
+    assert target in served, "the test needs the catalogue's GCC"
+    assert served[alias] == served[target]
+    assert server.get(f"/languages/{alias}").json()["name"] == served[target]
+    assert server.get(f"/languages/{alias}").json()["is_archived"] is False
+    r = server.submit({"source_code": source, "language_id": alias},
+                      {"wait": "true", "fields": "stdout,status,language_id"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"stdout": out, "status": {"id": 3, "description": "Accepted"}, "language_id": alias}

@@ -25,5 +25,13 @@ int main(void) {
         ASSERT_TRUE(strcmp(judge0_ce_languages[47].name, "C (GCC 7.4.0)") == 0 &&
                     !judge0_ce_languages[47].is_archived);
         ASSERT_TRUE(strcmp(judge0_ce_languages[51].name, "C++ (GCC 7.4.0)") == 0);
+        /* The aliases: Judge0's older GCCs, served by the catalogue's GCC. */
+        ASSERT_EQ(judge0_ce_alias_of(48), 50);
+        ASSERT_EQ(judge0_ce_alias_of(49), 50);
+        ASSERT_EQ(judge0_ce_alias_of(52), 54);
+        ASSERT_EQ(judge0_ce_alias_of(53), 54);
+        static const int none[] = {0, -1, 1, 4, 47, 50, 51, 54, 70, 71, 89, 90};
+        for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+                ASSERT_EQ(judge0_ce_alias_of(none[i]), 0);
         return 0;
 }
