@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz target for the Judge0 JSON codec (src/json): a create-submission body comes from
  * anyone who can reach the API. Every input is, whatever it holds:
- *   - parsed as a body: a failure is -EBADMSG with a reason;
+ *   - parsed as a JSON body, a form body and a multipart body with the boundary "XyZ"
+ *     (src/json/form.c), each then checked as below: a failure is -EBADMSG with a reason;
  *   - decoded as one submission (base64_encoded false, then true) and as every item of a
  *     batch (the first few): a failure is -EINVAL with a non-empty error map that encodes
  *     as a JSON object;
@@ -191,6 +192,8 @@ static void fuzz_fields(const uint8_t *data, size_t size) {
         free(s);
 }
 
+static void check_body(Judge0Body *b, const Judge0Rules *rules);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         Judge0Rules rules;
         Judge0Body *b = NULL;
@@ -205,24 +208,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0) {
                 CHECK(r == -EBADMSG && err[0] != '\0');
                 CHECK(b == NULL);
-                return 0;
-        }
+        } else
+                check_body(b, &rules);
 
+        /* The same bytes as a form body (application/x-www-form-urlencoded). */
+        b = NULL;
+        r = judge0_body_parse_form((const char *) data, size, &b, err, sizeof err);
+        if (r < 0) {
+                CHECK(r == -EBADMSG && strncmp(err, "malformed form: ", 16) == 0);
+                CHECK(b == NULL);
+        } else
+                check_body(b, &rules);
+
+        /* And as a multipart/form-data body whose boundary is "XyZ". */
+        b = NULL;
+        r = judge0_body_parse_multipart(
+                "multipart/form-data; boundary=XyZ", (const char *) data, size, &b, err, sizeof err);
+        if (r < 0) {
+                CHECK(r == -EBADMSG && strncmp(err, "malformed ", 10) == 0);
+                CHECK(b == NULL);
+        } else
+                check_body(b, &rules);
+        return 0;
+}
+
+/* What the API does with a parsed body: its parameters, the submission, the batch. */
+static void check_body(Judge0Body *b, const Judge0Rules *rules) {
+        char err[256] = "";
+        int r;
         static const char *const params[] = {"base64_encoded", "wait", "fields", "X-Auth-Token"};
         for (size_t i = 0; i < ELEMENTSOF(params); i++)
                 (void) judge0_body_param(b, params[i]);
 
-        decode_one(b, -1, false, &rules);
-        decode_one(b, -1, true, &rules);
+        decode_one(b, -1, false, rules);
+        decode_one(b, -1, true, rules);
 
         size_t n = 0;
         r = judge0_body_batch_size(b, &n, err, sizeof err);
         if (r == 0) {
                 for (size_t i = 0; i < n && i < MAX_BATCH_ITEMS; i++)
-                        decode_one(b, (int) i, true, &rules);
+                        decode_one(b, (int) i, true, rules);
         } else
                 CHECK(r == -EBADMSG && err[0] != '\0');
 
         judge0_body_free(b);
-        return 0;
 }

@@ -10,6 +10,14 @@
 #include "api/api-internal.h"
 #include "base/macro.h"
 
+/* Judge0's check_batched_submissions, before either batch route's own checks. */
+static bool check_batched(Api *a, HttpRequest *req) {
+        if (a->cfg.enable_batched_submissions)
+                return true;
+        http_reply_error(req, 400, "batched submissions are not allowed");
+        return false;
+}
+
 static bool check_count(Api *a, HttpRequest *req, size_t n) {
         char msg[128];
         if (n > a->cfg.max_submission_batch_size) {
@@ -28,12 +36,8 @@ static bool check_count(Api *a, HttpRequest *req, size_t n) {
 
 void api_batch_create(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
-        if (!api_guard(a, req, false))
+        if (!api_guard(a, req, false) || !check_batched(a, req))
                 return;
-        if (!a->cfg.enable_batched_submissions) {
-                http_reply_error(req, 400, "batched submissions are not allowed");
-                return;
-        }
         _cleanup_judge0_body_ Judge0Body *body = NULL;
         if (api_body(req, &body) < 0)
                 return;
@@ -116,7 +120,7 @@ void api_batch_create(HttpRequest *req, const char *const *params, void *userdat
 
 void api_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
-        if (!api_guard(a, req, false))
+        if (!api_guard(a, req, false) || !check_batched(a, req))
                 return;
         const char *t = http_request_query(req, "tokens");
         if (!t)
@@ -142,10 +146,9 @@ void api_batch_get(HttpRequest *req, const char *const *params, void *userdata) 
                 s[--l] = '\0';
                 n--;
         }
-        if (!check_count(a, req, n))
-                return;
+        /* Judge0 checks the fields first (a before_action), then the count. */
         Judge0Fields fields;
-        if (!api_fields(req, http_request_query(req, "fields"), &fields))
+        if (!api_fields(req, http_request_query(req, "fields"), &fields) || !check_count(a, req, n))
                 return;
         _cleanup_free_ Submission *subs = calloc(n, sizeof *subs);
         _cleanup_free_ const Submission **ptrs = calloc(n, sizeof *ptrs);

@@ -52,7 +52,10 @@ void api_about(HttpRequest *req, const char *const *params, void *userdata) {
         if (!api_guard(userdata, req, false))
                 return;
         char *json = NULL;
-        int r = judge0_about_encode(API_JUDGE0_VERSION, NULL, NULL, "coderunner " CODERUNNER_VERSION, &json);
+        /* Strings, as Judge0's (its URLs): this project has no public address, so both name
+         * it, source_code with the version the binary was built from. */
+        int r = judge0_about_encode(API_JUDGE0_VERSION, "coderunner", "coderunner " CODERUNNER_VERSION,
+                "coderunner " CODERUNNER_VERSION, &json);
         reply_encoded(req, r, json);
 }
 

@@ -72,8 +72,10 @@ bool api_query_true(HttpRequest *req, const char *name);
 /* Parse `fields` from the query; on error answer 400 and return false. */
 bool api_fields(HttpRequest *req, const char *fields, Judge0Fields *ret);
 void api_encode_options(Api *a, Judge0Fields fields, bool base64, Judge0EncodeOptions *ret);
-/* The request's JSON body when its Content-Type is application/json, else an empty object;
- * answers 400 (empty body) and returns -EBADMSG on malformed JSON. */
+/* The request's body when its Content-Type is application/json,
+ * application/x-www-form-urlencoded or multipart/form-data (src/json/form.c), else an
+ * empty object;
+ * answers 400 {"error": "malformed JSON: ..."} and returns -EBADMSG on malformed JSON. */
 int api_body(HttpRequest *req, Judge0Body **ret);
 /* The languages now (refreshed from the registry at most once a second). Never NULL. */
 const LanguageView *api_languages(Api *a);

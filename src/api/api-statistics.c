@@ -77,13 +77,16 @@ static int statistics_encode(Api *a, int64_t now_usec, char **ret) {
         write_time(f, now_usec + (int64_t) API_STATISTICS_CACHE_USEC);
         fprintf(f, ",\"submissions\":{\"total\":%" PRIu64 ",\"today\":%" PRIu64 ",\"last_30_days\":{",
                 st.total, st.by_day[STORE_STATISTICS_DAYS - 1]);
-        for (size_t i = STORE_STATISTICS_DAYS; i-- > 0;) { /* newest first, as Judge0 */
+        /* The 30 days before today, newest first: Judge0 iterates (today-30...today), a
+         * range that leaves today out (its count is "today" only). */
+        const size_t last = STORE_STATISTICS_DAYS - 1;
+        for (size_t i = last; i-- > 0;) {
                 time_t t = (time_t) ((since + (int64_t) i * STORE_DAY_USEC) / 1000000);
                 struct tm tm;
                 if (!gmtime_r(&t, &tm))
                         continue;
-                fprintf(f, "%s\"%04d-%02d-%02d\":%" PRIu64, i + 1 < STORE_STATISTICS_DAYS ? "," : "",
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, st.by_day[i]);
+                fprintf(f, "%s\"%04d-%02d-%02d\":%" PRIu64, i + 1 < last ? "," : "", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, st.by_day[i]);
         }
         fputs("}},\"languages\":[", f);
         for (size_t i = 0; i < st.n_by_language; i++) {

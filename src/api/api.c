@@ -13,6 +13,7 @@
 #include "base/macro.h"
 #include "base/strv.h"
 #include "base/time-util.h"
+#include "lang/judge0-ce.h"
 
 #define API_WAIT_TICK_USEC UINT64_C(50000)
 #define API_VIEW_REFRESH_USEC (1 * USEC_PER_SEC)
@@ -142,7 +143,7 @@ static int view_build(const Catalogue *cat, char *signature, LanguageView **ret)
         if (!v)
                 return -ENOMEM;
         v->signature = signature;
-        v->langs = calloc(cat->n ? cat->n : 1, sizeof *v->langs);
+        v->langs = calloc(cat->n + judge0_ce_n_languages, sizeof *v->langs);
         v->names = calloc(cat->n ? cat->n : 1, sizeof *v->names);
         if (!v->langs || !v->names) {
                 view_free(v);
@@ -176,6 +177,35 @@ static int view_build(const Catalogue *cat, char *signature, LanguageView **ret)
                         .run_cmd = l->run_cmd,
                         .is_archived = !served,
                         .is_project = l->is_project,
+                };
+        }
+        /* Judge0 CE's ids that the catalogue does not have: archived, as Judge0 shows them
+         * (its archived ones, and the toolchains this project does not build). */
+        for (size_t i = 0; i < judge0_ce_n_languages; i++) {
+                const Judge0CeLanguage *j = &judge0_ce_languages[i];
+                bool known = false;
+                for (size_t k = 0; k < cat->n && !known; k++)
+                        known = cat->langs[k].id == j->id;
+                if (known)
+                        continue;
+                /* An alias is served when its target is, under the target's (true) name. */
+                const Judge0Language *target = NULL;
+                for (size_t k = 0; k < v->n && judge0_ce_alias_of(j->id) > 0 && !target; k++)
+                        if (v->langs[k].id == judge0_ce_alias_of(j->id) && !v->langs[k].is_archived)
+                                target = &v->langs[k];
+                if (target) {
+                        Judge0Language alias = *target;
+                        alias.id = j->id;
+                        v->langs[v->n++] = alias;
+                        continue;
+                }
+                v->langs[v->n++] = (Judge0Language){
+                        .id = j->id,
+                        .name = j->name,
+                        .source_file = j->source_file,
+                        .compile_cmd = j->compile_cmd,
+                        .run_cmd = j->run_cmd,
+                        .is_archived = true,
                 };
         }
         *ret = v;
@@ -467,11 +497,16 @@ int api_body(HttpRequest *req, Judge0Body **ret) {
         size_t len;
         const char *body = http_request_body(req, &len);
         bool json = ct && strncasecmp(ct, "application/json", 16) == 0;
+        bool form = ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+        bool multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
         char errbuf[256];
-        int r = judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
+        int r = form ? judge0_body_parse_form(body, len, ret, errbuf, sizeof errbuf)
+                : multipart
+                        ? judge0_body_parse_multipart(ct, body, len, ret, errbuf, sizeof errbuf)
+                        : judge0_body_parse(json ? body : "", json ? len : 0, ret, errbuf, sizeof errbuf);
         if (r == -EBADMSG) {
-                http_request_set_log_note(req, "error=malformed_json");
-                http_reply(req, 400, NULL, NULL, 0);
+                http_request_set_log_note(req, json ? "error=malformed_json" : "error=malformed_form");
+                http_reply_error(req, 400, errbuf);
                 return r;
         }
         if (r < 0)

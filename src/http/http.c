@@ -67,6 +67,7 @@ struct HttpServer {
         IpSlot *ips; /* open addressing, ip_cap a power of two above max_connections */
         size_t ip_cap;
         struct MHD_Response *refused_total, *refused_ip; /* built once, shared */
+        char allow[64]; /* http_allow_methods() of the routes */
 };
 
 typedef enum RequestState {
@@ -214,6 +215,8 @@ static enum MHD_Result queue_reply(HttpRequest *r) {
         if (r->content_type)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
         add_cors(resp);
+        if (r->status == 405)
+                MHD_add_response_header(resp, "Allow", r->server->allow);
         if (strcmp(r->method, "OPTIONS") == 0) {
                 const char *h = MHD_lookup_connection_value(
                         r->connection, MHD_HEADER_KIND, "Access-Control-Request-Headers");
@@ -290,6 +293,46 @@ int http_route_match(const HttpRoute *routes, size_t n_routes, const char *metho
                 return (int) i;
         }
         return path_known ? -EOPNOTSUPP : -ENOENT;
+}
+
+static const char *const known_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+
+int http_allow_methods(const HttpRoute *routes, size_t n_routes, char *buf, size_t size) {
+        bool used[ELEMENTSOF(known_methods)] = {};
+        for (size_t i = 0; i < n_routes; i++) {
+                size_t k = 0;
+                while (k < ELEMENTSOF(known_methods) && strcmp(routes[i].method, known_methods[k]) != 0)
+                        k++;
+                if (k == ELEMENTSOF(known_methods))
+                        return -EINVAL;
+                used[k] = true;
+        }
+        used[1] |= used[0]; /* HEAD with GET */
+        used[ELEMENTSOF(known_methods) - 1] = true; /* OPTIONS */
+        size_t o = 0;
+        for (size_t k = 0; k < ELEMENTSOF(known_methods); k++) {
+                if (!used[k])
+                        continue;
+                int n = snprintf(buf + o, size - o, "%s%s", o > 0 ? ", " : "", known_methods[k]);
+                if (n < 0 || (size_t) n >= size - o)
+                        return -ENOBUFS;
+                o += (size_t) n;
+        }
+        return (int) o;
+}
+
+/* Whether method is one of allow's ("GET, POST, OPTIONS"), exactly (methods are
+ * case-sensitive). */
+static bool allow_has(const char *allow, const char *method) {
+        size_t len = strlen(method);
+        for (const char *p = allow; *p;) {
+                size_t n = strcspn(p, ",");
+                if (n == len && memcmp(p, method, len) == 0)
+                        return true;
+                p += n;
+                p += strspn(p, ", ");
+        }
+        return false;
 }
 
 void http_path_normalize(const char *url, char ret[HTTP_MAX_PATH]) {
@@ -437,6 +480,11 @@ static void dispatch(HttpRequest *r) {
         HttpServer *s = r->server;
         if (r->too_large) {
                 http_reply_error(r, 413, "request body is too large");
+                return;
+        }
+        if (!allow_has(s->allow, r->method)) {
+                /* A method no route answers (TRACE...): 405 with Allow, whatever the path. */
+                http_reply_error(r, 405, "method not allowed");
                 return;
         }
         if (strcmp(r->method, "OPTIONS") == 0) {
@@ -693,6 +741,9 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
                 return -ENOMEM;
         s->cfg = *cfg;
         pthread_mutex_init(&s->conn_lock, NULL);
+        int k = http_allow_methods(cfg->routes, cfg->n_routes, s->allow, sizeof s->allow);
+        if (k < 0)
+                return k;
         if (cfg->static_dir) {
                 int r = static_load(s, cfg->static_dir);
                 if (r < 0)

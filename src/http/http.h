@@ -43,6 +43,13 @@ typedef struct HttpRoute {
 int http_route_match(const HttpRoute *routes, size_t n_routes, const char *method, const char *path,
         char buf[HTTP_MAX_PATH], const char *ret_params[HTTP_MAX_PARAMS + 1]);
 
+/* The methods the server answers, as an Allow header's value, into buf (size bytes): the
+ * route table's, HEAD with GET (the static files), and OPTIONS (the CORS preflight), in
+ * the order GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS ("GET, HEAD, POST, OPTIONS").
+ * A request with any other method (TRACE, CONNECT, "get"...) is answered 405 with it.
+ * -EINVAL when a route's method is not one of these, -ENOBUFS when buf is too small. */
+int http_allow_methods(const HttpRoute *routes, size_t n_routes, char *buf, size_t size);
+
 /* The path the router sees for a request's url (its query already split off): cut to
  * HTTP_MAX_PATH - 1 bytes, and without Rails' optional ".json" suffix. */
 void http_path_normalize(const char *url, char ret[HTTP_MAX_PATH]);

@@ -99,11 +99,8 @@ int judge0_fields_parse(const char *s, Judge0Fields *ret, char **error) {
                 i += len + 1;
         }
 
-        /* "*" wins over anything else, invalid names included (as in Judge0). */
-        if (all) {
-                *ret = JUDGE0_FIELDS_ALL;
-                return 0;
-        }
+        /* An invalid name is refused even next to "*" (Judge0 collects the invalid names
+         * before it looks for "*"); "*" wins over the valid ones. */
         if (n_invalid > 0) {
                 static const char prefix[] = "invalid fields: [";
                 /* The names joined by ", ": at most the input's length plus one byte per
@@ -118,7 +115,7 @@ int judge0_fields_parse(const char *s, Judge0Fields *ret, char **error) {
                 for (size_t i = 0; i < end;) {
                         const char *comma = memchr(s + i, ',', end - i);
                         size_t len = (comma ? (size_t) (comma - s) : end) - i;
-                        if (field_lookup(s + i, len) < 0) {
+                        if (!(len == 1 && s[i] == '*') && field_lookup(s + i, len) < 0) {
                                 if (k++ > 0) {
                                         memcpy(m + o, ", ", 2);
                                         o += 2;
@@ -132,6 +129,10 @@ int judge0_fields_parse(const char *s, Judge0Fields *ret, char **error) {
                 m[o] = '\0';
                 *error = m;
                 return -EINVAL;
+        }
+        if (all) {
+                *ret = JUDGE0_FIELDS_ALL;
+                return 0;
         }
         if (mask == 0) {
                 *ret = JUDGE0_FIELDS_DEFAULT;

@@ -22,6 +22,15 @@ bool j0_utf8_valid(const char *s, size_t len);
 /* How many characters (code points) Rails would count in valid UTF-8 text. */
 size_t j0_utf8_chars(const char *s, size_t len);
 
+typedef struct Judge0Body Judge0Body;
+/* A body of the object root, whose reference it takes (dropped on -ENOMEM). */
+int judge0_body_from_json(json_t *root, Judge0Body **ret);
+/* The object of a body (borrowed). */
+const json_t *judge0_body_json(const Judge0Body *b);
+
+/* The value of a hexadecimal digit (either case), or -1. */
+int j0_hex_value(char c);
+
 /* A JSON string of any bytes: every byte that does not start a valid UTF-8 sequence is
  * written as U+FFFD. NULL when out of memory. */
 json_t *j0_text(const char *s, size_t len);

@@ -25,6 +25,7 @@
  *   - cpu_time_limit, stack_limit and max_file_size of 0 mean the maximum (max_*),
  *     where Judge0 passes 0 on to isolate as "no limit";
  *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
+ *   - malformed JSON is a 400 whose JSON body says why (Rails answers an empty 400);
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");
  *   - with base64_encoded=false, bytes that are not UTF-8 in a response are written as
@@ -149,10 +150,28 @@ void judge0_rules_init(Judge0Rules *r);
 typedef struct Judge0Body Judge0Body;
 
 /* Parse a request body. An empty or all-blank body is an empty object (Rails' parser skips
- * it). -EBADMSG for malformed JSON (Judge0's 400, whose body is empty) or a JSON value
+ * it). -EBADMSG for malformed JSON (Judge0's 400, with the reason here) or a JSON value
  * that is not an object, with the reason in errbuf (e.g. "malformed JSON: '[' or '{'
  * expected near 'x' at line 1, column 1"); -ENOMEM. */
 int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen);
+/* Parse an application/x-www-form-urlencoded body as Rails does (Rack 2's
+ * parse_nested_query) into the object a JSON body would give: pairs split at '&' or ';',
+ * '+' and %XX unescaped, a later key wins, a key without '=' is null, values are strings
+ * (the decoder takes "71" for a number, as Rails casts it), and bracket keys nest as in
+ * Rack: "a[b]=1" is {"a":{"b":"1"}}, "a[]=1" appends to an array, "s[][k]=1" starts a new
+ * object in the array s when the last one has k already. -EBADMSG with the reason in
+ * errbuf ("malformed form: ...") for a bad %-escape, text that is not UTF-8, a key nested
+ * deeper than 32 or used both as an array and not; -ENOMEM. */
+int judge0_body_parse_form(const char *data, size_t len, Judge0Body **ret, char *errbuf, size_t errlen);
+/* Parse a multipart/form-data body (RFC 7578) with the boundary of content_type (its
+ * "boundary=" parameter, 1-70 characters, quoted or not): each part with a
+ * Content-Disposition name is a pair, its content the value (a file part's too, where Rails
+ * would give an upload object), nested and checked as judge0_body_parse_form() does;
+ * parts without a name, the preamble and the epilogue are skipped. -EBADMSG with the
+ * reason in errbuf ("malformed multipart body: ..." or "malformed form: ...") for a
+ * missing boundary, a part that does not end, or what the form parser refuses; -ENOMEM. */
+int judge0_body_parse_multipart(const char *content_type, const char *data, size_t len, Judge0Body **ret,
+        char *errbuf, size_t errlen);
 Judge0Body *judge0_body_free(Judge0Body *b);
 static inline void judge0_body_freep(Judge0Body **b) {
         judge0_body_free(*b);
@@ -258,7 +277,7 @@ const char *judge0_field_name(Judge0Field f);
 /* Parse a `fields` parameter as Judge0 does: split on ',' with no trimming (" stderr" is
  * not a field), empty pieces at the end dropped (Ruby's split), "*" anywhere = all fields,
  * NULL or nothing named = the default fields. Any other unknown name (an empty piece
- * included) is -EINVAL, and then *error (not written otherwise) gets Judge0's message as
+ * included) is -EINVAL, next to "*" too ("*,bogus", as Judge0), and then *error (not written otherwise) gets Judge0's message as
  * a malloc'd string the caller frees: "invalid fields: [a, b]" (the names joined with
  * ", "); the HTTP layer answers 400 {"error": that}. */
 int judge0_fields_parse(const char *s, Judge0Fields *ret, char **error);

@@ -129,16 +129,6 @@ static Encoding encoding_of(const json_t *file) {
         return ENC_INVALID;
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static int hex_decode(const char *s, size_t len, Bytes *ret) {
         if (len % 2)
                 return -EINVAL;
@@ -146,7 +136,7 @@ static int hex_decode(const char *s, size_t len, Bytes *ret) {
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < len; i += 2) {
-                int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+                int hi = j0_hex_value(s[i]), lo = j0_hex_value(s[i + 1]);
                 if (hi < 0 || lo < 0) {
                         free(out);
                         return -EINVAL;

@@ -107,10 +107,20 @@ int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errb
                 }
         }
 
+        return judge0_body_from_json(TAKE_PTR(root), ret);
+}
+
+const json_t *judge0_body_json(const Judge0Body *b) {
+        return b->root;
+}
+
+int judge0_body_from_json(json_t *root, Judge0Body **ret) {
         Judge0Body *b = malloc(sizeof *b);
-        if (!b)
+        if (!b) {
+                json_decref(root);
                 return -ENOMEM;
-        b->root = TAKE_PTR(root);
+        }
+        b->root = root;
         *ret = b;
         return 0;
 }

@@ -132,3 +132,13 @@ int j0_append(json_t *arr, json_t *v) {
                 return -ENOMEM;
         return json_array_append_new(arr, v) < 0 ? -ENOMEM : 0;
 }
+
+int j0_hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

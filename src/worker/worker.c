@@ -12,6 +12,7 @@
 #include "base/macro.h"
 #include "base/time-util.h"
 #include "json/judge0.h"
+#include "lang/judge0-ce.h"
 #include "worker/worker.h"
 #include "config.h"
 
@@ -124,6 +125,8 @@ static int outcome_fields(const JudgeOutcome *o, int *status_id, Bytes *out, Byt
 /* Judge sub and write its results into it; 0, or -errno when no verdict was reached. */
 static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
+        if (!lang && judge0_ce_alias_of(sub->language_id) > 0) /* 48: C (GCC) 50's toolchain */
+                lang = catalogue_find_id(w->pool->cfg.catalogue, judge0_ce_alias_of(sub->language_id));
         *ret_tests = 0;
         if (!lang || !lang->installed) {
                 sub->status_id = STATUS_INTERNAL_ERROR;

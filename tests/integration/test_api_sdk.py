@@ -70,6 +70,9 @@ def test_client_reads_about_config_languages_statuses(server, client):
     assert client.get_language_id(judge0.C) == 50
     assert client.get_language_id(judge0.PYTHON) == 71
     assert client.is_language_supported(judge0.C) and client.is_language_supported(judge0.PYTHON)
+    # judge0.CPP is 52 (C++ GCC 7.4.0) on 1.13.1: served as an alias of the installed GCC.
+    assert client.get_language_id(judge0.CPP) == 52
+    assert client.is_language_supported(judge0.CPP), f"GET /languages: {sorted(ids)}"
     lang = client.get_language(71)
     assert lang.id == 71 and lang.name == ids[71].name, lang
     statuses = client.get_statuses()

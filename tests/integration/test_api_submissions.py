@@ -93,9 +93,9 @@ def test_validation_errors(server):
     # Without Content-Type: application/json the body is ignored, as in Rails.
     r = server.post("/submissions", data='{"source_code":"x","language_id":50}')
     assert r.status_code == 422 and "source_code" in r.json()
-    # Malformed JSON: 400 with an empty body.
+    # Malformed JSON: 400, and a JSON body that says why (test_api_parity.py).
     r = server.post("/submissions", data="{nope", headers={"Content-Type": "application/json"})
-    assert r.status_code == 400 and r.content == b""
+    assert r.status_code == 400 and r.json()["error"].startswith("malformed JSON")
 
 
 def test_unknown_token_and_route(server):

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTTP wrapper on a loopback port: routes and parameters, the ".json" suffix, 404,
+/* The HTTP wrapper on a loopback port: routes and parameters, the ".json" suffix, 404, 405,
  * CORS preflight, 413, query and headers, and a suspended request answered from another
  * thread. */
 #include <arpa/inet.h>
@@ -150,8 +150,31 @@ static void test_route_match(void) {
         ASSERT_TRUE(strcmp(buf, "/x.jso") == 0);
 }
 
+/* The Allow header: the table's methods in a fixed order, HEAD with GET, OPTIONS. */
+static void test_allow_methods(void) {
+        static const HttpRoute judge0[] = {
+                {"POST", "/s", on_hello},
+                {"GET", "/s", on_hello},
+                {"DELETE", "/s/:t", on_hello},
+                {"GET", "/t", on_hello},
+        };
+        static const HttpRoute post_only[] = {{"POST", "/s", on_hello}};
+        static const HttpRoute bad[] = {{"GET", "/s", on_hello}, {"TRACE", "/s", on_hello}};
+        char buf[64];
+        ASSERT_EQ(http_allow_methods(judge0, 4, buf, sizeof buf), 32);
+        ASSERT_TRUE(strcmp(buf, "GET, HEAD, POST, DELETE, OPTIONS") == 0);
+        ASSERT_EQ(http_allow_methods(post_only, 1, buf, sizeof buf), 13);
+        ASSERT_TRUE(strcmp(buf, "POST, OPTIONS") == 0);
+        ASSERT_EQ(http_allow_methods(NULL, 0, buf, sizeof buf), 7);
+        ASSERT_TRUE(strcmp(buf, "OPTIONS") == 0);
+        ASSERT_EQ(http_allow_methods(bad, 2, buf, sizeof buf), -EINVAL);
+        ASSERT_EQ(http_allow_methods(judge0, 4, buf, 32), -ENOBUFS); /* no room for the NUL */
+        ASSERT_EQ(http_allow_methods(judge0, 4, buf, 33), 32);
+}
+
 int main(void) {
         test_route_match();
+        test_allow_methods();
         HttpServer *s = NULL;
         uint16_t port = free_port();
         HttpServerConfig cfg = {
@@ -192,9 +215,23 @@ int main(void) {
         ASSERT_TRUE(strncmp(r, "HTTP/1.1 404", 12) == 0);
         ASSERT_TRUE(strstr(r, "{\"status\":404,\"error\":\"Not Found\"}"));
         free(r);
-        r = roundtrip(port, "PUT /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        r = roundtrip(port, "POST /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         ASSERT_TRUE(strncmp(r, "HTTP/1.1 404", 12) == 0);
         free(r);
+        /* A method no route has (PUT here, TRACE, a lowercase "get"): 405 with Allow,
+         * whatever the path. */
+        static const char *const not_allowed[] = {
+                "PUT /items/7", "TRACE /hello", "TRACE /nope", "CONNECT /hello", "get /hello", "FOO /"};
+        for (size_t i = 0; i < sizeof not_allowed / sizeof not_allowed[0]; i++) {
+                char req[128];
+                snprintf(req, sizeof req, "%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                        not_allowed[i]);
+                r = roundtrip(port, req);
+                ASSERT_TRUE(strncmp(r, "HTTP/1.1 405", 12) == 0);
+                ASSERT_TRUE(strstr(r, "\r\nAllow: GET, HEAD, POST, DELETE, OPTIONS\r\n"));
+                ASSERT_TRUE(strstr(r, "\r\n\r\n{\"error\":\"method not allowed\"}"));
+                free(r);
+        }
 
         /* CORS preflight. */
         r = roundtrip(port,

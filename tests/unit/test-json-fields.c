@@ -59,7 +59,7 @@ static void test_parse(void) {
 
         Judge0Fields f = parse_ok("*");
         ASSERT_TRUE(f.all && !f.defaults);
-        f = parse_ok("stdout,*,nonsense"); /* "*" wins, even over invalid names */
+        f = parse_ok("stdout,*,status"); /* "*" wins over the names given with it */
         ASSERT_TRUE(f.all);
 
         f = parse_ok("stdout");
@@ -86,6 +86,10 @@ static void test_invalid(void) {
         parse_invalid("a,,b", "invalid fields: [a, , b]");
         parse_invalid("STDOUT", "invalid fields: [STDOUT]");
         parse_invalid("**", "invalid fields: [**]");
+        /* "*" does not hide an invalid name: Judge0 refuses it (its check comes first). */
+        parse_invalid("*,bogus", "invalid fields: [bogus]");
+        parse_invalid("stdout,*,nonsense", "invalid fields: [nonsense]");
+        parse_invalid("*,,*", "invalid fields: []");
         parse_invalid(" *", "invalid fields: [ *]");
         parse_invalid("\xff", "invalid fields: [\xff]");
 }

@@ -1,0 +1,212 @@
+"""Judge0 CE 1.13.1 parity of requests and answers (issue 10): what a client sees at the
+edges, checked against `coderunner serve`."""
+
+import http.client
+from urllib.parse import quote_plus
+
+import pytest
+
+from api_helpers import C_HELLO, C_ID, PY_ECHO, PY_ID, Server
+
+
+def serve(tmp_path_factory, env=None):
+    s = Server(tmp_path_factory.mktemp("parity") / "data", args=["--workers=1"], env=env).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from serve(tmp_path_factory)
+
+
+UNKNOWN = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize("path", [f"/submissions/{UNKNOWN}", "/submissions/batch"])
+def test_star_does_not_hide_an_invalid_field(server, path):
+    # Judge0 collects the invalid names before it looks for "*": a before_action, so the
+    # answer comes before the token is looked up or the batch counted.
+    r = server.get(path, params={"fields": "*,bogus"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error": "invalid fields: [bogus]"}
+    r = server.get(path, params={"fields": "stdout,*,x,y"})
+    assert r.status_code == 400 and r.json() == {"error": "invalid fields: [x, y]"}
+    # "*" alone is valid: the answer is the route's own (404 for the token, the batch's
+    # "at least one submission").
+    assert "invalid fields" not in server.get(path, params={"fields": "*"}).text
+
+
+@pytest.fixture(scope="module")
+def no_batch(tmp_path_factory):
+    yield from serve(tmp_path_factory, {"CODERUNNER_ENABLE_BATCHED_SUBMISSIONS": "false"})
+
+
+def test_batches_disabled_refuses_both_routes(no_batch):
+    # Judge0's check_batched_submissions runs for batch_create and batch_show alike, before
+    # the fields and the tokens are looked at.
+    refused = {"error": "batched submissions are not allowed"}
+    r = no_batch.get("/submissions/batch", params={"tokens": UNKNOWN})
+    assert r.status_code == 400 and r.json() == refused, r.text
+    r = no_batch.get("/submissions/batch", params={"tokens": UNKNOWN, "fields": "bogus"})
+    assert r.status_code == 400 and r.json() == refused, r.text
+    r = no_batch.post("/submissions/batch", json={"submissions": [{"source_code": "x", "language_id": 71}]})
+    assert r.status_code == 400 and r.json() == refused, r.text
+    # The single-submission routes are not batches.
+    assert no_batch.get(f"/submissions/{UNKNOWN}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/submissions", "/submissions/batch"])
+@pytest.mark.parametrize("body,reason", [
+    ("{nope", "malformed JSON: "),
+    ('{"source_code": "x",', "malformed JSON: "),
+    ("[1, 2]", "the body is not a JSON object"),
+    ('"text"', "the body is not a JSON object"),
+])
+def test_malformed_body_is_a_json_error(server, path, body, reason):
+    # Never an empty 400: a client that parses every answer as JSON gets the reason.
+    r = server.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert set(r.json()) == {"error"} and r.json()["error"].startswith(reason), r.text
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "PATCH", "CONNECT", "get"])
+@pytest.mark.parametrize("path", ["/submissions", "/languages", "/no/such/route"])
+def test_unsupported_method_is_405_with_allow(server, method, path):
+    # A method no route answers: 405 and the methods that are, whatever the path.
+    c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        body = r.read()
+    finally:
+        c.close()
+    assert r.status == 405, body
+    assert r.getheader("Allow") == "GET, HEAD, POST, DELETE, OPTIONS"
+    assert r.getheader("Content-Type").startswith("application/json")
+    assert body == b'{"error":"method not allowed"}'
+
+
+def test_wrong_method_of_a_route_stays_404(server):
+    # A method the server has, on a path that has other methods: Rails' 404.
+    r = server.post("/languages")
+    assert r.status_code == 404 and r.json() == {"status": 404, "error": "Not Found"}
+    assert server.delete("/statuses").status_code == 404
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_form_body_is_read_like_json(server):
+    # Rails reads a form body into the same parameters as a JSON one: values are strings,
+    # cast by the model ("71" is a number, "true" a boolean).
+    r = server.post("/submissions", params={"wait": "true"},
+                    data={"source_code": PY_ECHO, "language_id": str(PY_ID), "stdin": "a b+c&d",
+                          "expected_output": "a b+c&d", "redirect_stderr_to_stdout": "true"})
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert sub["status"]["id"] == 3 and sub["stdout"] == "a b+c&d\n", sub
+    # Parameters Rails reads from the body: wait and fields here.
+    r = server.post("/submissions", data={"source_code": C_HELLO, "language_id": C_ID, "wait": "true",
+                                          "fields": "stdout,language_id"})
+    assert r.status_code == 201 and r.json() == {"stdout": "hello, world\n", "language_id": C_ID}, r.text
+    # Validation as for JSON.
+    r = server.post("/submissions", data={"source_code": "x", "language_id": "abc"})
+    assert r.status_code == 422 and "language_id" in r.json(), r.text
+
+
+def test_form_batch(server):
+    body = "&".join([
+        "submissions[][source_code]=" + quote_plus(C_HELLO), f"submissions[][language_id]={C_ID}",
+        "submissions[][source_code]=" + quote_plus(PY_ECHO), f"submissions[][language_id]={PY_ID}",
+        "submissions[][stdin]=z",
+    ])
+    r = server.post("/submissions/batch", data=body, headers=FORM)
+    assert r.status_code == 201, r.text
+    tokens = [t["token"] for t in r.json()]
+    assert len(tokens) == 2
+    outs = [server.wait_final(t)["stdout"] for t in tokens]
+    assert outs == ["hello, world\n", "z\n"]
+
+
+@pytest.mark.parametrize("body,reason", [
+    ("source_code=%zz&language_id=71", "malformed form: invalid %-encoding"),
+    ("source_code=%ff&language_id=71", "malformed form: the value of 'source_code' is not UTF-8"),
+    ("submissions=1&submissions[]=2", "malformed form: expected an array for 'submissions'"),
+])
+def test_malformed_form_is_a_json_error(server, body, reason):
+    r = server.post("/submissions", data=body, headers=FORM)
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json() == {"error": reason}
+
+
+def test_multipart_body_is_read_like_json(server):
+    # What curl -F sends: a file part's content is its value.
+    r = server.post("/submissions", params={"wait": "true"},
+                    files={"source_code": ("echo.py", PY_ECHO, "text/x-python"), "language_id": (None, str(PY_ID)),
+                           "stdin": (None, "multi\r\n--part"), "fields": (None, "stdout,status")})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"stdout": "multi\r\n", "status": {"id": 3, "description": "Accepted"}}
+    # A batch.
+    r = server.post("/submissions/batch", files=[
+        ("submissions[][source_code]", (None, C_HELLO)), ("submissions[][language_id]", (None, str(C_ID))),
+        ("submissions[][source_code]", (None, C_HELLO)), ("submissions[][language_id]", (None, str(C_ID)))])
+    assert r.status_code == 201 and len(r.json()) == 2, r.text
+
+
+@pytest.mark.parametrize("ct,body,reason", [
+    ("multipart/form-data", "--x--", "malformed multipart body: the Content-Type has no boundary"),
+    ("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=a\r\n\r\nunended",
+     "malformed multipart body: a part does not end"),
+])
+def test_malformed_multipart_is_a_json_error(server, ct, body, reason):
+    r = server.post("/submissions", data=body, headers={"Content-Type": ct})
+    assert r.status_code == 400, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.json() == {"error": reason}
+
+
+def test_judge0_ce_catalogue(server):
+    # Judge0 CE 1.13.1's 89 ids are all in /languages/all; those this host does not
+    # serve are archived.
+    served = {l["id"] for l in server.get("/languages").json()}
+    every = server.get("/languages/all").json()
+    by_id = {l["id"]: l for l in every}
+    assert set(range(1, 90)) <= set(by_id)
+    assert all(by_id[i]["is_archived"] == (i not in served) for i in by_id)
+    assert by_id[1] == {"id": 1, "name": "Bash (4.4)", "is_archived": True}
+    # One archived entry, as Judge0 shows it.
+    r = server.get("/languages/1")
+    assert r.status_code == 200 and r.json() == {
+        "id": 1, "name": "Bash (4.4)", "is_archived": True, "source_file": "script.sh",
+        "compile_cmd": None, "run_cmd": "/usr/local/bash-4.4/bin/bash script.sh"}
+    assert server.get("/languages/3").json()["compile_cmd"] == "/usr/local/fbc-1.05.0/bin/fbc %s main.bas"
+    assert server.get("/languages/90000").status_code == 404
+
+
+@pytest.mark.parametrize("language_id", [1, 4, 47])
+def test_archived_language_is_refused(server, language_id):
+    r = server.submit({"source_code": "x", "language_id": language_id})
+    assert r.status_code == 422, r.text
+    assert r.json() == {"language_id": [f"language with id {language_id} is archived and cannot be used anymore"]}
+
+
+CPP_HELLO = '#include <iostream>\nint main() { std::cout << "hi++" << std::endl; }\n'
+
+
+@pytest.mark.parametrize("alias,target,source,out", [
+    (48, 50, C_HELLO, "hello, world\n"), (49, 50, C_HELLO, "hello, world\n"),
+    (52, 54, CPP_HELLO, "hi++\n"), (53, 54, CPP_HELLO, "hi++\n")])
+def test_judge0_ids_clients_hard_code_are_aliases(server, alias, target, source, out):
+    # Served when the target is, under the target's true name (not Judge0's GCC 7.4.0).
+    served = {l["id"]: l["name"] for l in server.get("/languages").json()}
+    assert target in served, "the test needs the catalogue's GCC"
+    assert served[alias] == served[target]
+    assert server.get(f"/languages/{alias}").json()["name"] == served[target]
+    assert server.get(f"/languages/{alias}").json()["is_archived"] is False
+    r = server.submit({"source_code": source, "language_id": alias},
+                      {"wait": "true", "fields": "stdout,status,language_id"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"stdout": out, "status": {"id": 3, "description": "Accepted"}, "language_id": alias}
