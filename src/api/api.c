@@ -203,9 +203,7 @@ static int view_build(const Catalogue *cat, char *signature, LanguageView **ret)
                         .id = j->id,
                         .name = j->name,
                         .source_file = j->source_file,
-                        .compile_cmd = j->compile_cmd,
-                        .run_cmd = j->run_cmd,
-                        .is_archived = true,
+                        .is_archived = true, /* no commands: Judge0's name its own container */
                 };
         }
         *ret = v;

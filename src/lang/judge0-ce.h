@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Judge0 CE 1.13.1's own language list (db/languages/archived.rb and active.rb of
- * judge0/judge0 at v1.13.1), as its API shows it: what `GET /languages/all` and
- * `GET /languages/:id` show for an id the catalogue (languages/) does not have. */
+/* Judge0 CE 1.13.1's own language list (ids, names, source file names), as its API shows
+ * it: what `GET /languages/all` and `GET /languages/:id` show for an id the catalogue
+ * (languages/) does not have. Judge0's commands are not repeated: such an entry has
+ * compile_cmd and run_cmd null. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,8 +14,6 @@ typedef struct Judge0CeLanguage {
         const char *name;
         bool is_archived; /* archived in Judge0 CE itself */
         const char *source_file;
-        const char *compile_cmd; /* NULL when Judge0 has none */
-        const char *run_cmd;
 } Judge0CeLanguage;
 
 /* Ordered by id, each id once: ids 1 to 89. */

@@ -177,12 +177,12 @@ def test_judge0_ce_catalogue(server):
     assert set(range(1, 90)) <= set(by_id)
     assert all(by_id[i]["is_archived"] == (i not in served) for i in by_id)
     assert by_id[1] == {"id": 1, "name": "Bash (4.4)", "is_archived": True}
-    # One archived entry, as Judge0 shows it.
+    # One archived entry, in Judge0's shape: its commands are Judge0's container's, not
+    # ours, so they are null here (a documented difference).
     r = server.get("/languages/1")
     assert r.status_code == 200 and r.json() == {
         "id": 1, "name": "Bash (4.4)", "is_archived": True, "source_file": "script.sh",
-        "compile_cmd": None, "run_cmd": "/usr/local/bash-4.4/bin/bash script.sh"}
-    assert server.get("/languages/3").json()["compile_cmd"] == "/usr/local/fbc-1.05.0/bin/fbc %s main.bas"
+        "compile_cmd": None, "run_cmd": None}
     assert server.get("/languages/90000").status_code == 404
 
 
