@@ -275,6 +275,35 @@ static int finish_kept(WorkerPool *p, const Submission *sub) {
         }
 }
 
+/* Claim the submission in the store and read it. While the store fails (a database
+ * outage), the job is held here and both are tried again with the same back-off as a
+ * kept result: the heartbeat keeps its lease, so an outage longer than a few leases
+ * neither delivers the job again nor counts deliveries that would end it as dead. Gives up
+ * only when the pool stops (the job then goes back with its lease). On success *sub is
+ * the caller's: submission_done(). */
+static int load_kept(WorkerPool *p, const char *token, uint32_t *ret_attempts, Submission *sub) {
+        uint64_t pause = FINISH_RETRY_FIRST_USEC;
+        int first = 0;
+        for (unsigned tries = 1;; tries++) {
+                int r = store_claim(p->cfg.store, token, ret_attempts);
+                if (r >= 0)
+                        r = store_get(p->cfg.store, token, sub);
+                if (r >= 0 || !(store_error_is_failure(r) || r == -EAGAIN)) {
+                        if (first < 0 && r >= 0)
+                                log_info("worker token=%s claimed after tries=%u", token, tries);
+                        return r;
+                }
+                if (first == 0) {
+                        first = r;
+                        log_error(r, "worker token=%s cannot claim it in the store: %s (held, retried)",
+                                token, strerror(-r));
+                }
+                if (!pause_unless_stopping(p, pause))
+                        return r;
+                pause = MIN(pause * 2, FINISH_RETRY_MAX_USEC);
+        }
+}
+
 /* The outcome of one job for the queue: ack it (done, or nothing to do) or leave it to
  * its lease (the store failed: a later delivery retries). */
 typedef enum JobOutcome {
@@ -284,10 +313,11 @@ typedef enum JobOutcome {
 
 static JobOutcome process(Worker *w, const QueueJob *job) {
         WorkerPool *p = w->pool;
-        Store *store = p->cfg.store;
         const char *token = job->token;
         uint32_t attempts = 0;
-        int r = store_claim(store, token, &attempts);
+        Submission sub;
+        submission_init(&sub);
+        int r = load_kept(p, token, &attempts, &sub);
         if (r == -EALREADY || r == -ENOENT) {
                 /* Delivered twice, or deleted meanwhile: nothing to do. */
                 log_debug("worker token=%s skipped=%s", token, r == -EALREADY ? "final" : "deleted");
@@ -297,15 +327,6 @@ static JobOutcome process(Worker *w, const QueueJob *job) {
                 log_error(r, "worker token=%s claim failed: %s", token, strerror(-r));
                 atomic_fetch_add(&p->failed, 1);
                 return JOB_RETRY;
-        }
-
-        Submission sub;
-        submission_init(&sub);
-        r = store_get(store, token, &sub);
-        if (r < 0) {
-                log_error(r, "worker token=%s load failed: %s", token, strerror(-r));
-                atomic_fetch_add(&p->failed, 1);
-                return r == -ENOENT ? JOB_DONE : JOB_RETRY;
         }
 
         uint64_t start = now_usec(CLOCK_MONOTONIC);

@@ -182,6 +182,34 @@ def test_postgres_outage_503_then_recovery(cluster):
     assert api.get(f"/submissions/{before}").json()["stdout"] == "done\n"
 
 
+def test_a_long_store_outage_neither_loses_nor_dead_letters(cluster):
+    """Workers that take jobs from Redis while PostgreSQL is down for longer than several
+    leases (2 s each here, 3 deliveries at most) hold them and retry: when the store comes
+    back the jobs are judged normally, once, not ended as 13 for deliveries they never had."""
+    api = cluster.apis[0]
+    workers = [w for w in cluster.workers if w.proc.poll() is None]
+    for w in workers:  # frozen: the jobs below wait in Redis, unclaimed
+        w.proc.send_signal(signal.SIGSTOP)
+    try:
+        tokens = [api.submit({"source_code": SLOW.format(s=0.1), "language_id": PY_ID}).json()["token"]
+                  for _ in range(2)]
+        cluster.pg.pause()
+    finally:
+        for w in workers:
+            w.proc.send_signal(signal.SIGCONT)
+    try:
+        # The outage is what is tested: the workers claim both jobs from Redis now and
+        # cannot claim them in the store for four leases.
+        time.sleep(8)
+    finally:
+        cluster.pg.resume()
+    for t in tokens:
+        sub = api.wait_final(t, deadline=90)
+        assert sub["status"]["id"] == 3 and sub["stdout"] == "done\n", sub
+        assert len(cluster.judged_lines(t)) == 1
+    cluster.wait_workers(len(workers))
+
+
 def test_sigterm_drains_a_worker(cluster):
     api = cluster.apis[0]
     w = cluster.workers[1]
