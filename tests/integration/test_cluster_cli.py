@@ -75,6 +75,12 @@ def cluster_dir():
     yield d
     if (d / "cluster.state").exists():
         cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
+    # The workers' tmpfs mounts stay after they stop (they had given up root): a next `up`
+    # or `down --purge` takes them off; this test's own directory goes now.
+    for line in Path("/proc/mounts").read_text().splitlines():
+        where = line.split()[1]
+        if where.startswith(str(d) + "/"):
+            subprocess.run(["umount", "-l", where], check=False)
     shutil.rmtree(d, ignore_errors=True)
 
 
