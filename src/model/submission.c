@@ -52,6 +52,19 @@ void submission_done(Submission *s) {
         submission_init(s);
 }
 
+bool submission_token_valid(const char *t) {
+        if (!t)
+                return false;
+        for (size_t i = 0; i < SUBMISSION_TOKEN_LEN; i++) {
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (t[i] != '-')
+                                return false;
+                } else if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+                        return false;
+        }
+        return t[SUBMISSION_TOKEN_LEN] == '\0';
+}
+
 int submission_new_token(char ret[SUBMISSION_TOKEN_LEN + 1]) {
         uint8_t b[16];
         size_t got = 0;

@@ -94,5 +94,8 @@ typedef struct Submission {
 void submission_init(Submission *s);
 /* Free every Bytes and the tests; the struct is left as after submission_init(). */
 void submission_done(Submission *s);
+/* Whether t is a submission token's shape: 36 characters, lowercase hex digits and the
+ * four dashes of a UUID. */
+bool submission_token_valid(const char *t);
 /* A fresh random token (UUID v4 from getrandom). */
 int submission_new_token(char ret[SUBMISSION_TOKEN_LEN + 1]);

@@ -131,7 +131,7 @@ const char *notify_backend(const Notify *n) {
 }
 
 int notify_publish(Notify *n, const char *token, int status_id) {
-        if (!token || strlen(token) != SUBMISSION_TOKEN_LEN)
+        if (!submission_token_valid(token))
                 return -EINVAL;
         return n->ops->publish(n->backend, token, status_id);
 }

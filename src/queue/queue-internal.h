@@ -34,4 +34,6 @@ extern const QueueOps queue_redis_ops;
 /* Write a one-line reason into errbuf (may be NULL; QUEUE_ERROR_MAX bytes). */
 void queue_set_error(char *errbuf, const char *fmt, ...) _printf_(2, 3);
 /* Whether s is a submission token (a lowercase UUID's shape). */
-bool queue_token_valid(const char *s);
+static inline bool queue_token_valid(const char *s) {
+        return submission_token_valid(s);
+}

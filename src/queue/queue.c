@@ -22,17 +22,6 @@ void queue_set_error(char *errbuf, const char *fmt, ...) {
         va_end(ap);
 }
 
-bool queue_token_valid(const char *s) {
-        if (!s || strlen(s) != SUBMISSION_TOKEN_LEN)
-                return false;
-        for (size_t i = 0; i < SUBMISSION_TOKEN_LEN; i++) {
-                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-                if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || s[i] == '\0')
-                        return false;
-        }
-        return true;
-}
-
 static const struct {
         const char *prefix;
         const QueueOps *ops;

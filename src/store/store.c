@@ -325,19 +325,6 @@ int store_tombstone(const char *token, int64_t status_id, int64_t language_id, i
 
 /* ---- validation ---- */
 
-static bool token_valid(const char *t) {
-        if (!t)
-                return false;
-        for (size_t i = 0; i < SUBMISSION_TOKEN_LEN; i++) {
-                if (i == 8 || i == 13 || i == 18 || i == 23) {
-                        if (t[i] != '-')
-                                return false;
-                } else if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
-                        return false;
-        }
-        return t[SUBMISSION_TOKEN_LEN] == '\0';
-}
-
 static int validate_columns(StoreColumnSet set, const void *obj) {
         for (size_t i = 0; i < store_columns[set].n; i++) {
                 const StoreColumn *c = &store_columns[set].columns[i];
@@ -612,7 +599,7 @@ int store_ping(Store *s) {
 int store_create(Store *s, const Submission *sub) {
         int r;
 
-        if (!token_valid(sub->token))
+        if (!submission_token_valid(sub->token))
                 return -EINVAL;
         r = validate_columns(STORE_SUBMISSION_INPUT, sub);
         if (r < 0)
@@ -625,7 +612,7 @@ int store_create(Store *s, const Submission *sub) {
 }
 
 int store_get(Store *s, const char *token, Submission *ret) {
-        if (!token_valid(token))
+        if (!submission_token_valid(token))
                 return -ENOENT;
         LOCKED(s);
         return s->ops->get(s->backend, token, ret);
@@ -651,7 +638,7 @@ Submission *store_list_free(Submission *list, size_t n) {
 }
 
 int store_delete(Store *s, const char *token) {
-        if (!token_valid(token))
+        if (!submission_token_valid(token))
                 return -ENOENT;
         LOCKED(s);
         return track(s, s->ops->delete (s->backend, token));
@@ -661,7 +648,7 @@ int store_claim(Store *s, const char *token, uint32_t *ret_attempts) {
         uint32_t attempts;
         int r;
 
-        if (!token_valid(token))
+        if (!submission_token_valid(token))
                 return -ENOENT;
         LOCKED(s);
         r = track(s, s->ops->claim(s->backend, token, &attempts));
@@ -675,7 +662,7 @@ int store_claim(Store *s, const char *token, uint32_t *ret_attempts) {
 int store_finish(Store *s, const Submission *result) {
         int r;
 
-        if (!token_valid(result->token))
+        if (!submission_token_valid(result->token))
                 return -EINVAL;
         if (result->status_id < STORE_FIRST_FINAL || result->status_id > STORE_LAST_FINAL)
                 return -EINVAL;
