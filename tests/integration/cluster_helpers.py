@@ -3,7 +3,6 @@ PostgreSQL server (as `nobody`), API nodes (`coderunner api`, unprivileged) and 
 (`coderunner worker`), each a process of its own with its own log, any of which a test may
 stop, kill -9 or start again."""
 
-import os
 import pwd
 import shutil
 import signal
@@ -14,8 +13,8 @@ from pathlib import Path
 
 import requests
 
-from api_helpers import RESULT_DEADLINE, START_DEADLINE, Server, free_port
-from conftest import CODERUNNER
+from api_helpers import START_DEADLINE, Server, free_port
+from conftest import CODERUNNER, unmount_below
 from pg_helpers import Postgres
 from redis_helpers import Redis
 
@@ -155,12 +154,7 @@ class Cluster:
                 raise
         self.pg.stop()
         self.redis.stop()
-        # The workers' tmpfs mounts stay after a clean stop (they were no longer root);
-        # a next start would reclaim them. These are the test's own: take them off.
-        for line in Path("/proc/mounts").read_text().splitlines():
-            where = line.split()[1]
-            if where.startswith(str(self.dir) + "/"):
-                subprocess.run(["umount", "-l", where], check=False)
+        unmount_below(self.dir)  # the workers' tmpfs: they had given up root
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -173,6 +167,20 @@ def process_children(pid):
         except OSError:
             pass
     return kids
+
+
+def process_tree(pid):
+    """pid and all its descendants, parents first (processes that exit meanwhile are
+    skipped)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            todo += process_children(p)
+        except OSError:
+            pass
+    return out
 
 
 def process_uid(pid):

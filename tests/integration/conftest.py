@@ -9,6 +9,7 @@ repository). The sandbox needs root, so without it every test here is skipped.
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -191,6 +192,35 @@ def key_values(stdout):
         if sep:
             values[key] = value
     return values
+
+
+def mounts_under(path):
+    """Mount points below path, deepest first."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            if point.startswith(str(path) + "/"):
+                found.append(point)
+    return sorted(found, key=len, reverse=True)
+
+
+def unmount_below(path):
+    """Take off the mounts below path: the Judges' tmpfs that a server which gave up root
+    (or was killed) leaves until a next start on the same directory reclaims them."""
+    for point in mounts_under(path):
+        subprocess.run(["umount", "-l", point], check=False)
+
+
+@pytest.fixture
+def open_dir():
+    """A directory the user nobody can reach (pytest's tmp_path is private to root),
+    removed with whatever a test's servers left mounted in it."""
+    d = Path(tempfile.mkdtemp(prefix="coderunner-open-"))
+    d.chmod(0o755)
+    yield d
+    unmount_below(d)
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def wait_for(predicate, timeout, interval=0.005):

@@ -5,11 +5,11 @@ authorization, /statistics and /health, and restart safety with the queue in the
 database. Skipped when PostgreSQL's server programs are not installed."""
 
 import re
-import subprocess
 
 import pytest
 
 from api_helpers import C_HELLO, C_ID, PY_ID, Server
+from conftest import unmount_below
 from pg_helpers import Postgres, find_bindir
 # The same tests as against SQLite, run here with this module's `server` fixture.
 from test_api_submissions import (  # noqa: F401
@@ -110,7 +110,4 @@ def test_kill9_and_restart(postgres, tmp_path):
         second.stop()
         # The killed server's work tmpfs stay until a server starts on its data directory
         # again; none will here: take them off.
-        for line in open("/proc/mounts").read().splitlines():
-            where = line.split()[1]
-            if where.startswith(str(tmp_path / "data") + "/"):
-                subprocess.run(["umount", "-l", where], check=False)
+        unmount_below(tmp_path / "data")

@@ -4,48 +4,17 @@ to the store and to callback URLs as that user, and the runs still work. When th
 dies, however it dies, its supervisor and every box die with it: it cannot signal them
 any more, so they watch a pipe it holds instead."""
 
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
-import pytest
-
 from api_helpers import C_HELLO, C_ID, PY_ID, Server
-from cluster_helpers import NOBODY, process_children, process_uid, wait_until
+from cluster_helpers import NOBODY, process_children, process_tree, process_uid, wait_until
 
 SLOW = "import time\ntime.sleep(30)\n"
 
 
-def tree(pid):
-    todo, out = [pid], []
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            todo += process_children(p)
-        except OSError:
-            pass
-    return out
-
-
 def alive(pid):
     return Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-
-
-@pytest.fixture
-def open_dir():
-    """A directory nobody can reach (pytest's tmp_path is private to root)."""
-    d = Path(tempfile.mkdtemp(prefix="coderunner-priv-"))
-    d.chmod(0o755)
-    yield d
-    # The Judges' tmpfs mounts stay after a clean stop (the server is no longer root);
-    # the next start reclaims them. These are the test's own: take them off.
-    for line in Path("/proc/mounts").read_text().splitlines():
-        where = line.split()[1]
-        if where.startswith(str(d) + "/"):
-            subprocess.run(["umount", "-l", where], check=False)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def test_serve_drops_to_the_user(open_dir):
@@ -71,8 +40,8 @@ def test_a_killed_server_takes_its_supervisor_and_boxes_along(open_dir):
     s = Server(open_dir / "data", args=["--workers=1", "--user=nobody"]).start()
     token = s.submit({"source_code": SLOW, "language_id": PY_ID, "wall_time_limit": 20}).json()["token"]
     wait_until(lambda: s.get(f"/submissions/{token}").json()["status"]["id"] == 2, 30, "running")
-    wait_until(lambda: len(tree(s.proc.pid)) >= 4, 30, "a box under the supervisor")
-    pids = tree(s.proc.pid)[1:]
+    wait_until(lambda: len(process_tree(s.proc.pid)) >= 4, 30, "a box under the supervisor")
+    pids = process_tree(s.proc.pid)[1:]
     s.kill9()
     wait_until(lambda: not [p for p in pids if alive(p)], 60, f"the supervisor, slots and box gone: {pids}")
 

@@ -6,24 +6,11 @@ running submission; the per-process memory mode keeps the box's ceiling."""
 import os
 import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from api_helpers import PY_ID, Server
-from conftest import wait_for
-
-
-def mounts_under(path):
-    """Mount points below path, deepest first."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            point = line.split()[4]
-            if point.startswith(str(path) + "/"):
-                found.append(point)
-    return sorted(found, key=len, reverse=True)
+from conftest import mounts_under, wait_for
 
 
 def judged(server, source, expected):
@@ -32,17 +19,6 @@ def judged(server, source, expected):
     sub = r.json()
     assert sub["status"]["id"] == 3, sub
     assert sub["stdout"] == expected, sub
-
-
-@pytest.fixture
-def open_dir():
-    """A directory the user nobody can reach (pytest's tmp_path is private to root)."""
-    d = Path(tempfile.mkdtemp(prefix="coderunner-workdir-"))
-    d.chmod(0o755)
-    yield d
-    for point in mounts_under(d):  # the Judges' tmpfs of a service that gave up root
-        subprocess.run(["umount", "-l", point], check=False)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.mark.parametrize("removed", ["base", "judge-dirs"])

@@ -16,6 +16,7 @@ import subprocess
 
 import pytest
 
+from cluster_helpers import process_tree
 from conftest import (CLI_TIMEOUT, CODERUNNER, box_daemon, check_record, helper, result_lines, run_box, run_cli,
                       wait_for)
 
@@ -267,21 +268,6 @@ def read_proc(pid, name):
         return b""
 
 
-def descendants(pid):
-    """Pids of every descendant of pid (from /proc)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        stat = read_proc(entry, "stat") if entry.isdigit() else b""
-        if stat:
-            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def gone(pid):
     stat = read_proc(pid, "stat")
     return not stat or stat.rsplit(b")", 1)[1].split()[0] == b"Z"
@@ -291,7 +277,7 @@ def test_a_slot_whose_pasta_died_gets_a_new_one(world, listeners, tmp_path):
     internet = listeners("internet", "tcp", f"{INTERNET}:{PORT}")
     with box_daemon(tmp_path, f"--net-allow={INTERNET}/32", slots=1, prefix=in_host(world)) as sock:
         assert probe(world, "connect-tcp", f"{INTERNET}:{PORT}", connect=sock) == ("ok", None)
-        pastas = [p for p in descendants(os.getpid()) if read_proc(p, "cmdline").split(b"\0")[0] == b"pasta"]
+        pastas = [p for p in process_tree(os.getpid())[1:] if read_proc(p, "cmdline").split(b"\0")[0] == b"pasta"]
         assert len(pastas) == 1, pastas
         os.kill(pastas[0], signal.SIGKILL)  # started by this test's daemon
         assert wait_for(lambda: gone(pastas[0]), CLI_TIMEOUT)

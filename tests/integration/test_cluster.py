@@ -5,13 +5,12 @@ waited on by another process; the languages and workers an API node shows come f
 workers' registry; any node killed at any time: nothing lost, nothing judged twice."""
 
 import signal
-import threading
 import time
 
 import pytest
 
 from api_helpers import C_HELLO, C_ID, PY_ID
-from cluster_helpers import NOBODY, Cluster, process_children, process_uid, wait_until
+from cluster_helpers import NOBODY, Cluster, process_children, process_tree, process_uid, wait_until
 from conftest import BOX_UIDS
 from pg_helpers import find_bindir
 from redis_helpers import find_redis_server
@@ -254,16 +253,10 @@ def test_a_job_that_kills_its_worker_ends_as_internal_error(cluster):
 
 def _runs_a_box(worker):
     """Whether a process of a box uid runs under the worker now."""
-    todo, seen = [worker.proc.pid], set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    for pid in process_tree(worker.proc.pid)[1:]:
         try:
-            if pid != worker.proc.pid and process_uid(pid) in BOX_UIDS:
+            if process_uid(pid) in BOX_UIDS:
                 return True
-            todo += process_children(pid)
         except OSError:
             pass
     return False

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from api_helpers import free_port
-from conftest import CODERUNNER
+from conftest import CODERUNNER, unmount_below
 from pg_helpers import find_bindir
 from redis_helpers import find_redis_server
 
@@ -77,10 +77,7 @@ def cluster_dir():
         cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
     # The workers' tmpfs mounts stay after they stop (they had given up root): a next `up`
     # or `down --purge` takes them off; this test's own directory goes now.
-    for line in Path("/proc/mounts").read_text().splitlines():
-        where = line.split()[1]
-        if where.startswith(str(d) + "/"):
-            subprocess.run(["umount", "-l", where], check=False)
+    unmount_below(d)
     shutil.rmtree(d, ignore_errors=True)
 
 

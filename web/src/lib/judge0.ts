@@ -1,5 +1,5 @@
-// A client for the Judge0 CE API as coderunner serves it (../shared/reference/judge0-api.md
-// §1-§3), plus coderunner's additive many-test-cases extension (docs/JUDGING.md).
+// A client for the Judge0 CE API as coderunner serves it (docs/API.md: the routes, fields
+// and statuses), plus coderunner's additive many-test-cases extension (docs/JUDGING.md).
 // Everything is sent and read with base64_encoded=true: it is the only mode in which
 // Judge0 answers every byte of output.
 
