@@ -90,11 +90,15 @@ static int run(const ApiRoleConfig *c) {
                 log_error(EINVAL, "--queue=memory: reaches no worker: an API node needs a Redis queue");
                 return 1;
         }
-        r = server_drop_privileges(c->backend.user);
-        if (r == -EPERM && !*c->backend.user) {
-                log_error(r, "coderunner api does not run as root: give --user=NAME to become after start");
+        if (!*c->backend.user && geteuid() == 0) {
+                log_error(EPERM,
+                        "coderunner api does not run as root: give --user=NAME to become after start");
                 return 1;
         }
+        ServerUser user;
+        if (server_user_setup("api", c->backend.user, &user) < 0)
+                return 1;
+        r = server_become(&user);
         if (r < 0) {
                 log_error(r, "cannot become user %s: %s", c->backend.user, strerror(-r));
                 return 1;

@@ -490,16 +490,6 @@ int server_user_setup(const char *role, const char *user, ServerUser *ret) {
         return 0;
 }
 
-int server_drop_privileges(const char *user) {
-        ServerUser u;
-        int r = server_user_resolve(user, &u);
-        if (r < 0)
-                return r;
-        if (!u.set)
-                return geteuid() == 0 ? -EPERM : 0;
-        return server_become(&u);
-}
-
 bool server_stop_requested(const sigset_t *sigs, uint64_t timeout_usec) {
         struct timespec ts = {
                 (time_t) (timeout_usec / USEC_PER_SEC), (long) (timeout_usec % USEC_PER_SEC * 1000)};

@@ -166,11 +166,6 @@ int server_data_dir(const char *path, const ServerUser *u, char **ret_cache, cha
  * privileges for want of one. */
 int server_user_setup(const char *role, const char *user, ServerUser *ret);
 
-/* Become user (name or uid) for good: supplementary groups, gid, uid. Refuses to stay
- * root: -EPERM when user is empty and we are root. A no-op when not root and user is
- * empty. */
-int server_drop_privileges(const char *user);
-
 /* Wait up to timeout_usec for one of sigs (blocked); true when one came (logged). */
 bool server_stop_requested(const sigset_t *sigs, uint64_t timeout_usec);
 
