@@ -58,6 +58,7 @@ struct HttpServer {
         StaticFile *files;
         size_t n_files;
         atomic_uint_fast64_t in_flight; /* requests read and not yet completed */
+        int quiesced_fd; /* the listener after http_server_quiesce(), closed by free; else -EBADF */
 
         /* max_connections and max_connections_per_ip are counted here, not by MHD (which
          * closes a connection past its limits without a word): a connection past them is
@@ -740,6 +741,7 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
         if (!s)
                 return -ENOMEM;
         s->cfg = *cfg;
+        s->quiesced_fd = -EBADF;
         pthread_mutex_init(&s->conn_lock, NULL);
         int k = http_allow_methods(cfg->routes, cfg->n_routes, s->allow, sizeof s->allow);
         if (k < 0)
@@ -804,8 +806,14 @@ void http_server_quiesce(HttpServer *s) {
         if (!s || !s->daemon)
                 return;
         MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-        if (fd != MHD_INVALID_SOCKET)
-                safe_close(fd);
+        if (fd == MHD_INVALID_SOCKET)
+                return;
+        /* New clients are refused by the kernel from now on (a listening socket shut down
+         * answers with a reset), but the descriptor stays open until MHD_stop_daemon():
+         * MHD's threads take it out of their epoll set after quiesce returns, and closing it
+         * first made that fail (MHD aborts the process on it, seen under ASan). */
+        (void) shutdown(fd, SHUT_RDWR);
+        s->quiesced_fd = fd;
 }
 
 bool http_server_drain(HttpServer *s, uint64_t timeout_usec) {
@@ -825,6 +833,7 @@ HttpServer *http_server_free(HttpServer *s) {
                 return NULL;
         if (s->daemon)
                 MHD_stop_daemon(s->daemon);
+        safe_close(s->quiesced_fd);
         if (s->refused_total)
                 MHD_destroy_response(s->refused_total);
         if (s->refused_ip)
