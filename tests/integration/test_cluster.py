@@ -11,7 +11,7 @@ import pytest
 
 from api_helpers import C_HELLO, C_ID, PY_ID
 from cluster_helpers import NOBODY, Cluster, process_children, process_tree, process_uid, wait_until
-from conftest import BOX_UIDS
+from conftest import BOX_UIDS, host_processes
 from pg_helpers import find_bindir
 from redis_helpers import find_redis_server
 # The Judge0 API suite, run here against an API node (this module's `server` fixture).
@@ -249,6 +249,9 @@ def test_a_job_that_kills_its_worker_ends_as_internal_error(cluster):
     h = api.get("/metrics").text
     assert "coderunner_queue_dead_letters 1" in h
     cluster.wait_workers(2)
+    # The last killed worker's box is killed by its slot once the supervisor sees the
+    # worker gone: give a loaded machine (a sanitizer build) time for that.
+    wait_until(lambda: not host_processes(), 30, "the killed workers' boxes gone")
 
 
 def _runs_a_box(worker):
