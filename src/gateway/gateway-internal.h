@@ -116,8 +116,9 @@ bool gw_outbox_owner(Gateway *g, const char *token, char ret[META_ID_MAX]);
 typedef void (*GwAfter)(Gateway *g, HttpRequest *req, HttpcResponse *resp, void *ctx);
 /* Forward to an API node (the request is suspended); after NULL relays the answer.
  * ctx is freed with ctx_free after after ran (or when forwarding fails). */
-void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *method, const char *path_and_query,
-        const char *content_type, const void *body, size_t len, GwAfter after, void *ctx, void (*ctx_free)(void *));
+void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *method,
+        const char *path_and_query, const char *content_type, const void *body, size_t len, GwAfter after,
+        void *ctx, void (*ctx_free)(void *));
 /* Relay an answer as it came (status, body, Content-Type, Retry-After); a transport
  * error as 502/503/504. */
 void gw_relay(HttpRequest *req, HttpcResponse *resp);

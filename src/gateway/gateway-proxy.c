@@ -25,7 +25,8 @@ static void reply_not_found(HttpRequest *req) {
 
 /* Authenticate, limit, check the scope: false when the request was answered. */
 static bool admit(Gateway *g, HttpRequest *req, Principal *p, uint32_t scope) {
-        return gw_authenticate(g, req, p) >= 0 && gw_limit(g, req, p) && (!scope || gw_require(req, p, scope));
+        return gw_authenticate(g, req, p) >= 0 && gw_limit(g, req, p) &&
+               (!scope || gw_require(req, p, scope));
 }
 
 /* ---- validation against the key's ceilings ---- */
@@ -36,7 +37,11 @@ static int any_language(void *userdata, int id, Judge0Language *ret) {
                 return -ENOENT;
         /* The API node knows the catalogue and checks the id; here every id passes as a
          * compiled language so that nothing is refused that the node would accept. */
-        *ret = (Judge0Language){.id = id, .name = "", .source_file = "main", .compile_cmd = "", .run_cmd = "",
+        *ret = (Judge0Language){.id = id,
+                .name = "",
+                .source_file = "main",
+                .compile_cmd = "",
+                .run_cmd = "",
                 .is_project = id == 89};
         return 0;
 }
@@ -122,7 +127,8 @@ static int check_item(const Principal *p, Judge0Body *b, size_t item, bool base6
                 return r;
         if (!language_allowed(p, ret->language_id)) {
                 char msg[96];
-                snprintf(msg, sizeof msg, "language with id %d is not allowed for this API key", ret->language_id);
+                snprintf(msg, sizeof msg, "language with id %d is not allowed for this API key",
+                        ret->language_id);
                 r = judge0_errors_add(errors, "language_id", msg);
                 submission_done(ret);
                 return r < 0 ? r : -EINVAL;
@@ -212,8 +218,8 @@ static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_
         if (cpu_day > 0) {
                 snprintf(k, sizeof k, "qc:%s", p->owner);
                 if (count_get(g, k, &used) >= 0 && used >= cpu_day)
-                        return refuse_quota(g, req, QUOTA_CPU, "daily CPU time quota exceeded", "cpu_seconds_per_day",
-                                cpu_day, used, day_end_usec());
+                        return refuse_quota(g, req, QUOTA_CPU, "daily CPU time quota exceeded",
+                                "cpu_seconds_per_day", cpu_day, used, day_end_usec());
         }
         if (concurrent) {
                 uint64_t busy = 0;
@@ -223,8 +229,9 @@ static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_
                         return false;
                 }
                 if (busy + n > concurrent)
-                        return refuse_quota(g, req, QUOTA_CONCURRENT, "too many submissions not finished yet",
-                                "concurrent_submissions", concurrent, (double) busy, 0);
+                        return refuse_quota(g, req, QUOTA_CONCURRENT,
+                                "too many submissions not finished yet", "concurrent_submissions",
+                                concurrent, (double) busy, 0);
         }
         return true;
 }
@@ -299,8 +306,10 @@ static void created_after(Gateway *g, HttpRequest *req, HttpcResponse *resp, voi
                         if (made)
                                 count_add(g, k, (double) made);
                 } else {
-                        log_warning(0, "an API node answered a create with something that is not JSON tokens");
-                        http_reply_error(req, 502, "the API node answered with something that is not a submission");
+                        log_warning(
+                                0, "an API node answered a create with something that is not JSON tokens");
+                        http_reply_error(
+                                req, 502, "the API node answered with something that is not a submission");
                         return;
                 }
         }
@@ -314,7 +323,8 @@ static void create(Gateway *g, HttpRequest *req, bool batch) {
         if (!admit(g, req, &p, META_SCOPE_SUBMIT))
                 return;
         if (atomic_load(&g->meta_down) && gw_outbox_full(g)) {
-                gw_reply_unavailable(req, "the metadata store is unavailable and the gateway's outbox is full");
+                gw_reply_unavailable(
+                        req, "the metadata store is unavailable and the gateway's outbox is full");
                 return;
         }
         _cleanup_judge0_body_ Judge0Body *body = NULL;
@@ -401,7 +411,8 @@ static void create(Gateway *g, HttpRequest *req, bool batch) {
                 created_free(c);
                 return;
         }
-        _cleanup_free_ char *path = gw_path_with_query(req, batch ? "/submissions/batch" : "/submissions", create_query);
+        _cleanup_free_ char *path =
+                gw_path_with_query(req, batch ? "/submissions/batch" : "/submissions", create_query);
         _cleanup_free_ char *json = NULL;
         size_t len;
         const char *data = http_request_body(req, &len);
@@ -421,7 +432,8 @@ static void create(Gateway *g, HttpRequest *req, bool batch) {
                 http_reply_error(req, 500, "out of memory");
                 return;
         }
-        gw_forward(g, req, &p, "POST", path, ct ? ct : "application/json", data, len, created_after, c, created_free);
+        gw_forward(g, req, &p, "POST", path, ct ? ct : "application/json", data, len, created_after, c,
+                created_free);
 }
 
 void gw_submission_create(HttpRequest *req, const char *const *params, void *userdata) {
@@ -570,7 +582,8 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
         }
         if (n > BATCH_GET_MAX) {
                 char msg[96];
-                snprintf(msg, sizeof msg, "number of submissions in a batch should be less than or equal to %d",
+                snprintf(msg, sizeof msg,
+                        "number of submissions in a batch should be less than or equal to %d",
                         BATCH_GET_MAX);
                 http_reply_error(req, 400, msg);
                 return;
@@ -660,7 +673,8 @@ static void list_after(Gateway *g, HttpRequest *req, HttpcResponse *resp, void *
         gw_reply_encoded(req, 200, r, json);
 }
 
-static bool query_u64(HttpRequest *req, const char *name, uint64_t def, uint64_t min, uint64_t max, uint64_t *ret) {
+static bool query_u64(
+        HttpRequest *req, const char *name, uint64_t def, uint64_t min, uint64_t max, uint64_t *ret) {
         const char *v = http_request_query(req, name);
         if (!v) {
                 *ret = def;
@@ -671,7 +685,8 @@ static bool query_u64(HttpRequest *req, const char *name, uint64_t def, uint64_t
         unsigned long long x = strtoull(v, &end, 10);
         if (errno || end == v || *end || *v == '-' || x < min || x > max) {
                 char msg[128];
-                snprintf(msg, sizeof msg, "%s must be an integer from %" PRIu64 " to %" PRIu64, name, min, max);
+                snprintf(msg, sizeof msg, "%s must be an integer from %" PRIu64 " to %" PRIu64, name, min,
+                        max);
                 http_reply_error(req, 400, msg);
                 return false;
         }
@@ -820,7 +835,8 @@ void gw_piston_execute(HttpRequest *req, const char *const *params, void *userda
                 http_reply_error(req, 500, "out of memory");
                 return;
         }
-        gw_forward(g, req, &p, "POST", "/api/v2/execute", "application/json", body, len, execute_after, owner, free);
+        gw_forward(g, req, &p, "POST", "/api/v2/execute", "application/json", body, len, execute_after,
+                owner, free);
 }
 
 /* ---- the reconciler ---- */

@@ -26,14 +26,15 @@
 
 static void set_cookie(Gateway *g, HttpRequest *req, const char *value, uint64_t max_age_usec) {
         char buf[512];
-        snprintf(buf, sizeof buf, "%s=%s; Path=/; Max-Age=%" PRIu64 "; HttpOnly; SameSite=Lax%s", GW_COOKIE, value,
-                max_age_usec / USEC_PER_SEC, g->cfg.cookie_secure ? "; Secure" : "");
+        snprintf(buf, sizeof buf, "%s=%s; Path=/; Max-Age=%" PRIu64 "; HttpOnly; SameSite=Lax%s", GW_COOKIE,
+                value, max_age_usec / USEC_PER_SEC, g->cfg.cookie_secure ? "; Secure" : "");
         http_reply_header(req, "Set-Cookie", buf);
 }
 
 static void reply_session(Gateway *g, HttpRequest *req, unsigned status, const Principal *p) {
         char *json = NULL;
-        int r = gwjson_session_encode(*p->user_name ? p->user_name : NULL, p->session.expires_at, g->cfg.accounts, &json);
+        int r = gwjson_session_encode(
+                *p->user_name ? p->user_name : NULL, p->session.expires_at, g->cfg.accounts, &json);
         http_reply_header(req, "Cache-Control", "no-store");
         gw_reply_encoded(req, status, r, json);
 }
@@ -162,7 +163,8 @@ void gw_register(HttpRequest *req, const char *const *params, void *userdata) {
                 return;
         if (!username_valid(user)) {
                 http_reply_json(req, 422,
-                        strdup("{\"username\":[\"must be 3 to 64 characters: letters, digits, '_', '-' or '.'\"]}"));
+                        strdup("{\"username\":[\"must be 3 to 64 characters: letters, digits, '_', '-' or "
+                               "'.'\"]}"));
                 return;
         }
         size_t pl = strlen(pass);
@@ -211,9 +213,8 @@ void gw_login(HttpRequest *req, const char *const *params, void *userdata) {
                 return;
         }
         /* The same work and answer for an unknown name as for a wrong password. */
-        static const char dummy[] =
-                "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
-                "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+        static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+                                    "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
         bool ok = secure_password_verify(r == 0 ? u.password_hash : dummy, pass) && r == 0;
         explicit_bzero(pass, strlen(pass));
         if (!ok) {
@@ -238,7 +239,8 @@ void gw_history_list(HttpRequest *req, const char *const *params, void *userdata
         (void) params;
         Gateway *g = userdata;
         Principal p;
-        if (gw_authenticate(g, req, &p) < 0 || !gw_limit(g, req, &p) || !gw_require(req, &p, META_SCOPE_READ))
+        if (gw_authenticate(g, req, &p) < 0 || !gw_limit(g, req, &p) ||
+                !gw_require(req, &p, META_SCOPE_READ))
                 return;
         uint64_t limit = 20;
         const char *v = http_request_query(req, "limit");
@@ -300,7 +302,8 @@ void gw_history_list(HttpRequest *req, const char *const *params, void *userdata
 void gw_history_delete(HttpRequest *req, const char *const *params, void *userdata) {
         Gateway *g = userdata;
         Principal p;
-        if (gw_authenticate(g, req, &p) < 0 || !gw_limit(g, req, &p) || !gw_require(req, &p, META_SCOPE_READ))
+        if (gw_authenticate(g, req, &p) < 0 || !gw_limit(g, req, &p) ||
+                !gw_require(req, &p, META_SCOPE_READ))
                 return;
         if (strlen(params[0]) >= META_ID_MAX) {
                 http_reply_json(req, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
@@ -385,9 +388,11 @@ void gw_metrics(HttpRequest *req, const char *const *params, void *userdata) {
               "# TYPE coderunner_gateway_requests_total counter\n",
                 f);
         for (int c = 1; c <= 5; c++)
-                fprintf(f, "coderunner_gateway_requests_total{class=\"%dxx\"} %" PRIu64 "\n", c, hs.by_class[c]);
+                fprintf(f, "coderunner_gateway_requests_total{class=\"%dxx\"} %" PRIu64 "\n", c,
+                        hs.by_class[c]);
         fprintf(f,
-                "# HELP coderunner_gateway_requests_refused_total Requests refused past the connection limits.\n"
+                "# HELP coderunner_gateway_requests_refused_total Requests refused past the connection "
+                "limits.\n"
                 "# TYPE coderunner_gateway_requests_refused_total counter\n"
                 "coderunner_gateway_requests_refused_total %" PRIu64 "\n",
                 hs.refused);
@@ -398,21 +403,24 @@ void gw_metrics(HttpRequest *req, const char *const *params, void *userdata) {
         const struct {
                 const char *name, *type, *help;
         } per_node[] = {
-                {"coderunner_gateway_upstream_healthy", "gauge", "1 when the API node passes its health checks."},
+                {"coderunner_gateway_upstream_healthy", "gauge",
+                        "1 when the API node passes its health checks."},
                 {"coderunner_gateway_upstream_outstanding", "gauge", "Requests in flight to the API node."},
                 {"coderunner_gateway_upstream_requests_total", "counter", "Requests sent to the API node."},
-                {"coderunner_gateway_upstream_failures_total", "counter", "Failed requests and health checks."},
-                {"coderunner_gateway_upstream_ejections_total", "counter", "Times the API node was taken out."},
+                {"coderunner_gateway_upstream_failures_total", "counter",
+                        "Failed requests and health checks."},
+                {"coderunner_gateway_upstream_ejections_total", "counter",
+                        "Times the API node was taken out."},
         };
         for (size_t k = 0; k < ELEMENTSOF(per_node); k++) {
-                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per_node[k].name, per_node[k].help, per_node[k].name,
-                        per_node[k].type);
+                fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per_node[k].name, per_node[k].help,
+                        per_node[k].name, per_node[k].type);
                 for (size_t i = 0; i < n; i++) {
-                        uint64_t v = k == 0 ? st[i].healthy
-                                   : k == 1 ? st[i].outstanding
-                                   : k == 2 ? st[i].requests
-                                   : k == 3 ? st[i].failures
-                                            : st[i].ejections;
+                        uint64_t v = k == 0   ? st[i].healthy
+                                     : k == 1 ? st[i].outstanding
+                                     : k == 2 ? st[i].requests
+                                     : k == 3 ? st[i].failures
+                                              : st[i].ejections;
                         fprintf(f, "%s{upstream=\"%s\"} %" PRIu64 "\n", per_node[k].name, st[i].url, v);
                 }
         }
@@ -421,7 +429,8 @@ void gw_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "# TYPE coderunner_gateway_ratelimit_decisions_total counter\n"
                 "coderunner_gateway_ratelimit_decisions_total{decision=\"allowed\"} %" PRIu64 "\n"
                 "coderunner_gateway_ratelimit_decisions_total{decision=\"limited\"} %" PRIu64 "\n"
-                "# HELP coderunner_gateway_ratelimit_fallbacks_total Decisions taken in memory because the shared limiter failed.\n"
+                "# HELP coderunner_gateway_ratelimit_fallbacks_total Decisions taken in memory because the "
+                "shared limiter failed.\n"
                 "# TYPE coderunner_gateway_ratelimit_fallbacks_total counter\n"
                 "coderunner_gateway_ratelimit_fallbacks_total %" PRIu64 "\n"
                 "# HELP coderunner_gateway_quota_refusals_total Submissions refused by a quota.\n"
@@ -429,7 +438,8 @@ void gw_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "coderunner_gateway_quota_refusals_total{quota=\"submissions_per_day\"} %" PRIu64 "\n"
                 "coderunner_gateway_quota_refusals_total{quota=\"cpu_seconds_per_day\"} %" PRIu64 "\n"
                 "coderunner_gateway_quota_refusals_total{quota=\"concurrent_submissions\"} %" PRIu64 "\n"
-                "# HELP coderunner_gateway_auth_failures_total Requests refused for missing or bad credentials.\n"
+                "# HELP coderunner_gateway_auth_failures_total Requests refused for missing or bad "
+                "credentials.\n"
                 "# TYPE coderunner_gateway_auth_failures_total counter\n"
                 "coderunner_gateway_auth_failures_total %" PRIu64 "\n"
                 "# HELP coderunner_gateway_meta_up 1 when the metadata store answers.\n"
@@ -439,25 +449,30 @@ void gw_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "# TYPE coderunner_gateway_meta_seconds summary\n"
                 "coderunner_gateway_meta_seconds_sum %.6f\n"
                 "coderunner_gateway_meta_seconds_count %" PRIu64 "\n"
-                "# HELP coderunner_gateway_meta_errors_total Metadata store calls that failed for an outage.\n"
+                "# HELP coderunner_gateway_meta_errors_total Metadata store calls that failed for an "
+                "outage.\n"
                 "# TYPE coderunner_gateway_meta_errors_total counter\n"
                 "coderunner_gateway_meta_errors_total %" PRIu64 "\n"
                 "# HELP coderunner_gateway_outbox_entries History records waiting to be written.\n"
                 "# TYPE coderunner_gateway_outbox_entries gauge\n"
                 "coderunner_gateway_outbox_entries %zu\n"
-                "# HELP coderunner_gateway_history_lost_total History records dropped with the outbox full.\n"
+                "# HELP coderunner_gateway_history_lost_total History records dropped with the outbox "
+                "full.\n"
                 "# TYPE coderunner_gateway_history_lost_total counter\n"
                 "coderunner_gateway_history_lost_total %" PRIu64 "\n"
-                "# HELP coderunner_gateway_upstream_errors_total Forwarded requests that got no HTTP answer.\n"
+                "# HELP coderunner_gateway_upstream_errors_total Forwarded requests that got no HTTP "
+                "answer.\n"
                 "# TYPE coderunner_gateway_upstream_errors_total counter\n"
                 "coderunner_gateway_upstream_errors_total %" PRIu64 "\n",
                 (uint64_t) atomic_load(&g->m.allowed), (uint64_t) atomic_load(&g->m.limited),
-                (uint64_t) atomic_load(&g->m.limiter_fallbacks), (uint64_t) atomic_load(&g->m.quota_refused[0]),
-                (uint64_t) atomic_load(&g->m.quota_refused[1]), (uint64_t) atomic_load(&g->m.quota_refused[2]),
-                (uint64_t) atomic_load(&g->m.auth_failed), atomic_load(&g->meta_down) ? 0 : 1,
-                (double) atomic_load(&g->m.meta_usec) / 1e6, (uint64_t) atomic_load(&g->m.meta_calls),
-                (uint64_t) atomic_load(&g->m.meta_errors), g->outbox_len,
-                (uint64_t) atomic_load(&g->m.history_lost), (uint64_t) atomic_load(&g->m.upstream_errors));
+                (uint64_t) atomic_load(&g->m.limiter_fallbacks),
+                (uint64_t) atomic_load(&g->m.quota_refused[0]),
+                (uint64_t) atomic_load(&g->m.quota_refused[1]),
+                (uint64_t) atomic_load(&g->m.quota_refused[2]), (uint64_t) atomic_load(&g->m.auth_failed),
+                atomic_load(&g->meta_down) ? 0 : 1, (double) atomic_load(&g->m.meta_usec) / 1e6,
+                (uint64_t) atomic_load(&g->m.meta_calls), (uint64_t) atomic_load(&g->m.meta_errors),
+                g->outbox_len, (uint64_t) atomic_load(&g->m.history_lost),
+                (uint64_t) atomic_load(&g->m.upstream_errors));
         if (fclose(f) != 0) {
                 free(buf);
                 http_reply_error(req, 500, "out of memory");

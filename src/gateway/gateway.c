@@ -67,7 +67,8 @@ static char *dup_or_empty(const char *s) {
         return strdup(s ? s : "");
 }
 
-int gateway_new(const GatewayConfig *cfg, Meta *meta, RateLimiter *limiter, Upstream *upstream, Gateway **ret) {
+int gateway_new(
+        const GatewayConfig *cfg, Meta *meta, RateLimiter *limiter, Upstream *upstream, Gateway **ret) {
         if (!cfg->internal_secret || !*cfg->internal_secret || !cfg->session_secret || !*cfg->session_secret)
                 return -EINVAL;
         Gateway *g = calloc(1, sizeof *g);
@@ -169,7 +170,8 @@ int gw_meta_result(Gateway *g, int r, uint64_t start) {
         if (r < 0 && meta_error_is_outage(r)) {
                 atomic_fetch_add(&g->m.meta_errors, 1);
                 if (!atomic_exchange(&g->meta_down, true))
-                        log_warning(-r, "the metadata store (%s) is down: serving from the caches", meta_backend(g->meta));
+                        log_warning(-r, "the metadata store (%s) is down: serving from the caches",
+                                meta_backend(g->meta));
         } else if (atomic_load(&g->meta_down) && (r >= 0 || r == -ENOENT || r == -EEXIST)) {
                 atomic_store(&g->meta_down, false);
                 log_info("the metadata store (%s) answers again", meta_backend(g->meta));
@@ -350,7 +352,8 @@ int gw_session_of_cookie(Gateway *g, HttpRequest *req, Principal *ret) {
                 return -ENOENT;
         *dot = '\0';
         char sig[SECURE_HEX_SHA256];
-        secure_hmac_sha256_hex(g->cfg.session_secret, strlen(g->cfg.session_secret), value, strlen(value), sig);
+        secure_hmac_sha256_hex(
+                g->cfg.session_secret, strlen(g->cfg.session_secret), value, strlen(value), sig);
         if (!secure_streq(sig, dot + 1))
                 return -ENOENT;
         char id_hash[SECURE_HEX_SHA256];
@@ -427,10 +430,12 @@ int gw_authenticate(Gateway *g, HttpRequest *req, Principal *ret) {
                 return r;
         }
         if (http_request_header(req, "Cookie") && strstr(http_request_header(req, "Cookie"), GW_COOKIE "="))
-                auth_failed(g, req, "the session has expired or its cookie is not valid: POST /session for a new one");
+                auth_failed(g, req,
+                        "the session has expired or its cookie is not valid: POST /session for a new one");
         else
                 auth_failed(g, req,
-                        "missing credentials: send an API key in X-Auth-Token or Authorization: Bearer, or a session "
+                        "missing credentials: send an API key in X-Auth-Token or Authorization: Bearer, or "
+                        "a session "
                         "cookie (POST /session)");
         return -EACCES;
 }
@@ -438,7 +443,9 @@ int gw_authenticate(Gateway *g, HttpRequest *req, Principal *ret) {
 bool gw_require(HttpRequest *req, const Principal *p, uint32_t scope) {
         if (p->scopes & scope)
                 return true;
-        const char *name = scope == META_SCOPE_ADMIN ? "admin" : scope == META_SCOPE_SUBMIT ? "submit" : "read";
+        const char *name = scope == META_SCOPE_ADMIN    ? "admin"
+                           : scope == META_SCOPE_SUBMIT ? "submit"
+                                                        : "read";
         char msg[128];
         snprintf(msg, sizeof msg, "%s lacks the %s scope",
                 p->kind == PRINCIPAL_KEY ? "this API key" : "a browser session", name);
@@ -512,7 +519,8 @@ bool gw_limit(Gateway *g, HttpRequest *req, const Principal *p) {
                         return false;
                 }
                 if (!d.allowed)
-                        return refuse(g, req, &d, p->kind == PRINCIPAL_KEY ? "this API key" : "this session");
+                        return refuse(
+                                g, req, &d, p->kind == PRINCIPAL_KEY ? "this API key" : "this session");
         }
         atomic_fetch_add(&g->m.allowed, 1);
         add_limit_headers(req, &d);
@@ -538,7 +546,8 @@ bool gw_outbox_push(Gateway *g, MetaHistory *h) {
         pthread_mutex_unlock(&g->lock);
         if (!ok) {
                 atomic_fetch_add(&g->m.history_lost, 1);
-                log_error(0, "history record of %s lost: the metadata store is down and the outbox is full", h->token);
+                log_error(0, "history record of %s lost: the metadata store is down and the outbox is full",
+                        h->token);
                 meta_history_done(h);
         }
         *h = (MetaHistory){};
@@ -654,8 +663,9 @@ static void forward_done(HttpcResponse *resp, void *userdata) {
         free(f);
 }
 
-void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *method, const char *path_and_query,
-        const char *content_type, const void *body, size_t len, GwAfter after, void *ctx, void (*ctx_free)(void *)) {
+void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *method,
+        const char *path_and_query, const char *content_type, const void *body, size_t len, GwAfter after,
+        void *ctx, void (*ctx_free)(void *)) {
         char rid[32];
         snprintf(rid, sizeof rid, "gw-%" PRIu64, http_request_id(req));
         HttpcHeader h[6];
@@ -755,13 +765,15 @@ void gateway_scopes_format(uint32_t scopes, char *buf, size_t size) {
         buf[0] = '\0';
         for (size_t i = 0; i < ELEMENTSOF(scope_names); i++)
                 if (scopes & (1u << i) && off < size)
-                        off += (size_t) snprintf(buf + off, size - off, "%s%s", off ? "," : "", scope_names[i]);
+                        off += (size_t) snprintf(
+                                buf + off, size - off, "%s%s", off ? "," : "", scope_names[i]);
 }
 
-int gateway_key_create(Meta *meta, const GatewayKeySpec *spec, char ret_text[GATEWAY_KEY_TEXT_MAX], MetaKey *ret) {
-        if (!spec->name || !*spec->name || strlen(spec->name) >= META_NAME_MAX || spec->n_languages > META_MAX_LANGUAGES ||
-                spec->rate < 0 || !isfinite(spec->rate) || spec->cpu_seconds_day < 0 || spec->max_cpu_time_limit < 0 ||
-                spec->max_wall_time_limit < 0)
+int gateway_key_create(
+        Meta *meta, const GatewayKeySpec *spec, char ret_text[GATEWAY_KEY_TEXT_MAX], MetaKey *ret) {
+        if (!spec->name || !*spec->name || strlen(spec->name) >= META_NAME_MAX ||
+                spec->n_languages > META_MAX_LANGUAGES || spec->rate < 0 || !isfinite(spec->rate) ||
+                spec->cpu_seconds_day < 0 || spec->max_cpu_time_limit < 0 || spec->max_wall_time_limit < 0)
                 return -EINVAL;
         MetaKey k = {
                 .scopes = spec->scopes ? spec->scopes : META_SCOPE_SUBMIT | META_SCOPE_READ,
@@ -800,7 +812,8 @@ int gateway_key_create(Meta *meta, const GatewayKeySpec *spec, char ret_text[GAT
 
 bool gateway_client_config_valid(const char *key, const char *value, char *errbuf, size_t errlen) {
         if (strlen(value) >= META_CONFIG_VALUE_MAX) {
-                snprintf(errbuf, errlen, "the value of %s is longer than %d bytes", key, META_CONFIG_VALUE_MAX - 1);
+                snprintf(errbuf, errlen, "the value of %s is longer than %d bytes", key,
+                        META_CONFIG_VALUE_MAX - 1);
                 return false;
         }
         if (strcmp(key, "default_language_id") == 0 || strcmp(key, "editor.tab_size") == 0) {
@@ -820,7 +833,8 @@ bool gateway_client_config_valid(const char *key, const char *value, char *errbu
                         errno = 0;
                         long v = strtol(p, &end, 10);
                         if (errno || end == p || v < 1 || (*end && *end != ',')) {
-                                snprintf(errbuf, errlen, "languages must be language ids separated by commas (\"71,54\")");
+                                snprintf(errbuf, errlen,
+                                        "languages must be language ids separated by commas (\"71,54\")");
                                 return false;
                         }
                         p = *end ? end + 1 : end;

@@ -54,7 +54,8 @@ typedef struct Gateway Gateway;
 
 /* meta, limiter and upstream stay the caller's and must outlive the gateway. Strings of
  * cfg are copied. *ret: gateway_free(). */
-int gateway_new(const GatewayConfig *cfg, Meta *meta, RateLimiter *limiter, Upstream *upstream, Gateway **ret);
+int gateway_new(
+        const GatewayConfig *cfg, Meta *meta, RateLimiter *limiter, Upstream *upstream, Gateway **ret);
 /* Stop the reconciler (a last drain of the outbox is tried) and free. Accepts NULL. */
 Gateway *gateway_free(Gateway *g);
 void gateway_set_http(Gateway *g, HttpServer *http);
@@ -77,7 +78,8 @@ typedef struct GatewayKeySpec {
 } GatewayKeySpec;
 #define GATEWAY_KEY_TEXT_MAX 64
 /* Create a key: its text (shown once) in ret_text, its record in ret (may be NULL). */
-int gateway_key_create(Meta *meta, const GatewayKeySpec *spec, char ret_text[GATEWAY_KEY_TEXT_MAX], MetaKey *ret);
+int gateway_key_create(
+        Meta *meta, const GatewayKeySpec *spec, char ret_text[GATEWAY_KEY_TEXT_MAX], MetaKey *ret);
 /* "submit,read,admin" -> bits; -EINVAL naming nothing known. */
 int gateway_scopes_parse(const char *s, uint32_t *ret);
 void gateway_scopes_format(uint32_t scopes, char *buf, size_t size);

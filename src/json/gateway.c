@@ -22,7 +22,8 @@ int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, dou
         json_t *cur = json_object_get(obj, name);
         if (cur && !json_is_null(cur))
                 return 0;
-        json_t *v = value == floor(value) && fabs(value) < 9e15 ? json_integer((json_int_t) value) : json_real(value);
+        json_t *v = value == floor(value) && fabs(value) < 9e15 ? json_integer((json_int_t) value)
+                                                                : json_real(value);
         return j0_set(obj, name, v);
 }
 
@@ -240,13 +241,14 @@ int gwjson_history_encode(const GwHistoryItem *items, size_t n, const char *next
                                 tbuf[--l] = '\0';
                         time = json_string(tbuf);
                 }
-                json_t *o = json_pack("{s:o,s:i,s:{s:i,s:o},s:o,s:o,s:o,s:o,s:o,s:o}", "token", j0_cstring(h->token),
-                        "language_id", h->language_id, "status", "id", h->status_id, "description",
-                        j0_cstring(h->status_description), "time", time, "memory",
+                json_t *o = json_pack("{s:o,s:i,s:{s:i,s:o},s:o,s:o,s:o,s:o,s:o,s:o}", "token",
+                        j0_cstring(h->token), "language_id", h->language_id, "status", "id", h->status_id,
+                        "description", j0_cstring(h->status_description), "time", time, "memory",
                         h->memory >= 0 ? json_integer(h->memory) : json_null(), "created_at",
-                        timestamp_or_null(h->created_at_usec), "finished_at", timestamp_or_null(h->finished_at_usec),
-                        "source_code", h->source_code ? j0_text(h->source_code, h->source_len) : json_string(""),
-                        "stdin", h->stdin_data ? j0_text(h->stdin_data, h->stdin_len) : json_null());
+                        timestamp_or_null(h->created_at_usec), "finished_at",
+                        timestamp_or_null(h->finished_at_usec), "source_code",
+                        h->source_code ? j0_text(h->source_code, h->source_len) : json_string(""), "stdin",
+                        h->stdin_data ? j0_text(h->stdin_data, h->stdin_len) : json_null());
                 int r = j0_append(arr, o);
                 if (r < 0)
                         return r;
@@ -322,7 +324,8 @@ int gwjson_client_config_encode(const char *const *keys, const char *const *valu
                 for (size_t j = 0; j < n; j++)
                         if (strcmp(keys[j], client_keys[i].key) == 0)
                                 v = values[j];
-                int r = j0_set(client_keys[i].group ? editor : root, client_keys[i].name, typed(v, client_keys[i].type));
+                int r = j0_set(client_keys[i].group ? editor : root, client_keys[i].name,
+                        typed(v, client_keys[i].type));
                 if (r < 0)
                         return r;
         }
@@ -334,26 +337,29 @@ int gwjson_client_config_encode(const char *const *keys, const char *const *valu
 
 int gwjson_quota_error_encode(const char *message, const char *quota, double limit, double used,
         int64_t resets_at_usec, char **ret) {
-        _cleanup_json_ json_t *o = json_pack("{s:o,s:o,s:f,s:f,s:o}", "error", j0_cstring(message), "quota",
-                j0_cstring(quota), "limit", limit, "used", used, "resets_at", timestamp_or_null(resets_at_usec));
+        _cleanup_json_ json_t *o =
+                json_pack("{s:o,s:o,s:f,s:f,s:o}", "error", j0_cstring(message), "quota", j0_cstring(quota),
+                        "limit", limit, "used", used, "resets_at", timestamp_or_null(resets_at_usec));
         if (!o)
                 return -ENOMEM;
         return j0_dump(o, 17, ret);
 }
 
-int gwjson_health_encode(const char *status, const char *meta, const char *limiter, const GwUpstreamHealth *ups,
-        size_t n, uint64_t outbox, char **ret) {
+int gwjson_health_encode(const char *status, const char *meta, const char *limiter,
+        const GwUpstreamHealth *ups, size_t n, uint64_t outbox, char **ret) {
         _cleanup_json_ json_t *arr = json_array();
         if (!arr)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                int r = j0_append(arr, json_pack("{s:o,s:b,s:I}", "url", j0_cstring(ups[i].url), "healthy",
-                                               ups[i].healthy, "outstanding", (json_int_t) ups[i].outstanding));
+                int r = j0_append(
+                        arr, json_pack("{s:o,s:b,s:I}", "url", j0_cstring(ups[i].url), "healthy",
+                                     ups[i].healthy, "outstanding", (json_int_t) ups[i].outstanding));
                 if (r < 0)
                         return r;
         }
-        _cleanup_json_ json_t *o = json_pack("{s:o,s:o,s:o,s:O,s:I}", "status", j0_cstring(status), "meta",
-                j0_cstring(meta), "limiter", j0_cstring(limiter), "upstreams", arr, "outbox", (json_int_t) outbox);
+        _cleanup_json_ json_t *o =
+                json_pack("{s:o,s:o,s:o,s:O,s:I}", "status", j0_cstring(status), "meta", j0_cstring(meta),
+                        "limiter", j0_cstring(limiter), "upstreams", arr, "outbox", (json_int_t) outbox);
         if (!o)
                 return -ENOMEM;
         return j0_dump(o, 17, ret);

@@ -24,8 +24,8 @@ int gwjson_body_encode(const Judge0Body *b, char **ret);
 
 /* {"username": s, "password": s}: both strings, malloc'd into *ret_*. -EBADMSG with the
  * reason ("malformed JSON: ...", "username is not a string"...) in errbuf. */
-int gwjson_credentials_parse(const char *body, size_t len, char **ret_username, char **ret_password,
-        char *errbuf, size_t errlen);
+int gwjson_credentials_parse(
+        const char *body, size_t len, char **ret_username, char **ret_password, char *errbuf, size_t errlen);
 
 /* ---- the API nodes' answers ---- */
 
@@ -87,5 +87,5 @@ typedef struct GwUpstreamHealth {
         bool healthy;
         uint64_t outstanding;
 } GwUpstreamHealth;
-int gwjson_health_encode(const char *status, const char *meta, const char *limiter, const GwUpstreamHealth *ups,
-        size_t n, uint64_t outbox, char **ret);
+int gwjson_health_encode(const char *status, const char *meta, const char *limiter,
+        const GwUpstreamHealth *ups, size_t n, uint64_t outbox, char **ret);

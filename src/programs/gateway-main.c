@@ -59,22 +59,28 @@ typedef struct GatewaySection {
         uint64_t upstream_timeout;
 } GatewaySection;
 
-#define G(field, type, def, max, help) {#field, type, offsetof(GatewaySection, field), def, max, help, false}
-#define GS(field, def, help) {#field, CONF_STRING, offsetof(GatewaySection, field), def, 0, help, true}
+#define G(field, type, def, max, help) \
+        { #field, type, offsetof(GatewaySection, field), def, max, help, false }
+#define GS(field, def, help) \
+        { #field, CONF_STRING, offsetof(GatewaySection, field), def, 0, help, true }
 static const ConfKey gateway_keys[] = {
-        G(upstream, CONF_STRING, "", 0, "the API nodes, comma-separated base URLs (http://198.18.0.2:2358,...)"),
+        G(upstream, CONF_STRING, "", 0,
+                "the API nodes, comma-separated base URLs (http://198.18.0.2:2358,...)"),
         G(meta, CONF_STRING, "", 0,
                 "the metadata store: mongodb://HOST:PORT/DB, or sqlite:PATH for a small install"),
-        G(redis, CONF_STRING, "", 0, "redis://HOST:PORT: rate limits and quotas shared by every gateway (empty: "
-                                     "in memory, this gateway alone)"),
-        G(user, CONF_STRING, "", 0, "the user to become after start (name or uid); needed when started as root"),
+        G(redis, CONF_STRING, "", 0,
+                "redis://HOST:PORT: rate limits and quotas shared by every gateway (empty: "
+                "in memory, this gateway alone)"),
+        G(user, CONF_STRING, "", 0,
+                "the user to become after start (name or uid); needed when started as root"),
         G(internal_header, CONF_STRING, "X-Coderunner-Internal", 0,
                 "the header carrying the internal credential to the API nodes (their authn_header)"),
         G(admin_header, CONF_STRING, "X-Coderunner-Admin", 0,
                 "the header added for admin keys (the API nodes' authz_header)"),
         GS(internal_secret, "", "the internal credential: the API nodes' authn_token and authz_token"),
         GS(session_secret, "",
-                "the key signing session cookies (shared by every gateway; empty: a random one, sessions end "
+                "the key signing session cookies (shared by every gateway; empty: a random one, sessions "
+                "end "
                 "with the process)"),
         G(cookie_secure, CONF_BOOL, "false", 0, "mark the session cookie Secure (behind TLS)"),
         G(session_ttl, CONF_SECONDS, "604800", 0, "seconds a browser session lives"),
@@ -85,12 +91,16 @@ static const ConfKey gateway_keys[] = {
         G(session_burst, CONF_U64, "20", 1000000, "burst of a browser session"),
         G(ip_rate, CONF_STRING, "50", 0, "requests per second of one client address"),
         G(ip_burst, CONF_U64, "100", 1000000, "burst of one client address"),
-        G(session_quota_day, CONF_U64, "0", UINT32_MAX, "submissions per UTC day of a session (0: no quota)"),
-        G(session_concurrent, CONF_U64, "0", UINT32_MAX, "unfinished submissions of a session (0: no quota)"),
+        G(session_quota_day, CONF_U64, "0", UINT32_MAX,
+                "submissions per UTC day of a session (0: no quota)"),
+        G(session_concurrent, CONF_U64, "0", UINT32_MAX,
+                "unfinished submissions of a session (0: no quota)"),
         G(trusted_proxies, CONF_STRING, "", 0,
                 "addresses (the edge, the code-client) whose X-Forwarded-For names the client"),
-        G(key_cache, CONF_SECONDS, "10", 0, "seconds a key or session read is reused (a revocation takes this long)"),
-        G(outage_cache, CONF_SECONDS, "300", 0, "seconds a cached key or session serves while the store is down"),
+        G(key_cache, CONF_SECONDS, "10", 0,
+                "seconds a key or session read is reused (a revocation takes this long)"),
+        G(outage_cache, CONF_SECONDS, "300", 0,
+                "seconds a cached key or session serves while the store is down"),
         G(outbox_max, CONF_U64, "10000", 10000000, "history records kept while the metadata store is down"),
         G(health_interval, CONF_SECONDS, "1", 0, "seconds between health checks of each API node"),
         G(upstream_timeout, CONF_SECONDS, "60", 0,
@@ -109,7 +119,8 @@ static int parse_rate(const char *s, const char *name, double *ret) {
         errno = 0;
         double v = strtod(s, &end);
         if (errno || end == s || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v <= 0 || v > 1e9) {
-                log_error(EINVAL, "--%s=%s: not a rate (a positive number of requests per second, e.g. 20 or 0.5/s)",
+                log_error(EINVAL,
+                        "--%s=%s: not a rate (a positive number of requests per second, e.g. 20 or 0.5/s)",
                         name, s);
                 return -EINVAL;
         }
@@ -141,8 +152,9 @@ static int run(const GatewayRoleConfig *c) {
                 return 1;
         }
         if (!*s->internal_secret) {
-                log_error(EINVAL, "coderunner gateway needs --internal-secret (the API nodes' authn token): API nodes "
-                                  "must refuse what does not come through the gateway");
+                log_error(EINVAL,
+                        "coderunner gateway needs --internal-secret (the API nodes' authn token): API nodes "
+                        "must refuse what does not come through the gateway");
                 return 1;
         }
         GatewayConfig gc = {
@@ -177,9 +189,11 @@ static int run(const GatewayRoleConfig *c) {
         const char *urls[MAX_UPSTREAMS];
         size_t n_urls = 0;
         for (char *p = list, *save = NULL, *t; list && (t = strtok_r(p, ", ", &save)); p = NULL) {
-                if (n_urls == MAX_UPSTREAMS || (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0)) {
-                        log_error(EINVAL, "--upstream: %s", n_urls == MAX_UPSTREAMS ? "at most 64 API nodes"
-                                                                                  : "each is an http:// or https:// URL");
+                if (n_urls == MAX_UPSTREAMS ||
+                        (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0)) {
+                        log_error(EINVAL, "--upstream: %s",
+                                n_urls == MAX_UPSTREAMS ? "at most 64 API nodes"
+                                                        : "each is an http:// or https:// URL");
                         return 1;
                 }
                 size_t l = strlen(t);
@@ -209,7 +223,8 @@ static int run(const GatewayRoleConfig *c) {
                 if (secure_random_token("", random_secret, sizeof random_secret) < 0)
                         return 1;
                 gc.session_secret = random_secret;
-                log_warning(0, "no --session-secret: sessions are signed with a random key and end with this process");
+                log_warning(0, "no --session-secret: sessions are signed with a random key and end with "
+                               "this process");
         }
         sigset_t sigs;
         sigemptyset(&sigs);
@@ -261,8 +276,8 @@ static int run(const GatewayRoleConfig *c) {
         hc.userdata = g;
         r = http_server_start(&hc, &http);
         if (r < 0) {
-                log_error(r, "cannot listen on %s port %llu: %s", c->http.bind, (unsigned long long) c->http.port,
-                        strerror(-r));
+                log_error(r, "cannot listen on %s port %llu: %s", c->http.bind,
+                        (unsigned long long) c->http.port, strerror(-r));
                 goto out;
         }
         gateway_set_http(g, http);
@@ -322,7 +337,8 @@ static int num_flag(const SubFlag *f, double max, double *ret) {
         char *end;
         errno = 0;
         double v = strtod(f->value, &end);
-        if (errno || end == f->value || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v < 0 || v > max) {
+        if (errno || end == f->value || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v < 0 ||
+                v > max) {
                 log_error(EINVAL, "%s=%s: not a number from 0 to %g", f->name, f->value, max);
                 return -EINVAL;
         }
@@ -338,13 +354,15 @@ static int keys_create(Meta *meta, SubFlag *f) {
         }
         GatewayKeySpec spec = {.name = f[0].value};
         if (f[1].value && gateway_scopes_parse(f[1].value, &spec.scopes) < 0) {
-                log_error(EINVAL, "--scope=%s: scopes are submit, read and admin, comma-separated", f[1].value);
+                log_error(EINVAL, "--scope=%s: scopes are submit, read and admin, comma-separated",
+                        f[1].value);
                 return 2;
         }
         double burst = 0, quota = 0, concurrent = 0, mem = 0;
         if (num_flag(&f[2], 1e9, &spec.rate) < 0 || num_flag(&f[3], 1e6, &burst) < 0 ||
                 num_flag(&f[4], 4e9, &quota) < 0 || num_flag(&f[5], 1e9, &spec.cpu_seconds_day) < 0 ||
-                num_flag(&f[6], 4e9, &concurrent) < 0 || num_flag(&f[8], 1e6, &spec.max_cpu_time_limit) < 0 ||
+                num_flag(&f[6], 4e9, &concurrent) < 0 ||
+                num_flag(&f[8], 1e6, &spec.max_cpu_time_limit) < 0 ||
                 num_flag(&f[9], 1e6, &spec.max_wall_time_limit) < 0 || num_flag(&f[10], 1e12, &mem) < 0)
                 return 2;
         spec.burst = (uint32_t) burst;
@@ -359,8 +377,8 @@ static int keys_create(Meta *meta, SubFlag *f) {
                         long v = strtol(p, &end, 10);
                         if (errno || end == p || v < 1 || v > 1000000 || (*end && *end != ',') ||
                                 spec.n_languages == META_MAX_LANGUAGES) {
-                                log_error(EINVAL, "--languages=%s: at most %d language ids, comma-separated", f[7].value,
-                                        META_MAX_LANGUAGES);
+                                log_error(EINVAL, "--languages=%s: at most %d language ids, comma-separated",
+                                        f[7].value, META_MAX_LANGUAGES);
                                 return 2;
                         }
                         langs[spec.n_languages++] = (int) v;
@@ -378,7 +396,8 @@ static int keys_create(Meta *meta, SubFlag *f) {
         char scopes[64];
         gateway_scopes_format(k.scopes, scopes, sizeof scopes);
         printf("%s\n", text);
-        fprintf(stderr, "created key %s (%s, scopes %s): it is shown once, keep it now\n", k.id, k.name, scopes);
+        fprintf(stderr, "created key %s (%s, scopes %s): it is shown once, keep it now\n", k.id, k.name,
+                scopes);
         return 0;
 }
 
@@ -397,8 +416,8 @@ static int keys_list(Meta *meta) {
                 log_error(r, "cannot list the keys: %s", strerror(-r));
                 return 1;
         }
-        printf("%-20s %-24s %-18s %-8s %-6s %-10s %-21s %s\n", "ID", "NAME", "SCOPES", "RATE", "BURST", "QUOTA/DAY",
-                "CREATED", "REVOKED");
+        printf("%-20s %-24s %-18s %-8s %-6s %-10s %-21s %s\n", "ID", "NAME", "SCOPES", "RATE", "BURST",
+                "QUOTA/DAY", "CREATED", "REVOKED");
         for (size_t i = 0; i < n; i++) {
                 char scopes[64], created[32], revoked[32], rate[32];
                 gateway_scopes_format(keys[i].scopes, scopes, sizeof scopes);
@@ -408,8 +427,8 @@ static int keys_list(Meta *meta) {
                         snprintf(rate, sizeof rate, "%g", keys[i].rate);
                 else
                         snprintf(rate, sizeof rate, "default");
-                printf("%-20s %-24s %-18s %-8s %-6" PRIu32 " %-10" PRIu32 " %-21s %s\n", keys[i].id, keys[i].name,
-                        scopes, rate, keys[i].burst, keys[i].quota_day, created, revoked);
+                printf("%-20s %-24s %-18s %-8s %-6" PRIu32 " %-10" PRIu32 " %-21s %s\n", keys[i].id,
+                        keys[i].name, scopes, rate, keys[i].burst, keys[i].quota_day, created, revoked);
         }
         return 0;
 }
@@ -431,14 +450,23 @@ static int config_list(Meta *meta) {
 static int admin_main(int argc, char **argv) {
         const char *group = argv[1], *verb = argc > 2 ? argv[2] : NULL;
         SubFlag f[] = {
-                {"--name", NULL}, {"--scope", NULL}, {"--rate", NULL}, {"--burst", NULL}, {"--quota-day", NULL},
-                {"--cpu-day", NULL}, {"--concurrent", NULL}, {"--languages", NULL}, {"--max-cpu-time-limit", NULL},
-                {"--max-wall-time-limit", NULL}, {"--max-memory-limit", NULL},
+                {"--name", NULL},
+                {"--scope", NULL},
+                {"--rate", NULL},
+                {"--burst", NULL},
+                {"--quota-day", NULL},
+                {"--cpu-day", NULL},
+                {"--concurrent", NULL},
+                {"--languages", NULL},
+                {"--max-cpu-time-limit", NULL},
+                {"--max-wall-time-limit", NULL},
+                {"--max-memory-limit", NULL},
         };
         bool keys = strcmp(group, "keys") == 0;
         if (!verb) {
-                log_error(EINVAL, keys ? "usage: coderunner gateway keys create|list|revoke ..."
-                                       : "usage: coderunner gateway config set KEY VALUE | unset KEY | list");
+                log_error(
+                        EINVAL, keys ? "usage: coderunner gateway keys create|list|revoke ..."
+                                     : "usage: coderunner gateway config set KEY VALUE | unset KEY | list");
                 return 2;
         }
         /* Positional words after the verb, then the configuration flags. */
@@ -490,7 +518,8 @@ static int admin_main(int argc, char **argv) {
                 else if (r < 0)
                         log_error(r, "cannot revoke %s: %s", pos[0], strerror(-r));
                 else
-                        fprintf(stderr, "revoked %s (gateways stop taking it within --key-cache seconds)\n", pos[0]);
+                        fprintf(stderr, "revoked %s (gateways stop taking it within --key-cache seconds)\n",
+                                pos[0]);
                 ret = r < 0 ? 1 : 0;
         } else if (!keys && strcmp(verb, "set") == 0 && n_pos == 2) {
                 char err[256];
@@ -510,8 +539,10 @@ static int admin_main(int argc, char **argv) {
         } else if (!keys && strcmp(verb, "list") == 0 && n_pos == 0)
                 ret = config_list(meta);
         else
-                log_error(EINVAL, keys ? "usage: coderunner gateway keys create --name=N [--scope=...] | list | revoke ID"
-                                       : "usage: coderunner gateway config set KEY VALUE | unset KEY | list");
+                log_error(
+                        EINVAL, keys ? "usage: coderunner gateway keys create --name=N [--scope=...] | list "
+                                       "| revoke ID"
+                                     : "usage: coderunner gateway config set KEY VALUE | unset KEY | list");
 out:
         conf_done(ckeys, n, &c);
         free(ckeys);
@@ -530,7 +561,8 @@ int gateway_main(int argc, char **argv) {
         size_t n = 0;
         int ex;
         if (server_conf_load("gateway",
-                    "The gateway of a cluster: API keys, browser sessions, rate limits and quotas, ownership\n"
+                    "The gateway of a cluster: API keys, browser sessions, rate limits and quotas, "
+                    "ownership\n"
                     "and history, in front of the API nodes (--upstream), with its metadata in MongoDB or\n"
                     "SQLite (--meta). Administration: coderunner gateway keys create|list|revoke, and\n"
                     "coderunner gateway config set|unset|list (with the same --config or --meta).",
