@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,6 +14,7 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "callback/callback.h"
+#include "secure/secure.h"
 
 #define CALLBACK_BACKOFF_USEC UINT64_C(500000)
 
@@ -103,13 +103,8 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata) {
 }
 
 static void sign(const CallbackSender *s, const char *body, char header[static 128]) {
-        unsigned char mac[crypto_auth_hmacsha256_BYTES];
-        crypto_auth_hmacsha256_state st;
-        crypto_auth_hmacsha256_init(&st, (const unsigned char *) s->secret, strlen(s->secret));
-        crypto_auth_hmacsha256_update(&st, (const unsigned char *) body, strlen(body));
-        crypto_auth_hmacsha256_final(&st, mac);
-        char hex[2 * sizeof mac + 1];
-        sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+        char hex[SECURE_HEX_SHA256];
+        secure_hmac_sha256_hex(s->secret, strlen(s->secret), body, strlen(body), hex);
         snprintf(header, 128, "X-Coderunner-Signature: sha256=%s", hex);
 }
 
@@ -197,7 +192,7 @@ static void *sender_thread(void *arg) {
 int callback_sender_start(const CallbackConfig *cfg, CallbackSender **ret) {
         if (cfg->max_tries == 0)
                 return -EINVAL;
-        if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        if (secure_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
         CallbackSender *s = calloc(1, sizeof *s);
         if (!s)
