@@ -136,8 +136,11 @@ int meta_session_delete(Meta *m, const char *id_hash);
  * token), at most limit, starting after the cursor (NULL/"" = from the newest; the cursor
  * is what the previous page's ret_next_cursor gave, opaque to the caller, at most
  * META_ID_MAX bytes). *ret_next_cursor is "" when this was the last page. The array is
- * malloc'd: meta_history_list_free(). update: status and result of a token (only if the
- * stored status is not already final, 3..14). pending: up to max tokens of any owner
+ * malloc'd: meta_history_list_free(). update: status and result of a token, only if the
+ * stored status is 1 or 2: returns 1 when this call changed it, 0 when it was changed
+ * already (so that of several gateways exactly one counts a result), -ENOENT for an
+ * unknown token; status_id 0 means "finished, result unknown" (the submission is gone
+ * from the API nodes). pending: up to max tokens of any owner
  * whose status is 1 or 2, oldest first (the gateway polls their results). delete: -ENOENT
  * when owner has no such token. count_unfinished: owner's records with status 1 or 2. */
 int meta_history_add(Meta *m, const MetaHistory *h);
