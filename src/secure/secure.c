@@ -19,6 +19,9 @@ _Static_assert(alignof(crypto_generichash_state) <= 64, "BLAKE2b state alignment
 _Static_assert(
         crypto_generichash_BYTES_MIN <= SECURE_HASH_MIN && SECURE_HASH_MAX <= crypto_generichash_BYTES_MAX,
         "BLAKE2b digest sizes");
+_Static_assert(crypto_shorthash_siphash24_KEYBYTES == SECURE_SHORTHASH_KEY &&
+                       crypto_shorthash_siphash24_BYTES == sizeof(uint64_t),
+        "SipHash sizes");
 _Static_assert(crypto_pwhash_argon2id_STRBYTES == SECURE_PWHASH_MAX, "argon2id string size");
 _Static_assert(crypto_hash_sha256_BYTES * 2 + 1 == SECURE_HEX_SHA256, "SHA-256 size");
 _Static_assert(
@@ -103,6 +106,15 @@ int secure_hash_final(SecureHash *h, void *ret, size_t out_len) {
         int r = crypto_generichash_final((crypto_generichash_state *) h->state, ret, out_len);
         h->out_len = 0; /* finished: a second final is -EINVAL */
         return r < 0 ? -EINVAL : 0;
+}
+
+uint64_t secure_shorthash(const uint8_t key[SECURE_SHORTHASH_KEY], const void *data, size_t len) {
+        unsigned char out[crypto_shorthash_siphash24_BYTES];
+        crypto_shorthash_siphash24(out, data, len, key);
+        uint64_t h = 0; /* the digest read little-endian, as SipHash's paper does */
+        for (size_t i = sizeof out; i > 0; i--)
+                h = h << 8 | out[i - 1];
+        return h;
 }
 
 int secure_password_hash(const char *password, char ret[SECURE_PWHASH_MAX]) {

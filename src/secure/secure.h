@@ -48,6 +48,12 @@ void secure_hash_update(SecureHash *h, const void *data, size_t len);
 /* The digest: out_len is the one given to secure_hash_init() (else -EINVAL). */
 int secure_hash_final(SecureHash *h, void *ret, size_t out_len);
 
+/* A keyed 64-bit hash of short inputs (SipHash-2-4) for hash tables that hold keys an
+ * attacker chooses (client addresses): with a random secret key, collisions can't be
+ * planned. */
+#define SECURE_SHORTHASH_KEY 16
+uint64_t secure_shorthash(const uint8_t key[SECURE_SHORTHASH_KEY], const void *data, size_t len);
+
 #define SECURE_PWHASH_MAX 128 /* an argon2id string, NUL included */
 /* argon2id (libsodium's interactive limits) of password into ret. -EINVAL for an empty
  * password or one over 1024 bytes; -ENOMEM when the hash can't get its memory. */

@@ -108,6 +108,19 @@ static void content_hash(void) {
         ASSERT_EQ(secure_hash_final(&h, d, 32), -EINVAL); /* finished already */
 }
 
+static void shorthash(void) {
+        /* SipHash-2-4's paper, appendix A: key 00..0f, message 00..0e */
+        uint8_t key[SECURE_SHORTHASH_KEY], msg[15];
+        for (size_t i = 0; i < sizeof key; i++)
+                key[i] = (uint8_t) i;
+        for (size_t i = 0; i < sizeof msg; i++)
+                msg[i] = (uint8_t) i;
+        ASSERT_EQ(secure_shorthash(key, msg, sizeof msg), UINT64_C(0xa129ca6149be45e5));
+        /* another key, another hash */
+        key[0] ^= 1;
+        ASSERT_TRUE(secure_shorthash(key, msg, sizeof msg) != UINT64_C(0xa129ca6149be45e5));
+}
+
 static bool urlsafe(const char *s) {
         return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(s);
 }
@@ -212,6 +225,7 @@ int main(void) {
         hmac();
         hex();
         content_hash();
+        shorthash();
         tokens();
         compare();
         passwords();
