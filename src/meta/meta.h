@@ -29,11 +29,16 @@
 typedef struct Meta Meta;
 
 #define META_ERROR_MAX 512
-#define META_ID_MAX 64 /* ids, owners, hashes: at most 63 bytes + NUL */
+/* ids, owners, hashes: at most 79 bytes + NUL (a hex SHA-256 is 64, an owner
+ * "session:<hex SHA-256>" 72) */
+#define META_ID_MAX 80
 #define META_NAME_MAX 128
 #define META_HASH_MAX 160 /* argon2id strings */
 #define META_MAX_LANGUAGES 64
 #define META_CONFIG_VALUE_MAX 4096
+#define META_CURSOR_MAX 104 /* a history cursor: the position (created_at, token) + NUL */
+#define META_LIST_MAX 1000 /* the most records one history list or pending call returns */
+#define META_BYTES_MAX (4u << 20) /* a history record's source_code, and its stdin_data */
 
 /* Scopes of a key (bits). */
 enum {
@@ -133,20 +138,25 @@ int meta_session_delete(Meta *m, const char *id_hash);
 
 /* History. add: -EEXIST when the token is known. get: the record of a token (any owner;
  * the caller compares owners). list: owner's records, newest first (by created_at, then
- * token), at most limit, starting after the cursor (NULL/"" = from the newest; the cursor
- * is what the previous page's ret_next_cursor gave, opaque to the caller, at most
- * META_ID_MAX bytes). *ret_next_cursor is "" when this was the last page. The array is
- * malloc'd: meta_history_list_free(). update: status and result of a token (only if the
- * stored status is not already final, 3..14). pending: up to max tokens of any owner
- * whose status is 1 or 2, oldest first (the gateway polls their results). delete: -ENOENT
- * when owner has no such token. count_unfinished: owner's records with status 1 or 2. */
+ * token), at most limit (1..META_LIST_MAX), starting after the cursor (NULL/"" = from the
+ * newest; the cursor is what the previous page's ret_next_cursor gave, opaque to the
+ * caller, at most META_CURSOR_MAX bytes; a malformed one is -EINVAL). *ret_next_cursor is
+ * "" when this was the last page. The array is malloc'd: meta_history_list_free().
+ * update: status and result of a token, only if the stored status is 1 or 2: returns 1
+ * when this call changed it, 0 when it was changed already (so that of several gateways
+ * exactly one counts a result), -ENOENT for an unknown token; status_id 0 means
+ * "finished, result unknown" (the submission is gone from the API nodes). pending: up to
+ * max (1..META_LIST_MAX) tokens of any owner whose status is 1 or 2, oldest first (the
+ * gateway polls their results). delete: -ENOENT when owner has no such token.
+ * count_unfinished: owner's records with status 1 or 2. Over-long strings are refused
+ * (-EINVAL), never cut; source_len or stdin_len over META_BYTES_MAX is -E2BIG. */
 int meta_history_add(Meta *m, const MetaHistory *h);
 int meta_history_get(Meta *m, const char *token, MetaHistory *ret);
 int meta_history_list(Meta *m, const char *owner, size_t limit, const char *cursor, MetaHistory **ret,
-        size_t *ret_n, char ret_next_cursor[META_ID_MAX]);
+        size_t *ret_n, char ret_next_cursor[META_CURSOR_MAX]);
 MetaHistory *meta_history_list_free(MetaHistory *list, size_t n);
-int meta_history_update(Meta *m, const char *token, int status_id, double time, int64_t memory,
-        int64_t finished_at);
+int meta_history_update(
+        Meta *m, const char *token, int status_id, double time, int64_t memory, int64_t finished_at);
 int meta_history_pending(Meta *m, size_t max, char (**ret_tokens)[META_ID_MAX], size_t *ret_n);
 int meta_history_delete(Meta *m, const char *owner, const char *token);
 int meta_history_count_unfinished(Meta *m, const char *owner, uint64_t *ret);
