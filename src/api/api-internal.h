@@ -7,6 +7,7 @@
 #include "api/api.h"
 
 typedef struct Waiter Waiter;
+typedef struct EventStream EventStream;
 
 /* The languages as the live workers advertise them: one per catalogue entry, installed
  * (not archived) when a live worker serves it, with that worker's name. A view is
@@ -52,6 +53,10 @@ struct Api {
         bool stopping;
         pthread_t timer;
         bool timer_started;
+
+        pthread_mutex_t stream_lock; /* the event streams (api-events.c) */
+        EventStream *streams;
+        atomic_uint_fast32_t n_streams;
 
         atomic_uint_fast64_t created, wait_timeouts;
         atomic_uint_fast64_t store_probe_usec; /* CLOCK_MONOTONIC of the last store probe */
@@ -115,6 +120,22 @@ typedef void (*ApiWaitReply)(Api *a, HttpRequest *req, int r, const Submission *
 /* api_wait() with another answer (Piston's): takes data (malloc'd), even on failure. */
 void api_wait_reply(Api *a, HttpRequest *req, const char *token, ApiWaitReply reply, void *data);
 
+/* The event streams (api-events.c). A result was published for token: end its streams
+ * with it (on the wait thread). */
+void api_events_published(Api *a, const char *token);
+/* The notifier's progress callback (userdata: the Api). */
+void api_events_progress(void *userdata, const NotifyProgress *p);
+/* Heartbeats, and the streams whose clients are gone dropped (on the wait thread). */
+void api_events_tick(Api *a);
+/* End every stream (shutdown). */
+void api_events_end_all(Api *a);
+
+/* What GET /submissions/:token checks before it answers: the guards, `fields`, the stored
+ * submission (404 unknown, 410 purged, 500). true with *ret filled (submission_done()),
+ * else req is answered. */
+bool api_submission_lookup(
+        Api *a, HttpRequest *req, const char *token, Judge0Fields *ret_fields, Submission *ret);
+
 /* The OpenAPI document (openapi/openapi.json), compiled in. */
 extern const char api_openapi_json[];
 extern const size_t api_openapi_json_len;
@@ -122,6 +143,7 @@ extern const size_t api_openapi_json_len;
 /* Handlers, one file per resource. */
 void api_submission_create(HttpRequest *req, const char *const *params, void *userdata);
 void api_submission_get(HttpRequest *req, const char *const *params, void *userdata);
+void api_submission_events(HttpRequest *req, const char *const *params, void *userdata);
 void api_submission_list(HttpRequest *req, const char *const *params, void *userdata);
 void api_submission_delete(HttpRequest *req, const char *const *params, void *userdata);
 void api_batch_create(HttpRequest *req, const char *const *params, void *userdata);

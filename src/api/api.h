@@ -32,6 +32,10 @@ typedef struct ApiConfig {
         uint32_t max_submission_batch_size;
         uint32_t max_per_page; /* GET /submissions: a larger per_page is a 400 */
         uint64_t wait_timeout_usec;
+        /* GET /submissions/:token/events: at most this many streams open (more: 503), a
+         * heartbeat comment after this long without an event (0: 1000 and 15 s). */
+        uint32_t max_event_streams;
+        uint64_t event_heartbeat_usec;
         uint64_t worker_timeout_usec; /* a worker silent longer is not alive (0 = 10 s) */
         /* Whitespace-separated lists; empty or NULL = off. */
         const char *authn_header, *authn_token;

@@ -910,6 +910,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 }
                 out->time_usec = time_sum / done_runs;
                 out->memory_kib = mem_sum / done_runs;
+                if (s->on_test)
+                        s->on_test(s->on_test_userdata, i, out);
                 if (out->status_id != STATUS_ACCEPTED && first_failure == SIZE_MAX)
                         first_failure = i;
         }

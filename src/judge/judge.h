@@ -38,6 +38,8 @@ typedef struct JudgeTest {
         const Limits *limits; /* NULL = the submission's */
 } JudgeTest;
 
+typedef struct JudgeOutcome JudgeOutcome;
+
 typedef struct JudgeSubmission {
         const Language *language;
         const char *source;
@@ -61,9 +63,13 @@ typedef struct JudgeSubmission {
         JudgeCompare compare;
         double tolerance; /* JUDGE_COMPARE_NUMBERS: absolute or relative difference allowed */
         bool stop_on_failure;
+        /* Called on the judging thread after each test case's verdict (NULL = none): live
+         * progress. index is the test's; o is valid during the call only. */
+        void (*on_test)(void *userdata, size_t index, const JudgeOutcome *o);
+        void *on_test_userdata;
 } JudgeSubmission;
 
-typedef struct JudgeOutcome {
+struct JudgeOutcome {
         int status_id;
         char *stdout_data; /* NUL-terminated too; NULL when empty */
         size_t stdout_len;
@@ -77,7 +83,7 @@ typedef struct JudgeOutcome {
         uint64_t memory_kib;
         bool memory_limit_exceeded; /* extension: the OOM killer fired */
         bool ran; /* false when skipped (stop_on_failure) */
-} JudgeOutcome;
+};
 
 typedef struct JudgeResult {
         int status_id; /* overall: the first failing test's, else Accepted */

@@ -122,6 +122,35 @@ static int outcome_fields(const JudgeOutcome *o, int *status_id, Bytes *out, Byt
         return 0;
 }
 
+/* Live progress for the subscribers (SSE): a test case's verdict and measures, no outputs. */
+typedef struct TestProgress {
+        WorkerPool *pool;
+        const char *token;
+} TestProgress;
+
+static void publish_progress(WorkerPool *p, const NotifyProgress *np) {
+        int r = notify_publish_progress(p->cfg.notify, np);
+        if (r < 0)
+                log_warning(r, "worker token=%s publish progress failed: %s", np->token, strerror(-r));
+}
+
+static void on_test(void *userdata, size_t index, const JudgeOutcome *o) {
+        const TestProgress *tp = userdata;
+        NotifyProgress np = {
+                .kind = NOTIFY_TEST,
+                .status_id = o->status_id,
+                .index = (uint32_t) index,
+                .time_usec = (int64_t) o->time_usec,
+                .wall_time_usec = (int64_t) o->wall_time_usec,
+                .memory_kib = (int64_t) o->memory_kib,
+                .exit_code = o->exit_code,
+                .exit_signal = o->exit_signal > 0 ? o->exit_signal : -1,
+                .memory_limit_exceeded = o->memory_limit_exceeded,
+        };
+        memcpy(np.token, tp->token, sizeof np.token);
+        publish_progress(tp->pool, &np);
+}
+
 /* Judge sub and write its results into it; 0, or -errno when no verdict was reached. */
 static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
@@ -171,6 +200,11 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 .tolerance = sub->tolerance,
                 .stop_on_failure = sub->stop_on_failure,
         };
+        TestProgress tp = {.pool = w->pool, .token = sub->token};
+        if (sub->n_tests > 0) { /* the many-tests extension: each test as it finishes */
+                js.on_test = on_test;
+                js.on_test_userdata = &tp;
+        }
         JudgeResult res;
         int r = judge_submission(w->judge, &js, &res);
         if (r < 0)
@@ -328,6 +362,10 @@ static JobOutcome process(Worker *w, const QueueJob *job) {
                 atomic_fetch_add(&p->failed, 1);
                 return JOB_RETRY;
         }
+
+        NotifyProgress processing = {.kind = NOTIFY_STATUS, .status_id = STATUS_PROCESSING};
+        memcpy(processing.token, token, sizeof processing.token);
+        publish_progress(p, &processing);
 
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         size_t n_tests = 0;
