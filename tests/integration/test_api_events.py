@@ -43,15 +43,17 @@ def statuses(events):
     return [d["status"]["id"] for n, d in events if n == "status"]
 
 
-def test_events_in_order_with_tests(server):
-    submit(server, {"source_code": BLOCKER, "language_id": PY_ID})
-    token = submit(server, {"source_code": PY_ECHO, "language_id": PY_ID, "tests": [
+def events_in_order(submitter, streamer):
+    """A 3-test submission sent to submitter (behind a blocker on the only worker), its
+    events read from streamer (another process in a cluster): every step, in order."""
+    submit(submitter, {"source_code": BLOCKER, "language_id": PY_ID})
+    token = submit(submitter, {"source_code": PY_ECHO, "language_id": PY_ID, "tests": [
         {"stdin": "a", "expected_output": "a"},
         {"stdin": "b", "expected_output": "x"},
         {"stdin": "c", "expected_output": "c"},
     ]})
     params = {"base64_encoded": "true", "fields": "*"}
-    s = EventStream(server.url, token, params)
+    s = EventStream(streamer.url, token, params)
     assert s.status_code == 200, s.response.text
     assert s.response.headers["Content-Type"].startswith("text/event-stream")
     events = s.all()
@@ -63,11 +65,25 @@ def test_events_in_order_with_tests(server):
     assert [t["index"] for t in tests] == [0, 1, 2]
     assert [t["status"]["id"] for t in tests] == [3, 4, 3]
     assert all(t["token"] == token and t["exit_code"] == 0 and float(t["time"]) >= 0 for t in tests)
-    get = server.get(f"/submissions/{token}", params=params)
+    get = streamer.get(f"/submissions/{token}", params=params)
     assert get.status_code == 200
     assert events[-1][1] == get.json()
     # The stream ended with the result: nothing stays open.
-    wait_metric(server, "coderunner_event_streams", 0)
+    wait_metric(streamer, "coderunner_event_streams", 0)
+
+
+def disconnect_leaves_nothing(submitter, streamer):
+    token = submit(submitter, {"source_code": SLOW, "language_id": PY_ID})
+    s = EventStream(streamer.url, token)
+    assert s.next_event()[0] == "status"
+    wait_metric(streamer, "coderunner_event_streams", 1)
+    s.close()
+    wait_metric(streamer, "coderunner_event_streams", 0)
+    submitter.wait_final(token)
+
+
+def test_events_in_order_with_tests(server):
+    events_in_order(server, server)
 
 
 def test_final_token_at_once(server):
