@@ -60,6 +60,7 @@ static const HttpRoute routes[] = {
         {"GET", "/openapi", api_openapi}, /* /openapi.json: the suffix is taken off */
         {"GET", "/api/v2/runtimes", api_piston_runtimes},
         {"POST", "/api/v2/execute", api_piston_execute},
+        {"GET", "/api/v2/connect", api_piston_connect},
 };
 
 const HttpRoute *api_routes(size_t *ret_n) {
@@ -335,10 +336,12 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, Notify *notify, co
         pthread_mutex_init(&a->wait_lock, NULL);
         pthread_mutex_init(&a->stats_lock, NULL);
         pthread_mutex_init(&a->stream_lock, NULL);
+        pthread_mutex_init(&a->live_lock, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&a->wait_cond, &ca);
+        pthread_cond_init(&a->live_cond, NULL);
         pthread_condattr_destroy(&ca);
         /* The first view: nothing served until the registry says otherwise. */
         LanguageView *v = NULL;
@@ -390,6 +393,8 @@ Api *api_free(Api *a) {
         if (!a)
                 return NULL;
         api_release_waiters(a);
+        atomic_store(&a->shutting_down, true); /* the WebSocket sessions end */
+        api_live_wait_sessions(a);
         pthread_mutex_lock(&a->wait_lock);
         a->stopping = true;
         pthread_cond_broadcast(&a->wait_cond);
@@ -406,6 +411,8 @@ Api *api_free(Api *a) {
         pthread_cond_destroy(&a->wait_cond);
         pthread_mutex_destroy(&a->stats_lock);
         pthread_mutex_destroy(&a->stream_lock);
+        pthread_mutex_destroy(&a->live_lock);
+        pthread_cond_destroy(&a->live_cond);
         pthread_mutex_destroy(&a->view_lock);
         view_free(atomic_load(&a->view));
         free(a->stats_json);
@@ -427,6 +434,10 @@ void api_set_local_workers(Api *a, ApiLocalStats fn, void *userdata) {
 
 void api_set_http(Api *a, HttpServer *http) {
         a->http = http;
+}
+
+void api_set_live(Api *a, LiveRegistry *live) {
+        a->live = live;
 }
 
 /* ---- guards ---- */
@@ -772,6 +783,7 @@ void api_shutdown(Api *a) {
         /* The flag first: a waiter registered after the release below sees it (api_wait). */
         atomic_store(&a->shutting_down, true);
         api_release_waiters(a);
+        api_live_wait_sessions(a); /* they see the flag within a tick and close */
 }
 
 static void *wait_timer(void *arg) {

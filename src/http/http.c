@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include "base/macro.h"
 #include "base/time-util.h"
 #include "http/http.h"
+#include "http/websocket.h"
 
 #define HTTP_MAX_SEGMENTS 16
 
@@ -102,6 +104,10 @@ struct HttpRequest {
         char *headers[2 * HTTP_MAX_REPLY_HEADERS]; /* http_reply_header(): name, value, ... */
         size_t n_headers;
         HttpStream *stream; /* http_reply_stream(): the server's reference, until queued */
+        HttpUpgradeFn upgrade_fn; /* http_reply_websocket() */
+        bool upgraded; /* upgrade_fn was called with the socket */
+        void *upgrade_userdata;
+        char accept[WS_ACCEPT_LEN + 1];
 };
 
 struct HttpStream {
@@ -355,11 +361,77 @@ bool http_stream_closed(HttpStream *s) {
         return closed;
 }
 
+/* ---- WebSocket upgrades ---- */
+
+static bool header_has_token(const char *v, const char *token) {
+        size_t n = strlen(token);
+        for (const char *p = v; p && *p;) {
+                p += strspn(p, " \t,");
+                size_t k = strcspn(p, " \t,");
+                if (k == n && strncasecmp(p, token, n) == 0)
+                        return true;
+                p += k;
+        }
+        return false;
+}
+
+int http_reply_websocket(HttpRequest *req, HttpUpgradeFn fn, void *userdata) {
+        const char *up = http_request_header(req, "Upgrade"), *conn = http_request_header(req, "Connection"),
+                   *ver = http_request_header(req, "Sec-WebSocket-Version"),
+                   *key = http_request_header(req, "Sec-WebSocket-Key");
+        char accept[WS_ACCEPT_LEN + 1];
+        if (strcmp(req->method, "GET") != 0 || !up || strcasecmp(up, "websocket") != 0 ||
+                !header_has_token(conn, "upgrade") || !ver || strcmp(ver, "13") != 0 ||
+                ws_accept_key(key, accept) < 0)
+                return -EINVAL;
+        pthread_mutex_lock(&req->lock);
+        bool answered = req->has_reply || req->stream || req->upgrade_fn;
+        if (!answered) {
+                req->upgrade_fn = fn;
+                req->upgrade_userdata = userdata;
+                memcpy(req->accept, accept, sizeof accept);
+        }
+        pthread_mutex_unlock(&req->lock);
+        if (answered)
+                return -EALREADY;
+        http_reply(req, 101, NULL, NULL, 0);
+        return 0;
+}
+
+struct HttpUpgraded {
+        struct MHD_UpgradeResponseHandle *urh;
+};
+
+void http_upgraded_close(HttpUpgraded *u) {
+        if (!u)
+                return;
+        MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+        free(u);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+        size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
+        HttpRequest *r = con_cls;
+        HttpUpgraded *u = calloc(1, sizeof *u);
+        if (!u) {
+                MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+                return; /* request_free() tells the caller */
+        }
+        u->urh = urh;
+        r->upgraded = true;
+        int fl = fcntl(sock, F_GETFL);
+        if (fl >= 0)
+                (void) fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+        r->upgrade_fn(r->upgrade_userdata, sock, extra, extra_len, u);
+}
+
 static void request_free(HttpRequest *r) {
         if (!r)
                 return;
         if (r->stream) /* never given to MHD */
                 stream_gone(r->stream);
+        if (r->upgrade_fn && !r->upgraded) /* the 101 never went out: the caller lets go */
+                r->upgrade_fn(r->upgrade_userdata, -1, NULL, 0, NULL);
         pthread_mutex_destroy(&r->lock);
         free(r->body);
         free(r->note);
@@ -378,7 +450,24 @@ static void add_cors(struct MHD_Response *resp) {
 /* Give the reply to MHD (with the lock not held: nothing else touches it any more). */
 static enum MHD_Result queue_reply(HttpRequest *r) {
         struct MHD_Response *resp;
-        if (r->stream) {
+        if (r->upgrade_fn) {
+                resp = MHD_create_response_for_upgrade(on_upgrade, NULL);
+                if (resp &&
+                        (MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket") != MHD_YES ||
+                                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade") !=
+                                        MHD_YES ||
+                                MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->accept) !=
+                                        MHD_YES)) {
+                        MHD_destroy_response(resp);
+                        resp = NULL;
+                }
+                if (!resp)
+                        return MHD_NO;
+                r->state = REQUEST_QUEUED;
+                enum MHD_Result ret = MHD_queue_response(r->connection, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+                MHD_destroy_response(resp);
+                return ret;
+        } else if (r->stream) {
                 resp = MHD_create_response_from_callback(
                         MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, r->stream, stream_gone);
                 if (resp)
@@ -961,7 +1050,7 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
 
         /* ITC: MHD_quiesce_daemon() with internal threads. */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_ERROR_LOG | MHD_USE_ITC;
+                         MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_UPGRADE;
         if (family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         /* MHD's own limit, past which it closes without a word: ours plus room for the

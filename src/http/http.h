@@ -156,6 +156,21 @@ void http_stream_end(HttpStream *s);
 /* Whether the connection is gone (closed by the client, timed out, or ended and sent). */
 bool http_stream_closed(HttpStream *s);
 HttpStream *http_stream_unref(HttpStream *s);
+
+/* A WebSocket (RFC 6455, src/http/websocket.h frames it): http_reply_websocket() checks
+ * the opening handshake (GET, Upgrade: websocket, Connection: upgrade, Sec-WebSocket-
+ * Version: 13, a Sec-WebSocket-Key) and answers 101; once the answer is out, fn is called
+ * on one of the server's threads (it must not block: hand the socket to a thread of the
+ * caller) with the connection's socket (blocking mode; never close() it) and the bytes
+ * the client sent after its request (the first frames, if any). The connection is the
+ * caller's from then on: http_upgraded_close() ends it, exactly once. When the 101 could
+ * not be sent, fn is called once with fd -1 (and u NULL) instead: let go of userdata.
+ * -EINVAL: not a
+ * WebSocket handshake (nothing answered: answer 400); -EALREADY: answered already. */
+typedef struct HttpUpgraded HttpUpgraded;
+typedef void (*HttpUpgradeFn)(void *userdata, int fd, const char *extra, size_t extra_len, HttpUpgraded *u);
+int http_reply_websocket(HttpRequest *req, HttpUpgradeFn fn, void *userdata);
+void http_upgraded_close(HttpUpgraded *u);
 static inline void http_stream_unrefp(HttpStream **s) {
         http_stream_unref(*s);
 }

@@ -55,6 +55,9 @@ bool j0_format_timestamp(int64_t usec, char buf[static 40]);
 /* Add a value to an object or an array, taking the reference; a NULL value (a failed
  * allocation) or a failed insertion is -ENOMEM. */
 int j0_set(json_t *obj, const char *key, json_t *v);
+/* Parse any JSON value (NUL bytes allowed in strings). -EBADMSG with "malformed JSON: ...
+ * at line L, column C" in errbuf, or -ENOMEM. *ret is the caller's. */
+int j0_load(const char *data, size_t len, json_t **ret, char *errbuf, size_t errlen);
 int j0_append(json_t *arr, json_t *v);
 
 /* The map of a Judge0Errors (errors.c), borrowed. */

@@ -142,3 +142,18 @@ int j0_hex_value(char c) {
                 return c - 'A' + 10;
         return -1;
 }
+
+int j0_load(const char *data, size_t len, json_t **ret, char *errbuf, size_t errlen) {
+        json_error_t err;
+        json_t *root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+        if (!root) {
+                if (json_error_code(&err) == json_error_out_of_memory)
+                        return -ENOMEM;
+                if (errbuf && errlen)
+                        snprintf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text,
+                                err.line, err.column);
+                return -EBADMSG;
+        }
+        *ret = root;
+        return 0;
+}

@@ -481,7 +481,7 @@ static bool plain_words(const char *s) {
 
 static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool is_run, const Workdir *w,
         const Limits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
-        uint64_t output_kib, RunOutput *ret) {
+        uint64_t output_kib, const JudgeLive *live, RunOutput *ret) {
         /* A command line of plain words is exec'd as is; anything a shell would interpret
          * (quotes, globs, operators, variables) goes through /bin/sh -c. The shell costs
          * about 0.5 ms per run. */
@@ -530,13 +530,15 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         for (size_t i = 0; i < lang->n_binds; i++)
                 binds[i] = (BoxBind){.host = lang->binds[i], .inside = lang->binds[i]};
 
-        in_fd = memfd_with("stdin", in, in_len);
-        if (in_fd < 0)
-                return in_fd;
-        out_fd = memfd_create("stdout", MFD_CLOEXEC);
-        if (out_fd < 0)
-                return -errno;
-        if (!merge_stderr) {
+        if (!live) {
+                in_fd = memfd_with("stdin", in, in_len);
+                if (in_fd < 0)
+                        return in_fd;
+                out_fd = memfd_create("stdout", MFD_CLOEXEC);
+                if (out_fd < 0)
+                        return -errno;
+        }
+        if (!live && !merge_stderr) {
                 err_fd = memfd_create("stderr", MFD_CLOEXEC);
                 if (err_fd < 0)
                         return -errno;
@@ -563,12 +565,19 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         spec.stdin_fd = in_fd;
         spec.stdout_fd = out_fd;
         spec.stderr_fd = err_fd;
+        if (live) {
+                spec.stdin_fd = live->stdin_fd;
+                spec.stdout_fd = live->stdout_fd;
+                spec.stderr_fd = merge_stderr ? -EBADF : live->stderr_fd;
+                spec.control_fd = live->control_fd;
+        }
 
         RunOutput o = {};
         r = j->runner.run(j->runner.userdata, &spec, &o.box);
         if (r < 0)
                 return r;
-        r = slurp(out_fd, &o.out, &o.out_len);
+        if (out_fd >= 0)
+                r = slurp(out_fd, &o.out, &o.out_len);
         if (r >= 0 && err_fd >= 0)
                 r = slurp(err_fd, &o.err, &o.err_len);
         if (r < 0) {
@@ -667,6 +676,8 @@ static int validate(const JudgeSubmission *s, char **msg) {
                 return set_message(msg, "at most %d test cases", MAX_TESTS), -E2BIG;
         if (s->number_of_runs > MAX_RUNS)
                 return set_message(msg, "number_of_runs must be at most %d", MAX_RUNS), -ERANGE;
+        if (s->live && (s->n_tests > 0 || s->number_of_runs > 1))
+                return set_message(msg, "an interactive run has one test and one run"), -EINVAL;
         if ((s->compiler_options && strlen(s->compiler_options) > MAX_USER_STRING) ||
                 (s->command_line_arguments && strlen(s->command_line_arguments) > MAX_USER_STRING))
                 return set_message(msg, "is too long (maximum is %d characters)", MAX_USER_STRING), -E2BIG;
@@ -814,10 +825,14 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 Limits cl = with_minimums(
                         j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
                 RunOutput o = {};
+                if (s->live)
+                        s->live->stage(s->live->userdata, false);
                 r = sandbox_sh(j, lang, compile_cmd, false, &build, &cl, NULL, 0, true, false,
-                        COMPILE_OUTPUT_MAX_KIB, &o);
+                        COMPILE_OUTPUT_MAX_KIB, NULL, &o);
                 if (r < 0)
                         goto fail;
+                if (s->live)
+                        s->live->exited(s->live->userdata, false, &o.box, o.out, o.out_len);
                 res.compile_output = TAKE_PTR(o.out);
                 res.compile_output_len = o.out_len;
                 if (o.box.status == BOX_STATUS_XX) {
@@ -891,8 +906,12 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                 }
                         }
                         RunOutput o = {};
+                        if (s->live)
+                                s->live->stage(s->live->userdata, true);
                         r = sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
-                                s->redirect_stderr_to_stdout, s->enable_network, output_kib, &o);
+                                s->redirect_stderr_to_stdout, s->enable_network, output_kib, s->live, &o);
+                        if (r >= 0 && s->live)
+                                s->live->exited(s->live->userdata, true, &o.box, NULL, 0);
                         if (!single)
                                 workdir_drop(j, &w);
                         if (r < 0)

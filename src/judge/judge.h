@@ -40,6 +40,18 @@ typedef struct JudgeTest {
 
 typedef struct JudgeOutcome JudgeOutcome;
 
+/* An interactive run (Piston's WebSocket): the program's streams are the caller's, read
+ * and written while it runs, and the caller hears of each stage. */
+typedef struct JudgeLive {
+        int stdin_fd; /* the program reads what the caller writes to the other end */
+        int stdout_fd, stderr_fd; /* the program's output, as produced (capped as usual) */
+        int control_fd; /* the caller's requests to the sandbox (BoxSpec.control_fd), or -1 */
+        void (*stage)(void *userdata, bool run); /* a stage starts: compile or run */
+        /* a stage ended: the sandbox's result, and the compile stage's output */
+        void (*exited)(void *userdata, bool run, const BoxResult *r, const char *output, size_t len);
+        void *userdata;
+} JudgeLive;
+
 typedef struct JudgeSubmission {
         const Language *language;
         const char *source;
@@ -67,6 +79,9 @@ typedef struct JudgeSubmission {
          * progress. index is the test's; o is valid during the call only. */
         void (*on_test)(void *userdata, size_t index, const JudgeOutcome *o);
         void *on_test_userdata;
+        /* NULL = none; with it, one run (no tests, one run): the output is the caller's
+         * and not in the result */
+        const JudgeLive *live;
 } JudgeSubmission;
 
 struct JudgeOutcome {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -151,6 +152,39 @@ static void on_test(void *userdata, size_t index, const JudgeOutcome *o) {
         publish_progress(tp->pool, &np);
 }
 
+/* ---- interactive runs: the channel's events ---- */
+
+static void live_send(const LiveChannel *ch, LiveEventKind kind, bool run, const BoxResult *r) {
+        LiveEvent e = {.kind = kind, .run = run, .exit_code = -1};
+        if (r) {
+                e.exit_code = r->exit_code;
+                e.signal = r->signal;
+                if (r->status != BOX_STATUS_OK)
+                        snprintf(e.status, sizeof e.status, "%s", box_status_to_string(r->status));
+                snprintf(e.message, sizeof e.message, "%.*s", (int) sizeof e.message - 1, r->message);
+        }
+        (void) live_event_send(ch->events_fd, &e); /* a session gone: its run goes on, bounded */
+}
+
+static void live_stage(void *userdata, bool run) {
+        live_send(userdata, LIVE_STAGE, run, NULL);
+}
+
+/* The compile stage's output goes out on stderr before its exit, as Piston has it. */
+static void live_exited(void *userdata, bool run, const BoxResult *r, const char *output, size_t len) {
+        const LiveChannel *ch = userdata;
+        while (len > 0) {
+                ssize_t n = send(ch->stderr_fd, output, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                output += n;
+                len -= (size_t) n;
+        }
+        live_send(ch, LIVE_EXIT, run, r);
+}
+
 /* Judge sub and write its results into it; 0, or -errno when no verdict was reached. */
 static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
@@ -200,6 +234,25 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 .tolerance = sub->tolerance,
                 .stop_on_failure = sub->stop_on_failure,
         };
+        LiveChannel ch = {-1, -1, -1, -1, -1};
+        JudgeLive live = {};
+        int lr = w->pool->cfg.live ? live_take(w->pool->cfg.live, sub->token, &ch) : -ENOENT;
+        if (lr == -ECANCELED) {
+                sub->status_id = STATUS_INTERNAL_ERROR;
+                return set_cstring(&sub->message, "the interactive session ended before the run started");
+        }
+        if (lr == 0) {
+                live = (JudgeLive){
+                        .stdin_fd = ch.stdin_fd,
+                        .stdout_fd = ch.stdout_fd,
+                        .stderr_fd = ch.stderr_fd,
+                        .control_fd = ch.control_fd,
+                        .stage = live_stage,
+                        .exited = live_exited,
+                        .userdata = &ch,
+                };
+                js.live = &live;
+        }
         TestProgress tp = {.pool = w->pool, .token = sub->token};
         if (sub->n_tests > 0) { /* the many-tests extension: each test as it finishes */
                 js.on_test = on_test;
@@ -207,6 +260,19 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         }
         JudgeResult res;
         int r = judge_submission(w->judge, &js, &res);
+        if (js.live) {
+                if (r < 0 ||
+                        (res.status_id == STATUS_INTERNAL_ERROR && res.n_tests > 0 && !res.tests[0].ran)) {
+                        /* No stage ran to its end: say why, as the run stage's exit. */
+                        BoxResult xx = {.status = BOX_STATUS_XX, .exit_code = -1};
+                        snprintf(xx.message, sizeof xx.message, "%s",
+                                r < 0 ? strerror(-r)
+                                      : (res.tests[0].message ? res.tests[0].message : "internal error"));
+                        live_send(&ch, LIVE_EXIT, true, &xx);
+                }
+                live_send(&ch, LIVE_DONE, true, NULL);
+                live_channel_close(&ch);
+        }
         if (r < 0)
                 return r;
         sub->status_id = res.status_id;
