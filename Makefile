@@ -44,6 +44,9 @@ deps-test: deps-build
 	@if python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; \
 	then brk=--break-system-packages; else brk=; fi; \
 	env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check $$brk -r tests/requirements.txt
+	@# The metadata store's MongoDB tests run against FerretDB (MongoDB is not in Debian):
+	@# built once from the Go module proxy, cached in ~/.cache/coderunner/.
+	@ferretdb=$$(tools/build-ferretdb) && echo "FerretDB: $$ferretdb"
 
 # The web IDE needs Node.js and npm: Debian's, unless the machine already has them.
 deps-web:
