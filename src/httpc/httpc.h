@@ -18,7 +18,9 @@ typedef struct HttpcClient HttpcClient;
 typedef struct HttpcConfig {
         size_t max_response_body; /* bytes; 0 = 16 MiB */
         size_t max_pending; /* transfers queued or running; more: -EAGAIN; 0 = 4096 */
-        size_t max_connections_per_host; /* kept-alive pool per host; 0 = 64 */
+        /* Connections open at once per host, kept alive for reuse; more transfers wait for one
+         * (their timeouts running). 0 = 64 */
+        size_t max_connections_per_host;
         /* When set, a connection to an address for which it returns false is refused
          * before connecting (-EACCES): family AF_INET/AF_INET6, addr in_addr/in6_addr. */
         bool (*address_allowed)(int family, const void *addr);
@@ -43,12 +45,12 @@ typedef struct HttpcRequest {
 typedef struct HttpcResponse {
         /* 0: an HTTP answer came (any status). Else -ECONNREFUSED, -EHOSTUNREACH,
          * -ETIMEDOUT, -ECONNRESET, -EMSGSIZE (body too large), -EPROTO (not HTTP),
-         * -EACCES (address refused), -ECANCELED (client stopped), -EIO. */
+         * -EACCES (address refused), -ECANCELED (client stopped), -ENOMEM, -EIO. */
         int error;
         /* Whether any byte of the request may have reached the server: false only when
          * the connection was never established (safe to retry anything). */
         bool sent;
-        unsigned status;
+        unsigned status; /* 0 unless a status line came (an error may still have one) */
         HttpcHeader *headers; /* names lower-case; n_headers; owned by the response */
         size_t n_headers;
         char *body; /* NUL-terminated; owned by the response */
@@ -66,13 +68,19 @@ typedef void (*HttpcDone)(HttpcResponse *r, void *userdata);
 
 /* Start the client's thread. *ret: httpc_stop(). */
 int httpc_start(const HttpcConfig *cfg, HttpcClient **ret);
-/* Finish the transfers running (each bounded by its timeouts), cancel the queued ones,
- * stop the thread and free. Accepts NULL; returns NULL. */
+/* Finish the transfers running (each bounded by its timeout; those without one are
+ * cancelled), cancel the queued ones, stop the thread and free. Not from a done function.
+ * Accepts NULL; returns NULL. */
 HttpcClient *httpc_stop(HttpcClient *c);
 /* Queue a request (everything in req is copied). -EAGAIN when max_pending are queued,
- * -EINVAL (a bad method or url), -ENOMEM. When it fails, done is not called. */
+ * -EINVAL (a bad method, url or header), -ECANCELED (the client is stopping: a done
+ * function's retry), -ENOMEM. When it fails, done is not called. */
 int httpc_submit(HttpcClient *c, const HttpcRequest *req, HttpcDone done, void *userdata);
 
+/* Submit and wait, on a running client (from a done function: -EDEADLK): the submit's error, or 0
+ * and *ret filled, its error field saying how the transfer ended (an error response keeps
+ * its status when one came). httpc_response_done(ret) is the caller's. */
+int httpc_wait(HttpcClient *c, const HttpcRequest *req, HttpcResponse *ret);
 /* A blocking request, for command-line tools and tests: 0 and *ret filled (its
  * httpc_response_done() is the caller's), or the transport error. */
 int httpc_fetch(const HttpcConfig *cfg, const HttpcRequest *req, HttpcResponse *ret);
