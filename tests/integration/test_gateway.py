@@ -199,7 +199,7 @@ def test_a_limit_beyond_the_keys_ceiling_is_422_in_judge0s_wording(gw):
     k = gw.new_key("--max-cpu-time-limit=1", "--max-memory-limit=64000")
     r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID, "cpu_time_limit": 2})
     assert r.status_code == 422
-    assert r.json() == {"cpu_time_limit": ["must be less than or equal to 1"]}
+    assert r.json() == {"cpu_time_limit": ["must be less than or equal to 1.0"]}
     r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID, "memory_limit": 128000})
     assert r.status_code == 422 and "memory_limit" in r.json()
 
@@ -225,7 +225,7 @@ def test_a_batch_with_one_item_beyond_a_ceiling_is_refused_whole(gw):
         {"source_code": PY_HELLO, "language_id": PY_ID},
         {"source_code": PY_HELLO, "language_id": PY_ID, "cpu_time_limit": 3}]})
     assert r.status_code == 422
-    assert r.json() == [{}, {"cpu_time_limit": ["must be less than or equal to 1"]}]
+    assert r.json() == [{}, {"cpu_time_limit": ["must be less than or equal to 1.0"]}]
 
 
 def test_the_daily_quota_answers_429_naming_it(gw):
@@ -249,6 +249,11 @@ def test_the_concurrency_quota_counts_unfinished_submissions(gw):
     if r2.status_code == 201:
         pytest.fail("a second submission was admitted while the first was unfinished")
     assert r2.status_code == 429 and r2.json()["quota"] == "concurrent_submissions"
+    # the first one ends, and is seen to (the history learns it): the quota admits again
+    token = r.json()["token"]
+    assert wait_for(lambda: gw.get(f"/submissions/{token}", k).json()["status"]["id"] == 3, 60)
+    assert wait_for(lambda: gw.post("/submissions", k, params={"wait": "true"},
+                                    json={"source_code": PY_HELLO, "language_id": PY_ID}).status_code == 201, 30)
 
 
 def test_a_keys_rate_limit_answers_429_with_its_headers(gw):
@@ -506,3 +511,70 @@ def test_the_gateway_refuses_to_start_without_what_it_needs(tmp_path):
     cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=ftp://x",
                          "--internal-secret=s"], capture_output=True, text=True, timeout=30)
     assert cp.returncode != 0 and "http://" in cp.stderr
+
+
+def test_gateways_share_rate_limits_and_quotas_through_redis(tmp_path, upstream):
+    from redis_helpers import Redis
+    r = Redis().start()
+    g1 = g2 = None
+    try:
+        g1 = Gateway(tmp_path, [upstream.url], args=[f"--redis={r.url}"]).start()
+        # the second gateway shares the first one's metadata store (a file) and Redis
+        g2 = Gateway(tmp_path, [upstream.url], args=[f"--redis={r.url}"], meta=g1.meta).start()
+        k = g1.new_key("--rate=0.001", "--burst=2", "--quota-day=1")
+        assert g1.get("/statuses", k).status_code == 200
+        assert g2.get("/statuses", k).status_code == 200
+        refused = g1.get("/statuses", k)
+        assert refused.status_code == 429, "the second gateway's request did not count on the first"
+        assert requests.get(g1.url + "/health", timeout=10).json()["limiter"] == "redis"
+        # Redis gone: each gateway limits on its own meanwhile (and says so in /metrics)
+        r.stop()
+        k2 = g1.new_key("--rate=1000", "--burst=1000")
+        assert g2.get("/statuses", k2).status_code == 200
+        assert g2.metric("coderunner_gateway_ratelimit_fallbacks_total") >= 1
+    finally:
+        for g in (g1, g2):
+            if g:
+                g.stop()
+        r.stop()
+
+
+def test_a_slow_api_node_is_504(tmp_path):
+    """An API node that accepts the connection and never answers: the gateway gives up
+    after --upstream-timeout and says so."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+    held = []
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            request = c.recv(65536)
+            if request.startswith(b"GET /health"):
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                c.close()
+            else:
+                held.append(c)  # never answered
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    g = Gateway(tmp_path, [f"http://127.0.0.1:{port}"], args=["--upstream-timeout=1"]).start()
+    try:
+        k = g.new_key()
+        r = g.get("/statuses", k)
+        assert r.status_code == 504 and "did not answer in time" in r.json()["error"], r.text
+    finally:
+        g.stop()
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        srv.close()
