@@ -226,6 +226,26 @@ def test_routes_not_on_the_list_are_404_at_the_edge(edge, gateway, client, path)
     assert gateway_4xx(gateway) == before, f"{path} reached the gateway"
 
 
+def raw_get(edge, path, key):
+    """GET with the path sent as it is (no client-side normalisation)."""
+    conn = http.client.HTTPSConnection("127.0.0.1", edge.https_port, timeout=30,
+                                       context=ssl.create_default_context(cafile=str(edge.ca)))
+    conn.request("GET", path, headers={"X-Auth-Token": key})
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    return r.status, body
+
+
+@pytest.mark.parametrize("path", ["/metrics/..%2Fstatuses", "/health/%2E%2E/statuses", "/metrics/../statuses",
+                                  "/x/%2e%2e/statuses"])
+def test_the_gateway_gets_the_path_the_edge_checked(edge, gateway, path):
+    """A raw path that resolves to an allowed route reaches the gateway as that route,
+    never as the raw text (the gateway would read "/metrics/..%2Fstatuses" its own way)."""
+    status, body = raw_get(edge, path, gateway.key)
+    assert status == 200 and json.loads(body)[2] == {"id": 3, "description": "Accepted"}, (status, body[:200])
+
+
 def test_code_client_routes(edge, client):
     for path in ["/", "/?share=abc", "/_next/static/chunks/main.js", "/icon.svg", "/api/submissions"]:
         r = get(edge, path)
