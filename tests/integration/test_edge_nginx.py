@@ -14,6 +14,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 import requests
@@ -326,3 +327,35 @@ def test_render_refuses_what_could_break_the_file(arg):
     r = render(arg)
     assert r.returncode == 2 and r.stdout == "", (arg, r.stdout[:200])
     assert r.stderr.startswith("render.py: " + arg.split("=")[0]), r.stderr
+
+
+def test_connections_per_address_are_limited(edge, gateway):
+    """64 requests at once from one address: the 65th is refused (429) at the edge. Each
+    held request has sent its headers and is still sending its body, which nginx counts
+    as a request in progress (the gateway sees none of them: nginx buffers a body first)."""
+    limit = int(re.search(r"limit_conn coderunner_conn (\d+);", edge.conf.read_text()).group(1))
+    ctx = ssl.create_default_context(cafile=str(edge.ca))
+    held = []
+    try:
+        for _ in range(limit):
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", edge.https_port), timeout=30),
+                                server_hostname="127.0.0.1")
+            s.sendall(b"POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000\r\n\r\n{")
+            held.append(s)
+        # nginx counts a request once it has read its headers: wait until all are counted.
+        deadline = time.monotonic() + 30
+        while True:
+            r = get(edge, "/statuses", gateway.key)
+            if r.status_code == 429:
+                break
+            assert r.status_code == 200, r.text
+            assert time.monotonic() < deadline, f"never refused past {limit} requests in progress"
+        assert r.json() == {"error": "too many requests"} and r.headers["Retry-After"] == "1"
+        held.pop().close()  # one fewer in progress: the next is served again
+        deadline = time.monotonic() + 30
+        while get(edge, "/statuses", gateway.key).status_code != 200:
+            assert time.monotonic() < deadline, "the limit did not let go"
+    finally:
+        for s in held:
+            s.close()
