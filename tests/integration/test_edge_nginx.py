@@ -21,7 +21,7 @@ import requests
 
 from api_helpers import PY_ID
 from conftest import REPO
-from edge_helpers import NGINX, RENDER, CodeClientStandIn, Edge
+from edge_helpers import NGINX, RENDER, CodeClientStandIn, Edge, StaticStandIn
 from gateway_helpers import Gateway, start_upstream
 
 
@@ -359,3 +359,32 @@ def test_connections_per_address_are_limited(edge, gateway):
     finally:
         for s in held:
             s.close()
+
+
+WEB_OUT = REPO / "web" / "out"
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make deps-web-e2e installs it)")
+@pytest.mark.skipif(not (WEB_OUT / "index.html").exists(), reason="the IDE is not built (make web)")
+def test_the_ide_runs_under_the_edges_content_security_policy(gateway, tmp_path):
+    """The IDE's page and scripts (its static export, which has the same inline scripts as
+    `next start`) through the edge in headless Chromium: CodeMirror's editor appears, so
+    the scripts ran, and the browser reports no Content-Security-Policy violation."""
+    ide = StaticStandIn(WEB_OUT).start()
+    edge = Edge(gateway=f"127.0.0.1:{gateway.port}", code_client=f"127.0.0.1:{ide.port}")
+    try:
+        edge.start()
+        r = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}",
+             # The test CA is not the browser's: TLS is checked by the tests above.
+             "--ignore-certificate-errors", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+             "--dump-dom", edge.https + "/"],
+            capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-2000:]
+        violations = [l for l in r.stderr.splitlines() if "Content Security Policy" in l]
+        assert not violations, "\n".join(violations)
+        assert 'class="cm-content' in r.stdout, r.stdout[:2000]
+    finally:
+        edge.stop()
+        ide.stop()
