@@ -189,3 +189,24 @@ def test_promtool_checks(tmp_path):
     f.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": exprs}]}))
     r = subprocess.run([PROMTOOL, "check", "rules", str(f)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_scraping_a_guarded_api_node(tmp_path):
+    """An API node that requires the gateway's credential: the scrape job's query parameter
+    carries it to /metrics, and /health (the Kubernetes probes' path) needs none."""
+    import requests
+
+    from gateway_helpers import INTERNAL, start_upstream
+
+    conf = yaml.safe_load((MON / "prometheus.yml").read_text())
+    (job,) = [j for j in conf["scrape_configs"] if j["job_name"] == "coderunner-api"]
+    params = {k: [INTERNAL if v == "INTERNAL_SECRET" else v for v in vs] for k, vs in job["params"].items()}
+    api = start_upstream(tmp_path)
+    try:
+        url = api.url + job["metrics_path"]
+        assert requests.get(url, timeout=30).status_code == 401
+        r = requests.get(url, params=params, timeout=30)
+        assert r.status_code == 200 and "coderunner_queue_length" in parse_exposition(r.text)
+        assert requests.get(api.url + "/health", timeout=30).status_code == 200
+    finally:
+        api.stop()
