@@ -343,14 +343,14 @@ static int start_postgres(Context *c) {
 static bool api_ready(const Context *c, const ClusterRole *r) {
         int status;
         char body[2048];
-        return cluster_http_get(r->port, "/health", &status, body, sizeof body) == 0 && status == 200;
+        return cluster_http_get(r->port, "/health", NULL, &status, body, sizeof body) == 0 && status == 200;
 }
 
 /* The number of workers whose heartbeat the store has (GET /health's worker_pools). */
 static int live_workers(int api_port) {
         int status;
         char body[2048];
-        if (cluster_http_get(api_port, "/health", &status, body, sizeof body) < 0 || status != 200)
+        if (cluster_http_get(api_port, "/health", NULL, &status, body, sizeof body) < 0 || status != 200)
                 return -1;
         const char *p = strstr(body, "\"worker_pools\":");
         if (!p)
