@@ -10,8 +10,9 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 # What the sandbox runs besides itself: networked runs (enable_network) get their egress from
 # pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
 SANDBOX_PKGS := passt nftables iproute2
-# nginx, openssl and curl: the edge test (deploy/nginx) runs nginx with a CA it makes.
-TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl
+# nginx, openssl and curl: the edge test (deploy/nginx) runs nginx with a CA it makes;
+# python3-yaml: the Kubernetes manifests test (deploy/k8s) parses them.
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl python3-yaml
 BENCH_PKGS := bubblewrap postgresql redis-server
 # What `make cluster` runs besides coderunner.
 CLUSTER_PKGS := postgresql redis-server

@@ -253,9 +253,10 @@ static void created_free(void *p) {
         free(c);
 }
 
+/* A copy for the history; none past what the store keeps (the run itself is not cut). */
 static char *dup_bytes(const Bytes *b, size_t *ret_len) {
         *ret_len = 0;
-        if (!b->data)
+        if (!b->data || b->len > META_BYTES_MAX)
                 return NULL;
         char *s = malloc(b->len + 1);
         if (s) {
@@ -717,7 +718,7 @@ void gw_submission_list(HttpRequest *req, const char *const *params, void *userd
                 !query_u64(req, "per_page", BATCH_GET_MAX, 1, BATCH_GET_MAX, &per_page))
                 return;
         /* Walk the owner's history up to the page (and count it all, up to a bound). */
-        char cursor[META_ID_MAX] = "", next[META_ID_MAX];
+        char cursor[META_CURSOR_MAX] = "", next[META_CURSOR_MAX];
         uint64_t seen = 0;
         char *list = NULL;
         size_t list_len = 0, kept = 0;

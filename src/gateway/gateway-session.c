@@ -255,13 +255,13 @@ void gw_history_list(HttpRequest *req, const char *const *params, void *userdata
                 limit = x;
         }
         const char *cursor = http_request_query(req, "cursor");
-        if (cursor && strlen(cursor) >= META_ID_MAX) {
+        if (cursor && strlen(cursor) >= META_CURSOR_MAX) {
                 http_reply_error(req, 400, "cursor is not one this gateway gave");
                 return;
         }
         MetaHistory *items = NULL;
         size_t n = 0;
-        char next[META_ID_MAX] = "";
+        char next[META_CURSOR_MAX] = "";
         int r = GW_META(g, meta_history_list(g->meta, p.owner, limit, cursor, &items, &n, next));
         if (r == -EINVAL) {
                 http_reply_error(req, 400, "cursor is not one this gateway gave");

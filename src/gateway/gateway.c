@@ -363,7 +363,7 @@ int gw_session_of_cookie(Gateway *g, HttpRequest *req, Principal *ret) {
         if (r < 0)
                 return r;
         if (*p.session.user_id)
-                snprintf(p.owner, sizeof p.owner, "user:%s", p.session.user_id);
+                snprintf(p.owner, sizeof p.owner, "user:%.*s", META_ID_MAX - 6, p.session.user_id);
         else
                 snprintf(p.owner, sizeof p.owner, "session:%.32s", id_hash);
         gw_client_ip(g, req, p.client_ip);
@@ -410,7 +410,7 @@ int gw_authenticate(Gateway *g, HttpRequest *req, Principal *ret) {
                         return -EACCES;
                 }
                 p.scopes = p.key.scopes;
-                snprintf(p.owner, sizeof p.owner, "key:%s", p.key.id);
+                snprintf(p.owner, sizeof p.owner, "key:%.*s", META_ID_MAX - 5, p.key.id);
                 gw_client_ip(g, req, p.client_ip);
                 char note[96];
                 snprintf(note, sizeof note, "key=%s", p.key.id);
@@ -579,8 +579,13 @@ static void outbox_drain(Gateway *g) {
                 MetaHistory h = g->outbox[g->outbox_head];
                 pthread_mutex_unlock(&g->lock);
                 int r = GW_META(g, meta_history_add(g->meta, &h));
-                if (r < 0 && r != -EEXIST)
-                        return;
+                if (r < 0 && meta_error_is_outage(r))
+                        return; /* kept for the next try */
+                if (r < 0 && r != -EEXIST) {
+                        atomic_fetch_add(&g->m.history_lost, 1);
+                        log_error(r, "history record of %s refused by the metadata store: %s", h.token,
+                                strerror(-r));
+                }
                 pthread_mutex_lock(&g->lock);
                 g->outbox[g->outbox_head] = (MetaHistory){};
                 g->outbox_head = (g->outbox_head + 1) % g->cfg.outbox_max;

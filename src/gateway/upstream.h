@@ -41,13 +41,20 @@ typedef struct UpstreamNodeStats {
 } UpstreamNodeStats;
 
 /* Start health checks (the first round runs at once; a node is healthy until it fails
- * fall checks). *ret: upstream_stop(). */
+ * fall checks). A check fails unless it is answered 2xx within the interval (1 s at least).
+ * -EINVAL: no url or more than 64, a url that is not http(s)://... or ends in '/', a bad
+ * header, fall or rise over 1000. *ret: upstream_stop(). */
 int upstream_start(const UpstreamConfig *cfg, Upstream **ret);
+/* Stop the checks, wait for the requests in flight (each bounded by timeout_usec; their
+ * done functions run) and free. Accepts NULL; returns NULL. */
 Upstream *upstream_stop(Upstream *u);
 
-/* Forward a request (path_and_query begins with '/'; headers and body copied). done is
- * called once with the final answer or error: -EHOSTUNREACH when no node is healthy, or
- * the last try's error. */
+/* Forward a request (path_and_query begins with '/'; headers and body copied; a header with
+ * the name of a configured one is dropped, the configured value sent instead). done is
+ * called once with the final answer or error: -EHOSTUNREACH when no node is healthy (then
+ * at once, from the caller's thread), else from the httpc client's thread, the last try's
+ * answer or error (-ECANCELED when the pool stops). When it fails (-EINVAL, -EAGAIN,
+ * -ENOMEM), done is not called. */
 int upstream_forward(Upstream *u, const char *method, const char *path_and_query, const HttpcHeader *headers,
         size_t n_headers, const void *body, size_t body_len, HttpcDone done, void *userdata);
 

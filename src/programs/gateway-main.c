@@ -118,10 +118,11 @@ static int parse_rate(const char *s, const char *name, double *ret) {
         char *end;
         errno = 0;
         double v = strtod(s, &end);
-        if (errno || end == s || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v <= 0 || v > 1e9) {
+        if (errno || end == s || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v <= 0 ||
+                v > RATELIMIT_RATE_MAX) {
                 log_error(EINVAL,
-                        "--%s=%s: not a rate (a positive number of requests per second, e.g. 20 or 0.5/s)",
-                        name, s);
+                        "--%s=%s: not a rate (requests per second above 0 and at most %g, e.g. 20 or 0.5/s)",
+                        name, s, RATELIMIT_RATE_MAX);
                 return -EINVAL;
         }
         *ret = v;
@@ -182,6 +183,14 @@ static int run(const GatewayRoleConfig *c) {
                 return 1;
         if (!gc.key_burst || !gc.session_burst || !gc.ip_burst) {
                 log_error(EINVAL, "a burst is at least 1");
+                return 1;
+        }
+        if (gc.key_burst / gc.key_rate > RATELIMIT_WINDOW_MAX ||
+                gc.session_burst / gc.session_rate > RATELIMIT_WINDOW_MAX ||
+                gc.ip_burst / gc.ip_rate > RATELIMIT_WINDOW_MAX) {
+                log_error(EINVAL,
+                        "a burst takes at most a year to refill at its rate (burst / rate <= %g s)",
+                        RATELIMIT_WINDOW_MAX);
                 return 1;
         }
         /* The API nodes' addresses. */
@@ -365,6 +374,12 @@ static int keys_create(Meta *meta, SubFlag *f) {
                 num_flag(&f[8], 1e6, &spec.max_cpu_time_limit) < 0 ||
                 num_flag(&f[9], 1e6, &spec.max_wall_time_limit) < 0 || num_flag(&f[10], 1e12, &mem) < 0)
                 return 2;
+        if (spec.rate > RATELIMIT_RATE_MAX || (spec.rate > 0 && burst / spec.rate > RATELIMIT_WINDOW_MAX)) {
+                log_error(EINVAL,
+                        "--rate: at most %g requests per second, and a burst that refills within a year",
+                        RATELIMIT_RATE_MAX);
+                return 2;
+        }
         spec.burst = (uint32_t) burst;
         spec.quota_day = (uint32_t) quota;
         spec.concurrent = (uint32_t) concurrent;

@@ -33,7 +33,7 @@ def upstream_args():
 def start_upstream(tmp):
     data = Path(tmp) / "serve"
     data.mkdir()
-    s = Server(data, args=upstream_args())
+    s = Server(data, args=[*upstream_args(), "--enable-submission-delete=true"])
     # Server.start() polls /health, which the credential guards: poll with it.
     s.env["CODERUNNER_TEST_DUMMY"] = "1"
     s.log = open(s.log_path, "wb")

@@ -16,16 +16,13 @@ import pytest
 
 from api_helpers import C_HELLO, C_ID, PY_ID, Server
 from conftest import CODERUNNER, REPO
+from deploy_helpers import SANDBOX_CAPS, env_option, role_options
 
 UNITS = REPO / "deploy" / "systemd"
 ROLES = ["api", "gateway", "worker", "serve"]
 ANALYZE = shutil.which("systemd-analyze")
 needs_analyze = pytest.mark.skipif(
     ANALYZE is None, reason="systemd-analyze is not installed (Debian's systemd package ships it)")
-
-# What the sandbox needs (deploy/systemd/coderunner-worker.service says why, one by one).
-SANDBOX_CAPS = {"CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
-                "CAP_MKNOD", "CAP_NET_ADMIN"}
 
 
 def unit_entries(role):
@@ -127,26 +124,17 @@ def test_sandbox_roles(role):
     assert setting(role, "EnvironmentFile") == f"/etc/coderunner/{role}.env"
 
 
-def role_help(role):
-    r = subprocess.run([str(CODERUNNER), role, "--help"], capture_output=True, text=True, timeout=30)
-    if role == "gateway" and r.returncode != 0:
-        pytest.skip("this build has no `coderunner gateway` yet")
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_flags_and_environment_names_are_real(role, tmp_path):
     """ExecStart's flags and every CODERUNNER_* of the example environment file are options
     of the role (the loader ignores an unknown CODERUNNER_* name, so a misspelt one would
     be silently lost), and the role accepts them all together."""
-    options = set(re.findall(r"^\s+(--[a-z0-9-]+)", role_help(role), re.M))
+    options = role_options(role)
     env = {}
     for line in (UNITS / f"{role}.env.example").read_text().splitlines():
         if line and not line.startswith("#"):
             k, v = line.split("=", 1)
-            assert k.startswith("CODERUNNER_"), k
-            assert "--" + k[len("CODERUNNER_"):].lower().replace("_", "-") in options, (role, k)
+            assert env_option(k) in options, (role, k)
             env[k] = v
     argv = setting(role, "ExecStart").split()
     assert argv[:2] == ["/usr/local/bin/coderunner", role]

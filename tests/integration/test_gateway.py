@@ -199,7 +199,7 @@ def test_a_limit_beyond_the_keys_ceiling_is_422_in_judge0s_wording(gw):
     k = gw.new_key("--max-cpu-time-limit=1", "--max-memory-limit=64000")
     r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID, "cpu_time_limit": 2})
     assert r.status_code == 422
-    assert r.json() == {"cpu_time_limit": ["must be less than or equal to 1"]}
+    assert r.json() == {"cpu_time_limit": ["must be less than or equal to 1.0"]}
     r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID, "memory_limit": 128000})
     assert r.status_code == 422 and "memory_limit" in r.json()
 
@@ -225,7 +225,7 @@ def test_a_batch_with_one_item_beyond_a_ceiling_is_refused_whole(gw):
         {"source_code": PY_HELLO, "language_id": PY_ID},
         {"source_code": PY_HELLO, "language_id": PY_ID, "cpu_time_limit": 3}]})
     assert r.status_code == 422
-    assert r.json() == [{}, {"cpu_time_limit": ["must be less than or equal to 1"]}]
+    assert r.json() == [{}, {"cpu_time_limit": ["must be less than or equal to 1.0"]}]
 
 
 def test_the_daily_quota_answers_429_naming_it(gw):
@@ -249,6 +249,11 @@ def test_the_concurrency_quota_counts_unfinished_submissions(gw):
     if r2.status_code == 201:
         pytest.fail("a second submission was admitted while the first was unfinished")
     assert r2.status_code == 429 and r2.json()["quota"] == "concurrent_submissions"
+    # the first one ends, and is seen to (the history learns it): the quota admits again
+    token = r.json()["token"]
+    assert wait_for(lambda: gw.get(f"/submissions/{token}", k).json()["status"]["id"] == 3, 60)
+    assert wait_for(lambda: gw.post("/submissions", k, params={"wait": "true"},
+                                    json={"source_code": PY_HELLO, "language_id": PY_ID}).status_code == 201, 30)
 
 
 def test_a_keys_rate_limit_answers_429_with_its_headers(gw):

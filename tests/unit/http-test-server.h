@@ -6,7 +6,7 @@
  *   GET /health           200 "ok", 503 or never answered, as the test sets `health`
  *   any /echo             200 "<id> <METHOD> x-test=<X-Test> x-internal=<X-Internal> <body>"
  *   GET, POST /status/503 503
- *   GET /hold             never answered until test_server_stop()
+ *   GET /hold             held until test_server_release() (200 "released") or _stop() (503)
  *   GET /big?n=N          200 and N bytes
  * and counts what each route was asked. */
 
@@ -29,7 +29,8 @@ typedef struct TestServer {
         HttpServer *http;
         atomic_int health;
         bool stopping; /* (lock) */
-        atomic_uint hits_health, hits_get, hits_post, hits_other, hits_503, hits_hold, hits_big;
+        atomic_uint hits_health, hits_health_internal, hits_get, hits_post, hits_other, hits_503, hits_hold,
+                hits_big;
         pthread_mutex_t lock;
         HttpRequest *held[TEST_SERVER_MAX_HELD];
         size_t n_held;
@@ -50,6 +51,8 @@ static inline void test_server_hold(TestServer *s, HttpRequest *r) {
 static inline void test_server_on_health(HttpRequest *r, const char *const *params, void *userdata) {
         TestServer *s = userdata;
         s->hits_health++;
+        if (http_request_header(r, "X-Internal"))
+                s->hits_health_internal++;
         int mode = s->health;
         if (mode == HEALTH_SILENT)
                 test_server_hold(s, r);
@@ -148,6 +151,15 @@ static inline void test_server_stop(TestServer *s) {
         s->n_held = 0;
         pthread_mutex_unlock(&s->lock);
         s->http = http_server_free(s->http);
+}
+
+/* Answer the requests held so far: 200 "released". */
+static inline void test_server_release(TestServer *s) {
+        pthread_mutex_lock(&s->lock);
+        for (size_t i = 0; i < s->n_held; i++)
+                http_reply(s->held[i], 200, "text/plain", strdup("released"), 8);
+        s->n_held = 0;
+        pthread_mutex_unlock(&s->lock);
 }
 
 static inline size_t test_server_held(TestServer *s) {
