@@ -80,10 +80,13 @@ struct Gateway {
 
 /* Time a call to the store, note an outage: r as it came. */
 int gw_meta_result(Gateway *g, int r, uint64_t start);
+/* A call to the store, timed. While the store is known to be down, no call is made
+ * (-ECONNREFUSED at once: a request does not wait for a server that is not there); the
+ * reconciler's ping finds out when it is back. */
 #define GW_META(g, call) \
         ({ \
                 uint64_t _s = now_usec(CLOCK_MONOTONIC); \
-                gw_meta_result((g), (call), _s); \
+                atomic_load(&(g)->meta_down) ? -ECONNREFUSED : gw_meta_result((g), (call), _s); \
         })
 
 /* Authenticate: 0 with *ret, or the request answered (401, 403, 503) and < 0.

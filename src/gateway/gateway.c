@@ -601,7 +601,7 @@ static void *reconciler_main(void *arg) {
         while (!g->stop) {
                 pthread_mutex_unlock(&g->stop_lock);
                 if (atomic_load(&g->meta_down))
-                        GW_META(g, meta_ping(g->meta));
+                        gw_meta_result(g, meta_ping(g->meta), now_usec(CLOCK_MONOTONIC));
                 outbox_drain(g);
                 if (!atomic_load(&g->meta_down))
                         gw_reconcile(g);
