@@ -12,6 +12,8 @@ throughput with 32 clients on SQLite and PostgreSQL), with its results in latest
 Then bench/bench_cluster.py: API node + Redis + workers + PostgreSQL against serve (wait=true
 round trips interleaved, 2 workers against 1 on CPU-bound runs, trivial runs/s, the API node's
 requests/s, the Redis and PostgreSQL operations a submission costs), in latest-cluster.json.
+Then bench/bench_connect.py: an interactive run's latency from the program's write to the
+WebSocket frame, against a bare pipe, in latest-connect.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: interleaved rounds, warm-up, medians.
@@ -189,6 +191,8 @@ def main():
     ap.add_argument("--no-api", action="store_true", help="skip the HTTP API benchmark (bench_api.py)")
     ap.add_argument("--no-cluster", action="store_true",
                     help="skip the cluster benchmark (bench_cluster.py)")
+    ap.add_argument("--no-connect", action="store_true",
+                    help="skip the WebSocket latency benchmark (bench_connect.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -265,6 +269,9 @@ def main():
     cluster = ({"skipped": "--no-cluster"} if args.no_cluster
                else run_python_bench("cluster", "bench_cluster.py", args, cli))
     targets.extend(cluster.get("targets", []))
+    connect = ({"skipped": "--no-connect"} if args.no_connect
+               else run_python_bench("connect", "bench_connect.py", args, cli))
+    targets.extend(connect.get("targets", []))
 
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
@@ -315,6 +322,7 @@ def main():
         "judge": judge,
         "api": api,
         "cluster": cluster,
+        "connect": connect,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"

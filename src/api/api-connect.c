@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "api/api-internal.h"
@@ -67,13 +70,24 @@ static int send_all(int fd, const void *buf, size_t len) {
         return 0;
 }
 
+/* Header and payload in one segment (with TCP_NODELAY set: no wait for an ACK). */
 static int send_frame(LiveSession *s, WsOpcode op, const void *payload, size_t len) {
         uint8_t hdr[WS_MAX_HEADER];
         size_t h = ws_frame_header(hdr, op, len);
-        int r = send_all(s->fd, hdr, h);
-        if (r >= 0 && len > 0)
-                r = send_all(s->fd, payload, len);
-        return r;
+        struct iovec iov[2] = {{hdr, h}, {(void *) payload, len}};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1};
+        ssize_t n = RETRY_EINTR(sendmsg(s->fd, &msg, MSG_NOSIGNAL));
+        if (n < 0)
+                return -errno;
+        /* What a partial send left. */
+        if ((size_t) n < h) {
+                int r = send_all(s->fd, hdr + n, h - (size_t) n);
+                if (r < 0)
+                        return r;
+                n = (ssize_t) h;
+        }
+        size_t done = (size_t) n - h;
+        return done < len ? send_all(s->fd, (const uint8_t *) payload + done, len - done) : 0;
 }
 
 /* A message json/ encoded (r: the encoder's answer; json taken over). Called as
@@ -398,6 +412,8 @@ static void *session_thread(void *arg) {
         LiveSession *s = arg;
         struct timeval tv = {.tv_sec = WS_SEND_TIMEOUT_SEC};
         (void) setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        int one = 1; /* each frame goes out at once (not a TCP socket: no matter) */
+        (void) setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         on_frames(s);
         while (!s->done) {
                 if (atomic_load(&s->a->shutting_down)) {
