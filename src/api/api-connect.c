@@ -231,30 +231,39 @@ static void on_init(LiveSession *s, const char *text, size_t len) {
                 notify_error(s, msg);
                 return;
         }
-        LiveChannel worker;
+        LiveChannel worker = {-1, -1, -1, -1, -1};
+        bool stored = false;
+        msg[0] = '\0';
         r = live_channel_new(&s->ch, &worker);
         if (r >= 0)
                 r = api_store_new(a, &sub);
         if (r >= 0) {
+                stored = true;
                 memcpy(s->token, sub.token, sizeof s->token);
-                r = live_register(a->live, s->token, &worker);
-        } else
-                live_channel_close(&worker);
+                r = live_register(a->live, s->token, &worker); /* takes the worker's ends */
+        }
+        live_channel_close(&worker);
         if (r >= 0) {
                 const char *token = s->token;
                 r = queue_push(a->queue, &token, 1, false);
                 if (r < 0) {
-                        live_drop(a->live, s->token);
-                        api_discard(a, s->token, "the queue refused the submission");
-                        s->token[0] = '\0';
+                        LiveChannel gone;
+                        if (live_take(a->live, s->token, &gone) == 0)
+                                live_channel_close(&gone);
                         snprintf(msg, sizeof msg, "%s",
-                                r == -EAGAIN ? "queue is full" : "the queue is unavailable: retry later");
+                                r == -EAGAIN      ? "queue is full"
+                                : r == -ESHUTDOWN ? "the server is shutting down"
+                                                  : "the queue is unavailable: retry later");
                 }
         }
         uint64_t wall = sub.wall_time_limit_usec;
         submission_done(&sub);
         if (r < 0) {
-                if (r != -EAGAIN && r != -ESHUTDOWN && !msg[0])
+                if (stored) { /* never queued: not to be found In Queue forever */
+                        api_discard(a, s->token, "the interactive session could not start");
+                        s->token[0] = '\0';
+                }
+                if (!msg[0])
                         snprintf(msg, sizeof msg, "internal error: %s", strerror(-r));
                 notify_error(s, msg);
                 return;
