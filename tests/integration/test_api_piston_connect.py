@@ -4,6 +4,8 @@ arrives), the compile and run stages, a signal that ends the run, the limits tha
 (wall time with no input), Piston's close codes for protocol errors, and the WebSocket's own
 errors (an unmasked frame, a binary message)."""
 
+import time
+
 import pytest
 
 from api_helpers import Server
@@ -185,3 +187,21 @@ def test_client_leaving_mid_run_ends_it(server):
     assert ws.recv()["data"] == "got x\n"
     ws.close()  # the program still waits for input: the session ends it
     # (the autouse fixture then checks that no box process is left on the host)
+
+
+def test_queue_full_is_notified(tmp_path):
+    s = Server(tmp_path / "data", args=["--workers=1", "--max-queue-size=1"]).start()
+    try:
+        slow = {"source_code": "import time\ntime.sleep(3)\n", "language_id": 71}
+        first = s.submit(slow).json()["token"]
+        end = time.monotonic() + 30  # the worker takes the first; the second then fills the queue
+        while s.get(f"/submissions/{first}").json()["status"]["id"] == 1:
+            assert time.monotonic() < end
+            time.sleep(0.02)
+        assert s.submit(slow).status_code == 201
+        ws = WebSocket(s.url)
+        init(ws, "python", ECHO)
+        assert ws.messages_until_close() == ([{"type": "error", "message": "queue is full"}], 4002)
+        assert s.metric("coderunner_queue_length") == 1  # the refused one was not queued
+    finally:
+        s.stop()
