@@ -58,13 +58,15 @@ struct Gateway {
         RateLimiter *limiter, *fallback;
         Upstream *up;
         HttpServer *http;
-        char **trusted; /* trusted proxies */
+        struct TrustedNet *trusted; /* trusted proxies: addresses and networks */
+        size_t n_trusted;
 
         pthread_mutex_t lock; /* the caches and the outbox */
         KeySlot *keys;
         SessionSlot *sessions;
         MetaHistory *outbox; /* a ring of outbox_max */
         size_t outbox_head, outbox_len;
+        pthread_mutex_t drain_lock; /* one writer of the outbox at a time */
         atomic_bool meta_down;
 
         pthread_t reconciler;
@@ -112,6 +114,9 @@ void gw_reply_unavailable(HttpRequest *req, const char *what);
  * the outbox is full (h is freed). */
 bool gw_outbox_push(Gateway *g, MetaHistory *h);
 bool gw_outbox_full(Gateway *g);
+/* Write what waits in the outbox now (when the store is up), so that what a handler reads
+ * next (a history page, an owner's unfinished count) has every record accepted so far. */
+void gw_outbox_flush(Gateway *g);
 /* The owner of a token waiting in the outbox: true with ret filled. */
 bool gw_outbox_owner(Gateway *g, const char *token, char ret[META_ID_MAX]);
 

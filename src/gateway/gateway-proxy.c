@@ -223,6 +223,7 @@ static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_
         }
         if (concurrent) {
                 uint64_t busy = 0;
+                gw_outbox_flush(g);
                 int r = GW_META(g, meta_history_count_unfinished(g->meta, p->owner, &busy));
                 if (r < 0) {
                         gw_reply_unavailable(req, "the metadata store is unavailable");
@@ -727,6 +728,7 @@ void gw_submission_list(HttpRequest *req, const char *const *params, void *userd
         if (!query_u64(req, "page", 1, 1, 1000000, &page) ||
                 !query_u64(req, "per_page", BATCH_GET_MAX, 1, BATCH_GET_MAX, &per_page))
                 return;
+        gw_outbox_flush(g);
         /* Walk the owner's history up to the page (and count it all, up to a bound). */
         char cursor[META_CURSOR_MAX] = "", next[META_CURSOR_MAX];
         uint64_t seen = 0;

@@ -259,6 +259,7 @@ void gw_history_list(HttpRequest *req, const char *const *params, void *userdata
                 http_reply_error(req, 400, "cursor is not one this gateway gave");
                 return;
         }
+        gw_outbox_flush(g);
         MetaHistory *items = NULL;
         size_t n = 0;
         char next[META_CURSOR_MAX] = "";
