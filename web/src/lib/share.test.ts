@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeShare, encodeShare, shareUrl, SHARE_PREFIX } from "./share";
+import { decodeShare, encodeShare, readShare, shareUrl, SHARE_PREFIX } from "./share";
 import { encodeBase64Url } from "./base64";
 
 describe("share links", () => {
@@ -34,5 +34,18 @@ describe("share links", () => {
     expect(decodeShare("#s=" + encodeBase64Url(JSON.stringify({ v: 2, l: 1, c: "" })))).toBeNull();
     expect(decodeShare("#s=" + encodeBase64Url(JSON.stringify({ v: 1, l: "71", c: "" })))).toBeNull();
     expect(decodeShare("#s=" + btoa("\xff\xfe"))).toBeNull();
+  });
+
+  it("carries test cases, arguments and compiler options", () => {
+    const full = { ...p, tests: [{ stdin: "1 2", expected_output: "3" }], args: "-v", compilerOptions: "-O2" };
+    expect(decodeShare(encodeShare(full))).toEqual(full);
+  });
+
+  it("says why a link is broken", () => {
+    expect(readShare("#s=abc")).toMatchObject({ kind: "broken", reason: expect.stringMatching(/cut short or damaged/) });
+    expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 2, l: 1, c: "" })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/newer/) });
+    expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 1, c: "" })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/missing/) });
+    expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 1, l: 71, c: "", t: [["1", 2]] })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/test cases/) });
+    expect(readShare("#other")).toEqual({ kind: "none" });
   });
 });
