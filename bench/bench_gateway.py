@@ -5,8 +5,8 @@
 Everything runs on this machine, on loopback: one `coderunner serve` as the API node (--workers=0:
 one slot per CPU; configured as behind a gateway: it refuses whatever lacks the internal
 credential), a redis-server (when installed) for the gateway's rate limits, and two `coderunner
-gateway` in front of the node, their metadata in SQLite: one limiting in Redis (as a cluster runs
-it), one in memory. The direct requests carry the internal credential, the gateway's a key.
+gateway` in front of the node, their metadata in SQLite (with --meta=mongo: in a FerretDB of the
+run's own): one limiting in Redis (as a cluster runs it), one in memory. The direct requests carry the internal credential, the gateway's a key.
 
   (a) wait=true round trips, one client, one request at a time, a C program printing a line
       (compile cached): directly to the node and through the gateway, interleaved round by round
@@ -31,7 +31,7 @@ writes bench/results/latest-gateway.json. A benchmark, not a test: the exit stat
 it ran, never whether a target was met. Needs root (serve starts the sandbox supervisor; the
 gateways become nobody).
 
-    sudo python3 bench/bench_gateway.py --build build
+    sudo python3 bench/bench_gateway.py --build build [--meta=mongo]
 """
 
 import argparse
@@ -39,6 +39,7 @@ import http.client
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,42 @@ class Gateway(bench_api.Server):
                 return False
 
         bench_cluster.wait_until(healthy, START_DEADLINE, "%s answers /health" % self.name)
+        return self
+
+
+def default_ferretdb():
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.environ.get("CODERUNNER_FERRETDB") or os.path.join(cache, "coderunner", "ferretdb-v1.24.2", "ferretdb")
+
+
+class FerretDB(bench_api.Server):
+    """A FerretDB (MongoDB wire, SQLite files) on a free loopback port, its files in dir (stop()
+    as serve's)."""
+
+    def __init__(self, binary, dir):
+        if not os.access(binary, os.X_OK):
+            raise RuntimeError("--meta=mongo: no FerretDB at %s (tools/build-ferretdb builds it)" % binary)
+        self.port = free_port()
+        self.url = "mongodb://127.0.0.1:%d/coderunner" % self.port
+        self.argv = [binary, "--handler=sqlite", "--sqlite-url=file:%s/" % dir, "--state-dir=" + dir,
+                     "--listen-addr=127.0.0.1:%d" % self.port, "--telemetry=disable", "--debug-addr=-",
+                     "--log-level=warn"]
+        self.log_path = os.path.join(dir, "ferretdb.log")
+
+    def start(self):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise RuntimeError("ferretdb exited with %d" % self.proc.returncode)
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+
+        bench_cluster.wait_until(listening, START_DEADLINE, "FerretDB listens")
         return self
 
 
@@ -181,29 +218,31 @@ def hammer(port, headers, path, clients, seconds=None, total=None):
     return elapsed, counts
 
 
-def get_rates(node, gw, direct_headers, key_headers, token, clients, requests, rounds):
-    """(b): GET /submissions/:token per second, directly and through the gateway, alternating."""
+def get_rates(components, node, gw, direct_headers, key_headers, token, clients, requests, rounds):
+    """(b): GET /submissions/:token per second, directly and through the gateway, alternating;
+    the CPU each of components ({name: process}) spent per request."""
     path = "/submissions/%s?fields=%s" % (token, GET_FIELDS)
     res = {"direct": [], "gateway": []}
-    cpu = {"direct": {"node": 0.0, "gateway": 0.0, "n": 0}, "gateway": {"node": 0.0, "gateway": 0.0, "n": 0}}
+    cpu = {name: {c: 0.0 for c in components} for name in res}
+
+    def sample():
+        return {c: bench_cluster.tree_cpu_s(p.proc.pid) for c, p in components.items()}
+
     for _ in range(rounds):
         for name, port, headers in (("direct", node.port, direct_headers), ("gateway", gw.port, key_headers)):
-            n0, g0 = bench_cluster.tree_cpu_s(node.proc.pid), bench_cluster.tree_cpu_s(gw.proc.pid)
+            t0 = sample()
             elapsed, counts = hammer(port, headers, path, clients, total=requests)
-            n1, g1 = bench_cluster.tree_cpu_s(node.proc.pid), bench_cluster.tree_cpu_s(gw.proc.pid)
+            t1 = sample()
             if counts.get(200, 0) != requests:
                 raise RuntimeError("%s GET: answers %s, wanted %d x 200" % (name, counts, requests))
             res[name].append(requests / elapsed)
-            cpu[name]["node"] += n1 - n0
-            cpu[name]["gateway"] += g1 - g0
-            cpu[name]["n"] += requests
+            for c in components:
+                cpu[name][c] += t1[c] - t0[c]
     out = {}
     for name in res:
-        n = cpu[name]["n"]
         out[name] = {"per_round": [round(x, 1) for x in res[name]],
                      "median_per_s": sorted(res[name])[len(res[name]) // 2],
-                     "node_cpu_ms_per_request": 1000.0 * cpu[name]["node"] / n,
-                     "gateway_cpu_ms_per_request": 1000.0 * cpu[name]["gateway"] / n}
+                     "cpu_ms_per_request": {c: 1000.0 * v / (requests * rounds) for c, v in cpu[name].items()}}
     out["ratio"] = out["gateway"]["median_per_s"] / out["direct"]["median_per_s"]
     return out
 
@@ -233,6 +272,10 @@ def main():
     ap.add_argument("--limit-bursts", default="1,10", help="bursts of (c)'s keys, one run each (default 1,10)")
     ap.add_argument("--limit-seconds", type=float, default=10, help="how long (c) hammers (default 10)")
     ap.add_argument("--hammer", type=int, default=4, help="client threads of (c) (default 4)")
+    ap.add_argument("--meta", choices=("sqlite", "mongo"), default="sqlite",
+                    help="the gateways' metadata store: SQLite, or MongoDB as FerretDB (default sqlite)")
+    ap.add_argument("--ferretdb", default=default_ferretdb(),
+                    help="FerretDB for --meta=mongo (default: $CODERUNNER_FERRETDB, else tools/build-ferretdb's)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest-gateway.json"),
                     help="where to write the results (default: bench/results/latest-gateway.json)")
     args = ap.parse_args()
@@ -271,6 +314,11 @@ def main():
             meta_dir = os.path.join(tmp, "meta")
             os.mkdir(meta_dir, 0o700)
             meta = "sqlite:%s/meta.db" % meta_dir
+            if args.meta == "mongo":
+                ferretdb = FerretDB(args.ferretdb, meta_dir).start()
+                started.append(ferretdb)
+                meta = ferretdb.url
+            doc["meta"] = args.meta
             key = make_key(cli, meta, "bench", "--rate=100000", "--burst=1000000")
             bursts = [int(b) for b in args.limit_bursts.split(",")]
             limit_keys = {(backend, b): make_key(cli, meta, "limit-%s-%d" % (backend, b), "--rate=%g" % args.limit_rate,
@@ -311,14 +359,17 @@ def main():
 
             print("(b) GET /submissions/:token, %d clients, %d requests a round, %d rounds" % (
                 args.clients, args.requests, args.get_rounds))
-            gets = get_rates(node, gw, direct_headers, key_headers, token, args.clients, args.requests,
+            components = {"node": node, "gateway": gw}
+            if args.meta == "mongo":
+                components["ferretdb"] = ferretdb
+            gets = get_rates(components, node, gw, direct_headers, key_headers, token, args.clients, args.requests,
                              args.get_rounds)
             doc["get"] = gets
             for name in ("direct", "gateway"):
                 g = gets[name]
-                print("  %-8s %8.0f/s (rounds %s)  node CPU %.3f ms/req, gateway CPU %.3f ms/req" % (
-                    name, g["median_per_s"], g["per_round"], g["node_cpu_ms_per_request"],
-                    g["gateway_cpu_ms_per_request"]))
+                print("  %-8s %8.0f/s (rounds %s)  CPU per request: %s" % (
+                    name, g["median_per_s"], g["per_round"],
+                    ", ".join("%s %.3f ms" % kv for kv in g["cpu_ms_per_request"].items())))
             print("  gateway / direct: %.2fx\n" % gets["ratio"])
 
             print("(c) limiter: rate %g/s, %d clients for %g s" % (args.limit_rate, args.hammer, args.limit_seconds))
