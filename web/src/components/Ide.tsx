@@ -47,10 +47,12 @@ function useSystemDark(): boolean {
   return dark;
 }
 
-function useLanguages(client: Judge0Client) {
+/** The server's languages, once `enabled` (in cluster mode: once the browser has its session). */
+function useLanguages(client: Judge0Client, enabled: boolean) {
   const [languages, setLanguages] = useState<Language[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const load = useCallback(() => {
+    if (!enabled) return () => {};
     setError(null);
     const ac = new AbortController();
     client
@@ -60,7 +62,7 @@ function useLanguages(client: Judge0Client) {
         if (e instanceof ApiError && e.kind !== "aborted") setError(e);
       });
     return () => ac.abort();
-  }, [client]);
+  }, [client, enabled]);
   useEffect(() => load(), [load]);
   return { languages, error, reload: load };
 }
@@ -76,7 +78,8 @@ export default function Ide() {
     () => new Judge0Client({ baseUrl: API_BASE, timeoutMs: timeoutSeconds * 1000, headers: apiKey ? { "X-Auth-Token": apiKey } : {} }),
     [timeoutSeconds, apiKey],
   );
-  const langs = useLanguages(client);
+  // Every gateway request needs the session: nothing is asked before it is there.
+  const langs = useLanguages(client, session.state.kind === "ready" || session.state.kind === "off");
   const offered = useMemo(() => (langs.languages ? offeredLanguages(langs.languages, config) : null), [langs.languages, config]);
   const startId = useMemo(() => (offered ? startLanguage(offered, config) : undefined), [offered, config]);
 
