@@ -344,6 +344,18 @@ def test_render_refuses_what_could_break_the_file(arg):
     assert r.stderr.startswith("render.py: " + arg.split("=")[0]), r.stderr
 
 
+def test_the_gateways_429_passes_unchanged(edge, gateway):
+    """A key over its own rate: the gateway's 429, its Retry-After (once: the edge adds its
+    own only to the 429s it makes) and RateLimit-* headers reach the client."""
+    key = gateway.new_key("--scope=submit,read", "--rate=0.01/s", "--burst=1")
+    assert get(edge, "/statuses", key).status_code == 200
+    r = get(edge, "/statuses", key)
+    assert r.status_code == 429 and r.json() != {"error": "too many requests"}, r.text
+    assert len(r.raw.headers.getlist("Retry-After")) == 1 and int(r.headers["Retry-After"]) > 1
+    assert r.headers["RateLimit-Limit"] == "1" and r.headers["RateLimit-Remaining"] == "0"
+    assert_security_headers(r)
+
+
 def test_connections_per_address_are_limited(edge, gateway):
     """64 requests at once from one address: the 65th is refused (429) at the edge. Each
     held request has sent its headers and is still sending its body, which nginx counts
