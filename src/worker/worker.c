@@ -29,6 +29,7 @@ typedef struct Worker {
         pthread_t thread;
         bool started;
         BoxClient *client;
+        BoxClient *peer; /* a second slot: the interactor of an interactive submission */
         Judge *judge;
         /* the job being judged, for the heartbeat's lease extension (pool->lock) */
         QueueJob job;
@@ -534,9 +535,12 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
                 Worker *w = &p->workers[i];
                 w->pool = p;
                 r = box_client_connect(cfg->box_socket, &w->client);
+                if (r >= 0)
+                        r = box_client_connect(cfg->box_socket, &w->peer);
                 if (r < 0)
                         break;
-                r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client}, &w->judge);
+                r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client, w->peer},
+                        &w->judge);
                 if (r >= 0 && i == 0 && !judge_work_bounded(w->judge))
                         log_warning(0,
                                 "worker id=%s: the work directories are plain directories, not bounded "
@@ -605,6 +609,7 @@ WorkerPool *worker_pool_stop(WorkerPool *p) {
                         pthread_join(w->thread, NULL);
                 judge_free(w->judge);
                 box_client_free(w->client);
+                box_client_free(w->peer);
         }
         if (p->cfg.id) {
                 int r = store_worker_remove(p->cfg.store, p->cfg.id);
