@@ -263,3 +263,32 @@ int main(int argc, char **argv) {
     assert r is not None, cp.stderr
     assert r["status"]["id"] == ACCEPTED, r
     assert r["message"] == "ok 7" and r["score"] == 1
+
+
+def test_checker_compiled_once_and_cached(tmp_path):
+    """A compiled checker is built once per submission (one cache entry besides the
+    program's), and the next submission takes it from the cache."""
+    cache = tmp_path / "cache"
+    checker = "#include <stdio.h>\nint main(void) { fputs(\"ok fine\\n\", stderr); return 0; }\n"
+    program = '#include <stdio.h>\nint main(void) { puts("x"); return 0; }\n'
+    path = helper(tmp_path, "check.c", checker)
+    tests = {f"t{i}": ("\n", "y\n") for i in range(3)}
+
+    def entries():
+        return sorted(p.name for p in cache.iterdir() if p.is_dir() and len(p.name) == 64)
+
+    first, cp = judge(tmp_path, program, C, f"--checker={path}", cache=cache, tests=tests, check=False)
+    assert first is not None, cp.stderr
+    assert [t["message"] for t in first["tests"]] == ["ok fine"] * 3, first
+    assert len(entries()) == 2, entries()  # the program's and the checker's
+    before = entries()
+    second, _ = judge(tmp_path, program, C, f"--checker={path}", cache=cache, tests=tests, check=False)
+    assert second["cache_hit"] and entries() == before
+    assert [t["status"]["id"] for t in second["tests"]] == [ACCEPTED] * 3
+
+
+def test_interactor_over_its_limits_is_internal_error(tmp_path):
+    spin = "import sys\nsys.stdin.readline()\nwhile True:\n    pass\n"
+    r = run_interactive(tmp_path, GUESSER, spin, "--checker-time=0.3", stdin="5\n", expect_exit=2)
+    assert r["status"]["id"] == INTERNAL_ERROR, r
+    assert r["message"] == "Interactor failed: Time limit exceeded", r
