@@ -129,3 +129,16 @@ def test_validation_errors_name_the_field(server, extra, errors):
 def test_judge0_clients_see_nothing_new(server):
     r = server.submit({"source_code": "print(1)", "language_id": PY_ID}, {"wait": "true"})
     assert set(r.json()) == {"stdout", "time", "memory", "stderr", "token", "compile_output", "message", "status"}
+
+
+def test_batch_items_carry_their_checkers(server):
+    items = [{"source_code": SUM, "language_id": PY_ID, "stdin": "1 2\n", "expected_output": "3\n",
+              "checker": {"source_code": TOLERANT, "language_id": PY_ID}},
+             {"source_code": SUM, "language_id": PY_ID, "checker": {"language_id": PY_ID}}]
+    r = server.post("/submissions/batch", json={"submissions": items})
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert answer[1] == {"checker.source_code": ["can't be blank"]}, answer
+    token = answer[0]["token"]
+    sub = server.wait_final(token, params={"fields": "status,message,score"})
+    assert sub == {"status": {"id": 3, "description": "Accepted"}, "message": "ok the sum is right", "score": 1.0}
