@@ -702,6 +702,7 @@ static int compile_step(Judge *j, const Language *lang, const char *cmd, const W
 typedef struct Helper {
         const JudgeProgram *p;
         const char *who; /* "Checker", "Interactor": the start of its failure messages */
+        Limits limits; /* its own, raised to what its language's runtime needs */
         Workdir build;
         char *run_cmd;
 } Helper;
@@ -715,6 +716,8 @@ static void helper_done(Judge *j, Helper *h) {
 /* The files a helper reads, in testlib's order: input, the program's output, the answer. */
 #define HELPER_ARGS " input.txt output.txt answer.txt"
 #define HELPER_COMPILE_MESSAGE_MAX 1024
+/* A helper's captured stdout and stderr: its message is one line, more is its fault. */
+#define HELPER_OUTPUT_KIB 64
 
 /* Compile a helper once (through the cache, like a submission). Returns 0 when ready, 1
  * with *ret_msg when it cannot be used (it does not compile: the submission's Internal
@@ -729,6 +732,12 @@ static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Help
 
         ret->p = p;
         ret->who = who;
+        ret->limits = p->limits;
+        if (lang) {
+                ret->limits = with_minimums(p->limits, lang->run_processes_min, lang->run_memory_kib_min);
+                if (lang->run_fsize_kib_min && ret->limits.fsize_kib < lang->run_fsize_kib_min)
+                        ret->limits.fsize_kib = lang->run_fsize_kib_min;
+        }
         if (!lang || lang->is_project || !p->source)
                 return set_message(
                                ret_msg, "%s failed: it must be the source of a single-file program", who) < 0
@@ -816,10 +825,6 @@ static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_l
         return 0;
 }
 
-static uint64_t helper_output_kib(void) {
-        return 64; /* its message is one line; more is the helper's fault, not a need */
-}
-
 /* Apply a checker's (or interactor's) decision to the test's outcome. */
 static int apply_check(JudgeOutcome *out, JudgeCheck *c) {
         out->status_id = c->status_id;
@@ -843,8 +848,8 @@ static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, 
                 return apply_check(out, &c);
         }
         RunOutput o = {};
-        r = sandbox_sh(j, h->p->language, h->run_cmd, true, &w, &h->p->limits, NULL, 0, false, false,
-                helper_output_kib(), &o);
+        r = sandbox_sh(j, h->p->language, h->run_cmd, true, &w, &h->limits, NULL, 0, false, false,
+                HELPER_OUTPUT_KIB, &o);
         workdir_drop(j, &w);
         if (r < 0)
                 return r;
@@ -870,11 +875,11 @@ typedef struct PeerRun {
 static void *peer_run(void *arg) {
         PeerRun *p = arg;
         p->r = sandbox_exec(p->j, p->j->runner.peer_userdata, p->h->p->language, p->h->run_cmd, true, p->w,
-                &p->h->p->limits,
+                &p->h->limits,
                 &(RunStreams){.in_fd = p->in_fd,
                         .out_fd = p->out_fd,
                         .err_fd = p->err_fd,
-                        .output_kib = helper_output_kib()},
+                        .output_kib = HELPER_OUTPUT_KIB},
                 &p->box);
         /* The program sees the end of its input once the interactor is gone. */
         p->in_fd = safe_close(p->in_fd);
