@@ -962,6 +962,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         .out_fd = from_prog_w,
                         .err_fd = s->redirect_stderr_to_stdout ? -EBADF : err_fd,
                         .merge_stderr = s->redirect_stderr_to_stdout,
+                        .network = s->enable_network,
                         .output_kib = output_kib},
                 &o.box);
         /* Whether the interactor was still running when the program ended. */
