@@ -11,8 +11,9 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 # pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
 SANDBOX_PKGS := passt nftables iproute2
 # nginx, openssl and curl: the edge test (deploy/nginx) runs nginx with a CA it makes;
-# python3-yaml: the Kubernetes manifests test (deploy/k8s) parses them.
-TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl python3-yaml
+# python3-yaml: the Kubernetes manifests test (deploy/k8s) parses them; ruby: the API parity
+# test checks its table of base64 inputs against Ruby's own Base64.decode64 (what Judge0 uses).
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl python3-yaml ruby
 BENCH_PKGS := bubblewrap postgresql redis-server
 # What `make cluster` runs besides coderunner.
 CLUSTER_PKGS := postgresql redis-server

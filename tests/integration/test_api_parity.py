@@ -1,7 +1,10 @@
 """Judge0 CE 1.13.1 parity of requests and answers (issue 10): what a client sees at the
 edges, checked against `coderunner serve`."""
 
+import base64
 import http.client
+import shutil
+import subprocess
 from urllib.parse import quote_plus
 
 import pytest
@@ -210,3 +213,50 @@ def test_judge0_ids_clients_hard_code_are_aliases(server, alias, target, source,
                       {"wait": "true", "fields": "stdout,status,language_id"})
     assert r.status_code == 201, r.text
     assert r.json() == {"stdout": out, "status": {"id": 3, "description": "Accepted"}, "language_id": alias}
+
+
+# Ruby's Base64.decode64 (what Judge0 decodes every base64 field with) on each input, as Ruby
+# 3.1.2 answered, and whether we take it (None: refused with "is not valid base64", because
+# Ruby drops a character that carries data or skips one outside the alphabet).
+BASE64_CASES = [
+    ("aGk=", b"hi", True),
+    ("aGk", b"hi", True),  # no padding
+    ("aA", b"h", True),
+    ("aA=", b"h", True),  # short padding
+    ("aGk==", b"hi", True),  # long padding
+    ("aGVs\nbG8=\n", b"hello", True),
+    ("=aGk", b"hi", True),  # a '=' in a group's first two places is skipped
+    ("aGkA=aGk=", b"hi\0hi", True),
+    ("", b"", True),
+    ("====", b"", True),
+    ("aGk=aGk=", b"hi", False),  # Ruby stops at the first '=': the second half is lost
+    ("aA=x", b"h", False),
+    ("aGkAx", b"hi\0", False),  # a lone last character: Ruby drops it
+    ("a", b"", False),
+    ("aG!k", b"hi", False),  # outside the alphabet: Ruby skips it
+    ("aG-k", b"hi", False),  # the URL-safe alphabet
+    ("print(1)", b"\xa6\xb8\xa7\xb7", False),  # text sent without encoding it
+]
+
+
+@pytest.mark.parametrize("text,ruby,taken", BASE64_CASES)
+def test_base64_decodes_as_ruby_or_refuses(server, text, ruby, taken):
+    r = server.submit({"source_code": base64.b64encode(PY_ECHO.encode()).decode(), "language_id": PY_ID,
+                       "stdin": text}, {"base64_encoded": "true"})
+    if not taken:
+        assert r.status_code == 422 and r.json() == {"stdin": ["is not valid base64"]}, r.text
+        return
+    assert r.status_code == 201, r.text
+    r = server.get(f"/submissions/{r.json()['token']}", params={"base64_encoded": "true", "fields": "stdin"})
+    assert r.status_code == 200, r.text
+    stdin = r.json()["stdin"]
+    assert (base64.b64decode(stdin) if stdin else b"") == ruby
+
+
+@pytest.mark.skipif(shutil.which("ruby") is None, reason="ruby (make deps-test installs it) is not installed")
+def test_base64_cases_are_rubys():
+    # The table above is what Ruby's own Base64.decode64 answers, byte for byte.
+    script = "require 'base64'; STDIN.each_line { |l| puts Base64.decode64(l.chomp.unpack1('m0')).unpack1('H*') }"
+    lines = "".join(base64.b64encode(t.encode()).decode() + "\n" for t, _, _ in BASE64_CASES)
+    out = subprocess.run(["ruby", "-e", script], input=lines, capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:-1] == [ruby.hex() for _, ruby, _ in BASE64_CASES]
