@@ -260,3 +260,24 @@ def test_base64_cases_are_rubys():
     lines = "".join(base64.b64encode(t.encode()).decode() + "\n" for t, _, _ in BASE64_CASES)
     out = subprocess.run(["ruby", "-e", script], input=lines, capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:-1] == [ruby.hex() for _, ruby, _ in BASE64_CASES]
+
+
+def test_nul_in_a_json_key_is_an_ignored_parameter(server):
+    # Rails 5.2's JSON.parse keeps "stdin\u0000" as a key of its own, which no permitted
+    # parameter matches: ignored, and the real "stdin" (or its absence) is what counts.
+    body = ('{"source_code": "print(input())", "language_id": 71, "stdin\\u0000": "ignored",'
+            ' "\\u0000": {"a\\u0000": 1}, "stdin": "x\\u0000y", "expected_output\\u0000x": "z"}')
+    r = server.post("/submissions", data=body, headers={"Content-Type": "application/json"},
+                    params={"wait": "true", "fields": "stdin,expected_output,stdout,status"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"stdin": "x\0y", "expected_output": None, "stdout": "x\0y\n",
+                        "status": {"id": 3, "description": "Accepted"}}
+    # A required parameter spelled with a NUL is missing, as in Rails.
+    r = server.post("/submissions", data='{"source_code\\u0000": "x", "language_id": 71}',
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json() == {"source_code": ["can't be blank"]}, r.text
+    # The same on the Piston route (Express's JSON.parse keeps the key too).
+    r = server.post("/api/v2/execute", headers={"Content-Type": "application/json"},
+                    data='{"language": "python", "version": "*", "files": [{"content": "print(1)",'
+                         ' "name\\u0000": "x/y"}], "stdin\\u0000": 5}')
+    assert r.status_code == 200 and r.json()["run"]["stdout"] == "1\n", r.text
