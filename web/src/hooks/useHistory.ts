@@ -60,6 +60,7 @@ export function useHistory(source: HistorySource | null, identity: number) {
     (item: HistoryItem): boolean => {
       if (!source) return true;
       const kept = source.kind === "browser" ? addLocalHistory(window.localStorage, item) : true;
+      dispatch({ type: "finished", item });
       void load(false);
       return kept;
     },

@@ -111,4 +111,18 @@ describe("the history panel's state", () => {
     expect(s.items).toHaveLength(1);
     expect(historyReducer(s, { type: "reset" })).toEqual(INITIAL_HISTORY);
   });
+  it("shows a result it saw finish until the gateway's history has it too", () => {
+    const queued = item(1, { status: { id: 1, description: "In Queue" }, time: null });
+    let s = historyReducer(INITIAL_HISTORY, { type: "finished", item: item(1, { status: { id: 5, description: "Time Limit Exceeded" }, time: "5.0" }) });
+    s = historyReducer(s, { type: "page", page: { items: [queued, item(2, { status: { id: 2, description: "Processing" } })], nextCursor: null }, append: false });
+    expect(s.items.map((i) => [i.token, i.status?.id, i.time])).toEqual([
+      ["t1", 5, "5.0"],
+      ["t2", 2, "0.01"],
+    ]);
+    // What the gateway says once it knows wins.
+    s = historyReducer(s, { type: "page", page: { items: [item(1, { status: { id: 3, description: "Accepted" } })], nextCursor: null }, append: false });
+    expect(s.items[0]!.status?.id).toBe(3);
+    // Known results survive a change of person (reset) but only apply to their tokens.
+    expect(historyReducer(s, { type: "reset" }).known).toHaveProperty("t1");
+  });
 });

@@ -106,6 +106,11 @@ export function browserHistory(storage: () => Store | undefined): HistorySource 
 
 export interface HistoryState {
   items: HistoryItem[];
+  /**
+   * Results this page saw finish. The gateway learns a result a moment after the browser
+   * does; until then its history says In Queue or Processing, and the known result is shown.
+   */
+  known: Record<string, Pick<HistoryItem, "status" | "time" | "memory" | "finishedAt">>;
   /** Where "load more" continues; null when everything is shown. */
   cursor: string | null;
   loading: boolean;
@@ -114,13 +119,14 @@ export interface HistoryState {
   loaded: boolean;
 }
 
-export const INITIAL_HISTORY: HistoryState = { items: [], cursor: null, loading: false, error: null, loaded: false };
+export const INITIAL_HISTORY: HistoryState = { items: [], known: {}, cursor: null, loading: false, error: null, loaded: false };
 
 export type HistoryAction =
   | { type: "loading" }
   | { type: "page"; page: HistoryPage; append: boolean }
   | { type: "error"; message: string }
   | { type: "removed"; token: string }
+  | { type: "finished"; item: HistoryItem }
   | { type: "reset" };
 
 export function historyReducer(s: HistoryState, a: HistoryAction): HistoryState {
@@ -129,14 +135,25 @@ export function historyReducer(s: HistoryState, a: HistoryAction): HistoryState 
       return { ...s, loading: true, error: null };
     case "page": {
       const seen = new Set(a.append ? s.items.map((i) => i.token) : []);
-      const fresh = a.page.items.filter((i) => !seen.has(i.token));
-      return { items: a.append ? [...s.items, ...fresh] : fresh, cursor: a.page.nextCursor, loading: false, error: null, loaded: true };
+      const fresh = a.page.items.filter((i) => !seen.has(i.token)).map((i) => withKnown(i, s.known));
+      return { ...s, items: a.append ? [...s.items, ...fresh] : fresh, cursor: a.page.nextCursor, loading: false, error: null, loaded: true };
+    }
+    case "finished": {
+      const { status, time, memory, finishedAt } = a.item;
+      const known = { ...s.known, [a.item.token]: { status, time, memory, finishedAt } };
+      return { ...s, known, items: s.items.map((i) => withKnown(i, known)) };
     }
     case "error":
       return { ...s, loading: false, error: a.message };
     case "removed":
       return { ...s, items: s.items.filter((i) => i.token !== a.token) };
     case "reset":
-      return INITIAL_HISTORY;
+      return { ...INITIAL_HISTORY, known: s.known };
   }
+}
+
+function withKnown(i: HistoryItem, known: HistoryState["known"]): HistoryItem {
+  const k = known[i.token];
+  const pending = !i.status || i.status.id === 1 || i.status.id === 2;
+  return k && pending ? { ...i, ...k } : i;
 }
