@@ -281,3 +281,26 @@ def test_nul_in_a_json_key_is_an_ignored_parameter(server):
                     data='{"language": "python", "version": "*", "files": [{"content": "print(1)",'
                          ' "name\\u0000": "x/y"}], "stdin\\u0000": 5}')
     assert r.status_code == 200 and r.json()["run"]["stdout"] == "1\n", r.text
+
+
+PY_SILENT = "pass\n"
+PY_NEWLINE = "print()\n"
+
+
+@pytest.mark.parametrize("source,extra,status", [
+    # Judge0 stores an empty stdout as null; null equals no expected output, not even "".
+    (PY_SILENT, {"expected_output": ""}, 4),
+    (PY_SILENT, {"expected_output": "\n"}, 4),
+    (PY_SILENT, {}, 3),
+    (PY_SILENT, {"expected_output": None}, 3),
+    # A newline is output: stripped, it equals "".
+    (PY_NEWLINE, {"expected_output": ""}, 3),
+    # The extensions: "exact" compares bytes (empty is empty); the tests follow the default.
+    (PY_SILENT, {"expected_output": "", "compare": "exact"}, 3),
+    (PY_SILENT, {"tests": [{"expected_output": ""}]}, 4),
+])
+def test_empty_expected_output_with_empty_output(server, source, extra, status):
+    r = server.submit({"source_code": source, "language_id": PY_ID, **extra},
+                      {"wait": "true", "fields": "status,stdout"})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"]["id"] == status, r.text
