@@ -12,8 +12,10 @@ BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodi
 SANDBOX_PKGS := passt nftables iproute2
 # nginx, openssl and curl: the edge test (deploy/nginx) runs nginx with a CA it makes;
 # python3-yaml: the Kubernetes manifests test (deploy/k8s) parses them; systemd: its
-# systemd-analyze checks the units of deploy/systemd (no systemd as PID 1 needed).
-TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl python3-yaml systemd
+# systemd-analyze checks the units of deploy/systemd (no systemd as PID 1 needed); ruby: the
+# API parity test checks its table of base64 inputs against Ruby's own Base64.decode64 (what
+# Judge0 uses).
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl python3-yaml systemd ruby
 BENCH_PKGS := bubblewrap postgresql redis-server
 # What `make test-vm` needs: the emulator, and a static busybox for the guest's initramfs
 # (the guest's kernel is Debian's, fetched by the test with apt-get download into its cache).
