@@ -31,7 +31,8 @@
 
 static const char cluster_help[] =
         "Usage: coderunner cluster up --dir=DIR [--api=N] [--workers=M] [--gateways=G] [--port=P]\n"
-        "                             [--slots=S] [--meta=auto|mongo|sqlite] [--user=NAME] [--foreground]\n"
+        "                             [--slots=S] [--meta=auto|mongo|sqlite] [--user=NAME]\n"
+        "                             [--foreground]\n"
         "       coderunner cluster status --dir=DIR [--json]\n"
         "       coderunner cluster down --dir=DIR [--purge]\n"
         "\n"
@@ -65,7 +66,8 @@ static const char cluster_help[] =
         "                   \"url\", \"config\", \"state\"}]}\n"
         "down    SIGTERM to the gateways, the workers and the API nodes (they drain), then\n"
         "        FerretDB, PostgreSQL (fast shutdown) and Redis; the data stays\n"
-        "  --purge          and remove DIR's data, configuration, logs and state\n"
+        "  --purge          and remove DIR's data, configuration (keys' store and secrets\n"
+        "                   included), logs and state\n"
         "\n"
         "Exit status: 0 done, 1 usage error, 2 failure (one line on stderr says why).\n";
 
