@@ -1033,7 +1033,7 @@ static int cluster_status(const Options *o) {
         printf("public url: %s\n", c.state.public_url);
         if (c.state.meta[0])
                 printf("gateway metadata: %s%s\n", c.state.meta,
-                        strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite: no FerretDB)" : " (FerretDB)");
+                        strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite)" : " (FerretDB)");
         for (size_t i = 0; i < c.state.n_roles; i++) {
                 const ClusterRole *r = &c.state.roles[i];
                 printf("%-10s %-9s %-8s pid %-8d %s%s%s\n", r->name, r->role, cluster_role_state(r),
