@@ -255,6 +255,8 @@ def test_the_gateway_is_the_door(cluster_dir, meta):
     for r in st["roles"]:
         cmdline = Path(f"/proc/{r['pid']}/cmdline").read_bytes().decode(errors="replace")
         assert secret not in cmdline and session not in cmdline, (r["name"], cmdline)
+        if "config" in r:
+            assert f"--config={r['config']}\0" in cmdline, (r["name"], cmdline)
     # The text status says where the metadata is.
     text = cluster("status", f"--dir={d}")
     assert text.returncode == 0 and f"gateway metadata: {st['meta']}" in text.stdout, text.stdout
@@ -323,11 +325,15 @@ def test_a_queued_submission_survives_down_and_up(cluster_dir):
 @pytest.mark.parametrize("how", ["sigterm", "down-elsewhere"])
 def test_foreground_comes_down(cluster_dir, how):
     """make cluster's mode: up stays until SIGTERM (then brings the cluster down), or until
-    a `cluster down` from another terminal (which the foreground up must not block)."""
+    a `cluster down` from another terminal (which the foreground up must not block). The
+    operator's CODERUNNER_* environment, which the roles inherit, does not override what up
+    configures them with."""
     d, port = cluster_dir, free_port()
+    env = {**os.environ, "CODERUNNER_PORT": "1", "CODERUNNER_STORE": "postgres://nobody@127.0.0.1:1/none",
+           "CODERUNNER_UPSTREAM": "http://127.0.0.1:1"}
     p = subprocess.Popen([str(CODERUNNER), "cluster", "up", f"--dir={d}", f"--port={port}", "--api=1",
                           "--workers=1", "--slots=1", f"--meta={META}", "--foreground"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert p.stdout.readline().strip() == f"http://127.0.0.1:{port}"
         st = status(d)
