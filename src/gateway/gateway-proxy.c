@@ -465,20 +465,12 @@ static bool owns(Gateway *g, HttpRequest *req, const Principal *p, const char *t
         if (gw_is_admin(p))
                 return true;
         char owner[META_ID_MAX];
-        if (gw_outbox_owner(g, token, owner)) {
-                if (strcmp(owner, p->owner) == 0)
-                        return true;
-                reply_not_found(req);
-                return false;
-        }
-        MetaHistory h = {};
-        int r = GW_META(g, meta_history_get(g->meta, token, &h));
-        bool mine = r == 0 && strcmp(h.owner, p->owner) == 0;
-        meta_history_done(&h);
+        int r = gw_token_owner(g, token, owner);
         if (r < 0 && r != -ENOENT) {
                 gw_reply_unavailable(req, "the metadata store is unavailable");
                 return false;
         }
+        bool mine = r == 0 && strcmp(owner, p->owner) == 0;
         if (!mine)
                 reply_not_found(req);
         return mine;
@@ -616,12 +608,9 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
                 if (!submission_token_valid(tokens[i]))
                         continue;
                 char owner[META_ID_MAX];
-                MetaHistory h = {};
                 bool mine = gw_is_admin(&p);
-                if (!mine && gw_outbox_owner(g, tokens[i], owner))
-                        mine = strcmp(owner, p.owner) == 0;
-                else if (!mine) {
-                        int r = GW_META(g, meta_history_get(g->meta, tokens[i], &h));
+                if (!mine) {
+                        int r = gw_token_owner(g, tokens[i], owner);
                         if (r < 0 && r != -ENOENT) {
                                 fclose(f);
                                 free(list);
@@ -629,8 +618,7 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
                                 gw_reply_unavailable(req, "the metadata store is unavailable");
                                 return;
                         }
-                        mine = r == 0 && strcmp(h.owner, p.owner) == 0;
-                        meta_history_done(&h);
+                        mine = r == 0 && strcmp(owner, p.owner) == 0;
                 }
                 if (mine) {
                         fprintf(f, "%s%s", kept ? "," : "", tokens[i]);

@@ -94,10 +94,12 @@ int gateway_new(
         pthread_cond_init(&g->stop_cond, NULL);
         g->keys = calloc(GW_CACHE_SLOTS, sizeof *g->keys);
         g->sessions = calloc(GW_CACHE_SLOTS, sizeof *g->sessions);
+        g->owners = calloc(GW_CACHE_SLOTS, sizeof *g->owners);
         g->outbox = calloc(g->cfg.outbox_max, sizeof *g->outbox);
         int r = -ENOMEM;
         if (!g->cfg.internal_header || !g->cfg.admin_header || !g->cfg.internal_secret ||
-                !g->cfg.session_secret || !g->cfg.trusted_proxies || !g->keys || !g->sessions || !g->outbox)
+                !g->cfg.session_secret || !g->cfg.trusted_proxies || !g->keys || !g->sessions ||
+                !g->owners || !g->outbox)
                 goto fail;
         r = parse_trusted(g->cfg.trusted_proxies, &g->trusted, &g->n_trusted);
         if (r < 0)
@@ -137,6 +139,7 @@ Gateway *gateway_free(Gateway *g) {
         free(g->outbox);
         free(g->keys);
         free(g->sessions);
+        free(g->owners);
         ratelimit_free(g->fallback);
         free(g->trusted);
         free((char *) g->cfg.internal_header);
@@ -653,6 +656,45 @@ bool gw_outbox_owner(Gateway *g, const char *token, char ret[META_ID_MAX]) {
         return found;
 }
 
+static void owner_remember(Gateway *g, const char *token, const char *owner) {
+        if (strlen(token) > SUBMISSION_TOKEN_LEN)
+                return;
+        size_t i = slot_of(token);
+        pthread_mutex_lock(&g->lock);
+        snprintf(g->owners[i].token, sizeof g->owners[i].token, "%s", token);
+        snprintf(g->owners[i].owner, sizeof g->owners[i].owner, "%s", owner);
+        pthread_mutex_unlock(&g->lock);
+}
+
+void gw_owner_forget(Gateway *g, const char *token) {
+        size_t i = slot_of(token);
+        pthread_mutex_lock(&g->lock);
+        if (strcmp(g->owners[i].token, token) == 0)
+                g->owners[i].token[0] = '\0';
+        pthread_mutex_unlock(&g->lock);
+}
+
+int gw_token_owner(Gateway *g, const char *token, char ret[META_ID_MAX]) {
+        if (gw_outbox_owner(g, token, ret))
+                return 0;
+        size_t i = slot_of(token);
+        pthread_mutex_lock(&g->lock);
+        bool hit = strcmp(g->owners[i].token, token) == 0;
+        if (hit)
+                memcpy(ret, g->owners[i].owner, META_ID_MAX);
+        pthread_mutex_unlock(&g->lock);
+        if (hit)
+                return 0;
+        MetaHistory h = {};
+        int r = GW_META(g, meta_history_get(g->meta, token, &h));
+        if (r == 0) {
+                memcpy(ret, h.owner, META_ID_MAX);
+                owner_remember(g, token, h.owner);
+        }
+        meta_history_done(&h);
+        return r;
+}
+
 /* Write what the outbox holds, oldest first, until the store fails. */
 static void outbox_drain(Gateway *g) {
         pthread_mutex_lock(&g->drain_lock);
@@ -672,6 +714,8 @@ static void outbox_drain(Gateway *g) {
                         log_error(r, "history record of %s refused by the metadata store: %s", h.token,
                                 strerror(-r));
                 }
+                if (r >= 0 || r == -EEXIST)
+                        owner_remember(g, h.token, h.owner);
                 pthread_mutex_lock(&g->lock);
                 g->outbox[g->outbox_head] = (MetaHistory){};
                 g->outbox_head = (g->outbox_head + 1) % g->cfg.outbox_max;
