@@ -216,6 +216,10 @@ static int run(const GatewayRoleConfig *c) {
                 return 1;
         }
 
+        if (!*s->user && geteuid() == 0) {
+                log_error(EPERM, "coderunner gateway does not run as root: give --user=NAME to become after start");
+                return 1;
+        }
         ServerUser user;
         if (server_user_setup("gateway", s->user, &user) < 0)
                 return 1;

@@ -511,6 +511,9 @@ def test_the_gateway_refuses_to_start_without_what_it_needs(tmp_path):
     cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=ftp://x",
                          "--internal-secret=s"], capture_output=True, text=True, timeout=30)
     assert cp.returncode != 0 and "http://" in cp.stderr
+    cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=http://127.0.0.1:1",
+                         "--internal-secret=s"], capture_output=True, text=True, timeout=30)
+    assert cp.returncode != 0 and "does not run as root" in cp.stderr
 
 
 def test_gateways_share_rate_limits_and_quotas_through_redis(tmp_path, upstream):
