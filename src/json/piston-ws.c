@@ -24,7 +24,7 @@ static char *string_copy(const json_t *v) {
 int piston_ws_message_parse(
         const char *text, size_t len, PistonWsMessage *ret, char *errbuf, size_t errlen) {
         _cleanup_json_ json_t *root = NULL;
-        int r = j0_load(text, len, &root, errbuf, errlen);
+        int r = j0_load_body(text, len, &root, errbuf, errlen);
         if (r < 0)
                 return r;
         PistonWsMessage m = {.type = PISTON_WS_OTHER};

@@ -41,9 +41,9 @@ _printf_(3, 4) static int refuse(char *msg, size_t msglen, const char *fmt, ...)
 
 int piston_request_parse(const char *data, size_t len, PistonRequest **ret, char *errbuf, size_t errlen) {
         _cleanup_json_ json_t *root = NULL;
-        int q = j0_load(data, len, &root, errbuf, errlen);
-        if (q < 0)
-                return q;
+        int k = j0_load_body(data, len, &root, errbuf, errlen);
+        if (k < 0)
+                return k;
         PistonRequest *r = malloc(sizeof *r);
         if (!r)
                 return -ENOMEM;

@@ -1,7 +1,10 @@
 """Judge0 CE 1.13.1 parity of requests and answers (issue 10): what a client sees at the
 edges, checked against `coderunner serve`."""
 
+import base64
 import http.client
+import shutil
+import subprocess
 from urllib.parse import quote_plus
 
 import pytest
@@ -210,3 +213,94 @@ def test_judge0_ids_clients_hard_code_are_aliases(server, alias, target, source,
                       {"wait": "true", "fields": "stdout,status,language_id"})
     assert r.status_code == 201, r.text
     assert r.json() == {"stdout": out, "status": {"id": 3, "description": "Accepted"}, "language_id": alias}
+
+
+# Ruby's Base64.decode64 (what Judge0 decodes every base64 field with) on each input, as Ruby
+# 3.1.2 answered, and whether we take it (None: refused with "is not valid base64", because
+# Ruby drops a character that carries data or skips one outside the alphabet).
+BASE64_CASES = [
+    ("aGk=", b"hi", True),
+    ("aGk", b"hi", True),  # no padding
+    ("aA", b"h", True),
+    ("aA=", b"h", True),  # short padding
+    ("aGk==", b"hi", True),  # long padding
+    ("aGVs\nbG8=\n", b"hello", True),
+    ("=aGk", b"hi", True),  # a '=' in a group's first two places is skipped
+    ("aGkA=aGk=", b"hi\0hi", True),
+    ("", b"", True),
+    ("====", b"", True),
+    ("aGk=aGk=", b"hi", False),  # Ruby stops at the first '=': the second half is lost
+    ("aA=x", b"h", False),
+    ("aGkAx", b"hi\0", False),  # a lone last character: Ruby drops it
+    ("a", b"", False),
+    ("aG!k", b"hi", False),  # outside the alphabet: Ruby skips it
+    ("aG-k", b"hi", False),  # the URL-safe alphabet
+    ("print(1)", b"\xa6\xb8\xa7\xb7", False),  # text sent without encoding it
+]
+
+
+@pytest.mark.parametrize("text,ruby,taken", BASE64_CASES)
+def test_base64_decodes_as_ruby_or_refuses(server, text, ruby, taken):
+    r = server.submit({"source_code": base64.b64encode(PY_ECHO.encode()).decode(), "language_id": PY_ID,
+                       "stdin": text}, {"base64_encoded": "true"})
+    if not taken:
+        assert r.status_code == 422 and r.json() == {"stdin": ["is not valid base64"]}, r.text
+        return
+    assert r.status_code == 201, r.text
+    r = server.get(f"/submissions/{r.json()['token']}", params={"base64_encoded": "true", "fields": "stdin"})
+    assert r.status_code == 200, r.text
+    stdin = r.json()["stdin"]
+    assert (base64.b64decode(stdin) if stdin else b"") == ruby
+
+
+@pytest.mark.skipif(shutil.which("ruby") is None, reason="ruby (make deps-test installs it) is not installed")
+def test_base64_cases_are_rubys():
+    # The table above is what Ruby's own Base64.decode64 answers, byte for byte.
+    script = "require 'base64'; STDIN.each_line { |l| puts Base64.decode64(l.chomp.unpack1('m0')).unpack1('H*') }"
+    lines = "".join(base64.b64encode(t.encode()).decode() + "\n" for t, _, _ in BASE64_CASES)
+    out = subprocess.run(["ruby", "-e", script], input=lines, capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:-1] == [ruby.hex() for _, ruby, _ in BASE64_CASES]
+
+
+def test_nul_in_a_json_key_is_an_ignored_parameter(server):
+    # Rails 5.2's JSON.parse keeps "stdin\u0000" as a key of its own, which no permitted
+    # parameter matches: ignored, and the real "stdin" (or its absence) is what counts.
+    body = ('{"source_code": "print(input())", "language_id": 71, "stdin\\u0000": "ignored",'
+            ' "\\u0000": {"a\\u0000": 1}, "stdin": "x\\u0000y", "expected_output\\u0000x": "z"}')
+    r = server.post("/submissions", data=body, headers={"Content-Type": "application/json"},
+                    params={"wait": "true", "fields": "stdin,expected_output,stdout,status"})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"stdin": "x\0y", "expected_output": None, "stdout": "x\0y\n",
+                        "status": {"id": 3, "description": "Accepted"}}
+    # A required parameter spelled with a NUL is missing, as in Rails.
+    r = server.post("/submissions", data='{"source_code\\u0000": "x", "language_id": 71}',
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json() == {"source_code": ["can't be blank"]}, r.text
+    # The same on the Piston route (Express's JSON.parse keeps the key too).
+    r = server.post("/api/v2/execute", headers={"Content-Type": "application/json"},
+                    data='{"language": "python", "version": "*", "files": [{"content": "print(1)",'
+                         ' "name\\u0000": "x/y"}], "stdin\\u0000": 5}')
+    assert r.status_code == 200 and r.json()["run"]["stdout"] == "1\n", r.text
+
+
+PY_SILENT = "pass\n"
+PY_NEWLINE = "print()\n"
+
+
+@pytest.mark.parametrize("source,extra,status", [
+    # Judge0 stores an empty stdout as null; null equals no expected output, not even "".
+    (PY_SILENT, {"expected_output": ""}, 4),
+    (PY_SILENT, {"expected_output": "\n"}, 4),
+    (PY_SILENT, {}, 3),
+    (PY_SILENT, {"expected_output": None}, 3),
+    # A newline is output: stripped, it equals "".
+    (PY_NEWLINE, {"expected_output": ""}, 3),
+    # The extensions: "exact" compares bytes (empty is empty); the tests follow the default.
+    (PY_SILENT, {"expected_output": "", "compare": "exact"}, 3),
+    (PY_SILENT, {"tests": [{"expected_output": ""}]}, 4),
+])
+def test_empty_expected_output_with_empty_output(server, source, extra, status):
+    r = server.submit({"source_code": source, "language_id": PY_ID, **extra},
+                      {"wait": "true", "fields": "status,stdout"})
+    assert r.status_code == 201, r.text
+    assert r.json()["status"]["id"] == status, r.text

@@ -309,6 +309,31 @@ try {
   await a.waitForSelector('[data-testid="history"]');
   await until("A's empty history", async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
 
+  step("load more: 21 more runs, a first page of 20, then the rest from the cursor");
+  for (let i = 0; i < 21; i++) {
+    const r = await ctxA.request.post(`${base}api/submissions?base64_encoded=false&wait=false`, {
+      data: { language_id: 71, source_code: `print(${i})\n` },
+    });
+    assert.equal(r.status(), 201, await r.text());
+  }
+  await a.reload();
+  await a.waitForSelector('[data-testid="history-more"]');
+  assert.equal(await a.locator('[data-testid="history-item"]').count(), 20);
+  await a.locator('[data-testid="history-more"]').click();
+  await until("the second page", async () => (await a.locator('[data-testid="history-item"]').count()) === 21, 10_000);
+  assert.equal(await a.locator('[data-testid="history-more"]').count(), 0, "nothing more to load");
+
+  step("a session that ended is replaced, and the page says so");
+  await ctxA.clearCookies();
+  await setCode(a, 'print("after")\n');
+  await a.locator('[data-testid="run"]').click();
+  await a.waitForSelector('[data-testid="note"]');
+  assert.match(await a.locator('[data-testid="note"]').innerText(), /session .* had ended; a new one has started/);
+  await until("a new session cookie", async () => (await ctxA.cookies()).some((c) => c.name === "coderunner_session"));
+  await until("the new session's empty history", async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
+  await run(a);
+  assert.equal(await a.locator('[data-testid="stdout"]').innerText(), "after\n");
+
   assert.deepEqual(consoleErrors, [], "no errors in the page");
   console.log(`ok: screenshots in ${ART}`);
 } catch (e) {

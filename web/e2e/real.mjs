@@ -63,6 +63,7 @@ try {
   await setCode(page, "int main(void) { return 0 }\n");
   v = await runAndWait(page);
   assert.match(await v.innerText(), /Compilation Error/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /Did not compile/);
   assert.match(await page.locator('[data-testid="compile-output"]').innerText(), /error/);
   await page.screenshot({ path: `${ART}real-c-compile-error.png`, fullPage: true });
 
@@ -71,6 +72,13 @@ try {
   await setCode(page, "while True:\n    pass\n");
   v = await runAndWait(page);
   assert.match(await v.innerText(), /Time Limit Exceeded/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /Took too long/);
+
+  step("an error exit, in plain words with the exit code");
+  await setCode(page, "import sys\nsys.exit(3)\n");
+  v = await runAndWait(page);
+  assert.match(await page.locator('[data-testid="verdict-technical"]').innerText(), /NZEC/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /ended with an error \(exit code 3\)/);
 
   step("two test cases, one failing");
   await setCode(page, "a, b = map(int, input().split())\nprint(a + b)\n");

@@ -303,6 +303,21 @@ try {
     await o.reload();
     await until(async () => (await items.count()) >= 3);
     assert.equal(await o.locator(`[data-testid="history-item"][data-token="${pyToken}"]`).count(), 0);
+
+    step("history in the browser: load more past the first 20");
+    await o.evaluate(() => {
+      const items = JSON.parse(localStorage.getItem("coderunner.history.v1"));
+      for (let i = 0; i < 25; i++)
+        items.push({ ...items[0], token: `seeded-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 25 - i)).toISOString() });
+      localStorage.setItem("coderunner.history.v1", JSON.stringify(items));
+    });
+    await o.reload();
+    await o.waitForSelector('[data-testid="history-more"]');
+    const total = await o.evaluate(() => JSON.parse(localStorage.getItem("coderunner.history.v1")).length);
+    assert.equal(await items.count(), 20);
+    await o.locator('[data-testid="history-more"]').click();
+    await until(async () => (await items.count()) === total);
+    assert.equal(await o.locator('[data-testid="history-more"]').count(), 0);
     await c.close();
   }
   console.log(`ok: screenshots in ${ART}`);
