@@ -47,6 +47,7 @@ typedef struct LiveSession {
         uint8_t *in; /* received, not yet parsed */
         size_t in_len;
         bool initialized, done;
+        bool finished; /* the worker said LIVE_DONE: nothing of the run is left */
         LiveChannel ch; /* the API's ends */
         char token[SUBMISSION_TOKEN_LEN + 1];
         uint64_t deadline_usec; /* CLOCK_MONOTONIC: init, then the result */
@@ -210,6 +211,7 @@ static void forward_event(LiveSession *s) {
                 r = send_json(s, r, json);
                 break;
         default:
+                s->finished = true;
                 close_with(s, 4999, "Job Completed");
                 return;
         }
@@ -400,8 +402,9 @@ static void on_readable(LiveSession *s) {
 
 static void session_free(LiveSession *s) {
         Api *a = s->a;
-        if (s->initialized && !s->done) {
-                /* The client left mid-run: end the run, or have it never start live. */
+        if (s->initialized && !s->finished) {
+                /* The session ends mid-run (the client left, an error, a shutdown): end
+                 * the run, or have it never start. */
                 uint8_t b = SIGKILL;
                 (void) send(s->ch.control_fd, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
         }

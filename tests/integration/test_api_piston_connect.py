@@ -205,3 +205,20 @@ def test_queue_full_is_notified(tmp_path):
         assert s.metric("coderunner_queue_length") == 1  # the refused one was not queued
     finally:
         s.stop()
+
+
+def test_input_limits(server):
+    # More input than the channel holds while the program does not read: the client is
+    # told, never silently truncated.
+    ws = WebSocket(server.url)
+    init(ws, "python", "import time, sys\ntime.sleep(30)\nsys.stdin.read()\n")
+    assert ws.recv()["type"] == "runtime"
+    assert ws.recv() == {"type": "stage", "stage": "run"}
+    stdin(ws, "x" * (3 * 1024 * 1024))
+    msgs, code = ws.messages_until_close()
+    assert code == 4002 and msgs == [
+        {"type": "error", "message": "stdin: the program has not read what was sent before"}], msgs
+    # A message over 4 MiB: 1009, before any of it is read as JSON.
+    ws = WebSocket(server.url)
+    ws.send_frame(0x1, b" " * (4 * 1024 * 1024 + 1))
+    assert ws.messages_until_close() == ([], 1009)

@@ -55,7 +55,8 @@ class WebSocket:
         if mask:
             k = os.urandom(4)
             head += k
-            payload = bytes(b ^ k[i % 4] for i, b in enumerate(payload))
+            full = (k * (n // 4 + 1))[:n]  # XOR as big integers: fast for megabytes too
+            payload = (int.from_bytes(payload, "big") ^ int.from_bytes(full, "big")).to_bytes(n, "big")
         self.sock.sendall(head + payload)
 
     def send(self, obj):
