@@ -222,3 +222,14 @@ def test_input_limits(server):
     ws = WebSocket(server.url)
     ws.send_frame(0x1, b" " * (4 * 1024 * 1024 + 1))
     assert ws.messages_until_close() == ([], 1009)
+
+
+def test_output_limit_holds(server):
+    ws = WebSocket(server.url)
+    init(ws, "python", "import sys\nwhile True:\n    sys.stdout.write('y' * 4096)\n")
+    msgs, code = ws.messages_until_close()
+    sent = sum(len(m["data"]) for m in msgs if m["type"] == "data")
+    assert msgs[-1]["type"] == "exit" and msgs[-1]["status"] == "OL", msgs[-1]
+    assert code == 4999
+    # What went out is bounded by the run's output cap (max_file_size: 1024 KiB by default).
+    assert 0 < sent <= 1024 * 1024, sent
