@@ -109,11 +109,17 @@ static void close_with(LiveSession *s, unsigned code, const char *reason) {
         p[1] = (uint8_t) code;
         memcpy(p + 2, reason, n);
         if (send_frame(s, WS_CLOSE, p, n + 2) >= 0) {
+                /* What the client still sends is read and dropped, within one bound of time
+                 * for all of it (a client that never stops cannot hold the session). */
                 (void) shutdown(s->fd, SHUT_WR);
-                struct pollfd pf = {.fd = s->fd, .events = POLLIN};
-                uint8_t sink[512];
-                while (poll(&pf, 1, WS_CLOSE_WAIT_MSEC) > 0 && recv(s->fd, sink, sizeof sink, 0) > 0)
-                        ;
+                uint64_t until = now_usec(CLOCK_MONOTONIC) + WS_CLOSE_WAIT_MSEC * USEC_PER_MSEC;
+                uint8_t sink[4096];
+                for (uint64_t now; (now = now_usec(CLOCK_MONOTONIC)) < until;) {
+                        struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+                        if (poll(&pf, 1, (int) ((until - now + 999) / 1000)) <= 0 ||
+                                recv(s->fd, sink, sizeof sink, 0) <= 0)
+                                break;
+                }
         }
         s->done = true;
 }
