@@ -788,17 +788,20 @@ static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Help
         return 0;
 }
 
-/* A fresh copy of a helper's directory for one test, with its input files. Returns 1
- * with *ret_msg when the files cannot be made there (a name the helper's own files take). */
-static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, const char *out,
-        size_t out_len, const char *answer, size_t answer_len, Workdir *ret, char **ret_msg) {
+/* A fresh copy of a helper's directory for one test, with its input files; output.txt
+ * only with_output (an interactor writes its own: testlib's tout). Returns 1 with *ret_msg
+ * when the files cannot be made there (a name the helper's own files take). */
+static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, bool with_output,
+        const char *out, size_t out_len, const char *answer, size_t answer_len, Workdir *ret,
+        char **ret_msg) {
         const struct {
                 const char *name, *data;
                 size_t len;
+                bool make;
         } files[] = {
-                {"input.txt", in, in_len},
-                {"output.txt", out, out_len},
-                {"answer.txt", answer, answer_len},
+                {"input.txt", in, in_len, true},
+                {"output.txt", out, out_len, with_output},
+                {"answer.txt", answer, answer_len, true},
         };
         Workdir w = {.fd = -EBADF};
         int r = workdir_make(j, "check", &w);
@@ -806,6 +809,8 @@ static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_l
                 return r;
         r = tree_copy(h->build.fd, w.fd, 0, 0);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+                if (!files[i].make)
+                        continue;
                 _cleanup_close_ int fd = openat(
                         w.fd, files[i].name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (fd < 0) {
@@ -840,7 +845,7 @@ static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, 
         _cleanup_free_ char *msg = NULL;
         Workdir w = {.fd = -EBADF};
         int r = helper_workdir(
-                j, h, in, in_len, out->stdout_data, out->stdout_len, answer, answer_len, &w, &msg);
+                j, h, in, in_len, true, out->stdout_data, out->stdout_len, answer, answer_len, &w, &msg);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -919,7 +924,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         return -ENOMEM;
                 return apply_check(out, &c);
         }
-        r = helper_workdir(j, h, in, in_len, NULL, 0, exp, exp_len, &hw, &msg);
+        r = helper_workdir(j, h, in, in_len, false, NULL, 0, exp, exp_len, &hw, &msg);
         if (r < 0)
                 return r;
         if (r > 0) {

@@ -292,3 +292,20 @@ def test_interactor_over_its_limits_is_internal_error(tmp_path):
     r = run_interactive(tmp_path, GUESSER, spin, "--checker-time=0.3", stdin="5\n", expect_exit=2)
     assert r["status"]["id"] == INTERNAL_ERROR, r
     assert r["message"] == "Interactor failed: Time limit exceeded", r
+
+
+def test_interactor_writes_its_output_file(tmp_path):
+    """testlib's interactors write what they read to the output file (tout): it must be
+    theirs to create in their /box."""
+    echo = "import sys\nfor line in sys.stdin:\n    print(int(line) * 2, flush=True)\n"
+    interactor = """import sys
+tout = open(sys.argv[2], "w")
+for q in open(sys.argv[1]).read().split():
+    print(q, flush=True)
+    tout.write(sys.stdin.readline())
+tout.close()
+print("ok %d queries, tout written" % len(open(sys.argv[2]).read().split()), file=sys.stderr)
+"""
+    r = run_interactive(tmp_path, echo, interactor, stdin="1 2 3\n")
+    assert r["status"]["id"] == ACCEPTED, r
+    assert r["message"] == "ok 3 queries, tout written"
