@@ -872,6 +872,7 @@ typedef struct PeerRun {
         const Helper *h;
         const Workdir *w;
         int in_fd, out_fd, err_fd; /* in_fd and out_fd: closed once the run is over */
+        uint64_t output_kib;
         BoxResult box;
         int r;
         atomic_bool done; /* the run is over */
@@ -884,7 +885,7 @@ static void *peer_run(void *arg) {
                 &(RunStreams){.in_fd = p->in_fd,
                         .out_fd = p->out_fd,
                         .err_fd = p->err_fd,
-                        .output_kib = HELPER_OUTPUT_KIB},
+                        .output_kib = p->output_kib},
                 &p->box);
         /* The program sees the end of its input once the interactor is gone. */
         p->in_fd = safe_close(p->in_fd);
@@ -917,6 +918,10 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
         pthread_t thread;
         size_t peer_err_len = 0;
         int fds[2], r;
+        /* What the two say to each other is not stored: each side may write the judge's
+         * output cap (64 MiB by default), not the submission's file size. */
+        uint64_t channel_kib =
+                MAX(output_kib, j->cfg.default_output_kib ? j->cfg.default_output_kib : DEFAULT_OUTPUT_KIB);
 
         if (!j->runner.peer_userdata) {
                 c.status_id = STATUS_INTERNAL_ERROR;
@@ -955,7 +960,8 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                 .w = &hw,
                 .in_fd = TAKE_FD(from_prog_r),
                 .out_fd = TAKE_FD(to_prog_w),
-                .err_fd = peer_err};
+                .err_fd = peer_err,
+                .output_kib = channel_kib};
         r = -pthread_create(&thread, NULL, peer_run, &peer);
         if (r < 0) {
                 safe_close(peer.in_fd);
@@ -968,7 +974,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         .err_fd = s->redirect_stderr_to_stdout ? -EBADF : err_fd,
                         .merge_stderr = s->redirect_stderr_to_stdout,
                         .network = s->enable_network,
-                        .output_kib = output_kib},
+                        .output_kib = channel_kib},
                 &o.box);
         /* Whether the interactor was still running when the program ended. */
         bool peer_running = !atomic_load(&peer.done);

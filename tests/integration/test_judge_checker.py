@@ -309,3 +309,35 @@ print("ok %d queries, tout written" % len(open(sys.argv[2]).read().split()), fil
     r = run_interactive(tmp_path, echo, interactor, stdin="1 2 3\n")
     assert r["status"]["id"] == ACCEPTED, r
     assert r["message"] == "ok 3 queries, tout written"
+
+
+def test_interactive_channel_is_not_capped_by_the_file_size(tmp_path):
+    """What the program and the interactor say to each other is not stored: more than the
+    submission's max_file_size (1024 KiB by default) passes both ways."""
+    program = """import sys
+n = 0
+for line in sys.stdin:
+    if line.strip() == "end":
+        break
+    n += 1
+out = sys.stdout
+for i in range(150000):
+    out.write("%08d\\n" % i)
+out.write("%d\\n" % n)
+out.flush()
+"""
+    interactor = """import sys
+for i in range(150000):
+    sys.stdout.write("%08d\\n" % i)
+sys.stdout.write("end\\n")
+sys.stdout.flush()
+for i in range(150000):
+    if sys.stdin.readline() != "%08d\\n" % i:
+        print("wrong answer at line %d" % i, file=sys.stderr); sys.exit(1)
+n = int(sys.stdin.readline())
+print("ok %d lines each way" % n, file=sys.stderr)
+sys.exit(0 if n == 150000 else 1)
+"""
+    r = run_interactive(tmp_path, program, interactor, stdin="\n")
+    assert r["status"]["id"] == ACCEPTED, r
+    assert r["message"] == "ok 150000 lines each way"
