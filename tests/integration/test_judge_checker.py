@@ -66,6 +66,8 @@ def test_presentation_error(tmp_path):
     ("import sys\nprint('bad answer file', file=sys.stderr)\nsys.exit(3)\n", "bad answer file"),
     ("import sys\nsys.exit(42)\n", "exit code 42"),
     ("import sys\nprint('points 1.5', file=sys.stderr)\nsys.exit(7)\n", "points X"),
+    # a flood of messages is stopped at the helper's small output cap
+    ("import sys\nwhile True:\n    sys.stderr.write('x' * 65536)\n", "Output limit exceeded (stderr)"),
 ])
 def test_crashing_checker_is_internal_error(tmp_path, body, why):
     r = run_checked(tmp_path, SUM, body, stdin="1 2\n", expected="3\n", expect_exit=2)
