@@ -792,17 +792,20 @@ static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Help
         return 0;
 }
 
-/* A fresh copy of a helper's directory for one test, with its input files. Returns 1
- * with *ret_msg when the files cannot be made there (a name the helper's own files take). */
-static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, const char *out,
-        size_t out_len, const char *answer, size_t answer_len, Workdir *ret, char **ret_msg) {
+/* A fresh copy of a helper's directory for one test, with its input files; output.txt
+ * only with_output (an interactor writes its own: testlib's tout). Returns 1 with *ret_msg
+ * when the files cannot be made there (a name the helper's own files take). */
+static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, bool with_output,
+        const char *out, size_t out_len, const char *answer, size_t answer_len, Workdir *ret,
+        char **ret_msg) {
         const struct {
                 const char *name, *data;
                 size_t len;
+                bool make;
         } files[] = {
-                {"input.txt", in, in_len},
-                {"output.txt", out, out_len},
-                {"answer.txt", answer, answer_len},
+                {"input.txt", in, in_len, true},
+                {"output.txt", out, out_len, with_output},
+                {"answer.txt", answer, answer_len, true},
         };
         Workdir w = {.fd = -EBADF};
         int r = workdir_make(j, "check", &w);
@@ -810,6 +813,8 @@ static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_l
                 return r;
         r = tree_copy(h->build.fd, w.fd, 0, 0);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+                if (!files[i].make)
+                        continue;
                 _cleanup_close_ int fd = openat(
                         w.fd, files[i].name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (fd < 0) {
@@ -844,7 +849,7 @@ static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, 
         _cleanup_free_ char *msg = NULL;
         Workdir w = {.fd = -EBADF};
         int r = helper_workdir(
-                j, h, in, in_len, out->stdout_data, out->stdout_len, answer, answer_len, &w, &msg);
+                j, h, in, in_len, true, out->stdout_data, out->stdout_len, answer, answer_len, &w, &msg);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -871,6 +876,7 @@ typedef struct PeerRun {
         const Helper *h;
         const Workdir *w;
         int in_fd, out_fd, err_fd; /* in_fd and out_fd: closed once the run is over */
+        uint64_t output_kib;
         BoxResult box;
         int r;
         atomic_bool done; /* the run is over */
@@ -883,7 +889,7 @@ static void *peer_run(void *arg) {
                 &(RunStreams){.in_fd = p->in_fd,
                         .out_fd = p->out_fd,
                         .err_fd = p->err_fd,
-                        .output_kib = HELPER_OUTPUT_KIB},
+                        .output_kib = p->output_kib},
                 &p->box);
         /* The program sees the end of its input once the interactor is gone. */
         p->in_fd = safe_close(p->in_fd);
@@ -916,6 +922,10 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
         pthread_t thread;
         size_t peer_err_len = 0;
         int fds[2], r;
+        /* What the two say to each other is not stored: each side may write the judge's
+         * output cap (64 MiB by default), not the submission's file size. */
+        uint64_t channel_kib =
+                MAX(output_kib, j->cfg.default_output_kib ? j->cfg.default_output_kib : DEFAULT_OUTPUT_KIB);
 
         if (!j->runner.peer_userdata) {
                 c.status_id = STATUS_INTERNAL_ERROR;
@@ -923,7 +933,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         return -ENOMEM;
                 return apply_check(out, &c);
         }
-        r = helper_workdir(j, h, in, in_len, NULL, 0, exp, exp_len, &hw, &msg);
+        r = helper_workdir(j, h, in, in_len, false, NULL, 0, exp, exp_len, &hw, &msg);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -954,7 +964,8 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                 .w = &hw,
                 .in_fd = TAKE_FD(from_prog_r),
                 .out_fd = TAKE_FD(to_prog_w),
-                .err_fd = peer_err};
+                .err_fd = peer_err,
+                .output_kib = channel_kib};
         r = -pthread_create(&thread, NULL, peer_run, &peer);
         if (r < 0) {
                 safe_close(peer.in_fd);
@@ -967,7 +978,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         .err_fd = s->redirect_stderr_to_stdout ? -EBADF : err_fd,
                         .merge_stderr = s->redirect_stderr_to_stdout,
                         .network = s->enable_network,
-                        .output_kib = output_kib},
+                        .output_kib = channel_kib},
                 &o.box);
         /* Whether the interactor was still running when the program ended. */
         bool peer_running = !atomic_load(&peer.done);

@@ -171,7 +171,8 @@ typedef struct JudgeCheck {
 } JudgeCheck;
 #define JUDGE_CHECK_MESSAGE_MAX 256
 /* Decide from how the checker's run ended (its BoxResult) and what it wrote: exit code 0
- * accepted, 1 wrong answer, 2 presentation error (wrong answer, "Presentation error: "),
+ * accepted, 1 or 4 (testlib's "dirt") wrong answer, 2 or 8 (testlib's unexpected end of
+ * file) presentation error (wrong answer, "Presentation error: "),
  * 3 or anything else (a limit, a signal, another code) the checker's failure (13,
  * "<who> failed: ", who being "Checker" or "Interactor"), 7 partial: "points X" (testlib's quitp()) first on stderr, else
  * stdout, with 0 <= X <= 1 (1 is accepted). The message is the first line of stderr, else

@@ -66,6 +66,8 @@ def test_presentation_error(tmp_path):
     ("import sys\nprint('bad answer file', file=sys.stderr)\nsys.exit(3)\n", "bad answer file"),
     ("import sys\nsys.exit(42)\n", "exit code 42"),
     ("import sys\nprint('points 1.5', file=sys.stderr)\nsys.exit(7)\n", "points X"),
+    # a flood of messages is stopped at the helper's small output cap
+    ("import sys\nwhile True:\n    sys.stderr.write('x' * 65536)\n", "Output limit exceeded (stderr)"),
 ])
 def test_crashing_checker_is_internal_error(tmp_path, body, why):
     r = run_checked(tmp_path, SUM, body, stdin="1 2\n", expected="3\n", expect_exit=2)
@@ -292,3 +294,52 @@ def test_interactor_over_its_limits_is_internal_error(tmp_path):
     r = run_interactive(tmp_path, GUESSER, spin, "--checker-time=0.3", stdin="5\n", expect_exit=2)
     assert r["status"]["id"] == INTERNAL_ERROR, r
     assert r["message"] == "Interactor failed: Time limit exceeded", r
+
+
+def test_interactor_writes_its_output_file(tmp_path):
+    """testlib's interactors write what they read to the output file (tout): it must be
+    theirs to create in their /box."""
+    echo = "import sys\nfor line in sys.stdin:\n    print(int(line) * 2, flush=True)\n"
+    interactor = """import sys
+tout = open(sys.argv[2], "w")
+for q in open(sys.argv[1]).read().split():
+    print(q, flush=True)
+    tout.write(sys.stdin.readline())
+tout.close()
+print("ok %d queries, tout written" % len(open(sys.argv[2]).read().split()), file=sys.stderr)
+"""
+    r = run_interactive(tmp_path, echo, interactor, stdin="1 2 3\n")
+    assert r["status"]["id"] == ACCEPTED, r
+    assert r["message"] == "ok 3 queries, tout written"
+
+
+def test_interactive_channel_is_not_capped_by_the_file_size(tmp_path):
+    """What the program and the interactor say to each other is not stored: more than the
+    submission's max_file_size (1024 KiB by default) passes both ways."""
+    program = """import sys
+n = 0
+for line in sys.stdin:
+    if line.strip() == "end":
+        break
+    n += 1
+out = sys.stdout
+for i in range(150000):
+    out.write("%08d\\n" % i)
+out.write("%d\\n" % n)
+out.flush()
+"""
+    interactor = """import sys
+for i in range(150000):
+    sys.stdout.write("%08d\\n" % i)
+sys.stdout.write("end\\n")
+sys.stdout.flush()
+for i in range(150000):
+    if sys.stdin.readline() != "%08d\\n" % i:
+        print("wrong answer at line %d" % i, file=sys.stderr); sys.exit(1)
+n = int(sys.stdin.readline())
+print("ok %d lines each way" % n, file=sys.stderr)
+sys.exit(0 if n == 150000 else 1)
+"""
+    r = run_interactive(tmp_path, program, interactor, stdin="\n")
+    assert r["status"]["id"] == ACCEPTED, r
+    assert r["message"] == "ok 150000 lines each way"
