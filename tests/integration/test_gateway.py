@@ -578,3 +578,21 @@ def test_a_slow_api_node_is_504(tmp_path):
         for c in held:
             c.close()
         srv.close()
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_the_daily_cpu_quota_counts_results(gw, wait):
+    """CPU seconds count as results come in: read with wait=true at once, otherwise by the
+    gateway's reconciler, whether or not the client ever reads the result."""
+    k = gw.new_key("--cpu-day=0.0001", "--rate=1000", "--burst=1000")
+    src = "x = 0\nfor i in range(300000):\n    x += i\nprint(x)\n"
+    r = gw.post("/submissions", k, params={"wait": "true" if wait else "false"},
+                json={"source_code": src, "language_id": PY_ID})
+    assert r.status_code == 201, r.text
+
+    def refused():
+        r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID})
+        return r if r.status_code == 429 else None
+    r = wait_for(refused, 60, interval=0.5)
+    assert r, "the CPU time of the first run was never counted"
+    assert r.json()["quota"] == "cpu_seconds_per_day" and r.json()["used"] > 0.0001
