@@ -154,7 +154,7 @@ try {
   await setCode(page, 'print("shared program")\n');
   await page.getByRole("button", { name: "Share" }).click();
   const link = await page.locator("#share-url").inputValue();
-  assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+  assert.match(link, /#[sz]=[A-Za-z0-9_-]+$/);
   await ctx.close();
   const ctx2 = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const phone = await ctx2.newPage();
@@ -242,6 +242,22 @@ try {
     await s.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("my own work"));
     await s.locator('input[name="mode"]').first().check();
     assert.equal(await s.locator('[data-testid="stdin"]').inputValue(), "my input");
+
+    step("a large program shares as a compressed link, shorter than the program, and opens");
+    const bigCode = Array.from({ length: 150 }, (_, i) => `print("line ${i}", ${i} * 7)`).join("\n") + "\n";
+    await setCode(s, bigCode);
+    await s.getByRole("button", { name: "Share" }).click();
+    const zlink = await s.locator("#share-url").inputValue();
+    assert.match(zlink, /#z=[A-Za-z0-9_-]+$/);
+    assert.ok(zlink.length < bigCode.length, `a ${zlink.length}-character link for ${bigCode.length} characters of code`);
+    {
+      const c2 = await browser.newContext();
+      const t = await c2.newPage();
+      await t.goto(zlink);
+      await t.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("line 0"));
+      await saved(t, "line 149");
+      await c2.close();
+    }
 
     step("a broken share link says so and leaves the code alone");
     await s.goto(base + "#s=eyJ2IjoxLCJsIjo3MSwiYyI6InByaW");

@@ -151,7 +151,7 @@ export default function Ide() {
 
   const makeShare = async () => {
     if (!language) return;
-    const url = shareUrl(window.location.href, {
+    const url = await shareUrl(window.location.href, {
       languageId: language.id,
       languageName: language.name,
       code,
