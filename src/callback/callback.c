@@ -189,7 +189,7 @@ int callback_sender_start(const CallbackConfig *cfg, CallbackSender **ret) {
         s->cfg.secret = NULL;
         HttpcConfig hc = {
                 .max_response_body = CALLBACK_MAX_RESPONSE_BODY,
-                .max_connections_per_host = 1, /* one sender: one try at a time */
+                .max_connections_per_host = 1, /* one sender, one try at a time: one connection kept */
                 .address_allowed = cfg->allow_private ? NULL : callback_address_is_public,
         };
         int r = httpc_start(&hc, &s->client);

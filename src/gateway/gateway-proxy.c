@@ -297,12 +297,22 @@ static void created_after(Gateway *g, HttpRequest *req, HttpcResponse *resp, voi
                 size_t n = 0;
                 if (gwjson_results_parse(resp->body, resp->body_len, &res, &n) == 0) {
                         size_t made = 0;
+                        double cpu = 0;
                         for (size_t i = 0; i < n && i < c->n; i++)
                                 if (res[i].token[0]) {
                                         record(g, c->owner, &c->subs[i], &res[i]);
                                         made++;
+                                        /* A result already here (wait=true) is recorded as
+                                         * final: the reconciler never sees it, so it counts
+                                         * here, once. */
+                                        if (status_is_final(res[i].status_id) && res[i].time > 0)
+                                                cpu += res[i].time;
                                 }
                         char k[128];
+                        if (cpu > 0) {
+                                snprintf(k, sizeof k, "qc:%s", c->owner);
+                                count_add(g, k, cpu);
+                        }
                         snprintf(k, sizeof k, "qs:%s", c->owner);
                         if (made)
                                 count_add(g, k, (double) made);

@@ -306,7 +306,7 @@ int upstream_forward(Upstream *u, const char *method, const char *path_and_query
         if (body_len > 0)
                 memcpy(f->body, body, body_len);
         f->body_len = body_len;
-        if (!(f->headers = calloc(n_headers + u->n_headers, sizeof *f->headers)))
+        if (!(f->headers = calloc(MAX(n_headers + u->n_headers, 1), sizeof *f->headers)))
                 goto fail;
         for (size_t i = 0; i < n_headers; i++) {
                 bool configured = false;
@@ -318,7 +318,8 @@ int upstream_forward(Upstream *u, const char *method, const char *path_and_query
                         goto fail;
                 f->n_own++;
         }
-        memcpy(f->headers + f->n_own, u->headers, u->n_headers * sizeof *u->headers);
+        if (u->n_headers > 0)
+                memcpy(f->headers + f->n_own, u->headers, u->n_headers * sizeof *u->headers);
         f->n_headers = f->n_own + u->n_headers;
 
         r = forward_try(f);

@@ -161,12 +161,18 @@ void http_reply(HttpRequest *r, unsigned status, const char *content_type, char 
         r->content_type = ct;
         r->reply_body = body;
         r->reply_len = body ? len : 0;
-        if (r->suspended) {
-                r->suspended = false;
-                atomic_fetch_sub(&r->server->suspended, 1);
-                MHD_resume_connection(r->connection);
-        }
+        bool resume = r->suspended;
+        r->suspended = false;
+        HttpServer *server = r->server;
+        struct MHD_Connection *connection = r->connection;
         pthread_mutex_unlock(&r->lock);
+        /* Resumed, the connection may complete and free r on MHD's thread at once: r is not
+         * touched after this (not even to unlock it). While it is suspended, MHD leaves it
+         * alone, so resuming after the unlock is safe. */
+        if (resume) {
+                atomic_fetch_sub(&server->suspended, 1);
+                MHD_resume_connection(connection);
+        }
 }
 
 static bool header_text_ok(const char *s, bool name) {

@@ -393,7 +393,9 @@ int httpc_start(const HttpcConfig *cfg, HttpcClient **ret) {
                 free(c);
                 return -ENOMEM;
         }
-        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) c->cfg.max_connections_per_host);
+        /* The idle connections kept; none caps those in use, so a check or a short request is
+         * never queued behind a node's long ones (max_pending bounds them all). */
+        curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long) c->cfg.max_connections_per_host);
         pthread_mutex_init(&c->lock, NULL);
         int r = -pthread_create(&c->thread, NULL, client_thread, c);
         if (r < 0) {

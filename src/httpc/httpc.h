@@ -18,8 +18,9 @@ typedef struct HttpcClient HttpcClient;
 typedef struct HttpcConfig {
         size_t max_response_body; /* bytes; 0 = 16 MiB */
         size_t max_pending; /* transfers queued or running; more: -EAGAIN; 0 = 4096 */
-        /* Connections open at once per host, kept alive for reuse; more transfers wait for one
-         * (their timeouts running). 0 = 64 */
+        /* Idle connections kept alive for reuse (libcurl keeps one cache per client, so this
+         * is the pool of all hosts together; the oldest goes first). Connections in use are
+         * not capped: one per running transfer, max_pending at most. 0 = 64 */
         size_t max_connections_per_host;
         /* When set, a connection to an address for which it returns false is refused
          * before connecting (-EACCES): family AF_INET/AF_INET6, addr in_addr/in6_addr. */

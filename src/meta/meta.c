@@ -220,6 +220,8 @@ static int parse_url(const char *url, const MetaOps **ret_ops, const char **ret_
                 const MetaOps *ops;
                 bool keep_prefix;
         } schemes[] = {
+                {"mongodb://", &meta_mongo_ops, true},
+                {"mongodb+srv://", &meta_mongo_ops, true},
                 {"sqlite:", &meta_sqlite_ops, false},
         };
 

@@ -3,6 +3,7 @@ HTTP server standing in for the code-client (it answers every request with what 
 received), and Debian's nginx run unprivileged on loopback with the rendered
 deploy/nginx configuration, its own prefix, pid, temporary and log paths."""
 
+import functools
 import http.server
 import json
 import os
@@ -87,6 +88,24 @@ class CodeClientStandIn:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
+
+
+class StaticStandIn:
+    """Serves a directory (the IDE's static export) the way the code-client serves its page
+    and assets."""
+
+    def __init__(self, directory):
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        handler = functools.partial(Quiet, directory=str(directory))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    start = CodeClientStandIn.start
+    stop = CodeClientStandIn.stop
 
 
 def unprivileged_user():

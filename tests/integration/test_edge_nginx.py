@@ -1,10 +1,11 @@
 """The public edge (deploy/nginx) under Debian's nginx, run unprivileged on loopback with a
 CA and a server certificate made by the test, driven end to end over TLS.
 
-Upstreams: `coderunner serve` stands in for the gateway (both speak the Judge0 routes the
-edge forwards), and a small Python HTTP server stands in for the code-client (`next start`
-would take minutes to build; the stand-in answers every request with what it received, so
-the test sees the headers the edge adds and which paths reached it)."""
+Behind it: the real `coderunner gateway` (SQLite metadata) in front of a real API node
+(`coderunner serve` refusing whatever lacks the gateway's credential), and a small Python
+HTTP server standing in for the code-client (`next start` would need a Next build; the
+stand-in answers every request with what it received, so the test sees the headers the
+edge adds and which paths reached it)."""
 
 import http.client
 import json
@@ -13,13 +14,15 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 import requests
 
-from api_helpers import PY_ID, Server
+from api_helpers import PY_ID
 from conftest import REPO
-from edge_helpers import NGINX, RENDER, CodeClientStandIn, Edge
+from edge_helpers import NGINX, RENDER, CodeClientStandIn, Edge, StaticStandIn
+from gateway_helpers import Gateway, start_upstream
 
 
 SECURITY_HEADERS = {
@@ -46,23 +49,29 @@ def body_cap():
 def stack(tmp_path_factory):
     if NGINX is None:
         pytest.skip("nginx is not installed (make deps-test installs it)")
-    upstream = Server(tmp_path_factory.mktemp("edge") / "data", args=["--workers=1"]).start()
+    tmp = tmp_path_factory.mktemp("edge")
+    api = start_upstream(tmp)
+    # The edge is the gateway's trusted proxy: its X-Forwarded-For names the client.
+    gw = Gateway(tmp, [api.url], args=["--trusted-proxies=127.0.0.1", "--cookie-secure=true"])
     client = CodeClientStandIn().start()
-    edge = Edge(gateway=f"127.0.0.1:{upstream.port}", code_client=f"127.0.0.1:{client.port}")
+    edge = Edge(gateway=f"127.0.0.1:{gw.port}", code_client=f"127.0.0.1:{client.port}")
     try:
+        gw.start()
+        gw.key = gw.new_key("--scope=submit,read", "--rate=1000", "--burst=1000")
         edge.start()
         if edge.user:  # the master runs unprivileged (and so do its workers)
             uids = open(f"/proc/{edge.proc.pid}/status").read().split("\nUid:")[1].split()[:4]
             assert uids == [str(edge.user.pw_uid)] * 4, uids
-        yield upstream, client, edge
+        yield gw, client, edge
     finally:
         edge.stop()
         client.stop()
-        upstream.stop()
+        gw.stop()
+        api.stop()
 
 
 @pytest.fixture
-def upstream(stack):
+def gateway(stack):
     return stack[0]
 
 
@@ -76,20 +85,24 @@ def edge(stack):
     return stack[2]
 
 
-def get(edge, path, **kw):
+def get(edge, path, key=None, **kw):
     kw.setdefault("timeout", 30)
+    if key:
+        kw["headers"] = {"X-Auth-Token": key, **kw.get("headers", {})}
     return requests.get(edge.https + path, verify=str(edge.ca), **kw)
 
 
-def post(edge, path, **kw):
+def post(edge, path, key=None, **kw):
     kw.setdefault("timeout", 150)
+    if key:
+        kw["headers"] = {"X-Auth-Token": key, **kw.get("headers", {})}
     return requests.post(edge.https + path, verify=str(edge.ca), **kw)
 
 
-def upstream_4xx(upstream):
-    """The upstream's count of 4xx answers (read from it directly, not through the edge)."""
-    text = upstream.get("/metrics").text
-    m = re.search(r'^coderunner_http_requests_total\{code="4xx"\} (\d+)$', text, re.M)
+def gateway_4xx(gateway):
+    """The gateway's count of 4xx answers (read from it directly, not through the edge)."""
+    text = gateway.get("/metrics").text
+    m = re.search(r'^coderunner_gateway_requests_total\{class="4xx"\} (\d+)$', text, re.M)
     assert m, text
     return int(m.group(1))
 
@@ -104,19 +117,34 @@ def assert_security_headers(r):
     assert re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"])
 
 
-def test_submit_and_wait_through_the_edge(edge):
-    r = post(edge, "/submissions", params={"wait": "true"},
+def test_submit_and_wait_through_the_edge(edge, gateway):
+    key = gateway.key
+    r = post(edge, "/submissions", key, params={"wait": "true"},
              json={"source_code": "print(input() * 2)", "language_id": PY_ID, "stdin": "ab"})
     assert r.status_code == 201, r.text
     sub = r.json()
     assert sub["status"]["id"] == 3 and sub["stdout"] == "abab\n", sub
     assert_security_headers(r)
-    again = get(edge, f"/submissions/{sub['token']}")
+    again = get(edge, f"/submissions/{sub['token']}", key)
     assert again.status_code == 200 and again.json()["stdout"] == "abab\n"
-    # The other Judge0 and Piston routes reach the upstream too.
-    assert get(edge, "/statuses").json()[2] == {"id": 3, "description": "Accepted"}
-    assert get(edge, "/version").text == "1.13.1"
-    assert any(rt["language"] == "python" for rt in get(edge, "/api/v2/runtimes").json())
+    # The other Judge0 and Piston routes reach the gateway too; without a key it refuses.
+    assert get(edge, "/statuses", key).json()[2] == {"id": 3, "description": "Accepted"}
+    assert get(edge, "/version", key).text == "1.13.1"
+    assert any(rt["language"] == "python" for rt in get(edge, "/api/v2/runtimes", key).json())
+    assert get(edge, "/statuses").status_code == 401
+
+
+def test_browser_session_through_the_edge(edge):
+    s = requests.Session()
+    ca = str(edge.ca)  # per request: a Session's verify gives way to $REQUESTS_CA_BUNDLE
+    r = s.post(edge.https + "/session", verify=ca, timeout=30)
+    assert r.status_code == 201, r.text
+    cookie = r.headers["Set-Cookie"]
+    assert "coderunner_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie, cookie
+    assert_security_headers(r)
+    assert s.get(edge.https + "/session", verify=ca, timeout=30).status_code == 200
+    assert s.get(edge.https + "/client-config", verify=ca, timeout=30).status_code == 200
+    assert s.get(edge.https + "/history", verify=ca, timeout=30).json()["items"] == []
 
 
 def test_the_certificate_is_checked_against_the_test_ca(edge):
@@ -156,19 +184,20 @@ def test_http2(edge):
     out = subprocess.run([curl, "-sS", "--http2", "--cacert", str(edge.ca), "-o", "/dev/null",
                           "-w", "%{http_version} %{http_code}", edge.https + "/statuses"],
                          capture_output=True, text=True, timeout=30)
-    assert out.stdout == "2 200", (out.stdout, out.stderr)
+    assert out.stdout == "2 401", (out.stdout, out.stderr)  # the gateway's answer, over HTTP/2
 
 
-def test_body_cap_matches_the_api(edge, upstream):
+def test_body_cap_matches_the_api(edge, gateway):
     cap = body_cap()
     conf = edge.conf.read_text()
     assert f"client_max_body_size {cap // (1024 * 1024)}m;" in conf
-    # One byte over: 413 from the edge, and the upstream never sees the request.
-    before = upstream_4xx(upstream)
+    # One byte over: 413 from the edge, and the gateway never sees the request.
+    before = gateway_4xx(gateway)
     conn = http.client.HTTPSConnection("127.0.0.1", edge.https_port, timeout=30,
                                        context=ssl.create_default_context(cafile=str(edge.ca)))
     conn.putrequest("POST", "/submissions")
     conn.putheader("Content-Type", "application/json")
+    conn.putheader("X-Auth-Token", gateway.key)
     conn.putheader("Content-Length", str(cap + 1))
     conn.endheaders()
     r = conn.getresponse()
@@ -176,25 +205,46 @@ def test_body_cap_matches_the_api(edge, upstream):
     conn.close()
     assert r.status == 413 and json.loads(body) == {"error": "request body is too large"}
     assert r.getheader("X-Content-Type-Options") == "nosniff"
-    # Exactly the cap: the edge forwards it; the upstream refuses the body itself (not JSON).
-    r = post(edge, "/submissions", data=b"x" * cap, headers={"Content-Type": "application/json"})
-    assert r.status_code in (400, 422), (r.status_code, r.text[:200])
-    assert upstream_4xx(upstream) == before + 1
+    assert gateway_4xx(gateway) == before
+    # Exactly the cap: the edge forwards it; the gateway refuses the body itself (not JSON).
+    r = post(edge, "/submissions", gateway.key, data=b"x" * cap, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert gateway_4xx(gateway) == before + 1
 
 
 @pytest.mark.parametrize("path", [
     "/metrics", "/health", "/openapi.json", "/metrics/", "/submissions/../metrics", "/%6detrics",
     "/submissionsx", "/languages/abc", "/api/v2/packages", "/workers/1", "/history/a/b", "/auth/forgot",
     "/index.html", "/.env"])
-def test_routes_not_on_the_list_are_404_at_the_edge(edge, upstream, client, path):
-    assert upstream.get("/metrics").status_code == 200  # the upstream has it; the edge hides it
+def test_routes_not_on_the_list_are_404_at_the_edge(edge, gateway, client, path):
+    assert gateway.get("/metrics").status_code == 200  # the gateway has it; the edge hides it
     seen = len(client.paths)
-    before = upstream_4xx(upstream)
-    r = get(edge, path)
+    before = gateway_4xx(gateway)
+    r = get(edge, path, gateway.key)
     assert r.status_code == 404 and r.json() == {"error": "Not Found"}, (r.status_code, r.text[:200])
     assert_security_headers(r)
     assert len(client.paths) == seen, f"{path} reached the code-client: {client.paths[seen:]}"
-    assert upstream_4xx(upstream) == before, f"{path} reached the gateway"
+    assert gateway_4xx(gateway) == before, f"{path} reached the gateway"
+
+
+def raw_get(edge, path, key):
+    """GET with the path sent as it is (no client-side normalisation)."""
+    conn = http.client.HTTPSConnection("127.0.0.1", edge.https_port, timeout=30,
+                                       context=ssl.create_default_context(cafile=str(edge.ca)))
+    conn.request("GET", path, headers={"X-Auth-Token": key})
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    return r.status, body
+
+
+@pytest.mark.parametrize("path", ["/metrics/..%2Fstatuses", "/health/%2E%2E/statuses", "/metrics/../statuses",
+                                  "/x/%2e%2e/statuses"])
+def test_the_gateway_gets_the_path_the_edge_checked(edge, gateway, path):
+    """A raw path that resolves to an allowed route reaches the gateway as that route,
+    never as the raw text (the gateway would read "/metrics/..%2Fstatuses" its own way)."""
+    status, body = raw_get(edge, path, gateway.key)
+    assert status == 200 and json.loads(body)[2] == {"id": 3, "description": "Accepted"}, (status, body[:200])
 
 
 def test_code_client_routes(edge, client):
@@ -214,17 +264,17 @@ def test_forwarded_headers_are_the_edges(edge):
     assert seen["host"] == f"127.0.0.1:{edge.https_port}" or seen["host"] == "127.0.0.1"
 
 
-def test_plain_http_redirects_to_https(edge, upstream):
-    before = upstream_4xx(upstream)
+def test_plain_http_redirects_to_https(edge, gateway):
+    before = gateway_4xx(gateway)
     for method in ("GET", "POST"):
         r = requests.request(method, edge.http + "/submissions?wait=true", allow_redirects=False, timeout=10)
         assert r.status_code == 301
         assert r.headers["Location"] == f"https://127.0.0.1:{edge.https_port}/submissions?wait=true"
         assert "Strict-Transport-Security" not in r.headers  # HSTS is for HTTPS answers only
-    assert upstream_4xx(upstream) == before
+    assert gateway_4xx(gateway) == before
 
 
-def test_sign_in_is_rate_limited_at_the_edge(edge):
+def test_sign_in_is_rate_limited_at_the_edge(edge, gateway):
     codes = [post(edge, "/auth/login", json={"username": "ann", "password": "x"}, timeout=30)
              for _ in range(20)]
     assert codes[0].status_code != 429
@@ -234,7 +284,7 @@ def test_sign_in_is_rate_limited_at_the_edge(edge):
         assert r.json() == {"error": "too many requests"} and r.headers["Retry-After"] == "1"
         assert_security_headers(r)
     # Sign-in has its own zone: the API routes still answer.
-    assert get(edge, "/statuses").status_code == 200
+    assert get(edge, "/statuses", gateway.key).status_code == 200
 
 
 def render(*args):
@@ -277,3 +327,64 @@ def test_render_refuses_what_could_break_the_file(arg):
     r = render(arg)
     assert r.returncode == 2 and r.stdout == "", (arg, r.stdout[:200])
     assert r.stderr.startswith("render.py: " + arg.split("=")[0]), r.stderr
+
+
+def test_connections_per_address_are_limited(edge, gateway):
+    """64 requests at once from one address: the 65th is refused (429) at the edge. Each
+    held request has sent its headers and is still sending its body, which nginx counts
+    as a request in progress (the gateway sees none of them: nginx buffers a body first)."""
+    limit = int(re.search(r"limit_conn coderunner_conn (\d+);", edge.conf.read_text()).group(1))
+    ctx = ssl.create_default_context(cafile=str(edge.ca))
+    held = []
+    try:
+        for _ in range(limit):
+            s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", edge.https_port), timeout=30),
+                                server_hostname="127.0.0.1")
+            s.sendall(b"POST /submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000\r\n\r\n{")
+            held.append(s)
+        # nginx counts a request once it has read its headers: wait until all are counted.
+        deadline = time.monotonic() + 30
+        while True:
+            r = get(edge, "/statuses", gateway.key)
+            if r.status_code == 429:
+                break
+            assert r.status_code == 200, r.text
+            assert time.monotonic() < deadline, f"never refused past {limit} requests in progress"
+        assert r.json() == {"error": "too many requests"} and r.headers["Retry-After"] == "1"
+        held.pop().close()  # one fewer in progress: the next is served again
+        deadline = time.monotonic() + 30
+        while get(edge, "/statuses", gateway.key).status_code != 200:
+            assert time.monotonic() < deadline, "the limit did not let go"
+    finally:
+        for s in held:
+            s.close()
+
+
+WEB_OUT = REPO / "web" / "out"
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make deps-web-e2e installs it)")
+@pytest.mark.skipif(not (WEB_OUT / "index.html").exists(), reason="the IDE is not built (make web)")
+def test_the_ide_runs_under_the_edges_content_security_policy(gateway, tmp_path):
+    """The IDE's page and scripts (its static export, which has the same inline scripts as
+    `next start`) through the edge in headless Chromium: CodeMirror's editor appears, so
+    the scripts ran, and the browser reports no Content-Security-Policy violation."""
+    ide = StaticStandIn(WEB_OUT).start()
+    edge = Edge(gateway=f"127.0.0.1:{gateway.port}", code_client=f"127.0.0.1:{ide.port}")
+    try:
+        edge.start()
+        r = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}",
+             # The test CA is not the browser's: TLS is checked by the tests above.
+             "--ignore-certificate-errors", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+             "--dump-dom", edge.https + "/"],
+            capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-2000:]
+        violations = [l for l in r.stderr.splitlines() if "Content Security Policy" in l]
+        assert not violations, "\n".join(violations)
+        assert 'class="cm-content' in r.stdout, r.stdout[:2000]
+    finally:
+        edge.stop()
+        ide.stop()

@@ -511,3 +511,88 @@ def test_the_gateway_refuses_to_start_without_what_it_needs(tmp_path):
     cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=ftp://x",
                          "--internal-secret=s"], capture_output=True, text=True, timeout=30)
     assert cp.returncode != 0 and "http://" in cp.stderr
+
+
+def test_gateways_share_rate_limits_and_quotas_through_redis(tmp_path, upstream):
+    from redis_helpers import Redis
+    r = Redis().start()
+    g1 = g2 = None
+    try:
+        g1 = Gateway(tmp_path, [upstream.url], args=[f"--redis={r.url}"]).start()
+        # the second gateway shares the first one's metadata store (a file) and Redis
+        g2 = Gateway(tmp_path, [upstream.url], args=[f"--redis={r.url}"], meta=g1.meta).start()
+        k = g1.new_key("--rate=0.001", "--burst=2", "--quota-day=1")
+        assert g1.get("/statuses", k).status_code == 200
+        assert g2.get("/statuses", k).status_code == 200
+        refused = g1.get("/statuses", k)
+        assert refused.status_code == 429, "the second gateway's request did not count on the first"
+        assert requests.get(g1.url + "/health", timeout=10).json()["limiter"] == "redis"
+        # Redis gone: each gateway limits on its own meanwhile (and says so in /metrics)
+        r.stop()
+        k2 = g1.new_key("--rate=1000", "--burst=1000")
+        assert g2.get("/statuses", k2).status_code == 200
+        assert g2.metric("coderunner_gateway_ratelimit_fallbacks_total") >= 1
+    finally:
+        for g in (g1, g2):
+            if g:
+                g.stop()
+        r.stop()
+
+
+def test_a_slow_api_node_is_504(tmp_path):
+    """An API node that accepts the connection and never answers: the gateway gives up
+    after --upstream-timeout and says so."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+    held = []
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            request = c.recv(65536)
+            if request.startswith(b"GET /health"):
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                c.close()
+            else:
+                held.append(c)  # never answered
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    g = Gateway(tmp_path, [f"http://127.0.0.1:{port}"], args=["--upstream-timeout=1"]).start()
+    try:
+        k = g.new_key()
+        r = g.get("/statuses", k)
+        assert r.status_code == 504 and "did not answer in time" in r.json()["error"], r.text
+    finally:
+        g.stop()
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        srv.close()
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_the_daily_cpu_quota_counts_results(gw, wait):
+    """CPU seconds count as results come in: read with wait=true at once, otherwise by the
+    gateway's reconciler, whether or not the client ever reads the result."""
+    k = gw.new_key("--cpu-day=0.0001", "--rate=1000", "--burst=1000")
+    src = "x = 0\nfor i in range(300000):\n    x += i\nprint(x)\n"
+    r = gw.post("/submissions", k, params={"wait": "true" if wait else "false"},
+                json={"source_code": src, "language_id": PY_ID})
+    assert r.status_code == 201, r.text
+
+    def refused():
+        r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID})
+        return r if r.status_code == 429 else None
+    r = wait_for(refused, 60, interval=0.5)
+    assert r, "the CPU time of the first run was never counted"
+    assert r.json()["quota"] == "cpu_seconds_per_day" and r.json()["used"] > 0.0001

@@ -328,6 +328,47 @@ static void test_all_down(void) {
         upstream_stop(u);
 }
 
+#define N_THREADS 4
+#define PER_THREAD 100
+
+static Upstream *shared;
+static Result many[N_THREADS][PER_THREAD];
+
+static void *forward_many(void *arg) {
+        Result *res = arg;
+        for (size_t k = 0; k < PER_THREAD; k++)
+                ASSERT_EQ(upstream_forward(shared, "GET", "/echo", NULL, 0, NULL, 0, on_done, &res[k]), 0);
+        return NULL;
+}
+
+/* Forwarded from several threads at once (as the HTTP server's threads do): every request
+ * answered once, the counts add up, nothing left outstanding. */
+static void test_threads(void) {
+        UpstreamConfig c = config();
+        ASSERT_EQ(upstream_start(&c, &shared), 0);
+        reset_waiter();
+        pthread_t t[N_THREADS];
+        for (size_t i = 0; i < N_THREADS; i++)
+                ASSERT_EQ(pthread_create(&t[i], NULL, forward_many, many[i]), 0);
+        for (size_t i = 0; i < N_THREADS; i++)
+                ASSERT_EQ(pthread_join(t[i], NULL), 0);
+        wait_finished(N_THREADS * PER_THREAD);
+        for (size_t i = 0; i < N_THREADS; i++)
+                for (size_t k = 0; k < PER_THREAD; k++) {
+                        ASSERT_EQ(many[i][k].calls, 1u);
+                        ASSERT_EQ(many[i][k].status, 200u);
+                }
+        uint64_t total = 0;
+        for (size_t i = 0; i < N_SERVERS; i++) {
+                UpstreamNodeStats st = node_stats(shared, i);
+                ASSERT_EQ(st.outstanding, 0u);
+                ASSERT_TRUE(st.requests > 0);
+                total += st.requests;
+        }
+        ASSERT_EQ(total, (uint64_t) N_THREADS * PER_THREAD);
+        shared = upstream_stop(shared);
+}
+
 /* Stopping with a request in flight: its done runs once, before upstream_stop() returns. */
 static void test_stop(void) {
         Upstream *u = NULL;
@@ -352,6 +393,7 @@ int main(void) {
         test_bad_config();
         test_balancing();
         test_headers();
+        test_threads();
         test_ejection();
         test_retries();
         test_all_down();

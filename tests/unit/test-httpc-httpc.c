@@ -163,6 +163,43 @@ static void test_concurrent(TestServer *s) {
         ASSERT_EQ(thread_count(), threads_before);
 }
 
+static size_t holds_target;
+static bool holds_reached(void *arg) {
+        return test_server_held(arg) >= holds_target;
+}
+
+/* Transfers that last do not hold up the others to the same host: no cap on connections in
+ * use, only on those kept idle. */
+static void test_no_queue_behind_long_ones(TestServer *s) {
+        HttpcClient *c = NULL;
+        ASSERT_EQ(httpc_start(&(HttpcConfig){.max_connections_per_host = 4}, &c), 0);
+        static Result holds[80];
+        reset_waiter();
+        holds_target = test_server_held(s) + 80;
+        for (size_t i = 0; i < 80; i++)
+                ASSERT_EQ(httpc_submit(c, &(HttpcRequest){.method = "GET", .url = url(s, "/hold")}, on_done,
+                                  &holds[i]),
+                        0);
+        wait_until(holds_reached, s);
+        static Result quick;
+        ASSERT_EQ(
+                httpc_submit(c,
+                        &(HttpcRequest){
+                                .method = "GET", .url = url(s, "/echo"), .timeout_usec = 20 * USEC_PER_SEC},
+                        on_done, &quick),
+                0);
+        wait_finished(1);
+        ASSERT_EQ(quick.calls, 1u);
+        ASSERT_EQ(quick.status, 200u);
+        test_server_release(s);
+        wait_finished(81);
+        for (size_t i = 0; i < 80; i++) {
+                ASSERT_EQ(holds[i].calls, 1u);
+                ASSERT_EQ(holds[i].status, 200u);
+        }
+        httpc_stop(c);
+}
+
 static void test_refused_and_timeout(HttpcClient *c, TestServer *s) {
         Result res;
         char dead[64];
@@ -502,6 +539,7 @@ int main(void) {
         ASSERT_EQ(httpc_stop(NULL), NULL);
 
         test_concurrent(&s);
+        test_no_queue_behind_long_ones(&s);
         test_body_cap(&s);
         test_address_allowed(&s);
         test_stop(&s);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "base/time-util.h"
 #include "ferretdb.h"
+#include "loopback.h"
 #include "meta/meta-internal.h"
 #include "meta/meta.h"
 #include "tests.h"
@@ -765,6 +767,72 @@ static void test_urls(void) {
         fprintf(stderr, "urls ok\n");
 }
 
+/* What only a server has: it can be away. */
+static void test_mongo_errors(void) {
+        char url[URL_MAX], err[META_ERROR_MAX];
+        Meta *m = NULL;
+        backend = "mongodb";
+
+        ASSERT_INT(meta_open("mongodb://[::1", err, &m), -EINVAL);
+        ASSERT_TRUE(strstr(err, "invalid metadata url"));
+        ASSERT_INT(meta_open("mongodb://127.0.0.1:notaport/x", err, &m), -EINVAL);
+        ASSERT_TRUE(m == NULL);
+
+        /* nobody listens: down at start is an outage, said without the password */
+        int port;
+        close(listen_loopback(&port)); /* a port nobody listens on now */
+        snprintf(url, sizeof url, "mongodb://user:s3cretpw@127.0.0.1:%d/x?serverSelectionTimeoutMS=300",
+                port);
+        int r = meta_open(url, err, &m);
+        ASSERT_TRUE(meta_error_is_outage(r));
+        ASSERT_TRUE(m == NULL);
+        ASSERT_TRUE(strstr(err, "cannot reach MongoDB at 127.0.0.1:"));
+        ASSERT_TRUE(!strstr(err, "s3cretpw"));
+        fprintf(stderr, "mongodb: errors ok (%s)\n", err);
+}
+
+/* The server goes away and comes back: calls say "down" (never "missing") meanwhile, and
+ * work again afterwards on the same Meta. */
+static void test_mongo_outage(void) {
+        char url[URL_MAX], err[META_ERROR_MAX];
+        _cleanup_meta_close_ Meta *m = NULL;
+        backend = "mongodb";
+
+        n_databases++;
+        snprintf(url, sizeof url,
+                "mongodb://127.0.0.1:%d/outage_%u?serverSelectionTimeoutMS=1000&connectTimeoutMS=1000",
+                ferret.port, n_databases);
+        ASSERT_OK(meta_open(url, err, &m));
+        MetaKey k = make_key(1, T0), got;
+        ASSERT_OK(meta_key_create(m, &k));
+        MetaSession s = make_session(1, T0, T0 + 1000), sgot;
+        ASSERT_OK(meta_session_create(m, &s));
+
+        ferretdb_kill(&ferret, SIGKILL); /* a crash: what it committed stays */
+        int r = meta_key_get(m, k.id, &got);
+        ASSERT_TRUE(meta_error_is_outage(r));
+        r = meta_session_get(m, s.id_hash, T0, &sgot);
+        ASSERT_TRUE(meta_error_is_outage(r));
+        MetaHistory h = make_history("key:k_1", 1, T0, 1);
+        r = meta_history_add(m, &h);
+        ASSERT_TRUE(meta_error_is_outage(r));
+        r = meta_ping(m);
+        ASSERT_TRUE(meta_error_is_outage(r));
+        fprintf(stderr, "mongodb: down: %d (%s)\n", r, strerror(-r));
+
+        ferretdb_start(&ferret);
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
+        while ((r = meta_ping(m)) < 0) {
+                ASSERT_TRUE(meta_error_is_outage(r));
+                ASSERT_TRUE(now_usec(CLOCK_MONOTONIC) < deadline);
+        }
+        ASSERT_OK(meta_key_get(m, k.id, &got));
+        assert_key_eq(&k, &got);
+        ASSERT_OK(meta_session_get(m, s.id_hash, T0, &sgot));
+        ASSERT_OK(meta_history_add(m, &h));
+        fprintf(stderr, "mongodb: outage ok\n");
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
         (void) remove(path);
         return 0;
@@ -777,6 +845,22 @@ int main(void) {
 
         test_urls();
         run_contract("sqlite");
+
+        char reason[PATH_MAX + 128];
+        if (ferretdb_find(&ferret, reason, sizeof reason)) {
+                ferretdb_start(&ferret);
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+                run_contract("mongodb");
+                fprintf(stderr, "mongodb: contract on FerretDB %s: %.0f ms\n", FERRETDB_VERSION,
+                        (double) (now_usec(CLOCK_MONOTONIC) - t0) / 1000.0);
+                test_mongo_errors();
+                test_mongo_outage();
+                ferretdb_stop(&ferret);
+        } else if (getenv("CODERUNNER_FERRETDB")) {
+                fprintf(stderr, "%s\n", reason); /* asked for, and broken: a failure */
+                abort();
+        } else
+                fprintf(stderr, "SKIP: the MongoDB backend (FerretDB): %s\n", reason);
 
         ASSERT_EQ(nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
         return 0;
