@@ -101,7 +101,7 @@ try {
   await page.reload();
   await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("map(int, input().split())"));
 
-  step("a share link restores it, at phone width");
+  step("a share link restores it, at phone width; the verdict brought into view, Run on screen");
   await page.locator('input[name="mode"]').first().check();
   await page.locator('[data-testid="stdin"]').fill("4 5");
   await page.getByRole("button", { name: "Share" }).click();
@@ -116,6 +116,19 @@ try {
   await phone.locator('[data-testid="run"]').tap();
   await phone.waitForSelector('[data-testid="verdict"]', { timeout: 60_000 });
   assert.equal(await phone.locator('[data-testid="stdout"]').innerText(), "9\n");
+  // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
+  const inView = async (sel) => {
+    const b = await phone.locator(sel).boundingBox();
+    return !!b && b.y >= 0 && b.y + Math.min(b.height, 40) <= (await phone.evaluate(() => window.innerHeight));
+  };
+  {
+    const deadline = Date.now() + 10_000;
+    while (!(await inView('[data-testid="verdict"]'))) {
+      assert.ok(Date.now() < deadline, "the verdict was not brought into view");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  assert.ok(await inView('[data-testid="run"]'), "Run stays on screen");
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}real-phone.png`, fullPage: true });
