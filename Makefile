@@ -6,11 +6,16 @@ BUILD_SAN ?= build-san
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MESON_OPTS ?=
 
-BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev
+BUILD_PKGS := gcc meson ninja-build pkg-config libseccomp-dev libzip-dev libsodium-dev libsqlite3-dev libpq-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libhiredis-dev libmongoc-dev
 # What the sandbox runs besides itself: networked runs (enable_network) get their egress from
 # pasta (passt) and their filter from nft (nftables); the tests build namespaces with ip.
 SANDBOX_PKGS := passt nftables iproute2
-TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server
+# nginx, openssl and curl: the edge test (deploy/nginx) runs nginx with a CA it makes;
+# python3-yaml: the Kubernetes manifests test (deploy/k8s) parses them; systemd: its
+# systemd-analyze checks the units of deploy/systemd (no systemd as PID 1 needed); ruby: the
+# API parity test checks its table of base64 inputs against Ruby's own Base64.decode64 (what
+# Judge0 uses).
+TEST_PKGS := python3 python3-pytest python3-requests clang-format postgresql redis-server nginx openssl curl python3-yaml systemd ruby
 BENCH_PKGS := bubblewrap postgresql redis-server
 # What `make test-vm` needs: the emulator, and a static busybox for the guest's initramfs
 # (the guest's kernel is Debian's, fetched by the test with apt-get download into its cache).
@@ -47,6 +52,9 @@ deps-test: deps-build
 	@if python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; \
 	then brk=--break-system-packages; else brk=; fi; \
 	env PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check $$brk -r tests/requirements.txt
+	@# The metadata store's MongoDB tests run against FerretDB (MongoDB is not in Debian):
+	@# built once from the Go module proxy, cached in ~/.cache/coderunner/.
+	@ferretdb=$$(tools/build-ferretdb) && echo "FerretDB: $$ferretdb"
 
 # The web IDE needs Node.js and npm: Debian's, unless the machine already has them.
 deps-web:
@@ -97,8 +105,10 @@ run: build languages web service-user
 	@echo
 	$(SUDO) $(BUILD)/coderunner serve --port=2358 --data-dir=$(DATA_DIR) --user=$(SERVICE_USER)
 
-# The cluster topology on this machine (Redis, PostgreSQL, 2 API nodes, 2 workers), in the
-# foreground: Ctrl+C brings it down; its data stays in CLUSTER_DIR for the next time.
+# The cluster topology on this machine (Redis, PostgreSQL, FerretDB when built, 2 API nodes,
+# 2 workers, a gateway on CLUSTER_PORT), in the foreground: Ctrl+C brings it down; its data,
+# keys and secrets stay in CLUSTER_DIR for the next time. A key for it:
+#   sudo build/coderunner gateway keys create --config=$(CLUSTER_DIR)/config/gateway-1.conf --name=NAME
 # PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
 CLUSTER_DIR ?= /var/tmp/coderunner-cluster
 CLUSTER_PORT ?= 2358
@@ -129,8 +139,11 @@ bench: deps-bench build
 LANGUAGE_PKGS = $(shell sed -n 's/^packages *= *//p' languages/*/language.conf | tr ' ' '\n' | sort -u)
 
 .PHONY: languages
-languages:
+languages: deps-web
 	$(call apt_install,$(LANGUAGE_PKGS))
+	@# Toolchains newer than Debian's, from a registry this project already uses (npm):
+	@# each languages/*/install installs its pinned release (nothing when it is there).
+	@for f in languages/*/install; do $(SUDO) $$f || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

@@ -19,6 +19,8 @@ const nextConfig = {
   eslint: { ignoreDuringBuilds: true },
   env: {
     NEXT_PUBLIC_CODERUNNER_API_BASE: serverMode ? "/api" : "",
+    // "server": the gateway is behind /api (sessions, history, client configuration).
+    NEXT_PUBLIC_CODERUNNER_WEB_MODE: serverMode ? "server" : "static",
   },
 };
 

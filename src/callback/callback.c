@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,8 +13,12 @@
 #include "base/log.h"
 #include "base/macro.h"
 #include "callback/callback.h"
+#include "httpc/httpc.h"
+#include "secure/secure.h"
 
 #define CALLBACK_BACKOFF_USEC UINT64_C(500000)
+/* What a receiver's answer may carry: it is not read, and more is still a delivery. */
+#define CALLBACK_MAX_RESPONSE_BODY (64 * 1024)
 
 typedef struct Pending {
         struct Pending *next;
@@ -28,6 +30,7 @@ typedef struct Pending {
 struct CallbackSender {
         CallbackConfig cfg;
         char *secret;
+        HttpcClient *client; /* its connections are kept alive between callbacks */
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -78,74 +81,52 @@ bool callback_address_is_public(int family, const void *addr) {
         return true;
 }
 
-typedef struct Transfer {
-        const CallbackSender *sender;
-        bool refused; /* an address was not public: do not try again */
-} Transfer;
-
-static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *a) {
-        Transfer *t = userdata;
-        const CallbackSender *s = t->sender;
-        const void *addr = NULL;
-        if (a->family == AF_INET)
-                addr = &((const struct sockaddr_in *) &a->addr)->sin_addr;
-        else if (a->family == AF_INET6)
-                addr = &((const struct sockaddr_in6 *) &a->addr)->sin6_addr;
-        if (!addr || (!s->cfg.allow_private && !callback_address_is_public(a->family, addr))) {
-                t->refused = true;
-                return CURL_SOCKET_BAD;
-        }
-        return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *userdata) {
-        return size * nmemb;
+/* One try, waited for by the sender thread. As in Judge0 any HTTP answer is a delivery, one
+ * with a body too large to keep included. */
+static int try_once(CallbackSender *s, const HttpcRequest *req, unsigned *ret_status) {
+        HttpcResponse response;
+        int r = httpc_wait(s->client, req, &response);
+        if (r < 0)
+                return r;
+        r = response.error == -EMSGSIZE && response.status > 0 ? 0 : response.error;
+        *ret_status = response.status;
+        httpc_response_done(&response);
+        return r;
 }
 
 static void sign(const CallbackSender *s, const char *body, char header[static 128]) {
-        unsigned char mac[crypto_auth_hmacsha256_BYTES];
-        crypto_auth_hmacsha256_state st;
-        crypto_auth_hmacsha256_init(&st, (const unsigned char *) s->secret, strlen(s->secret));
-        crypto_auth_hmacsha256_update(&st, (const unsigned char *) body, strlen(body));
-        crypto_auth_hmacsha256_final(&st, mac);
-        char hex[2 * sizeof mac + 1];
-        sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+        char hex[SECURE_HEX_SHA256];
+        secure_hmac_sha256_hex(s->secret, strlen(s->secret), body, strlen(body), hex);
         snprintf(header, 128, "X-Coderunner-Signature: sha256=%s", hex);
 }
 
 static void deliver(CallbackSender *s, Pending *p) {
-        CURL *c = curl_easy_init();
-        if (!c) {
-                log_error(ENOMEM, "callback token=%s delivered=false error=\"out of memory\"", p->token);
-                return;
-        }
-        struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
         char sig[128];
+        HttpcHeader headers[2] = {{"Content-Type", "application/json"}};
+        size_t n_headers = 1;
         if (s->secret) {
-                sign(s, p->body, sig);
-                headers = curl_slist_append(headers, sig);
+                sign(s, p->body, sig); /* the whole line: its value follows the name and ": " */
+                headers[n_headers++] =
+                        (HttpcHeader){"X-Coderunner-Signature", sig + strlen("X-Coderunner-Signature: ")};
         }
-        curl_easy_setopt(c, CURLOPT_URL, p->url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) (s->cfg.timeout_usec / 1000));
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-        Transfer t = {.sender = s};
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &t);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "coderunner");
-        CURLcode rc = CURLE_OK;
-        long status = 0;
+        HttpcRequest req = {
+                .method = "PUT",
+                .url = p->url,
+                .headers = headers,
+                .n_headers = n_headers,
+                .body = p->body,
+                .body_len = strlen(p->body),
+                .connect_timeout_usec = s->cfg.timeout_usec,
+                .timeout_usec = s->cfg.timeout_usec,
+        };
+        int r = 0;
+        unsigned status = 0;
         uint32_t tries = 0;
         for (uint64_t backoff = CALLBACK_BACKOFF_USEC; tries < s->cfg.max_tries; backoff *= 2) {
                 tries++;
-                rc = curl_easy_perform(c);
-                if (rc == CURLE_OK || rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT ||
-                        t.refused)
+                r = try_once(s, &req, &status);
+                /* A URL that cannot be called, or an address refused: never better next time. */
+                if (r == 0 || r == -EINVAL || r == -EACCES)
                         break;
                 if (tries < s->cfg.max_tries) {
                         struct timespec ts = {
@@ -153,17 +134,15 @@ static void deliver(CallbackSender *s, Pending *p) {
                         nanosleep(&ts, NULL);
                 }
         }
-        if (rc == CURLE_OK) {
-                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-                log_info("callback token=%s delivered=true http_status=%ld tries=%" PRIu32, p->token, status,
+        if (r == 0)
+                log_info("callback token=%s delivered=true http_status=%u tries=%" PRIu32, p->token, status,
                         tries);
-        } else
+        else
                 log_warning(0, "callback token=%s delivered=false tries=%" PRIu32 " error=\"%s\"", p->token,
                         tries,
-                        t.refused ? "refused: not a public address (callbacks_allow_private=false)"
-                                  : curl_easy_strerror(rc));
-        curl_slist_free_all(headers);
-        curl_easy_cleanup(c);
+                        r == -EACCES   ? "refused: not a public address (callbacks_allow_private=false)"
+                        : r == -EINVAL ? "not an http or https URL"
+                                       : strerrordesc_np(-r));
 }
 
 static void pending_free(Pending *p) {
@@ -197,7 +176,7 @@ static void *sender_thread(void *arg) {
 int callback_sender_start(const CallbackConfig *cfg, CallbackSender **ret) {
         if (cfg->max_tries == 0)
                 return -EINVAL;
-        if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        if (secure_init() < 0)
                 return -EIO;
         CallbackSender *s = calloc(1, sizeof *s);
         if (!s)
@@ -208,10 +187,22 @@ int callback_sender_start(const CallbackConfig *cfg, CallbackSender **ret) {
                 return -ENOMEM;
         }
         s->cfg.secret = NULL;
+        HttpcConfig hc = {
+                .max_response_body = CALLBACK_MAX_RESPONSE_BODY,
+                .max_connections_per_host = 1, /* one sender, one try at a time: one connection kept */
+                .address_allowed = cfg->allow_private ? NULL : callback_address_is_public,
+        };
+        int r = httpc_start(&hc, &s->client);
+        if (r < 0) {
+                free(s->secret);
+                free(s);
+                return r;
+        }
         pthread_mutex_init(&s->lock, NULL);
         pthread_cond_init(&s->cond, NULL);
-        int r = -pthread_create(&s->thread, NULL, sender_thread, s);
+        r = -pthread_create(&s->thread, NULL, sender_thread, s);
         if (r < 0) {
+                httpc_stop(s->client);
                 free(s->secret);
                 free(s);
                 return r;
@@ -228,6 +219,7 @@ CallbackSender *callback_sender_stop(CallbackSender *s) {
         pthread_cond_signal(&s->cond);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
+        httpc_stop(s->client);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->cond);
         free(s->secret);

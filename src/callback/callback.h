@@ -3,8 +3,8 @@
 
 /* Callbacks (webhooks): after a submission is judged, an HTTP PUT of its JSON to the
  * submission's callback_url, as Judge0 does, from
- * one sender thread so that no worker waits on a slow receiver. The only module that
- * includes libcurl.
+ * one sender thread so that no worker waits on a slow receiver, through httpc/ (which
+ * keeps its connection alive between callbacks).
  *
  * Beyond Judge0: no redirects; only http and https; a connection to a loopback, private,
  * link-local, multicast or otherwise non-public address is refused unless allow_private

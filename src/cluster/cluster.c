@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,8 +25,9 @@
 #include "base/time-util.h"
 #include "cluster/cluster.h"
 
-#define STATE_MAX (64 * 1024)
-#define STATE_MAGIC "coderunner-cluster 1"
+#define STATE_MAX (512 * 1024)
+#define STATE_MAGIC "coderunner-cluster 2"
+#define STATE_MAGIC_V1 "coderunner-cluster 1"
 /* How often a wait for a process to go looks again. */
 #define POLL_USEC (20 * USEC_PER_MSEC)
 
@@ -36,8 +38,33 @@ static bool field_ok(const char *s) {
         return s[0] && !strpbrk(s, " \n\r\t");
 }
 
+/* Write data into dir_fd/name with mode: a temporary file, fsync, rename. */
+static int write_atomic(int dir_fd, const char *name, const char *data, size_t len, mode_t mode) {
+        char tmp[CLUSTER_NAME_MAX + 16];
+        int n = snprintf(tmp, sizeof tmp, "%s.tmp", name);
+        if (n < 0 || (size_t) n >= sizeof tmp || strchr(name, '/'))
+                return -EINVAL;
+        (void) unlinkat(dir_fd, tmp, 0); /* one left by a crash may have another mode */
+        _cleanup_close_ int fd =
+                openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        int r = write_all(fd, data, len);
+        if (r < 0)
+                return r;
+        if (fsync(fd) < 0 || renameat(dir_fd, tmp, dir_fd, name) < 0)
+                return -errno;
+        (void) fsync(dir_fd);
+        return 0;
+}
+
+int cluster_write_private(int dir_fd, const char *name, const char *data, size_t len) {
+        return write_atomic(dir_fd, name, data, len, 0600);
+}
+
 int cluster_state_write(int dir_fd, const ClusterState *state) {
-        if (!field_ok(state->public_url) || state->n_roles > CLUSTER_MAX_ROLES)
+        if (!field_ok(state->public_url) || (state->meta[0] && !field_ok(state->meta)) ||
+                state->n_roles > CLUSTER_MAX_ROLES)
                 return -EINVAL;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
@@ -45,28 +72,22 @@ int cluster_state_write(int dir_fd, const ClusterState *state) {
         if (!f)
                 return -ENOMEM;
         fprintf(f, STATE_MAGIC "\npublic_url %s\n", state->public_url);
+        if (state->meta[0])
+                fprintf(f, "meta %s\n", state->meta);
         for (size_t i = 0; i < state->n_roles; i++) {
                 const ClusterRole *r = &state->roles[i];
-                if (!field_ok(r->name) || !field_ok(r->role) || (r->url[0] && !field_ok(r->url))) {
+                if (!field_ok(r->name) || !field_ok(r->role) || (r->url[0] && !field_ok(r->url)) ||
+                        (r->config[0] && !field_ok(r->config))) {
                         fclose(f);
                         return -EINVAL;
                 }
-                fprintf(f, "role %s %s %d %" PRIu64 " %d %d %s\n", r->name, r->role, (int) r->pid,
-                        r->start_time, r->stopped ? 1 : 0, r->port, r->url[0] ? r->url : "-");
+                fprintf(f, "role %s %s %d %" PRIu64 " %d %d %s %s\n", r->name, r->role, (int) r->pid,
+                        r->start_time, r->stopped ? 1 : 0, r->port, r->url[0] ? r->url : "-",
+                        r->config[0] ? r->config : "-");
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
-        _cleanup_close_ int fd =
-                openat(dir_fd, CLUSTER_STATE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        int r = write_all(fd, buf, len);
-        if (r < 0)
-                return r;
-        if (fsync(fd) < 0 || renameat(dir_fd, CLUSTER_STATE_FILE ".tmp", dir_fd, CLUSTER_STATE_FILE) < 0)
-                return -errno;
-        (void) fsync(dir_fd);
-        return 0;
+        return write_atomic(dir_fd, CLUSTER_STATE_FILE, buf, len, 0644);
 }
 
 /* Split line into at most n space-separated fields (in place); how many. */
@@ -103,6 +124,11 @@ static int parse_role(char **f, ClusterRole *r) {
                 r->url[0] = '\0';
         else if (copy_field(r->url, sizeof r->url, f[7]) < 0)
                 return -EBADMSG;
+        /* version 1 has no CONFIG field: f[8] is NULL */
+        if (!f[8] || strcmp(f[8], "-") == 0)
+                r->config[0] = '\0';
+        else if (copy_field(r->config, sizeof r->config, f[8]) < 0)
+                return -EBADMSG;
         return 0;
 }
 
@@ -114,32 +140,43 @@ int cluster_state_read(int dir_fd, ClusterState *ret) {
                 return q == -EFBIG ? -EBADMSG : q;
         if (strlen(data) != len)
                 return -EBADMSG;
-        ClusterState s = {};
-        size_t line_no = 0;
-        bool has_url = false;
+        /* Big (64 roles with their paths): on the heap. */
+        _cleanup_free_ ClusterState *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        size_t line_no = 0, role_fields = 0;
+        bool has_url = false, has_meta = false;
         for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
                 line = strtok_r(NULL, "\n", &save)) {
                 line_no++;
                 if (line_no == 1) {
-                        if (strcmp(line, STATE_MAGIC) != 0)
+                        if (strcmp(line, STATE_MAGIC) == 0)
+                                role_fields = 9;
+                        else if (strcmp(line, STATE_MAGIC_V1) == 0)
+                                role_fields = 8;
+                        else
                                 return -EBADMSG;
                         continue;
                 }
-                char *f[9];
+                char *f[10] = {};
                 size_t n = split(line, f, ELEMENTSOF(f));
                 if (n == 2 && strcmp(f[0], "public_url") == 0 && !has_url) {
-                        if (copy_field(s.public_url, sizeof s.public_url, f[1]) < 0)
+                        if (copy_field(s->public_url, sizeof s->public_url, f[1]) < 0)
                                 return -EBADMSG;
                         has_url = true;
-                } else if (n == 8 && strcmp(f[0], "role") == 0 && s.n_roles < CLUSTER_MAX_ROLES) {
-                        if (parse_role(f, &s.roles[s.n_roles++]) < 0)
+                } else if (n == 2 && strcmp(f[0], "meta") == 0 && !has_meta && role_fields == 9) {
+                        if (copy_field(s->meta, sizeof s->meta, f[1]) < 0)
+                                return -EBADMSG;
+                        has_meta = true;
+                } else if (n == role_fields && strcmp(f[0], "role") == 0 && s->n_roles < CLUSTER_MAX_ROLES) {
+                        if (parse_role(f, &s->roles[s->n_roles++]) < 0)
                                 return -EBADMSG;
                 } else
                         return -EBADMSG;
         }
         if (!has_url)
                 return -EBADMSG;
-        *ret = s;
+        *ret = *s;
         return 0;
 }
 
@@ -389,15 +426,27 @@ int cluster_tcp_ask(
         return got > 0 ? 0 : -ETIMEDOUT;
 }
 
+bool cluster_tcp_ready(int port) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                .sin_port = htons((uint16_t) port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        return fd >= 0 && connect(fd, (struct sockaddr *) &a, sizeof a) == 0;
+}
+
 bool cluster_redis_ready(int port) {
         char buf[64];
         return cluster_tcp_ask(port, "PING\r\n", USEC_PER_SEC, false, buf, sizeof buf) == 0 &&
                strncmp(buf, "+PONG", 5) == 0;
 }
 
-int cluster_http_get(int port, const char *path, int *ret_status, char *body, size_t size) {
-        char req[512], buf[8192];
-        snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n", path, port);
+int cluster_http_get(
+        int port, const char *path, const char *header, int *ret_status, char *body, size_t size) {
+        char req[1024], buf[8192];
+        int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n%s%s\r\n", path, port,
+                header ? header : "", header ? "\r\n" : "");
+        if (n < 0 || (size_t) n >= sizeof req || (header && strpbrk(header, "\r\n")))
+                return -EINVAL;
         int q = cluster_tcp_ask(port, req, 2 * USEC_PER_SEC, true, buf, sizeof buf);
         if (q < 0)
                 return q;
@@ -413,7 +462,42 @@ int cluster_http_get(int port, const char *path, int *ret_status, char *body, si
         return 0;
 }
 
-/* ---- removal ---- */
+int cluster_random_hex(size_t n, char *buf, size_t size) {
+        unsigned char bytes[64];
+        if (n > sizeof bytes || size <= 2 * n)
+                return -EINVAL;
+        for (size_t got = 0; got < n;) {
+                ssize_t k = getrandom(bytes + got, n - got, 0);
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                if (k > 0)
+                        got += (size_t) k;
+        }
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                buf[2 * i] = hex[bytes[i] >> 4];
+                buf[2 * i + 1] = hex[bytes[i] & 15];
+        }
+        buf[2 * n] = '\0';
+        explicit_bzero(bytes, sizeof bytes);
+        return 0;
+}
+
+/* ---- ownership and removal ---- */
+
+/* nftw() passes no context: the owner of the tree being given away. */
+static ClusterUser chown_to;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return lchown(path, chown_to.uid, chown_to.gid) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int cluster_chown_tree(const char *path, ClusterUser user) {
+        if (user.uid == (uid_t) -1)
+                return 0;
+        chown_to = user;
+        return nftw(path, chown_one, 16, FTW_PHYS) < 0 ? -errno : 0;
+}
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         return remove(path) < 0 && errno != ENOENT ? -1 : 0;

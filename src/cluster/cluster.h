@@ -7,11 +7,15 @@
  *
  * The state file, DIR/cluster.state, is written whole and atomically (a temporary file,
  * fsync, rename). Text, one record a line, fields separated by one space:
- *     coderunner-cluster 1
+ *     coderunner-cluster 2
  *     public_url http://127.0.0.1:2358
- *     role NAME ROLE PID START_TIME STOPPED PORT URL
+ *     meta sqlite:/var/tmp/c/gateway/meta.db
+ *     role NAME ROLE PID START_TIME STOPPED PORT URL CONFIG
  * START_TIME is the process's start (field 22 of /proc/PID/stat): a pid counts as ours only
- * while the process with that pid started then. URL is "-" for a role that listens nowhere. */
+ * while the process with that pid started then. URL is "-" for a role that listens nowhere,
+ * CONFIG "-" for a role without a configuration file of ours. The meta line (the gateways'
+ * metadata store) is optional. Version 1 files (no meta line, no CONFIG field: clusters
+ * started before the gateway) are read as well; what is written is version 2. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,19 +28,22 @@
 #define CLUSTER_NAME_MAX 32
 #define CLUSTER_URL_MAX 256
 #define CLUSTER_MAX_ROLES 64
+#define CLUSTER_PATH_MAX 4096
 
 typedef struct ClusterRole {
         char name[CLUSTER_NAME_MAX]; /* "api-1" */
-        char role[CLUSTER_NAME_MAX]; /* "redis", "postgres", "api", "worker" */
+        char role[CLUSTER_NAME_MAX]; /* "redis", "postgres", "mongo", "api", "worker", "gateway" */
         pid_t pid;
         uint64_t start_time; /* clock ticks since boot, from /proc/PID/stat */
         bool stopped; /* stopped by `cluster down` */
         int port; /* 0: none */
         char url[CLUSTER_URL_MAX]; /* "": none */
+        char config[CLUSTER_PATH_MAX]; /* its configuration file; "": none */
 } ClusterRole;
 
 typedef struct ClusterState {
         char public_url[CLUSTER_URL_MAX];
+        char meta[CLUSTER_PATH_MAX]; /* the gateways' metadata store; "": none */
         ClusterRole roles[CLUSTER_MAX_ROLES];
         size_t n_roles;
 } ClusterState;
@@ -93,8 +100,19 @@ int cluster_tcp_ask(
         int port, const char *request, uint64_t timeout_usec, bool until_close, char *buf, size_t size);
 /* Whether a redis-server on port answers PING. */
 bool cluster_redis_ready(int port);
-/* GET path on 127.0.0.1:port (HTTP/1.0): the status and the body (cut to size-1 bytes). */
-int cluster_http_get(int port, const char *path, int *ret_status, char *body, size_t size);
+/* Whether something accepts TCP connections on 127.0.0.1:port. */
+bool cluster_tcp_ready(int port);
+/* GET path on 127.0.0.1:port (HTTP/1.0), with header ("Name: value", or NULL) among the
+ * request's headers: the status and the body (cut to size-1 bytes). */
+int cluster_http_get(
+        int port, const char *path, const char *header, int *ret_status, char *body, size_t size);
+
+/* n random bytes from the kernel, as 2n lowercase hex digits and a NUL in buf (size > 2n). */
+int cluster_random_hex(size_t n, char *buf, size_t size);
+/* Write data into dir_fd/name, mode 0600, atomically (a temporary file, fsync, rename). */
+int cluster_write_private(int dir_fd, const char *name, const char *data, size_t len);
+/* Give path and everything under it to user (not following symlinks). */
+int cluster_chown_tree(const char *path, ClusterUser user);
 
 /* Remove path and everything under it (not following symlinks); absent is fine. */
 int cluster_remove_tree(const char *path);

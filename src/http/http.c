@@ -99,6 +99,8 @@ struct HttpRequest {
         char *content_type;
         char *reply_body;
         size_t reply_len;
+        char *headers[2 * HTTP_MAX_REPLY_HEADERS]; /* http_reply_header(): name, value, ... */
+        size_t n_headers;
 };
 
 const char *http_request_method(const HttpRequest *r) {
@@ -159,12 +161,46 @@ void http_reply(HttpRequest *r, unsigned status, const char *content_type, char 
         r->content_type = ct;
         r->reply_body = body;
         r->reply_len = body ? len : 0;
-        if (r->suspended) {
-                r->suspended = false;
-                atomic_fetch_sub(&r->server->suspended, 1);
-                MHD_resume_connection(r->connection);
-        }
+        bool resume = r->suspended;
+        r->suspended = false;
+        HttpServer *server = r->server;
+        struct MHD_Connection *connection = r->connection;
         pthread_mutex_unlock(&r->lock);
+        /* Resumed, the connection may complete and free r on MHD's thread at once: r is not
+         * touched after this (not even to unlock it). While it is suspended, MHD leaves it
+         * alone, so resuming after the unlock is safe. */
+        if (resume) {
+                atomic_fetch_sub(&server->suspended, 1);
+                MHD_resume_connection(connection);
+        }
+}
+
+static bool header_text_ok(const char *s, bool name) {
+        if (!*s && name)
+                return false;
+        for (; *s; s++)
+                if (*s == '\r' || *s == '\n' || *s == '\0' || (name && (*s == ':' || *s == ' ')))
+                        return false;
+        return true;
+}
+
+int http_reply_header(HttpRequest *r, const char *name, const char *value) {
+        if (!name || !value || !header_text_ok(name, true) || !header_text_ok(value, false))
+                return -EINVAL;
+        _cleanup_free_ char *n = strdup(name), *v = strdup(value);
+        if (!n || !v)
+                return -ENOMEM;
+        pthread_mutex_lock(&r->lock);
+        int ret = -ENOBUFS;
+        if (!r->has_reply && r->n_headers < HTTP_MAX_REPLY_HEADERS) {
+                r->headers[2 * r->n_headers] = TAKE_PTR(n);
+                r->headers[2 * r->n_headers + 1] = TAKE_PTR(v);
+                r->n_headers++;
+                ret = 0;
+        } else if (r->has_reply)
+                ret = -EALREADY;
+        pthread_mutex_unlock(&r->lock);
+        return ret;
 }
 
 void http_reply_json(HttpRequest *r, unsigned status, char *json) {
@@ -199,6 +235,8 @@ static void request_free(HttpRequest *r) {
         free(r->note);
         free(r->content_type);
         free(r->reply_body);
+        for (size_t i = 0; i < 2 * r->n_headers; i++)
+                free(r->headers[i]);
         free(r);
 }
 
@@ -216,6 +254,8 @@ static enum MHD_Result queue_reply(HttpRequest *r) {
         if (r->content_type)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
         add_cors(resp);
+        for (size_t i = 0; i < r->n_headers; i++)
+                MHD_add_response_header(resp, r->headers[2 * i], r->headers[2 * i + 1]);
         if (r->status == 405)
                 MHD_add_response_header(resp, "Allow", r->server->allow);
         if (strcmp(r->method, "OPTIONS") == 0) {

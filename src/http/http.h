@@ -120,6 +120,12 @@ void http_request_set_log_note(HttpRequest *r, const char *note);
 /* Answer: body is taken over (malloc'd, may be NULL for an empty body) whatever happens.
  * content_type NULL = no Content-Type. Thread-safe for suspended requests. */
 void http_reply(HttpRequest *r, unsigned status, const char *content_type, char *body, size_t len);
+/* A header for the answer still to come (Set-Cookie, Retry-After, RateLimit-*...): name
+ * and value copied; call before http_reply*(). -EINVAL for an empty name, a name with ':'
+ * or blanks, or CR/LF in either; -ENOBUFS past HTTP_MAX_REPLY_HEADERS; -EALREADY when the
+ * request was answered already. Thread-safe like http_reply(). */
+#define HTTP_MAX_REPLY_HEADERS 16
+int http_reply_header(HttpRequest *r, const char *name, const char *value);
 /* JSON body (malloc'd, taken over); NULL = empty body. */
 void http_reply_json(HttpRequest *r, unsigned status, char *json);
 /* {"error":"message"}. */

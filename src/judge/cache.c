@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "base/fd-util.h"
 #include "judge/judge-internal.h"
+#include "secure/secure.h"
 
 #define CACHE_MAX_OUTPUT (1024 * 1024)
 #define CACHE_MAX_ENTRY_FILES 10000
@@ -39,8 +39,9 @@ static int dir_open_or_make(const char *dir) {
 }
 
 int cache_open(const char *dir, uint64_t max_bytes, uint64_t entry_max_bytes, Cache **ret) {
-        if (sodium_init() < 0)
-                return -EIO;
+        int r = secure_init();
+        if (r < 0)
+                return r;
         _cleanup_close_ int fd = dir_open_or_make(dir);
         if (fd < 0)
                 return fd;
@@ -79,37 +80,41 @@ static int cache_reopen(Cache *c) {
         return 0;
 }
 
-static void hash_field(crypto_generichash_state *st, const void *p, size_t len) {
+_Static_assert(CACHE_KEY_SIZE >= SECURE_HASH_MIN && CACHE_KEY_SIZE <= SECURE_HASH_MAX, "cache key size");
+
+static void hash_field(SecureHash *h, const void *p, size_t len) {
         /* length-prefixed, so that fields cannot run into each other */
         uint64_t l = len;
-        crypto_generichash_update(st, (const unsigned char *) &l, sizeof l);
+        secure_hash_update(h, &l, sizeof l);
         if (len)
-                crypto_generichash_update(st, p, len);
+                secure_hash_update(h, p, len);
 }
 
-static void hash_str(crypto_generichash_state *st, const char *s) {
-        hash_field(st, s ? s : "", s ? strlen(s) : 0);
+static void hash_str(SecureHash *h, const char *s) {
+        hash_field(h, s ? s : "", s ? strlen(s) : 0);
         uint8_t present = s != NULL;
-        crypto_generichash_update(st, &present, 1);
+        secure_hash_update(h, &present, 1);
 }
 
 void cache_key(const CacheKeyInput *in, uint8_t ret[CACHE_KEY_SIZE]) {
-        crypto_generichash_state st;
-        crypto_generichash_init(&st, NULL, 0, CACHE_KEY_SIZE);
+        /* BLAKE2b-256 of the fields: CACHE_KEY_SIZE is in range (asserted above), so
+         * neither init nor final can fail */
+        SecureHash h;
+        (void) secure_hash_init(&h, CACHE_KEY_SIZE);
         static const char domain[] = "coderunner compile cache v1";
-        hash_field(&st, domain, sizeof domain - 1);
+        hash_field(&h, domain, sizeof domain - 1);
         int32_t id = in->language_id;
-        hash_field(&st, &id, sizeof id);
-        hash_str(&st, in->language_version);
-        hash_str(&st, in->compile_cmd);
-        hash_str(&st, in->compiler_options);
-        hash_field(&st, in->source, in->source_len);
-        hash_field(&st, in->additional_files, in->additional_files_len);
-        crypto_generichash_final(&st, ret, CACHE_KEY_SIZE);
+        hash_field(&h, &id, sizeof id);
+        hash_str(&h, in->language_version);
+        hash_str(&h, in->compile_cmd);
+        hash_str(&h, in->compiler_options);
+        hash_field(&h, in->source, in->source_len);
+        hash_field(&h, in->additional_files, in->additional_files_len);
+        (void) secure_hash_final(&h, ret, CACHE_KEY_SIZE);
 }
 
 static void key_hex(const uint8_t key[CACHE_KEY_SIZE], char out[CACHE_KEY_SIZE * 2 + 1]) {
-        sodium_bin2hex(out, CACHE_KEY_SIZE * 2 + 1, key, CACHE_KEY_SIZE);
+        (void) secure_hex(key, CACHE_KEY_SIZE, out, CACHE_KEY_SIZE * 2 + 1);
 }
 
 int cache_lookup(

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* coderunner cluster: the whole topology on one machine as local processes (Redis,
- * PostgreSQL, API nodes, workers), each with its log under DIR, and its state in
- * DIR/cluster.state (src/cluster/). */
+ * PostgreSQL, FerretDB when installed, API nodes, workers, gateways), each with its log
+ * under DIR, its configuration file in DIR/config, and its state in DIR/cluster.state
+ * (src/cluster/). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fd-util.h"
 #include "base/json-writer.h"
 #include "base/log.h"
 #include "base/parse-util.h"
@@ -28,31 +30,44 @@
 #include "programs/programs.h"
 
 static const char cluster_help[] =
-        "Usage: coderunner cluster up --dir=DIR [--api=N] [--workers=M] [--port=P] [--slots=S]\n"
-        "                             [--user=NAME] [--foreground]\n"
+        "Usage: coderunner cluster up --dir=DIR [--api=N] [--workers=M] [--gateways=G] [--port=P]\n"
+        "                             [--slots=S] [--meta=auto|mongo|sqlite] [--user=NAME]\n"
+        "                             [--foreground]\n"
         "       coderunner cluster status --dir=DIR [--json]\n"
         "       coderunner cluster down --dir=DIR [--purge]\n"
         "\n"
         "The whole topology on this machine, each role a process of its own with its log in\n"
-        "DIR/logs: a Redis server (append-only file in DIR/redis), a PostgreSQL server (DIR/postgres,\n"
-        "run as --user when root: PostgreSQL refuses root), N API nodes and M workers.\n"
+        "DIR/logs and its configuration file in DIR/config (mode 0600: the generated secrets are\n"
+        "there, never on a command line): a Redis server (append-only file in DIR/redis), a\n"
+        "PostgreSQL server (DIR/postgres, run as --user when root: PostgreSQL refuses root), a\n"
+        "FerretDB server for the gateways' metadata (DIR/mongo) when one is installed, N API nodes,\n"
+        "M workers, and G gateways in front of the API nodes, which refuse whatever does not come\n"
+        "through a gateway.\n"
         "\n"
         "up      start it and return once every role is healthy; print the public URL,\n"
-        "        http://127.0.0.1:P (api-1; the other API nodes listen on P+1.., or free ports).\n"
-        "        Refuses a DIR whose cluster runs; after down it reuses DIR's data.\n"
+        "        http://127.0.0.1:P (gateway-1; the API nodes listen on P+1.., the other gateways\n"
+        "        after them, or on free ports). A key for it:\n"
+        "        coderunner gateway keys create --config=DIR/config/gateway-1.conf --name=NAME\n"
+        "        Refuses a DIR whose cluster runs; after down it reuses DIR's data and secrets.\n"
         "  --api=N          API nodes (default 2)\n"
         "  --workers=M      workers (default 2)\n"
+        "  --gateways=G     gateways (default 1)\n"
         "  --port=P         the public port (default 2358)\n"
         "  --slots=S        sandbox slots of each worker (default 2)\n"
-        "  --user=NAME      as root: the unprivileged user of PostgreSQL and the API nodes\n"
-        "                   (default nobody); without root they run as you\n"
+        "  --meta=WHERE     the gateways' metadata store: mongo (FerretDB: $CODERUNNER_FERRETDB,\n"
+        "                   the one tools/build-ferretdb caches, or ferretdb on PATH), sqlite\n"
+        "                   (DIR/gateway/meta.db), or auto (default: mongo when FerretDB is found)\n"
+        "  --user=NAME      as root: the unprivileged user of PostgreSQL, the API nodes, the\n"
+        "                   workers' network side and the gateways (default nobody); without\n"
+        "                   root they run as you\n"
         "  --foreground     stay, and bring the cluster down on Ctrl+C or SIGTERM\n"
         "status  each role's state (running, stopped by down, exited by itself)\n"
-        "  --json           {\"public_url\": ..., \"roles\": [{\"name\", \"role\", \"pid\", \"url\", "
-        "\"state\"}]}\n"
-        "down    SIGTERM to the workers and the API nodes (they drain), then PostgreSQL (fast\n"
-        "        shutdown) and Redis; the data stays\n"
-        "  --purge          and remove DIR's data, logs and state\n"
+        "  --json           {\"public_url\": ..., \"meta\": ..., \"roles\": [{\"name\", \"role\", \"pid\",\n"
+        "                   \"url\", \"config\", \"state\"}]}\n"
+        "down    SIGTERM to the gateways, the workers and the API nodes (they drain), then\n"
+        "        FerretDB, PostgreSQL (fast shutdown) and Redis; the data stays\n"
+        "  --purge          and remove DIR's data, configuration (keys' store and secrets\n"
+        "                   included), logs and state\n"
         "\n"
         "Exit status: 0 done, 1 usage error, 2 failure (one line on stderr says why).\n";
 
@@ -67,11 +82,24 @@ static const char cluster_help[] =
 #define POLL_NSEC (50 * 1000 * 1000L)
 #define PG_USER "coderunner"
 #define PG_DATABASE "coderunner"
+#define META_DATABASE "coderunner"
+#define FERRETDB_VERSION "v1.24.2" /* the one tools/build-ferretdb builds */
+#define INTERNAL_HEADER "X-Coderunner-Internal"
+#define ADMIN_HEADER "X-Coderunner-Admin"
+#define SECRET_BYTES 32
+#define MAX_CONF_PAIRS 16 /* lines of a role's configuration file */
+
+typedef enum MetaMode {
+        META_AUTO,
+        META_MONGO,
+        META_SQLITE,
+} MetaMode;
 
 typedef struct Options {
         const char *dir;
-        unsigned n_api, n_workers, slots;
+        unsigned n_api, n_workers, n_gateways, slots;
         int port;
+        MetaMode meta;
         const char *user;
         bool foreground, json, purge;
 } Options;
@@ -83,8 +111,14 @@ typedef struct Context {
         char self[PATH_MAX]; /* this coderunner */
         char redis_server[PATH_MAX];
         char pg_bin[PATH_MAX]; /* the directory of initdb, postgres, pg_isready, createdb */
-        ClusterUser pg_user; /* PostgreSQL's (CLUSTER_USER_SELF unless root) */
-        const char *role_user; /* --user of the API nodes and workers, or NULL */
+        char ferretdb[PATH_MAX]; /* "" when the gateways keep their metadata in SQLite */
+        ClusterUser pg_user; /* PostgreSQL's and the gateways' (CLUSTER_USER_SELF unless root) */
+        const char *role_user; /* --user of the API nodes, workers and gateways, or NULL */
+        int public_port;
+        int config_fd; /* DIR/config */
+        char internal_secret[2 * SECRET_BYTES + 1]; /* the API nodes' credential */
+        char session_secret[2 * SECRET_BYTES + 1]; /* the gateways' cookie key */
+        char internal_line[2 * SECRET_BYTES + 64]; /* "X-Coderunner-Internal: SECRET" */
         ClusterState state;
 } Context;
 
@@ -197,7 +231,26 @@ static bool find_pg_bin(char *ret, size_t size) {
         return found;
 }
 
-/* ---- the state ---- */
+/* FerretDB: $CODERUNNER_FERRETDB, else the binary tools/build-ferretdb caches, else
+ * ferretdb on PATH. */
+static bool find_ferretdb(char *ret, size_t size) {
+        const char *env = getenv("CODERUNNER_FERRETDB");
+        if (env && *env) {
+                snprintf(ret, size, "%s", env);
+                return access(ret, X_OK) == 0;
+        }
+        const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        int n = -1;
+        if (cache && *cache)
+                n = snprintf(ret, size, "%s/coderunner/ferretdb-" FERRETDB_VERSION "/ferretdb", cache);
+        else if (home && *home)
+                n = snprintf(ret, size, "%s/.cache/coderunner/ferretdb-" FERRETDB_VERSION "/ferretdb", home);
+        if (n > 0 && (size_t) n < size && access(ret, X_OK) == 0)
+                return true;
+        return find_in_path("ferretdb", ret, size);
+}
+
+/* ---- the state, the configuration files, the secrets ---- */
 
 static ClusterRole *add_role(Context *c, const char *name, const char *role, int port, const char *url) {
         ClusterRole *r = &c->state.roles[c->state.n_roles++];
@@ -206,6 +259,67 @@ static ClusterRole *add_role(Context *c, const char *name, const char *role, int
         snprintf(r->role, sizeof r->role, "%s", role);
         snprintf(r->url, sizeof r->url, "%s", url ? url : "");
         return r;
+}
+
+/* A loopback port nobody listens on now, other than the public one (which the gateway
+ * takes last). */
+static int free_port(const Context *c, const char *what, int *ret) {
+        for (int tries = 0; tries < 100; tries++) {
+                int q = cluster_free_port(ret);
+                if (q < 0)
+                        return fail(q, "no free port for %s", what);
+                if (*ret != c->public_port)
+                        return 0;
+        }
+        return fail(0, "no free port for %s", what);
+}
+
+/* The port of the role at offset from the public one (P+offset when free, else any free). */
+static int pick_port(const Context *c, unsigned offset, const char *what, int *ret) {
+        int want = c->public_port + (int) offset;
+        if (want <= 65535 && cluster_port_free(want)) {
+                *ret = want;
+                return 0;
+        }
+        if (offset == 0)
+                return fail(0, "the public port %d is in use", c->public_port);
+        return free_port(c, what, ret);
+}
+
+/* Write r's configuration file, DIR/config/NAME.conf (0600: it may hold secrets), from
+ * text ("key = value" lines, as conf.c reads them), and name it in r. */
+static int write_config(Context *c, ClusterRole *r, const char *text) {
+        char name[CLUSTER_NAME_MAX + 8];
+        snprintf(name, sizeof name, "%s.conf", r->name);
+        int q = cluster_write_private(c->config_fd, name, text, strlen(text));
+        if (q < 0)
+                return fail(q, "cannot write %s/config/%s", c->dir, name);
+        path_in(c, r->config, sizeof r->config, "config", NULL);
+        size_t l = strlen(r->config);
+        join(r->config + l, sizeof r->config - l, "", name);
+        return 0;
+}
+
+/* A secret of the cluster, DIR/config/NAME: made once (random, 0600), then read again by
+ * each up, so that a cluster brought up again keeps its sessions. */
+static int load_secret(Context *c, const char *name, char *buf, size_t size) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int q = read_file_at(c->config_fd, name, 4 * SECRET_BYTES, &data, &len);
+        if (q == -ENOENT) {
+                q = cluster_random_hex(SECRET_BYTES, buf, size);
+                if (q == 0)
+                        q = cluster_write_private(c->config_fd, name, buf, strlen(buf));
+                return q < 0 ? fail(q, "cannot make the secret %s/config/%s", c->dir, name) : 0;
+        }
+        if (q < 0)
+                return fail(q, "cannot read %s/config/%s", c->dir, name);
+        if (len != 2 * SECRET_BYTES || strspn(data, "0123456789abcdef") != len || len >= size)
+                return fail(0, "%s/config/%s is not a secret of ours (%d hex digits): remove it", c->dir,
+                        name, 2 * SECRET_BYTES);
+        memcpy(buf, data, len + 1);
+        explicit_bzero(data, len);
+        return 0;
 }
 
 static const ClusterRole *find_role(const ClusterState *s, const char *role) {
@@ -257,9 +371,9 @@ static bool redis_ready(const Context *c, const ClusterRole *r) {
 
 static int start_redis(Context *c) {
         int port;
-        int q = cluster_free_port(&port);
-        if (q < 0)
-                return fail(q, "no free port for Redis");
+        int q = free_port(c, "Redis", &port);
+        if (q)
+                return q;
         char url[64], port_s[16], dir[PATH_MAX];
         snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
         snprintf(port_s, sizeof port_s, "%d", port);
@@ -315,9 +429,9 @@ static int start_postgres(Context *c) {
                         return fail(q < 0 ? q : 0, "initdb failed (see %s)", log);
         }
         int port;
-        int q = cluster_free_port(&port);
-        if (q < 0)
-                return fail(q, "no free port for PostgreSQL");
+        int q = free_port(c, "PostgreSQL", &port);
+        if (q)
+                return q;
         char url[128], port_s[16], prog[PATH_MAX];
         snprintf(url, sizeof url, "postgres://%s@127.0.0.1:%d/%s", PG_USER, port, PG_DATABASE);
         snprintf(port_s, sizeof port_s, "%d", port);
@@ -338,19 +452,51 @@ static int start_postgres(Context *c) {
         return q;
 }
 
-/* ---- API nodes and workers ---- */
+/* ---- FerretDB ---- */
+
+static bool mongo_ready(const Context *c, const ClusterRole *r) {
+        return cluster_tcp_ready(r->port);
+}
+
+/* FerretDB on SQLite files in DIR/mongo, as we are (like Redis: the binary may sit in our
+ * own cache, which the roles' user cannot reach). */
+static int start_mongo(Context *c) {
+        int port;
+        int q = free_port(c, "FerretDB", &port);
+        if (q)
+                return q;
+        char data[PATH_MAX], sqlite_opt[PATH_MAX + 32], state_opt[PATH_MAX + 16], listen_opt[64], url[128];
+        path_in(c, data, sizeof data, "mongo", NULL);
+        snprintf(sqlite_opt, sizeof sqlite_opt, "--sqlite-url=file:%s/", data);
+        snprintf(state_opt, sizeof state_opt, "--state-dir=%s", data);
+        snprintf(listen_opt, sizeof listen_opt, "--listen-addr=127.0.0.1:%d", port);
+        snprintf(url, sizeof url, "mongodb://127.0.0.1:%d/" META_DATABASE, port);
+        snprintf(c->state.meta, sizeof c->state.meta, "%s", url);
+        ClusterRole *r = add_role(c, "mongo", "mongo", port, url);
+        char *argv[] = {c->ferretdb, "--handler=sqlite", sqlite_opt, listen_opt, state_opt,
+                "--telemetry=disable", "--debug-addr=-", "--log-level=warn", NULL};
+        q = start_role(c, r, argv, CLUSTER_USER_SELF);
+        return q ? q : wait_role(c, r, mongo_ready, ROLE_START_USEC);
+}
+
+/* ---- API nodes, workers and gateways ---- */
+
+/* GET /health of an API node, with the gateways' credential (the nodes want it). */
+static int api_health(const Context *c, int port, char *body, size_t size) {
+        int status;
+        int q = cluster_http_get(port, "/health", c->internal_line, &status, body, size);
+        return q < 0 ? q : status;
+}
 
 static bool api_ready(const Context *c, const ClusterRole *r) {
-        int status;
         char body[2048];
-        return cluster_http_get(r->port, "/health", &status, body, sizeof body) == 0 && status == 200;
+        return api_health(c, r->port, body, sizeof body) == 200;
 }
 
 /* The number of workers whose heartbeat the store has (GET /health's worker_pools). */
-static int live_workers(int api_port) {
-        int status;
+static int live_workers(const Context *c, int api_port) {
         char body[2048];
-        if (cluster_http_get(api_port, "/health", &status, body, sizeof body) < 0 || status != 200)
+        if (api_health(c, api_port, body, sizeof body) != 200)
                 return -1;
         const char *p = strstr(body, "\"worker_pools\":");
         if (!p)
@@ -362,41 +508,86 @@ static int live_workers(int api_port) {
         return parse_u64_max(num, INT_MAX, &n) < 0 ? -1 : (int) n;
 }
 
-static int pick_api_port(const Options *o, unsigned i, int *ret) {
-        int want = o->port + (int) i;
-        if (want <= 65535 && cluster_port_free(want)) {
-                *ret = want;
-                return 0;
+/* One line of a role's configuration file; a NULL or empty value is left out. */
+typedef struct ConfPair {
+        const char *key, *value;
+        bool secret; /* in the file only, never on the command line */
+} ConfPair;
+
+/* Write r's configuration file (comment, then "key = value" lines as conf.c reads them) and
+ * start r as `coderunner ROLE --config=FILE --key=value...` with the pairs that are not
+ * secret: flags win over the CODERUNNER_* environment, which would otherwise override the
+ * file's values; the secrets never reach a command line. */
+static int configure_and_start(
+        Context *c, ClusterRole *r, const char *role, const char *comment, const ConfPair *pairs, size_t n) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return fail(ENOMEM, "cannot write the configuration of %s", r->name);
+        fprintf(f, "# %s, written by coderunner cluster up: %s\n", r->name, comment);
+        for (size_t i = 0; i < n; i++)
+                if (pairs[i].value && *pairs[i].value)
+                        fprintf(f, "%s = %s\n", pairs[i].key, pairs[i].value);
+        int q = fclose(f) == 0 && text ? write_config(c, r, text)
+                                       : fail(ENOMEM, "cannot write the configuration of %s", r->name);
+        if (text)
+                explicit_bzero(text, len);
+        free(text);
+        if (q)
+                return q;
+        char *argv[3 + MAX_CONF_PAIRS + 1] = {c->self, (char *) role};
+        size_t k = 2;
+        if (n > MAX_CONF_PAIRS || asprintf(&argv[k++], "--config=%s", r->config) < 0)
+                return fail(ENOMEM, "cannot start %s", r->name);
+        for (size_t i = 0; i < n && q == 0; i++) {
+                if (pairs[i].secret || !pairs[i].value || !*pairs[i].value)
+                        continue;
+                if (asprintf(&argv[k], "--%s=%s", pairs[i].key, pairs[i].value) < 0) {
+                        q = fail(ENOMEM, "cannot start %s", r->name);
+                        break;
+                }
+                for (char *p = argv[k] + 2; *p != '='; p++)
+                        if (*p == '_')
+                                *p = '-';
+                k++;
         }
-        if (i == 0)
-                return fail(0, "the public port %d is in use", o->port);
-        int q = cluster_free_port(ret);
-        return q < 0 ? fail(q, "no free port for api-%u", i + 1) : 0;
+        if (q == 0)
+                q = start_role(c, r, argv, CLUSTER_USER_SELF);
+        for (size_t i = 2; i < k; i++)
+                free(argv[i]);
+        return q;
 }
 
 static int start_apis(Context *c, const Options *o) {
         const char *store = find_role(&c->state, "postgres")->url,
                    *queue = find_role(&c->state, "redis")->url;
-        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], user_opt[128];
-        snprintf(store_opt, sizeof store_opt, "--store=%s", store);
-        snprintf(queue_opt, sizeof queue_opt, "--queue=%s", queue);
-        snprintf(user_opt, sizeof user_opt, "--user=%s", c->role_user ? c->role_user : "");
         size_t first = c->state.n_roles;
         for (unsigned i = 0; i < o->n_api; i++) {
+                char name[32], url[64], port_s[16];
+                snprintf(name, sizeof name, "api-%u", i + 1);
                 int port;
-                int q = pick_api_port(o, i, &port);
+                int q = pick_port(c, 1 + i, name, &port);
                 if (q)
                         return q;
-                char name[32], url[64], port_opt[32];
-                snprintf(name, sizeof name, "api-%u", i + 1);
                 snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
-                snprintf(port_opt, sizeof port_opt, "--port=%d", port);
-                if (i == 0)
-                        snprintf(c->state.public_url, sizeof c->state.public_url, "%s", url);
+                snprintf(port_s, sizeof port_s, "%d", port);
                 ClusterRole *r = add_role(c, name, "api", port, url);
-                char *argv[] = {c->self, "api", store_opt, queue_opt, port_opt, "--bind=127.0.0.1",
-                        c->role_user ? user_opt : NULL, NULL};
-                q = start_role(c, r, argv, CLUSTER_USER_SELF);
+                const ConfPair conf[] = {
+                        {"store", store, false},
+                        {"queue", queue, false},
+                        {"port", port_s, false},
+                        {"bind", "127.0.0.1", false},
+                        {"user", c->role_user, false},
+                        {"authn_header", INTERNAL_HEADER, false},
+                        {"authn_token", c->internal_secret, true},
+                        {"authz_header", ADMIN_HEADER, false},
+                        {"authz_token", c->internal_secret, true},
+                };
+                q = configure_and_start(c, r, "api",
+                        "the gateways' credential is its authn and authz token, so it refuses whatever does "
+                        "not come through them",
+                        conf, ELEMENTSOF(conf));
                 if (q)
                         return q;
         }
@@ -411,24 +602,26 @@ static int start_apis(Context *c, const Options *o) {
 static int start_workers(Context *c, const Options *o) {
         const char *store = find_role(&c->state, "postgres")->url,
                    *queue = find_role(&c->state, "redis")->url;
-        char store_opt[CLUSTER_URL_MAX + 16], queue_opt[CLUSTER_URL_MAX + 16], slots_opt[32], user_opt[128];
-        snprintf(store_opt, sizeof store_opt, "--store=%s", store);
-        snprintf(queue_opt, sizeof queue_opt, "--queue=%s", queue);
-        snprintf(slots_opt, sizeof slots_opt, "--workers=%u", o->slots);
-        snprintf(user_opt, sizeof user_opt, "--user=%s", c->role_user ? c->role_user : "");
+        char slots[16];
+        snprintf(slots, sizeof slots, "%u", o->slots);
         for (unsigned i = 0; i < o->n_workers; i++) {
-                char name[32], id_opt[64], data_opt[PATH_MAX + 16], data[PATH_MAX];
+                char name[32], data[PATH_MAX];
                 snprintf(name, sizeof name, "worker-%u", i + 1);
-                snprintf(id_opt, sizeof id_opt, "--id=%s", name);
                 path_in(c, data, sizeof data, "workers", NULL);
                 size_t dl = strlen(data);
                 join(data + dl, sizeof data - dl, "", name);
-                snprintf(data_opt, sizeof data_opt, "--data-dir=%s", data);
                 ClusterRole *r = add_role(c, name, "worker", 0, NULL);
-                /* Only its sandbox supervisor keeps root: the rest becomes the roles' user. */
-                char *argv[] = {c->self, "worker", store_opt, queue_opt, slots_opt, id_opt, data_opt,
-                        c->role_user ? user_opt : NULL, NULL};
-                int q = start_role(c, r, argv, CLUSTER_USER_SELF);
+                const ConfPair conf[] = {
+                        {"store", store, false},
+                        {"queue", queue, false},
+                        {"workers", slots, false},
+                        {"id", name, false},
+                        {"data_dir", data, false},
+                        {"user", c->role_user, false},
+                };
+                int q = configure_and_start(c, r, "worker",
+                        "only its sandbox supervisor keeps root, the rest becomes user", conf,
+                        ELEMENTSOF(conf));
                 if (q)
                         return q;
         }
@@ -443,7 +636,7 @@ static int start_workers(Context *c, const Options *o) {
                                 return fail(0, "%s exited while starting (see %s/logs/%s.log)", r->name,
                                         c->dir, r->name);
                 }
-                if (live_workers(api->port) >= (int) o->n_workers)
+                if (live_workers(c, api->port) >= (int) o->n_workers)
                         return 0;
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return fail(0, "the workers did not report to the store in %llu s (see %s/logs)",
@@ -451,6 +644,81 @@ static int start_workers(Context *c, const Options *o) {
                 if (!pause_poll())
                         return fail(0, "interrupted while the workers were starting: stopping what started");
         }
+}
+
+/* Healthy: it answers /health with 200 (it reached its metadata store before listening,
+ * and sees an API node). */
+static bool gateway_ready(const Context *c, const ClusterRole *r) {
+        int status;
+        char body[2048];
+        return cluster_http_get(r->port, "/health", NULL, &status, body, sizeof body) == 0 && status == 200;
+}
+
+/* The gateways' metadata store when there is no FerretDB: SQLite in DIR/gateway, the
+ * gateways' user's. */
+static int prepare_sqlite_meta(Context *c) {
+        char dir[PATH_MAX];
+        path_in(c, dir, sizeof dir, "gateway", NULL);
+        if (mkdirat(c->dir_fd, "gateway", 0700) < 0 && errno != EEXIST)
+                return fail(errno, "cannot create %s", dir);
+        /* Also the files an administration command run as root may have made meanwhile. */
+        int q = cluster_chown_tree(dir, c->pg_user);
+        if (q < 0)
+                return fail(q, "cannot give %s to the gateways' user", dir);
+        if (!cluster_user_can_access(c->pg_user, dir))
+                return fail(0,
+                        "the gateways' user (uid %d) cannot reach %s: choose a DIR that every user may "
+                        "enter, with such parents (e.g. under /var/tmp)",
+                        (int) c->pg_user.uid, dir);
+        int n = snprintf(c->state.meta, sizeof c->state.meta, "sqlite:%s/meta.db", dir);
+        return n > 0 && (size_t) n < sizeof c->state.meta ? 0 : fail(ENAMETOOLONG, "%s", dir);
+}
+
+static int start_gateways(Context *c, const Options *o) {
+        /* Every API node, comma-separated. */
+        char upstream[MAX_NODES * (CLUSTER_URL_MAX + 1)] = "";
+        for (size_t i = 0, n = 0; i < c->state.n_roles; i++)
+                if (strcmp(c->state.roles[i].role, "api") == 0)
+                        n += (size_t) snprintf(upstream + n, sizeof upstream - n, "%s%s", n ? "," : "",
+                                c->state.roles[i].url);
+        const char *redis = find_role(&c->state, "redis")->url;
+        size_t first = c->state.n_roles;
+        for (unsigned i = 0; i < o->n_gateways; i++) {
+                char name[32], url[64], port_s[16];
+                snprintf(name, sizeof name, "gateway-%u", i + 1);
+                int port;
+                int q = pick_port(c, i == 0 ? 0 : o->n_api + i, name, &port);
+                if (q)
+                        return q;
+                snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+                snprintf(port_s, sizeof port_s, "%d", port);
+                if (i == 0)
+                        snprintf(c->state.public_url, sizeof c->state.public_url, "%s", url);
+                ClusterRole *r = add_role(c, name, "gateway", port, url);
+                const ConfPair conf[] = {
+                        {"upstream", upstream, false},
+                        {"meta", c->state.meta, false},
+                        {"redis", redis, false},
+                        {"port", port_s, false},
+                        {"bind", "127.0.0.1", false},
+                        {"user", c->role_user, false},
+                        {"internal_header", INTERNAL_HEADER, false},
+                        {"admin_header", ADMIN_HEADER, false},
+                        {"internal_secret", c->internal_secret, true},
+                        {"session_secret", c->session_secret, true},
+                };
+                q = configure_and_start(c, r, "gateway",
+                        "its keys: coderunner gateway keys create --config=THIS_FILE --name=NAME", conf,
+                        ELEMENTSOF(conf));
+                if (q)
+                        return q;
+        }
+        for (size_t i = first; i < c->state.n_roles; i++) {
+                int q = wait_role(c, &c->state.roles[i], gateway_ready, ROLE_START_USEC);
+                if (q)
+                        return q;
+        }
+        return 0;
 }
 
 /* ---- down ---- */
@@ -461,10 +729,11 @@ typedef struct StopStep {
         uint64_t timeout_usec;
 } StopStep;
 
-/* Workers and API nodes drain first, then the servers they use. */
+/* The gateways first (no new requests), then the workers and API nodes drain, then the
+ * servers they use. */
 static const StopStep stop_order[] = {
-        {"worker", SIGTERM, DRAIN_USEC}, {"api", SIGTERM, DRAIN_USEC},
-        {"postgres", SIGINT, SERVER_STOP_USEC}, /* fast shutdown */
+        {"gateway", SIGTERM, DRAIN_USEC}, {"worker", SIGTERM, DRAIN_USEC}, {"api", SIGTERM, DRAIN_USEC},
+        {"mongo", SIGTERM, SERVER_STOP_USEC}, {"postgres", SIGINT, SERVER_STOP_USEC}, /* fast shutdown */
         {"redis", SIGTERM, SERVER_STOP_USEC}, /* writes its append-only file */
 };
 
@@ -526,7 +795,8 @@ static void detach_mounts_below(const char *path) {
 }
 
 static int purge(const char *dir) {
-        static const char *const parts[] = {"redis", "postgres", "workers", "logs", CLUSTER_STATE_FILE};
+        static const char *const parts[] = {
+                "redis", "postgres", "mongo", "gateway", "workers", "config", "logs", CLUSTER_STATE_FILE};
         detach_mounts_below(dir);
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 char p[PATH_MAX];
@@ -542,12 +812,17 @@ static int purge(const char *dir) {
 
 /* Open DIR (creating it for up) and lock it against another cluster command. */
 static int open_dir(const char *dir, bool create, Context *c) {
+        /* The state file and the configuration files hold paths under DIR as blank-free fields. */
+        if (strpbrk(dir, " \t\n\r"))
+                return fail(0, "the path of %s has blanks: choose another DIR", dir);
         if (create && mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return fail(errno, "cannot create %s", dir);
         if (!realpath(dir, c->dir))
                 return fail(errno, "%s", dir);
         if (strlen(c->dir) > PATH_MAX - 256)
                 return fail(0, "the path of %s is too long", dir);
+        if (strpbrk(c->dir, " \t\n\r"))
+                return fail(0, "the path of %s has blanks: choose another DIR", dir);
         c->dir_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (c->dir_fd < 0)
                 return fail(errno, "cannot open %s", c->dir);
@@ -567,16 +842,19 @@ static int read_state(Context *c) {
 }
 
 static int prepare_up(Context *c, const Options *o) {
-        ClusterState old;
-        int q = cluster_state_read(c->dir_fd, &old);
+        /* Big (64 roles with their paths): on the heap. */
+        _cleanup_free_ ClusterState *old = malloc(sizeof *old);
+        if (!old)
+                return fail(ENOMEM, "cannot read %s/%s", c->dir, CLUSTER_STATE_FILE);
+        int q = cluster_state_read(c->dir_fd, old);
         if (q == 0)
-                for (size_t i = 0; i < old.n_roles; i++)
-                        if (cluster_process_state(old.roles[i].pid, old.roles[i].start_time) ==
+                for (size_t i = 0; i < old->n_roles; i++)
+                        if (cluster_process_state(old->roles[i].pid, old->roles[i].start_time) ==
                                 CLUSTER_PROC_RUNNING)
                                 return fail(0,
                                         "a cluster is already running in %s (%s, pid %d); stop it with "
                                         "coderunner cluster down --dir=%s",
-                                        c->dir, old.roles[i].name, (int) old.roles[i].pid, c->dir);
+                                        c->dir, old->roles[i].name, (int) old->roles[i].pid, c->dir);
         if (q < 0 && q != -ENOENT)
                 return fail(q == -EBADMSG ? 0 : q, "%s/%s is not a cluster state file", c->dir,
                         CLUSTER_STATE_FILE);
@@ -590,6 +868,13 @@ static int prepare_up(Context *c, const Options *o) {
                 return fail(0, "redis-server is not installed (Debian: redis-server)");
         if (!find_pg_bin(c->pg_bin, sizeof c->pg_bin))
                 return fail(0, "the PostgreSQL server programs are not installed (Debian: postgresql)");
+        if (o->meta != META_SQLITE && !find_ferretdb(c->ferretdb, sizeof c->ferretdb)) {
+                if (o->meta == META_MONGO)
+                        return fail(0,
+                                "--meta=mongo: FerretDB is not installed (tools/build-ferretdb builds "
+                                "it; or set CODERUNNER_FERRETDB)");
+                c->ferretdb[0] = '\0';
+        }
         c->pg_user = CLUSTER_USER_SELF;
         if (geteuid() == 0) {
                 c->role_user = o->user ? o->user : "nobody";
@@ -598,11 +883,29 @@ static int prepare_up(Context *c, const Options *o) {
                         return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", c->role_user);
         } else if (o->user)
                 return fail(0, "--user is for a cluster started as root (the roles already run as you)");
-        static const char *const dirs[] = {"logs", "redis", "workers"};
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-                if (mkdirat(c->dir_fd, dirs[i], 0755) < 0 && errno != EEXIST)
-                        return fail(errno, "cannot create %s/%s", c->dir, dirs[i]);
-        return prepare_postgres_dir(c);
+        static const struct {
+                const char *name;
+                mode_t mode;
+        } dirs[] = {{"logs", 0755}, {"redis", 0755}, {"workers", 0755}, {"config", 0700}, {"mongo", 0700}};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                if (strcmp(dirs[i].name, "mongo") == 0 && !c->ferretdb[0])
+                        continue;
+                if (mkdirat(c->dir_fd, dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
+                        return fail(errno, "cannot create %s/%s", c->dir, dirs[i].name);
+        }
+        c->config_fd = openat(c->dir_fd, "config", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->config_fd < 0)
+                return fail(errno, "cannot open %s/config", c->dir);
+        q = load_secret(c, "internal.secret", c->internal_secret, sizeof c->internal_secret);
+        if (q == 0)
+                q = load_secret(c, "session.secret", c->session_secret, sizeof c->session_secret);
+        if (q)
+                return q;
+        snprintf(c->internal_line, sizeof c->internal_line, INTERNAL_HEADER ": %s", c->internal_secret);
+        q = prepare_postgres_dir(c);
+        if (q == 0 && !c->ferretdb[0])
+                q = prepare_sqlite_meta(c);
+        return q;
 }
 
 /* In the foreground: until a stop signal (then down), or until a down from elsewhere left
@@ -614,15 +917,15 @@ static int stay_until_stopped(Context *c) {
                 bool stop = sigtimedwait(&stop_signals, NULL, &ts) > 0;
                 if (stop && flock(c->dir_fd, LOCK_EX) < 0)
                         return fail(errno, "cannot lock %s", c->dir);
-                ClusterState now;
-                int q = cluster_state_read(c->dir_fd, &now);
+                ClusterState *now = &c->state; /* up's own copy is not needed any more */
+                int q = cluster_state_read(c->dir_fd, now);
                 if (q < 0) /* down --purge from elsewhere: nothing left to stop */
                         return 0;
                 if (stop)
-                        return stop_all(c->dir_fd, &now);
+                        return stop_all(c->dir_fd, now);
                 bool running = false;
-                for (size_t i = 0; i < now.n_roles && !running; i++)
-                        running = cluster_process_state(now.roles[i].pid, now.roles[i].start_time) ==
+                for (size_t i = 0; i < now->n_roles && !running; i++)
+                        running = cluster_process_state(now->roles[i].pid, now->roles[i].start_time) ==
                                   CLUSTER_PROC_RUNNING;
                 if (!running) {
                         fprintf(stderr, "coderunner cluster: the cluster in %s was brought down\n", c->dir);
@@ -631,43 +934,63 @@ static int stay_until_stopped(Context *c) {
         }
 }
 
+static void context_done(Context *c) {
+        safe_close(c->dir_fd);
+        safe_close(c->config_fd);
+        explicit_bzero(c->internal_secret, sizeof c->internal_secret);
+        explicit_bzero(c->session_secret, sizeof c->session_secret);
+        explicit_bzero(c->internal_line, sizeof c->internal_line);
+}
+
 static int cluster_up(const Options *o) {
-        Context c = {.dir_fd = -1};
+        _cleanup_(context_done) Context c = {.dir_fd = -1, .config_fd = -1, .public_port = o->port};
         /* Ctrl+C while starting: stop what started. The roles get every signal unblocked. */
         block_stop_signals();
         int q = open_dir(o->dir, true, &c);
         if (q == 0)
                 q = prepare_up(&c, o);
-        if (q) {
-                safe_close(c.dir_fd);
+        if (q)
                 return q;
-        }
         snprintf(c.state.public_url, sizeof c.state.public_url, "http://127.0.0.1:%d", o->port);
         q = start_redis(&c);
         if (q == 0)
                 q = start_postgres(&c);
+        if (q == 0 && c.ferretdb[0])
+                q = start_mongo(&c);
         if (q == 0)
                 q = start_apis(&c, o);
         if (q == 0 && o->n_workers > 0)
                 q = start_workers(&c, o);
+        if (q == 0)
+                q = start_gateways(&c, o);
         if (q) {
                 (void) stop_all(c.dir_fd, &c.state);
-                safe_close(c.dir_fd);
                 return q;
         }
         printf("%s\n", c.state.public_url);
         fflush(stdout);
+        const ClusterRole *g = find_role(&c.state, "gateway");
+        if (!c.ferretdb[0])
+                fprintf(stderr, "coderunner cluster: the gateways keep their metadata in SQLite (%s)%s\n",
+                        c.state.meta + strlen("sqlite:"),
+                        o->meta == META_SQLITE ? "" : ": FerretDB is not installed (tools/build-ferretdb)");
+        fprintf(stderr,
+                "coderunner cluster: a key: coderunner gateway keys create --config=%s --name=NAME\n",
+                g->config);
         /* status and down may run from elsewhere now. */
         (void) flock(c.dir_fd, LOCK_UN);
         if (o->foreground)
                 q = stay_until_stopped(&c);
-        safe_close(c.dir_fd);
         return q;
 }
 
 static void print_json(const ClusterState *s) {
         fputs("{\"public_url\": ", stdout);
         json_write_cstring(stdout, s->public_url);
+        if (s->meta[0]) {
+                fputs(", \"meta\": ", stdout);
+                json_write_cstring(stdout, s->meta);
+        }
         fputs(", \"roles\": [", stdout);
         for (size_t i = 0; i < s->n_roles; i++) {
                 const ClusterRole *r = &s->roles[i];
@@ -679,6 +1002,10 @@ static void print_json(const ClusterState *s) {
                 if (r->url[0]) {
                         fputs(", \"url\": ", stdout);
                         json_write_cstring(stdout, r->url);
+                }
+                if (r->config[0]) {
+                        fputs(", \"config\": ", stdout);
+                        json_write_cstring(stdout, r->config);
                 }
                 fputs(", \"state\": ", stdout);
                 json_write_cstring(stdout, cluster_role_state(r));
@@ -704,10 +1031,13 @@ static int cluster_status(const Options *o) {
                 return 0;
         }
         printf("public url: %s\n", c.state.public_url);
+        if (c.state.meta[0])
+                printf("gateway metadata: %s%s\n", c.state.meta,
+                        strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite)" : " (FerretDB)");
         for (size_t i = 0; i < c.state.n_roles; i++) {
                 const ClusterRole *r = &c.state.roles[i];
-                printf("%-10s %-9s %-8s pid %-8d %s\n", r->name, r->role, cluster_role_state(r),
-                        (int) r->pid, r->url);
+                printf("%-10s %-9s %-8s pid %-8d %s%s%s\n", r->name, r->role, cluster_role_state(r),
+                        (int) r->pid, r->url[0] ? r->url : "-", r->config[0] ? " config " : "", r->config);
         }
         return 0;
 }
@@ -741,6 +1071,8 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 OPT_DIR = 0x100,
                 OPT_API,
                 OPT_WORKERS,
+                OPT_GATEWAYS,
+                OPT_META,
                 OPT_PORT,
                 OPT_SLOTS,
                 OPT_USER,
@@ -753,6 +1085,8 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 {"dir", required_argument, NULL, OPT_DIR},
                 {"api", required_argument, NULL, OPT_API},
                 {"workers", required_argument, NULL, OPT_WORKERS},
+                {"gateways", required_argument, NULL, OPT_GATEWAYS},
+                {"meta", required_argument, NULL, OPT_META},
                 {"port", required_argument, NULL, OPT_PORT},
                 {"slots", required_argument, NULL, OPT_SLOTS},
                 {"user", required_argument, NULL, OPT_USER},
@@ -761,7 +1095,8 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 {"purge", no_argument, NULL, OPT_PURGE},
                 {},
         };
-        *o = (Options){.n_api = 2, .n_workers = 2, .slots = DEFAULT_SLOTS, .port = DEFAULT_PORT};
+        *o = (Options){
+                .n_api = 2, .n_workers = 2, .n_gateways = 1, .slots = DEFAULT_SLOTS, .port = DEFAULT_PORT};
         int ch;
         opterr = 0;
         while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) >= 0) {
@@ -781,6 +1116,25 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         if (parse_count("workers", optarg, 0, &o->n_workers))
                                 return 1;
                         break;
+                case OPT_GATEWAYS:
+                        if (parse_count("gateways", optarg, 1, &o->n_gateways))
+                                return 1;
+                        break;
+                case OPT_META: {
+                        static const char *const modes[] = {
+                                [META_AUTO] = "auto", [META_MONGO] = "mongo", [META_SQLITE] = "sqlite"};
+                        size_t k = 0;
+                        while (k < ELEMENTSOF(modes) && strcmp(optarg, modes[k]) != 0)
+                                k++;
+                        if (k == ELEMENTSOF(modes)) {
+                                fprintf(stderr,
+                                        "coderunner cluster: --meta is auto, mongo or sqlite, not \"%s\"\n",
+                                        optarg);
+                                return 1;
+                        }
+                        o->meta = (MetaMode) k;
+                        break;
+                }
                 case OPT_SLOTS:
                         if (parse_count("slots", optarg, 1, &o->slots))
                                 return 1;
@@ -830,7 +1184,7 @@ static const struct {
         int (*run)(const Options *o);
         const char *options; /* the ones it takes besides --dir */
 } subcommands[] = {
-        {"up", cluster_up, "api workers port slots user foreground"},
+        {"up", cluster_up, "api workers gateways meta port slots user foreground"},
         {"status", cluster_status, "json"},
         {"down", cluster_down, "purge"},
 };
@@ -859,6 +1213,8 @@ int cluster_main(int argc, char **argv) {
                 } given[] = {
                         {"api", o.n_api != 2},
                         {"workers", o.n_workers != 2},
+                        {"gateways", o.n_gateways != 1},
+                        {"meta", o.meta != META_AUTO},
                         {"port", o.port != DEFAULT_PORT},
                         {"slots", o.slots != DEFAULT_SLOTS},
                         {"user", o.user != NULL},

@@ -19,6 +19,8 @@ static const struct {
         {"serve", serve_exec, "serve the Judge0-compatible HTTP API on one machine (as root)"},
         {"api", serve_exec, "an API node of a cluster (PostgreSQL store, Redis queue; never runs code)"},
         {"worker", serve_exec, "an execution node of a cluster: judges the queued submissions (as root)"},
+        {"gateway", serve_exec,
+                "the door of a cluster: API keys, sessions, rate limits, history (keys, config: its admin)"},
         {"cluster", cluster_main, "a whole cluster on this machine as local processes (up, status, down)"},
 };
 

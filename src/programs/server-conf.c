@@ -229,7 +229,9 @@ int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, Bo
                 log_error(r, "net_deny: %s", err);
                 return r;
         }
-        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = worker_section_threads(s),
+        /* Two slots per worker thread: the second runs the interactor of an interactive
+         * submission beside the program. */
+        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = 2 * worker_section_threads(s),
                                          .client_uid = client_uid,
                                          .net_allow = (const char *const *) allow,
                                          .net_deny = (const char *const *) deny},

@@ -13,6 +13,7 @@
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "lang/judge0-ce.h"
+#include "model/limits.h"
 #include "worker/worker.h"
 #include "config.h"
 
@@ -29,6 +30,7 @@ typedef struct Worker {
         pthread_t thread;
         bool started;
         BoxClient *client;
+        BoxClient *peer; /* a second slot: the interactor of an interactive submission */
         Judge *judge;
         /* the job being judged, for the heartbeat's lease extension (pool->lock) */
         QueueJob job;
@@ -122,15 +124,55 @@ static int outcome_fields(const JudgeOutcome *o, int *status_id, Bytes *out, Byt
         return 0;
 }
 
+static const Language *language_of(const WorkerPool *p, int id) {
+        const Language *lang = catalogue_find_id(p->cfg.catalogue, id);
+        if (!lang && judge0_ce_alias_of(id) > 0) /* 48: C (GCC) 50's toolchain */
+                lang = catalogue_find_id(p->cfg.catalogue, judge0_ce_alias_of(id));
+        return lang && lang->installed ? lang : NULL;
+}
+
+/* A checker or an interactor of sub as the judge takes it; 0 when there is none, 1 when
+ * it is ready in *ret, -ENOENT when its language is not installed here. */
+static int program_of(const WorkerPool *p, const SubmissionProgram *sp, JudgeProgram *ret) {
+        if (sp->language_id == 0)
+                return 0;
+        const Language *lang = language_of(p, sp->language_id);
+        if (!lang)
+                return -ENOENT;
+        *ret = (JudgeProgram){
+                .language = lang,
+                .source = sp->source_code.data ? sp->source_code.data : "",
+                .source_len = sp->source_code.len,
+                .limits =
+                        {
+                                .cpu_time_usec = sp->cpu_time_limit_usec,
+                                .wall_time_usec = sp->wall_time_limit_usec,
+                                .memory_kib = sp->memory_limit_kib,
+                                .stack_kib = HELPER_STACK_LIMIT,
+                                .fsize_kib = HELPER_MAX_FILE_SIZE,
+                                .processes = HELPER_MAX_PROCESSES,
+                        },
+        };
+        return 1;
+}
+
 /* Judge sub and write its results into it; 0, or -errno when no verdict was reached. */
 static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
-        const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
-        if (!lang && judge0_ce_alias_of(sub->language_id) > 0) /* 48: C (GCC) 50's toolchain */
-                lang = catalogue_find_id(w->pool->cfg.catalogue, judge0_ce_alias_of(sub->language_id));
+        const Language *lang = language_of(w->pool, sub->language_id);
+        JudgeProgram checker, interactor;
+        int has_checker, has_interactor;
         *ret_tests = 0;
-        if (!lang || !lang->installed) {
+        if (!lang) {
                 sub->status_id = STATUS_INTERNAL_ERROR;
                 return set_cstring(&sub->message, "the language is not installed on this server");
+        }
+        has_checker = program_of(w->pool, &sub->checker, &checker);
+        has_interactor = program_of(w->pool, &sub->interactor, &interactor);
+        if (has_checker < 0 || has_interactor < 0) {
+                sub->status_id = STATUS_INTERNAL_ERROR;
+                return set_cstring(&sub->message,
+                        has_checker < 0 ? "the checker's language is not installed on this server"
+                                        : "the interactor's language is not installed on this server");
         }
         _cleanup_free_ JudgeTest *tests = NULL;
         if (sub->n_tests > 0) {
@@ -170,6 +212,8 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 .compare = (JudgeCompare) sub->compare,
                 .tolerance = sub->tolerance,
                 .stop_on_failure = sub->stop_on_failure,
+                .checker = has_checker ? &checker : NULL,
+                .interactor = has_interactor ? &interactor : NULL,
         };
         JudgeResult res;
         int r = judge_submission(w->judge, &js, &res);
@@ -184,6 +228,7 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         else if (r >= 0 && res.n_tests > 0)
                 r = set_cstring(&sub->message, res.tests[res.overall_index].message);
         sub->status_id = res.status_id;
+        sub->score = res.score;
         /* The tests that ran are a prefix (stop_on_failure skips the rest). */
         size_t k = 0;
         for (; r >= 0 && k < sub->n_tests && k < res.n_tests && res.tests[k].ran; k++) {
@@ -191,6 +236,7 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 r = outcome_fields(&res.tests[k], &t->status_id, &t->stdout_data, &t->stderr_data,
                         &t->message, &t->time_usec, &t->wall_time_usec, &t->memory_kib, &t->exit_code,
                         &t->exit_signal, &t->memory_limit_exceeded);
+                t->points = res.tests[k].points;
         }
         judge_result_done(&res);
         *ret_tests = k;
@@ -534,9 +580,12 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
                 Worker *w = &p->workers[i];
                 w->pool = p;
                 r = box_client_connect(cfg->box_socket, &w->client);
+                if (r >= 0)
+                        r = box_client_connect(cfg->box_socket, &w->peer);
                 if (r < 0)
                         break;
-                r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client}, &w->judge);
+                r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client, w->peer},
+                        &w->judge);
                 if (r >= 0 && i == 0 && !judge_work_bounded(w->judge))
                         log_warning(0,
                                 "worker id=%s: the work directories are plain directories, not bounded "
@@ -605,6 +654,7 @@ WorkerPool *worker_pool_stop(WorkerPool *p) {
                         pthread_join(w->thread, NULL);
                 judge_free(w->judge);
                 box_client_free(w->client);
+                box_client_free(w->peer);
         }
         if (p->cfg.id) {
                 int r = store_worker_remove(p->cfg.store, p->cfg.id);

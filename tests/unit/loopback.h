@@ -22,3 +22,12 @@ static inline int listen_loopback(int *ret_port) {
         *ret_port = ntohs(a.sin_port);
         return fd;
 }
+
+/* A port on 127.0.0.1 free right now (bound, read, released): for servers that take a port
+ * number rather than a socket. */
+static inline uint16_t free_loopback_port(void) {
+        int port = 0;
+        int fd = listen_loopback(&port);
+        close(fd);
+        return (uint16_t) port;
+}

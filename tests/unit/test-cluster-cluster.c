@@ -40,13 +40,19 @@ static void test_state(void) {
                 .start_time = 123456789012ULL,
                 .port = 6379,
                 .url = "redis://127.0.0.1:6379"};
-        s.roles[1] = (ClusterRole){
-                .name = "worker-1", .role = "worker", .pid = 11, .start_time = 7, .stopped = true};
+        s.roles[1] = (ClusterRole){.name = "worker-1",
+                .role = "worker",
+                .pid = 11,
+                .start_time = 7,
+                .stopped = true,
+                .config = "/var/tmp/c/config/worker-1.conf"};
         s.n_roles = 2;
+        snprintf(s.meta, sizeof s.meta, "sqlite:/var/tmp/c/gateway/meta.db");
         ASSERT_EQ(cluster_state_write(dir_fd, &s), 0);
         ASSERT_EQ(faccessat(dir_fd, CLUSTER_STATE_FILE ".tmp", F_OK, 0), -1); /* renamed into place */
         ASSERT_EQ(cluster_state_read(dir_fd, &back), 0);
         ASSERT_TRUE(strcmp(back.public_url, s.public_url) == 0);
+        ASSERT_TRUE(strcmp(back.meta, s.meta) == 0);
         ASSERT_EQ(back.n_roles, 2u);
         ASSERT_TRUE(memcmp(&back.roles[0], &s.roles[0], sizeof s.roles[0]) == 0);
         ASSERT_TRUE(memcmp(&back.roles[1], &s.roles[1], sizeof s.roles[1]) == 0);
@@ -55,13 +61,32 @@ static void test_state(void) {
         s.roles[1].url[0] = ' ';
         ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
         s.roles[1].url[0] = '\0';
+        s.roles[1].config[2] = ' ';
+        ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
+        s.roles[1].config[2] = 'v';
+        s.meta[0] = ' ';
+        ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
+        s.meta[0] = 's';
         snprintf(s.roles[0].name, sizeof s.roles[0].name, "a\nb");
         ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
         ASSERT_EQ(cluster_state_read(dir_fd, &back), 0); /* the good one is still there */
 
+        /* A version 1 file (a cluster started before the gateway): no meta, no configs. */
+        write_state_text("coderunner-cluster 1\npublic_url http://127.0.0.1:2358\n"
+                         "role api-1 api 12 34 1 2358 http://127.0.0.1:2358\n");
+        ASSERT_EQ(cluster_state_read(dir_fd, &back), 0);
+        ASSERT_EQ(back.n_roles, 1u);
+        ASSERT_TRUE(strcmp(back.roles[0].url, "http://127.0.0.1:2358") == 0);
+        ASSERT_TRUE(back.roles[0].config[0] == '\0' && back.meta[0] == '\0' && back.roles[0].stopped);
+
         static const char *const bad[] = {
                 "",
-                "coderunner-cluster 2\npublic_url x\n",
+                "coderunner-cluster 3\npublic_url x\n",
+                "coderunner-cluster 2\npublic_url x\nrole a b 1 2 0 0 -\n", /* v2 has CONFIG */
+                "coderunner-cluster 2\npublic_url x\nrole a b 1 2 0 0 - - extra\n",
+                "coderunner-cluster 1\npublic_url x\nmeta m\n", /* v1 has no meta */
+                "coderunner-cluster 2\npublic_url x\nmeta m\nmeta n\n",
+                "coderunner-cluster 2\nmeta m\n",
                 "coderunner-cluster 1\n",
                 "coderunner-cluster 1\npublic_url a\npublic_url b\n",
                 "coderunner-cluster 1\npublic_url x\nrole a b 1 2 0 0\n",
@@ -179,14 +204,16 @@ static void test_processes(void) {
 typedef struct Http {
         int fd;
         const char *answer;
+        char request[1024]; /* what came */
 } Http;
 
 static void *serve_once(void *arg) {
         Http *h = arg;
         int c = accept4(h->fd, NULL, NULL, SOCK_CLOEXEC);
         ASSERT_TRUE(c >= 0);
-        char buf[1024];
-        ASSERT_TRUE(read(c, buf, sizeof buf) > 0);
+        ssize_t n = read(c, h->request, sizeof h->request - 1);
+        ASSERT_TRUE(n > 0);
+        h->request[n] = '\0';
         ASSERT_EQ(write_all(c, h->answer, strlen(h->answer)), 0);
         close(c);
         return NULL;
@@ -205,20 +232,25 @@ static void test_ports(void) {
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
         int status;
         char body[64];
-        ASSERT_EQ(cluster_http_get(port, "/health", &status, body, sizeof body), 0);
+        ASSERT_EQ(cluster_http_get(port, "/health", "X-Secret: s3", &status, body, sizeof body), 0);
         ASSERT_EQ(pthread_join(th, NULL), 0);
         ASSERT_EQ(status, 200);
         ASSERT_TRUE(strcmp(body, "{\"a\":1}") == 0);
+        ASSERT_TRUE(strstr(h.request, "GET /health HTTP/1.0\r\n") == h.request);
+        ASSERT_TRUE(strstr(h.request, "\r\nX-Secret: s3\r\n\r\n") != NULL);
+        /* A header that would end the request early is refused, not sent. */
+        ASSERT_EQ(
+                cluster_http_get(port, "/health", "X-A: 1\r\nX-B: 2", &status, body, sizeof body), -EINVAL);
 
         h.answer = "HTTP/1.0 503 Service Unavailable\r\n\r\n";
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
-        ASSERT_EQ(cluster_http_get(port, "/health", &status, body, sizeof body), 0);
+        ASSERT_EQ(cluster_http_get(port, "/health", NULL, &status, body, sizeof body), 0);
         ASSERT_EQ(pthread_join(th, NULL), 0);
         ASSERT_EQ(status, 503);
 
         h.answer = "garbage\r\n";
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
-        ASSERT_EQ(cluster_http_get(port, "/health", &status, body, sizeof body), -EBADMSG);
+        ASSERT_EQ(cluster_http_get(port, "/health", NULL, &status, body, sizeof body), -EBADMSG);
         ASSERT_EQ(pthread_join(th, NULL), 0);
 
         h.answer = "+PONG\r\n";
@@ -229,9 +261,63 @@ static void test_ports(void) {
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
         ASSERT_TRUE(!cluster_redis_ready(port));
         ASSERT_EQ(pthread_join(th, NULL), 0);
+        ASSERT_TRUE(cluster_tcp_ready(port)); /* the last: its connection stays in the backlog */
         close(fd);
         ASSERT_TRUE(!cluster_redis_ready(port)); /* nobody listens */
-        ASSERT_EQ(cluster_http_get(port, "/", &status, body, sizeof body), -ECONNREFUSED);
+        ASSERT_EQ(cluster_http_get(port, "/", NULL, &status, body, sizeof body), -ECONNREFUSED);
+        ASSERT_TRUE(!cluster_tcp_ready(port));
+}
+
+static void touch(const char *path) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        ASSERT_TRUE(fd >= 0);
+        close(fd);
+}
+
+static void test_secrets_and_files(void) {
+        char a[65], b[65];
+        ASSERT_EQ(cluster_random_hex(32, a, sizeof a), 0);
+        ASSERT_EQ(cluster_random_hex(32, b, sizeof b), 0);
+        ASSERT_EQ(strlen(a), 64u);
+        ASSERT_EQ(strspn(a, "0123456789abcdef"), 64u);
+        ASSERT_TRUE(strcmp(a, b) != 0);
+        ASSERT_EQ(cluster_random_hex(32, a, 64), -EINVAL); /* no room for the NUL */
+
+        /* Private files: 0600 whatever the umask, replaced whole. */
+        mode_t old = umask(0);
+        ASSERT_EQ(cluster_write_private(dir_fd, "x.conf", "k = v\n", 6), 0);
+        umask(old);
+        struct stat st;
+        ASSERT_EQ(fstatat(dir_fd, "x.conf", &st, 0), 0);
+        ASSERT_EQ(st.st_mode & 07777, 0600u);
+        ASSERT_EQ(cluster_write_private(dir_fd, "x.conf", "k", 1), 0);
+        ASSERT_EQ(fstatat(dir_fd, "x.conf", &st, 0), 0);
+        ASSERT_EQ(st.st_size, 1);
+        ASSERT_EQ(faccessat(dir_fd, "x.conf.tmp", F_OK, 0), -1);
+        ASSERT_EQ(cluster_write_private(dir_fd, "../x.conf", "k", 1), -EINVAL);
+
+        /* A tree given to another user, symlinks not followed. */
+        char top[96], p[128];
+        snprintf(top, sizeof top, "%s/owned", dir);
+        ASSERT_EQ(mkdir(top, 0700), 0);
+        snprintf(p, sizeof p, "%s/meta.db", top);
+        touch(p);
+        snprintf(p, sizeof p, "%s/link", top);
+        ASSERT_EQ(symlink(dir, p), 0);
+        ASSERT_EQ(cluster_chown_tree(top, CLUSTER_USER_SELF), 0); /* nothing to do */
+        if (geteuid() == 0) {
+                ClusterUser u = {.uid = 65534, .gid = 65534};
+                ASSERT_EQ(cluster_chown_tree(top, u), 0);
+                ASSERT_EQ(stat(top, &st), 0);
+                ASSERT_EQ(st.st_uid, 65534u);
+                snprintf(p, sizeof p, "%s/meta.db", top);
+                ASSERT_EQ(stat(p, &st), 0);
+                ASSERT_EQ(st.st_uid, 65534u);
+                ASSERT_EQ(stat(dir, &st), 0);
+                ASSERT_EQ(st.st_uid, 0u); /* the link's target stays */
+        }
+        ASSERT_EQ(cluster_remove_tree(top), 0);
+        ASSERT_EQ(unlinkat(dir_fd, "x.conf", 0), 0);
 }
 
 static void test_remove_tree(void) {
@@ -241,14 +327,11 @@ static void test_remove_tree(void) {
         snprintf(p, sizeof p, "%s/sub", top);
         ASSERT_EQ(mkdir(p, 0755), 0);
         snprintf(p, sizeof p, "%s/sub/file", top);
-        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        ASSERT_TRUE(fd >= 0);
-        close(fd);
+        touch(p);
         /* A symlink to outside is removed, not followed. */
         char outside[96];
         snprintf(outside, sizeof outside, "%s/keep", dir);
-        fd = open(outside, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        close(fd);
+        touch(outside);
         snprintf(p, sizeof p, "%s/link", top);
         ASSERT_EQ(symlink(dir, p), 0);
         ASSERT_EQ(cluster_remove_tree(top), 0);
@@ -266,6 +349,7 @@ int main(void) {
         test_state();
         test_processes();
         test_ports();
+        test_secrets_and_files();
         test_remove_tree();
         close(dir_fd);
         ASSERT_EQ(rmdir(dir), 0);

@@ -54,6 +54,11 @@ function cannedResult(body) {
     return { ...base, time: null, wall_time: null, memory: null, exit_code: null, status: STATUS(6, "Compilation Error"), compile_output: b64("main.c:1:1: error: expected ';' (canned)\n") };
   if (src.includes("MOCK_TLE"))
     return { ...base, time: "5.001", exit_code: 0, status: STATUS(5, "Time Limit Exceeded"), message: b64("Time limit exceeded") };
+  if (src.includes("MOCK_SIGXFSZ"))
+    return { ...base, exit_code: null, exit_signal: 25, status: STATUS(8, "Runtime Error (SIGXFSZ)"), stdout: b64("x".repeat(100)) };
+  if (src.includes("MOCK_MLE"))
+    return { ...base, exit_code: null, exit_signal: 9, memory: 262144, status: STATUS(12, "Runtime Error (Other)"), memory_limit_exceeded: true };
+  if (src.includes("MOCK_NZEC")) return { ...base, exit_code: 3, status: STATUS(11, "Runtime Error (NZEC)"), stderr: b64("Traceback (canned)\n") };
   return { ...base, status: STATUS(3, "Accepted"), stdout: b64("canned output from the mock API\n"), stderr: b64("canned stderr\n") };
 }
 

@@ -16,6 +16,15 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
 
+/** Wait for a condition with a deadline. */
+async function until(check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function setCode(page, text) {
   await page.locator(".cm-content").click();
   await page.keyboard.press("Control+A");
@@ -145,7 +154,7 @@ try {
   await setCode(page, 'print("shared program")\n');
   await page.getByRole("button", { name: "Share" }).click();
   const link = await page.locator("#share-url").inputValue();
-  assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+  assert.match(link, /#[sz]=[A-Za-z0-9_-]+$/);
   await ctx.close();
   const ctx2 = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const phone = await ctx2.newPage();
@@ -155,13 +164,193 @@ try {
   assert.equal(await phone.locator('[data-testid="language"]').inputValue(), "71");
   assert.equal(await phone.locator('[data-testid="stdin"]').inputValue(), "shared stdin");
 
-  step("phone width: no horizontal scrolling, run works");
+  step("phone width: no horizontal scrolling, run works, the verdict brought into view, Run on screen");
   await phone.locator('[data-testid="run"]').tap();
   await phone.waitForSelector('[data-testid="verdict"]');
+  // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
+  const inView = async (sel) => {
+    const b = await phone.locator(sel).boundingBox();
+    return !!b && b.y >= 0 && b.y + Math.min(b.height, 40) <= (await phone.evaluate(() => window.innerHeight));
+  };
+  {
+    const deadline = Date.now() + 10_000;
+    while (!(await inView('[data-testid="verdict"]'))) {
+      assert.ok(Date.now() < deadline, "the verdict was not brought into view");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  assert.ok(await inView('[data-testid="run"]'), "Run stays on screen");
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}phone.png`, fullPage: true });
   await ctx2.close();
+
+  const fresh = async () => {
+    const c = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await c.newPage();
+    await p.goto(base);
+    await p.waitForSelector('[data-testid="language"] option[value="71"]', { state: "attached" });
+    await p.waitForSelector(".cm-content");
+    return [c, p];
+  };
+  const doc = (p) => p.evaluate(() => [...document.querySelectorAll(".cm-content .cm-line")].map((l) => l.textContent).join("\n"));
+  const inEditor = (p) => p.evaluate(() => !!document.activeElement?.closest(".cm-editor"));
+  const saved = (p, text) => p.waitForFunction((t) => (localStorage.getItem("coderunner.ide.v1") ?? "").includes(t), text);
+
+  step("keyboard: Tab from the top of the page passes the editor without changing the code");
+  {
+    const [c, k] = await fresh();
+    const before = await doc(k);
+    let tabs = 0;
+    while (!(await inEditor(k))) {
+      assert.ok(++tabs < 40, "Tab never reached the editor");
+      await k.keyboard.press("Tab");
+    }
+    assert.equal(await k.locator('[data-testid="editor-mode"]').getAttribute("data-mode"), "moving");
+    assert.match(await k.locator('[data-testid="editor-mode"]').innerText(), /Tab moves on/);
+    const ring = await k.evaluate(() => getComputedStyle(document.querySelector(".cm-editor")).outlineStyle);
+    assert.notEqual(ring, "none", "the focused editor shows a focus ring");
+    await k.keyboard.press("Tab");
+    assert.equal(await inEditor(k), false, "Tab moved on");
+    assert.equal(await doc(k), before, "the code is unchanged");
+    await k.keyboard.press("Shift+Tab");
+    assert.equal(await inEditor(k), true);
+    step("keyboard: Enter starts editing (inserting nothing), then Tab indents; Esc then Tab leaves");
+    await k.keyboard.press("Enter");
+    assert.equal(await k.locator('[data-testid="editor-mode"]').getAttribute("data-mode"), "editing");
+    assert.equal(await doc(k), before, "Enter only started editing");
+    await k.keyboard.press("Tab");
+    assert.equal(await inEditor(k), true);
+    const indented = await doc(k);
+    assert.notEqual(indented, before, "Tab indents while editing");
+    await k.keyboard.press("Escape");
+    await k.keyboard.press("Tab");
+    assert.equal(await inEditor(k), false, "Esc then Tab left the editor");
+    assert.equal(await doc(k), indented);
+    await k.screenshot({ path: `${ART}keyboard.png` });
+    await c.close();
+  }
+
+  step("share link pasted into an open tab asks before replacing the user's code");
+  {
+    const [c, s] = await fresh();
+    await s.locator('[data-testid="language"]').selectOption("71");
+    await setCode(s, 'print("my own work")\n');
+    await s.locator('[data-testid="stdin"]').fill("my input");
+    await saved(s, "my own work");
+    const payload = { v: 1, l: 71, n: "Python (3.11) [mock]", c: 'print("shared")\n', i: "", t: [["1", "1"]], a: "-x", o: "" };
+    const hash = "#s=" + Buffer.from(JSON.stringify(payload)).toString("base64url");
+    await s.evaluate((h) => (location.hash = h), hash);
+    await s.waitForSelector('[data-testid="share-ask"]');
+    assert.match(await doc(s), /my own work/, "nothing replaced before the user says so");
+    await s.locator('[data-testid="share-keep"]').click();
+    assert.equal(await s.locator('[data-testid="share-ask"]').count(), 0);
+    assert.match(await doc(s), /my own work/);
+    await s.evaluate((h) => (location.hash = h), hash);
+    await s.locator('[data-testid="share-open"]').click();
+    await s.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("shared"));
+    assert.equal(await s.locator('[data-testid="test-0-in"]').inputValue(), "1", "the link's test cases");
+    assert.equal(await s.locator("#args").inputValue(), "-x", "the link's arguments");
+    await s.locator('[data-testid="back-to-mine"]').click();
+    await s.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("my own work"));
+    await s.locator('input[name="mode"]').first().check();
+    assert.equal(await s.locator('[data-testid="stdin"]').inputValue(), "my input");
+
+    step("a large program shares as a compressed link, shorter than the program, and opens");
+    const bigCode = Array.from({ length: 150 }, (_, i) => `print("line ${i}", ${i} * 7)`).join("\n") + "\n";
+    await setCode(s, bigCode);
+    await s.getByRole("button", { name: "Share" }).click();
+    const zlink = await s.locator("#share-url").inputValue();
+    assert.match(zlink, /#z=[A-Za-z0-9_-]+$/);
+    assert.ok(zlink.length < bigCode.length, `a ${zlink.length}-character link for ${bigCode.length} characters of code`);
+    {
+      const c2 = await browser.newContext();
+      const t = await c2.newPage();
+      await t.goto(zlink);
+      await t.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("line 0"));
+      await saved(t, "line 149");
+      await c2.close();
+    }
+
+    step("a broken share link says so and leaves the code alone");
+    await s.goto(base + "#s=eyJ2IjoxLCJsIjo3MSwiYyI6InByaW");
+    await s.waitForSelector('[data-testid="share-broken"]');
+    assert.match(await s.locator('[data-testid="share-broken"]').innerText(), /cannot be opened: .*cut short/);
+    // The code is still the one typed last (the large program; the editor shows only part of it).
+    await saved(s, "line 149");
+    assert.match(await s.locator(".cm-content").innerText(), /line \d+/);
+    await c.close();
+  }
+
+  step("compiler options are per language: C's -O2 is not sent with Python");
+  {
+    const [c, o] = await fresh();
+    await o.locator('[data-testid="language"]').selectOption("50");
+    await o.locator('[data-testid="copts"]').fill("-O2");
+    await o.locator('[data-testid="language"]').selectOption("71");
+    assert.equal(await o.locator('[data-testid="copts"]').inputValue(), "");
+    await setCode(o, 'print("py")\n');
+    const [req] = await Promise.all([
+      o.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname === "/submissions"),
+      o.locator('[data-testid="run"]').click(),
+    ]);
+    assert.equal(req.postDataJSON().compiler_options, undefined);
+    await o.waitForSelector('[data-testid="verdict"]');
+    await o.locator('[data-testid="language"]').selectOption("50");
+    assert.equal(await o.locator('[data-testid="copts"]').inputValue(), "-O2");
+    await o.reload();
+    await o.waitForSelector('[data-testid="language"] option[value="50"]', { state: "attached" });
+    assert.equal(await o.locator('[data-testid="copts"]').inputValue(), "-O2");
+
+    step("verdicts in plain words, the technical name as detail");
+    await o.locator('[data-testid="language"]').selectOption("71");
+    for (const [marker, plain, technical] of [
+      ["MOCK_SIGXFSZ", /more output than allowed/, /Runtime Error \(SIGXFSZ\)/],
+      ["MOCK_MLE", /more memory than allowed/, /memory limit exceeded/],
+      ["MOCK_NZEC", /ended with an error \(exit code 3\)/, /NZEC/],
+    ]) {
+      await setCode(o, `# ${marker}\n`);
+      await o.locator('[data-testid="run"]').click();
+      await o.waitForSelector('[data-testid="progress"]');
+      await o.waitForSelector('[data-testid="verdict"]');
+      assert.match(await o.locator('[data-testid="verdict-plain"]').innerText(), plain);
+      assert.match(await o.locator('[data-testid="verdict-technical"]').innerText(), technical);
+    }
+    await o.screenshot({ path: `${ART}verdict-plain.png` });
+
+    step("history in the browser: runs listed, kept over a reload, click restores, delete");
+    const items = o.locator('[data-testid="history-item"]');
+    await until(async () => (await items.count()) >= 4);
+    assert.match(await o.locator('[data-testid="history"]').innerText(), /kept in this browser only/);
+    assert.match(await items.first().innerText(), /Python[\s\S]*Crashed|Error exit|Runtime Error \(NZEC\)/);
+    await o.reload();
+    await until(async () => (await items.count()) >= 4);
+    const py = items.filter({ hasText: "Python" }).last();
+    const pyToken = await py.getAttribute("data-token");
+    await py.locator("button").first().click();
+    await o.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes('print("py")'));
+    await o.locator(`[data-testid="history-item"][data-token="${pyToken}"] button[aria-label^="Delete"]`).click();
+    await until(async () => (await o.locator(`[data-testid="history-item"][data-token="${pyToken}"]`).count()) === 0);
+    await o.reload();
+    await until(async () => (await items.count()) >= 3);
+    assert.equal(await o.locator(`[data-testid="history-item"][data-token="${pyToken}"]`).count(), 0);
+
+    step("history in the browser: load more past the first 20");
+    await o.evaluate(() => {
+      const items = JSON.parse(localStorage.getItem("coderunner.history.v1"));
+      for (let i = 0; i < 25; i++)
+        items.push({ ...items[0], token: `seeded-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 25 - i)).toISOString() });
+      localStorage.setItem("coderunner.history.v1", JSON.stringify(items));
+    });
+    await o.reload();
+    await o.waitForSelector('[data-testid="history-more"]');
+    const total = await o.evaluate(() => JSON.parse(localStorage.getItem("coderunner.history.v1")).length);
+    assert.equal(await items.count(), 20);
+    await o.locator('[data-testid="history-more"]').click();
+    await until(async () => (await items.count()) === total);
+    assert.equal(await o.locator('[data-testid="history-more"]').count(), 0);
+    await c.close();
+  }
   console.log(`ok: screenshots in ${ART}`);
 } catch (e) {
   failed = true;

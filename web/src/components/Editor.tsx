@@ -14,7 +14,7 @@ import {
   lineNumbers,
   rectangularSelection,
 } from "@codemirror/view";
-import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import {
   bracketMatching,
   defaultHighlightStyle,
@@ -29,6 +29,7 @@ import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } 
 import { oneDark } from "@codemirror/theme-one-dark";
 import { vim } from "@replit/codemirror-vim";
 import { editorLanguage } from "@/lib/editorLanguage";
+import { tabFocus } from "@/lib/tabFocus";
 
 interface Props {
   /** The document; replacing it (another language, a share link) resets the editor. */
@@ -39,11 +40,17 @@ interface Props {
   dark: boolean;
   vimMode: boolean;
   fontSize: number;
+  /** Spaces per indentation level. */
+  tabSize: number;
   onChange: (code: string) => void;
   onRun: () => void;
 }
 
 const lightTheme = EditorView.theme({ "&": { backgroundColor: "#ffffff" } }, { dark: false });
+
+function indentation(size: number) {
+  return [EditorState.tabSize.of(size), indentUnit.of(" ".repeat(size))];
+}
 
 function fontTheme(size: number) {
   return EditorView.theme({
@@ -52,7 +59,7 @@ function fontTheme(size: number) {
   });
 }
 
-/** CodeMirror 6 with highlighting, bracket matching, auto-indent, search and optional Vim keys. */
+/** CodeMirror 6 with highlighting, bracket matching, auto-indent, search, optional Vim keys, and Tab that never edits by accident (lib/tabFocus.ts). */
 export default function Editor(props: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -63,6 +70,7 @@ export default function Editor(props: Props) {
     theme: new Compartment(),
     vim: new Compartment(),
     font: new Compartment(),
+    indent: new Compartment(),
   });
 
   useEffect(() => {
@@ -95,7 +103,7 @@ export default function Editor(props: Props) {
           dropCursor(),
           EditorState.allowMultipleSelections.of(true),
           indentOnInput(),
-          indentUnit.of("    "),
+          c.indent.of(indentation(p.tabSize)),
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           bracketMatching(),
           closeBrackets(),
@@ -105,7 +113,8 @@ export default function Editor(props: Props) {
           highlightActiveLine(),
           highlightSelectionMatches(),
           search({ top: true }),
-          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap, indentWithTab]),
+          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap]),
+          tabFocus(),
           c.language.of(editorLanguage(p.languageName)),
           c.theme.of(p.dark ? oneDark : lightTheme),
           c.font.of(fontTheme(p.fontSize)),
@@ -145,6 +154,9 @@ export default function Editor(props: Props) {
   useEffect(() => {
     view.current?.dispatch({ effects: compartments.current.font.reconfigure(fontTheme(props.fontSize)) });
   }, [props.fontSize]);
+  useEffect(() => {
+    view.current?.dispatch({ effects: compartments.current.indent.reconfigure(indentation(props.tabSize)) });
+  }, [props.tabSize]);
 
   return <div ref={host} className="h-full min-h-[16rem] overflow-hidden" data-testid="editor" />;
 }

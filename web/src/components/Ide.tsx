@@ -2,12 +2,29 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import dynamic from "next/dynamic";
-import { ApiError, Judge0Client, type Language, type Status, type SubmissionResult, type TestCase } from "@/lib/judge0";
-import { defaultLanguageId, templateFor } from "@/lib/templates";
-import { decodeShare, shareUrl } from "@/lib/share";
-import { emptyWorkspace, loadWorkspace, saveWorkspace, type Settings, type ThemeChoice, type Workspace } from "@/lib/storage";
+import { Judge0Client } from "@/lib/judge0";
+import { GatewayClient, type HistoryItem } from "@/lib/gateway";
+import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
+import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
+import { shareUrl } from "@/lib/share";
 import { TONE_CLASSES } from "@/lib/verdict";
+import { useClientConfig } from "@/hooks/useClientConfig";
+import { useHistory } from "@/hooks/useHistory";
+import { useRun } from "@/hooks/useRun";
+import { useSession } from "@/hooks/useSession";
+import { useShareLink } from "@/hooks/useShareLink";
+import { useWorkspace } from "@/hooks/useWorkspace";
+import { useLanguages, useSystemDark } from "@/hooks/useLanguages";
+import AccountPanel from "./AccountPanel";
+import ErrorBox from "./ErrorBox";
+import HistoryPanel from "./HistoryPanel";
+import InputPanel from "./InputPanel";
+import NoticeBanner from "./NoticeBanner";
 import ResultView from "./ResultView";
+import SettingsPanel from "./SettingsPanel";
+import ShareBanner from "./ShareBanner";
+import Toolbar from "./Toolbar";
+import { inputClass } from "./ui";
 
 const Editor = dynamic(() => import("./Editor"), {
   ssr: false,
@@ -15,197 +32,99 @@ const Editor = dynamic(() => import("./Editor"), {
 });
 
 const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
-
-type RunState =
-  | { kind: "idle" }
-  | { kind: "running"; status: Status | null; started: number }
-  | { kind: "done"; result: SubmissionResult; tests: TestCase[] | null }
-  | { kind: "error"; error: ApiError };
-
-const inputClass =
-  "w-full rounded border border-slate-300 bg-white px-2 py-1 font-mono text-sm focus:outline-none focus:ring-2 focus:ring-sky-500 dark:border-slate-600 dark:bg-slate-900";
-const buttonClass =
-  "rounded border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-sky-500 disabled:opacity-50 dark:border-slate-600 dark:hover:bg-slate-800";
-
-function useSystemDark(): boolean {
-  const [dark, setDark] = useState(false);
-  useEffect(() => {
-    const mq = window.matchMedia("(prefers-color-scheme: dark)");
-    setDark(mq.matches);
-    const on = (e: MediaQueryListEvent) => setDark(e.matches);
-    mq.addEventListener("change", on);
-    return () => mq.removeEventListener("change", on);
-  }, []);
-  return dark;
-}
-
-function ErrorBox({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
-  return (
-    <div role="alert" data-testid="error" className={`rounded border-l-4 p-3 text-sm ${TONE_CLASSES.wrong}`}>
-      <p className="font-semibold">
-        {
-          {
-            network: "The API cannot be reached",
-            validation: "The submission was refused",
-            rate_limited: "Too many requests",
-            unavailable: "The server is busy",
-            unauthorized: "Not allowed",
-            bad_request: "Bad request",
-            not_found: "Not found",
-            server: "Server error",
-            timeout: "No result in time",
-            aborted: "Cancelled",
-          }[error.kind]
-        }
-      </p>
-      {error.fieldErrors && Object.keys(error.fieldErrors).length > 0 ? (
-        <ul className="mt-1 list-disc pl-5">
-          {Object.entries(error.fieldErrors).map(([field, msgs]) => (
-            <li key={field}>
-              <code className="font-mono">{field}</code>: {msgs.join("; ")}
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p className="mt-1">{error.message}</p>
-      )}
-      {onRetry && (
-        <button type="button" className={`${buttonClass} mt-2`} onClick={onRetry}>
-          Try again
-        </button>
-      )}
-    </div>
-  );
-}
+/** "server": `next start` in front of the gateway (sessions, history, client configuration). */
+const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
 
 export default function Ide() {
-  const [ws, setWs] = useState<Workspace>(emptyWorkspace);
-  const [loaded, setLoaded] = useState(false);
-  const [languages, setLanguages] = useState<Language[] | null>(null);
-  const [langError, setLangError] = useState<ApiError | null>(null);
-  const [run, setRun] = useState<RunState>({ kind: "idle" });
-  const [mode, setMode] = useState<"stdin" | "tests">("stdin");
-  const [docKey, setDocKey] = useState("initial");
-  const [share, setShare] = useState<string | null>(null);
-  const [elapsed, setElapsed] = useState(0);
-  const abort = useRef<AbortController | null>(null);
-  const sharedName = useRef<string | undefined>(undefined);
-  const systemDark = useSystemDark();
-  const dark = ws.settings.theme === "dark" || (ws.settings.theme === "system" && systemDark);
+  const gw = useMemo(() => (SERVER_MODE ? new GatewayClient(API_BASE) : null), []);
+  const session = useSession(gw);
+  const { config, loaded: configLoaded } = useClientConfig(gw);
 
+  const [apiKey, setApiKey] = useState("");
+  const [timeoutSeconds, setTimeoutSeconds] = useState(120);
   const client = useMemo(
-    () =>
-      new Judge0Client({
-        baseUrl: API_BASE,
-        timeoutMs: ws.settings.timeoutSeconds * 1000,
-        headers: ws.settings.apiKey ? { "X-Auth-Token": ws.settings.apiKey } : {},
-      }),
-    [ws.settings.timeoutSeconds, ws.settings.apiKey],
+    () => new Judge0Client({ baseUrl: API_BASE, timeoutMs: timeoutSeconds * 1000, headers: apiKey ? { "X-Auth-Token": apiKey } : {} }),
+    [timeoutSeconds, apiKey],
   );
+  // Every gateway request needs the session: nothing is asked before it is there.
+  const langs = useLanguages(client, session.state.kind === "ready" || session.state.kind === "off");
+  const offered = useMemo(() => (langs.languages ? offeredLanguages(langs.languages, config) : null), [langs.languages, config]);
+  const startId = useMemo(() => (offered ? startLanguage(offered, config) : undefined), [offered, config]);
 
-  // Load the saved workspace, then a share link on top of it.
+  const w = useWorkspace(offered, startId, configLoaded);
+  const { ws, language, code } = w;
   useEffect(() => {
-    const w = loadWorkspace(window.localStorage);
-    const shared = decodeShare(window.location.hash);
-    if (shared) {
-      w.languageId = shared.languageId;
-      w.code = { ...w.code, [String(shared.languageId)]: shared.code };
-      w.stdin = shared.stdin;
-      window.history.replaceState(null, "", window.location.pathname + window.location.search);
-      sharedName.current = shared.languageName;
-    }
-    if (w.tests.length > 0) setMode("tests");
-    setWs(w);
-    setDocKey("loaded");
-    setLoaded(true);
-  }, []);
+    setApiKey(ws.settings.apiKey);
+    setTimeoutSeconds(ws.settings.timeoutSeconds);
+  }, [ws.settings.apiKey, ws.settings.timeoutSeconds]);
+  const settings = effectiveSettings(ws.settings, config);
 
-  useEffect(() => {
-    if (loaded) saveWorkspace(window.localStorage, ws);
-  }, [ws, loaded]);
-
+  const systemDark = useSystemDark();
+  const dark = settings.theme === "dark" || (settings.theme === "system" && systemDark);
   useEffect(() => {
     document.documentElement.classList.toggle("dark", dark);
     document.documentElement.style.colorScheme = dark ? "dark" : "light";
   }, [dark]);
 
-  const loadLanguages = useCallback(() => {
-    setLangError(null);
-    const ac = new AbortController();
-    client
-      .languages(ac.signal)
-      .then((ls) => setLanguages(ls))
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && e.kind !== "aborted") setLangError(e);
-      });
-    return () => ac.abort();
-  }, [client]);
-  useEffect(() => loadLanguages(), [loadLanguages]);
+  const historySource = useMemo<HistorySource | null>(() => {
+    if (!gw || session.state.kind === "off") return browserHistory(() => window.localStorage);
+    return session.state.kind === "ready" ? gatewayHistory(gw) : null;
+  }, [gw, session.state.kind]);
+  const history = useHistory(historySource, session.identity);
 
-  // Once both the workspace and the languages are here, settle the current language.
+  const [mode, setMode] = useState<"stdin" | "tests">("stdin");
+  const [note, setNote] = useState<string | null>(null);
+  const [share, setShare] = useState<string | null>(null);
   useEffect(() => {
-    if (!loaded || !languages || languages.length === 0) return;
-    setWs((w) => {
-      if (w.languageId !== null && languages.some((l) => l.id === w.languageId)) return w;
-      const name = sharedName.current;
-      const byName = name ? languages.find((l) => l.name === name) : undefined;
-      const id = byName?.id ?? defaultLanguageId(languages) ?? null;
-      if (id === null) return w;
-      const code = { ...w.code };
-      if (byName && w.languageId !== null && w.code[String(w.languageId)] !== undefined) code[String(id)] = w.code[String(w.languageId)]!;
-      return { ...w, languageId: id, code };
-    });
-    setDocKey((k) => k + "+lang");
-  }, [loaded, languages]);
+    if (w.loaded && ws.tests.length > 0) setMode("tests");
+    // Only once, when the saved workspace arrives.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [w.loaded]);
 
-  const language = languages?.find((l) => l.id === ws.languageId) ?? null;
-  const code = ws.languageId !== null ? (ws.code[String(ws.languageId)] ?? (language ? templateFor(language.name) : "")) : "";
+  const ready = w.loaded && !!offered && configLoaded;
+  const shareLink = useShareLink(ready, w.wouldReplace, (p) => {
+    const err = w.open(p);
+    if (!err) setMode(p.tests ? "tests" : "stdin");
+    return err;
+  });
 
-  const update = useCallback((patch: Partial<Workspace>) => setWs((w) => ({ ...w, ...patch })), []);
-  const updateSettings = useCallback((patch: Partial<Settings>) => setWs((w) => ({ ...w, settings: { ...w.settings, ...patch } })), []);
-
-  const onCodeChange = useCallback(
-    (text: string) =>
-      setWs((w) => (w.languageId === null ? w : { ...w, code: { ...w.code, [String(w.languageId)]: text } })),
-    [],
-  );
-
-  const running = run.kind === "running";
-  const wsRef = useRef(ws);
-  wsRef.current = ws;
-  const stateRef = useRef({ code, language, mode, running });
-  stateRef.current = { code, language, mode, running };
-
+  const runner = useRun(client);
+  const { start: startRun } = runner;
+  const { record: recordRun } = history;
+  const resultRef = useRef<HTMLElement>(null);
   const doRun = useCallback(async () => {
-    const { code: src, language: lang, mode: m, running: busy } = stateRef.current;
-    const w = wsRef.current;
-    if (busy || !lang) return;
-    const tests = m === "tests" && w.tests.length > 0 ? w.tests : null;
-    const ac = new AbortController();
-    abort.current = ac;
-    const started = Date.now();
+    if (!language) return;
+    const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
+    const createdAt = new Date().toISOString();
     setShare(null);
-    setRun({ kind: "running", status: null, started });
-    try {
-      const result = await client.run(
-        {
-          language_id: lang.id,
-          source_code: src,
-          stdin: tests ? undefined : w.stdin,
-          command_line_arguments: w.args,
-          compiler_options: w.compilerOptions,
-          tests: tests ?? undefined,
-        },
-        { wait: w.settings.wait, signal: ac.signal, onProgress: (status) => setRun({ kind: "running", status, started }) },
-      );
-      setRun({ kind: "done", result, tests });
-    } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError("server", e instanceof Error ? e.message : String(e));
-      setRun(err.kind === "aborted" ? { kind: "idle" } : { kind: "error", error: err });
-    } finally {
-      abort.current = null;
+    setNote(null);
+    const req = {
+      language_id: language.id,
+      source_code: code,
+      stdin: tests ? undefined : ws.stdin,
+      command_line_arguments: ws.args,
+      compiler_options: w.compilerOptions,
+      tests: tests ?? undefined,
+    };
+    const result = await startRun(req, ws.settings.wait);
+    // On a phone (or below long test tables) the result is off screen: bring it into view.
+    const box = resultRef.current?.getBoundingClientRect();
+    if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
+    if (result) {
+      const kept = recordRun({
+        token: result.token,
+        languageId: language.id,
+        status: result.status,
+        time: result.time,
+        memory: result.memory,
+        createdAt,
+        finishedAt: new Date().toISOString(),
+        sourceCode: code,
+        stdin: tests ? null : ws.stdin,
+      });
+      if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [client]);
+  }, [language, mode, ws, code, w.compilerOptions, startRun, recordRun]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -220,26 +139,34 @@ export default function Ide() {
     return () => window.removeEventListener("keydown", onKey, true);
   }, [doRun]);
 
+  // A session ends (its time is up, or the gateway's secret changed): start a new one, and say so.
+  const { run: runState } = runner;
+  const { retry: renewSession } = session;
   useEffect(() => {
-    if (run.kind !== "running") return;
-    const t = setInterval(() => setElapsed(Date.now() - run.started), 100);
-    return () => clearInterval(t);
-  }, [run]);
+    if (gw && runState.kind === "error" && runState.error.status === 401) {
+      renewSession();
+      setNote("Your session with the server had ended; a new one has started (runs from before it are no longer in History). Run again.");
+    }
+  }, [gw, runState, renewSession]);
 
-  const chooseLanguage = (id: number) => {
-    setWs((w) => ({ ...w, languageId: id }));
-    setDocKey(`lang-${id}-${Date.now()}`);
-  };
-
-  const resetCode = () => {
-    if (!language) return;
-    setWs((w) => ({ ...w, code: { ...w.code, [String(language.id)]: templateFor(language.name) } }));
-    setDocKey(`reset-${Date.now()}`);
+  const restore = (item: HistoryItem) => {
+    const err = w.open({ languageId: item.languageId, code: item.sourceCode, stdin: item.stdin ?? "" });
+    if (!err) setMode("stdin");
+    setNote(err);
   };
 
   const makeShare = async () => {
     if (!language) return;
-    const url = shareUrl(window.location.href, { languageId: language.id, languageName: language.name, code, stdin: ws.stdin });
+    const url = await shareUrl(window.location.href, {
+      languageId: language.id,
+      languageName: language.name,
+      code,
+      stdin: ws.stdin,
+      // The test cases define the run only in test-case mode.
+      tests: mode === "tests" && ws.tests.length > 0 ? ws.tests : undefined,
+      args: ws.args || undefined,
+      compilerOptions: w.compilerOptions || undefined,
+    });
     setShare(url);
     try {
       await navigator.clipboard.writeText(url);
@@ -248,97 +175,73 @@ export default function Ide() {
     }
   };
 
-  const setTest = (i: number, patch: Partial<TestCase>) =>
-    setWs((w) => ({ ...w, tests: w.tests.map((t, j) => (j === i ? { ...t, ...patch } : t)) }));
+  const langName = (id: number, fallback?: string) => offered?.find((l) => l.id === id)?.name ?? fallback ?? `language ${id}`;
+  const { run, running, elapsed } = runner;
 
   return (
     <div className="flex min-h-screen flex-col">
-      <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-3 py-2 dark:border-slate-800">
-        <div className="flex w-full min-w-0 items-center gap-2 sm:w-auto">
-        <h1 className="mr-2 text-lg font-bold tracking-tight">coderunner</h1>
-        <label htmlFor="language" className="sr-only">
-          Language
-        </label>
-        <select
-          id="language"
-          data-testid="language"
-          className="min-w-0 flex-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500 dark:border-slate-600 dark:bg-slate-900 sm:w-72 sm:flex-none"
-          value={ws.languageId ?? ""}
-          disabled={!languages}
-          onChange={(e) => chooseLanguage(Number(e.target.value))}
-        >
-          {!languages && <option value="">{langError ? "Languages unavailable" : "Loading languages…"}</option>}
-          {languages?.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.name}
-            </option>
-          ))}
-        </select>
-        </div>
-        <button
-          type="button"
-          data-testid="run"
-          onClick={() => void doRun()}
-          disabled={running || !language}
-          className="rounded bg-sky-700 px-4 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 focus:outline-none focus:ring-2 focus:ring-sky-400 disabled:opacity-50"
-          aria-keyshortcuts="Control+Enter Meta+Enter"
-          title="Run (Ctrl/Cmd+Enter)"
-        >
-          {running ? "Running…" : "Run"}
-        </button>
-        {running && (
-          <button type="button" className={buttonClass} onClick={() => abort.current?.abort()}>
-            Cancel
-          </button>
-        )}
-        <button type="button" className={buttonClass} onClick={() => void makeShare()} disabled={!language}>
-          Share
-        </button>
-        <button type="button" className={buttonClass} onClick={resetCode} disabled={!language}>
-          Reset code
-        </button>
-        <div className="ml-auto flex items-center gap-2">
-          <label htmlFor="theme" className="text-sm">
-            Theme
-          </label>
-          <select
-            id="theme"
-            className="rounded border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500 dark:border-slate-600 dark:bg-slate-900"
-            value={ws.settings.theme}
-            onChange={(e) => updateSettings({ theme: e.target.value as ThemeChoice })}
-          >
-            <option value="system">System</option>
-            <option value="light">Light</option>
-            <option value="dark">Dark</option>
-          </select>
-        </div>
-      </header>
+      <NoticeBanner notice={config.notice} />
+      <Toolbar
+        languages={offered}
+        languagesFailed={!!langs.error}
+        languageId={ws.languageId}
+        onLanguage={w.chooseLanguage}
+        running={running}
+        canRun={!!language}
+        onRun={() => void doRun()}
+        onCancel={runner.cancel}
+        onShare={() => void makeShare()}
+        onReset={w.resetCode}
+        previousName={ws.previous ? langName(ws.previous.languageId) : null}
+        onBack={w.backToPrevious}
+        theme={settings.theme}
+        onTheme={(theme) => w.updateSettings({ theme })}
+      >
+        <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
+      </Toolbar>
 
+      <ShareBanner
+        share={shareLink.state}
+        languageName={langName}
+        canGoBack={!!ws.previous}
+        onAccept={shareLink.accept}
+        onDismiss={shareLink.dismiss}
+        onBack={() => {
+          w.backToPrevious();
+          shareLink.dismiss();
+        }}
+      />
       {share && (
         <div className="border-b border-slate-200 px-3 py-2 text-sm dark:border-slate-800" role="status">
           <label htmlFor="share-url" className="mr-2 font-medium">
-            Share link (copied if the browser allowed it; program, language and stdin are in the link itself):
+            Share link (copied if the browser allowed it; the program, language, input, test cases and options are in the link itself):
           </label>
           <input id="share-url" readOnly className={`${inputClass} mt-1`} value={share} onFocus={(e) => e.currentTarget.select()} />
         </div>
       )}
-      {langError && (
+      {note && (
+        <div className="border-b border-slate-200 px-3 py-2 text-sm dark:border-slate-800" role="status" data-testid="note">
+          {note}
+        </div>
+      )}
+      {langs.error && (
         <div className="px-3 pt-3">
-          <ErrorBox error={langError} onRetry={loadLanguages} />
+          <ErrorBox error={langs.error} onRetry={langs.reload} />
         </div>
       )}
 
       <main className="grid flex-1 grid-cols-1 gap-3 p-3 lg:grid-cols-2">
         <section aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
-          {loaded && (
+          {w.loaded && (
             <Editor
               value={code}
-              docKey={docKey}
+              docKey={w.docKey}
               languageName={language?.name ?? ""}
               dark={dark}
-              vimMode={ws.settings.vim}
-              fontSize={ws.settings.fontSize}
-              onChange={onCodeChange}
+              vimMode={settings.vim}
+              fontSize={settings.fontSize}
+              tabSize={settings.tabSize}
+              onChange={w.onCodeChange}
               onRun={() => void doRun()}
             />
           )}
@@ -349,169 +252,32 @@ export default function Ide() {
             <h2 id="input-title" className="sr-only">
               Input
             </h2>
-            <fieldset className="mb-2 flex gap-4 text-sm">
-              <legend className="sr-only">Input mode</legend>
-              <label className="flex items-center gap-1">
-                <input type="radio" name="mode" checked={mode === "stdin"} onChange={() => setMode("stdin")} /> Standard input
-              </label>
-              <label className="flex items-center gap-1">
-                <input type="radio" name="mode" checked={mode === "tests"} onChange={() => setMode("tests")} data-testid="mode-tests" /> Test cases
-                {ws.tests.length > 0 ? ` (${ws.tests.length})` : ""}
-              </label>
-            </fieldset>
-
-            {mode === "stdin" ? (
-              <div>
-                <label htmlFor="stdin" className="sr-only">
-                  Standard input
-                </label>
-                <textarea
-                  id="stdin"
-                  data-testid="stdin"
-                  className={`${inputClass} h-24 resize-y`}
-                  placeholder="Standard input"
-                  value={ws.stdin}
-                  onChange={(e) => update({ stdin: e.target.value })}
-                  spellCheck={false}
-                />
-              </div>
-            ) : (
-              <div className="space-y-2">
-                {ws.tests.length === 0 && <p className="text-sm text-slate-600 dark:text-slate-400">No test cases yet. Add one: each runs with its input and is compared with its expected output.</p>}
-                {ws.tests.map((t, i) => (
-                  <fieldset key={i} className="rounded border border-slate-200 p-2 dark:border-slate-700">
-                    <legend className="px-1 text-xs font-semibold">Test {i + 1}</legend>
-                    <div className="grid grid-cols-1 gap-2 sm:grid-cols-2">
-                      <div>
-                        <label htmlFor={`test-${i}-in`} className="text-xs">
-                          Input
-                        </label>
-                        <textarea
-                          id={`test-${i}-in`}
-                          data-testid={`test-${i}-in`}
-                          className={`${inputClass} h-16 resize-y`}
-                          value={t.stdin}
-                          onChange={(e) => setTest(i, { stdin: e.target.value })}
-                          spellCheck={false}
-                        />
-                      </div>
-                      <div>
-                        <label htmlFor={`test-${i}-out`} className="text-xs">
-                          Expected output
-                        </label>
-                        <textarea
-                          id={`test-${i}-out`}
-                          data-testid={`test-${i}-out`}
-                          className={`${inputClass} h-16 resize-y`}
-                          value={t.expected_output}
-                          onChange={(e) => setTest(i, { expected_output: e.target.value })}
-                          spellCheck={false}
-                        />
-                      </div>
-                    </div>
-                    <button
-                      type="button"
-                      className="mt-1 text-xs text-red-700 underline dark:text-red-300"
-                      onClick={() => setWs((w) => ({ ...w, tests: w.tests.filter((_, j) => j !== i) }))}
-                    >
-                      Remove test {i + 1}
-                    </button>
-                  </fieldset>
-                ))}
-                <button
-                  type="button"
-                  data-testid="add-test"
-                  className={buttonClass}
-                  onClick={() => setWs((w) => ({ ...w, tests: [...w.tests, { stdin: "", expected_output: "" }] }))}
-                >
-                  Add test case
-                </button>
-              </div>
-            )}
-
-            <div className="mt-3 grid grid-cols-1 gap-2 sm:grid-cols-2">
-              <div>
-                <label htmlFor="args" className="text-xs font-medium">
-                  Command-line arguments
-                </label>
-                <input id="args" className={inputClass} value={ws.args} onChange={(e) => update({ args: e.target.value })} spellCheck={false} />
-              </div>
-              <div>
-                <label htmlFor="copts" className="text-xs font-medium">
-                  Compiler options
-                </label>
-                <input
-                  id="copts"
-                  className={inputClass}
-                  value={ws.compilerOptions}
-                  onChange={(e) => update({ compilerOptions: e.target.value })}
-                  placeholder="e.g. -O2 -Wall"
-                  spellCheck={false}
-                />
-              </div>
-            </div>
-
-            <details className="mt-3 text-sm">
-              <summary className="cursor-pointer font-medium">Settings</summary>
-              <div className="mt-2 flex flex-wrap items-center gap-4">
-                <label className="flex items-center gap-1">
-                  <input type="checkbox" checked={ws.settings.vim} onChange={(e) => updateSettings({ vim: e.target.checked })} /> Vim keys
-                </label>
-                <label className="flex items-center gap-1">
-                  Font size
-                  <input
-                    type="number"
-                    min={10}
-                    max={28}
-                    className={`${inputClass} w-16`}
-                    value={ws.settings.fontSize}
-                    onChange={(e) => {
-                      const n = Number(e.target.value);
-                      if (n >= 10 && n <= 28) updateSettings({ fontSize: n });
-                    }}
-                  />
-                </label>
-                <label className="flex items-center gap-1">
-                  Give up after (s)
-                  <input
-                    type="number"
-                    min={5}
-                    max={3600}
-                    className={`${inputClass} w-20`}
-                    value={ws.settings.timeoutSeconds}
-                    onChange={(e) => {
-                      const n = Number(e.target.value);
-                      if (n >= 5 && n <= 3600) updateSettings({ timeoutSeconds: n });
-                    }}
-                  />
-                </label>
-                <label className="flex items-center gap-1">
-                  <input type="checkbox" checked={ws.settings.wait} onChange={(e) => updateSettings({ wait: e.target.checked })} /> One request
-                  (wait=true) instead of polling
-                </label>
-                <label className="flex items-center gap-1">
-                  API key (X-Auth-Token, only if the server asks for one)
-                  <input
-                    type="password"
-                    autoComplete="off"
-                    className={`${inputClass} w-40`}
-                    value={ws.settings.apiKey}
-                    onChange={(e) => updateSettings({ apiKey: e.target.value })}
-                  />
-                </label>
-              </div>
-            </details>
+            <InputPanel
+              mode={mode}
+              onMode={setMode}
+              stdin={ws.stdin}
+              onStdin={(stdin) => w.update({ stdin })}
+              tests={ws.tests}
+              onTest={w.setTest}
+              onAddTest={w.addTest}
+              onRemoveTest={w.removeTest}
+              args={ws.args}
+              onArgs={(args) => w.update({ args })}
+              compilerOptions={w.compilerOptions}
+              onCompilerOptions={w.setCompilerOptions}
+              languageName={language?.name ?? ""}
+            />
+            <SettingsPanel settings={settings} onChange={w.updateSettings} />
           </section>
 
-          <section aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="rounded border border-slate-300 p-3 dark:border-slate-700">
+          <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
             <h2 id="result-title" className="mb-2 text-sm font-semibold">
               Result
             </h2>
             {run.kind === "idle" && (
               <p className="text-sm text-slate-600 dark:text-slate-400">
                 Press <kbd className="rounded border px-1">Ctrl</kbd>+<kbd className="rounded border px-1">Enter</kbd> (
-                <kbd className="rounded border px-1">⌘</kbd>+<kbd className="rounded border px-1">Enter</kbd> on a Mac) or Run. In the editor, Tab indents: press{" "}
-                <kbd className="rounded border px-1">Esc</kbd> then <kbd className="rounded border px-1">Tab</kbd> to move on.
+                <kbd className="rounded border px-1">⌘</kbd>+<kbd className="rounded border px-1">Enter</kbd> on a Mac) or Run.
               </p>
             )}
             {run.kind === "running" && (
@@ -525,10 +291,25 @@ export default function Ide() {
             {run.kind === "error" && <ErrorBox error={run.error} />}
             {run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
+
+          {historySource && (
+            <HistoryPanel
+              {...history}
+              kind={historySource.kind}
+              languages={langs.languages}
+              onRestore={restore}
+              onRemove={(t) => void history.remove(t)}
+              onLoadMore={history.loadMore}
+              onRetry={history.refresh}
+            />
+          )}
         </div>
       </main>
       <footer className="px-3 pb-3 text-xs text-slate-500">
-        Code and settings are kept in this browser only. API: {API_BASE || "this server"}.
+        {historySource?.kind === "gateway"
+          ? "Your runs are kept by the server for this session or account; code and settings are kept in this browser."
+          : "Code, settings and history are kept in this browser only."}{" "}
+        API: {API_BASE || "this server"}.
       </footer>
     </div>
   );

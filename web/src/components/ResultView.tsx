@@ -1,7 +1,7 @@
 "use client";
 
 import type { SubmissionResult, TestCase, TestResult } from "@/lib/judge0";
-import { TONE_CLASSES, formatMemory, formatTime, signalName, toneOf } from "@/lib/verdict";
+import { TONE_CLASSES, formatMemory, formatTime, plainVerdict, signalName, toneOf } from "@/lib/verdict";
 
 function Pane({ title, text, id }: { title: string; text: string | null; id: string }) {
   if (text === null || text === "") return null;
@@ -27,16 +27,17 @@ function exitText(r: { exit_code: number | null; exit_signal: number | null }): 
   return "—";
 }
 
-function statusText(status: { description: string } | null, mle: boolean): string {
-  if (!status) return "Skipped";
-  return mle ? `${status.description} — memory limit exceeded` : status.description;
-}
-
 export function Verdict({ result }: { result: SubmissionResult }) {
   const tone = toneOf(result.status, result.memory_limit_exceeded);
+  const plain = plainVerdict(result.status, result.memory_limit_exceeded, result.exit_code);
   return (
     <div className={`rounded border-l-4 p-3 ${TONE_CLASSES[tone]}`} data-testid="verdict" data-status-id={result.status.id}>
-      <p className="text-lg font-semibold">{statusText(result.status, result.memory_limit_exceeded)}</p>
+      <p className="text-lg font-semibold" data-testid="verdict-plain">
+        {plain.title}
+      </p>
+      <p className="text-xs" data-testid="verdict-technical">
+        Status: {plain.technical}
+      </p>
       <dl className="mt-1 grid grid-cols-2 gap-x-4 gap-y-1 text-sm sm:grid-cols-4">
         <div>
           <dt className="inline font-medium">Time: </dt>
@@ -50,10 +51,13 @@ export function Verdict({ result }: { result: SubmissionResult }) {
           <dt className="inline font-medium">Memory: </dt>
           <dd className="inline">{formatMemory(result.memory)}</dd>
         </div>
-        <div>
-          <dt className="inline font-medium">Exit code: </dt>
-          <dd className="inline">{exitText(result)}</dd>
-        </div>
+        {/* With test cases, each test has its own exit code (in its details); one overall would mislead. */}
+        {!result.tests && (
+          <div>
+            <dt className="inline font-medium">Exit code: </dt>
+            <dd className="inline">{exitText(result)}</dd>
+          </div>
+        )}
       </dl>
     </div>
   );
@@ -61,15 +65,17 @@ export function Verdict({ result }: { result: SubmissionResult }) {
 
 function TestRow({ index, t, input }: { index: number; t: TestResult; input: TestCase | undefined }) {
   const tone = toneOf(t.status, t.memory_limit_exceeded);
+  const plain = plainVerdict(t.status, t.memory_limit_exceeded, t.exit_code);
   const expected = t.expected_output ?? input?.expected_output ?? null;
   const stdin = t.stdin ?? input?.stdin ?? null;
   return (
     <tr className="border-t border-slate-200 align-top dark:border-slate-700">
       <td className="px-2 py-1 font-mono">{index + 1}</td>
       <td className="px-2 py-1">
-        <span className={`inline-block rounded border px-1.5 py-0.5 text-xs font-semibold ${TONE_CLASSES[tone]}`}>
-          {statusText(t.status, t.memory_limit_exceeded)}
+        <span className={`inline-block rounded border px-1.5 py-0.5 text-xs font-semibold ${TONE_CLASSES[tone]}`} title={plain.title}>
+          {plain.short}
         </span>
+        <span className="block text-xs text-slate-600 dark:text-slate-400">{plain.technical}</span>
       </td>
       <td className="px-2 py-1 whitespace-nowrap">{formatTime(t.time)}</td>
       <td className="px-2 py-1 whitespace-nowrap">{formatMemory(t.memory)}</td>

@@ -88,11 +88,13 @@ export class ApiError extends Error {
   readonly retryAfter?: number;
   /** For a timeout: the submission's token, to look it up later. */
   readonly token?: string;
+  /** The server's own words ({"error": "..."}), when it gave some. */
+  readonly serverMessage?: string;
 
   constructor(
     kind: ApiErrorKind,
     message: string,
-    extra: { status?: number; fieldErrors?: Record<string, string[]>; retryAfter?: number; token?: string } = {},
+    extra: { status?: number; fieldErrors?: Record<string, string[]>; retryAfter?: number; token?: string; serverMessage?: string } = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -101,6 +103,7 @@ export class ApiError extends Error {
     this.fieldErrors = extra.fieldErrors;
     this.retryAfter = extra.retryAfter;
     this.token = extra.token;
+    this.serverMessage = extra.serverMessage;
   }
 }
 
@@ -279,6 +282,13 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
       ? (body as { error: string }).error
       : undefined;
   const status = res.status;
+  const e = errorByStatus(res, status, body, serverMessage);
+  return serverMessage === undefined
+    ? e
+    : new ApiError(e.kind, e.message, { status, fieldErrors: e.fieldErrors, retryAfter: e.retryAfter, serverMessage });
+}
+
+function errorByStatus(res: Response, status: number, body: unknown, serverMessage: string | undefined): ApiError {
   switch (status) {
     case 422: {
       const fieldErrors: Record<string, string[]> = {};

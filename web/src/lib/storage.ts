@@ -15,9 +15,23 @@ export interface Settings {
   wait: boolean;
   /** Sent as X-Auth-Token when the server requires authentication (empty: none). */
   apiKey: string;
+  /** Spaces per indentation level in the editor. */
+  tabSize: number;
+  /** The settings the user changed; the others follow the operator's defaults (client-config). */
+  chosen: ChosenSetting[];
 }
 
-export const DEFAULT_SETTINGS: Settings = { theme: "system", vim: false, fontSize: 14, timeoutSeconds: 120, wait: false, apiKey: "" };
+export type ChosenSetting = "theme" | "vim" | "tabSize";
+export const CHOOSABLE: readonly ChosenSetting[] = ["theme", "vim", "tabSize"];
+
+export const DEFAULT_SETTINGS: Settings = { theme: "system", vim: false, fontSize: 14, timeoutSeconds: 120, wait: false, apiKey: "", tabSize: 4, chosen: [] };
+
+/** What a run is made of, as far as opening another one replaces it. */
+export interface Program {
+  languageId: number;
+  code: string;
+  stdin: string;
+}
 
 export interface Workspace {
   languageId: number | null;
@@ -25,15 +39,18 @@ export interface Workspace {
   code: Record<string, string>;
   stdin: string;
   args: string;
-  compilerOptions: string;
+  /** Compiler options per language id: options for C mean nothing to Python. */
+  compilerOptions: Record<string, string>;
   tests: TestCase[];
   settings: Settings;
+  /** What was in the editor before a history entry or a share link replaced it ("Back to my code"). */
+  previous: Program | null;
 }
 
 const KEY = "coderunner.ide.v1";
 
 export function emptyWorkspace(): Workspace {
-  return { languageId: null, code: {}, stdin: "", args: "", compilerOptions: "", tests: [], settings: { ...DEFAULT_SETTINGS } };
+  return { languageId: null, code: {}, stdin: "", args: "", compilerOptions: {}, tests: [], settings: { ...DEFAULT_SETTINGS, chosen: [] }, previous: null };
 }
 
 export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Workspace {
@@ -48,11 +65,18 @@ export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Wo
       for (const [k, v] of Object.entries(o.code)) if (typeof v === "string") w.code[k] = v;
     if (typeof o.stdin === "string") w.stdin = o.stdin;
     if (typeof o.args === "string") w.args = o.args;
-    if (typeof o.compilerOptions === "string") w.compilerOptions = o.compilerOptions;
+    const copts: unknown = o.compilerOptions;
+    if (copts && typeof copts === "object")
+      for (const [k, v] of Object.entries(copts)) if (/^\d+$/.test(k) && typeof v === "string") w.compilerOptions[k] = v;
+    // Saved when the options were one for all languages: they were meant for the language then in use.
+    if (typeof copts === "string" && copts && w.languageId !== null) w.compilerOptions[String(w.languageId)] = copts;
     if (Array.isArray(o.tests))
       w.tests = o.tests
         .filter((t) => t && typeof t.stdin === "string" && typeof t.expected_output === "string")
         .map((t) => ({ stdin: t.stdin, expected_output: t.expected_output }));
+    const p = o.previous;
+    if (p && typeof p === "object" && typeof p.languageId === "number" && typeof p.code === "string" && typeof p.stdin === "string")
+      w.previous = { languageId: p.languageId, code: p.code, stdin: p.stdin };
     if (o.settings && typeof o.settings === "object") {
       const s = o.settings;
       if (s.theme === "light" || s.theme === "dark" || s.theme === "system") w.settings.theme = s.theme;
@@ -60,8 +84,12 @@ export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Wo
       if (typeof s.wait === "boolean") w.settings.wait = s.wait;
       if (typeof s.apiKey === "string") w.settings.apiKey = s.apiKey;
       if (typeof s.fontSize === "number" && s.fontSize >= 10 && s.fontSize <= 28) w.settings.fontSize = s.fontSize;
+      if (typeof s.tabSize === "number" && Number.isInteger(s.tabSize) && s.tabSize >= 1 && s.tabSize <= 16) w.settings.tabSize = s.tabSize;
       if (typeof s.timeoutSeconds === "number" && s.timeoutSeconds >= 5 && s.timeoutSeconds <= 3600)
         w.settings.timeoutSeconds = s.timeoutSeconds;
+      // Saved before "chosen" existed: what differs from our defaults was the user's choice.
+      const chosen = Array.isArray(s.chosen) ? s.chosen : CHOOSABLE.filter((k) => w.settings[k] !== DEFAULT_SETTINGS[k]);
+      w.settings.chosen = CHOOSABLE.filter((k) => chosen.includes(k));
     }
   } catch {
     /* a broken entry is ignored: the IDE starts fresh */

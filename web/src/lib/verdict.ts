@@ -67,3 +67,42 @@ export function formatMemory(kb: number | null): string {
   if (kb === null) return "—";
   return kb >= 10_240 ? `${(kb / 1024).toFixed(1)} MiB` : `${kb} KiB`;
 }
+
+export interface PlainVerdict {
+  /** What happened, in words anyone understands. */
+  title: string;
+  /** A short form for a table cell. */
+  short: string;
+  /** The technical name (Judge0's status, with the memory-limit flag), shown as detail. */
+  technical: string;
+}
+
+// By Judge0 status id: what a person who is not a judge-system expert would say.
+const PLAIN: Record<number, [title: string, short: string]> = {
+  1: ["Waiting to run", "Waiting"],
+  2: ["Running", "Running"],
+  3: ["Ran successfully", "Passed"],
+  4: ["The output is not the expected output", "Wrong output"],
+  5: ["Took too long: stopped at the time limit", "Too slow"],
+  6: ["Did not compile: see the compiler's messages", "Did not compile"],
+  7: ["Crashed: the program accessed memory it does not own (segmentation fault)", "Crashed"],
+  8: ["Stopped: the program wrote more output than allowed", "Too much output"],
+  9: ["Crashed: an arithmetic error, such as a division by zero", "Crashed"],
+  10: ["Crashed: the program aborted (a failed assertion, or an uncaught exception)", "Crashed"],
+  11: ["The program ended with an error (a non-zero exit code)", "Error exit"],
+  12: ["The program crashed", "Crashed"],
+  13: ["The server could not run it (not a fault of the program): try again", "Server error"],
+  14: ["The program could not be started (not an executable)", "Not runnable"],
+};
+
+/** The verdict in plain language, with the technical name as detail. */
+export function plainVerdict(status: Status | null, memoryLimitExceeded = false, exitCode: number | null = null): PlainVerdict {
+  if (!status) return { title: "Not run", short: "Not run", technical: "Skipped" };
+  const technical = memoryLimitExceeded ? `${status.description} — memory limit exceeded` : status.description;
+  if (memoryLimitExceeded) return { title: "Stopped: the program used more memory than allowed", short: "Out of memory", technical };
+  const known = PLAIN[status.id];
+  if (!known) return { title: status.description, short: status.description, technical };
+  const [title, short] = known;
+  if (status.id === 11 && exitCode !== null) return { title: `The program ended with an error (exit code ${exitCode})`, short, technical };
+  return { title, short, technical };
+}
