@@ -8,7 +8,9 @@
 // operator's notice, language list and default language from client-config; a run appears
 // in History and clicking it brings back code, language and stdin; another browser (another
 // session) sees neither the run nor its token; register, sign out, sign in (and a wrong
-// password) with accounts on, the history following the user to a third browser; delete.
+// password) with accounts on, the history following the user to a third browser; delete;
+// load more; an ended session replaced; key mode (one shared key: no cookie, the history
+// in the browser) and a key set without key mode refused.
 //
 // Needs root (serve runs the sandbox; the gateway then becomes `nobody`), chromium and
 // build/coderunner. CODERUNNER=path to the binary; SKIP_BUILD=1 to use the server build
@@ -334,6 +336,43 @@ try {
   await until(async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000, "the new session's empty history");
   await run(a);
   assert.equal(await stdoutOf(a), "after\n");
+
+  step("key mode: one server-held key, no cookie, the history in the browser");
+  const made_key = spawnSync(BIN, ["gateway", "keys", "create", "--name=web-e2e", "--scope=submit,read", meta], { uid, gid, encoding: "utf8" });
+  assert.equal(made_key.status, 0, made_key.stderr);
+  const key = made_key.stdout.trim();
+  const [keyPort, badPort] = [await freePort(), await freePort()];
+  const nextEnv = { ...process.env, CODERUNNER_WEB_MODE: "server", CODERUNNER_GATEWAY_URL: `http://127.0.0.1:${gwPort}`, NEXT_TELEMETRY_DISABLED: "1" };
+  const nextBin = join(WEB, "node_modules", ".bin", "next");
+  const webKey = start("next-key", nextBin, ["start", "-p", String(keyPort), "-H", "127.0.0.1"], {
+    cwd: WEB,
+    env: { ...nextEnv, CODERUNNER_WEB_AUTH: "key", CODERUNNER_API_KEY: key },
+  });
+  const keyBase = `http://127.0.0.1:${keyPort}/`;
+  await untilAlive(webKey, "next start (key mode)", async () => (await fetch(keyBase)).ok, 60_000);
+  assert.equal((await fetch(`${keyBase}api/session`, { method: "POST" })).status, 404, "no per-browser sessions with one key");
+  assert.equal((await fetch(`${keyBase}api/history`)).status, 404);
+  const ctxK = await browser.newContext();
+  const k = await ctxK.newPage();
+  pages.push(k);
+  await k.goto(keyBase);
+  await k.waitForSelector('[data-testid="language"] option[value="71"]', { state: "attached", timeout: 20_000 });
+  await k.locator('[data-testid="language"]').selectOption("71");
+  await setCode(k, 'print("with the key")\n');
+  await run(k);
+  assert.equal(await stdoutOf(k), "with the key\n");
+  await k.waitForSelector('[data-testid="history-item"]');
+  assert.match(await k.locator('[data-testid="history"]').innerText(), /kept in this browser only/);
+  assert.deepEqual(await ctxK.cookies(), [], "no cookie in key mode");
+  assert.equal(await k.locator('[data-testid="account"]').count(), 0, "no accounts in key mode");
+
+  step("a key without CODERUNNER_WEB_AUTH=key is refused, naming the variable");
+  const webBad = start("next-bad", nextBin, ["start", "-p", String(badPort), "-H", "127.0.0.1"], { cwd: WEB, env: { ...nextEnv, CODERUNNER_API_KEY: key } });
+  const badBase = `http://127.0.0.1:${badPort}/`;
+  await untilAlive(webBad, "next start (misconfigured)", async () => (await fetch(badBase)).ok, 60_000);
+  const refused = await fetch(`${badBase}api/languages`);
+  assert.equal(refused.status, 503);
+  assert.match((await refused.json()).error, /CODERUNNER_API_KEY is set but CODERUNNER_WEB_AUTH is not "key"/);
 
   assert.deepEqual(consoleErrors, [], "no errors in the page");
   console.log(`ok: screenshots in ${ART}`);
