@@ -20,6 +20,7 @@ import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,7 +81,7 @@ function stopAll() {
 }
 const logOf = (name) => {
   try {
-    return readFileSync(join(tmp, `${name}.log`), "utf8").slice(-4000);
+    return readFileSync(join(tmp, `${name}.log`), "utf8");
   } catch {
     return "";
   }
@@ -374,12 +375,56 @@ try {
   assert.equal(refused.status, 503);
   assert.match((await refused.json()).error, /CODERUNNER_API_KEY is set but CODERUNNER_WEB_AUTH is not "key"/);
 
+  step("what next start sends a gateway and passes back, seen by a recording one");
+  const seen = [];
+  const recorder = createHttpServer((req, res) => {
+    seen.push(req.headers);
+    res.setHeader("content-type", "application/json");
+    res.setHeader("set-cookie", ["coderunner_session=abc; Path=/; HttpOnly; Domain=gw.internal", "upstream_affinity=n1; Path=/"]);
+    res.setHeader("x-upstream", "n1");
+    res.setHeader("ratelimit-remaining", "7");
+    res.end("{}");
+  });
+  await new Promise((r) => recorder.listen(0, "127.0.0.1", r));
+  try {
+    const recPort = await freePort();
+    const webRec = start("next-rec", nextBin, ["start", "-p", String(recPort), "-H", "127.0.0.1"], {
+      cwd: WEB,
+      env: { ...nextEnv, CODERUNNER_GATEWAY_URL: `http://127.0.0.1:${recorder.address().port}` },
+    });
+    const recBase = `http://127.0.0.1:${recPort}/`;
+    await untilAlive(webRec, "next start (recording gateway)", async () => (await fetch(recBase)).ok, 60_000);
+    const r = await fetch(`${recBase}api/session`, {
+      headers: {
+        cookie: "theme=dark; coderunner_session=s1",
+        // A client's own claim, then what the edge proxy appended.
+        "x-forwarded-for": "203.0.113.66, 198.18.0.9",
+        authorization: "Bearer stolen",
+        "x-auth-token": "cr_from_the_browser",
+        "x-coderunner-internal": "forged",
+      },
+    });
+    assert.equal(r.status, 200);
+    const h = seen[seen.length - 1];
+    assert.equal(h.cookie, "coderunner_session=s1");
+    assert.equal(h["x-forwarded-for"], "198.18.0.9");
+    for (const name of ["authorization", "x-auth-token", "x-coderunner-internal"]) assert.equal(h[name], undefined, name);
+    assert.deepEqual(r.headers.getSetCookie(), ["coderunner_session=abc; Path=/; HttpOnly"]);
+    assert.equal(r.headers.get("x-upstream"), null);
+    assert.equal(r.headers.get("ratelimit-remaining"), "7");
+    // Without a header of its own, the address is the connection's.
+    await fetch(`${recBase}api/session`);
+    assert.match(seen[seen.length - 1]["x-forwarded-for"], /^(::ffff:)?127\.0\.0\.1$/);
+  } finally {
+    recorder.close();
+  }
+
   assert.deepEqual(consoleErrors, [], "no errors in the page");
   console.log(`ok: screenshots in ${ART}`);
 } catch (e) {
   failed = true;
   console.error(e);
-  for (const p of procs) console.error(`--- ${p.logName} (last lines)\n${logOf(p.logName)}`);
+  for (const p of procs) console.error(`--- ${p.logName} (last lines)\n${logOf(p.logName).slice(-4000)}`);
   for (const [i, pg] of pages.entries()) {
     await pg.screenshot({ path: `${ART}gateway-failed-${i}.png`, fullPage: true }).catch(() => {});
     console.error(`--- page ${i}: ${await pg.locator("main").innerText().catch(() => "?")}`);
