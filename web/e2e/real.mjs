@@ -7,6 +7,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { checkVerdictInView, setCode } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
@@ -15,12 +16,6 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
 
-async function setCode(page, text) {
-  await page.locator(".cm-content").click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
-}
 async function pick(page, re) {
   const opts = await page.locator('[data-testid="language"] option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
   const found = opts.find(([, t]) => re.test(t));
@@ -117,18 +112,7 @@ try {
   await phone.waitForSelector('[data-testid="verdict"]', { timeout: 60_000 });
   assert.equal(await phone.locator('[data-testid="stdout"]').innerText(), "9\n");
   // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
-  const inView = async (sel) => {
-    const b = await phone.locator(sel).boundingBox();
-    return !!b && b.y >= 0 && b.y + Math.min(b.height, 40) <= (await phone.evaluate(() => window.innerHeight));
-  };
-  {
-    const deadline = Date.now() + 10_000;
-    while (!(await inView('[data-testid="verdict"]'))) {
-      assert.ok(Date.now() < deadline, "the verdict was not brought into view");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  assert.ok(await inView('[data-testid="run"]'), "Run stays on screen");
+  await checkVerdictInView(phone);
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}real-phone.png`, fullPage: true });

@@ -6,6 +6,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { checkVerdictInView, setCode, until } from "./helpers.mjs";
 import { startMock } from "./mock-api.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
@@ -16,21 +17,6 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
 
-/** Wait for a condition with a deadline. */
-async function until(check, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function setCode(page, text) {
-  await page.locator(".cm-content").click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
-}
 
 try {
   for (const scheme of ["light", "dark"]) {
@@ -168,18 +154,7 @@ try {
   await phone.locator('[data-testid="run"]').tap();
   await phone.waitForSelector('[data-testid="verdict"]');
   // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
-  const inView = async (sel) => {
-    const b = await phone.locator(sel).boundingBox();
-    return !!b && b.y >= 0 && b.y + Math.min(b.height, 40) <= (await phone.evaluate(() => window.innerHeight));
-  };
-  {
-    const deadline = Date.now() + 10_000;
-    while (!(await inView('[data-testid="verdict"]'))) {
-      assert.ok(Date.now() < deadline, "the verdict was not brought into view");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  assert.ok(await inView('[data-testid="run"]'), "Run stays on screen");
+  await checkVerdictInView(phone);
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}phone.png`, fullPage: true });
