@@ -15,6 +15,8 @@ requests/s, the Redis and PostgreSQL operations a submission costs), in latest-c
 Then bench/bench_gateway.py: the gateway in front of an API node against the node itself
 (wait=true round trips interleaved, proxied GETs per second, the rate limiter's accuracy), in
 latest-gateway.json.
+Then bench/bench_connect.py: an interactive run's latency from the program's write to the
+WebSocket frame, against a bare pipe, in latest-connect.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: interleaved rounds, warm-up, medians.
@@ -194,6 +196,8 @@ def main():
                     help="skip the cluster benchmark (bench_cluster.py)")
     ap.add_argument("--no-gateway", action="store_true",
                     help="skip the gateway benchmark (bench_gateway.py)")
+    ap.add_argument("--no-connect", action="store_true",
+                    help="skip the WebSocket latency benchmark (bench_connect.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -273,6 +277,9 @@ def main():
     gateway = ({"skipped": "--no-gateway"} if args.no_gateway
                else run_python_bench("gateway", "bench_gateway.py", args, cli))
     targets.extend(gateway.get("targets", []))
+    connect = ({"skipped": "--no-connect"} if args.no_connect
+               else run_python_bench("connect", "bench_connect.py", args, cli))
+    targets.extend(connect.get("targets", []))
 
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
@@ -325,6 +332,7 @@ def main():
         "api": api,
         "cluster": cluster,
         "gateway": gateway,
+        "connect": connect,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"

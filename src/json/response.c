@@ -464,3 +464,31 @@ int judge0_batch_created_encode(const Judge0BatchResult *items, size_t n, char *
         }
         return j0_dump(a, 0, ret);
 }
+
+/* ---- live events ---- */
+
+int judge0_event_status_encode(const char *token, int status_id, const Judge0EncodeOptions *o, char **ret) {
+        Encoder e = {.o = o, .precision = 1};
+        _cleanup_json_ json_t *v = json_object();
+        if (!v || j0_set(v, "token", j0_cstring(token)) < 0 ||
+                j0_set(v, "status", status(&e, status_id)) < 0)
+                return -ENOMEM;
+        return j0_dump(v, 0, ret);
+}
+
+int judge0_event_test_encode(
+        const char *token, size_t index, const SubmissionTest *t, const Judge0EncodeOptions *o, char **ret) {
+        Encoder e = {.o = o, .precision = 1};
+        _cleanup_json_ json_t *v = json_object();
+        if (!v || j0_set(v, "token", j0_cstring(token)) < 0 ||
+                j0_set(v, "index", json_integer((json_int_t) index)) < 0 ||
+                j0_set(v, "status", status(&e, t->status_id)) < 0 ||
+                j0_set(v, "time", measured(t->time_usec)) < 0 ||
+                j0_set(v, "wall_time", measured(t->wall_time_usec)) < 0 ||
+                j0_set(v, "memory", integer_or_null(t->memory_kib)) < 0 ||
+                j0_set(v, "exit_code", exit_code(t->status_id, t->exit_code)) < 0 ||
+                j0_set(v, "exit_signal", exit_signal(t->exit_signal)) < 0 ||
+                j0_set(v, "memory_limit_exceeded", json_boolean(t->memory_limit_exceeded)) < 0)
+                return -ENOMEM;
+        return j0_dump(v, e.precision, ret);
+}

@@ -487,6 +487,7 @@ typedef struct RunStreams {
         bool merge_stderr;
         bool network;
         uint64_t output_kib;
+        const JudgeLive *live; /* an interactive run: its control fd goes to the sandbox */
 } RunStreams;
 
 /* One sandbox run of a command line in workdir, in the runner's slot `userdata`. */
@@ -559,6 +560,8 @@ static int sandbox_exec(const Judge *j, void *userdata, const Language *lang, co
         spec.stdin_fd = io->in_fd;
         spec.stdout_fd = io->out_fd;
         spec.stderr_fd = io->err_fd;
+        if (io->live)
+                spec.control_fd = io->live->control_fd;
         return j->runner.run(userdata, &spec, ret);
 }
 
@@ -591,13 +594,37 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
                 &o.box);
         if (r < 0)
                 return r;
-        r = slurp(out_fd, &o.out, &o.out_len);
+        if (out_fd >= 0)
+                r = slurp(out_fd, &o.out, &o.out_len);
         if (r >= 0 && err_fd >= 0)
                 r = slurp(err_fd, &o.err, &o.err_len);
         if (r < 0) {
                 run_output_done(&o);
                 return r;
         }
+        *ret = o;
+        return 0;
+}
+
+/* An interactive run: the program's streams are the caller's sockets (read and written
+ * while it runs); nothing is captured. */
+static int sandbox_live(Judge *j, const Language *lang, const char *cmdline, const Workdir *w,
+        const Limits *lim, const JudgeSubmission *s, uint64_t output_kib, RunOutput *ret) {
+        const JudgeLive *live = s->live;
+        RunOutput o = {};
+        live->stage(live->userdata, true);
+        int r = sandbox_exec(j, j->runner.userdata, lang, cmdline, true, w, lim,
+                &(RunStreams){.in_fd = live->stdin_fd,
+                        .out_fd = live->stdout_fd,
+                        .err_fd = s->redirect_stderr_to_stdout ? -EBADF : live->stderr_fd,
+                        .merge_stderr = s->redirect_stderr_to_stdout,
+                        .network = s->enable_network,
+                        .output_kib = output_kib,
+                        .live = live},
+                &o.box);
+        if (r < 0)
+                return r;
+        live->exited(live->userdata, true, &o.box, NULL, 0);
         *ret = o;
         return 0;
 }
@@ -682,9 +709,11 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
  * (stderr merged) goes to *ret_output; a compilation stopped by its time limit reads
  * like Judge0's. */
 static int compile_step(Judge *j, const Language *lang, const char *cmd, const Workdir *build,
-        char **ret_output, size_t *ret_len, BoxResult *ret_box) {
+        const JudgeLive *live, char **ret_output, size_t *ret_len, BoxResult *ret_box) {
         Limits cl = with_minimums(j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
         RunOutput o = {};
+        if (live)
+                live->stage(live->userdata, false);
         int r = sandbox_sh(
                 j, lang, cmd, false, build, &cl, NULL, 0, true, false, COMPILE_OUTPUT_MAX_KIB, &o);
         if (r < 0)
@@ -699,6 +728,8 @@ static int compile_step(Judge *j, const Language *lang, const char *cmd, const W
         *ret_len = o.out_len;
         *ret_box = o.box;
         run_output_done(&o);
+        if (live)
+                live->exited(live->userdata, false, ret_box, *ret_output, *ret_len);
         return 0;
 }
 
@@ -778,7 +809,7 @@ static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Help
         if (!compile_cmd)
                 return 0;
         BoxResult box;
-        r = compile_step(j, lang, compile_cmd, &ret->build, &output, &output_len, &box);
+        r = compile_step(j, lang, compile_cmd, &ret->build, NULL, &output, &output_len, &box);
         if (r < 0)
                 return r;
         if (box.status != BOX_STATUS_OK)
@@ -1043,6 +1074,10 @@ static int validate(const JudgeSubmission *s, char **msg) {
                 return set_message(msg, "a checker and an interactor cannot be given together"), -EINVAL;
         if (s->number_of_runs > MAX_RUNS)
                 return set_message(msg, "number_of_runs must be at most %d", MAX_RUNS), -ERANGE;
+        if (s->live && (s->n_tests > 0 || s->number_of_runs > 1 || s->checker || s->interactor))
+                return set_message(msg,
+                               "an interactive run has one test, one run, no checker and no interactor"),
+                       -EINVAL;
         if ((s->compiler_options && strlen(s->compiler_options) > MAX_USER_STRING) ||
                 (s->command_line_arguments && strlen(s->command_line_arguments) > MAX_USER_STRING))
                 return set_message(msg, "is too long (maximum is %d characters)", MAX_USER_STRING), -E2BIG;
@@ -1186,11 +1221,18 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 }
         }
 
+        /* An interactive run hears of its compile stage from the cache too. */
+        if (compile_cmd && res.cache_hit && s->live) {
+                s->live->stage(s->live->userdata, false);
+                s->live->exited(s->live->userdata, false, &(BoxResult){.status = BOX_STATUS_OK},
+                        res.compile_output, res.compile_output_len);
+        }
+
         /* 4. Compile once, unless the cache had it. */
         if (compile_cmd && !res.cache_hit) {
                 BoxResult box;
-                r = compile_step(
-                        j, lang, compile_cmd, &build, &res.compile_output, &res.compile_output_len, &box);
+                r = compile_step(j, lang, compile_cmd, &build, s->live, &res.compile_output,
+                        &res.compile_output_len, &box);
                 if (r < 0)
                         goto fail;
                 if (box.status == BOX_STATUS_XX) {
@@ -1280,8 +1322,10 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                         goto fail;
                         } else {
                                 RunOutput o = {};
-                                r = sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
-                                        s->redirect_stderr_to_stdout, s->enable_network, output_kib, &o);
+                                r = s->live ? sandbox_live(j, lang, run_cmd, &w, &rl, s, output_kib, &o)
+                                            : sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
+                                                      s->redirect_stderr_to_stdout, s->enable_network,
+                                                      output_kib, &o);
                                 if (!single)
                                         workdir_drop(j, &w);
                                 if (r < 0)
@@ -1304,6 +1348,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 }
                 out->time_usec = time_sum / done_runs;
                 out->memory_kib = mem_sum / done_runs;
+                if (s->on_test)
+                        s->on_test(s->on_test_userdata, i, out);
                 if (out->status_id != STATUS_ACCEPTED && first_failure == SIZE_MAX)
                         first_failure = i;
         }

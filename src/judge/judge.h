@@ -41,6 +41,20 @@ typedef struct JudgeTest {
         const Limits *limits; /* NULL = the submission's */
 } JudgeTest;
 
+typedef struct JudgeOutcome JudgeOutcome;
+
+/* An interactive run (Piston's WebSocket): the program's streams are the caller's, read
+ * and written while it runs, and the caller hears of each stage. */
+typedef struct JudgeLive {
+        int stdin_fd; /* the program reads what the caller writes to the other end */
+        int stdout_fd, stderr_fd; /* the program's output, as produced (capped as usual) */
+        int control_fd; /* the caller's requests to the sandbox (BoxSpec.control_fd), or -1 */
+        void (*stage)(void *userdata, bool run); /* a stage starts: compile or run */
+        /* a stage ended: the sandbox's result, and the compile stage's output */
+        void (*exited)(void *userdata, bool run, const BoxResult *r, const char *output, size_t len);
+        void *userdata;
+} JudgeLive;
+
 /* A checker or an interactor: a single-file program in any served language, compiled once
  * (through the compile cache) and run in the sandbox under its own limits. */
 typedef struct JudgeProgram {
@@ -79,9 +93,16 @@ typedef struct JudgeSubmission {
          * and decides the same way. NULL = none. */
         const JudgeProgram *checker;
         const JudgeProgram *interactor;
+        /* Called on the judging thread after each test case's verdict (NULL = none): live
+         * progress. index is the test's; o is valid during the call only. */
+        void (*on_test)(void *userdata, size_t index, const JudgeOutcome *o);
+        void *on_test_userdata;
+        /* NULL = none; with it, one run (no tests, one run): the output is the caller's
+         * and not in the result */
+        const JudgeLive *live;
 } JudgeSubmission;
 
-typedef struct JudgeOutcome {
+struct JudgeOutcome {
         int status_id;
         char *stdout_data; /* NUL-terminated too; NULL when empty */
         size_t stdout_len;
@@ -96,7 +117,7 @@ typedef struct JudgeOutcome {
         bool memory_limit_exceeded; /* extension: the OOM killer fired */
         bool ran; /* false when skipped (stop_on_failure) */
         double points; /* 0..1: 1 accepted, the checker's share for a partial answer, else 0 */
-} JudgeOutcome;
+};
 
 typedef struct JudgeResult {
         int status_id; /* overall: the first failing test's, else Accepted */

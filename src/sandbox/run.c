@@ -63,6 +63,8 @@ typedef struct Run {
         size_t jst_got;
         bool init_done;
         BoxLimit killed_for;
+        int control; /* spec->control_fd while it is open (the caller's) */
+        int killed_on_request; /* the reason a control byte gave, 0 = none */
         uint64_t start, end;
         uint64_t cpu_usec;
         bool cpu_known;
@@ -252,6 +254,23 @@ static uint64_t cpu_limit_total(const BoxSpec *spec) {
         return spec->cpu_time_usec ? spec->cpu_time_usec + spec->extra_time_usec : 0;
 }
 
+/* A request on the control fd: a byte 1..64 ends the tree (as SIGKILL); EOF or an error
+ * stops the watching of it. */
+static void read_control(Run *run) {
+        uint8_t b;
+        ssize_t n = read(run->control, &b, 1);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                run->control = -EBADF;
+                return;
+        }
+        if (b >= 1 && b <= 64 && !run->killed_on_request) {
+                run->killed_on_request = b;
+                kill_box(run, BOX_LIMIT_NONE);
+        }
+}
+
 /* Watch the run until init is gone and both streams are at EOF. */
 static void watch(Run *run) {
         const BoxSpec *spec = run->spec;
@@ -260,8 +279,9 @@ static void watch(Run *run) {
         uint64_t next_cpu_check = run->start;
 
         for (;;) {
-                struct pollfd p[6];
-                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1, i_oom = -1;
+                struct pollfd p[7];
+                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1, i_oom = -1,
+                    i_ctl = -1;
                 if (run->out.fd >= 0)
                         p[i_out = np++] = (struct pollfd){.fd = run->out.fd, .events = POLLIN};
                 if (run->err.fd >= 0)
@@ -276,6 +296,8 @@ static void watch(Run *run) {
                         p[i_oom = np++] = (struct pollfd){.fd = run->oom_fd, .events = POLLIN};
                 if (np == 0)
                         break;
+                if (run->control >= 0 && !run->init_done)
+                        p[i_ctl = np++] = (struct pollfd){.fd = run->control, .events = POLLIN};
 
                 uint64_t now = now_usec(CLOCK_MONOTONIC);
                 int64_t timeout = -1;
@@ -337,6 +359,8 @@ static void watch(Run *run) {
                         kill_box(run, BOX_LIMIT_MEMORY);
                         run->oom_fd = safe_close(run->oom_fd);
                 }
+                if (i_ctl >= 0 && p[i_ctl].revents)
+                        read_control(run);
                 if (i_pid >= 0 && p[i_pid].revents) {
                         run->init_done = true;
                         run->end = now_usec(CLOCK_MONOTONIC);
@@ -423,6 +447,13 @@ static void decide(Run *run, int init_status) {
                 /* We killed the tree before the program ended: it died of our SIGKILL. */
                 res->exit_code = -1;
                 res->signal = SIGKILL;
+        }
+        if (run->killed_on_request && !have_status) {
+                res->status = BOX_STATUS_SG;
+                res->exit_code = -1;
+                res->signal = SIGKILL;
+                set_message(res, "killed on request (signal %d)", run->killed_on_request);
+                return;
         }
         if (run->killed_for == BOX_LIMIT_OUTPUT) {
                 res->status = BOX_STATUS_OL;
@@ -529,6 +560,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .error_r = -EBADF,
                 .status_r = -EBADF,
                 .workdir_fd = -EBADF,
+                .control = spec->control_fd,
         };
         int out[2] = {-1, -1}, err[2] = {-1, -1}, errp[2] = {-1, -1}, stp[2] = {-1, -1};
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -156,6 +157,68 @@ static int program_of(const WorkerPool *p, const SubmissionProgram *sp, JudgePro
         return 1;
 }
 
+/* Live progress for the subscribers (SSE): a test case's verdict and measures, no outputs. */
+typedef struct TestProgress {
+        WorkerPool *pool;
+        const char *token;
+} TestProgress;
+
+static void publish_progress(WorkerPool *p, const NotifyProgress *np) {
+        int r = notify_publish_progress(p->cfg.notify, np);
+        if (r < 0)
+                log_warning(r, "worker token=%s publish progress failed: %s", np->token, strerror(-r));
+}
+
+static void on_test(void *userdata, size_t index, const JudgeOutcome *o) {
+        const TestProgress *tp = userdata;
+        NotifyProgress np = {
+                .kind = NOTIFY_TEST,
+                .status_id = o->status_id,
+                .index = (uint32_t) index,
+                .time_usec = (int64_t) o->time_usec,
+                .wall_time_usec = (int64_t) o->wall_time_usec,
+                .memory_kib = (int64_t) o->memory_kib,
+                .exit_code = o->exit_code,
+                .exit_signal = o->exit_signal > 0 ? o->exit_signal : -1,
+                .memory_limit_exceeded = o->memory_limit_exceeded,
+        };
+        memcpy(np.token, tp->token, sizeof np.token);
+        publish_progress(tp->pool, &np);
+}
+
+/* ---- interactive runs: the channel's events ---- */
+
+static void live_send(const LiveChannel *ch, LiveEventKind kind, bool run, const BoxResult *r) {
+        LiveEvent e = {.kind = kind, .run = run, .exit_code = -1};
+        if (r) {
+                e.exit_code = r->exit_code;
+                e.signal = r->signal;
+                if (r->status != BOX_STATUS_OK)
+                        snprintf(e.status, sizeof e.status, "%s", box_status_to_string(r->status));
+                snprintf(e.message, sizeof e.message, "%.*s", (int) sizeof e.message - 1, r->message);
+        }
+        (void) live_event_send(ch->events_fd, &e); /* a session gone: its run goes on, bounded */
+}
+
+static void live_stage(void *userdata, bool run) {
+        live_send(userdata, LIVE_STAGE, run, NULL);
+}
+
+/* The compile stage's output goes out on stderr before its exit, as Piston has it. */
+static void live_exited(void *userdata, bool run, const BoxResult *r, const char *output, size_t len) {
+        const LiveChannel *ch = userdata;
+        while (len > 0) {
+                ssize_t n = send(ch->stderr_fd, output, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                output += n;
+                len -= (size_t) n;
+        }
+        live_send(ch, LIVE_EXIT, run, r);
+}
+
 /* Judge sub and write its results into it; 0, or -errno when no verdict was reached. */
 static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         const Language *lang = language_of(w->pool, sub->language_id);
@@ -215,8 +278,45 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 .checker = has_checker ? &checker : NULL,
                 .interactor = has_interactor ? &interactor : NULL,
         };
+        LiveChannel ch = {-1, -1, -1, -1, -1};
+        JudgeLive live = {};
+        int lr = w->pool->cfg.live ? live_take(w->pool->cfg.live, sub->token, &ch) : -ENOENT;
+        if (lr == -ECANCELED) {
+                sub->status_id = STATUS_INTERNAL_ERROR;
+                return set_cstring(&sub->message, "the interactive session ended before the run started");
+        }
+        if (lr == 0) {
+                live = (JudgeLive){
+                        .stdin_fd = ch.stdin_fd,
+                        .stdout_fd = ch.stdout_fd,
+                        .stderr_fd = ch.stderr_fd,
+                        .control_fd = ch.control_fd,
+                        .stage = live_stage,
+                        .exited = live_exited,
+                        .userdata = &ch,
+                };
+                js.live = &live;
+        }
+        TestProgress tp = {.pool = w->pool, .token = sub->token};
+        if (sub->n_tests > 0) { /* the many-tests extension: each test as it finishes */
+                js.on_test = on_test;
+                js.on_test_userdata = &tp;
+        }
         JudgeResult res;
         int r = judge_submission(w->judge, &js, &res);
+        if (js.live) {
+                if (r < 0 ||
+                        (res.status_id == STATUS_INTERNAL_ERROR && res.n_tests > 0 && !res.tests[0].ran)) {
+                        /* No stage ran to its end: say why, as the run stage's exit. */
+                        BoxResult xx = {.status = BOX_STATUS_XX, .exit_code = -1};
+                        snprintf(xx.message, sizeof xx.message, "%s",
+                                r < 0 ? strerror(-r)
+                                      : (res.tests[0].message ? res.tests[0].message : "internal error"));
+                        live_send(&ch, LIVE_EXIT, true, &xx);
+                }
+                live_send(&ch, LIVE_DONE, true, NULL);
+                live_channel_close(&ch);
+        }
         if (r < 0)
                 return r;
         sub->status_id = res.status_id;
@@ -374,6 +474,10 @@ static JobOutcome process(Worker *w, const QueueJob *job) {
                 atomic_fetch_add(&p->failed, 1);
                 return JOB_RETRY;
         }
+
+        NotifyProgress processing = {.kind = NOTIFY_STATUS, .status_id = STATUS_PROCESSING};
+        memcpy(processing.token, token, sizeof processing.token);
+        publish_progress(p, &processing);
 
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         size_t n_tests = 0;
