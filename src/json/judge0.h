@@ -24,7 +24,10 @@
  *     against memory_limit's minimum of 2048, then stores 2047 (0.5 runs become 0);
  *   - cpu_time_limit, stack_limit and max_file_size of 0 mean the maximum (max_*),
  *     where Judge0 passes 0 on to isolate as "no limit";
- *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
+ *   - base64 is decoded as Ruby's decode64 (padding optional, whitespace anywhere), but
+ *     what Ruby would silently turn into other bytes than were sent (a character outside
+ *     the alphabet, data after the '=' that ends it, a lone last character) gets "is not
+ *     valid base64" (base/base64.h);
  *   - malformed JSON is a 400 whose JSON body says why (Rails answers an empty 400);
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");

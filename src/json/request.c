@@ -92,15 +92,9 @@ int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errb
                 if (!root)
                         return -ENOMEM;
         } else {
-                json_error_t err;
-                root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-                if (!root) {
-                        if (json_error_code(&err) == json_error_out_of_memory)
-                                return -ENOMEM;
-                        set_errbuf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text,
-                                err.line, err.column);
-                        return -EBADMSG;
-                }
+                int r = j0_load_body(data, len, &root, errbuf, errlen);
+                if (r < 0)
+                        return r;
                 if (!json_is_object(root)) {
                         set_errbuf(errbuf, errlen, "the body is not a JSON object");
                         return -EBADMSG;

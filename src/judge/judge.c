@@ -662,6 +662,10 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
                 bool has = t ? t->has_expected : s->has_expected;
                 if (!has)
                         st = STATUS_ACCEPTED;
+                else if (s->compare == JUDGE_COMPARE_DEFAULT && out->stdout_len == 0)
+                        /* Judge0 stores an empty stdout as null, which equals no expected
+                         * output, not even "" (isolate_job.rb's determine_status). */
+                        st = STATUS_WRONG_ANSWER;
                 else
                         st = judge_compare(s->compare, s->tolerance,
                                      out->stdout_data ? out->stdout_data : "", out->stdout_len,

@@ -53,6 +53,7 @@ typedef struct Run {
         BoxResult *res;
         BoxCgroup cg;
         bool have_cg;
+        int oom_fd; /* v1: readable when the run's memory cgroup is out of memory */
         int pidfd;
         Stream out, err;
         int error_r, status_r;
@@ -259,8 +260,8 @@ static void watch(Run *run) {
         uint64_t next_cpu_check = run->start;
 
         for (;;) {
-                struct pollfd p[5];
-                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1;
+                struct pollfd p[6];
+                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1, i_oom = -1;
                 if (run->out.fd >= 0)
                         p[i_out = np++] = (struct pollfd){.fd = run->out.fd, .events = POLLIN};
                 if (run->err.fd >= 0)
@@ -271,6 +272,8 @@ static void watch(Run *run) {
                         p[i_status = np++] = (struct pollfd){.fd = run->status_r, .events = POLLIN};
                 if (!run->init_done)
                         p[i_pid = np++] = (struct pollfd){.fd = run->pidfd, .events = POLLIN};
+                if (!run->init_done && run->oom_fd >= 0)
+                        p[i_oom = np++] = (struct pollfd){.fd = run->oom_fd, .events = POLLIN};
                 if (np == 0)
                         break;
 
@@ -328,6 +331,12 @@ static void watch(Run *run) {
                         read_record(&run->error_r, &run->jerr, sizeof run->jerr, &run->jerr_got);
                 if (i_status >= 0 && p[i_status].revents)
                         read_record(&run->status_r, &run->jst, sizeof run->jst, &run->jst_got);
+                if (i_oom >= 0 && p[i_oom].revents) {
+                        /* v1 kills one process of the tree at an OOM; v2 (memory.oom.group)
+                         * kills them all, and so do we here: the same verdict on both. */
+                        kill_box(run, BOX_LIMIT_MEMORY);
+                        run->oom_fd = safe_close(run->oom_fd);
+                }
                 if (i_pid >= 0 && p[i_pid].revents) {
                         run->init_done = true;
                         run->end = now_usec(CLOCK_MONOTONIC);
@@ -378,6 +387,8 @@ static void decide(Run *run, int init_status) {
                 res->memory_kib = (uint64_t) run->jst.ru.ru_maxrss;
         if (run->have_cg && box_cgroup_oom_kills(&c->cg, &run->cg, &v) == 0 && v > run->cg.oom_kills_before)
                 res->oom_killed = true;
+        if (run->killed_for == BOX_LIMIT_MEMORY)
+                res->oom_killed = true; /* we may have been quicker than the kernel's counter */
 
         if (spec->memory_kib && c->cg.where[CG_MEMORY] == CG_NONE)
                 res->unenforced |= BOX_UNENFORCED_MEMORY;
@@ -512,6 +523,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .spec = spec,
                 .res = ret,
                 .pidfd = -EBADF,
+                .oom_fd = -EBADF,
                 .out = {.fd = -EBADF, .dest = spec->stdout_fd},
                 .err = {.fd = -EBADF, .dest = spec->stderr_fd},
                 .error_r = -EBADF,
@@ -655,6 +667,8 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
         run.have_cg = true;
+        if (spec->memory_kib)
+                run.oom_fd = box_cgroup_oom_watch(&c->cg, &run.cg);
 
         run.start = now_usec(CLOCK_MONOTONIC);
         uint64_t flags;
@@ -705,6 +719,7 @@ out:
                         box_cgroup_destroy(&c->cg, &run.cg);
         }
         restore_workdir(&run);
+        safe_close(run.oom_fd);
         safe_close(run.pidfd);
         safe_close(run.out.fd);
         safe_close(run.err.fd);

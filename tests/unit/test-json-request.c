@@ -246,14 +246,20 @@ static void test_base64(void) {
         ASSERT_TRUE(BYTES_EQ(s.command_line_arguments, "YQ==")); /* never base64 */
         submission_done(&s);
 
-        /* Not base64: refused, where Judge0 would decode garbage. */
+        /* Unpadded, as Ruby's decode64 takes it. */
+        decode_ok("{\"source_code\":\"cHJpbnQoMSk\",\"language_id\":71,\"stdin\":\"YQ\"}", true, &r, &s);
+        ASSERT_TRUE(BYTES_EQ(s.source_code, "print(1)"));
+        ASSERT_TRUE(BYTES_EQ(s.stdin_data, "a"));
+        submission_done(&s);
+
+        /* Not base64: refused, where Judge0 would decode garbage or drop a part. */
         decode_invalid("{\"source_code\":\"print(1)\",\"language_id\":71,\"stdin\":\"@@\",\"expected_"
-                       "output\":\"YQ\"}",
+                       "output\":\"YQ=Q\"}",
                 true, &r,
                 "{\"source_code\":[\"is not valid base64\"],\"stdin\":[\"is not valid base64\"],"
                 "\"expected_output\":[\"is not valid base64\"]}");
         /* additional_files is base64 whatever base64_encoded says. */
-        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"not a zip\"}",
+        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"not a zip!\"}",
                 false, &r, "{\"additional_files\":[\"is not valid base64\"]}");
         /* An empty additional_files is no zip at all. */
         decode_ok("{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"\"}", false, &r, &s);
@@ -543,7 +549,7 @@ static void test_extensions(void) {
                 "\"tolerance\":[\"is not a number\"],\"stop_on_failure\":[\"is not a boolean\"]}");
         decode_invalid("{\"source_code\":\"eA==\",\"language_id\":71,\"tests\":[1,{\"stdin\":2.5,\"expected_"
                        "output\":\"@\"},"
-                       "{\"stdin\":\"ok\"}],\"stdin\":\"cw==\",\"expected_output\":\"ZQ==\",\"compare\":1,"
+                       "{\"stdin\":\"ok!\"}],\"stdin\":\"cw==\",\"expected_output\":\"ZQ==\",\"compare\":1,"
                        "\"tolerance\":0.5}",
                 true, &r,
                 "{\"tests[0]\":[\"is not an object\"],\"tests[1].stdin\":[\"is not a string\"],"

@@ -89,6 +89,7 @@ const logOf = (name) => {
 
 let failed = false;
 let browser;
+const pages = [];
 try {
   if (process.env.SKIP_BUILD !== "1") {
     step("next build (server mode)");
@@ -180,6 +181,7 @@ try {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
   const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const a = await ctxA.newPage();
+  pages.push(a);
   const consoleErrors = [];
   a.on("pageerror", (e) => consoleErrors.push(String(e)));
   await a.goto(base);
@@ -216,6 +218,12 @@ try {
     return before;
   }
 
+  async function stdoutOf(page) {
+    if ((await page.locator('[data-testid="stdout"]').count()) === 0)
+      throw new Error(`no output; the verdict: ${await page.locator('[data-testid="verdict"]').innerText()}`);
+    return page.locator('[data-testid="stdout"]').innerText();
+  }
+
   step("a run appears in History with its language, verdict, time and date");
   await a.locator('[data-testid="language"]').selectOption("71");
   const program = 'import sys\nprint("hello " + sys.stdin.readline().strip())\n';
@@ -223,7 +231,7 @@ try {
   await a.locator('[data-testid="stdin"]').fill("Ada");
   await run(a);
   assert.match(await a.locator('[data-testid="verdict"]').innerText(), /Accepted/);
-  assert.equal(await a.locator('[data-testid="stdout"]').innerText(), "hello Ada\n");
+  assert.equal(await stdoutOf(a), "hello Ada\n");
   await a.waitForSelector('[data-testid="history-item"]');
   const entry = a.locator('[data-testid="history-item"]').first();
   const token = await entry.getAttribute("data-token");
@@ -250,6 +258,7 @@ try {
   step("another browser (another session) sees neither the run nor its token");
   const ctxB = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const b = await ctxB.newPage();
+  pages.push(b);
   await b.goto(base);
   await b.waitForSelector('[data-testid="history"]');
   await until("B's history", async () => (await b.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
@@ -309,12 +318,42 @@ try {
   await a.waitForSelector('[data-testid="history"]');
   await until("A's empty history", async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
 
+  step("load more: 21 more runs, a first page of 20, then the rest from the cursor");
+  for (let i = 0; i < 21; i++) {
+    const r = await ctxA.request.post(`${base}api/submissions?base64_encoded=false&wait=false`, {
+      data: { language_id: 71, source_code: `print(${i})\n` },
+    });
+    assert.equal(r.status(), 201, await r.text());
+  }
+  await a.reload();
+  await a.waitForSelector('[data-testid="history-more"]');
+  assert.equal(await a.locator('[data-testid="history-item"]').count(), 20);
+  await a.locator('[data-testid="history-more"]').click();
+  await until("the second page", async () => (await a.locator('[data-testid="history-item"]').count()) === 21, 10_000);
+  assert.equal(await a.locator('[data-testid="history-more"]').count(), 0, "nothing more to load");
+
+  step("a session that ended is replaced, and the page says so");
+  await ctxA.clearCookies();
+  await a.locator('[data-testid="language"]').selectOption("71");
+  await setCode(a, 'print("after")\n');
+  await a.locator('[data-testid="run"]').click();
+  await a.waitForSelector('[data-testid="note"]');
+  assert.match(await a.locator('[data-testid="note"]').innerText(), /session .* had ended; a new one has started/);
+  await until("a new session cookie", async () => (await ctxA.cookies()).some((c) => c.name === "coderunner_session"));
+  await until("the new session's empty history", async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
+  await run(a);
+  assert.equal(await stdoutOf(a), "after\n");
+
   assert.deepEqual(consoleErrors, [], "no errors in the page");
   console.log(`ok: screenshots in ${ART}`);
 } catch (e) {
   failed = true;
   console.error(e);
   for (const p of procs) console.error(`--- ${p.logName} (last lines)\n${logOf(p.logName)}`);
+  for (const [i, pg] of pages.entries()) {
+    await pg.screenshot({ path: `${ART}gateway-failed-${i}.png`, fullPage: true }).catch(() => {});
+    console.error(`--- page ${i}: ${await pg.locator("main").innerText().catch(() => "?")}`);
+  }
 } finally {
   await browser?.close();
   stopAll();

@@ -63,6 +63,7 @@ try {
   await setCode(page, "int main(void) { return 0 }\n");
   v = await runAndWait(page);
   assert.match(await v.innerText(), /Compilation Error/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /Did not compile/);
   assert.match(await page.locator('[data-testid="compile-output"]').innerText(), /error/);
   await page.screenshot({ path: `${ART}real-c-compile-error.png`, fullPage: true });
 
@@ -71,6 +72,13 @@ try {
   await setCode(page, "while True:\n    pass\n");
   v = await runAndWait(page);
   assert.match(await v.innerText(), /Time Limit Exceeded/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /Took too long/);
+
+  step("an error exit, in plain words with the exit code");
+  await setCode(page, "import sys\nsys.exit(3)\n");
+  v = await runAndWait(page);
+  assert.match(await page.locator('[data-testid="verdict-technical"]').innerText(), /NZEC/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /ended with an error \(exit code 3\)/);
 
   step("two test cases, one failing");
   await setCode(page, "a, b = map(int, input().split())\nprint(a + b)\n");
@@ -93,7 +101,7 @@ try {
   await page.reload();
   await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("map(int, input().split())"));
 
-  step("a share link restores it, at phone width");
+  step("a share link restores it, at phone width; the verdict brought into view, Run on screen");
   await page.locator('input[name="mode"]').first().check();
   await page.locator('[data-testid="stdin"]').fill("4 5");
   await page.getByRole("button", { name: "Share" }).click();
@@ -108,6 +116,19 @@ try {
   await phone.locator('[data-testid="run"]').tap();
   await phone.waitForSelector('[data-testid="verdict"]', { timeout: 60_000 });
   assert.equal(await phone.locator('[data-testid="stdout"]').innerText(), "9\n");
+  // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
+  const inView = async (sel) => {
+    const b = await phone.locator(sel).boundingBox();
+    return !!b && b.y >= 0 && b.y + Math.min(b.height, 40) <= (await phone.evaluate(() => window.innerHeight));
+  };
+  {
+    const deadline = Date.now() + 10_000;
+    while (!(await inView('[data-testid="verdict"]'))) {
+      assert.ok(Date.now() < deadline, "the verdict was not brought into view");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  assert.ok(await inView('[data-testid="run"]'), "Run stays on screen");
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}real-phone.png`, fullPage: true });
