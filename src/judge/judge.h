@@ -90,7 +90,8 @@ typedef struct JudgeSubmission {
         /* testlib's conventions (exit codes 0 OK, 1 WA, 2 PE, 3 FAIL, 7 points): a checker
          * decides each test instead of the comparison, from /box/input.txt, output.txt and
          * answer.txt; an interactor talks with the program through its stdin and stdout
-         * and decides the same way. NULL = none. */
+         * and decides the same way; with both, the checker judges the output.txt the
+         * interactor wrote once it accepts. NULL = none. */
         const JudgeProgram *checker;
         const JudgeProgram *interactor;
         /* Called on the judging thread after each test case's verdict (NULL = none): live

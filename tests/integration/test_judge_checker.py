@@ -221,11 +221,34 @@ def test_failing_interactor_is_internal_error(tmp_path):
     assert r["message"] == "Interactor failed: no secret"
 
 
-def test_checker_and_interactor_together_refused(tmp_path):
-    c = helper(tmp_path, "c.py", "pass\n")
-    i = helper(tmp_path, "i.py", "pass\n")
-    _, cp = judge(tmp_path, SUM, PYTHON, f"--checker={c}", f"--interactor={i}", check=False, expect_exit=1)
-    assert b"cannot be given together" in cp.stderr
+# testlib's interactive problems: the interactor copies what it learns to its output file
+# (tout), then the checker judges that file against the answer.
+TOUT_INTERACTOR = """import sys
+tout = open(sys.argv[2], "w")
+for q in open(sys.argv[1]).read().split():
+    print(q, flush=True)
+    tout.write(sys.stdin.readline())
+"""
+DOUBLER = "import sys\nfor line in sys.stdin:\n    print(int(line) * 2, flush=True)\n"
+
+
+def test_interactor_then_checker(tmp_path):
+    interactor = helper(tmp_path, "interactor.py", TOUT_INTERACTOR)
+    checker = helper(tmp_path, "check.py", TOLERANT.replace("ans = float(", "ans = 2 * float("))
+    r, cp = judge(tmp_path, DOUBLER, PYTHON, f"--interactor={interactor}", f"--checker={checker}",
+                  tests={"good": ("21\n", "21\n"), "bad": ("21\n", "22\n")}, check=False)
+    assert r is not None, cp.stderr
+    got = [(t["name"], t["status"]["id"], t["message"]) for t in r["tests"]]
+    assert got == [("bad", WRONG_ANSWER, "wrong answer expected 44.0, found 42"),
+                   ("good", ACCEPTED, "ok the sum is right")], got
+    assert r["score"] == 1
+    # What the interactor left is read as hostile: a symlink is not followed.
+    sneaky = helper(tmp_path, "sneaky.py", TOUT_INTERACTOR.replace(
+        'tout = open(sys.argv[2], "w")', 'import os\nos.symlink("/etc/passwd", sys.argv[2])\ntout = sys.stderr'))
+    r, cp = judge(tmp_path, DOUBLER, PYTHON, f"--interactor={sneaky}", f"--checker={checker}",
+                  stdin="21\n", expected="21\n", check=False, expect_exit=2)
+    assert r["status"]["id"] == INTERNAL_ERROR, r
+    assert r["message"] == "Interactor failed: its output.txt cannot be read: not a regular file", r
 
 
 def test_c_program_with_c_interactor(tmp_path):
