@@ -139,8 +139,11 @@ bench: deps-bench build
 LANGUAGE_PKGS = $(shell sed -n 's/^packages *= *//p' languages/*/language.conf | tr ' ' '\n' | sort -u)
 
 .PHONY: languages
-languages:
+languages: deps-web
 	$(call apt_install,$(LANGUAGE_PKGS))
+	@# Toolchains newer than Debian's, from a registry this project already uses (npm, the Go module proxy):
+	@# each languages/*/install installs its pinned release (nothing when it is there).
+	@for f in languages/*/install; do $(SUDO) $$f || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

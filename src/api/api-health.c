@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api-internal.h"
+#include "json/openapi.h"
 
 void api_health(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
@@ -174,11 +175,16 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
 }
 
 void api_openapi(HttpRequest *req, const char *const *params, void *userdata) {
-        char *copy = malloc(api_openapi_json_len + 1);
-        if (!copy) {
-                api_reply_internal(req, -ENOMEM);
+        Api *a = userdata;
+        char *doc = NULL;
+        OpenApiAuth auth = {
+                .authn_header = a->authn_tokens ? a->cfg.authn_header : NULL,
+                .authz_header = a->authz_tokens ? a->cfg.authz_header : NULL,
+        };
+        int r = openapi_render(api_openapi_json, api_openapi_json_len, &auth, &doc);
+        if (r < 0) {
+                api_reply_internal(req, r);
                 return;
         }
-        memcpy(copy, api_openapi_json, api_openapi_json_len + 1);
-        http_reply_json(req, 200, copy);
+        http_reply_json(req, 200, doc);
 }

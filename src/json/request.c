@@ -776,8 +776,6 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
         decode_extensions(&d, &s);
         decode_program(&d, "checker", &s.checker);
         decode_program(&d, "interactor", &s.interactor);
-        if (get(obj, "checker") && get(obj, "interactor"))
-                fail(&d, "interactor", "can't be given with a checker");
 
         if (d.r < 0)
                 return d.r;

@@ -11,14 +11,16 @@
 #include "base/macro.h"
 #include "judge/judge.h"
 
-/* testlib.h's exit codes (OK_EXIT_CODE, WA_EXIT_CODE, PE_EXIT_CODE, FAIL_EXIT_CODE and the
- * exit code of quitp()'s _points). */
+/* testlib.h's exit codes (OK_EXIT_CODE, WA_EXIT_CODE, PE_EXIT_CODE, FAIL_EXIT_CODE,
+ * DIRT_EXIT_CODE, POINTS_EXIT_CODE, UNEXPECTED_EOF_EXIT_CODE). */
 enum {
         CHECK_OK = 0,
         CHECK_WA = 1,
         CHECK_PE = 2,
         CHECK_FAIL = 3,
+        CHECK_DIRT = 4, /* extra data after the answer: the contestant's output */
         CHECK_POINTS = 7,
+        CHECK_UNEXPECTED_EOF = 8, /* the contestant's output ended too soon */
 };
 
 #define POINTS_WORD "points"
@@ -112,9 +114,11 @@ int judge_check_decide(const char *who, const BoxResult *box, const char *err, s
                         r = set(&c, STATUS_ACCEPTED, 1, "", msg);
                         break;
                 case CHECK_WA:
+                case CHECK_DIRT:
                         r = set(&c, STATUS_WRONG_ANSWER, 0, "", msg);
                         break;
                 case CHECK_PE:
+                case CHECK_UNEXPECTED_EOF:
                         /* Judge0 has no such status: a wrong answer that says so */
                         r = set(&c, STATUS_WRONG_ANSWER, 0, "Presentation error", msg);
                         break;

@@ -823,17 +823,20 @@ static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Help
         return 0;
 }
 
-/* A fresh copy of a helper's directory for one test, with its input files. Returns 1
- * with *ret_msg when the files cannot be made there (a name the helper's own files take). */
-static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, const char *out,
-        size_t out_len, const char *answer, size_t answer_len, Workdir *ret, char **ret_msg) {
+/* A fresh copy of a helper's directory for one test, with its input files; output.txt
+ * only with_output (an interactor writes its own: testlib's tout). Returns 1 with *ret_msg
+ * when the files cannot be made there (a name the helper's own files take). */
+static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, bool with_output,
+        const char *out, size_t out_len, const char *answer, size_t answer_len, Workdir *ret,
+        char **ret_msg) {
         const struct {
                 const char *name, *data;
                 size_t len;
+                bool make;
         } files[] = {
-                {"input.txt", in, in_len},
-                {"output.txt", out, out_len},
-                {"answer.txt", answer, answer_len},
+                {"input.txt", in, in_len, true},
+                {"output.txt", out, out_len, with_output},
+                {"answer.txt", answer, answer_len, true},
         };
         Workdir w = {.fd = -EBADF};
         int r = workdir_make(j, "check", &w);
@@ -841,6 +844,8 @@ static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_l
                 return r;
         r = tree_copy(h->build.fd, w.fd, 0, 0);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+                if (!files[i].make)
+                        continue;
                 _cleanup_close_ int fd = openat(
                         w.fd, files[i].name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (fd < 0) {
@@ -869,13 +874,13 @@ static int apply_check(JudgeOutcome *out, JudgeCheck *c) {
         return 0;
 }
 
-/* Run the checker on a test the program ran cleanly. */
-static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, const char *answer,
-        size_t answer_len, JudgeOutcome *out) {
+/* Run the checker on a test the program ran cleanly (output: its stdout, or what the
+ * interactor wrote). */
+static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, const char *output,
+        size_t output_len, const char *answer, size_t answer_len, JudgeOutcome *out) {
         _cleanup_free_ char *msg = NULL;
         Workdir w = {.fd = -EBADF};
-        int r = helper_workdir(
-                j, h, in, in_len, out->stdout_data, out->stdout_len, answer, answer_len, &w, &msg);
+        int r = helper_workdir(j, h, in, in_len, true, output, output_len, answer, answer_len, &w, &msg);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -896,12 +901,47 @@ static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, 
         return apply_check(out, &c);
 }
 
+/* A regular file a sandboxed program left in its directory, read as hostile: never
+ * through a symlink, never a FIFO or a device, at most max bytes (-EFBIG past it). */
+static int read_box_file(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        size_t n = (size_t) st.st_size, got = 0;
+        _cleanup_free_ char *buf = malloc(n + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (got < n) {
+                ssize_t k = pread(fd, buf + got, n - got, (off_t) got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break; /* it shrank */
+                got += (size_t) k;
+        }
+        buf[got] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = got;
+        return 0;
+}
+
 /* The interactor's side of an interactive run, on a thread of its own. */
 typedef struct PeerRun {
         const Judge *j;
         const Helper *h;
         const Workdir *w;
         int in_fd, out_fd, err_fd; /* in_fd and out_fd: closed once the run is over */
+        uint64_t output_kib;
         BoxResult box;
         int r;
         atomic_bool done; /* the run is over */
@@ -914,7 +954,7 @@ static void *peer_run(void *arg) {
                 &(RunStreams){.in_fd = p->in_fd,
                         .out_fd = p->out_fd,
                         .err_fd = p->err_fd,
-                        .output_kib = HELPER_OUTPUT_KIB},
+                        .output_kib = p->output_kib},
                 &p->box);
         /* The program sees the end of its input once the interactor is gone. */
         p->in_fd = safe_close(p->in_fd);
@@ -932,12 +972,14 @@ static void *peer_run(void *arg) {
  * unless the interactor said wrong answer and the program ended with an error exit or
  * SIGPIPE (what writing to an interactor gone does); then the interactor's verdict. */
 static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t, const Helper *h,
-        const char *run_cmd, const Workdir *w, const Limits *rl, uint64_t output_kib, JudgeOutcome *out) {
+        const Helper *checker, const char *run_cmd, const Workdir *w, const Limits *rl, uint64_t output_kib,
+        JudgeOutcome *out) {
         const char *in = t ? t->stdin_data : s->stdin_data;
         size_t in_len = t ? t->stdin_len : s->stdin_len;
         const char *exp = t ? t->expected : s->expected;
         size_t exp_len = t ? t->expected_len : s->expected_len;
-        _cleanup_free_ char *msg = NULL, *peer_errs = NULL;
+        _cleanup_free_ char *msg = NULL, *peer_errs = NULL, *tout = NULL;
+        size_t tout_len = 0;
         _cleanup_close_ int to_prog_r = -EBADF, to_prog_w = -EBADF, from_prog_r = -EBADF,
                             from_prog_w = -EBADF, err_fd = -EBADF, peer_err = -EBADF;
         Workdir hw = {.fd = -EBADF};
@@ -947,6 +989,10 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
         pthread_t thread;
         size_t peer_err_len = 0;
         int fds[2], r;
+        /* What the two say to each other is not stored: each side may write the judge's
+         * output cap (64 MiB by default), not the submission's file size. */
+        uint64_t channel_kib =
+                MAX(output_kib, j->cfg.default_output_kib ? j->cfg.default_output_kib : DEFAULT_OUTPUT_KIB);
 
         if (!j->runner.peer_userdata) {
                 c.status_id = STATUS_INTERNAL_ERROR;
@@ -954,7 +1000,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         return -ENOMEM;
                 return apply_check(out, &c);
         }
-        r = helper_workdir(j, h, in, in_len, NULL, 0, exp, exp_len, &hw, &msg);
+        r = helper_workdir(j, h, in, in_len, false, NULL, 0, exp, exp_len, &hw, &msg);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -985,7 +1031,8 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                 .w = &hw,
                 .in_fd = TAKE_FD(from_prog_r),
                 .out_fd = TAKE_FD(to_prog_w),
-                .err_fd = peer_err};
+                .err_fd = peer_err,
+                .output_kib = channel_kib};
         r = -pthread_create(&thread, NULL, peer_run, &peer);
         if (r < 0) {
                 safe_close(peer.in_fd);
@@ -998,7 +1045,7 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                         .err_fd = s->redirect_stderr_to_stdout ? -EBADF : err_fd,
                         .merge_stderr = s->redirect_stderr_to_stdout,
                         .network = s->enable_network,
-                        .output_kib = output_kib},
+                        .output_kib = channel_kib},
                 &o.box);
         /* Whether the interactor was still running when the program ended. */
         bool peer_running = !atomic_load(&peer.done);
@@ -1037,6 +1084,22 @@ static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t,
                 r = apply_check(out, &c);
         else
                 out->points = 0; /* the program's own failure stands */
+        if (r < 0 || !checker || out->status_id != STATUS_ACCEPTED)
+                goto finish;
+        /* With a checker too, the interactor's accept hands over: the checker decides from
+         * what the interactor wrote to its output.txt (testlib's tout). */
+        r = read_box_file(hw.fd, "output.txt", channel_kib * 1024, &tout, &tout_len);
+        if (r == -ENOENT)
+                r = 0; /* it wrote nothing */
+        else if (r < 0 && r != -ENOMEM) {
+                out->status_id = STATUS_INTERNAL_ERROR;
+                out->points = 0;
+                r = set_message(&out->message, "%s failed: its output.txt cannot be read: %s", h->who,
+                        r == -ELOOP || r == -EBADFD ? "not a regular file" : strerror(-r));
+                goto finish;
+        }
+        if (r >= 0)
+                r = check_test(j, checker, in, in_len, tout ? tout : "", tout_len, exp, exp_len, out);
 finish:
         judge_check_done(&c);
         run_output_done(&o);
@@ -1059,8 +1122,6 @@ static int validate(const JudgeSubmission *s, char **msg) {
                 return set_message(msg, "source_code can't be blank"), -EINVAL;
         if (s->n_tests > MAX_TESTS)
                 return set_message(msg, "at most %d test cases", MAX_TESTS), -E2BIG;
-        if (s->checker && s->interactor)
-                return set_message(msg, "a checker and an interactor cannot be given together"), -EINVAL;
         if (s->number_of_runs > MAX_RUNS)
                 return set_message(msg, "number_of_runs must be at most %d", MAX_RUNS), -ERANGE;
         if (s->live && (s->n_tests > 0 || s->number_of_runs > 1 || s->checker || s->interactor))
@@ -1303,8 +1364,9 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                 }
                         }
                         if (s->interactor) {
-                                r = interact_test(
-                                        j, s, t, &helpers_ready[1], run_cmd, &w, &rl, output_kib, out);
+                                r = interact_test(j, s, t, &helpers_ready[1],
+                                        s->checker ? &helpers_ready[0] : NULL, run_cmd, &w, &rl, output_kib,
+                                        out);
                                 if (!single)
                                         workdir_drop(j, &w);
                                 if (r < 0)
@@ -1322,8 +1384,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                 r = decide(s, t, &o, out);
                                 run_output_done(&o);
                                 if (r >= 0 && s->checker && out->status_id == 0)
-                                        r = check_test(j, &helpers_ready[0], in, in_len,
-                                                t ? t->expected : s->expected,
+                                        r = check_test(j, &helpers_ready[0], in, in_len, out->stdout_data,
+                                                out->stdout_len, t ? t->expected : s->expected,
                                                 t ? t->expected_len : s->expected_len, out);
                                 if (r < 0)
                                         goto fail;

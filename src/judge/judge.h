@@ -90,7 +90,8 @@ typedef struct JudgeSubmission {
         /* testlib's conventions (exit codes 0 OK, 1 WA, 2 PE, 3 FAIL, 7 points): a checker
          * decides each test instead of the comparison, from /box/input.txt, output.txt and
          * answer.txt; an interactor talks with the program through its stdin and stdout
-         * and decides the same way. NULL = none. */
+         * and decides the same way; with both, the checker judges the output.txt the
+         * interactor wrote once it accepts. NULL = none. */
         const JudgeProgram *checker;
         const JudgeProgram *interactor;
         /* Called on the judging thread after each test case's verdict (NULL = none): live
@@ -192,7 +193,8 @@ typedef struct JudgeCheck {
 } JudgeCheck;
 #define JUDGE_CHECK_MESSAGE_MAX 256
 /* Decide from how the checker's run ended (its BoxResult) and what it wrote: exit code 0
- * accepted, 1 wrong answer, 2 presentation error (wrong answer, "Presentation error: "),
+ * accepted, 1 or 4 (testlib's "dirt") wrong answer, 2 or 8 (testlib's unexpected end of
+ * file) presentation error (wrong answer, "Presentation error: "),
  * 3 or anything else (a limit, a signal, another code) the checker's failure (13,
  * "<who> failed: ", who being "Checker" or "Interactor"), 7 partial: "points X" (testlib's quitp()) first on stderr, else
  * stdout, with 0 <= X <= 1 (1 is accepted). The message is the first line of stderr, else

@@ -45,10 +45,12 @@ static const char run_help[] =
         "  --checker=FILE          a checker (testlib's conventions) decides each test from\n"
         "                          input.txt, output.txt and answer.txt instead of --compare\n"
         "  --interactor=FILE       an interactor talks with the program through its stdin and\n"
-        "                          stdout, and decides each test like a checker\n"
-        "  --checker-lang=ID|NAME  the checker's or interactor's language (default: from FILE)\n"
+        "                          stdout, and decides each test like a checker (with --checker\n"
+        "                          too, the checker then reads what the interactor wrote)\n"
+        "  --checker-lang=ID|NAME, --interactor-lang=ID|NAME\n"
+        "                          their languages (default: from the file name)\n"
         "  --checker-time=SEC (5) --checker-wall-time=SEC (10) --checker-mem=KIB (256000)\n"
-        "                          the checker's or interactor's own limits\n"
+        "                          the checker's and interactor's own limits\n"
         "  --args=ARGS             command-line arguments of the program\n"
         "  --compiler-options=OPTS options for the compiler (%s in the compile command)\n"
         "  --runs=N                run N times, average time and memory (number_of_runs)\n"
@@ -88,6 +90,7 @@ enum {
         OPT_CHECKER,
         OPT_INTERACTOR,
         OPT_CHECKER_LANG,
+        OPT_INTERACTOR_LANG,
         OPT_CHECKER_TIME,
         OPT_CHECKER_WALL_TIME,
         OPT_CHECKER_MEM,
@@ -191,6 +194,30 @@ static int load_tests(const char *dir, TestFiles *ret) {
                 }
         }
         *ret = t;
+        return 0;
+}
+
+/* A checker's or interactor's source and language (--checker-lang or its file name). */
+static int load_helper(Catalogue *cat, const Language *lang, const char *path, const char *lang_arg,
+        const char *what, char **ret_source, size_t *ret_len, const Limits *limits, JudgeProgram *ret) {
+        const Language *hl =
+                lang_arg ? catalogue_find(cat, lang_arg) : catalogue_guess_by_filename(cat, path);
+        if (!hl)
+                return log_error(EINVAL, "%s=%s: cannot tell the language; use %s-lang", what, path, what);
+        if (hl->is_project)
+                return log_error(
+                        EINVAL, "%s=%s: a checker or an interactor is a single source file", what, path);
+        if (hl != lang) {
+                Catalogue one = {.langs = (Language *) hl, .n = 1};
+                catalogue_detect(&one);
+        }
+        if (!hl->installed)
+                return log_error(ENOENT, "%s=%s: %s is not installed", what, path, hl->name_template);
+        int r = read_input(path, MAX_SOURCE, what, ret_source, ret_len);
+        if (r < 0)
+                return r;
+        *ret = (JudgeProgram){
+                .language = hl, .source = *ret_source, .source_len = *ret_len, .limits = *limits};
         return 0;
 }
 
@@ -357,6 +384,7 @@ int run_main(int argc, char **argv) {
                 {"checker", required_argument, NULL, OPT_CHECKER},
                 {"interactor", required_argument, NULL, OPT_INTERACTOR},
                 {"checker-lang", required_argument, NULL, OPT_CHECKER_LANG},
+                {"interactor-lang", required_argument, NULL, OPT_INTERACTOR_LANG},
                 {"checker-time", required_argument, NULL, OPT_CHECKER_TIME},
                 {"checker-wall-time", required_argument, NULL, OPT_CHECKER_WALL_TIME},
                 {"checker-mem", required_argument, NULL, OPT_CHECKER_MEM},
@@ -377,22 +405,15 @@ int run_main(int argc, char **argv) {
         };
         const char *lang_arg = NULL, *stdin_path = NULL, *expected_path = NULL, *tests_dir = NULL,
                    *zip_path = NULL, *cache_dir = NULL, *languages_dir = NULL, *checker_path = NULL,
-                   *interactor_path = NULL, *checker_lang_arg = NULL;
+                   *interactor_path = NULL, *checker_lang_arg = NULL, *interactor_lang_arg = NULL;
         bool json = false, no_cache = false;
         _cleanup_free_ char *source = NULL, *in = NULL, *expected = NULL, *zip = NULL, *default_cache = NULL,
-                            *helper_source = NULL;
-        size_t source_len = 0, in_len = 0, expected_len = 0, zip_len = 0, helper_len = 0;
-        JudgeProgram helper = {
-                .limits =
-                        {
-                                .cpu_time_usec = HELPER_CPU_TIME_LIMIT * USEC_PER_SEC,
-                                .wall_time_usec = HELPER_WALL_TIME_LIMIT * USEC_PER_SEC,
-                                .memory_kib = HELPER_MEMORY_LIMIT,
-                                .stack_kib = HELPER_STACK_LIMIT,
-                                .fsize_kib = HELPER_MAX_FILE_SIZE,
-                                .processes = HELPER_MAX_PROCESSES,
-                        },
-        };
+                            *checker_source = NULL, *interactor_source = NULL;
+        size_t source_len = 0, in_len = 0, expected_len = 0, zip_len = 0, checker_len = 0,
+               interactor_len = 0;
+        JudgeProgram checker = {}, interactor = {};
+        Limits helper_limits = limits_of_helper(HELPER_CPU_TIME_LIMIT * USEC_PER_SEC,
+                HELPER_WALL_TIME_LIMIT * USEC_PER_SEC, HELPER_MEMORY_LIMIT);
         Catalogue cat = {};
         TestFiles tf = {};
         Judge *judge = NULL;
@@ -508,11 +529,14 @@ int run_main(int argc, char **argv) {
                 case OPT_CHECKER_LANG:
                         checker_lang_arg = optarg;
                         break;
+                case OPT_INTERACTOR_LANG:
+                        interactor_lang_arg = optarg;
+                        break;
                 case OPT_CHECKER_TIME:
                 case OPT_CHECKER_WALL_TIME:
                         r = parse_seconds_usec(optarg, 60 * USEC_PER_SEC,
-                                c == OPT_CHECKER_TIME ? &helper.limits.cpu_time_usec
-                                                      : &helper.limits.wall_time_usec);
+                                c == OPT_CHECKER_TIME ? &helper_limits.cpu_time_usec
+                                                      : &helper_limits.wall_time_usec);
                         if (r < 0) {
                                 log_error(0, "--%s=%s: expected seconds from 0 to 60",
                                         c == OPT_CHECKER_TIME ? "checker-time" : "checker-wall-time",
@@ -521,8 +545,8 @@ int run_main(int argc, char **argv) {
                         }
                         break;
                 case OPT_CHECKER_MEM:
-                        r = parse_u64_max(optarg, 4 * 1024 * 1024, &helper.limits.memory_kib);
-                        if (r < 0 || helper.limits.memory_kib < 2048) {
+                        r = parse_u64_max(optarg, 4 * 1024 * 1024, &helper_limits.memory_kib);
+                        if (r < 0 || helper_limits.memory_kib < 2048) {
                                 log_error(0, "--checker-mem=%s: expected KiB from 2048 to 4194304", optarg);
                                 goto out;
                         }
@@ -586,40 +610,20 @@ int run_main(int argc, char **argv) {
                 goto out;
         }
 
-        /* The checker or the interactor. */
-        if (checker_path && interactor_path) {
-                log_error(0, "run: --checker and --interactor cannot be given together");
-                goto out;
+        /* The checker and the interactor (both: the checker reads what the interactor wrote). */
+        if (checker_path) {
+                if (load_helper(&cat, lang, checker_path, checker_lang_arg, "--checker", &checker_source,
+                            &checker_len, &helper_limits, &checker) < 0)
+                        goto out;
+                sub.checker = &checker;
         }
-        const char *helper_path = checker_path ? checker_path : interactor_path;
-        if (helper_path) {
-                const Language *hl = checker_lang_arg ? catalogue_find(&cat, checker_lang_arg)
-                                                      : catalogue_guess_by_filename(&cat, helper_path);
-                if (!hl || hl->is_project) {
-                        log_error(0, "%s: %s", checker_lang_arg ? checker_lang_arg : helper_path,
-                                hl ? "a checker or an interactor is a single source file"
-                                   : "cannot tell the language; use --checker-lang");
+        if (interactor_path) {
+                if (load_helper(&cat, lang, interactor_path, interactor_lang_arg, "--interactor",
+                            &interactor_source, &interactor_len, &helper_limits, &interactor) < 0)
                         goto out;
-                }
-                if (hl != lang) {
-                        Catalogue h1 = {.langs = (Language *) hl, .n = 1};
-                        catalogue_detect(&h1);
-                }
-                if (!hl->installed) {
-                        log_error(0, "%s: the toolchain is not installed", hl->name_template);
-                        goto out;
-                }
-                if (read_input(helper_path, MAX_SOURCE, checker_path ? "--checker" : "--interactor",
-                            &helper_source, &helper_len) < 0)
-                        goto out;
-                helper.language = hl;
-                helper.source = helper_source;
-                helper.source_len = helper_len;
-                if (checker_path)
-                        sub.checker = &helper;
-                else
-                        sub.interactor = &helper;
+                sub.interactor = &interactor;
         }
+        bool with_points = checker_path || interactor_path;
 
         /* The inputs. */
         if (!lang->is_project && read_input(file, MAX_SOURCE, "source", &source, &source_len) < 0)
@@ -734,11 +738,10 @@ int run_main(int argc, char **argv) {
                 goto out;
         }
         if (json)
-                print_json(
-                        &res, lang, tests_dir != NULL, helper_path != NULL, (const char *const *) tf.names);
+                print_json(&res, lang, tests_dir != NULL, with_points, (const char *const *) tf.names);
         else
-                print_human(&res, tests_dir ? (const char *const *) tf.names : NULL, !tests_dir,
-                        helper_path != NULL);
+                print_human(
+                        &res, tests_dir ? (const char *const *) tf.names : NULL, !tests_dir, with_points);
         ret = res.status_id == STATUS_INTERNAL_ERROR ? 2 : 0;
         if (ret == 2 && !json)
                 log_error(0, "internal error: %s",

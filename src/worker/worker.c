@@ -144,15 +144,8 @@ static int program_of(const WorkerPool *p, const SubmissionProgram *sp, JudgePro
                 .language = lang,
                 .source = sp->source_code.data ? sp->source_code.data : "",
                 .source_len = sp->source_code.len,
-                .limits =
-                        {
-                                .cpu_time_usec = sp->cpu_time_limit_usec,
-                                .wall_time_usec = sp->wall_time_limit_usec,
-                                .memory_kib = sp->memory_limit_kib,
-                                .stack_kib = HELPER_STACK_LIMIT,
-                                .fsize_kib = HELPER_MAX_FILE_SIZE,
-                                .processes = HELPER_MAX_PROCESSES,
-                        },
+                .limits = limits_of_helper(
+                        sp->cpu_time_limit_usec, sp->wall_time_limit_usec, sp->memory_limit_kib),
         };
         return 1;
 }

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from api_helpers import C_ID, PY_ID, Server
-from test_judge_checker import GUESSER, INTERACTOR, PARTIAL, SUM, TOLERANT
+from test_judge_checker import DOUBLER, GUESSER, INTERACTOR, PARTIAL, SUM, TOLERANT, TOUT_INTERACTOR
 
 FIELDS = {"fields": "status,message,score,tests,checker,interactor,stdout"}
 
@@ -110,6 +110,18 @@ def test_interactor_guessing_game_and_deadlock(server):
     assert sub["status"]["id"] == 5 and "deadlock" in sub["message"], sub
 
 
+def test_interactor_then_checker(server):
+    checker = TOLERANT.replace("ans = float(", "ans = 2 * float(")
+    body = {"source_code": DOUBLER, "language_id": PY_ID,
+            "tests": [{"stdin": "21\n", "expected_output": "21\n"}, {"stdin": "21\n", "expected_output": "22\n"}],
+            "interactor": {"source_code": TOUT_INTERACTOR, "language_id": PY_ID},
+            "checker": {"source_code": checker, "language_id": PY_ID}}
+    sub = submit_wait(server, body)
+    assert [(t["status"]["id"], t["message"]) for t in sub["tests"]] == [
+        (3, "ok the sum is right"), (4, "wrong answer expected 44.0, found 42")], sub
+    assert sub["score"] == 1 and sub["interactor"]["language_id"] == PY_ID and sub["checker"]["language_id"] == PY_ID
+
+
 @pytest.mark.parametrize("extra, errors", [
     ({"checker": "x"}, {"checker": ["is not an object"]}),
     ({"checker": {"language_id": PY_ID}}, {"checker.source_code": ["can't be blank"]}),
@@ -117,8 +129,6 @@ def test_interactor_guessing_game_and_deadlock(server):
      {"checker.language_id": ["language with id 12345 doesn't exist"]}),
     ({"interactor": {"source_code": "x", "language_id": PY_ID, "memory_limit": 100}},
      {"interactor.memory_limit": ["must be greater than or equal to 2048"]}),
-    ({"checker": {"source_code": "x", "language_id": PY_ID}, "interactor": {"source_code": "x", "language_id": PY_ID}},
-     {"interactor": ["can't be given with a checker"]}),
 ])
 def test_validation_errors_name_the_field(server, extra, errors):
     r = server.submit({"source_code": "print(1)", "language_id": PY_ID, **extra})

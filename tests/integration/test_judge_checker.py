@@ -66,6 +66,8 @@ def test_presentation_error(tmp_path):
     ("import sys\nprint('bad answer file', file=sys.stderr)\nsys.exit(3)\n", "bad answer file"),
     ("import sys\nsys.exit(42)\n", "exit code 42"),
     ("import sys\nprint('points 1.5', file=sys.stderr)\nsys.exit(7)\n", "points X"),
+    # a flood of messages is stopped at the helper's small output cap
+    ("import sys\nwhile True:\n    sys.stderr.write('x' * 65536)\n", "Output limit exceeded (stderr)"),
 ])
 def test_crashing_checker_is_internal_error(tmp_path, body, why):
     r = run_checked(tmp_path, SUM, body, stdin="1 2\n", expected="3\n", expect_exit=2)
@@ -219,11 +221,34 @@ def test_failing_interactor_is_internal_error(tmp_path):
     assert r["message"] == "Interactor failed: no secret"
 
 
-def test_checker_and_interactor_together_refused(tmp_path):
-    c = helper(tmp_path, "c.py", "pass\n")
-    i = helper(tmp_path, "i.py", "pass\n")
-    _, cp = judge(tmp_path, SUM, PYTHON, f"--checker={c}", f"--interactor={i}", check=False, expect_exit=1)
-    assert b"cannot be given together" in cp.stderr
+# testlib's interactive problems: the interactor copies what it learns to its output file
+# (tout), then the checker judges that file against the answer.
+TOUT_INTERACTOR = """import sys
+tout = open(sys.argv[2], "w")
+for q in open(sys.argv[1]).read().split():
+    print(q, flush=True)
+    tout.write(sys.stdin.readline())
+"""
+DOUBLER = "import sys\nfor line in sys.stdin:\n    print(int(line) * 2, flush=True)\n"
+
+
+def test_interactor_then_checker(tmp_path):
+    interactor = helper(tmp_path, "interactor.py", TOUT_INTERACTOR)
+    checker = helper(tmp_path, "check.py", TOLERANT.replace("ans = float(", "ans = 2 * float("))
+    r, cp = judge(tmp_path, DOUBLER, PYTHON, f"--interactor={interactor}", f"--checker={checker}",
+                  tests={"good": ("21\n", "21\n"), "bad": ("21\n", "22\n")}, check=False)
+    assert r is not None, cp.stderr
+    got = [(t["name"], t["status"]["id"], t["message"]) for t in r["tests"]]
+    assert got == [("bad", WRONG_ANSWER, "wrong answer expected 44.0, found 42"),
+                   ("good", ACCEPTED, "ok the sum is right")], got
+    assert r["score"] == 1
+    # What the interactor left is read as hostile: a symlink is not followed.
+    sneaky = helper(tmp_path, "sneaky.py", TOUT_INTERACTOR.replace(
+        'tout = open(sys.argv[2], "w")', 'import os\nos.symlink("/etc/passwd", sys.argv[2])\ntout = sys.stderr'))
+    r, cp = judge(tmp_path, DOUBLER, PYTHON, f"--interactor={sneaky}", f"--checker={checker}",
+                  stdin="21\n", expected="21\n", check=False, expect_exit=2)
+    assert r["status"]["id"] == INTERNAL_ERROR, r
+    assert r["message"] == "Interactor failed: its output.txt cannot be read: not a regular file", r
 
 
 def test_c_program_with_c_interactor(tmp_path):
@@ -292,3 +317,52 @@ def test_interactor_over_its_limits_is_internal_error(tmp_path):
     r = run_interactive(tmp_path, GUESSER, spin, "--checker-time=0.3", stdin="5\n", expect_exit=2)
     assert r["status"]["id"] == INTERNAL_ERROR, r
     assert r["message"] == "Interactor failed: Time limit exceeded", r
+
+
+def test_interactor_writes_its_output_file(tmp_path):
+    """testlib's interactors write what they read to the output file (tout): it must be
+    theirs to create in their /box."""
+    echo = "import sys\nfor line in sys.stdin:\n    print(int(line) * 2, flush=True)\n"
+    interactor = """import sys
+tout = open(sys.argv[2], "w")
+for q in open(sys.argv[1]).read().split():
+    print(q, flush=True)
+    tout.write(sys.stdin.readline())
+tout.close()
+print("ok %d queries, tout written" % len(open(sys.argv[2]).read().split()), file=sys.stderr)
+"""
+    r = run_interactive(tmp_path, echo, interactor, stdin="1 2 3\n")
+    assert r["status"]["id"] == ACCEPTED, r
+    assert r["message"] == "ok 3 queries, tout written"
+
+
+def test_interactive_channel_is_not_capped_by_the_file_size(tmp_path):
+    """What the program and the interactor say to each other is not stored: more than the
+    submission's max_file_size (1024 KiB by default) passes both ways."""
+    program = """import sys
+n = 0
+for line in sys.stdin:
+    if line.strip() == "end":
+        break
+    n += 1
+out = sys.stdout
+for i in range(150000):
+    out.write("%08d\\n" % i)
+out.write("%d\\n" % n)
+out.flush()
+"""
+    interactor = """import sys
+for i in range(150000):
+    sys.stdout.write("%08d\\n" % i)
+sys.stdout.write("end\\n")
+sys.stdout.flush()
+for i in range(150000):
+    if sys.stdin.readline() != "%08d\\n" % i:
+        print("wrong answer at line %d" % i, file=sys.stderr); sys.exit(1)
+n = int(sys.stdin.readline())
+print("ok %d lines each way" % n, file=sys.stderr)
+sys.exit(0 if n == 150000 else 1)
+"""
+    r = run_interactive(tmp_path, program, interactor, stdin="\n")
+    assert r["status"]["id"] == ACCEPTED, r
+    assert r["message"] == "ok 150000 lines each way"

@@ -606,13 +606,12 @@ static void test_checker_interactor(void) {
                 "\"checker.cpu_time_limit\":[\"must be greater than 0\"],"
                 "\"checker.wall_time_limit\":[\"must be less than or equal to 20.0\"],"
                 "\"checker.memory_limit\":[\"is not a number\"],"
-                "\"interactor\":[\"is not an object\",\"can't be given with a checker\"]}");
+                "\"interactor\":[\"is not an object\"]}");
         decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"interactor\":{\"language_id\":89,"
                        "\"source_code\":\"x\"},\"checker\":{\"language_id\":4,\"source_code\":\"x\"}}",
                 false, &r,
                 "{\"checker.language_id\":[\"language with id 4 is archived and cannot be used anymore\"],"
-                "\"interactor.language_id\":[\"must be a single-file language\"],"
-                "\"interactor\":[\"can't be given with a checker\"]}");
+                "\"interactor.language_id\":[\"must be a single-file language\"]}");
         decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"checker\":{}}", false, &r,
                 "{\"checker.source_code\":[\"can't be blank\"],\"checker.language_id\":[\"can't be "
                 "blank\"]}");

@@ -34,7 +34,10 @@ static void test_exit_codes(void) {
         check(2, "  \n\nspaces\r\n", STATUS_WRONG_ANSWER, 0, "Presentation error: spaces");
         check(2, NULL, STATUS_WRONG_ANSWER, 0, "Presentation error");
         check(3, "no answer file", STATUS_INTERNAL_ERROR, 0, "Checker failed: no answer file");
-        check(4, NULL, STATUS_INTERNAL_ERROR, 0, "Checker failed: exit code 4");
+        check(4, "wrong output format Extra information", STATUS_WRONG_ANSWER, 0,
+                "wrong output format Extra information");
+        check(8, "unexpected eof", STATUS_WRONG_ANSWER, 0, "Presentation error: unexpected eof");
+        check(5, NULL, STATUS_INTERNAL_ERROR, 0, "Checker failed: exit code 5");
         check(42, "why", STATUS_INTERNAL_ERROR, 0, "Checker failed: exit code 42: why");
 }
 

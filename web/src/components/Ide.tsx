@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import dynamic from "next/dynamic";
 import { Judge0Client } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
@@ -89,6 +89,9 @@ export default function Ide() {
   });
 
   const runner = useRun(client);
+  const { start: startRun } = runner;
+  const { record: recordRun } = history;
+  const resultRef = useRef<HTMLElement>(null);
   const doRun = useCallback(async () => {
     if (!language) return;
     const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
@@ -103,9 +106,12 @@ export default function Ide() {
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
-    const result = await runner.start(req, ws.settings.wait);
+    const result = await startRun(req, ws.settings.wait);
+    // On a phone (or below long test tables) the result is off screen: bring it into view.
+    const box = resultRef.current?.getBoundingClientRect();
+    if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
     if (result) {
-      const kept = history.record({
+      const kept = recordRun({
         token: result.token,
         languageId: language.id,
         status: result.status,
@@ -118,7 +124,7 @@ export default function Ide() {
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [language, mode, ws, code, w.compilerOptions, runner, history]);
+  }, [language, mode, ws, code, w.compilerOptions, startRun, recordRun]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -151,7 +157,7 @@ export default function Ide() {
 
   const makeShare = async () => {
     if (!language) return;
-    const url = shareUrl(window.location.href, {
+    const url = await shareUrl(window.location.href, {
       languageId: language.id,
       languageName: language.name,
       code,
@@ -264,7 +270,7 @@ export default function Ide() {
             <SettingsPanel settings={settings} onChange={w.updateSettings} />
           </section>
 
-          <section aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="rounded border border-slate-300 p-3 dark:border-slate-700">
+          <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
             <h2 id="result-title" className="mb-2 text-sm font-semibold">
               Result
             </h2>

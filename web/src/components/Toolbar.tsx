@@ -28,7 +28,8 @@ interface Props {
 /** The page's header: language, Run, Share, Reset, Back, account, theme. */
 export default function Toolbar(p: Props) {
   return (
-    <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-3 py-2 dark:border-slate-800">
+    // Sticky: Run stays at hand however far the page is scrolled (phones, long test tables).
+    <header className="sticky top-0 z-10 flex flex-wrap items-center gap-2 border-b border-slate-200 bg-white px-3 py-2 dark:border-slate-800 dark:bg-slate-950">
       <div className="flex w-full min-w-0 items-center gap-2 sm:w-auto">
         <h1 className="mr-2 text-lg font-bold tracking-tight">coderunner</h1>
         <label htmlFor="language" className="sr-only">
