@@ -263,7 +263,62 @@ static void test_encode(void) {
         free(json);
 }
 
+/* The WebSocket messages: what a client sends, decoded by type; what the server sends. */
+static void test_ws(void) {
+        PistonWsMessage m;
+        char err[256] = "";
+        const char *in = "{\"type\":\"data\",\"stream\":\"stdin\",\"data\":\"a\\u0000b\\n\"}";
+        ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
+        ASSERT_TRUE(m.type == PISTON_WS_DATA && strcmp(m.stream, "stdin") == 0 && m.data.len == 4 &&
+                    memcmp(m.data.data, "a\0b\n", 4) == 0 && !m.signal);
+        piston_ws_message_done(&m);
+        in = "{\"type\":\"signal\",\"signal\":\"SIGINT\",\"data\":\"x\"}";
+        ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
+        ASSERT_TRUE(m.type == PISTON_WS_SIGNAL && strcmp(m.signal, "SIGINT") == 0 && !m.data.data);
+        piston_ws_message_done(&m);
+        in = "{\"type\":\"data\",\"stream\":1,\"data\":[]}";
+        ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
+        ASSERT_TRUE(m.type == PISTON_WS_DATA && !m.stream && !m.data.data);
+        piston_ws_message_done(&m);
+        static const char *const others[] = {"{}", "[1]", "\"init\"", "{\"type\":\"INIT\"}", "{\"type\":3}"};
+        for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+                ASSERT_EQ(piston_ws_message_parse(others[i], strlen(others[i]), &m, err, sizeof err), 0);
+                ASSERT_EQ(m.type, PISTON_WS_OTHER);
+                piston_ws_message_done(&m);
+        }
+        in = "{\"type\":\"init\"}";
+        ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
+        ASSERT_EQ(m.type, PISTON_WS_INIT);
+        piston_ws_message_done(&m);
+        ASSERT_EQ(piston_ws_message_parse("{", 1, &m, err, sizeof err), -EBADMSG);
+        ASSERT_TRUE(strncmp(err, "malformed JSON", 14) == 0);
+
+        char *j = NULL;
+        ASSERT_EQ(piston_ws_data_encode("stdout", "h\xffi\n", 4, &j), 0);
+        ASSERT_TRUE(
+                strcmp(j, "{\"type\":\"data\",\"stream\":\"stdout\",\"data\":\"h\xef\xbf\xbdi\\n\"}") == 0);
+        free(j);
+        ASSERT_EQ(piston_ws_exit_encode("run", -1, "SIGKILL", "TO", "Time limit exceeded", &j), 0);
+        ASSERT_TRUE(strcmp(j, "{\"type\":\"exit\",\"stage\":\"run\",\"code\":null,\"signal\":\"SIGKILL\","
+                              "\"status\":\"TO\",\"message\":\"Time limit exceeded\"}") == 0);
+        free(j);
+        ASSERT_EQ(piston_ws_exit_encode("compile", 0, NULL, NULL, NULL, &j), 0);
+        ASSERT_TRUE(strcmp(j, "{\"type\":\"exit\",\"stage\":\"compile\",\"code\":0,\"signal\":null,"
+                              "\"status\":null,\"message\":null}") == 0);
+        free(j);
+        ASSERT_EQ(piston_ws_runtime_encode("python", "3.11.2", &j), 0);
+        ASSERT_TRUE(strcmp(j, "{\"type\":\"runtime\",\"language\":\"python\",\"version\":\"3.11.2\"}") == 0);
+        free(j);
+        ASSERT_EQ(piston_ws_stage_encode("run", &j), 0);
+        ASSERT_TRUE(strcmp(j, "{\"type\":\"stage\",\"stage\":\"run\"}") == 0);
+        free(j);
+        ASSERT_EQ(piston_ws_error_encode("queue is full", &j), 0);
+        ASSERT_TRUE(strcmp(j, "{\"type\":\"error\",\"message\":\"queue is full\"}") == 0);
+        free(j);
+}
+
 int main(void) {
+        test_ws();
         test_malformed();
         test_check_order();
         test_finish_refusals();
