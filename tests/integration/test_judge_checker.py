@@ -242,13 +242,15 @@ def test_interactor_then_checker(tmp_path):
     assert got == [("bad", WRONG_ANSWER, "wrong answer expected 44.0, found 42"),
                    ("good", ACCEPTED, "ok the sum is right")], got
     assert r["score"] == 1
-    # What the interactor left is read as hostile: a symlink is not followed.
-    sneaky = helper(tmp_path, "sneaky.py", TOUT_INTERACTOR.replace(
-        'tout = open(sys.argv[2], "w")', 'import os\nos.symlink("/etc/passwd", sys.argv[2])\ntout = sys.stderr'))
-    r, cp = judge(tmp_path, DOUBLER, PYTHON, f"--interactor={sneaky}", f"--checker={checker}",
-                  stdin="21\n", expected="21\n", check=False, expect_exit=2)
-    assert r["status"]["id"] == INTERNAL_ERROR, r
-    assert r["message"] == "Interactor failed: its output.txt cannot be read: not a regular file", r
+    # What the interactor left is read as hostile: a symlink is not followed, a FIFO is not
+    # waited on (the judge would hang on it).
+    for trap in ('os.symlink("/etc/passwd", sys.argv[2])', "os.mkfifo(sys.argv[2])"):
+        sneaky = helper(tmp_path, "sneaky.py", TOUT_INTERACTOR.replace(
+            'tout = open(sys.argv[2], "w")', f"import os\n{trap}\ntout = sys.stderr"))
+        r, cp = judge(tmp_path, DOUBLER, PYTHON, f"--interactor={sneaky}", f"--checker={checker}",
+                      stdin="21\n", expected="21\n", check=False, expect_exit=2)
+        assert r["status"]["id"] == INTERNAL_ERROR, (trap, r)
+        assert r["message"] == "Interactor failed: its output.txt cannot be read: not a regular file", r
 
 
 def test_c_program_with_c_interactor(tmp_path):
