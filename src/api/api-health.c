@@ -91,6 +91,9 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "coderunner_store_failed_writes_total %" PRIu64 "\n",
                 sh.error < 0, sh.failed_writes);
         fprintf(f,
+                "# HELP coderunner_event_streams Open GET /submissions/:token/events streams.\n"
+                "# TYPE coderunner_event_streams gauge\n"
+                "coderunner_event_streams %" PRIu64 "\n"
                 "# HELP coderunner_wait_timeouts_total wait=true requests answered before the result.\n"
                 "# TYPE coderunner_wait_timeouts_total counter\n"
                 "coderunner_wait_timeouts_total %" PRIu64 "\n"
@@ -103,8 +106,8 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "# HELP coderunner_queue_max The queue's ceiling (MAX_QUEUE_SIZE).\n"
                 "# TYPE coderunner_queue_max gauge\n"
                 "coderunner_queue_max %" PRIu64 "\n",
-                (uint64_t) atomic_load(&a->wait_timeouts), (uint64_t) atomic_load(&a->created), qs.waiting,
-                qs.max);
+                (uint64_t) atomic_load(&a->n_streams), (uint64_t) atomic_load(&a->wait_timeouts),
+                (uint64_t) atomic_load(&a->created), qs.waiting, qs.max);
         WorkerStats ws;
         size_t live;
         if (api_worker_stats(a, &ws, &live) >= 0) {

@@ -248,6 +248,9 @@ typedef enum Judge0Field {
         JUDGE0_FIELD_STOP_ON_FAILURE,
         JUDGE0_FIELD_MEMORY_LIMIT_EXCEEDED,
         JUDGE0_FIELD_TESTS,
+        JUDGE0_FIELD_CHECKER,
+        JUDGE0_FIELD_INTERACTOR,
+        JUDGE0_FIELD_SCORE,
         _JUDGE0_FIELD_MAX,
 } Judge0Field;
 
@@ -385,3 +388,13 @@ typedef struct Judge0WorkerQueue {
         uint64_t size, available, idle, working, paused, failed;
 } Judge0WorkerQueue;
 int judge0_workers_encode(const Judge0WorkerQueue *queues, size_t n, char **ret);
+
+/* ---- live events (GET /submissions/:token/events, an extension) ---- */
+
+/* A status change: {"token":"...","status":{"id":2,"description":"Processing"}}. */
+int judge0_event_status_encode(const char *token, int status_id, const Judge0EncodeOptions *o, char **ret);
+/* A test case's verdict as it finishes, without its outputs (they come with the result):
+ * {"token":"...","index":0,"status":{...},"time":"0.002","wall_time":"0.004","memory":1234,
+ * "exit_code":0,"exit_signal":null,"memory_limit_exceeded":false}. t's texts are not read. */
+int judge0_event_test_encode(
+        const char *token, size_t index, const SubmissionTest *t, const Judge0EncodeOptions *o, char **ret);

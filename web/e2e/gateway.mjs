@@ -8,7 +8,9 @@
 // operator's notice, language list and default language from client-config; a run appears
 // in History and clicking it brings back code, language and stdin; another browser (another
 // session) sees neither the run nor its token; register, sign out, sign in (and a wrong
-// password) with accounts on, the history following the user to a third browser; delete.
+// password) with accounts on, the history following the user to a third browser; delete;
+// load more; an ended session replaced; key mode (one shared key: no cookie, the history
+// in the browser) and a key set without key mode refused.
 //
 // Needs root (serve runs the sandbox; the gateway then becomes `nobody`), chromium and
 // build/coderunner. CODERUNNER=path to the binary; SKIP_BUILD=1 to use the server build
@@ -18,10 +20,12 @@ import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { setCode, until } from "./helpers.mjs";
 
 const WEB = fileURLToPath(new URL("../", import.meta.url));
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
@@ -41,20 +45,16 @@ const freePort = () =>
     });
   });
 
-/** Wait for `check` to be true (it may throw: not yet), with a deadline. */
-async function until(what, check, ms = 60_000, proc = null) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (proc && proc.exitCode !== null) throw new Error(`${what}: the process exited with ${proc.exitCode}`);
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `until`, failing at once if `proc` exits meanwhile. */
+const untilAlive = (proc, what, check, ms) =>
+  until(
+    async () => {
+      if (proc.exitCode !== null) throw Object.assign(new Error(`${what}: the process exited with ${proc.exitCode}`), { fatal: true });
+      return check();
+    },
+    ms,
+    what,
+  );
 
 const tmp = mkdtempSync(join(tmpdir(), "coderunner-web-gateway-"));
 // The gateway's user (nobody) must reach its store inside.
@@ -81,7 +81,7 @@ function stopAll() {
 }
 const logOf = (name) => {
   try {
-    return readFileSync(join(tmp, `${name}.log`), "utf8").slice(-4000);
+    return readFileSync(join(tmp, `${name}.log`), "utf8");
   } catch {
     return "";
   }
@@ -89,6 +89,7 @@ const logOf = (name) => {
 
 let failed = false;
 let browser;
+const pages = [];
 try {
   if (process.env.SKIP_BUILD !== "1") {
     step("next build (server mode)");
@@ -112,7 +113,7 @@ try {
     "--authz-header=X-Coderunner-Admin",
     `--authz-token=${INTERNAL}`,
   ]);
-  await until("serve's /health", async () => (await fetch(`http://127.0.0.1:${servePort}/health`, { headers: { "X-Coderunner-Internal": INTERNAL } })).ok, 60_000, serve);
+  await untilAlive(serve, "serve's /health", async () => (await fetch(`http://127.0.0.1:${servePort}/health`, { headers: { "X-Coderunner-Internal": INTERNAL } })).ok, 60_000);
 
   step(`coderunner gateway on ${gwPort}, SQLite metadata, accounts on, client-config set`);
   // The gateway becomes `nobody`: its store lives in a directory of nobody's.
@@ -151,7 +152,7 @@ try {
     "--ip-rate=400",
     "--ip-burst=800",
   ]);
-  await until("the gateway's /health", async () => (await fetch(`http://127.0.0.1:${gwPort}/health`)).ok, 30_000, gateway);
+  await untilAlive(gateway, "the gateway's /health", async () => (await fetch(`http://127.0.0.1:${gwPort}/health`)).ok, 30_000);
 
   step(`next start on ${webPort}, in front of the gateway`);
   const web = start("next", join(WEB, "node_modules", ".bin", "next"), ["start", "-p", String(webPort), "-H", "127.0.0.1"], {
@@ -159,7 +160,7 @@ try {
     env: { ...process.env, CODERUNNER_WEB_MODE: "server", CODERUNNER_GATEWAY_URL: `http://127.0.0.1:${gwPort}`, NEXT_TELEMETRY_DISABLED: "1" },
   });
   const base = `http://127.0.0.1:${webPort}/`;
-  await until("next start", async () => (await fetch(base)).ok, 60_000, web);
+  await untilAlive(web, "next start", async () => (await fetch(base)).ok, 60_000);
 
   // What the proxy lets through and what it does not, straight over HTTP first.
   step("the proxy: the gateway's routes yes, admin routes and foreign cookies no");
@@ -180,6 +181,7 @@ try {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
   const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const a = await ctxA.newPage();
+  pages.push(a);
   const consoleErrors = [];
   a.on("pageerror", (e) => consoleErrors.push(String(e)));
   await a.goto(base);
@@ -195,18 +197,12 @@ try {
   assert.equal(await a.locator('[data-testid="tab-size"]').inputValue(), "2");
 
   step("a session cookie, HttpOnly, and no other cookie");
-  await until("the session", async () => (await ctxA.cookies()).some((c) => c.name === "coderunner_session"));
+  await until(async () => (await ctxA.cookies()).some((c) => c.name === "coderunner_session"), 10_000, "the session");
   const jarA = await ctxA.cookies();
   assert.deepEqual(jarA.map((c) => c.name), ["coderunner_session"]);
   assert.equal(jarA[0].httpOnly, true);
   assert.equal(await a.locator('[data-testid="history"]').getByText("No runs yet.").count(), 1);
 
-  async function setCode(page, text) {
-    await page.locator(".cm-content").click();
-    await page.keyboard.press("Control+A");
-    await page.keyboard.press("Delete");
-    await page.keyboard.insertText(text);
-  }
   async function run(page) {
     const before = await page.locator('[data-testid="verdict"]').count();
     await page.locator('[data-testid="run"]').click();
@@ -216,6 +212,12 @@ try {
     return before;
   }
 
+  async function stdoutOf(page) {
+    if ((await page.locator('[data-testid="stdout"]').count()) === 0)
+      throw new Error(`no output; the verdict: ${await page.locator('[data-testid="verdict"]').innerText()}`);
+    return page.locator('[data-testid="stdout"]').innerText();
+  }
+
   step("a run appears in History with its language, verdict, time and date");
   await a.locator('[data-testid="language"]').selectOption("71");
   const program = 'import sys\nprint("hello " + sys.stdin.readline().strip())\n';
@@ -223,11 +225,11 @@ try {
   await a.locator('[data-testid="stdin"]').fill("Ada");
   await run(a);
   assert.match(await a.locator('[data-testid="verdict"]').innerText(), /Accepted/);
-  assert.equal(await a.locator('[data-testid="stdout"]').innerText(), "hello Ada\n");
+  assert.equal(await stdoutOf(a), "hello Ada\n");
   await a.waitForSelector('[data-testid="history-item"]');
   const entry = a.locator('[data-testid="history-item"]').first();
   const token = await entry.getAttribute("data-token");
-  await until("the entry's verdict", async () => /Python[\s\S]*Accepted/.test(await entry.innerText()), 10_000);
+  await until(async () => /Python[\s\S]*Accepted/.test(await entry.innerText()), 10_000, "the entry's verdict");
   assert.match(await entry.innerText(), /\d/, "time and date");
 
   step("clicking it brings back code, language and stdin (and the replaced code stays one click away)");
@@ -235,11 +237,11 @@ try {
   await setCode(a, "int main(void) { return 0; }\n");
   await a.locator('[data-testid="stdin"]').fill("something else");
   await entry.locator("button").first().click();
-  await until("the restored program", async () => (await a.locator('[data-testid="language"]').inputValue()) === "71");
+  await until(async () => (await a.locator('[data-testid="language"]').inputValue()) === "71", 10_000, "the restored program");
   await a.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes('print("hello "'));
   assert.equal(await a.locator('[data-testid="stdin"]').inputValue(), "Ada");
   await a.locator('[data-testid="back-to-previous"]').click();
-  await until("back to the C program", async () => (await a.locator('[data-testid="language"]').inputValue()) === "50");
+  await until(async () => (await a.locator('[data-testid="language"]').inputValue()) === "50", 10_000, "back to the C program");
   assert.equal(await a.locator('[data-testid="stdin"]').inputValue(), "something else");
   await a.screenshot({ path: `${ART}gateway-history.png`, fullPage: true });
 
@@ -250,9 +252,10 @@ try {
   step("another browser (another session) sees neither the run nor its token");
   const ctxB = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const b = await ctxB.newPage();
+  pages.push(b);
   await b.goto(base);
   await b.waitForSelector('[data-testid="history"]');
-  await until("B's history", async () => (await b.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
+  await until(async () => (await b.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000, "B's history");
   assert.equal(await b.locator(`[data-testid="history-item"]`).count(), 0);
   const other = await ctxB.request.get(`${base}api/submissions/${token}?base64_encoded=true`);
   assert.equal(other.status(), 404, "another session's token is not found");
@@ -275,7 +278,7 @@ try {
   const annToken = await b.locator('[data-testid="history-item"]').first().getAttribute("data-token");
   await b.getByRole("button", { name: "Sign out" }).click();
   await b.waitForSelector("text=Sign in or register");
-  await until("B's anonymous history", async () => (await b.locator('[data-testid="history-item"]').count()) === 0, 20_000);
+  await until(async () => (await b.locator('[data-testid="history-item"]').count()) === 0, 20_000, "B's anonymous history");
   await b.locator("summary", { hasText: "Sign in or register" }).click();
   await b.locator('input[name="username"]').fill(user);
   await b.locator('input[name="password"]').fill("not the password");
@@ -304,17 +307,128 @@ try {
 
   step("delete an entry: gone, and still gone after a reload");
   await a.locator(`[data-testid="history-item"][data-token="${token}"] button[aria-label^="Delete"]`).click();
-  await until("the entry to go", async () => (await a.locator(`[data-testid="history-item"][data-token="${token}"]`).count()) === 0, 10_000);
+  await until(async () => (await a.locator(`[data-testid="history-item"][data-token="${token}"]`).count()) === 0, 10_000, "the entry to go");
   await a.reload();
   await a.waitForSelector('[data-testid="history"]');
-  await until("A's empty history", async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000);
+  await until(async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000, "A's empty history");
+
+  step("load more: 21 more runs, a first page of 20, then the rest from the cursor");
+  for (let i = 0; i < 21; i++) {
+    const r = await ctxA.request.post(`${base}api/submissions?base64_encoded=false&wait=false`, {
+      data: { language_id: 71, source_code: `print(${i})\n` },
+    });
+    assert.equal(r.status(), 201, await r.text());
+  }
+  await a.reload();
+  await a.waitForSelector('[data-testid="history-more"]');
+  assert.equal(await a.locator('[data-testid="history-item"]').count(), 20);
+  await a.locator('[data-testid="history-more"]').click();
+  await until(async () => (await a.locator('[data-testid="history-item"]').count()) === 21, 10_000, "the second page");
+  assert.equal(await a.locator('[data-testid="history-more"]').count(), 0, "nothing more to load");
+
+  step("a session that ended is replaced, and the page says so");
+  await ctxA.clearCookies();
+  await a.locator('[data-testid="language"]').selectOption("71");
+  await setCode(a, 'print("after")\n');
+  await a.locator('[data-testid="run"]').click();
+  await a.waitForSelector('[data-testid="note"]');
+  assert.match(await a.locator('[data-testid="note"]').innerText(), /session .* had ended; a new one has started/);
+  await until(async () => (await ctxA.cookies()).some((c) => c.name === "coderunner_session"), 10_000, "a new session cookie");
+  await until(async () => (await a.locator('[data-testid="history"]').getByText("No runs yet.").count()) === 1, 20_000, "the new session's empty history");
+  await run(a);
+  assert.equal(await stdoutOf(a), "after\n");
+
+  step("key mode: one server-held key, no cookie, the history in the browser");
+  const made_key = spawnSync(BIN, ["gateway", "keys", "create", "--name=web-e2e", "--scope=submit,read", meta], { uid, gid, encoding: "utf8" });
+  assert.equal(made_key.status, 0, made_key.stderr);
+  const key = made_key.stdout.trim();
+  const [keyPort, badPort] = [await freePort(), await freePort()];
+  const nextEnv = { ...process.env, CODERUNNER_WEB_MODE: "server", CODERUNNER_GATEWAY_URL: `http://127.0.0.1:${gwPort}`, NEXT_TELEMETRY_DISABLED: "1" };
+  const nextBin = join(WEB, "node_modules", ".bin", "next");
+  const webKey = start("next-key", nextBin, ["start", "-p", String(keyPort), "-H", "127.0.0.1"], {
+    cwd: WEB,
+    env: { ...nextEnv, CODERUNNER_WEB_AUTH: "key", CODERUNNER_API_KEY: key },
+  });
+  const keyBase = `http://127.0.0.1:${keyPort}/`;
+  await untilAlive(webKey, "next start (key mode)", async () => (await fetch(keyBase)).ok, 60_000);
+  assert.equal((await fetch(`${keyBase}api/session`, { method: "POST" })).status, 404, "no per-browser sessions with one key");
+  assert.equal((await fetch(`${keyBase}api/history`)).status, 404);
+  const ctxK = await browser.newContext();
+  const k = await ctxK.newPage();
+  pages.push(k);
+  await k.goto(keyBase);
+  await k.waitForSelector('[data-testid="language"] option[value="71"]', { state: "attached", timeout: 20_000 });
+  await k.locator('[data-testid="language"]').selectOption("71");
+  await setCode(k, 'print("with the key")\n');
+  await run(k);
+  assert.equal(await stdoutOf(k), "with the key\n");
+  await k.waitForSelector('[data-testid="history-item"]');
+  assert.match(await k.locator('[data-testid="history"]').innerText(), /kept in this browser only/);
+  assert.deepEqual(await ctxK.cookies(), [], "no cookie in key mode");
+  assert.equal(await k.locator('[data-testid="account"]').count(), 0, "no accounts in key mode");
+
+  step("a key without CODERUNNER_WEB_AUTH=key is refused, naming the variable");
+  const webBad = start("next-bad", nextBin, ["start", "-p", String(badPort), "-H", "127.0.0.1"], { cwd: WEB, env: { ...nextEnv, CODERUNNER_API_KEY: key } });
+  const badBase = `http://127.0.0.1:${badPort}/`;
+  await untilAlive(webBad, "next start (misconfigured)", async () => (await fetch(badBase)).ok, 60_000);
+  const refused = await fetch(`${badBase}api/languages`);
+  assert.equal(refused.status, 503);
+  assert.match((await refused.json()).error, /CODERUNNER_API_KEY is set but CODERUNNER_WEB_AUTH is not "key"/);
+
+  step("what next start sends a gateway and passes back, seen by a recording one");
+  const seen = [];
+  const recorder = createHttpServer((req, res) => {
+    seen.push(req.headers);
+    res.setHeader("content-type", "application/json");
+    res.setHeader("set-cookie", ["coderunner_session=abc; Path=/; HttpOnly; Domain=gw.internal", "upstream_affinity=n1; Path=/"]);
+    res.setHeader("x-upstream", "n1");
+    res.setHeader("ratelimit-remaining", "7");
+    res.end("{}");
+  });
+  await new Promise((r) => recorder.listen(0, "127.0.0.1", r));
+  try {
+    const recPort = await freePort();
+    const webRec = start("next-rec", nextBin, ["start", "-p", String(recPort), "-H", "127.0.0.1"], {
+      cwd: WEB,
+      env: { ...nextEnv, CODERUNNER_GATEWAY_URL: `http://127.0.0.1:${recorder.address().port}` },
+    });
+    const recBase = `http://127.0.0.1:${recPort}/`;
+    await untilAlive(webRec, "next start (recording gateway)", async () => (await fetch(recBase)).ok, 60_000);
+    const r = await fetch(`${recBase}api/session`, {
+      headers: {
+        cookie: "theme=dark; coderunner_session=s1",
+        // A client's own claim, then what the edge proxy appended.
+        "x-forwarded-for": "203.0.113.66, 198.18.0.9",
+        authorization: "Bearer stolen",
+        "x-auth-token": "cr_from_the_browser",
+        "x-coderunner-internal": "forged",
+      },
+    });
+    assert.equal(r.status, 200);
+    const h = seen[seen.length - 1];
+    assert.equal(h.cookie, "coderunner_session=s1");
+    assert.equal(h["x-forwarded-for"], "198.18.0.9");
+    for (const name of ["authorization", "x-auth-token", "x-coderunner-internal"]) assert.equal(h[name], undefined, name);
+    assert.deepEqual(r.headers.getSetCookie(), ["coderunner_session=abc; Path=/; HttpOnly"]);
+    assert.equal(r.headers.get("x-upstream"), null);
+    assert.equal(r.headers.get("ratelimit-remaining"), "7");
+    // Without a header of its own, the address is the connection's.
+    await fetch(`${recBase}api/session`);
+    assert.match(seen[seen.length - 1]["x-forwarded-for"], /^(::ffff:)?127\.0\.0\.1$/);
+  } finally {
+    recorder.close();
+  }
 
   assert.deepEqual(consoleErrors, [], "no errors in the page");
   console.log(`ok: screenshots in ${ART}`);
 } catch (e) {
   failed = true;
   console.error(e);
-  for (const p of procs) console.error(`--- ${p.logName} (last lines)\n${logOf(p.logName)}`);
+  for (const p of procs) console.error(`--- ${p.logName} (last lines)\n${logOf(p.logName).slice(-4000)}`);
+  for (const [i, pg] of pages.entries()) {
+    await pg.screenshot({ path: `${ART}gateway-failed-${i}.png`, fullPage: true }).catch(() => {});
+    console.error(`--- page ${i}: ${await pg.locator("main").innerText().catch(() => "?")}`);
+  }
 } finally {
   await browser?.close();
   stopAll();

@@ -7,6 +7,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { checkVerdictInView, setCode } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
@@ -15,12 +16,6 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
 
-async function setCode(page, text) {
-  await page.locator(".cm-content").click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
-}
 async function pick(page, re) {
   const opts = await page.locator('[data-testid="language"] option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
   const found = opts.find(([, t]) => re.test(t));
@@ -63,6 +58,7 @@ try {
   await setCode(page, "int main(void) { return 0 }\n");
   v = await runAndWait(page);
   assert.match(await v.innerText(), /Compilation Error/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /Did not compile/);
   assert.match(await page.locator('[data-testid="compile-output"]').innerText(), /error/);
   await page.screenshot({ path: `${ART}real-c-compile-error.png`, fullPage: true });
 
@@ -71,6 +67,13 @@ try {
   await setCode(page, "while True:\n    pass\n");
   v = await runAndWait(page);
   assert.match(await v.innerText(), /Time Limit Exceeded/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /Took too long/);
+
+  step("an error exit, in plain words with the exit code");
+  await setCode(page, "import sys\nsys.exit(3)\n");
+  v = await runAndWait(page);
+  assert.match(await page.locator('[data-testid="verdict-technical"]').innerText(), /NZEC/);
+  assert.match(await page.locator('[data-testid="verdict-plain"]').innerText(), /ended with an error \(exit code 3\)/);
 
   step("two test cases, one failing");
   await setCode(page, "a, b = map(int, input().split())\nprint(a + b)\n");
@@ -93,7 +96,7 @@ try {
   await page.reload();
   await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("map(int, input().split())"));
 
-  step("a share link restores it, at phone width");
+  step("a share link restores it, at phone width; the verdict brought into view, Run on screen");
   await page.locator('input[name="mode"]').first().check();
   await page.locator('[data-testid="stdin"]').fill("4 5");
   await page.getByRole("button", { name: "Share" }).click();
@@ -108,6 +111,8 @@ try {
   await phone.locator('[data-testid="run"]').tap();
   await phone.waitForSelector('[data-testid="verdict"]', { timeout: 60_000 });
   assert.equal(await phone.locator('[data-testid="stdout"]').innerText(), "9\n");
+  // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
+  await checkVerdictInView(phone);
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}real-phone.png`, fullPage: true });

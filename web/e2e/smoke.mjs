@@ -6,6 +6,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { checkVerdictInView, setCode, until } from "./helpers.mjs";
 import { startMock } from "./mock-api.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
@@ -16,21 +17,6 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
 
-/** Wait for a condition with a deadline. */
-async function until(check, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function setCode(page, text) {
-  await page.locator(".cm-content").click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
-}
 
 try {
   for (const scheme of ["light", "dark"]) {
@@ -154,7 +140,7 @@ try {
   await setCode(page, 'print("shared program")\n');
   await page.getByRole("button", { name: "Share" }).click();
   const link = await page.locator("#share-url").inputValue();
-  assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+  assert.match(link, /#[sz]=[A-Za-z0-9_-]+$/);
   await ctx.close();
   const ctx2 = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const phone = await ctx2.newPage();
@@ -164,9 +150,11 @@ try {
   assert.equal(await phone.locator('[data-testid="language"]').inputValue(), "71");
   assert.equal(await phone.locator('[data-testid="stdin"]').inputValue(), "shared stdin");
 
-  step("phone width: no horizontal scrolling, run works");
+  step("phone width: no horizontal scrolling, run works, the verdict brought into view, Run on screen");
   await phone.locator('[data-testid="run"]').tap();
   await phone.waitForSelector('[data-testid="verdict"]');
+  // The verdict is brought into view (it is below the editor and the inputs), and Run stays on screen.
+  await checkVerdictInView(phone);
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}phone.png`, fullPage: true });
@@ -243,11 +231,29 @@ try {
     await s.locator('input[name="mode"]').first().check();
     assert.equal(await s.locator('[data-testid="stdin"]').inputValue(), "my input");
 
+    step("a large program shares as a compressed link, shorter than the program, and opens");
+    const bigCode = Array.from({ length: 150 }, (_, i) => `print("line ${i}", ${i} * 7)`).join("\n") + "\n";
+    await setCode(s, bigCode);
+    await s.getByRole("button", { name: "Share" }).click();
+    const zlink = await s.locator("#share-url").inputValue();
+    assert.match(zlink, /#z=[A-Za-z0-9_-]+$/);
+    assert.ok(zlink.length < bigCode.length, `a ${zlink.length}-character link for ${bigCode.length} characters of code`);
+    {
+      const c2 = await browser.newContext();
+      const t = await c2.newPage();
+      await t.goto(zlink);
+      await t.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("line 0"));
+      await saved(t, "line 149");
+      await c2.close();
+    }
+
     step("a broken share link says so and leaves the code alone");
     await s.goto(base + "#s=eyJ2IjoxLCJsIjo3MSwiYyI6InByaW");
     await s.waitForSelector('[data-testid="share-broken"]');
     assert.match(await s.locator('[data-testid="share-broken"]').innerText(), /cannot be opened: .*cut short/);
-    await s.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("my own work"));
+    // The code is still the one typed last (the large program; the editor shows only part of it).
+    await saved(s, "line 149");
+    assert.match(await s.locator(".cm-content").innerText(), /line \d+/);
     await c.close();
   }
 
@@ -303,6 +309,21 @@ try {
     await o.reload();
     await until(async () => (await items.count()) >= 3);
     assert.equal(await o.locator(`[data-testid="history-item"][data-token="${pyToken}"]`).count(), 0);
+
+    step("history in the browser: load more past the first 20");
+    await o.evaluate(() => {
+      const items = JSON.parse(localStorage.getItem("coderunner.history.v1"));
+      for (let i = 0; i < 25; i++)
+        items.push({ ...items[0], token: `seeded-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 25 - i)).toISOString() });
+      localStorage.setItem("coderunner.history.v1", JSON.stringify(items));
+    });
+    await o.reload();
+    await o.waitForSelector('[data-testid="history-more"]');
+    const total = await o.evaluate(() => JSON.parse(localStorage.getItem("coderunner.history.v1")).length);
+    assert.equal(await items.count(), 20);
+    await o.locator('[data-testid="history-more"]').click();
+    await until(async () => (await items.count()) === total);
+    assert.equal(await o.locator('[data-testid="history-more"]').count(), 0);
     await c.close();
   }
   console.log(`ok: screenshots in ${ART}`);

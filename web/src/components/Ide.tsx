@@ -1,13 +1,12 @@
 "use client";
 
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import dynamic from "next/dynamic";
-import { Judge0Client, type Language } from "@/lib/judge0";
+import { Judge0Client } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
 import { shareUrl } from "@/lib/share";
-import type { ThemeChoice } from "@/lib/storage";
 import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useHistory } from "@/hooks/useHistory";
@@ -15,6 +14,7 @@ import { useRun } from "@/hooks/useRun";
 import { useSession } from "@/hooks/useSession";
 import { useShareLink } from "@/hooks/useShareLink";
 import { useWorkspace } from "@/hooks/useWorkspace";
+import { useLanguages, useSystemDark } from "@/hooks/useLanguages";
 import AccountPanel from "./AccountPanel";
 import ErrorBox from "./ErrorBox";
 import HistoryPanel from "./HistoryPanel";
@@ -23,8 +23,8 @@ import NoticeBanner from "./NoticeBanner";
 import ResultView from "./ResultView";
 import SettingsPanel from "./SettingsPanel";
 import ShareBanner from "./ShareBanner";
-import { buttonClass, inputClass } from "./ui";
-import { ApiError } from "@/lib/judge0";
+import Toolbar from "./Toolbar";
+import { inputClass } from "./ui";
 
 const Editor = dynamic(() => import("./Editor"), {
   ssr: false,
@@ -34,36 +34,6 @@ const Editor = dynamic(() => import("./Editor"), {
 const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
 /** "server": `next start` in front of the gateway (sessions, history, client configuration). */
 const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
-
-function useSystemDark(): boolean {
-  const [dark, setDark] = useState(false);
-  useEffect(() => {
-    const mq = window.matchMedia("(prefers-color-scheme: dark)");
-    setDark(mq.matches);
-    const on = (e: MediaQueryListEvent) => setDark(e.matches);
-    mq.addEventListener("change", on);
-    return () => mq.removeEventListener("change", on);
-  }, []);
-  return dark;
-}
-
-function useLanguages(client: Judge0Client) {
-  const [languages, setLanguages] = useState<Language[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const load = useCallback(() => {
-    setError(null);
-    const ac = new AbortController();
-    client
-      .languages(ac.signal)
-      .then(setLanguages)
-      .catch((e: unknown) => {
-        if (e instanceof ApiError && e.kind !== "aborted") setError(e);
-      });
-    return () => ac.abort();
-  }, [client]);
-  useEffect(() => load(), [load]);
-  return { languages, error, reload: load };
-}
 
 export default function Ide() {
   const gw = useMemo(() => (SERVER_MODE ? new GatewayClient(API_BASE) : null), []);
@@ -76,7 +46,8 @@ export default function Ide() {
     () => new Judge0Client({ baseUrl: API_BASE, timeoutMs: timeoutSeconds * 1000, headers: apiKey ? { "X-Auth-Token": apiKey } : {} }),
     [timeoutSeconds, apiKey],
   );
-  const langs = useLanguages(client);
+  // Every gateway request needs the session: nothing is asked before it is there.
+  const langs = useLanguages(client, session.state.kind === "ready" || session.state.kind === "off");
   const offered = useMemo(() => (langs.languages ? offeredLanguages(langs.languages, config) : null), [langs.languages, config]);
   const startId = useMemo(() => (offered ? startLanguage(offered, config) : undefined), [offered, config]);
 
@@ -118,6 +89,9 @@ export default function Ide() {
   });
 
   const runner = useRun(client);
+  const { start: startRun } = runner;
+  const { record: recordRun } = history;
+  const resultRef = useRef<HTMLElement>(null);
   const doRun = useCallback(async () => {
     if (!language) return;
     const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
@@ -132,9 +106,12 @@ export default function Ide() {
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
-    const result = await runner.start(req, ws.settings.wait);
+    const result = await startRun(req, ws.settings.wait);
+    // On a phone (or below long test tables) the result is off screen: bring it into view.
+    const box = resultRef.current?.getBoundingClientRect();
+    if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
     if (result) {
-      const kept = history.record({
+      const kept = recordRun({
         token: result.token,
         languageId: language.id,
         status: result.status,
@@ -147,7 +124,7 @@ export default function Ide() {
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [language, mode, ws, code, w.compilerOptions, runner, history]);
+  }, [language, mode, ws, code, w.compilerOptions, startRun, recordRun]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -162,6 +139,16 @@ export default function Ide() {
     return () => window.removeEventListener("keydown", onKey, true);
   }, [doRun]);
 
+  // A session ends (its time is up, or the gateway's secret changed): start a new one, and say so.
+  const { run: runState } = runner;
+  const { retry: renewSession } = session;
+  useEffect(() => {
+    if (gw && runState.kind === "error" && runState.error.status === 401) {
+      renewSession();
+      setNote("Your session with the server had ended; a new one has started (runs from before it are no longer in History). Run again.");
+    }
+  }, [gw, runState, renewSession]);
+
   const restore = (item: HistoryItem) => {
     const err = w.open({ languageId: item.languageId, code: item.sourceCode, stdin: item.stdin ?? "" });
     if (!err) setMode("stdin");
@@ -170,7 +157,7 @@ export default function Ide() {
 
   const makeShare = async () => {
     if (!language) return;
-    const url = shareUrl(window.location.href, {
+    const url = await shareUrl(window.location.href, {
       languageId: language.id,
       languageName: language.name,
       code,
@@ -194,78 +181,24 @@ export default function Ide() {
   return (
     <div className="flex min-h-screen flex-col">
       <NoticeBanner notice={config.notice} />
-      <header className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-3 py-2 dark:border-slate-800">
-        <div className="flex w-full min-w-0 items-center gap-2 sm:w-auto">
-          <h1 className="mr-2 text-lg font-bold tracking-tight">coderunner</h1>
-          <label htmlFor="language" className="sr-only">
-            Language
-          </label>
-          <select
-            id="language"
-            data-testid="language"
-            className="min-w-0 flex-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500 dark:border-slate-600 dark:bg-slate-900 sm:w-72 sm:flex-none"
-            value={ws.languageId ?? ""}
-            disabled={!offered}
-            onChange={(e) => w.chooseLanguage(Number(e.target.value))}
-          >
-            {!offered && <option value="">{langs.error ? "Languages unavailable" : "Loading languages…"}</option>}
-            {offered?.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button
-          type="button"
-          data-testid="run"
-          onClick={() => void doRun()}
-          disabled={running || !language}
-          className="rounded bg-sky-700 px-4 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 focus:outline-none focus:ring-2 focus:ring-sky-400 disabled:opacity-50"
-          aria-keyshortcuts="Control+Enter Meta+Enter"
-          title="Run (Ctrl/Cmd+Enter)"
-        >
-          {running ? "Running…" : "Run"}
-        </button>
-        {running && (
-          <button type="button" className={buttonClass} onClick={runner.cancel}>
-            Cancel
-          </button>
-        )}
-        <button type="button" className={buttonClass} onClick={() => void makeShare()} disabled={!language}>
-          Share
-        </button>
-        <button type="button" className={buttonClass} onClick={w.resetCode} disabled={!language}>
-          Reset code
-        </button>
-        {ws.previous && (
-          <button
-            type="button"
-            className={buttonClass}
-            onClick={w.backToPrevious}
-            data-testid="back-to-previous"
-            title={`Swap back the ${langName(ws.previous.languageId)} program that was in the editor before`}
-          >
-            Back to previous code
-          </button>
-        )}
-        <div className="ml-auto flex flex-wrap items-center gap-2">
-          <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
-          <label htmlFor="theme" className="text-sm">
-            Theme
-          </label>
-          <select
-            id="theme"
-            className="rounded border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-sky-500 dark:border-slate-600 dark:bg-slate-900"
-            value={settings.theme}
-            onChange={(e) => w.updateSettings({ theme: e.target.value as ThemeChoice })}
-          >
-            <option value="system">System</option>
-            <option value="light">Light</option>
-            <option value="dark">Dark</option>
-          </select>
-        </div>
-      </header>
+      <Toolbar
+        languages={offered}
+        languagesFailed={!!langs.error}
+        languageId={ws.languageId}
+        onLanguage={w.chooseLanguage}
+        running={running}
+        canRun={!!language}
+        onRun={() => void doRun()}
+        onCancel={runner.cancel}
+        onShare={() => void makeShare()}
+        onReset={w.resetCode}
+        previousName={ws.previous ? langName(ws.previous.languageId) : null}
+        onBack={w.backToPrevious}
+        theme={settings.theme}
+        onTheme={(theme) => w.updateSettings({ theme })}
+      >
+        <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
+      </Toolbar>
 
       <ShareBanner
         share={shareLink.state}
@@ -337,7 +270,7 @@ export default function Ide() {
             <SettingsPanel settings={settings} onChange={w.updateSettings} />
           </section>
 
-          <section aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="rounded border border-slate-300 p-3 dark:border-slate-700">
+          <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
             <h2 id="result-title" className="mb-2 text-sm font-semibold">
               Result
             </h2>

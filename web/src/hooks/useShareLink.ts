@@ -6,7 +6,7 @@
 // A link that cannot be read says why.
 
 import { useCallback, useEffect, useState } from "react";
-import { readShare, type SharedProgram } from "@/lib/share";
+import { readShareAny, type SharedProgram } from "@/lib/share";
 
 export type ShareState =
   | { kind: "none" }
@@ -25,11 +25,13 @@ export function useShareLink(ready: boolean, wouldReplace: (p: SharedProgram) =>
     [open],
   );
 
-  const check = useCallback(() => {
-    const r = readShare(window.location.hash);
-    if (r.kind === "none") return;
+  const check = useCallback(async () => {
+    const hash = window.location.hash;
+    if (!hash.startsWith("#s=") && !hash.startsWith("#z=")) return;
     // The link is taken in once: a reload does not offer it again.
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    const r = await readShareAny(hash);
+    if (r.kind === "none") return;
     if (r.kind === "broken") setState(r);
     else if (wouldReplace(r.program)) setState({ kind: "ask", program: r.program });
     else openNow(r.program);
@@ -37,9 +39,10 @@ export function useShareLink(ready: boolean, wouldReplace: (p: SharedProgram) =>
 
   useEffect(() => {
     if (!ready) return;
-    check();
-    window.addEventListener("hashchange", check);
-    return () => window.removeEventListener("hashchange", check);
+    const onHash = () => void check();
+    onHash();
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
   }, [ready, check]);
 
   const accept = useCallback(() => {

@@ -31,13 +31,23 @@ export function base64ToBytes(b64: string): Uint8Array {
   return bytes;
 }
 
-/** URL-safe base64 without padding (RFC 4648 §5), of UTF-8 text. */
-export function encodeBase64Url(text: string): string {
-  return encodeBase64(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+/** URL-safe base64 without padding (RFC 4648 §5). */
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  return bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function decodeBase64Url(s: string): string {
+export function base64UrlToBytes(s: string): Uint8Array {
   const b64 = s.replace(/-/g, "+").replace(/_/g, "/");
   const pad = b64.length % 4 === 0 ? "" : "=".repeat(4 - (b64.length % 4));
-  return new TextDecoder("utf-8", { fatal: true }).decode(base64ToBytes(b64 + pad));
+  return base64ToBytes(b64 + pad);
+}
+
+/** URL-safe base64 without padding, of UTF-8 text. */
+export function encodeBase64Url(text: string): string {
+  return bytesToBase64Url(new TextEncoder().encode(text));
+}
+
+/** The UTF-8 text in URL-safe base64; throws on anything that is not UTF-8. */
+export function decodeBase64Url(s: string): string {
+  return new TextDecoder("utf-8", { fatal: true }).decode(base64UrlToBytes(s));
 }

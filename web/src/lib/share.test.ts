@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeShare, encodeShare, readShare, shareUrl, SHARE_PREFIX } from "./share";
+import { decodeShare, encodeShare, encodeShareShortest, readShare, readShareAny, shareUrl, SHARE_MAX_CHARS, SHARE_PREFIX, SHARE_Z_PREFIX } from "./share";
 import { encodeBase64Url } from "./base64";
 
 describe("share links", () => {
@@ -15,10 +15,35 @@ describe("share links", () => {
     expect(h.slice(SHARE_PREFIX.length)).toMatch(/^[A-Za-z0-9_-]*$/);
   });
 
-  it("survives a round trip through a URL", () => {
-    const url = shareUrl("http://localhost:2358/?x=1#old", p);
+  it("survives a round trip through a URL", async () => {
+    const url = await shareUrl("http://localhost:2358/?x=1#old", p);
     expect(url.startsWith("http://localhost:2358/?x=1#s=")).toBe(true);
     expect(decodeShare(new URL(url).hash)).toEqual(p);
+  });
+
+  it("compresses when that is shorter: a 6 KB program makes a link well under 6 KB", async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `    total += values[${i % 17}] * ${i}  # accumulate`);
+    const big = { languageId: 71, code: ["def f(values):", "    total = 0", ...lines, "    return total", ""].join("\n"), stdin: "" };
+    expect(big.code.length).toBeGreaterThan(6000);
+    const h = await encodeShareShortest(big);
+    expect(h.startsWith(SHARE_Z_PREFIX)).toBe(true);
+    expect(h.slice(SHARE_Z_PREFIX.length)).toMatch(/^[A-Za-z0-9_-]*$/);
+    expect(h.length).toBeLessThan(big.code.length / 2);
+    expect(await readShareAny(h)).toEqual({ kind: "ok", program: { ...big, languageName: undefined } });
+    // A tiny program stays plain, where compression would not pay.
+    expect((await encodeShareShortest({ languageId: 71, code: "1", stdin: "" })).startsWith(SHARE_PREFIX)).toBe(true);
+    expect(await readShareAny(encodeShare(p))).toEqual({ kind: "ok", program: p });
+  });
+
+  it("refuses a damaged or oversized compressed link", async () => {
+    const h = await encodeShareShortest({ languageId: 71, code: "x = 1\n".repeat(500), stdin: "" });
+    expect(await readShareAny(h.slice(0, h.length - 10))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/cut short or damaged/) });
+    // A bomb: megabytes of zeros packed small.
+    const zeros = new Uint8Array(SHARE_MAX_CHARS + 1024);
+    const packed = new Uint8Array(await new Response(new Blob([zeros]).stream().pipeThrough(new CompressionStream("deflate-raw"))).arrayBuffer());
+    const bomb = SHARE_Z_PREFIX + Buffer.from(packed).toString("base64url");
+    expect(bomb.length).toBeLessThan(20_000);
+    expect(await readShareAny(bomb)).toMatchObject({ kind: "broken", reason: expect.stringMatching(/unpacks to more than 4 MB/) });
   });
 
   it("works without a language name or stdin", () => {
