@@ -141,7 +141,7 @@ LANGUAGE_PKGS = $(shell sed -n 's/^packages *= *//p' languages/*/language.conf |
 .PHONY: languages
 languages: deps-web
 	$(call apt_install,$(LANGUAGE_PKGS))
-	@# Toolchains newer than Debian's, from a registry this project already uses (npm, the Go module proxy):
+	@# Toolchains newer than Debian's, from a registry this project already uses (npm, the Go module proxy, Maven Central):
 	@# each languages/*/install installs its pinned release (nothing when it is there).
 	@for f in languages/*/install; do $(SUDO) $$f || exit 1; done
 

@@ -140,9 +140,14 @@ static int normalize(json_t *params, const char *name, json_t *v, int depth, For
         return normalize(cur, after, json_incref(value), depth - 1, e);
 }
 
-/* One pair, unescaped already: checked as text, then nested into root. */
-static int add_pair(json_t *root, const char *key, size_t klen, const char *val, size_t vlen, FormError *e) {
-        if (strlen(key) != klen || !j0_utf8_valid(key, klen))
+/* One pair, unescaped already: checked as text, then nested into root. A NUL in the key
+ * (%00) becomes U+0001, as in a JSON key (j0_load_body()): Rack keeps it, so the key
+ * names no parameter and is ignored. */
+static int add_pair(json_t *root, char *key, size_t klen, const char *val, size_t vlen, FormError *e) {
+        for (size_t i = 0; i < klen; i++)
+                if (key[i] == '\0')
+                        key[i] = '\x01';
+        if (!j0_utf8_valid(key, klen))
                 return form_fail(e, "malformed form: a key is not UTF-8 text");
         if (val && !j0_utf8_valid(val, vlen))
                 return form_fail(e, "malformed form: the value of '%s' is not UTF-8", key);

@@ -319,7 +319,7 @@ def test_base64_cases_are_rubys():
 
 
 @pytest.mark.conformance(
-    behaviour='a JSON key holding `\\u0000`',
+    behaviour='a JSON key holding `\\u0000`, a form key holding `%00`',
     judge0='a key of its own, not permitted: ignored',
     coderunner='the same (Piston route too)')
 def test_nul_in_a_json_key_is_an_ignored_parameter(server):
@@ -336,6 +336,12 @@ def test_nul_in_a_json_key_is_an_ignored_parameter(server):
     r = server.post("/submissions", data='{"source_code\\u0000": "x", "language_id": 71}',
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.json() == {"source_code": ["can't be blank"]}, r.text
+    # A form key with %00: the same (Rack keeps the key, which names nothing).
+    r = server.post("/submissions", data="source_code=x&language_id=71&source_code%00=y&stdin%00=z",
+                    headers=FORM, params={"fields": "source_code,stdin"})
+    assert r.status_code == 201, r.text
+    r = server.get(f"/submissions/{r.json()['token']}", params={"fields": "source_code,stdin"})
+    assert r.json() == {"source_code": "x", "stdin": None}, r.text
     # The same on the Piston route (Express's JSON.parse keeps the key too).
     r = server.post("/api/v2/execute", headers={"Content-Type": "application/json"},
                     data='{"language": "python", "version": "*", "files": [{"content": "print(1)",'
