@@ -121,7 +121,7 @@ test: deps-test deps-web deps-web-e2e languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 # The sandbox suites on a pure cgroup v2 kernel in a qemu guest (TCG, no KVM), against this
-# build: tests/vm/README.md. About 9 minutes on 2 cores; the kernel is cached in
+# build: tests/vm/README.md. About 9-13 minutes on 2 shared cores; the kernel is cached in
 # ~/.cache/coderunner/vm (CODERUNNER_VM_CACHE) after the first run.
 test-vm: deps-test deps-vm build
 	$(SUDO) python3 -m pytest -q -s -p no:cacheprovider tests/vm

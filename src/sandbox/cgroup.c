@@ -370,8 +370,27 @@ static int write_u64_at(int dfd, const char *file, uint64_t v) {
         return write_string_at(dfd, file, buf);
 }
 
+/* v1: the eventfd of BoxCgroup.oom_fd, registered on the memory cgroup's memory.oom_control
+ * (made with the cgroup, so that a supervisor slot does it between answers). */
+static int oom_watch(int memory_dir) {
+        _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+                return -errno;
+        _cleanup_close_ int ofd = openat(memory_dir, "memory.oom_control", O_RDONLY | O_CLOEXEC);
+        if (ofd < 0)
+                return -errno;
+        /* "<eventfd> <memory.oom_control fd>" registers the notification; the kernel holds
+         * its own references, so only the eventfd stays open here. */
+        char reg[32];
+        snprintf(reg, sizeof reg, "%d %d", efd, ofd);
+        int r = write_string_at(memory_dir, "cgroup.event_control", reg);
+        if (r < 0)
+                return r;
+        return TAKE_FD(efd);
+}
+
 int box_cgroup_make(const CgroupSetup *s, const char *name, BoxCgroup *ret) {
-        BoxCgroup cg = {.v2_dir = -EBADF, .cpu_fd = -EBADF};
+        BoxCgroup cg = {.v2_dir = -EBADF, .cpu_fd = -EBADF, .oom_fd = -EBADF};
         int r;
 
         snprintf(cg.name, sizeof cg.name, "%s", name);
@@ -422,6 +441,12 @@ int box_cgroup_make(const CgroupSetup *s, const char *name, BoxCgroup *ret) {
         if (s->where[CG_CPU] != CG_NONE && cg.cpu_fd < 0) {
                 r = -errno;
                 goto fail;
+        }
+        if (s->where[CG_MEMORY] == CG_V1) {
+                r = oom_watch(cg.v1_dir[CG_MEMORY]);
+                if (r < 0)
+                        goto fail;
+                cg.oom_fd = r;
         }
         (void) box_cgroup_oom_kills(s, &cg, &cg.oom_kills_before);
         *ret = cg;
@@ -584,25 +609,6 @@ int box_cgroup_oom_kills(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *re
         return -EOPNOTSUPP;
 }
 
-int box_cgroup_oom_watch(const CgroupSetup *s, const BoxCgroup *cg) {
-        if (s->where[CG_MEMORY] != CG_V1 || cg->v1_dir[CG_MEMORY] < 0)
-                return -EOPNOTSUPP;
-        _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (efd < 0)
-                return -errno;
-        _cleanup_close_ int ofd = openat(cg->v1_dir[CG_MEMORY], "memory.oom_control", O_RDONLY | O_CLOEXEC);
-        if (ofd < 0)
-                return -errno;
-        /* "<eventfd> <memory.oom_control fd>" registers the notification; the kernel holds
-         * its own references, so only the eventfd stays open here. */
-        char reg[32];
-        snprintf(reg, sizeof reg, "%d %d", efd, ofd);
-        int r = write_string_at(cg->v1_dir[CG_MEMORY], "cgroup.event_control", reg);
-        if (r < 0)
-                return r;
-        return TAKE_FD(efd);
-}
-
 static void kill_listed(int dfd, const char *file) {
         _cleanup_free_ char *data = NULL;
         if (read_file_at(dfd, file, 1024 * 1024, &data, NULL) < 0)
@@ -645,6 +651,7 @@ static void rmdir_until_empty(const char *parent, const char *name) {
 
 void box_cgroup_destroy(const CgroupSetup *s, BoxCgroup *cg) {
         cg->cpu_fd = safe_close(cg->cpu_fd);
+        cg->oom_fd = safe_close(cg->oom_fd);
         if (cg->v2_dir >= 0) {
                 cg->v2_dir = safe_close(cg->v2_dir);
                 rmdir_until_empty(s->v2_parent, cg->name);

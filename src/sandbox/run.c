@@ -53,7 +53,7 @@ typedef struct Run {
         BoxResult *res;
         BoxCgroup cg;
         bool have_cg;
-        int oom_fd; /* v1: readable when the run's memory cgroup is out of memory */
+        bool oom_seen; /* v1: cg.oom_fd fired, the tree was killed */
         int pidfd;
         Stream out, err;
         int error_r, status_r;
@@ -292,8 +292,9 @@ static void watch(Run *run) {
                         p[i_status = np++] = (struct pollfd){.fd = run->status_r, .events = POLLIN};
                 if (!run->init_done)
                         p[i_pid = np++] = (struct pollfd){.fd = run->pidfd, .events = POLLIN};
-                if (!run->init_done && run->oom_fd >= 0)
-                        p[i_oom = np++] = (struct pollfd){.fd = run->oom_fd, .events = POLLIN};
+                if (!run->init_done && run->spec->memory_kib && run->have_cg && run->cg.oom_fd >= 0 &&
+                        !run->oom_seen)
+                        p[i_oom = np++] = (struct pollfd){.fd = run->cg.oom_fd, .events = POLLIN};
                 if (np == 0)
                         break;
                 if (run->control >= 0 && !run->init_done)
@@ -357,7 +358,7 @@ static void watch(Run *run) {
                         /* v1 kills one process of the tree at an OOM; v2 (memory.oom.group)
                          * kills them all, and so do we here: the same verdict on both. */
                         kill_box(run, BOX_LIMIT_MEMORY);
-                        run->oom_fd = safe_close(run->oom_fd);
+                        run->oom_seen = true;
                 }
                 if (i_ctl >= 0 && p[i_ctl].revents)
                         read_control(run);
@@ -554,7 +555,6 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .spec = spec,
                 .res = ret,
                 .pidfd = -EBADF,
-                .oom_fd = -EBADF,
                 .out = {.fd = -EBADF, .dest = spec->stdout_fd},
                 .err = {.fd = -EBADF, .dest = spec->stderr_fd},
                 .error_r = -EBADF,
@@ -699,8 +699,6 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
         run.have_cg = true;
-        if (spec->memory_kib)
-                run.oom_fd = box_cgroup_oom_watch(&c->cg, &run.cg);
 
         run.start = now_usec(CLOCK_MONOTONIC);
         uint64_t flags;
@@ -751,7 +749,6 @@ out:
                         box_cgroup_destroy(&c->cg, &run.cg);
         }
         restore_workdir(&run);
-        safe_close(run.oom_fd);
         safe_close(run.pidfd);
         safe_close(run.out.fd);
         safe_close(run.err.fd);

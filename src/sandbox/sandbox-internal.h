@@ -43,6 +43,10 @@ typedef struct BoxCgroup {
         int v1_dir[_CG_MAX]; /* -1 when that controller is not on v1 */
         int v1_tasks[_CG_MAX]; /* `tasks` of each v1 box cgroup */
         int cpu_fd; /* v2 cpu.stat or v1 cpuacct.usage, kept open for polling */
+        /* v1: an eventfd that becomes readable when the run's memory cgroup runs out of
+         * memory, for the caller to kill the whole tree as v2's memory.oom.group does; -1
+         * on v2 (the kernel kills the whole group itself) and without a memory cgroup. */
+        int oom_fd;
         uint64_t oom_kills_before;
 } BoxCgroup;
 
@@ -63,10 +67,6 @@ int box_cgroup_enter_v1(const CgroupSetup *s, const BoxCgroup *cg, bool enter);
 int box_cgroup_cpu_usec(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *ret);
 int box_cgroup_memory_peak_kib(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *ret);
 int box_cgroup_oom_kills(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *ret);
-/* v1: an eventfd (the caller's) that becomes readable when the run's memory cgroup runs out
- * of memory, for the caller to kill the whole tree as v2's memory.oom.group does. -EOPNOTSUPP
- * on v2 (the kernel kills the whole group itself) and without a memory cgroup. */
-int box_cgroup_oom_watch(const CgroupSetup *s, const BoxCgroup *cg);
 /* Kill everything in the run's cgroups (v2 cgroup.kill; v1: signal each task). */
 void box_cgroup_kill(const CgroupSetup *s, const BoxCgroup *cg);
 /* Remove the run's cgroups; waits (bounded) until they are empty. */
