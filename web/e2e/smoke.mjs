@@ -132,6 +132,8 @@ try {
   assert.equal(await page.locator('[data-testid="tests-table"] tbody tr').count(), 2);
   assert.match(await page.locator('[data-testid="tests-table"]').innerText(), /Accepted[\s\S]*Wrong Answer/);
   await page.locator('[data-testid="tests-table"] summary').nth(1).click();
+  // Wrong Answer: expected against actual, line by line.
+  assert.equal(await page.locator('[data-testid="diff-1"] pre').innerText(), "- Hello, Bobby!\n+ canned wrong output");
   await page.screenshot({ path: `${ART}desktop-tests.png`, fullPage: true });
 
   step("a share link restores program, language and stdin in a fresh browser");
