@@ -752,7 +752,7 @@ static void setup_language(Bench *b, LangId id, const char *what) {
 
 static int setup_judges(Bench *b) {
         JudgeConfig cfg;
-        JudgeRunner runner = {bench_runner, b};
+        JudgeRunner runner = {bench_runner, b, NULL};
         int r;
 
         r = box_supervisor_start(

@@ -88,12 +88,15 @@ class Conn(http.client.HTTPConnection):
 
 
 class Client:
-    def __init__(self, port):
+    def __init__(self, port, headers=None):
         self.conn = Conn("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        self.headers = dict(headers or {})  # sent with every request (a key, a credential)
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = dict(self.headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         for attempt in (0, 1):
             try:
                 self.conn.request(method, path, body=data, headers=headers)
@@ -128,11 +131,12 @@ class Client:
 class Server:
     """One `coderunner serve` on a free loopback port (as tests/integration/api_helpers.py)."""
 
-    def __init__(self, cli, data_dir, args=()):
+    def __init__(self, cli, data_dir, args=(), headers=None):
         self.cli = cli
         self.data_dir = data_dir
         self.port = free_port()
         self.args = list(args)
+        self.headers = dict(headers or {})  # what /health wants (a node behind a gateway: its credential)
         self.log_path = os.path.join(os.path.dirname(data_dir), "serve-%d.log" % self.port)
         self.proc = None
 
@@ -148,7 +152,7 @@ class Server:
                 raise RuntimeError("serve exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
             try:
                 c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                c.request("GET", "/health")
+                c.request("GET", "/health", headers=self.headers)
                 r = c.getresponse()
                 body = r.read()
                 c.close()
@@ -359,6 +363,31 @@ def throughput(port, clients, total):
             "round_trip": stats_ms(rtts), "connections_opened": connects}
 
 
+def begin_run(what, cli, command):
+    """Print the machine's state before a benchmark; the results document's head."""
+    load_before = os.getloadavg()
+    busy_before = cpu_busy_percent()
+    print("%s benchmark: %s, %d CPUs" % (what, cli, os.cpu_count()))
+    print("before the run: CPUs %.0f%% busy over 1 s, load average %.2f %.2f %.2f" % ((busy_before,) + load_before))
+    if busy_before > 10:
+        print("warning: the machine is busy; the numbers will be noisy (interleaved, so ratios less so)")
+    print()
+    return {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count()},
+            "cli": cli, "client": "python http.client, keep-alive, one connection per thread",
+            "load_average": {"before": list(load_before)}, "cpu_busy_percent_before": round(busy_before, 1),
+            "command": command}
+
+
+def write_results(doc, path):
+    """Write the results document atomically (a temporary file, then rename)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+
+
 def fmt(v, unit=""):
     return "-" if v is None else "%.2f%s" % (v, unit)
 
@@ -540,11 +569,7 @@ def main():
     print("load average after: %.2f %.2f %.2f" % load_after)
     print()
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(args.out + ".tmp", args.out)
+    write_results(doc, args.out)
     print("API results: %s" % os.path.relpath(args.out))
     return 0
 

@@ -40,11 +40,9 @@ PostgreSQL's server programs.
 """
 
 import argparse
-import datetime
 import http.client
 import json
 import os
-import platform
 import pwd
 import shutil
 import signal
@@ -536,19 +534,8 @@ def main():
         return 1
     pwd.getpwnam("nobody")
 
-    load_before = os.getloadavg()
-    busy_before = bench_api.cpu_busy_percent()
-    print("cluster benchmark: %s, %d CPUs" % (cli, os.cpu_count()))
-    print("before the run: CPUs %.0f%% busy over 1 s, load average %.2f %.2f %.2f" % ((busy_before,) + load_before))
-    if busy_before > 10:
-        print("warning: the machine is busy; the numbers will be noisy (interleaved, so ratios less so)")
-    print()
-
-    doc = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "host": {"kernel": platform.release(), "machine": platform.machine(), "cpus": os.cpu_count()},
-           "cli": cli, "client": "python http.client, keep-alive, one connection per thread",
-           "load_average": {"before": list(load_before)}, "cpu_busy_percent_before": round(busy_before, 1),
-           "command": "sudo python3 bench/bench_cluster.py --build " + os.path.relpath(args.build, REPO)}
+    doc = bench_api.begin_run("cluster", cli,
+                              "sudo python3 bench/bench_cluster.py --build " + os.path.relpath(args.build, REPO))
     max_queue = max(100000, 2 * args.api_requests)
     serve_args = ["--workers=0", "--max-queue-size=%d" % max(100, 4 * args.clients)]
     started = []
@@ -677,11 +664,7 @@ def main():
     load_after = os.getloadavg()
     doc["load_average"]["after"] = list(load_after)
     report(doc, args)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(args.out + ".tmp", args.out)
+    bench_api.write_results(doc, args.out)
     print("cluster results: %s" % os.path.relpath(args.out))
     return 0
 

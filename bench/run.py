@@ -12,6 +12,11 @@ throughput with 32 clients on SQLite and PostgreSQL), with its results in latest
 Then bench/bench_cluster.py: API node + Redis + workers + PostgreSQL against serve (wait=true
 round trips interleaved, 2 workers against 1 on CPU-bound runs, trivial runs/s, the API node's
 requests/s, the Redis and PostgreSQL operations a submission costs), in latest-cluster.json.
+Then bench/bench_gateway.py: the gateway in front of an API node against the node itself
+(wait=true round trips interleaved, proxied GETs per second, the rate limiter's accuracy), in
+latest-gateway.json.
+Then bench/bench_connect.py: an interactive run's latency from the program's write to the
+WebSocket frame, against a bare pipe, in latest-connect.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: interleaved rounds, warm-up, medians.
@@ -189,6 +194,10 @@ def main():
     ap.add_argument("--no-api", action="store_true", help="skip the HTTP API benchmark (bench_api.py)")
     ap.add_argument("--no-cluster", action="store_true",
                     help="skip the cluster benchmark (bench_cluster.py)")
+    ap.add_argument("--no-gateway", action="store_true",
+                    help="skip the gateway benchmark (bench_gateway.py)")
+    ap.add_argument("--no-connect", action="store_true",
+                    help="skip the WebSocket latency benchmark (bench_connect.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -265,6 +274,12 @@ def main():
     cluster = ({"skipped": "--no-cluster"} if args.no_cluster
                else run_python_bench("cluster", "bench_cluster.py", args, cli))
     targets.extend(cluster.get("targets", []))
+    gateway = ({"skipped": "--no-gateway"} if args.no_gateway
+               else run_python_bench("gateway", "bench_gateway.py", args, cli))
+    targets.extend(gateway.get("targets", []))
+    connect = ({"skipped": "--no-connect"} if args.no_connect
+               else run_python_bench("connect", "bench_connect.py", args, cli))
+    targets.extend(connect.get("targets", []))
 
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
@@ -292,7 +307,8 @@ def main():
             print("  %-66s %s" % (t["target"], t["detail"]))
         print()
 
-    for table, title in (("api", "API targets (bench_api.py)"), ("cluster", "cluster targets (bench_cluster.py)")):
+    for table, title in (("api", "API targets (bench_api.py)"), ("cluster", "cluster targets (bench_cluster.py)"),
+                         ("gateway", "gateway targets (bench_gateway.py)")):
         rows = [t for t in targets if t["table"] == table]
         if rows:
             print("== %s ==" % title)
@@ -315,6 +331,8 @@ def main():
         "judge": judge,
         "api": api,
         "cluster": cluster,
+        "gateway": gateway,
+        "connect": connect,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"
@@ -329,7 +347,9 @@ def main():
         print("API results: %s" % os.path.relpath(api["results"]))
     if cluster and cluster.get("results"):
         print("cluster results: %s" % os.path.relpath(cluster["results"]))
-    return 1 if any(x and x.get("error") for x in (judge, api, cluster)) else 0
+    if gateway and gateway.get("results"):
+        print("gateway results: %s" % os.path.relpath(gateway["results"]))
+    return 1 if any(x and x.get("error") for x in (judge, api, cluster, gateway)) else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
  *   - checked, then finished: a refusal is -EINVAL with a non-empty message that encodes
  *     as Piston's {"message"} body;
  *   - when accepted, consistent: at least one utf8 file, names that are plain file names
- *     used once, stdin ending in a newline, limits within the maxima or unset/none. */
+ *     used once, stdin ending in a newline, limits within the maxima or unset/none;
+ *   - and, as a WebSocket message (src/json/piston-ws.c), a type with that type's fields
+ *     only. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,9 +51,27 @@ static void check_job(const PistonJob *j) {
                         (j->limits[l] > 0 && j->limits[l] <= maxima[l]));
 }
 
+/* The same bytes as a WebSocket message (/api/v2/connect): malformed JSON said so, else a
+ * type, and the fields of that type only, copied whole. */
+static void check_ws_message(const uint8_t *data, size_t size) {
+        PistonWsMessage m;
+        char msg[512] = "";
+        int k = piston_ws_message_parse((const char *) data, size, &m, msg, sizeof msg);
+        if (k < 0) {
+                CHECK(k == -EBADMSG && msg[0]);
+                return;
+        }
+        CHECK(m.type <= PISTON_WS_OTHER);
+        CHECK(m.type == PISTON_WS_DATA || (!m.stream && !m.data.data));
+        CHECK(m.type == PISTON_WS_SIGNAL || !m.signal);
+        CHECK(!m.data.data || m.data.data[m.data.len] == '\0');
+        piston_ws_message_done(&m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         PistonRequest *r = NULL;
         char msg[512] = "";
+        check_ws_message(data, size);
         int k = piston_request_parse((const char *) data, size, &r, msg, sizeof msg);
         if (k < 0) {
                 CHECK(k == -EBADMSG && msg[0]);

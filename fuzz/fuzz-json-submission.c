@@ -93,6 +93,16 @@ static void check_same(const Submission *a, const Submission *b) {
         CHECK(a->compare == b->compare);
         CHECK(a->tolerance == b->tolerance);
         CHECK(a->stop_on_failure == b->stop_on_failure);
+        const SubmissionProgram *pa[] = {&a->checker, &a->interactor}, *pb[] = {&b->checker, &b->interactor};
+        for (size_t i = 0; i < 2; i++) {
+                CHECK(pa[i]->language_id == pb[i]->language_id);
+                if (pa[i]->language_id == 0)
+                        continue; /* none: not encoded */
+                CHECK(bytes_eq(&pa[i]->source_code, &pb[i]->source_code));
+                CHECK(pa[i]->cpu_time_limit_usec == pb[i]->cpu_time_limit_usec);
+                CHECK(pa[i]->wall_time_limit_usec == pb[i]->wall_time_limit_usec);
+                CHECK(pa[i]->memory_limit_kib == pb[i]->memory_limit_kib);
+        }
 }
 
 /* Some JSON text, as an object: what the codec writes must parse. */

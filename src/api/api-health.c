@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api-internal.h"
+#include "json/openapi.h"
 
 void api_health(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
@@ -90,6 +91,9 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "coderunner_store_failed_writes_total %" PRIu64 "\n",
                 sh.error < 0, sh.failed_writes);
         fprintf(f,
+                "# HELP coderunner_event_streams Open GET /submissions/:token/events streams.\n"
+                "# TYPE coderunner_event_streams gauge\n"
+                "coderunner_event_streams %" PRIu64 "\n"
                 "# HELP coderunner_wait_timeouts_total wait=true requests answered before the result.\n"
                 "# TYPE coderunner_wait_timeouts_total counter\n"
                 "coderunner_wait_timeouts_total %" PRIu64 "\n"
@@ -102,8 +106,8 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 "# HELP coderunner_queue_max The queue's ceiling (MAX_QUEUE_SIZE).\n"
                 "# TYPE coderunner_queue_max gauge\n"
                 "coderunner_queue_max %" PRIu64 "\n",
-                (uint64_t) atomic_load(&a->wait_timeouts), (uint64_t) atomic_load(&a->created), qs.waiting,
-                qs.max);
+                (uint64_t) atomic_load(&a->n_streams), (uint64_t) atomic_load(&a->wait_timeouts),
+                (uint64_t) atomic_load(&a->created), qs.waiting, qs.max);
         WorkerStats ws;
         size_t live;
         if (api_worker_stats(a, &ws, &live) >= 0) {
@@ -171,11 +175,16 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata) {
 }
 
 void api_openapi(HttpRequest *req, const char *const *params, void *userdata) {
-        char *copy = malloc(api_openapi_json_len + 1);
-        if (!copy) {
-                api_reply_internal(req, -ENOMEM);
+        Api *a = userdata;
+        char *doc = NULL;
+        OpenApiAuth auth = {
+                .authn_header = a->authn_tokens ? a->cfg.authn_header : NULL,
+                .authz_header = a->authz_tokens ? a->cfg.authz_header : NULL,
+        };
+        int r = openapi_render(api_openapi_json, api_openapi_json_len, &auth, &doc);
+        if (r < 0) {
+                api_reply_internal(req, r);
                 return;
         }
-        memcpy(copy, api_openapi_json, api_openapi_json_len + 1);
-        http_reply_json(req, 200, copy);
+        http_reply_json(req, 200, doc);
 }

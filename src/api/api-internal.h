@@ -5,8 +5,10 @@
 #include <stdatomic.h>
 
 #include "api/api.h"
+#include "model/live.h"
 
 typedef struct Waiter Waiter;
+typedef struct EventStream EventStream;
 
 /* The languages as the live workers advertise them: one per catalogue entry, installed
  * (not archived) when a live worker serves it, with that worker's name. A view is
@@ -52,6 +54,15 @@ struct Api {
         bool stopping;
         pthread_t timer;
         bool timer_started;
+
+        pthread_mutex_t stream_lock; /* the event streams (api-events.c) */
+        EventStream *streams;
+        atomic_uint_fast32_t n_streams;
+
+        LiveRegistry *live; /* interactive runs (serve only), else NULL */
+        pthread_mutex_t live_lock;
+        pthread_cond_t live_cond;
+        unsigned n_live; /* WebSocket sessions (api-connect.c) */
 
         atomic_uint_fast64_t created, wait_timeouts;
         atomic_uint_fast64_t store_probe_usec; /* CLOCK_MONOTONIC of the last store probe */
@@ -115,6 +126,42 @@ typedef void (*ApiWaitReply)(Api *a, HttpRequest *req, int r, const Submission *
 /* api_wait() with another answer (Piston's): takes data (malloc'd), even on failure. */
 void api_wait_reply(Api *a, HttpRequest *req, const char *token, ApiWaitReply reply, void *data);
 
+/* The event streams (api-events.c). A result was published for token: end its streams
+ * with it (on the wait thread). */
+void api_events_published(Api *a, const char *token);
+/* The notifier's progress callback (userdata: the Api). */
+void api_events_progress(void *userdata, const NotifyProgress *p);
+/* Heartbeats, and the streams whose clients are gone dropped (on the wait thread). */
+void api_events_tick(Api *a);
+/* End every stream (shutdown). */
+void api_events_end_all(Api *a);
+
+/* The WebSocket sessions (api-connect.c): at most this many; wait until none is left
+ * (they end by themselves once shutting_down is set). */
+#define API_MAX_LIVE_SESSIONS 64
+void api_live_wait_sessions(Api *a);
+
+/* What GET /submissions/:token checks before it answers: the guards, `fields`, the stored
+ * submission (404 unknown, 410 purged, 500). true with *ret filled (submission_done()),
+ * else req is answered. */
+bool api_submission_lookup(
+        Api *a, HttpRequest *req, const char *token, Judge0Fields *ret_fields, Submission *ret);
+
+/* A Piston execute body made a submission (api-piston.c), for execute and the WebSocket. */
+#define API_PISTON_VERSION_MAX 64
+typedef struct ApiPistonRun {
+        const char *language; /* static, or the catalogue's: outlives the Api's requests */
+        char version[API_PISTON_VERSION_MAX];
+        bool compiled;
+} ApiPistonRun;
+/* -EBADMSG (malformed JSON) or -EINVAL (refused): Piston's 400 message in msg; *ret is
+ * then the caller's (submission_done()), not stored yet. */
+int api_piston_prepare(Api *a, const char *body, size_t len, Submission *ret, ApiPistonRun *ret_info,
+        char *msg, size_t msglen);
+
+/* "SIGKILL" for 9, into buf; NULL for no signal (Piston's names). */
+const char *api_signal_name(int sig, char buf[static 16]);
+
 /* The OpenAPI document (openapi/openapi.json), compiled in. */
 extern const char api_openapi_json[];
 extern const size_t api_openapi_json_len;
@@ -122,6 +169,7 @@ extern const size_t api_openapi_json_len;
 /* Handlers, one file per resource. */
 void api_submission_create(HttpRequest *req, const char *const *params, void *userdata);
 void api_submission_get(HttpRequest *req, const char *const *params, void *userdata);
+void api_submission_events(HttpRequest *req, const char *const *params, void *userdata);
 void api_submission_list(HttpRequest *req, const char *const *params, void *userdata);
 void api_submission_delete(HttpRequest *req, const char *const *params, void *userdata);
 void api_batch_create(HttpRequest *req, const char *const *params, void *userdata);
@@ -146,3 +194,4 @@ void api_metrics(HttpRequest *req, const char *const *params, void *userdata);
 void api_openapi(HttpRequest *req, const char *const *params, void *userdata);
 void api_piston_runtimes(HttpRequest *req, const char *const *params, void *userdata);
 void api_piston_execute(HttpRequest *req, const char *const *params, void *userdata);
+void api_piston_connect(HttpRequest *req, const char *const *params, void *userdata);

@@ -22,7 +22,7 @@
 #include "json/piston.h"
 #include "model/status.h"
 
-#define PISTON_VERSION_MAX 64
+#define PISTON_VERSION_MAX API_PISTON_VERSION_MAX
 #define PISTON_MAX_ARGS_LEN 512 /* the judge's bound on command_line_arguments */
 #define PISTON_MIN_MEMORY_KIB UINT64_C(2048) /* Judge0's minimum memory_limit */
 
@@ -315,7 +315,7 @@ static const char *status_code(const Submission *s) {
         }
 }
 
-static const char *signal_name(int sig, char buf[static 16]) {
+const char *api_signal_name(int sig, char buf[static 16]) {
         const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;
         if (!abbrev)
                 return NULL;
@@ -369,7 +369,7 @@ static void reply_piston(Api *a, HttpRequest *req, int r, const Submission *sub,
                                                       : 0,
                         .signal = sub->status_id == STATUS_TIME_LIMIT
                                           ? "SIGKILL"
-                                          : signal_name(sub->exit_signal, sigbuf),
+                                          : api_signal_name(sub->exit_signal, sigbuf),
                         .message = nonempty(&sub->message).data,
                         .status = status_code(sub),
                         .cpu_time_ms = ms(sub->time_usec),
@@ -555,6 +555,39 @@ static int build_submission(
         return 0;
 }
 
+int api_piston_prepare(Api *a, const char *body, size_t len, Submission *ret, ApiPistonRun *ret_info,
+        char *msg, size_t msglen) {
+        _cleanup_piston_request_ PistonRequest *pr = NULL;
+        int r = piston_request_parse(body ? body : "", body ? len : 0, &pr, msg, msglen);
+        if (r < 0)
+                return r;
+        if (piston_request_check(pr, msg, msglen) < 0)
+                return -EINVAL;
+        _cleanup_free_ Runtime *rts = NULL;
+        size_t n = 0;
+        r = runtimes_list(a, &rts, &n);
+        if (r < 0)
+                return r;
+        const char *language = piston_request_language(pr), *version = piston_request_version(pr);
+        const Runtime *rt = runtime_find(rts, n, language, version);
+        if (!rt) {
+                snprintf(msg, msglen, "%s-%s runtime is unknown", language, version);
+                return -EINVAL;
+        }
+        int64_t maxima[_PISTON_LIMIT_MAX];
+        maxima_of(&a->cfg.rules, maxima);
+        _cleanup_(piston_job_done) PistonJob job = {};
+        r = piston_request_finish(pr, maxima, &job, msg, msglen);
+        if (r >= 0)
+                r = build_submission(a, rt, &job, ret, msg, msglen);
+        if (r < 0)
+                return r;
+        ret_info->language = rt->pub.language;
+        memcpy(ret_info->version, rt->version, sizeof ret_info->version);
+        ret_info->compiled = rt->lang->compile_cmd != NULL;
+        return 0;
+}
+
 /* Piston checks the Content-Type of every request that is not GET, HEAD or OPTIONS. */
 static bool json_content(HttpRequest *req) {
         const char *ct = http_request_header(req, "Content-Type");
@@ -580,42 +613,10 @@ void api_piston_execute(HttpRequest *req, const char *const *params, void *userd
         size_t len;
         const char *body = http_request_body(req, &len);
         char msg[512];
-        _cleanup_piston_request_ PistonRequest *pr = NULL;
-        int r = piston_request_parse(body ? body : "", body ? len : 0, &pr, msg, sizeof msg);
-        if (r == -EBADMSG) {
-                reply_message(req, 400, msg);
-                return;
-        }
-        if (r < 0) {
-                api_reply_internal(req, r);
-                return;
-        }
-        if (piston_request_check(pr, msg, sizeof msg) < 0) {
-                reply_message(req, 400, msg);
-                return;
-        }
-        _cleanup_free_ Runtime *rts = NULL;
-        size_t n = 0;
-        r = runtimes_list(a, &rts, &n);
-        if (r < 0) {
-                api_reply_internal(req, r);
-                return;
-        }
-        const char *language = piston_request_language(pr), *version = piston_request_version(pr);
-        const Runtime *rt = runtime_find(rts, n, language, version);
-        if (!rt) {
-                snprintf(msg, sizeof msg, "%s-%s runtime is unknown", language, version);
-                reply_message(req, 400, msg);
-                return;
-        }
-        int64_t maxima[_PISTON_LIMIT_MAX];
-        maxima_of(&a->cfg.rules, maxima);
-        _cleanup_(piston_job_done) PistonJob job = {};
-        r = piston_request_finish(pr, maxima, &job, msg, sizeof msg);
         Submission sub;
-        if (r >= 0)
-                r = build_submission(a, rt, &job, &sub, msg, sizeof msg);
-        if (r == -EINVAL) {
+        ApiPistonRun info;
+        int r = api_piston_prepare(a, body, len, &sub, &info, msg, sizeof msg);
+        if (r == -EINVAL || r == -EBADMSG) {
                 reply_message(req, 400, msg);
                 return;
         }
@@ -629,9 +630,9 @@ void api_piston_execute(HttpRequest *req, const char *const *params, void *userd
                 api_reply_internal(req, -ENOMEM);
                 return;
         }
-        w->language = rt->pub.language;
-        memcpy(w->version, rt->version, sizeof w->version);
-        w->compiled = rt->lang->compile_cmd != NULL;
+        w->language = info.language;
+        memcpy(w->version, info.version, sizeof w->version);
+        w->compiled = info.compiled;
         r = api_store_new(a, &sub);
         const char *token = sub.token;
         if (r < 0)

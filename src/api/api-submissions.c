@@ -127,21 +127,25 @@ static bool load_or_reply(Api *a, HttpRequest *req, const char *token, Submissio
         return r >= 0;
 }
 
+bool api_submission_lookup(
+        Api *a, HttpRequest *req, const char *token, Judge0Fields *ret_fields, Submission *ret) {
+        if (!api_guard(a, req, false) || !api_fields(req, http_request_query(req, "fields"), ret_fields) ||
+                !load_or_reply(a, req, token, ret))
+                return false;
+        if (ret->purged_at_usec >= 0) {
+                reply_purged(a, req, ret);
+                submission_done(ret);
+                return false;
+        }
+        return true;
+}
+
 void api_submission_get(HttpRequest *req, const char *const *params, void *userdata) {
         Api *a = userdata;
-        if (!api_guard(a, req, false))
-                return;
         Judge0Fields fields;
-        if (!api_fields(req, http_request_query(req, "fields"), &fields))
-                return;
         Submission sub;
-        if (!load_or_reply(a, req, params[0], &sub))
+        if (!api_submission_lookup(a, req, params[0], &fields, &sub))
                 return;
-        if (sub.purged_at_usec >= 0) {
-                reply_purged(a, req, &sub);
-                submission_done(&sub);
-                return;
-        }
         Judge0EncodeOptions o;
         api_encode_options(a, fields, api_query_true(req, "base64_encoded"), &o);
         char *json = NULL;

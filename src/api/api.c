@@ -18,6 +18,8 @@
 #define API_WAIT_TICK_USEC UINT64_C(50000)
 #define API_VIEW_REFRESH_USEC (1 * USEC_PER_SEC)
 #define API_DEFAULT_WORKER_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define API_DEFAULT_MAX_EVENT_STREAMS 1000
+#define API_DEFAULT_EVENT_HEARTBEAT_USEC (15 * USEC_PER_SEC)
 #define API_MAX_READY \
         100000 /* published tokens not looked at yet; more are dropped (the timer catches up) */
 
@@ -37,6 +39,7 @@ static const HttpRoute routes[] = {
         {"POST", "/submissions", api_submission_create},
         {"GET", "/submissions", api_submission_list},
         {"GET", "/submissions/:token", api_submission_get},
+        {"GET", "/submissions/:token/events", api_submission_events},
         {"DELETE", "/submissions/:token", api_submission_delete},
         {"GET", "/languages/all", api_languages_all},
         {"GET", "/languages", api_languages_list},
@@ -57,6 +60,7 @@ static const HttpRoute routes[] = {
         {"GET", "/openapi", api_openapi}, /* /openapi.json: the suffix is taken off */
         {"GET", "/api/v2/runtimes", api_piston_runtimes},
         {"POST", "/api/v2/execute", api_piston_execute},
+        {"GET", "/api/v2/connect", api_piston_connect},
 };
 
 const HttpRoute *api_routes(size_t *ret_n) {
@@ -320,6 +324,10 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, Notify *notify, co
         a->cfg = *cfg;
         if (!a->cfg.worker_timeout_usec)
                 a->cfg.worker_timeout_usec = API_DEFAULT_WORKER_TIMEOUT_USEC;
+        if (!a->cfg.max_event_streams)
+                a->cfg.max_event_streams = API_DEFAULT_MAX_EVENT_STREAMS;
+        if (!a->cfg.event_heartbeat_usec)
+                a->cfg.event_heartbeat_usec = API_DEFAULT_EVENT_HEARTBEAT_USEC;
         a->store = store;
         a->queue = queue;
         a->notify = notify;
@@ -327,10 +335,13 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, Notify *notify, co
         pthread_mutex_init(&a->view_lock, NULL);
         pthread_mutex_init(&a->wait_lock, NULL);
         pthread_mutex_init(&a->stats_lock, NULL);
+        pthread_mutex_init(&a->stream_lock, NULL);
+        pthread_mutex_init(&a->live_lock, NULL);
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&a->wait_cond, &ca);
+        pthread_cond_init(&a->live_cond, NULL);
         pthread_condattr_destroy(&ca);
         /* The first view: nothing served until the registry says otherwise. */
         LanguageView *v = NULL;
@@ -368,6 +379,8 @@ int api_new(const ApiConfig *cfg, Store *store, Queue *queue, Notify *notify, co
         }
         if (r >= 0)
                 r = notify_subscribe(notify, on_published, a);
+        if (r >= 0)
+                r = notify_subscribe_progress(notify, api_events_progress, a);
         if (r < 0) {
                 api_free(a);
                 return r;
@@ -380,12 +393,15 @@ Api *api_free(Api *a) {
         if (!a)
                 return NULL;
         api_release_waiters(a);
+        atomic_store(&a->shutting_down, true); /* the WebSocket sessions end */
+        api_live_wait_sessions(a);
         pthread_mutex_lock(&a->wait_lock);
         a->stopping = true;
         pthread_cond_broadcast(&a->wait_cond);
         pthread_mutex_unlock(&a->wait_lock);
         if (a->timer_started)
                 pthread_join(a->timer, NULL);
+        api_events_end_all(a);
         while (a->ready) {
                 Ready *next = a->ready->next;
                 free(a->ready);
@@ -394,6 +410,9 @@ Api *api_free(Api *a) {
         pthread_mutex_destroy(&a->wait_lock);
         pthread_cond_destroy(&a->wait_cond);
         pthread_mutex_destroy(&a->stats_lock);
+        pthread_mutex_destroy(&a->stream_lock);
+        pthread_mutex_destroy(&a->live_lock);
+        pthread_cond_destroy(&a->live_cond);
         pthread_mutex_destroy(&a->view_lock);
         view_free(atomic_load(&a->view));
         free(a->stats_json);
@@ -415,6 +434,10 @@ void api_set_local_workers(Api *a, ApiLocalStats fn, void *userdata) {
 
 void api_set_http(Api *a, HttpServer *http) {
         a->http = http;
+}
+
+void api_set_live(Api *a, LiveRegistry *live) {
+        a->live = live;
 }
 
 /* ---- guards ---- */
@@ -733,7 +756,7 @@ static void on_published(void *userdata, const char *token, int status_id) {
                 return; /* the wait timer answers it at its deadline */
         memcpy(r->token, token, sizeof r->token);
         pthread_mutex_lock(&a->wait_lock);
-        if (a->n_ready < API_MAX_READY && a->waiters) {
+        if (a->n_ready < API_MAX_READY && (a->waiters || atomic_load(&a->n_streams) > 0)) {
                 r->next = a->ready;
                 a->ready = r;
                 a->n_ready++;
@@ -753,12 +776,14 @@ static Ready *take_ready(Api *a) {
 
 void api_release_waiters(Api *a) {
         answer_all(a, take_waiters(a, NULL, true));
+        api_events_end_all(a);
 }
 
 void api_shutdown(Api *a) {
         /* The flag first: a waiter registered after the release below sees it (api_wait). */
         atomic_store(&a->shutting_down, true);
         api_release_waiters(a);
+        api_live_wait_sessions(a); /* they see the flag within a tick and close */
 }
 
 static void *wait_timer(void *arg) {
@@ -781,6 +806,7 @@ static void *wait_timer(void *arg) {
                 while (ready) {
                         Ready *next = ready->next;
                         answer_all(a, take_waiters(a, ready->token, false));
+                        api_events_published(a, ready->token);
                         free(ready);
                         ready = next;
                 }
@@ -788,6 +814,7 @@ static void *wait_timer(void *arg) {
                 for (Waiter *w = expired; w; w = w->next)
                         atomic_fetch_add(&a->wait_timeouts, 1);
                 answer_all(a, expired);
+                api_events_tick(a);
                 pthread_mutex_lock(&a->wait_lock);
         }
         pthread_mutex_unlock(&a->wait_lock);

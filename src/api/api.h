@@ -32,6 +32,10 @@ typedef struct ApiConfig {
         uint32_t max_submission_batch_size;
         uint32_t max_per_page; /* GET /submissions: a larger per_page is a 400 */
         uint64_t wait_timeout_usec;
+        /* GET /submissions/:token/events: at most this many streams open (more: 503), a
+         * heartbeat comment after this long without an event (0: 1000 and 15 s). */
+        uint32_t max_event_streams;
+        uint64_t event_heartbeat_usec;
         uint64_t worker_timeout_usec; /* a worker silent longer is not alive (0 = 10 s) */
         /* Whitespace-separated lists; empty or NULL = off. */
         const char *authn_header, *authn_token;
@@ -54,6 +58,11 @@ Api *api_free(Api *a);
 typedef void (*ApiLocalStats)(void *userdata, WorkerStats *ret);
 void api_set_local_workers(Api *a, ApiLocalStats fn, void *userdata);
 void api_set_http(Api *a, HttpServer *http);
+/* Interactive runs (GET /api/v2/connect) through the workers of this process tree
+ * (coderunner serve); without it the route answers 501. Stays the caller's; call before
+ * serving. */
+typedef struct LiveRegistry LiveRegistry;
+void api_set_live(Api *a, LiveRegistry *live);
 
 /* The route table, static; handlers take the Api as userdata. */
 const HttpRoute *api_routes(size_t *ret_n);

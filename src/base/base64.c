@@ -80,27 +80,27 @@ static int value_of(char c) {
 }
 
 int base64_decode(const char *s, size_t len, char **ret, size_t *ret_len) {
-        /* At most 3 bytes for every 4 characters; whitespace only makes it less. */
-        char *out = malloc(len / 4 * 3 + 1);
+        /* At most 3 bytes for every 4 characters, and 2 for a last group of 3. */
+        char *out = malloc(len / 4 * 3 + 2 + 1);
         if (!out)
                 return -ENOMEM;
 
         uint32_t acc = 0;
-        size_t o = 0, n = 0, pad = 0; /* n: alphabet characters and padding seen */
+        size_t o = 0, n = 0; /* n: alphabet characters decoded */
+        bool ended = false; /* a '=' in the third or fourth place: Ruby stops there */
         for (size_t i = 0; i < len; i++) {
                 char c = s[i];
                 if (is_space(c))
                         continue;
                 if (c == '=') {
-                        /* Padding fills the third and fourth place of the last quad. */
-                        if (n % 4 < 2 || ++pad > 2)
-                                goto invalid;
-                        n++;
+                        /* In the first two places Ruby skips it, as any non-alphabet byte. */
+                        if (n % 4 >= 2)
+                                ended = true;
                         continue;
                 }
                 int v = value_of(c);
-                if (v < 0 || pad > 0)
-                        goto invalid;
+                if (v < 0 || ended)
+                        goto invalid; /* Ruby would skip it, or drop it and all after */
                 acc = (acc << 6) | (uint32_t) v;
                 n++;
                 if (n % 4 == 0) {
@@ -110,14 +110,16 @@ int base64_decode(const char *s, size_t len, char **ret, size_t *ret_len) {
                         acc = 0;
                 }
         }
-        if (n % 4 != 0)
-                goto invalid;
-        if (pad > 0) {
-                /* The last quad: 4 - pad characters carry 3 - pad bytes. */
-                acc <<= 6 * pad;
-                out[o++] = (char) (acc >> 16);
-                if (pad == 1)
-                        out[o++] = (char) (acc >> 8);
+        switch (n % 4) {
+        case 1:
+                goto invalid; /* 6 bits make no byte: Ruby drops the character */
+        case 2: /* 12 bits: one byte */
+                out[o++] = (char) (acc >> 4);
+                break;
+        case 3: /* 18 bits: two bytes */
+                out[o++] = (char) (acc >> 10);
+                out[o++] = (char) (acc >> 2);
+                break;
         }
         out[o] = '\0';
         *ret = out;

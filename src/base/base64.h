@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Base64 (RFC 4648, standard alphabet, padded), the way Judge0 speaks it.
+/* Base64 (RFC 4648, standard alphabet), the way Judge0 speaks it.
  *
  * Encoding is Ruby's Base64.encode64: a "\n" after every 60 output characters and one at
  * the end of a non-empty output ("aGk=\n"); nothing for empty input. Both official Judge0
  * clients strip those newlines, and so does our decoder.
  *
- * Decoding accepts any ASCII whitespace (space, \t, \n, \v, \f, \r) anywhere, so that
- * line-wrapped input works, and is strict otherwise: only the alphabet, '=' only as one
- * or two characters of padding at the very end, and a length (whitespace aside) that is a
- * multiple of 4. Judge0's decoder skips any invalid character and never fails, which turns
- * a client's mistake into garbage bytes; ours refuses (-EINVAL). The unused low bits of
- * the last character are ignored, as Python's and most decoders do. */
+ * Decoding is Ruby's Base64.decode64 (String#unpack1("m"), what Judge0 decodes with)
+ * wherever Ruby keeps every character that carries data, and refuses (-EINVAL) where Ruby
+ * would silently drop some. Ruby reads groups of four alphabet characters and skips every
+ * other byte; a '=' in the third or fourth place of a group ends the decoding, a '=' in
+ * the first or second place is skipped; a last group of two or three characters gives one
+ * or two bytes, a last lone character gives nothing. So, as Ruby: padding is optional
+ * ("aGk" is "hi"), may be short or long ("aA=", "aGk=="), and ASCII whitespace (space,
+ * \t, \n, \v, \f, \r) may be anywhere; the unused low bits of the last character are
+ * ignored. Refused, where Ruby decodes something other than what was sent:
+ *   - a character outside the alphabet, whitespace and '=' (Ruby skips it: text sent
+ *     without encoding it, the URL-safe alphabet's '-' and '_', a NUL);
+ *   - an alphabet character after the '=' that ends the data (Ruby stops there: "aGk=aGk="
+ *     would lose its second half);
+ *   - a lone last character (its 6 bits make no byte; Ruby drops it: "aGkAx"). */
 
 #include <stddef.h>
 

@@ -10,6 +10,7 @@
 #include "gateway/gateway.h"
 #include "json/gateway.h"
 #include "json/judge0.h"
+#include "model/submission.h"
 
 #define GW_COOKIE "coderunner_session"
 #define GW_CACHE_SLOTS 4096 /* a power of two */
@@ -44,6 +45,13 @@ typedef struct SessionSlot {
         uint64_t at;
 } SessionSlot;
 
+/* Who owns a token: it never changes, so once read it is kept (the store leaves the path
+ * of a GET). */
+typedef struct OwnerSlot {
+        char token[SUBMISSION_TOKEN_LEN + 1];
+        char owner[META_ID_MAX];
+} OwnerSlot;
+
 typedef struct GwMetrics {
         atomic_uint_fast64_t allowed, limited, quota_refused[3], auth_failed, limiter_fallbacks;
         atomic_uint_fast64_t meta_calls, meta_usec, meta_errors, history_lost;
@@ -58,13 +66,16 @@ struct Gateway {
         RateLimiter *limiter, *fallback;
         Upstream *up;
         HttpServer *http;
-        char **trusted; /* trusted proxies */
+        struct TrustedNet *trusted; /* trusted proxies: addresses and networks */
+        size_t n_trusted;
 
         pthread_mutex_t lock; /* the caches and the outbox */
         KeySlot *keys;
         SessionSlot *sessions;
+        OwnerSlot *owners;
         MetaHistory *outbox; /* a ring of outbox_max */
         size_t outbox_head, outbox_len;
+        pthread_mutex_t drain_lock; /* one writer of the outbox at a time */
         atomic_bool meta_down;
 
         pthread_t reconciler;
@@ -112,6 +123,14 @@ void gw_reply_unavailable(HttpRequest *req, const char *what);
  * the outbox is full (h is freed). */
 bool gw_outbox_push(Gateway *g, MetaHistory *h);
 bool gw_outbox_full(Gateway *g);
+/* Write what waits in the outbox now (when the store is up), so that what a handler reads
+ * next (a history page, an owner's unfinished count) has every record accepted so far. */
+void gw_outbox_flush(Gateway *g);
+/* The owner of a token: the outbox, the owners seen before, then the store. 0 with ret
+ * filled, -ENOENT (nobody's: unknown to this gateway), or a store error. */
+int gw_token_owner(Gateway *g, const char *token, char ret[META_ID_MAX]);
+/* Forget the owner kept for token (its history record was deleted). */
+void gw_owner_forget(Gateway *g, const char *token);
 /* The owner of a token waiting in the outbox: true with ret filled. */
 bool gw_outbox_owner(Gateway *g, const char *token, char ret[META_ID_MAX]);
 

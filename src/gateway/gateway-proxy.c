@@ -223,6 +223,7 @@ static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_
         }
         if (concurrent) {
                 uint64_t busy = 0;
+                gw_outbox_flush(g);
                 int r = GW_META(g, meta_history_count_unfinished(g->meta, p->owner, &busy));
                 if (r < 0) {
                         gw_reply_unavailable(req, "the metadata store is unavailable");
@@ -464,20 +465,12 @@ static bool owns(Gateway *g, HttpRequest *req, const Principal *p, const char *t
         if (gw_is_admin(p))
                 return true;
         char owner[META_ID_MAX];
-        if (gw_outbox_owner(g, token, owner)) {
-                if (strcmp(owner, p->owner) == 0)
-                        return true;
-                reply_not_found(req);
-                return false;
-        }
-        MetaHistory h = {};
-        int r = GW_META(g, meta_history_get(g->meta, token, &h));
-        bool mine = r == 0 && strcmp(h.owner, p->owner) == 0;
-        meta_history_done(&h);
+        int r = gw_token_owner(g, token, owner);
         if (r < 0 && r != -ENOENT) {
                 gw_reply_unavailable(req, "the metadata store is unavailable");
                 return false;
         }
+        bool mine = r == 0 && strcmp(owner, p->owner) == 0;
         if (!mine)
                 reply_not_found(req);
         return mine;
@@ -615,12 +608,9 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
                 if (!submission_token_valid(tokens[i]))
                         continue;
                 char owner[META_ID_MAX];
-                MetaHistory h = {};
                 bool mine = gw_is_admin(&p);
-                if (!mine && gw_outbox_owner(g, tokens[i], owner))
-                        mine = strcmp(owner, p.owner) == 0;
-                else if (!mine) {
-                        int r = GW_META(g, meta_history_get(g->meta, tokens[i], &h));
+                if (!mine) {
+                        int r = gw_token_owner(g, tokens[i], owner);
                         if (r < 0 && r != -ENOENT) {
                                 fclose(f);
                                 free(list);
@@ -628,8 +618,7 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
                                 gw_reply_unavailable(req, "the metadata store is unavailable");
                                 return;
                         }
-                        mine = r == 0 && strcmp(h.owner, p.owner) == 0;
-                        meta_history_done(&h);
+                        mine = r == 0 && strcmp(owner, p.owner) == 0;
                 }
                 if (mine) {
                         fprintf(f, "%s%s", kept ? "," : "", tokens[i]);
@@ -727,6 +716,7 @@ void gw_submission_list(HttpRequest *req, const char *const *params, void *userd
         if (!query_u64(req, "page", 1, 1, 1000000, &page) ||
                 !query_u64(req, "per_page", BATCH_GET_MAX, 1, BATCH_GET_MAX, &per_page))
                 return;
+        gw_outbox_flush(g);
         /* Walk the owner's history up to the page (and count it all, up to a bound). */
         char cursor[META_CURSOR_MAX] = "", next[META_CURSOR_MAX];
         uint64_t seen = 0;

@@ -259,6 +259,7 @@ void gw_history_list(HttpRequest *req, const char *const *params, void *userdata
                 http_reply_error(req, 400, "cursor is not one this gateway gave");
                 return;
         }
+        gw_outbox_flush(g);
         MetaHistory *items = NULL;
         size_t n = 0;
         char next[META_CURSOR_MAX] = "";
@@ -309,7 +310,10 @@ void gw_history_delete(HttpRequest *req, const char *const *params, void *userda
                 http_reply_json(req, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
                 return;
         }
+        gw_outbox_flush(g);
         int r = GW_META(g, meta_history_delete(g->meta, p.owner, params[0]));
+        if (r == 0)
+                gw_owner_forget(g, params[0]);
         if (r == -ENOENT || r == -EINVAL) {
                 http_reply_json(req, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
                 return;

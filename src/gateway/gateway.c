@@ -12,7 +12,6 @@
 
 #include "base/log.h"
 #include "base/macro.h"
-#include "base/strv.h"
 #include "base/time-util.h"
 #include "gateway/gateway-internal.h"
 #include "model/submission.h"
@@ -62,6 +61,8 @@ const HttpRoute *gateway_routes(size_t *ret_n) {
 /* ---- set-up ---- */
 
 static void *reconciler_main(void *arg);
+typedef struct TrustedNet TrustedNet;
+static int parse_trusted(const char *list, TrustedNet **ret, size_t *ret_n);
 
 static char *dup_or_empty(const char *s) {
         return strdup(s ? s : "");
@@ -88,27 +89,21 @@ int gateway_new(
         g->limiter = limiter;
         g->up = upstream;
         pthread_mutex_init(&g->lock, NULL);
+        pthread_mutex_init(&g->drain_lock, NULL);
         pthread_mutex_init(&g->stop_lock, NULL);
         pthread_cond_init(&g->stop_cond, NULL);
         g->keys = calloc(GW_CACHE_SLOTS, sizeof *g->keys);
         g->sessions = calloc(GW_CACHE_SLOTS, sizeof *g->sessions);
+        g->owners = calloc(GW_CACHE_SLOTS, sizeof *g->owners);
         g->outbox = calloc(g->cfg.outbox_max, sizeof *g->outbox);
         int r = -ENOMEM;
         if (!g->cfg.internal_header || !g->cfg.admin_header || !g->cfg.internal_secret ||
-                !g->cfg.session_secret || !g->cfg.trusted_proxies || !g->keys || !g->sessions || !g->outbox)
+                !g->cfg.session_secret || !g->cfg.trusted_proxies || !g->keys || !g->sessions ||
+                !g->owners || !g->outbox)
                 goto fail;
-        /* Each address a word. */
-        for (char *s = (char *) g->cfg.trusted_proxies; *s;) {
-                size_t skip = strspn(s, " \t,"), len;
-                s += skip;
-                len = strcspn(s, " \t,");
-                if (len == 0)
-                        break;
-                _cleanup_free_ char *w = strndup(s, len);
-                if (!w || strv_extend(&g->trusted, w) < 0)
-                        goto fail;
-                s += len;
-        }
+        r = parse_trusted(g->cfg.trusted_proxies, &g->trusted, &g->n_trusted);
+        if (r < 0)
+                goto fail;
         r = ratelimit_new(NULL, 100000, NULL, &g->fallback);
         if (r < 0)
                 goto fail;
@@ -144,14 +139,16 @@ Gateway *gateway_free(Gateway *g) {
         free(g->outbox);
         free(g->keys);
         free(g->sessions);
+        free(g->owners);
         ratelimit_free(g->fallback);
-        strv_free(g->trusted);
+        free(g->trusted);
         free((char *) g->cfg.internal_header);
         free((char *) g->cfg.admin_header);
         free((char *) g->cfg.internal_secret);
         free((char *) g->cfg.session_secret);
         free((char *) g->cfg.trusted_proxies);
         pthread_mutex_destroy(&g->lock);
+        pthread_mutex_destroy(&g->drain_lock);
         pthread_mutex_destroy(&g->stop_lock);
         pthread_cond_destroy(&g->stop_cond);
         free(g);
@@ -199,10 +196,89 @@ void gw_reply_unavailable(HttpRequest *req, const char *what) {
 
 /* ---- who sent it ---- */
 
+/* A trusted proxy: an address, or a network ("10.0.0.0/8", "fd00::/8"). IPv4 is kept as
+ * IPv4-mapped IPv6, so one comparison serves both. */
+struct TrustedNet {
+        unsigned char addr[16];
+        unsigned prefix; /* bits */
+};
+
+static bool parse_addr(const char *s, unsigned char ret[16], bool *ret_v4) {
+        struct in_addr a4;
+        if (inet_pton(AF_INET, s, &a4) == 1) {
+                memset(ret, 0, 10);
+                ret[10] = ret[11] = 0xff;
+                memcpy(ret + 12, &a4, 4);
+                *ret_v4 = true;
+                return true;
+        }
+        *ret_v4 = false;
+        return inet_pton(AF_INET6, s, ret) == 1;
+}
+
+static int parse_trusted(const char *list, TrustedNet **ret, size_t *ret_n) {
+        TrustedNet *v = NULL;
+        size_t n = 0;
+        for (const char *s = list; s && *s;) {
+                s += strspn(s, " \t,");
+                size_t len = strcspn(s, " \t,");
+                if (len == 0)
+                        break;
+                char word[INET6_ADDRSTRLEN + 8];
+                if (len >= sizeof word) {
+                        free(v);
+                        return -EINVAL;
+                }
+                memcpy(word, s, len);
+                word[len] = '\0';
+                s += len;
+                char *slash = strchr(word, '/');
+                if (slash)
+                        *slash++ = '\0';
+                TrustedNet t;
+                bool v4;
+                if (!parse_addr(word, t.addr, &v4)) {
+                        free(v);
+                        return -EINVAL;
+                }
+                t.prefix = 128;
+                if (slash) {
+                        char *end;
+                        errno = 0;
+                        unsigned long p = strtoul(slash, &end, 10);
+                        if (errno || end == slash || *end || p > (v4 ? 32u : 128u)) {
+                                free(v);
+                                return -EINVAL;
+                        }
+                        t.prefix = (unsigned) p + (v4 ? 96 : 0);
+                }
+                TrustedNet *nv = realloc(v, (n + 1) * sizeof *v);
+                if (!nv) {
+                        free(v);
+                        return -ENOMEM;
+                }
+                v = nv;
+                v[n++] = t;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
 static bool is_trusted(Gateway *g, const char *ip) {
-        for (char **p = g->trusted; p && *p; p++)
-                if (strcmp(*p, ip) == 0)
-                        return true;
+        unsigned char a[16];
+        bool v4;
+        if (!parse_addr(ip, a, &v4))
+                return false;
+        for (size_t i = 0; i < g->n_trusted; i++) {
+                const TrustedNet *t = &g->trusted[i];
+                unsigned full = t->prefix / 8, rest = t->prefix % 8;
+                if (memcmp(a, t->addr, full) != 0)
+                        continue;
+                if (rest && ((a[full] ^ t->addr[full]) & (unsigned char) (0xff << (8 - rest))))
+                        continue;
+                return true;
+        }
         return false;
 }
 
@@ -212,21 +288,33 @@ void gw_client_ip(Gateway *g, HttpRequest *req, char ret[64]) {
         if (!is_trusted(g, peer))
                 return;
         const char *xff = http_request_header(req, "X-Forwarded-For");
-        if (!xff)
+        if (!xff || strlen(xff) > 4096)
                 return;
-        /* The last address a trusted proxy added is the client as it saw it. */
-        const char *last = strrchr(xff, ',');
-        last = last ? last + 1 : xff;
-        last += strspn(last, " \t");
-        size_t len = strcspn(last, " \t");
-        unsigned char buf[16];
-        char addr[64];
-        if (len == 0 || len >= sizeof addr)
-                return;
-        memcpy(addr, last, len);
-        addr[len] = '\0';
-        if (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1)
+        /* From the right: each trusted proxy appended the address it saw; the first address
+         * that is not a trusted proxy is the client. A malformed entry stops the walk at the
+         * last proxy that could be believed. */
+        const char *end = xff + strlen(xff);
+        while (end > xff) {
+                const char *start = end;
+                while (start > xff && start[-1] != ',')
+                        start--;
+                const char *a = start + strspn(start, " \t");
+                size_t len = (size_t) (end - a);
+                while (len > 0 && (a[len - 1] == ' ' || a[len - 1] == '\t'))
+                        len--;
+                char addr[64];
+                unsigned char buf[16];
+                if (len == 0 || len >= sizeof addr)
+                        return;
+                memcpy(addr, a, len);
+                addr[len] = '\0';
+                if (inet_pton(AF_INET, addr, buf) != 1 && inet_pton(AF_INET6, addr, buf) != 1)
+                        return;
                 snprintf(ret, 64, "%s", addr);
+                if (!is_trusted(g, addr))
+                        return;
+                end = start > xff ? start - 1 : xff;
+        }
 }
 
 static size_t slot_of(const char *hex) {
@@ -568,24 +656,66 @@ bool gw_outbox_owner(Gateway *g, const char *token, char ret[META_ID_MAX]) {
         return found;
 }
 
+static void owner_remember(Gateway *g, const char *token, const char *owner) {
+        if (strlen(token) > SUBMISSION_TOKEN_LEN)
+                return;
+        size_t i = slot_of(token);
+        pthread_mutex_lock(&g->lock);
+        snprintf(g->owners[i].token, sizeof g->owners[i].token, "%s", token);
+        snprintf(g->owners[i].owner, sizeof g->owners[i].owner, "%s", owner);
+        pthread_mutex_unlock(&g->lock);
+}
+
+void gw_owner_forget(Gateway *g, const char *token) {
+        size_t i = slot_of(token);
+        pthread_mutex_lock(&g->lock);
+        if (strcmp(g->owners[i].token, token) == 0)
+                g->owners[i].token[0] = '\0';
+        pthread_mutex_unlock(&g->lock);
+}
+
+int gw_token_owner(Gateway *g, const char *token, char ret[META_ID_MAX]) {
+        if (gw_outbox_owner(g, token, ret))
+                return 0;
+        size_t i = slot_of(token);
+        pthread_mutex_lock(&g->lock);
+        bool hit = strcmp(g->owners[i].token, token) == 0;
+        if (hit)
+                memcpy(ret, g->owners[i].owner, META_ID_MAX);
+        pthread_mutex_unlock(&g->lock);
+        if (hit)
+                return 0;
+        MetaHistory h = {};
+        int r = GW_META(g, meta_history_get(g->meta, token, &h));
+        if (r == 0) {
+                memcpy(ret, h.owner, META_ID_MAX);
+                owner_remember(g, token, h.owner);
+        }
+        meta_history_done(&h);
+        return r;
+}
+
 /* Write what the outbox holds, oldest first, until the store fails. */
 static void outbox_drain(Gateway *g) {
+        pthread_mutex_lock(&g->drain_lock);
         for (;;) {
                 pthread_mutex_lock(&g->lock);
                 if (g->outbox_len == 0) {
                         pthread_mutex_unlock(&g->lock);
-                        return;
+                        break;
                 }
                 MetaHistory h = g->outbox[g->outbox_head];
                 pthread_mutex_unlock(&g->lock);
                 int r = GW_META(g, meta_history_add(g->meta, &h));
                 if (r < 0 && meta_error_is_outage(r))
-                        return; /* kept for the next try */
+                        break; /* kept for the next try */
                 if (r < 0 && r != -EEXIST) {
                         atomic_fetch_add(&g->m.history_lost, 1);
                         log_error(r, "history record of %s refused by the metadata store: %s", h.token,
                                 strerror(-r));
                 }
+                if (r >= 0 || r == -EEXIST)
+                        owner_remember(g, h.token, h.owner);
                 pthread_mutex_lock(&g->lock);
                 g->outbox[g->outbox_head] = (MetaHistory){};
                 g->outbox_head = (g->outbox_head + 1) % g->cfg.outbox_max;
@@ -593,6 +723,12 @@ static void outbox_drain(Gateway *g) {
                 pthread_mutex_unlock(&g->lock);
                 meta_history_done(&h);
         }
+        pthread_mutex_unlock(&g->drain_lock);
+}
+
+void gw_outbox_flush(Gateway *g) {
+        if (!atomic_load(&g->meta_down))
+                outbox_drain(g);
 }
 
 static void *reconciler_main(void *arg) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@
 #include "base/macro.h"
 #include "base/time-util.h"
 #include "http/http.h"
+#include "http/websocket.h"
 
 #define HTTP_MAX_SEGMENTS 16
 
@@ -101,6 +103,22 @@ struct HttpRequest {
         size_t reply_len;
         char *headers[2 * HTTP_MAX_REPLY_HEADERS]; /* http_reply_header(): name, value, ... */
         size_t n_headers;
+        HttpStream *stream; /* http_reply_stream(): the server's reference, until queued */
+        HttpUpgradeFn upgrade_fn; /* http_reply_websocket() */
+        bool upgraded; /* upgrade_fn was called with the socket */
+        void *upgrade_userdata;
+        char accept[WS_ACCEPT_LEN + 1];
+};
+
+struct HttpStream {
+        pthread_mutex_t lock;
+        struct MHD_Connection *connection;
+        unsigned refs;
+        char *buf; /* pending: buf[off..len) */
+        size_t len, off;
+        bool ended; /* nothing more comes after what is pending */
+        bool gone; /* MHD let go of it: the connection closed */
+        bool sleeping; /* the connection is suspended until data comes */
 };
 
 const char *http_request_method(const HttpRequest *r) {
@@ -227,9 +245,199 @@ void http_reply_error(HttpRequest *r, unsigned status, const char *message) {
         http_reply_json(r, status, buf);
 }
 
+/* ---- streamed answers ---- */
+
+static void stream_wake(HttpStream *s) {
+        if (s->sleeping && !s->gone) {
+                s->sleeping = false;
+                MHD_resume_connection(s->connection);
+        }
+}
+
+HttpStream *http_stream_unref(HttpStream *s) {
+        if (!s)
+                return NULL;
+        pthread_mutex_lock(&s->lock);
+        bool last = --s->refs == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (last) {
+                pthread_mutex_destroy(&s->lock);
+                free(s->buf);
+                free(s);
+        }
+        return NULL;
+}
+
+/* MHD's content reader: what is pending, else the end, else sleep until there is more
+ * (returning 0 with the connection suspended: MHD asks again once resumed). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+        HttpStream *s = cls;
+        ssize_t n;
+        pthread_mutex_lock(&s->lock);
+        if (s->off < s->len) {
+                size_t k = MIN(max, s->len - s->off);
+                memcpy(buf, s->buf + s->off, k);
+                s->off += k;
+                if (s->off == s->len)
+                        s->off = s->len = 0;
+                n = (ssize_t) k;
+        } else if (s->ended)
+                n = MHD_CONTENT_READER_END_OF_STREAM;
+        else {
+                s->sleeping = true;
+                MHD_suspend_connection(s->connection);
+                n = 0;
+        }
+        pthread_mutex_unlock(&s->lock);
+        return n;
+}
+
+/* MHD lets go of the response: the connection is closed. */
+static void stream_gone(void *cls) {
+        HttpStream *s = cls;
+        pthread_mutex_lock(&s->lock);
+        s->gone = true;
+        s->sleeping = false;
+        pthread_mutex_unlock(&s->lock);
+        http_stream_unref(s);
+}
+
+int http_reply_stream(HttpRequest *req, unsigned status, const char *content_type, HttpStream **ret) {
+        HttpStream *s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+        pthread_mutex_init(&s->lock, NULL);
+        s->connection = req->connection;
+        s->refs = 2; /* the producer's, the server's */
+        pthread_mutex_lock(&req->lock);
+        bool answered = req->has_reply || req->stream;
+        if (!answered)
+                req->stream = s;
+        pthread_mutex_unlock(&req->lock);
+        if (answered) {
+                pthread_mutex_destroy(&s->lock);
+                free(s);
+                return -EALREADY;
+        }
+        http_reply(req, status, content_type, NULL, 0);
+        *ret = s;
+        return 0;
+}
+
+int http_stream_send(HttpStream *s, const char *data, size_t len, bool last) {
+        int r = 0;
+        pthread_mutex_lock(&s->lock);
+        if (s->gone || s->ended)
+                r = -EPIPE;
+        else if (!last && len > HTTP_STREAM_MAX_PENDING - (s->len - s->off)) {
+                s->ended = true; /* a client this far behind is cut off */
+                r = -ENOBUFS;
+        } else {
+                if (s->off > 0) {
+                        memmove(s->buf, s->buf + s->off, s->len - s->off);
+                        s->len -= s->off;
+                        s->off = 0;
+                }
+                char *nb = len > SIZE_MAX - s->len - 1 ? NULL : realloc(s->buf, s->len + len + 1);
+                if (!nb)
+                        r = -ENOMEM;
+                else {
+                        memcpy(nb + s->len, data, len);
+                        s->buf = nb;
+                        s->len += len;
+                        s->ended = last;
+                }
+        }
+        stream_wake(s);
+        pthread_mutex_unlock(&s->lock);
+        return r;
+}
+
+void http_stream_end(HttpStream *s) {
+        pthread_mutex_lock(&s->lock);
+        s->ended = true;
+        stream_wake(s);
+        pthread_mutex_unlock(&s->lock);
+}
+
+bool http_stream_closed(HttpStream *s) {
+        pthread_mutex_lock(&s->lock);
+        bool closed = s->gone;
+        pthread_mutex_unlock(&s->lock);
+        return closed;
+}
+
+/* ---- WebSocket upgrades ---- */
+
+static bool header_has_token(const char *v, const char *token) {
+        size_t n = strlen(token);
+        for (const char *p = v; p && *p;) {
+                p += strspn(p, " \t,");
+                size_t k = strcspn(p, " \t,");
+                if (k == n && strncasecmp(p, token, n) == 0)
+                        return true;
+                p += k;
+        }
+        return false;
+}
+
+int http_reply_websocket(HttpRequest *req, HttpUpgradeFn fn, void *userdata) {
+        const char *up = http_request_header(req, "Upgrade"), *conn = http_request_header(req, "Connection"),
+                   *ver = http_request_header(req, "Sec-WebSocket-Version"),
+                   *key = http_request_header(req, "Sec-WebSocket-Key");
+        char accept[WS_ACCEPT_LEN + 1];
+        if (strcmp(req->method, "GET") != 0 || !up || strcasecmp(up, "websocket") != 0 ||
+                !header_has_token(conn, "upgrade") || !ver || strcmp(ver, "13") != 0 ||
+                ws_accept_key(key, accept) < 0)
+                return -EINVAL;
+        pthread_mutex_lock(&req->lock);
+        bool answered = req->has_reply || req->stream || req->upgrade_fn;
+        if (!answered) {
+                req->upgrade_fn = fn;
+                req->upgrade_userdata = userdata;
+                memcpy(req->accept, accept, sizeof accept);
+        }
+        pthread_mutex_unlock(&req->lock);
+        if (answered)
+                return -EALREADY;
+        http_reply(req, 101, NULL, NULL, 0);
+        return 0;
+}
+
+struct HttpUpgraded {
+        struct MHD_UpgradeResponseHandle *urh;
+};
+
+void http_upgraded_close(HttpUpgraded *u) {
+        if (!u)
+                return;
+        MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+        free(u);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+        size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
+        HttpRequest *r = con_cls;
+        HttpUpgraded *u = calloc(1, sizeof *u);
+        if (!u) {
+                MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+                return; /* request_free() tells the caller */
+        }
+        u->urh = urh;
+        r->upgraded = true;
+        int fl = fcntl(sock, F_GETFL);
+        if (fl >= 0)
+                (void) fcntl(sock, F_SETFL, fl & ~O_NONBLOCK);
+        r->upgrade_fn(r->upgrade_userdata, sock, extra, extra_len, u);
+}
+
 static void request_free(HttpRequest *r) {
         if (!r)
                 return;
+        if (r->stream) /* never given to MHD */
+                stream_gone(r->stream);
+        if (r->upgrade_fn && !r->upgraded) /* the 101 never went out: the caller lets go */
+                r->upgrade_fn(r->upgrade_userdata, -1, NULL, 0, NULL);
         pthread_mutex_destroy(&r->lock);
         free(r->body);
         free(r->note);
@@ -247,8 +455,32 @@ static void add_cors(struct MHD_Response *resp) {
 
 /* Give the reply to MHD (with the lock not held: nothing else touches it any more). */
 static enum MHD_Result queue_reply(HttpRequest *r) {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-                r->reply_len, r->reply_body ? r->reply_body : (void *) "", MHD_RESPMEM_MUST_COPY);
+        struct MHD_Response *resp;
+        if (r->upgrade_fn) {
+                resp = MHD_create_response_for_upgrade(on_upgrade, NULL);
+                if (resp &&
+                        (MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket") != MHD_YES ||
+                                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade") !=
+                                        MHD_YES ||
+                                MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->accept) !=
+                                        MHD_YES)) {
+                        MHD_destroy_response(resp);
+                        resp = NULL;
+                }
+                if (!resp)
+                        return MHD_NO;
+                r->state = REQUEST_QUEUED;
+                enum MHD_Result ret = MHD_queue_response(r->connection, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+                MHD_destroy_response(resp);
+                return ret;
+        } else if (r->stream) {
+                resp = MHD_create_response_from_callback(
+                        MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, r->stream, stream_gone);
+                if (resp)
+                        r->stream = NULL; /* MHD's now: stream_gone() when it lets go */
+        } else
+                resp = MHD_create_response_from_buffer(
+                        r->reply_len, r->reply_body ? r->reply_body : (void *) "", MHD_RESPMEM_MUST_COPY);
         if (!resp)
                 return MHD_NO;
         if (r->content_type)
@@ -824,7 +1056,7 @@ int http_server_start(const HttpServerConfig *cfg, HttpServer **ret) {
 
         /* ITC: MHD_quiesce_daemon() with internal threads. */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_ERROR_LOG | MHD_USE_ITC;
+                         MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_UPGRADE;
         if (family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         /* MHD's own limit, past which it closes without a word: ours plus room for the

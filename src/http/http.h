@@ -132,3 +132,45 @@ void http_reply_json(HttpRequest *r, unsigned status, char *json);
 void http_reply_error(HttpRequest *r, unsigned status, const char *message);
 /* Leave the request unanswered when the handler returns; answer it later. */
 void http_request_suspend(HttpRequest *r);
+
+/* A streamed answer (Server-Sent Events): the status and headers go out at once, the body
+ * is what the producer sends, as it sends it (chunked), until it ends the stream. No
+ * thread is held: the connection sleeps (suspended) while nothing is pending. What is
+ * pending is bounded (HTTP_STREAM_MAX_PENDING): a client that does not read is cut off.
+ *
+ * Ownership: http_reply_stream() answers req (as http_reply() does) and gives the
+ * producer one reference to the stream, which it drops with http_stream_unref() (after
+ * http_stream_end(), or when http_stream_send() says the client is gone). The server
+ * keeps its own reference until the connection closes. Thread-safe. */
+typedef struct HttpStream HttpStream;
+#define HTTP_STREAM_MAX_PENDING (1024u * 1024)
+/* -ENOMEM; -EALREADY when req was answered already. *ret is the caller's. */
+int http_reply_stream(HttpRequest *req, unsigned status, const char *content_type, HttpStream **ret);
+/* Queue data (copied). last: the stream ends after it (then the bound does not apply: the
+ * last answer may be as large as any reply). -EPIPE: the client is gone, or the stream
+ * ended; -ENOBUFS: more than HTTP_STREAM_MAX_PENDING would be pending (the stream is then
+ * ended: the client is too slow); -ENOMEM. */
+int http_stream_send(HttpStream *s, const char *data, size_t len, bool last);
+/* End the stream (what is pending still goes out). Idempotent. */
+void http_stream_end(HttpStream *s);
+/* Whether the connection is gone (closed by the client, timed out, or ended and sent). */
+bool http_stream_closed(HttpStream *s);
+HttpStream *http_stream_unref(HttpStream *s);
+
+/* A WebSocket (RFC 6455, src/http/websocket.h frames it): http_reply_websocket() checks
+ * the opening handshake (GET, Upgrade: websocket, Connection: upgrade, Sec-WebSocket-
+ * Version: 13, a Sec-WebSocket-Key) and answers 101; once the answer is out, fn is called
+ * on one of the server's threads (it must not block: hand the socket to a thread of the
+ * caller) with the connection's socket (blocking mode; never close() it) and the bytes
+ * the client sent after its request (the first frames, if any). The connection is the
+ * caller's from then on: http_upgraded_close() ends it, exactly once. When the 101 could
+ * not be sent, fn is called once with fd -1 (and u NULL) instead: let go of userdata.
+ * -EINVAL: not a
+ * WebSocket handshake (nothing answered: answer 400); -EALREADY: answered already. */
+typedef struct HttpUpgraded HttpUpgraded;
+typedef void (*HttpUpgradeFn)(void *userdata, int fd, const char *extra, size_t extra_len, HttpUpgraded *u);
+int http_reply_websocket(HttpRequest *req, HttpUpgradeFn fn, void *userdata);
+void http_upgraded_close(HttpUpgraded *u);
+static inline void http_stream_unrefp(HttpStream **s) {
+        http_stream_unref(*s);
+}

@@ -50,6 +50,9 @@ static const char *const field_names[_JUDGE0_FIELD_MAX] = {
         [JUDGE0_FIELD_STOP_ON_FAILURE] = "stop_on_failure",
         [JUDGE0_FIELD_MEMORY_LIMIT_EXCEEDED] = "memory_limit_exceeded",
         [JUDGE0_FIELD_TESTS] = "tests",
+        [JUDGE0_FIELD_CHECKER] = "checker",
+        [JUDGE0_FIELD_INTERACTOR] = "interactor",
+        [JUDGE0_FIELD_SCORE] = "score",
 };
 
 _Static_assert(_JUDGE0_FIELD_JUDGE0_MAX == 35, "Judge0 CE 1.13.1 has 35 submission fields");

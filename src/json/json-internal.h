@@ -28,6 +28,14 @@ int judge0_body_from_json(json_t *root, Judge0Body **ret);
 /* The object of a body (borrowed). */
 const json_t *judge0_body_json(const Judge0Body *b);
 
+/* Parse a request body as JSON, any value at the top (Rails' and Express's JSON.parse):
+ * NUL inside strings allowed. A key holding U+0000 ("a\u0000b") is parsed, as Ruby's and
+ * JavaScript's JSON do, into a key that names no parameter, so it is ignored as Rails
+ * ignores a parameter it does not permit (jansson cannot hold it: such a key gets U+0001
+ * instead, which names no parameter either). On success *ret owns the value; -ENOMEM, or
+ * -EBADMSG with "malformed JSON: <why> at line L, column C" in errbuf. */
+int j0_load_body(const char *data, size_t len, json_t **ret, char *errbuf, size_t errlen);
+
 /* The value of a hexadecimal digit (either case), or -1. */
 int j0_hex_value(char c);
 

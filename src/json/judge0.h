@@ -24,7 +24,10 @@
  *     against memory_limit's minimum of 2048, then stores 2047 (0.5 runs become 0);
  *   - cpu_time_limit, stack_limit and max_file_size of 0 mean the maximum (max_*),
  *     where Judge0 passes 0 on to isolate as "no limit";
- *   - invalid base64 gets "is not valid base64" where Judge0 decodes garbage;
+ *   - base64 is decoded as Ruby's decode64 (padding optional, whitespace anywhere), but
+ *     what Ruby would silently turn into other bytes than were sent (a character outside
+ *     the alphabet, data after the '=' that ends it, a lone last character) gets "is not
+ *     valid base64" (base/base64.h);
  *   - malformed JSON is a 400 whose JSON body says why (Rails answers an empty 400);
  *   - a body that is not a JSON object is a 400 like malformed JSON (Rails would wrap it
  *     as "_json" and answer 422 "can't be blank");
@@ -245,6 +248,9 @@ typedef enum Judge0Field {
         JUDGE0_FIELD_STOP_ON_FAILURE,
         JUDGE0_FIELD_MEMORY_LIMIT_EXCEEDED,
         JUDGE0_FIELD_TESTS,
+        JUDGE0_FIELD_CHECKER,
+        JUDGE0_FIELD_INTERACTOR,
+        JUDGE0_FIELD_SCORE,
         _JUDGE0_FIELD_MAX,
 } Judge0Field;
 
@@ -382,3 +388,13 @@ typedef struct Judge0WorkerQueue {
         uint64_t size, available, idle, working, paused, failed;
 } Judge0WorkerQueue;
 int judge0_workers_encode(const Judge0WorkerQueue *queues, size_t n, char **ret);
+
+/* ---- live events (GET /submissions/:token/events, an extension) ---- */
+
+/* A status change: {"token":"...","status":{"id":2,"description":"Processing"}}. */
+int judge0_event_status_encode(const char *token, int status_id, const Judge0EncodeOptions *o, char **ret);
+/* A test case's verdict as it finishes, without its outputs (they come with the result):
+ * {"token":"...","index":0,"status":{...},"time":"0.002","wall_time":"0.004","memory":1234,
+ * "exit_code":0,"exit_signal":null,"memory_limit_exceeded":false}. t's texts are not read. */
+int judge0_event_test_encode(
+        const char *token, size_t index, const SubmissionTest *t, const Judge0EncodeOptions *o, char **ret);

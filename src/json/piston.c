@@ -40,16 +40,10 @@ _printf_(3, 4) static int refuse(char *msg, size_t msglen, const char *fmt, ...)
 }
 
 int piston_request_parse(const char *data, size_t len, PistonRequest **ret, char *errbuf, size_t errlen) {
-        json_error_t err;
-        _cleanup_json_ json_t *root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-        if (!root) {
-                if (json_error_code(&err) == json_error_out_of_memory)
-                        return -ENOMEM;
-                if (errbuf && errlen)
-                        snprintf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text,
-                                err.line, err.column);
-                return -EBADMSG;
-        }
+        _cleanup_json_ json_t *root = NULL;
+        int k = j0_load_body(data, len, &root, errbuf, errlen);
+        if (k < 0)
+                return k;
         PistonRequest *r = malloc(sizeof *r);
         if (!r)
                 return -ENOMEM;

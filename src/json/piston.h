@@ -118,3 +118,36 @@ typedef struct PistonResult {
  * {stdout, stderr, output (stdout then stderr), code, signal, message, status, cpu_time,
  * wall_time, memory}. Bytes that are not UTF-8 become U+FFFD. */
 int piston_result_encode(const PistonResult *res, char **ret);
+
+/* ---- the WebSocket protocol (/api/v2/connect) ---- */
+
+/* A client's message: {"type":"init", ...the execute body...}, {"type":"data",
+ * "stream":"stdin","data":"..."} or {"type":"signal","signal":"SIGKILL"}. */
+typedef enum PistonWsType {
+        PISTON_WS_INIT,
+        PISTON_WS_DATA,
+        PISTON_WS_SIGNAL,
+        PISTON_WS_OTHER, /* any other type, or none: Piston ignores it */
+} PistonWsType;
+
+typedef struct PistonWsMessage {
+        PistonWsType type;
+        char *stream; /* data: NULL when not a string */
+        Bytes data; /* data: NULL data when not a string */
+        char *signal; /* signal: NULL when not a string */
+} PistonWsMessage;
+
+/* -EBADMSG for malformed JSON (reason in errbuf). For init, parse the same text with
+ * piston_request_parse(). */
+int piston_ws_message_parse(const char *text, size_t len, PistonWsMessage *ret, char *errbuf, size_t errlen);
+void piston_ws_message_done(PistonWsMessage *m);
+
+/* The server's messages. Bytes that are not UTF-8 become U+FFFD. */
+int piston_ws_runtime_encode(const char *language, const char *version, char **ret);
+int piston_ws_stage_encode(const char *stage, char **ret);
+int piston_ws_data_encode(const char *stream, const char *data, size_t len, char **ret);
+/* {"type":"exit","stage":...,"code":N|null,"signal":"SIG..."|null,"status":...,"message":...}
+ * (status and message: ours, null when none). */
+int piston_ws_exit_encode(const char *stage, int code, const char *signal, const char *status,
+        const char *message, char **ret);
+int piston_ws_error_encode(const char *message, char **ret);

@@ -16,7 +16,7 @@
  *   9. compiler_options, command_line_arguments, callback_url, additional_files,
  *      enable_network    allowed by the configuration
  *  10. stdin, expected_output, redirect_stderr_to_stdout   (types only; Judge0 has no rule)
- *  11. our extensions: tests, compare, tolerance, stop_on_failure
+ *  11. our extensions: tests, compare, tolerance, stop_on_failure, checker, interactor
  * A value of the wrong type is reported where the field's first rule is. An integer field
  * is checked as the integer it becomes (Judge0 checks 2047.5 against its minimum of 2048,
  * then stores 2047). */
@@ -92,15 +92,9 @@ int judge0_body_parse(const char *data, size_t len, Judge0Body **ret, char *errb
                 if (!root)
                         return -ENOMEM;
         } else {
-                json_error_t err;
-                root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-                if (!root) {
-                        if (json_error_code(&err) == json_error_out_of_memory)
-                                return -ENOMEM;
-                        set_errbuf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text,
-                                err.line, err.column);
-                        return -EBADMSG;
-                }
+                int r = j0_load_body(data, len, &root, errbuf, errlen);
+                if (r < 0)
+                        return r;
                 if (!json_is_object(root)) {
                         set_errbuf(errbuf, errlen, "the body is not a JSON object");
                         return -EBADMSG;
@@ -152,6 +146,7 @@ typedef struct Decoder {
         Judge0Errors *errors;
         bool failed;
         int r; /* a failure that is not the request's fault (-ENOMEM) */
+        const char *prefix; /* an object's fields are named "<prefix>.<field>" */
 } Decoder;
 
 static void nomem(Decoder *d, int r) {
@@ -160,7 +155,12 @@ static void nomem(Decoder *d, int r) {
 }
 
 static void fail(Decoder *d, const char *field, const char *message) {
+        char name[128];
         d->failed = true;
+        if (d->prefix) {
+                snprintf(name, sizeof name, "%s.%s", d->prefix, field);
+                field = name;
+        }
         int r = judge0_errors_add(d->errors, field, message);
         if (r < 0)
                 nomem(d, r);
@@ -522,6 +522,7 @@ static void init_test(SubmissionTest *t) {
                 .memory_kib = -1,
                 .exit_code = -1,
                 .exit_signal = -1,
+                .points = -1,
         };
 }
 
@@ -611,6 +612,59 @@ static void decode_extensions(Decoder *d, Submission *s) {
                 fail(d, "stop_on_failure", "is not a boolean");
         else
                 s->stop_on_failure = stop;
+}
+
+/* "checker" or "interactor": {"source_code", "language_id", and optionally its own
+ * "cpu_time_limit", "wall_time_limit", "memory_limit"}. */
+static void decode_program(Decoder *d, const char *key, SubmissionProgram *p) {
+        const json_t *v = get(d->obj, key);
+        LanguageRef lang;
+
+        if (!v)
+                return;
+        if (!json_is_object(v)) {
+                fail(d, key, "is not an object");
+                return;
+        }
+        Decoder sub = {.obj = v, .base64 = d->base64, .rules = d->rules, .errors = d->errors, .prefix = key};
+        read_language(&sub, &lang);
+        if (read_text(&sub, v, "source_code", "source_code", sub.base64, &p->source_code) != READ_INVALID &&
+                blank(&p->source_code))
+                fail(&sub, "source_code", "can't be blank");
+        if (lang.state == READ_INVALID)
+                fail(&sub, "language_id", "is not a number");
+        else if (lang.state == READ_ABSENT)
+                fail(&sub, "language_id", "can't be blank");
+        else if (!lang.found) {
+                if (lang.in_range)
+                        failf(&sub, "language_id", "language with id %d doesn't exist", lang.id);
+                else
+                        failf(&sub, "language_id", "language with id %.0f doesn't exist", lang.value);
+        } else if (lang.lang.is_archived)
+                failf(&sub, "language_id", "language with id %d is archived and cannot be used anymore",
+                        lang.id);
+        else if (lang.lang.is_project)
+                fail(&sub, "language_id", "must be a single-file language");
+        else
+                p->language_id = lang.id;
+        const Range ranges[] = {
+                /* the defaults (submission_init()) within the configured maxima */
+                {"cpu_time_limit", true, true, 0,
+                        MIN(p->cpu_time_limit_usec, d->rules->max_cpu_time_limit_usec),
+                        d->rules->max_cpu_time_limit_usec, &p->cpu_time_limit_usec, NULL, false},
+                {"wall_time_limit", true, false, 1,
+                        MIN(p->wall_time_limit_usec, d->rules->max_wall_time_limit_usec),
+                        d->rules->max_wall_time_limit_usec, &p->wall_time_limit_usec, NULL, false},
+                {"memory_limit", false, false, 2048,
+                        MIN(p->memory_limit_kib, d->rules->max_memory_limit_kib),
+                        d->rules->max_memory_limit_kib, &p->memory_limit_kib, NULL, false},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ranges); i++)
+                decode_range(&sub, &ranges[i]);
+        if (sub.r < 0)
+                nomem(d, sub.r);
+        if (sub.failed)
+                d->failed = true;
 }
 
 static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rules, Judge0Errors *errors,
@@ -720,6 +774,8 @@ static int decode(const json_t *obj, bool base64_encoded, const Judge0Rules *rul
 
         /* 11 */
         decode_extensions(&d, &s);
+        decode_program(&d, "checker", &s.checker);
+        decode_program(&d, "interactor", &s.interactor);
 
         if (d.r < 0)
                 return d.r;

@@ -99,7 +99,8 @@ static const char *compare_name(CompareMode m) {
 /* ---- which fields ---- */
 
 static bool uses_extensions(const Submission *s) {
-        return s->n_tests > 0 || s->compare != COMPARE_DEFAULT || s->tolerance != 0 || s->stop_on_failure;
+        return s->n_tests > 0 || s->compare != COMPARE_DEFAULT || s->tolerance != 0 || s->stop_on_failure ||
+               s->checker.language_id != 0 || s->interactor.language_id != 0;
 }
 
 static bool selected(const Judge0Fields *f, const Submission *s, Judge0Field i) {
@@ -111,17 +112,26 @@ static bool selected(const Judge0Fields *f, const Submission *s, Judge0Field i) 
                 return false;
         switch (i) {
         case JUDGE0_FIELD_MEMORY_LIMIT_EXCEEDED:
+        case JUDGE0_FIELD_SCORE:
                 return true;
         case JUDGE0_FIELD_TESTS:
                 return s->n_tests > 0;
         default:
-                return f->all; /* compare, tolerance, stop_on_failure: inputs, shown by "*" */
+                return f->all; /* compare, tolerance, stop_on_failure, checker, interactor: inputs, shown by "*" */
         }
 }
 
 /* ---- the test cases' results ---- */
 
-static json_t *test_result(const Encoder *e, const Submission *s, const SubmissionTest *t) {
+/* Points and scores: null when not judged. */
+static json_t *points(Encoder *e, double v) {
+        if (v < 0)
+                return json_null();
+        e->precision = MAX(e->precision, j0_real_precision(v));
+        return json_real(v);
+}
+
+static json_t *test_result(Encoder *e, const Submission *s, const SubmissionTest *t) {
         bool b64 = e->o->base64_encoded;
         _cleanup_json_ json_t *o = json_object();
         if (!o)
@@ -140,7 +150,8 @@ static json_t *test_result(const Encoder *e, const Submission *s, const Submissi
                 j0_set(o, "message", text(&t->message, b64, true)) < 0 ||
                 j0_set(o, "wall_time", measured(t->wall_time_usec)) < 0 ||
                 j0_set(o, "status", status(e, t->status_id)) < 0 ||
-                j0_set(o, "memory_limit_exceeded", json_boolean(t->memory_limit_exceeded)) < 0)
+                j0_set(o, "memory_limit_exceeded", json_boolean(t->memory_limit_exceeded)) < 0 ||
+                j0_set(o, "points", points(e, t->points)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -272,6 +283,27 @@ static json_t *f_stop_on_failure(Encoder *e, const Submission *s) {
 static json_t *f_memory_limit_exceeded(Encoder *e, const Submission *s) {
         return json_boolean(s->memory_limit_exceeded);
 }
+static json_t *program(Encoder *e, const SubmissionProgram *p) {
+        if (p->language_id == 0)
+                return json_null();
+        _cleanup_json_ json_t *o = json_object();
+        if (!o || j0_set(o, "source_code", text(&p->source_code, e->o->base64_encoded, false)) < 0 ||
+                j0_set(o, "language_id", json_integer(p->language_id)) < 0 ||
+                j0_set(o, "cpu_time_limit", seconds(p->cpu_time_limit_usec)) < 0 ||
+                j0_set(o, "wall_time_limit", seconds(p->wall_time_limit_usec)) < 0 ||
+                j0_set(o, "memory_limit", json_integer((json_int_t) p->memory_limit_kib)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+static json_t *f_checker(Encoder *e, const Submission *s) {
+        return program(e, &s->checker);
+}
+static json_t *f_interactor(Encoder *e, const Submission *s) {
+        return program(e, &s->interactor);
+}
+static json_t *f_score(Encoder *e, const Submission *s) {
+        return points(e, s->score);
+}
 static json_t *f_tests(Encoder *e, const Submission *s) {
         if (s->n_tests == 0)
                 return json_null();
@@ -326,6 +358,9 @@ static const FieldEncoder encoders[_JUDGE0_FIELD_MAX] = {
         [JUDGE0_FIELD_STOP_ON_FAILURE] = f_stop_on_failure,
         [JUDGE0_FIELD_MEMORY_LIMIT_EXCEEDED] = f_memory_limit_exceeded,
         [JUDGE0_FIELD_TESTS] = f_tests,
+        [JUDGE0_FIELD_CHECKER] = f_checker,
+        [JUDGE0_FIELD_INTERACTOR] = f_interactor,
+        [JUDGE0_FIELD_SCORE] = f_score,
 };
 
 static json_t *build(Encoder *e, const Submission *s) {
@@ -428,4 +463,32 @@ int judge0_batch_created_encode(const Judge0BatchResult *items, size_t n, char *
                         return -ENOMEM;
         }
         return j0_dump(a, 0, ret);
+}
+
+/* ---- live events ---- */
+
+int judge0_event_status_encode(const char *token, int status_id, const Judge0EncodeOptions *o, char **ret) {
+        Encoder e = {.o = o, .precision = 1};
+        _cleanup_json_ json_t *v = json_object();
+        if (!v || j0_set(v, "token", j0_cstring(token)) < 0 ||
+                j0_set(v, "status", status(&e, status_id)) < 0)
+                return -ENOMEM;
+        return j0_dump(v, 0, ret);
+}
+
+int judge0_event_test_encode(
+        const char *token, size_t index, const SubmissionTest *t, const Judge0EncodeOptions *o, char **ret) {
+        Encoder e = {.o = o, .precision = 1};
+        _cleanup_json_ json_t *v = json_object();
+        if (!v || j0_set(v, "token", j0_cstring(token)) < 0 ||
+                j0_set(v, "index", json_integer((json_int_t) index)) < 0 ||
+                j0_set(v, "status", status(&e, t->status_id)) < 0 ||
+                j0_set(v, "time", measured(t->time_usec)) < 0 ||
+                j0_set(v, "wall_time", measured(t->wall_time_usec)) < 0 ||
+                j0_set(v, "memory", integer_or_null(t->memory_kib)) < 0 ||
+                j0_set(v, "exit_code", exit_code(t->status_id, t->exit_code)) < 0 ||
+                j0_set(v, "exit_signal", exit_signal(t->exit_signal)) < 0 ||
+                j0_set(v, "memory_limit_exceeded", json_boolean(t->memory_limit_exceeded)) < 0)
+                return -ENOMEM;
+        return j0_dump(v, e.precision, ret);
 }

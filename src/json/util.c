@@ -142,3 +142,73 @@ int j0_hex_value(char c) {
                 return c - 'A' + 10;
         return -1;
 }
+
+static bool is_json_space(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Whether the escape at s[i] (a backslash) is \u0000. */
+static bool is_nul_escape(const char *s, size_t i, size_t len) {
+        return len - i >= 6 && memcmp(s + i, "\\u0000", 6) == 0;
+}
+
+/* Turn the \u0000 escapes of every object key of the JSON text s into \u0001, in place
+ * (same length, so a parse error keeps its position). A string is a key when a ':' follows
+ * it; in a text that is not JSON anyway, what changes does not matter. */
+static void rename_nul_keys(char *s, size_t len) {
+        size_t start = 0;
+        bool in_string = false, has_nul = false;
+        for (size_t i = 0; i < len; i++) {
+                if (!in_string) {
+                        if (s[i] == '"') {
+                                in_string = true;
+                                has_nul = false;
+                                start = i;
+                        }
+                        continue;
+                }
+                if (s[i] == '\\') {
+                        has_nul = has_nul || is_nul_escape(s, i, len);
+                        i++; /* the escaped character; \u's digits are plain characters */
+                        continue;
+                }
+                if (s[i] != '"')
+                        continue;
+                in_string = false;
+                size_t j = i + 1;
+                while (j < len && is_json_space(s[j]))
+                        j++;
+                if (!has_nul || j == len || s[j] != ':')
+                        continue;
+                for (size_t k = start + 1; k < i; k++)
+                        if (s[k] == '\\') {
+                                if (is_nul_escape(s, k, len))
+                                        s[k + 5] = '1';
+                                k++;
+                        }
+        }
+}
+
+int j0_load_body(const char *data, size_t len, json_t **ret, char *errbuf, size_t errlen) {
+        _cleanup_free_ char *copy = NULL;
+        if (memmem(data, len, "\\u0000", 6)) {
+                copy = malloc(len);
+                if (!copy)
+                        return -ENOMEM;
+                memcpy(copy, data, len);
+                rename_nul_keys(copy, len);
+                data = copy;
+        }
+        json_error_t err;
+        json_t *root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+        if (!root) {
+                if (json_error_code(&err) == json_error_out_of_memory)
+                        return -ENOMEM;
+                if (errbuf && errlen)
+                        snprintf(errbuf, errlen, "malformed JSON: %s at line %d, column %d", err.text,
+                                err.line, err.column);
+                return -EBADMSG;
+        }
+        *ret = root;
+        return 0;
+}

@@ -11,9 +11,10 @@
  *   - Judge0 compares the raw text when Ruby refuses to split it (invalid UTF-8); we
  *     normalise any bytes the same way, so a stray Latin-1 byte does not turn trailing
  *     whitespace significant.
- *   - Judge0 stores an empty stdout as null, so `expected_output: ""` gives Wrong Answer
- *     for a program that prints nothing (null != ""). That quirk belongs to the caller,
- *     which knows whether stdout was empty: here "" equals "" (and "\n"). */
+ *   - Judge0 stores an empty stdout as null, so any expected output, `""` included, is a
+ *     Wrong Answer for a program that prints nothing (null != ""). That rule belongs to the
+ *     caller (judge.c keeps it for the default mode), which knows whether stdout was
+ *     empty: here "" equals "" (and "\n"). */
 
 #include <math.h>
 #include <stdbool.h>

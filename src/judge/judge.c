@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -479,9 +481,18 @@ static bool plain_words(const char *s) {
         return true;
 }
 
-static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool is_run, const Workdir *w,
-        const Limits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
-        uint64_t output_kib, RunOutput *ret) {
+/* Where a run's standard streams go, and what it may do. */
+typedef struct RunStreams {
+        int in_fd, out_fd, err_fd; /* the caller's; err_fd < 0 with merge_stderr */
+        bool merge_stderr;
+        bool network;
+        uint64_t output_kib;
+        const JudgeLive *live; /* an interactive run: its control fd goes to the sandbox */
+} RunStreams;
+
+/* One sandbox run of a command line in workdir, in the runner's slot `userdata`. */
+static int sandbox_exec(const Judge *j, void *userdata, const Language *lang, const char *cmdline,
+        bool is_run, const Workdir *w, const Limits *lim, const RunStreams *io, BoxResult *ret) {
         /* A command line of plain words is exec'd as is; anything a shell would interpret
          * (quotes, globs, operators, variables) goes through /bin/sh -c. The shell costs
          * about 0.5 ms per run. */
@@ -518,9 +529,7 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         char *env[RUN_ENV_MAX + 1];
         BoxBind binds[LANG_MAX_BINDS];
         size_t ne = 0;
-        _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF, err_fd = -EBADF;
         BoxSpec spec;
-        int r;
 
         env[ne++] = (char *) "LANG=C.UTF-8";
         env[ne++] = (char *) "HOME=/tmp";
@@ -529,18 +538,6 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         env[ne] = NULL;
         for (size_t i = 0; i < lang->n_binds; i++)
                 binds[i] = (BoxBind){.host = lang->binds[i], .inside = lang->binds[i]};
-
-        in_fd = memfd_with("stdin", in, in_len);
-        if (in_fd < 0)
-                return in_fd;
-        out_fd = memfd_create("stdout", MFD_CLOEXEC);
-        if (out_fd < 0)
-                return -errno;
-        if (!merge_stderr) {
-                err_fd = memfd_create("stderr", MFD_CLOEXEC);
-                if (err_fd < 0)
-                        return -errno;
-        }
 
         box_spec_init(&spec);
         spec.argv = argv;
@@ -557,24 +554,77 @@ static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool 
         spec.processes = lim->processes;
         spec.per_process_time = lim->per_process_time;
         spec.per_process_memory = lim->per_process_memory;
-        spec.output_kib = output_kib;
-        spec.share_net = network;
-        spec.stderr_to_stdout = merge_stderr;
-        spec.stdin_fd = in_fd;
-        spec.stdout_fd = out_fd;
-        spec.stderr_fd = err_fd;
+        spec.output_kib = io->output_kib;
+        spec.share_net = io->network;
+        spec.stderr_to_stdout = io->merge_stderr;
+        spec.stdin_fd = io->in_fd;
+        spec.stdout_fd = io->out_fd;
+        spec.stderr_fd = io->err_fd;
+        if (io->live)
+                spec.control_fd = io->live->control_fd;
+        return j->runner.run(userdata, &spec, ret);
+}
 
+/* One sandbox run with stdin from memory, stdout and stderr captured. */
+static int sandbox_sh(Judge *j, const Language *lang, const char *cmdline, bool is_run, const Workdir *w,
+        const Limits *lim, const char *in, size_t in_len, bool merge_stderr, bool network,
+        uint64_t output_kib, RunOutput *ret) {
+        _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF, err_fd = -EBADF;
+        int r;
+
+        in_fd = memfd_with("stdin", in, in_len);
+        if (in_fd < 0)
+                return in_fd;
+        out_fd = memfd_create("stdout", MFD_CLOEXEC);
+        if (out_fd < 0)
+                return -errno;
+        if (!merge_stderr) {
+                err_fd = memfd_create("stderr", MFD_CLOEXEC);
+                if (err_fd < 0)
+                        return -errno;
+        }
         RunOutput o = {};
-        r = j->runner.run(j->runner.userdata, &spec, &o.box);
+        r = sandbox_exec(j, j->runner.userdata, lang, cmdline, is_run, w, lim,
+                &(RunStreams){.in_fd = in_fd,
+                        .out_fd = out_fd,
+                        .err_fd = err_fd,
+                        .merge_stderr = merge_stderr,
+                        .network = network,
+                        .output_kib = output_kib},
+                &o.box);
         if (r < 0)
                 return r;
-        r = slurp(out_fd, &o.out, &o.out_len);
+        if (out_fd >= 0)
+                r = slurp(out_fd, &o.out, &o.out_len);
         if (r >= 0 && err_fd >= 0)
                 r = slurp(err_fd, &o.err, &o.err_len);
         if (r < 0) {
                 run_output_done(&o);
                 return r;
         }
+        *ret = o;
+        return 0;
+}
+
+/* An interactive run: the program's streams are the caller's sockets (read and written
+ * while it runs); nothing is captured. */
+static int sandbox_live(Judge *j, const Language *lang, const char *cmdline, const Workdir *w,
+        const Limits *lim, const JudgeSubmission *s, uint64_t output_kib, RunOutput *ret) {
+        const JudgeLive *live = s->live;
+        RunOutput o = {};
+        live->stage(live->userdata, true);
+        int r = sandbox_exec(j, j->runner.userdata, lang, cmdline, true, w, lim,
+                &(RunStreams){.in_fd = live->stdin_fd,
+                        .out_fd = live->stdout_fd,
+                        .err_fd = s->redirect_stderr_to_stdout ? -EBADF : live->stderr_fd,
+                        .merge_stderr = s->redirect_stderr_to_stdout,
+                        .network = s->enable_network,
+                        .output_kib = output_kib,
+                        .live = live},
+                &o.box);
+        if (r < 0)
+                return r;
+        live->exited(live->userdata, true, &o.box, NULL, 0);
         *ret = o;
         return 0;
 }
@@ -633,12 +683,16 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
                 st = STATUS_SIGXFSZ;
                 out->exit_signal = SIGXFSZ; /* what Judge0 reports with status 8 */
         }
-        if (st == 0) {
+        if (st == 0 && !s->checker && !s->interactor) { /* else decided by them (check_test()) */
                 const char *exp = t ? t->expected : s->expected;
                 size_t exp_len = t ? t->expected_len : s->expected_len;
                 bool has = t ? t->has_expected : s->has_expected;
                 if (!has)
                         st = STATUS_ACCEPTED;
+                else if (s->compare == JUDGE_COMPARE_DEFAULT && out->stdout_len == 0)
+                        /* Judge0 stores an empty stdout as null, which equals no expected
+                         * output, not even "" (isolate_job.rb's determine_status). */
+                        st = STATUS_WRONG_ANSWER;
                 else
                         st = judge_compare(s->compare, s->tolerance,
                                      out->stdout_data ? out->stdout_data : "", out->stdout_len,
@@ -647,7 +701,410 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
                                      : STATUS_WRONG_ANSWER;
         }
         out->status_id = st;
+        out->points = st == STATUS_ACCEPTED ? 1 : 0;
         return 0;
+}
+
+/* The compile command of a language in build, under the compile limits. The output
+ * (stderr merged) goes to *ret_output; a compilation stopped by its time limit reads
+ * like Judge0's. */
+static int compile_step(Judge *j, const Language *lang, const char *cmd, const Workdir *build,
+        const JudgeLive *live, char **ret_output, size_t *ret_len, BoxResult *ret_box) {
+        Limits cl = with_minimums(j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
+        RunOutput o = {};
+        if (live)
+                live->stage(live->userdata, false);
+        int r = sandbox_sh(
+                j, lang, cmd, false, build, &cl, NULL, 0, true, false, COMPILE_OUTPUT_MAX_KIB, &o);
+        if (r < 0)
+                return r;
+        if (o.box.status == BOX_STATUS_TO) {
+                free(o.out);
+                o.out = strdup("Compilation time limit exceeded.");
+                o.out_len = o.out ? strlen(o.out) : 0;
+        }
+        free(*ret_output);
+        *ret_output = TAKE_PTR(o.out);
+        *ret_len = o.out_len;
+        *ret_box = o.box;
+        run_output_done(&o);
+        if (live)
+                live->exited(live->userdata, false, ret_box, *ret_output, *ret_len);
+        return 0;
+}
+
+/* A checker or an interactor, ready to run: its compiled directory and its command. */
+typedef struct Helper {
+        const JudgeProgram *p;
+        const char *who; /* "Checker", "Interactor": the start of its failure messages */
+        Limits limits; /* its own, raised to what its language's runtime needs */
+        Workdir build;
+        char *run_cmd;
+} Helper;
+
+static void helper_done(Judge *j, Helper *h) {
+        workdir_drop(j, &h->build);
+        free(h->run_cmd);
+        h->run_cmd = NULL;
+}
+
+/* The files a helper reads, in testlib's order: input, the program's output, the answer. */
+#define HELPER_ARGS " input.txt output.txt answer.txt"
+#define HELPER_COMPILE_MESSAGE_MAX 1024
+/* A helper's captured stdout and stderr: its message is one line, more is its fault. */
+#define HELPER_OUTPUT_KIB 64
+
+/* Compile a helper once (through the cache, like a submission). Returns 0 when ready, 1
+ * with *ret_msg when it cannot be used (it does not compile: the submission's Internal
+ * Error), -errno otherwise. */
+static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Helper *ret, char **ret_msg) {
+        const Language *lang = p->language;
+        _cleanup_free_ char *compile_cmd = NULL, *output = NULL;
+        size_t output_len = 0;
+        uint8_t key[CACHE_KEY_SIZE];
+        bool hit = false;
+        int r;
+
+        ret->p = p;
+        ret->who = who;
+        ret->limits = p->limits;
+        if (lang) {
+                ret->limits = with_minimums(p->limits, lang->run_processes_min, lang->run_memory_kib_min);
+                if (lang->run_fsize_kib_min && ret->limits.fsize_kib < lang->run_fsize_kib_min)
+                        ret->limits.fsize_kib = lang->run_fsize_kib_min;
+        }
+        if (!lang || lang->is_project || !p->source)
+                return set_message(
+                               ret_msg, "%s failed: it must be the source of a single-file program", who) < 0
+                               ? -ENOMEM
+                               : 1;
+        if (lang->compile_cmd && !(compile_cmd = expand_compile(lang->compile_cmd, "")))
+                return -ENOMEM;
+        if (asprintf(&ret->run_cmd, "%s" HELPER_ARGS, lang->run_cmd) < 0) {
+                ret->run_cmd = NULL;
+                return -ENOMEM;
+        }
+        r = workdir_make(j, "helper", &ret->build);
+        if (r < 0)
+                return r;
+        if (compile_cmd && j->cache) {
+                cache_key(&(CacheKeyInput){.language_id = lang->id,
+                                  .language_version = lang->version,
+                                  .compile_cmd = compile_cmd,
+                                  .compiler_options = "",
+                                  .source = p->source,
+                                  .source_len = p->source_len},
+                        key);
+                hit = cache_lookup(j->cache, key, ret->build.fd, &output, &output_len) == 1;
+        }
+        if (hit)
+                return 0;
+        _cleanup_close_ int fd = openat(ret->build.fd, lang->source_file,
+                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, p->source, p->source_len);
+        if (r < 0)
+                return r;
+        if (!compile_cmd)
+                return 0;
+        BoxResult box;
+        r = compile_step(j, lang, compile_cmd, &ret->build, NULL, &output, &output_len, &box);
+        if (r < 0)
+                return r;
+        if (box.status != BOX_STATUS_OK)
+                return set_message(ret_msg, "%s failed: it does not compile: %.*s", who,
+                               (int) MIN(output_len, (size_t) HELPER_COMPILE_MESSAGE_MAX),
+                               output ? output : box.message) < 0
+                               ? -ENOMEM
+                               : 1;
+        if (j->cache)
+                (void) cache_store(j->cache, key, ret->build.fd, output, output_len);
+        return 0;
+}
+
+/* A fresh copy of a helper's directory for one test, with its input files; output.txt
+ * only with_output (an interactor writes its own: testlib's tout). Returns 1 with *ret_msg
+ * when the files cannot be made there (a name the helper's own files take). */
+static int helper_workdir(Judge *j, const Helper *h, const char *in, size_t in_len, bool with_output,
+        const char *out, size_t out_len, const char *answer, size_t answer_len, Workdir *ret,
+        char **ret_msg) {
+        const struct {
+                const char *name, *data;
+                size_t len;
+                bool make;
+        } files[] = {
+                {"input.txt", in, in_len, true},
+                {"output.txt", out, out_len, with_output},
+                {"answer.txt", answer, answer_len, true},
+        };
+        Workdir w = {.fd = -EBADF};
+        int r = workdir_make(j, "check", &w);
+        if (r < 0)
+                return r;
+        r = tree_copy(h->build.fd, w.fd, 0, 0);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(files); i++) {
+                if (!files[i].make)
+                        continue;
+                _cleanup_close_ int fd = openat(
+                        w.fd, files[i].name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd < 0) {
+                        r = set_message(ret_msg, "%s failed: cannot make its %s: %s", h->who, files[i].name,
+                                strerror(errno));
+                        workdir_drop(j, &w);
+                        return r < 0 ? r : 1;
+                }
+                if (files[i].len > 0)
+                        r = write_all(fd, files[i].data, files[i].len);
+        }
+        if (r < 0) {
+                workdir_drop(j, &w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+/* Apply a checker's (or interactor's) decision to the test's outcome. */
+static int apply_check(JudgeOutcome *out, JudgeCheck *c) {
+        out->status_id = c->status_id;
+        out->points = c->points;
+        free(out->message);
+        out->message = TAKE_PTR(c->message);
+        return 0;
+}
+
+/* Run the checker on a test the program ran cleanly (output: its stdout, or what the
+ * interactor wrote). */
+static int check_test(Judge *j, const Helper *h, const char *in, size_t in_len, const char *output,
+        size_t output_len, const char *answer, size_t answer_len, JudgeOutcome *out) {
+        _cleanup_free_ char *msg = NULL;
+        Workdir w = {.fd = -EBADF};
+        int r = helper_workdir(j, h, in, in_len, true, output, output_len, answer, answer_len, &w, &msg);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                JudgeCheck c = {.status_id = STATUS_INTERNAL_ERROR, .message = TAKE_PTR(msg)};
+                return apply_check(out, &c);
+        }
+        RunOutput o = {};
+        r = sandbox_sh(j, h->p->language, h->run_cmd, true, &w, &h->limits, NULL, 0, false, false,
+                HELPER_OUTPUT_KIB, &o);
+        workdir_drop(j, &w);
+        if (r < 0)
+                return r;
+        JudgeCheck c;
+        r = judge_check_decide(h->who, &o.box, o.err, o.err_len, o.out, o.out_len, &c);
+        run_output_done(&o);
+        if (r < 0)
+                return r;
+        return apply_check(out, &c);
+}
+
+/* A regular file a sandboxed program left in its directory, read as hostile: never
+ * through a symlink, never a FIFO or a device, at most max bytes (-EFBIG past it). */
+static int read_box_file(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd =
+                openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        size_t n = (size_t) st.st_size, got = 0;
+        _cleanup_free_ char *buf = malloc(n + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (got < n) {
+                ssize_t k = pread(fd, buf + got, n - got, (off_t) got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break; /* it shrank */
+                got += (size_t) k;
+        }
+        buf[got] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_len = got;
+        return 0;
+}
+
+/* The interactor's side of an interactive run, on a thread of its own. */
+typedef struct PeerRun {
+        const Judge *j;
+        const Helper *h;
+        const Workdir *w;
+        int in_fd, out_fd, err_fd; /* in_fd and out_fd: closed once the run is over */
+        uint64_t output_kib;
+        BoxResult box;
+        int r;
+        atomic_bool done; /* the run is over */
+} PeerRun;
+
+static void *peer_run(void *arg) {
+        PeerRun *p = arg;
+        p->r = sandbox_exec(p->j, p->j->runner.peer_userdata, p->h->p->language, p->h->run_cmd, true, p->w,
+                &p->h->limits,
+                &(RunStreams){.in_fd = p->in_fd,
+                        .out_fd = p->out_fd,
+                        .err_fd = p->err_fd,
+                        .output_kib = p->output_kib},
+                &p->box);
+        /* The program sees the end of its input once the interactor is gone. */
+        p->in_fd = safe_close(p->in_fd);
+        p->out_fd = safe_close(p->out_fd);
+        atomic_store(&p->done, true);
+        return NULL;
+}
+
+/* Run the program and the interactor at once, each in its own sandbox and slot: the
+ * interactor's stdout is the program's stdin and the program's stdout the interactor's
+ * stdin (two pipes). The program's stdout is not captured; its stderr is. Then decide:
+ * the program stopped by the wall clock first (with the interactor still running too: a
+ * deadlock most likely, said so); the interactor's failure next (the submission's Internal
+ * Error); the program's own time, memory or output limit, crash or non-zero exit next,
+ * unless the interactor said wrong answer and the program ended with an error exit or
+ * SIGPIPE (what writing to an interactor gone does); then the interactor's verdict. */
+static int interact_test(Judge *j, const JudgeSubmission *s, const JudgeTest *t, const Helper *h,
+        const Helper *checker, const char *run_cmd, const Workdir *w, const Limits *rl, uint64_t output_kib,
+        JudgeOutcome *out) {
+        const char *in = t ? t->stdin_data : s->stdin_data;
+        size_t in_len = t ? t->stdin_len : s->stdin_len;
+        const char *exp = t ? t->expected : s->expected;
+        size_t exp_len = t ? t->expected_len : s->expected_len;
+        _cleanup_free_ char *msg = NULL, *peer_errs = NULL, *tout = NULL;
+        size_t tout_len = 0;
+        _cleanup_close_ int to_prog_r = -EBADF, to_prog_w = -EBADF, from_prog_r = -EBADF,
+                            from_prog_w = -EBADF, err_fd = -EBADF, peer_err = -EBADF;
+        Workdir hw = {.fd = -EBADF};
+        RunOutput o = {};
+        JudgeCheck c = {};
+        PeerRun peer;
+        pthread_t thread;
+        size_t peer_err_len = 0;
+        int fds[2], r;
+        /* What the two say to each other is not stored: each side may write the judge's
+         * output cap (64 MiB by default), not the submission's file size. */
+        uint64_t channel_kib =
+                MAX(output_kib, j->cfg.default_output_kib ? j->cfg.default_output_kib : DEFAULT_OUTPUT_KIB);
+
+        if (!j->runner.peer_userdata) {
+                c.status_id = STATUS_INTERNAL_ERROR;
+                if (set_message(&c.message, "Interactor failed: this judge has no second sandbox slot") < 0)
+                        return -ENOMEM;
+                return apply_check(out, &c);
+        }
+        r = helper_workdir(j, h, in, in_len, false, NULL, 0, exp, exp_len, &hw, &msg);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                c = (JudgeCheck){.status_id = STATUS_INTERNAL_ERROR, .message = TAKE_PTR(msg)};
+                return apply_check(out, &c);
+        }
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto finish;
+        }
+        to_prog_r = fds[0];
+        to_prog_w = fds[1];
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto finish;
+        }
+        from_prog_r = fds[0];
+        from_prog_w = fds[1];
+        err_fd = memfd_create("stderr", MFD_CLOEXEC);
+        peer_err = memfd_create("interactor-stderr", MFD_CLOEXEC);
+        if (err_fd < 0 || peer_err < 0) {
+                r = -errno;
+                goto finish;
+        }
+
+        peer = (PeerRun){.j = j,
+                .h = h,
+                .w = &hw,
+                .in_fd = TAKE_FD(from_prog_r),
+                .out_fd = TAKE_FD(to_prog_w),
+                .err_fd = peer_err,
+                .output_kib = channel_kib};
+        r = -pthread_create(&thread, NULL, peer_run, &peer);
+        if (r < 0) {
+                safe_close(peer.in_fd);
+                safe_close(peer.out_fd);
+                goto finish;
+        }
+        r = sandbox_exec(j, j->runner.userdata, s->language, run_cmd, true, w, rl,
+                &(RunStreams){.in_fd = to_prog_r,
+                        .out_fd = from_prog_w,
+                        .err_fd = s->redirect_stderr_to_stdout ? -EBADF : err_fd,
+                        .merge_stderr = s->redirect_stderr_to_stdout,
+                        .network = s->enable_network,
+                        .output_kib = channel_kib},
+                &o.box);
+        /* Whether the interactor was still running when the program ended. */
+        bool peer_running = !atomic_load(&peer.done);
+        /* The interactor sees the end of the program's output once the program is gone. */
+        to_prog_r = safe_close(to_prog_r);
+        from_prog_w = safe_close(from_prog_w);
+        (void) pthread_join(thread, NULL);
+        if (r >= 0)
+                r = peer.r;
+        if (r >= 0)
+                r = slurp(err_fd, &o.err, &o.err_len);
+        if (r >= 0)
+                r = decide(s, t, &o, out);
+        if (r >= 0)
+                r = slurp(peer_err, &peer_errs, &peer_err_len);
+        if (r >= 0)
+                r = judge_check_decide(h->who, &peer.box, peer_errs, peer_err_len, NULL, 0, &c);
+        if (r < 0)
+                goto finish;
+        bool waited = o.box.status == BOX_STATUS_TO && o.box.limit == BOX_LIMIT_WALL;
+        /* A program that writes to an interactor gone gets EPIPE (an error exit) or SIGPIPE. */
+        bool broken_pipe = c.status_id == STATUS_WRONG_ANSWER &&
+                           (o.box.status == BOX_STATUS_RE ||
+                                   (o.box.status == BOX_STATUS_SG && o.box.signal == SIGPIPE));
+        if (waited) {
+                /* Whatever the interactor said after the program was stopped (the end of its
+                 * input, most likely) is not its failure. */
+                out->points = 0;
+                r = set_message(&out->message, "%s",
+                        peer_running ? "Time limit exceeded (wall clock): the program and the interactor "
+                                       "were both still running at the wall time limit (a deadlock: "
+                                       "each waiting for the other to write?)"
+                                     : "Time limit exceeded (wall clock): the program was still running "
+                                       "after the interactor had finished");
+        } else if (c.status_id == STATUS_INTERNAL_ERROR || out->status_id == 0 || broken_pipe)
+                r = apply_check(out, &c);
+        else
+                out->points = 0; /* the program's own failure stands */
+        if (r < 0 || !checker || out->status_id != STATUS_ACCEPTED)
+                goto finish;
+        /* With a checker too, the interactor's accept hands over: the checker decides from
+         * what the interactor wrote to its output.txt (testlib's tout). */
+        r = read_box_file(hw.fd, "output.txt", channel_kib * 1024, &tout, &tout_len);
+        if (r == -ENOENT)
+                r = 0; /* it wrote nothing */
+        else if (r < 0 && r != -ENOMEM) {
+                out->status_id = STATUS_INTERNAL_ERROR;
+                out->points = 0;
+                r = set_message(&out->message, "%s failed: its output.txt cannot be read: %s", h->who,
+                        r == -ELOOP || r == -EBADFD ? "not a regular file" : strerror(-r));
+                goto finish;
+        }
+        if (r >= 0)
+                r = check_test(j, checker, in, in_len, tout ? tout : "", tout_len, exp, exp_len, out);
+finish:
+        judge_check_done(&c);
+        run_output_done(&o);
+        workdir_drop(j, &hw);
+        return r;
 }
 
 static int validate(const JudgeSubmission *s, char **msg) {
@@ -667,6 +1124,10 @@ static int validate(const JudgeSubmission *s, char **msg) {
                 return set_message(msg, "at most %d test cases", MAX_TESTS), -E2BIG;
         if (s->number_of_runs > MAX_RUNS)
                 return set_message(msg, "number_of_runs must be at most %d", MAX_RUNS), -ERANGE;
+        if (s->live && (s->n_tests > 0 || s->number_of_runs > 1 || s->checker || s->interactor))
+                return set_message(msg,
+                               "an interactive run has one test, one run, no checker and no interactor"),
+                       -EINVAL;
         if ((s->compiler_options && strlen(s->compiler_options) > MAX_USER_STRING) ||
                 (s->command_line_arguments && strlen(s->command_line_arguments) > MAX_USER_STRING))
                 return set_message(msg, "is too long (maximum is %d characters)", MAX_USER_STRING), -E2BIG;
@@ -690,6 +1151,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
         Workdir build = {.fd = -EBADF};
         _cleanup_free_ char *opts = NULL, *args = NULL, *compile_cmd = NULL, *run_cmd = NULL, *msg = NULL;
         const Language *lang = s->language;
+        Helper helpers_ready[2] = {{.build = {.fd = -EBADF}}, {.build = {.fd = -EBADF}}};
         int r;
 
         size_t n = s->n_tests ? s->n_tests : 1;
@@ -809,37 +1271,48 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 }
         }
 
+        /* An interactive run hears of its compile stage from the cache too. */
+        if (compile_cmd && res.cache_hit && s->live) {
+                s->live->stage(s->live->userdata, false);
+                s->live->exited(s->live->userdata, false, &(BoxResult){.status = BOX_STATUS_OK},
+                        res.compile_output, res.compile_output_len);
+        }
+
         /* 4. Compile once, unless the cache had it. */
         if (compile_cmd && !res.cache_hit) {
-                Limits cl = with_minimums(
-                        j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
-                RunOutput o = {};
-                r = sandbox_sh(j, lang, compile_cmd, false, &build, &cl, NULL, 0, true, false,
-                        COMPILE_OUTPUT_MAX_KIB, &o);
+                BoxResult box;
+                r = compile_step(j, lang, compile_cmd, &build, s->live, &res.compile_output,
+                        &res.compile_output_len, &box);
                 if (r < 0)
                         goto fail;
-                res.compile_output = TAKE_PTR(o.out);
-                res.compile_output_len = o.out_len;
-                if (o.box.status == BOX_STATUS_XX) {
-                        r = fail_all(&res, n, STATUS_INTERNAL_ERROR, o.box.message);
-                        run_output_done(&o);
+                if (box.status == BOX_STATUS_XX) {
+                        r = fail_all(&res, n, STATUS_INTERNAL_ERROR, box.message);
                         goto done;
                 }
-                if (o.box.status != BOX_STATUS_OK) {
-                        if (o.box.status == BOX_STATUS_TO) {
-                                free(res.compile_output);
-                                res.compile_output = strdup("Compilation time limit exceeded.");
-                                res.compile_output_len = res.compile_output ? strlen(res.compile_output) : 0;
-                        }
-                        run_output_done(&o);
+                if (box.status != BOX_STATUS_OK) {
                         r = fail_all(&res, n, STATUS_COMPILATION_ERROR, NULL);
                         goto done;
                 }
-                run_output_done(&o);
                 res.compiled = true;
                 if (cacheable)
                         (void) cache_store(
                                 j->cache, key, build.fd, res.compile_output, res.compile_output_len);
+        }
+
+        /* The checker and the interactor, compiled once each (and cached). A checker that
+         * cannot be used is the submission's Internal Error, never the contestant's fault. */
+        const JudgeProgram *helpers[] = {s->checker, s->interactor};
+        const char *helper_names[] = {"Checker", "Interactor"};
+        for (size_t k = 0; k < ELEMENTSOF(helpers); k++) {
+                if (!helpers[k])
+                        continue;
+                r = helper_prepare(j, helpers[k], helper_names[k], &helpers_ready[k], &msg);
+                if (r < 0)
+                        goto fail;
+                if (r > 0) {
+                        r = fail_all(&res, n, STATUS_INTERNAL_ERROR, msg);
+                        goto done;
+                }
         }
 
         /* 5. Each test in a fresh sandbox and, unless it is the only run, a fresh copy of
@@ -890,17 +1363,33 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                         goto done;
                                 }
                         }
-                        RunOutput o = {};
-                        r = sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
-                                s->redirect_stderr_to_stdout, s->enable_network, output_kib, &o);
-                        if (!single)
-                                workdir_drop(j, &w);
-                        if (r < 0)
-                                goto fail;
-                        r = decide(s, t, &o, out);
-                        run_output_done(&o);
-                        if (r < 0)
-                                goto fail;
+                        if (s->interactor) {
+                                r = interact_test(j, s, t, &helpers_ready[1],
+                                        s->checker ? &helpers_ready[0] : NULL, run_cmd, &w, &rl, output_kib,
+                                        out);
+                                if (!single)
+                                        workdir_drop(j, &w);
+                                if (r < 0)
+                                        goto fail;
+                        } else {
+                                RunOutput o = {};
+                                r = s->live ? sandbox_live(j, lang, run_cmd, &w, &rl, s, output_kib, &o)
+                                            : sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
+                                                      s->redirect_stderr_to_stdout, s->enable_network,
+                                                      output_kib, &o);
+                                if (!single)
+                                        workdir_drop(j, &w);
+                                if (r < 0)
+                                        goto fail;
+                                r = decide(s, t, &o, out);
+                                run_output_done(&o);
+                                if (r >= 0 && s->checker && out->status_id == 0)
+                                        r = check_test(j, &helpers_ready[0], in, in_len, out->stdout_data,
+                                                out->stdout_len, t ? t->expected : s->expected,
+                                                t ? t->expected_len : s->expected_len, out);
+                                if (r < 0)
+                                        goto fail;
+                        }
                         time_sum += out->time_usec;
                         mem_sum += out->memory_kib;
                         done_runs++;
@@ -910,20 +1399,28 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 }
                 out->time_usec = time_sum / done_runs;
                 out->memory_kib = mem_sum / done_runs;
+                if (s->on_test)
+                        s->on_test(s->on_test_userdata, i, out);
                 if (out->status_id != STATUS_ACCEPTED && first_failure == SIZE_MAX)
                         first_failure = i;
         }
+        for (size_t i = 0; i < n; i++)
+                res.score += res.tests[i].points;
         res.overall_index = first_failure != SIZE_MAX ? first_failure : n - 1;
         res.status_id = first_failure != SIZE_MAX ? res.tests[first_failure].status_id : STATUS_ACCEPTED;
         r = 0;
 done:
         workdir_drop(j, &build);
+        helper_done(j, &helpers_ready[0]);
+        helper_done(j, &helpers_ready[1]);
         if (r < 0)
                 goto fail_nodrop;
         *ret = res;
         return 0;
 fail:
         workdir_drop(j, &build);
+        helper_done(j, &helpers_ready[0]);
+        helper_done(j, &helpers_ready[1]);
 fail_nodrop:
         judge_result_done(&res);
         return r;

@@ -19,6 +19,9 @@
 typedef struct JudgeRunner {
         int (*run)(void *userdata, const BoxSpec *spec, BoxResult *ret);
         void *userdata;
+        /* A second slot, for the interactor that runs at the same time as the program (run
+         * with the same function, on another thread); NULL = interactors are refused. */
+        void *peer_userdata;
 } JudgeRunner;
 int judge_runner_box_context(void *ctx, const BoxSpec *spec, BoxResult *ret);
 int judge_runner_box_client(void *client, const BoxSpec *spec, BoxResult *ret);
@@ -37,6 +40,29 @@ typedef struct JudgeTest {
         bool has_expected;
         const Limits *limits; /* NULL = the submission's */
 } JudgeTest;
+
+typedef struct JudgeOutcome JudgeOutcome;
+
+/* An interactive run (Piston's WebSocket): the program's streams are the caller's, read
+ * and written while it runs, and the caller hears of each stage. */
+typedef struct JudgeLive {
+        int stdin_fd; /* the program reads what the caller writes to the other end */
+        int stdout_fd, stderr_fd; /* the program's output, as produced (capped as usual) */
+        int control_fd; /* the caller's requests to the sandbox (BoxSpec.control_fd), or -1 */
+        void (*stage)(void *userdata, bool run); /* a stage starts: compile or run */
+        /* a stage ended: the sandbox's result, and the compile stage's output */
+        void (*exited)(void *userdata, bool run, const BoxResult *r, const char *output, size_t len);
+        void *userdata;
+} JudgeLive;
+
+/* A checker or an interactor: a single-file program in any served language, compiled once
+ * (through the compile cache) and run in the sandbox under its own limits. */
+typedef struct JudgeProgram {
+        const Language *language;
+        const char *source;
+        size_t source_len;
+        Limits limits;
+} JudgeProgram;
 
 typedef struct JudgeSubmission {
         const Language *language;
@@ -61,9 +87,23 @@ typedef struct JudgeSubmission {
         JudgeCompare compare;
         double tolerance; /* JUDGE_COMPARE_NUMBERS: absolute or relative difference allowed */
         bool stop_on_failure;
+        /* testlib's conventions (exit codes 0 OK, 1 WA, 2 PE, 3 FAIL, 7 points): a checker
+         * decides each test instead of the comparison, from /box/input.txt, output.txt and
+         * answer.txt; an interactor talks with the program through its stdin and stdout
+         * and decides the same way; with both, the checker judges the output.txt the
+         * interactor wrote once it accepts. NULL = none. */
+        const JudgeProgram *checker;
+        const JudgeProgram *interactor;
+        /* Called on the judging thread after each test case's verdict (NULL = none): live
+         * progress. index is the test's; o is valid during the call only. */
+        void (*on_test)(void *userdata, size_t index, const JudgeOutcome *o);
+        void *on_test_userdata;
+        /* NULL = none; with it, one run (no tests, one run): the output is the caller's
+         * and not in the result */
+        const JudgeLive *live;
 } JudgeSubmission;
 
-typedef struct JudgeOutcome {
+struct JudgeOutcome {
         int status_id;
         char *stdout_data; /* NUL-terminated too; NULL when empty */
         size_t stdout_len;
@@ -77,7 +117,8 @@ typedef struct JudgeOutcome {
         uint64_t memory_kib;
         bool memory_limit_exceeded; /* extension: the OOM killer fired */
         bool ran; /* false when skipped (stop_on_failure) */
-} JudgeOutcome;
+        double points; /* 0..1: 1 accepted, the checker's share for a partial answer, else 0 */
+};
 
 typedef struct JudgeResult {
         int status_id; /* overall: the first failing test's, else Accepted */
@@ -88,6 +129,7 @@ typedef struct JudgeResult {
         JudgeOutcome *tests;
         size_t n_tests;
         size_t overall_index; /* the test whose fields stand for the submission */
+        double score; /* the sum of the tests' points */
 } JudgeResult;
 
 typedef struct JudgeConfig {
@@ -142,6 +184,24 @@ bool judge_compare(JudgeCompare mode, double tolerance, const char *out, size_t 
 /* The Judge0 status of a finished run (before output comparison): 0 when it ran cleanly
  * (exit 0), else 5, 7-14. */
 int judge_status_of_run(const BoxResult *r);
+
+/* What a checker's or an interactor's run says about a test (testlib's conventions). */
+typedef struct JudgeCheck {
+        int status_id; /* 3, 4, or 13 when the checker itself failed */
+        double points; /* 0..1 */
+        char *message; /* malloc'd, NULL when none; one line, printable ASCII, bounded */
+} JudgeCheck;
+#define JUDGE_CHECK_MESSAGE_MAX 256
+/* Decide from how the checker's run ended (its BoxResult) and what it wrote: exit code 0
+ * accepted, 1 or 4 (testlib's "dirt") wrong answer, 2 or 8 (testlib's unexpected end of
+ * file) presentation error (wrong answer, "Presentation error: "),
+ * 3 or anything else (a limit, a signal, another code) the checker's failure (13,
+ * "<who> failed: ", who being "Checker" or "Interactor"), 7 partial: "points X" (testlib's quitp()) first on stderr, else
+ * stdout, with 0 <= X <= 1 (1 is accepted). The message is the first line of stderr, else
+ * of stdout. *ret is the caller's (judge_check_done()). */
+int judge_check_decide(const char *who, const BoxResult *box, const char *err, size_t err_len,
+        const char *out, size_t out_len, JudgeCheck *ret);
+void judge_check_done(JudgeCheck *c);
 
 /* Extract a zip into dirfd safely: no absolute paths, no "..", no links, devices or
  * other special files, at most max_bytes in total and max_files entries; never

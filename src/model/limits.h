@@ -42,6 +42,27 @@ typedef struct Limits {
 #define JUDGE0_MAX_QUEUE_SIZE 100
 #define JUDGE0_MAX_SUBMISSION_BATCH_SIZE 20
 
+/* A checker's or an interactor's own limits, unless the request sets them (ours: Judge0 has
+ * neither). */
+#define HELPER_CPU_TIME_LIMIT 5 /* s */
+#define HELPER_WALL_TIME_LIMIT 10
+#define HELPER_MEMORY_LIMIT 256000 /* KB */
+#define HELPER_STACK_LIMIT 64000
+#define HELPER_MAX_PROCESSES 60
+#define HELPER_MAX_FILE_SIZE 4096 /* KB: the output.txt an interactor writes */
+
+/* A checker's or an interactor's limits, with the request's CPU, wall time and memory. */
+static inline Limits limits_of_helper(uint64_t cpu_time_usec, uint64_t wall_time_usec, uint64_t memory_kib) {
+        return (Limits){
+                .cpu_time_usec = cpu_time_usec,
+                .wall_time_usec = wall_time_usec,
+                .memory_kib = memory_kib,
+                .stack_kib = HELPER_STACK_LIMIT,
+                .fsize_kib = HELPER_MAX_FILE_SIZE,
+                .processes = HELPER_MAX_PROCESSES,
+        };
+}
+
 /* A constant as the text a configuration table's default is ("5"). */
 #define LIMITS_TEXT_(x) #x
 #define LIMITS_TEXT(x) LIMITS_TEXT_(x)

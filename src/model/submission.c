@@ -31,13 +31,20 @@ void submission_init(Submission *s) {
                 .exit_signal = -1,
                 .finished_at_usec = -1,
                 .purged_at_usec = -1,
+                .score = -1,
+        };
+        s->checker = s->interactor = (SubmissionProgram){
+                .cpu_time_limit_usec = HELPER_CPU_TIME_LIMIT * UINT64_C(1000000),
+                .wall_time_limit_usec = HELPER_WALL_TIME_LIMIT * UINT64_C(1000000),
+                .memory_limit_kib = HELPER_MEMORY_LIMIT,
         };
 }
 
 void submission_done(Submission *s) {
         Bytes *fields[] = {&s->source_code, &s->stdin_data, &s->expected_output, &s->compiler_options,
                 &s->command_line_arguments, &s->additional_files, &s->callback_url, &s->stdout_data,
-                &s->stderr_data, &s->compile_output, &s->message};
+                &s->stderr_data, &s->compile_output, &s->message, &s->checker.source_code,
+                &s->interactor.source_code};
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
                 bytes_free(fields[i]);
         for (size_t i = 0; i < s->n_tests; i++) {

@@ -28,7 +28,17 @@ typedef struct SubmissionTest {
         int64_t memory_kib; /* -1 = null */
         int exit_code, exit_signal; /* -1 = null */
         bool memory_limit_exceeded;
+        double points; /* -1 = null; 0..1 */
 } SubmissionTest;
+
+/* A checker or an interactor of the extensions: language_id 0 = none. */
+typedef struct SubmissionProgram {
+        Bytes source_code;
+        int language_id;
+        uint64_t cpu_time_limit_usec;
+        uint64_t wall_time_limit_usec;
+        uint64_t memory_limit_kib;
+} SubmissionProgram;
 
 typedef enum CompareMode {
         COMPARE_DEFAULT, /* Judge0's whitespace rule */
@@ -67,6 +77,8 @@ typedef struct Submission {
         CompareMode compare;
         double tolerance;
         bool stop_on_failure;
+        SubmissionProgram checker; /* testlib's conventions (docs/JUDGING.md) */
+        SubmissionProgram interactor;
 
         /* output */
         int status_id; /* 1..14 */
@@ -80,6 +92,7 @@ typedef struct Submission {
         int exit_code; /* -1 = null */
         int exit_signal; /* -1 = null */
         bool memory_limit_exceeded;
+        double score; /* -1 = null; the sum of the tests' points */
 
         /* bookkeeping */
         int64_t created_at_usec; /* since the epoch, UTC */

@@ -15,6 +15,8 @@ typedef struct NotifyOps {
         int (*open)(const char *url, Notify *owner, char *errbuf, NotifyBackend **ret);
         void (*free)(NotifyBackend *b); /* stops the backend's thread first */
         int (*publish)(NotifyBackend *b, const char *token, int status_id);
+        /* wire: notify_progress_format()'s text */
+        int (*publish_progress)(NotifyBackend *b, const NotifyProgress *p, const char *wire);
         int (*ping)(NotifyBackend *b);
 } NotifyOps;
 
@@ -26,3 +28,5 @@ extern const NotifyOps notify_redis_ops;
 void notify_set_error(char *errbuf, const char *fmt, ...) _printf_(2, 3);
 /* Call every subscriber of n (from a backend, on any thread). */
 void notify_deliver(Notify *n, const char *token, int status_id);
+/* Call every progress subscriber of n. */
+void notify_deliver_progress(Notify *n, const NotifyProgress *p);

@@ -86,7 +86,8 @@ static int subscribe(NotifyBackend *b) {
         return reply_is(reply, 0, "subscribe") ? 0 : -EIO;
 }
 
-/* A "message" reply: deliver its "TOKEN STATUS"; anything else is ignored. */
+/* A "message" reply: deliver its "TOKEN STATUS" or its progress ("TOKEN s ...",
+ * "TOKEN t ..."); anything else is ignored. */
 static void deliver(NotifyBackend *b, const RedisReply *reply) {
         if (!reply_is(reply, 0, "message"))
                 return;
@@ -94,6 +95,12 @@ static void deliver(NotifyBackend *b, const RedisReply *reply) {
         if (!payload || payload->type != REDIS_TYPE_STRING || payload->len < SUBMISSION_TOKEN_LEN + 2 ||
                 payload->str[SUBMISSION_TOKEN_LEN] != ' ')
                 return;
+        if (payload->str[SUBMISSION_TOKEN_LEN + 1] >= 'a' && payload->str[SUBMISSION_TOKEN_LEN + 1] <= 'z') {
+                NotifyProgress p;
+                if (notify_progress_parse(payload->str, payload->len, &p) == 0)
+                        notify_deliver_progress(b->owner, &p);
+                return;
+        }
         char token[SUBMISSION_TOKEN_LEN + 1];
         memcpy(token, payload->str, SUBMISSION_TOKEN_LEN);
         token[SUBMISSION_TOKEN_LEN] = '\0';
@@ -230,6 +237,13 @@ static int redis_notify_publish(NotifyBackend *b, const char *token, int status_
         return q;
 }
 
+static int redis_notify_publish_progress(NotifyBackend *b, const NotifyProgress *p, const char *wire) {
+        pthread_mutex_lock(&b->publish_lock);
+        int q = redis_call(b->publisher, NULL, "PUBLISH", b->channel, wire, NULL);
+        pthread_mutex_unlock(&b->publish_lock);
+        return q;
+}
+
 static int redis_notify_ping(NotifyBackend *b) {
         pthread_mutex_lock(&b->lock);
         bool up = b->up;
@@ -242,5 +256,6 @@ const NotifyOps notify_redis_ops = {
         .open = redis_notify_open,
         .free = redis_notify_free,
         .publish = redis_notify_publish,
+        .publish_progress = redis_notify_publish_progress,
         .ping = redis_notify_ping,
 };

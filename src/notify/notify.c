@@ -2,12 +2,14 @@
 /* The notifier's dispatch: pick the backend from the url, keep the subscribers. And the
  * in-process backend, which delivers on the publisher's thread. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/parse-util.h"
 #include "notify/notify-internal.h"
 
 struct Notify {
@@ -15,7 +17,8 @@ struct Notify {
         NotifyBackend *backend;
         pthread_rwlock_t lock;
         struct {
-                NotifyFn fn;
+                NotifyFn fn; /* one of the two */
+                NotifyProgressFn progress_fn;
                 void *userdata;
         } subs[NOTIFY_MAX_SUBSCRIBERS];
         size_t n_subs;
@@ -33,8 +36,119 @@ void notify_set_error(char *errbuf, const char *fmt, ...) {
 void notify_deliver(Notify *n, const char *token, int status_id) {
         pthread_rwlock_rdlock(&n->lock);
         for (size_t i = 0; i < n->n_subs; i++)
-                n->subs[i].fn(n->subs[i].userdata, token, status_id);
+                if (n->subs[i].fn)
+                        n->subs[i].fn(n->subs[i].userdata, token, status_id);
         pthread_rwlock_unlock(&n->lock);
+}
+
+void notify_deliver_progress(Notify *n, const NotifyProgress *p) {
+        pthread_rwlock_rdlock(&n->lock);
+        for (size_t i = 0; i < n->n_subs; i++)
+                if (n->subs[i].progress_fn)
+                        n->subs[i].progress_fn(n->subs[i].userdata, p);
+        pthread_rwlock_unlock(&n->lock);
+}
+
+/* ---- the wire form of progress ---- */
+
+#define STATUS_ID_MAX 99
+/* The largest measure carried (a day in microseconds is 8.64e10; memory in KiB). */
+#define MEASURE_MAX INT64_C(1000000000000000)
+
+static const char kind_letter[_NOTIFY_KIND_MAX] = {[NOTIFY_STATUS] = 's', [NOTIFY_TEST] = 't'};
+
+static bool measure_ok(int64_t v) {
+        return v >= -1 && v <= MEASURE_MAX;
+}
+
+int notify_progress_format(const NotifyProgress *p, char buf[static NOTIFY_PROGRESS_MAX]) {
+        if ((unsigned) p->kind >= _NOTIFY_KIND_MAX || !submission_token_valid(p->token) ||
+                p->status_id < 0 || p->status_id > STATUS_ID_MAX)
+                return -EINVAL;
+        int n;
+        if (p->kind == NOTIFY_STATUS)
+                n = snprintf(buf, NOTIFY_PROGRESS_MAX, "%s s %d", p->token, p->status_id);
+        else {
+                if (!measure_ok(p->time_usec) || !measure_ok(p->wall_time_usec) ||
+                        !measure_ok(p->memory_kib) || p->exit_code < -1 || p->exit_signal < -1)
+                        return -EINVAL;
+                n = snprintf(buf, NOTIFY_PROGRESS_MAX,
+                        "%s t %" PRIu32 " %d %" PRId64 " %" PRId64 " %" PRId64 " %d %d %d", p->token,
+                        p->index, p->status_id, p->time_usec, p->wall_time_usec, p->memory_kib, p->exit_code,
+                        p->exit_signal, p->memory_limit_exceeded ? 1 : 0);
+        }
+        if (n < 0 || n >= NOTIFY_PROGRESS_MAX)
+                return -EINVAL;
+        return n;
+}
+
+/* One field of at most 20 bytes, "-1" or a decimal up to max. */
+static int field_i64(const char **p, const char *end, int64_t max, int64_t *ret) {
+        const char *s = *p;
+        size_t n = 0;
+        while (s + n < end && s[n] != ' ')
+                n++;
+        char tmp[24];
+        if (n == 0 || n >= sizeof tmp)
+                return -EBADMSG;
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        *p = s + n < end ? s + n + 1 : end;
+        if (strcmp(tmp, "-1") == 0) {
+                *ret = -1;
+                return 0;
+        }
+        uint64_t v;
+        if (parse_u64_max(tmp, (uint64_t) max, &v) < 0)
+                return -EBADMSG;
+        *ret = (int64_t) v;
+        return 0;
+}
+
+int notify_progress_parse(const char *s, size_t len, NotifyProgress *ret) {
+        if (len >= NOTIFY_PROGRESS_MAX || len < SUBMISSION_TOKEN_LEN + 4 || s[SUBMISSION_TOKEN_LEN] != ' ' ||
+                s[SUBMISSION_TOKEN_LEN + 2] != ' ' || memchr(s, '\0', len))
+                return -EBADMSG;
+        NotifyProgress p = {};
+        memcpy(p.token, s, SUBMISSION_TOKEN_LEN);
+        if (!submission_token_valid(p.token))
+                return -EBADMSG;
+        char letter = s[SUBMISSION_TOKEN_LEN + 1];
+        p.kind = _NOTIFY_KIND_MAX;
+        for (size_t k = 0; k < _NOTIFY_KIND_MAX; k++)
+                if (kind_letter[k] == letter)
+                        p.kind = (NotifyKind) k;
+        if (p.kind == _NOTIFY_KIND_MAX)
+                return -EBADMSG;
+        const char *at = s + SUBMISSION_TOKEN_LEN + 3, *end = s + len;
+        int64_t v[8];
+        size_t want = p.kind == NOTIFY_STATUS ? 1 : 8;
+        static const int64_t max[8] = {
+                UINT32_MAX, STATUS_ID_MAX, MEASURE_MAX, MEASURE_MAX, MEASURE_MAX, INT32_MAX, INT32_MAX, 1};
+        for (size_t i = 0; i < want; i++) {
+                if (at >= end || field_i64(&at, end, want == 1 ? STATUS_ID_MAX : max[i], &v[i]) < 0)
+                        return -EBADMSG;
+        }
+        if (at != end || end[-1] == ' ')
+                return -EBADMSG;
+        if (p.kind == NOTIFY_STATUS) {
+                if (v[0] < 0)
+                        return -EBADMSG;
+                p.status_id = (int) v[0];
+        } else {
+                if (v[0] < 0 || v[1] < 0 || v[7] < 0)
+                        return -EBADMSG;
+                p.index = (uint32_t) v[0];
+                p.status_id = (int) v[1];
+                p.time_usec = v[2];
+                p.wall_time_usec = v[3];
+                p.memory_kib = v[4];
+                p.exit_code = (int) v[5];
+                p.exit_signal = (int) v[6];
+                p.memory_limit_exceeded = v[7] == 1;
+        }
+        *ret = p;
+        return 0;
 }
 
 /* ---- in-process ---- */
@@ -65,6 +179,11 @@ static int memory_publish(NotifyBackend *b, const char *token, int status_id) {
         return 0;
 }
 
+static int memory_publish_progress(NotifyBackend *b, const NotifyProgress *p, const char *wire) {
+        notify_deliver_progress(b->owner, p);
+        return 0;
+}
+
 static int memory_ping(NotifyBackend *b) {
         return 0;
 }
@@ -74,6 +193,7 @@ const NotifyOps notify_memory_ops = {
         .open = memory_open,
         .free = memory_free,
         .publish = memory_publish,
+        .publish_progress = memory_publish_progress,
         .ping = memory_ping,
 };
 
@@ -136,8 +256,8 @@ int notify_publish(Notify *n, const char *token, int status_id) {
         return n->ops->publish(n->backend, token, status_id);
 }
 
-int notify_subscribe(Notify *n, NotifyFn fn, void *userdata) {
-        if (!fn)
+static int subscribe(Notify *n, NotifyFn fn, NotifyProgressFn progress_fn, void *userdata) {
+        if (!fn && !progress_fn)
                 return -EINVAL;
         int r = 0;
         pthread_rwlock_wrlock(&n->lock);
@@ -145,11 +265,28 @@ int notify_subscribe(Notify *n, NotifyFn fn, void *userdata) {
                 r = -ENOSPC;
         else {
                 n->subs[n->n_subs].fn = fn;
+                n->subs[n->n_subs].progress_fn = progress_fn;
                 n->subs[n->n_subs].userdata = userdata;
                 n->n_subs++;
         }
         pthread_rwlock_unlock(&n->lock);
         return r;
+}
+
+int notify_subscribe(Notify *n, NotifyFn fn, void *userdata) {
+        return fn ? subscribe(n, fn, NULL, userdata) : -EINVAL;
+}
+
+int notify_publish_progress(Notify *n, const NotifyProgress *p) {
+        char wire[NOTIFY_PROGRESS_MAX];
+        int r = notify_progress_format(p, wire);
+        if (r < 0)
+                return r;
+        return n->ops->publish_progress(n->backend, p, wire);
+}
+
+int notify_subscribe_progress(Notify *n, NotifyProgressFn fn, void *userdata) {
+        return fn ? subscribe(n, NULL, fn, userdata) : -EINVAL;
 }
 
 int notify_ping(Notify *n) {

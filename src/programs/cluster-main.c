@@ -31,7 +31,8 @@
 
 static const char cluster_help[] =
         "Usage: coderunner cluster up --dir=DIR [--api=N] [--workers=M] [--gateways=G] [--port=P]\n"
-        "                             [--slots=S] [--meta=auto|mongo|sqlite] [--user=NAME] [--foreground]\n"
+        "                             [--slots=S] [--meta=auto|mongo|sqlite] [--user=NAME]\n"
+        "                             [--foreground]\n"
         "       coderunner cluster status --dir=DIR [--json]\n"
         "       coderunner cluster down --dir=DIR [--purge]\n"
         "\n"
@@ -65,7 +66,8 @@ static const char cluster_help[] =
         "                   \"url\", \"config\", \"state\"}]}\n"
         "down    SIGTERM to the gateways, the workers and the API nodes (they drain), then\n"
         "        FerretDB, PostgreSQL (fast shutdown) and Redis; the data stays\n"
-        "  --purge          and remove DIR's data, configuration, logs and state\n"
+        "  --purge          and remove DIR's data, configuration (keys' store and secrets\n"
+        "                   included), logs and state\n"
         "\n"
         "Exit status: 0 done, 1 usage error, 2 failure (one line on stderr says why).\n";
 
@@ -85,6 +87,7 @@ static const char cluster_help[] =
 #define INTERNAL_HEADER "X-Coderunner-Internal"
 #define ADMIN_HEADER "X-Coderunner-Admin"
 #define SECRET_BYTES 32
+#define MAX_CONF_PAIRS 16 /* lines of a role's configuration file */
 
 typedef enum MetaMode {
         META_AUTO,
@@ -508,10 +511,13 @@ static int live_workers(const Context *c, int api_port) {
 /* One line of a role's configuration file; a NULL or empty value is left out. */
 typedef struct ConfPair {
         const char *key, *value;
+        bool secret; /* in the file only, never on the command line */
 } ConfPair;
 
 /* Write r's configuration file (comment, then "key = value" lines as conf.c reads them) and
- * start r as `coderunner ROLE --config=FILE`: its secrets never reach a command line. */
+ * start r as `coderunner ROLE --config=FILE --key=value...` with the pairs that are not
+ * secret: flags win over the CODERUNNER_* environment, which would otherwise override the
+ * file's values; the secrets never reach a command line. */
 static int configure_and_start(
         Context *c, ClusterRole *r, const char *role, const char *comment, const ConfPair *pairs, size_t n) {
         char *text = NULL;
@@ -530,10 +536,27 @@ static int configure_and_start(
         free(text);
         if (q)
                 return q;
-        char config_opt[PATH_MAX + 16];
-        snprintf(config_opt, sizeof config_opt, "--config=%s", r->config);
-        char *argv[] = {c->self, (char *) role, config_opt, NULL};
-        return start_role(c, r, argv, CLUSTER_USER_SELF);
+        char *argv[3 + MAX_CONF_PAIRS + 1] = {c->self, (char *) role};
+        size_t k = 2;
+        if (n > MAX_CONF_PAIRS || asprintf(&argv[k++], "--config=%s", r->config) < 0)
+                return fail(ENOMEM, "cannot start %s", r->name);
+        for (size_t i = 0; i < n && q == 0; i++) {
+                if (pairs[i].secret || !pairs[i].value || !*pairs[i].value)
+                        continue;
+                if (asprintf(&argv[k], "--%s=%s", pairs[i].key, pairs[i].value) < 0) {
+                        q = fail(ENOMEM, "cannot start %s", r->name);
+                        break;
+                }
+                for (char *p = argv[k] + 2; *p != '='; p++)
+                        if (*p == '_')
+                                *p = '-';
+                k++;
+        }
+        if (q == 0)
+                q = start_role(c, r, argv, CLUSTER_USER_SELF);
+        for (size_t i = 2; i < k; i++)
+                free(argv[i]);
+        return q;
 }
 
 static int start_apis(Context *c, const Options *o) {
@@ -551,15 +574,15 @@ static int start_apis(Context *c, const Options *o) {
                 snprintf(port_s, sizeof port_s, "%d", port);
                 ClusterRole *r = add_role(c, name, "api", port, url);
                 const ConfPair conf[] = {
-                        {"store", store},
-                        {"queue", queue},
-                        {"port", port_s},
-                        {"bind", "127.0.0.1"},
-                        {"user", c->role_user},
-                        {"authn_header", INTERNAL_HEADER},
-                        {"authn_token", c->internal_secret},
-                        {"authz_header", ADMIN_HEADER},
-                        {"authz_token", c->internal_secret},
+                        {"store", store, false},
+                        {"queue", queue, false},
+                        {"port", port_s, false},
+                        {"bind", "127.0.0.1", false},
+                        {"user", c->role_user, false},
+                        {"authn_header", INTERNAL_HEADER, false},
+                        {"authn_token", c->internal_secret, true},
+                        {"authz_header", ADMIN_HEADER, false},
+                        {"authz_token", c->internal_secret, true},
                 };
                 q = configure_and_start(c, r, "api",
                         "the gateways' credential is its authn and authz token, so it refuses whatever does "
@@ -589,12 +612,12 @@ static int start_workers(Context *c, const Options *o) {
                 join(data + dl, sizeof data - dl, "", name);
                 ClusterRole *r = add_role(c, name, "worker", 0, NULL);
                 const ConfPair conf[] = {
-                        {"store", store},
-                        {"queue", queue},
-                        {"workers", slots},
-                        {"id", name},
-                        {"data_dir", data},
-                        {"user", c->role_user},
+                        {"store", store, false},
+                        {"queue", queue, false},
+                        {"workers", slots, false},
+                        {"id", name, false},
+                        {"data_dir", data, false},
+                        {"user", c->role_user, false},
                 };
                 int q = configure_and_start(c, r, "worker",
                         "only its sandbox supervisor keeps root, the rest becomes user", conf,
@@ -673,16 +696,16 @@ static int start_gateways(Context *c, const Options *o) {
                         snprintf(c->state.public_url, sizeof c->state.public_url, "%s", url);
                 ClusterRole *r = add_role(c, name, "gateway", port, url);
                 const ConfPair conf[] = {
-                        {"upstream", upstream},
-                        {"meta", c->state.meta},
-                        {"redis", redis},
-                        {"port", port_s},
-                        {"bind", "127.0.0.1"},
-                        {"user", c->role_user},
-                        {"internal_header", INTERNAL_HEADER},
-                        {"admin_header", ADMIN_HEADER},
-                        {"internal_secret", c->internal_secret},
-                        {"session_secret", c->session_secret},
+                        {"upstream", upstream, false},
+                        {"meta", c->state.meta, false},
+                        {"redis", redis, false},
+                        {"port", port_s, false},
+                        {"bind", "127.0.0.1", false},
+                        {"user", c->role_user, false},
+                        {"internal_header", INTERNAL_HEADER, false},
+                        {"admin_header", ADMIN_HEADER, false},
+                        {"internal_secret", c->internal_secret, true},
+                        {"session_secret", c->session_secret, true},
                 };
                 q = configure_and_start(c, r, "gateway",
                         "its keys: coderunner gateway keys create --config=THIS_FILE --name=NAME", conf,
@@ -1010,7 +1033,7 @@ static int cluster_status(const Options *o) {
         printf("public url: %s\n", c.state.public_url);
         if (c.state.meta[0])
                 printf("gateway metadata: %s%s\n", c.state.meta,
-                        strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite: no FerretDB)" : " (FerretDB)");
+                        strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite)" : " (FerretDB)");
         for (size_t i = 0; i < c.state.n_roles; i++) {
                 const ClusterRole *r = &c.state.roles[i];
                 printf("%-10s %-9s %-8s pid %-8d %s%s%s\n", r->name, r->role, cluster_role_state(r),

@@ -96,14 +96,15 @@ static const ConfKey gateway_keys[] = {
         G(session_concurrent, CONF_U64, "0", UINT32_MAX,
                 "unfinished submissions of a session (0: no quota)"),
         G(trusted_proxies, CONF_STRING, "", 0,
-                "addresses (the edge, the code-client) whose X-Forwarded-For names the client"),
+                "addresses or networks (10.0.0.0/8) of the edge and the code-client, whose X-Forwarded-For "
+                "names the client"),
         G(key_cache, CONF_SECONDS, "10", 0,
                 "seconds a key or session read is reused (a revocation takes this long)"),
         G(outage_cache, CONF_SECONDS, "300", 0,
                 "seconds a cached key or session serves while the store is down"),
         G(outbox_max, CONF_U64, "10000", 10000000, "history records kept while the metadata store is down"),
         G(health_interval, CONF_SECONDS, "1", 0, "seconds between health checks of each API node"),
-        G(upstream_timeout, CONF_SECONDS, "60", 0,
+        G(upstream_timeout, CONF_SECONDS, "150", 0,
                 "seconds an API node may take to answer (longer than its wait_timeout)"),
 };
 #undef G
@@ -215,6 +216,10 @@ static int run(const GatewayRoleConfig *c) {
                 return 1;
         }
 
+        if (!*s->user && geteuid() == 0) {
+                log_error(EPERM, "coderunner gateway does not run as root: give --user=NAME to become after start");
+                return 1;
+        }
         ServerUser user;
         if (server_user_setup("gateway", s->user, &user) < 0)
                 return 1;
@@ -274,6 +279,11 @@ static int run(const GatewayRoleConfig *c) {
                 return 1;
         }
         r = gateway_new(&gc, meta, limiter, up, &g);
+        if (r == -EINVAL) {
+                log_error(r, "--trusted-proxies=%s: addresses or networks, e.g. 198.18.0.4 or 198.18.0.0/24",
+                        s->trusted_proxies);
+                goto out;
+        }
         if (r < 0) {
                 log_error(r, "cannot set up the gateway: %s", strerror(-r));
                 goto out;

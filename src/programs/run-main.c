@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <float.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "base/parse-util.h"
 #include "base/time-util.h"
 #include "judge/judge.h"
+#include "model/limits.h"
 #include "lang/language.h"
 #include "programs/cli-limits.h"
 #include "programs/cli-slot.h"
@@ -39,6 +42,15 @@ static const char run_help[] =
         "  --tests=DIR             test cases: pairs NAME.in / NAME.out, one compilation for all\n"
         "  --compare=MODE          default (Judge0's whitespace rule), exact, or numbers[:TOLERANCE]\n"
         "  --stop-on-failure       with --tests: stop at the first failing test\n"
+        "  --checker=FILE          a checker (testlib's conventions) decides each test from\n"
+        "                          input.txt, output.txt and answer.txt instead of --compare\n"
+        "  --interactor=FILE       an interactor talks with the program through its stdin and\n"
+        "                          stdout, and decides each test like a checker (with --checker\n"
+        "                          too, the checker then reads what the interactor wrote)\n"
+        "  --checker-lang=ID|NAME, --interactor-lang=ID|NAME\n"
+        "                          their languages (default: from the file name)\n"
+        "  --checker-time=SEC (5) --checker-wall-time=SEC (10) --checker-mem=KIB (256000)\n"
+        "                          the checker's and interactor's own limits\n"
         "  --args=ARGS             command-line arguments of the program\n"
         "  --compiler-options=OPTS options for the compiler (%s in the compile command)\n"
         "  --runs=N                run N times, average time and memory (number_of_runs)\n"
@@ -75,6 +87,13 @@ enum {
         OPT_NO_CACHE,
         OPT_JSON,
         OPT_LANGUAGES_DIR,
+        OPT_CHECKER,
+        OPT_INTERACTOR,
+        OPT_CHECKER_LANG,
+        OPT_INTERACTOR_LANG,
+        OPT_CHECKER_TIME,
+        OPT_CHECKER_WALL_TIME,
+        OPT_CHECKER_MEM,
 };
 
 static int read_input(const char *path, uint64_t max, const char *what, char **ret, size_t *ret_len) {
@@ -178,6 +197,30 @@ static int load_tests(const char *dir, TestFiles *ret) {
         return 0;
 }
 
+/* A checker's or interactor's source and language (--checker-lang or its file name). */
+static int load_helper(Catalogue *cat, const Language *lang, const char *path, const char *lang_arg,
+        const char *what, char **ret_source, size_t *ret_len, const Limits *limits, JudgeProgram *ret) {
+        const Language *hl =
+                lang_arg ? catalogue_find(cat, lang_arg) : catalogue_guess_by_filename(cat, path);
+        if (!hl)
+                return log_error(EINVAL, "%s=%s: cannot tell the language; use %s-lang", what, path, what);
+        if (hl->is_project)
+                return log_error(
+                        EINVAL, "%s=%s: a checker or an interactor is a single source file", what, path);
+        if (hl != lang) {
+                Catalogue one = {.langs = (Language *) hl, .n = 1};
+                catalogue_detect(&one);
+        }
+        if (!hl->installed)
+                return log_error(ENOENT, "%s=%s: %s is not installed", what, path, hl->name_template);
+        int r = read_input(path, MAX_SOURCE, what, ret_source, ret_len);
+        if (r < 0)
+                return r;
+        *ret = (JudgeProgram){
+                .language = hl, .source = *ret_source, .source_len = *ret_len, .limits = *limits};
+        return 0;
+}
+
 static void json_seconds(FILE *f, uint64_t usec, bool present) {
         char buf[32];
         if (!present) {
@@ -189,7 +232,7 @@ static void json_seconds(FILE *f, uint64_t usec, bool present) {
         fprintf(f, "\"%s\"", buf);
 }
 
-static void json_outcome(FILE *f, const JudgeOutcome *o, bool with_status) {
+static void json_outcome(FILE *f, const JudgeOutcome *o, bool with_status, bool with_points) {
         fputs("\"stdout\":", f);
         if (o->stdout_data)
                 json_write_string(f, o->stdout_data, o->stdout_len);
@@ -226,13 +269,18 @@ static void json_outcome(FILE *f, const JudgeOutcome *o, bool with_status) {
                 fputc('}', f);
         }
         fprintf(f, ",\"memory_limit_exceeded\":%s", o->memory_limit_exceeded ? "true" : "false");
+        if (with_points && o->ran)
+                fprintf(f, ",\"points\":%.*g", DBL_DECIMAL_DIG, o->points);
+        else if (with_points)
+                fputs(",\"points\":null", f);
 }
 
-static void print_json(const JudgeResult *r, const Language *l, bool with_tests, const char *const *names) {
+static void print_json(const JudgeResult *r, const Language *l, bool with_tests, bool with_points,
+        const char *const *names) {
         FILE *f = stdout;
         const JudgeOutcome *o = &r->tests[r->overall_index];
         fputc('{', f);
-        json_outcome(f, o, false);
+        json_outcome(f, o, false, false);
         fprintf(f, ",\"status\":{\"id\":%d,\"description\":", r->status_id);
         json_write_cstring(f, status_description(r->status_id));
         fputs("},\"compile_output\":", f);
@@ -244,13 +292,15 @@ static void print_json(const JudgeResult *r, const Language *l, bool with_tests,
         json_write_cstring(f, l->name ? l->name : l->name_template);
         fprintf(f, "},\"compiled\":%s,\"cache_hit\":%s", r->compiled ? "true" : "false",
                 r->cache_hit ? "true" : "false");
+        if (with_points)
+                fprintf(f, ",\"score\":%.*g", DBL_DECIMAL_DIG, r->score);
         if (with_tests) {
                 fputs(",\"tests\":[", f);
                 for (size_t i = 0; i < r->n_tests; i++) {
                         fputs(i ? ",{\"name\":" : "{\"name\":", f);
                         json_write_cstring(f, names ? names[i] : NULL);
                         fputc(',', f);
-                        json_outcome(f, &r->tests[i], true);
+                        json_outcome(f, &r->tests[i], true, with_points);
                         fputc('}', f);
                 }
                 fputc(']', f);
@@ -266,7 +316,7 @@ static const char *colour(int status, bool tty) {
                                                : "\033[1;33m";
 }
 
-static void print_human(const JudgeResult *r, const char *const *names, bool show_output) {
+static void print_human(const JudgeResult *r, const char *const *names, bool show_output, bool with_points) {
         bool tty = isatty(STDOUT_FILENO);
         const char *reset = tty ? "\033[0m" : "";
         if (r->status_id == STATUS_COMPILATION_ERROR) {
@@ -289,7 +339,9 @@ static void print_human(const JudgeResult *r, const char *const *names, bool sho
                 }
                 printf("%s%s%s  %s s  %" PRIu64 " KiB", colour(o->status_id, tty),
                         status_description(o->status_id), reset, t, o->memory_kib);
-                if (o->message && o->status_id != STATUS_ACCEPTED)
+                if (with_points)
+                        printf("  %g points", o->points);
+                if (o->message && (o->status_id != STATUS_ACCEPTED || with_points))
                         printf("  (%s)", o->message);
                 putchar('\n');
                 if (show_output) {
@@ -306,6 +358,8 @@ static void print_human(const JudgeResult *r, const char *const *names, bool sho
                 printf("%s%s%s: %zu of %zu tests passed\n", colour(r->status_id, tty),
                         status_description(r->status_id), reset, passed, r->n_tests);
         }
+        if (with_points)
+                printf("score: %g\n", r->score);
 }
 
 int run_main(int argc, char **argv) {
@@ -327,6 +381,13 @@ int run_main(int argc, char **argv) {
                 {"no-cache", no_argument, NULL, OPT_NO_CACHE},
                 {"json", no_argument, NULL, OPT_JSON},
                 {"languages-dir", required_argument, NULL, OPT_LANGUAGES_DIR},
+                {"checker", required_argument, NULL, OPT_CHECKER},
+                {"interactor", required_argument, NULL, OPT_INTERACTOR},
+                {"checker-lang", required_argument, NULL, OPT_CHECKER_LANG},
+                {"interactor-lang", required_argument, NULL, OPT_INTERACTOR_LANG},
+                {"checker-time", required_argument, NULL, OPT_CHECKER_TIME},
+                {"checker-wall-time", required_argument, NULL, OPT_CHECKER_WALL_TIME},
+                {"checker-mem", required_argument, NULL, OPT_CHECKER_MEM},
                 {},
         };
         struct option opts[64];
@@ -343,16 +404,22 @@ int run_main(int argc, char **argv) {
                         },
         };
         const char *lang_arg = NULL, *stdin_path = NULL, *expected_path = NULL, *tests_dir = NULL,
-                   *zip_path = NULL, *cache_dir = NULL, *languages_dir = NULL;
+                   *zip_path = NULL, *cache_dir = NULL, *languages_dir = NULL, *checker_path = NULL,
+                   *interactor_path = NULL, *checker_lang_arg = NULL, *interactor_lang_arg = NULL;
         bool json = false, no_cache = false;
-        _cleanup_free_ char *source = NULL, *in = NULL, *expected = NULL, *zip = NULL, *default_cache = NULL;
-        size_t source_len = 0, in_len = 0, expected_len = 0, zip_len = 0;
+        _cleanup_free_ char *source = NULL, *in = NULL, *expected = NULL, *zip = NULL, *default_cache = NULL,
+                            *checker_source = NULL, *interactor_source = NULL;
+        size_t source_len = 0, in_len = 0, expected_len = 0, zip_len = 0, checker_len = 0,
+               interactor_len = 0;
+        JudgeProgram checker = {}, interactor = {};
+        Limits helper_limits = limits_of_helper(HELPER_CPU_TIME_LIMIT * USEC_PER_SEC,
+                HELPER_WALL_TIME_LIMIT * USEC_PER_SEC, HELPER_MEMORY_LIMIT);
         Catalogue cat = {};
         TestFiles tf = {};
         Judge *judge = NULL;
-        BoxContext *ctx = NULL;
-        BoxClient *client = NULL;
-        int c, r, ret = 1, slot_fd = -1;
+        BoxContext *ctx = NULL, *peer_ctx = NULL;
+        BoxClient *client = NULL, *peer_client = NULL;
+        int c, r, ret = 1, slot_fd = -1, peer_slot_fd = -1;
         uint64_t v;
 
         /* Judge0's defaults, unless the shared limit options say otherwise. */
@@ -453,6 +520,37 @@ int run_main(int argc, char **argv) {
                 case OPT_LANGUAGES_DIR:
                         languages_dir = optarg;
                         break;
+                case OPT_CHECKER:
+                        checker_path = optarg;
+                        break;
+                case OPT_INTERACTOR:
+                        interactor_path = optarg;
+                        break;
+                case OPT_CHECKER_LANG:
+                        checker_lang_arg = optarg;
+                        break;
+                case OPT_INTERACTOR_LANG:
+                        interactor_lang_arg = optarg;
+                        break;
+                case OPT_CHECKER_TIME:
+                case OPT_CHECKER_WALL_TIME:
+                        r = parse_seconds_usec(optarg, 60 * USEC_PER_SEC,
+                                c == OPT_CHECKER_TIME ? &helper_limits.cpu_time_usec
+                                                      : &helper_limits.wall_time_usec);
+                        if (r < 0) {
+                                log_error(0, "--%s=%s: expected seconds from 0 to 60",
+                                        c == OPT_CHECKER_TIME ? "checker-time" : "checker-wall-time",
+                                        optarg);
+                                goto out;
+                        }
+                        break;
+                case OPT_CHECKER_MEM:
+                        r = parse_u64_max(optarg, 4 * 1024 * 1024, &helper_limits.memory_kib);
+                        if (r < 0 || helper_limits.memory_kib < 2048) {
+                                log_error(0, "--checker-mem=%s: expected KiB from 2048 to 4194304", optarg);
+                                goto out;
+                        }
+                        break;
                 default:
                         r = cli_limits_parse(c, optarg, &lim);
                         if (r > 0)
@@ -512,6 +610,21 @@ int run_main(int argc, char **argv) {
                 goto out;
         }
 
+        /* The checker and the interactor (both: the checker reads what the interactor wrote). */
+        if (checker_path) {
+                if (load_helper(&cat, lang, checker_path, checker_lang_arg, "--checker", &checker_source,
+                            &checker_len, &helper_limits, &checker) < 0)
+                        goto out;
+                sub.checker = &checker;
+        }
+        if (interactor_path) {
+                if (load_helper(&cat, lang, interactor_path, interactor_lang_arg, "--interactor",
+                            &interactor_source, &interactor_len, &helper_limits, &interactor) < 0)
+                        goto out;
+                sub.interactor = &interactor;
+        }
+        bool with_points = checker_path || interactor_path;
+
         /* The inputs. */
         if (!lang->is_project && read_input(file, MAX_SOURCE, "source", &source, &source_len) < 0)
                 goto out;
@@ -550,7 +663,17 @@ int run_main(int argc, char **argv) {
                         ret = 2;
                         goto out;
                 }
-                runner = (JudgeRunner){judge_runner_box_client, client};
+                runner = (JudgeRunner){judge_runner_box_client, client, NULL};
+                if (interactor_path) {
+                        r = box_client_connect(sock, &peer_client);
+                        if (r < 0) {
+                                log_error(r, "cannot connect to the sandbox supervisor at %s: %s", sock,
+                                        strerror(-r));
+                                ret = 2;
+                                goto out;
+                        }
+                        runner.peer_userdata = peer_client;
+                }
         } else {
                 unsigned slot = cli_slot_acquire(&slot_fd);
                 r = box_context_new(&(BoxContextConfig){.slot = slot}, &ctx);
@@ -559,7 +682,20 @@ int run_main(int argc, char **argv) {
                         ret = 2;
                         goto out;
                 }
-                runner = (JudgeRunner){judge_runner_box_context, ctx};
+                runner = (JudgeRunner){judge_runner_box_context, ctx, NULL};
+                if (interactor_path) {
+                        /* The interactor runs beside the program: a slot (box user) of its
+                         * own. Its output goes to pipes that may close under it. */
+                        (void) signal(SIGPIPE, SIG_IGN);
+                        unsigned peer_slot = cli_slot_acquire(&peer_slot_fd);
+                        r = box_context_new(&(BoxContextConfig){.slot = peer_slot}, &peer_ctx);
+                        if (r < 0) {
+                                log_error(r, "cannot prepare the sandbox: %s", strerror(-r));
+                                ret = 2;
+                                goto out;
+                        }
+                        runner.peer_userdata = peer_ctx;
+                }
         }
         JudgeConfig cfg;
         judge_config_defaults(&cfg);
@@ -602,9 +738,10 @@ int run_main(int argc, char **argv) {
                 goto out;
         }
         if (json)
-                print_json(&res, lang, tests_dir != NULL, (const char *const *) tf.names);
+                print_json(&res, lang, tests_dir != NULL, with_points, (const char *const *) tf.names);
         else
-                print_human(&res, tests_dir ? (const char *const *) tf.names : NULL, !tests_dir);
+                print_human(
+                        &res, tests_dir ? (const char *const *) tf.names : NULL, !tests_dir, with_points);
         ret = res.status_id == STATUS_INTERNAL_ERROR ? 2 : 0;
         if (ret == 2 && !json)
                 log_error(0, "internal error: %s",
@@ -614,9 +751,13 @@ int run_main(int argc, char **argv) {
 out:
         judge_free(judge);
         box_client_free(client);
+        box_client_free(peer_client);
         box_context_free(ctx);
+        box_context_free(peer_ctx);
         if (slot_fd >= 0)
                 close(slot_fd);
+        if (peer_slot_fd >= 0)
+                close(peer_slot_fd);
         test_files_done(&tf);
         catalogue_done(&cat);
         return ret;

@@ -72,6 +72,7 @@ typedef struct Serve {
         Retention *retention;
         Queue *queue;
         Notify *notify;
+        LiveRegistry *live; /* the interactive runs between the API and the workers */
         Api *api;
         WorkerPool *pool;
         CallbackSender *callbacks;
@@ -106,6 +107,9 @@ static int open_state(const ServeConfig *c, Serve *s) {
         r = notify_open("memory:", err, &s->notify);
         if (r < 0)
                 return log_error(r, "cannot create the notifier: %s", err);
+        r = live_registry_new(&s->live);
+        if (r < 0)
+                return log_error(r, "cannot create the interactive runs' registry: %s", strerror(-r));
         r = worker_requeue_unfinished(s->store, s->queue);
         if (r < 0)
                 return log_error(r, "cannot read the unfinished submissions: %s", strerror(-r));
@@ -125,6 +129,7 @@ static int start_workers(const ServeConfig *c, Serve *s) {
                 .store = s->store,
                 .queue = s->queue,
                 .notify = s->notify,
+                .live = s->live,
         };
         judge_config_defaults(&wc.judge);
         wc.judge.cache_dir = s->cache_dir;
@@ -184,6 +189,7 @@ static void serve_done(Serve *s, uint64_t grace_usec) {
                         (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(s->http);
         api_free(s->api);
+        live_registry_free(s->live);
         notify_free(s->notify);
         queue_free(s->queue);
         retention_stop(s->retention);
@@ -231,6 +237,8 @@ static int run(const ServeConfig *c) {
         ApiConfig ac;
         api_section_apply(&c->api, &c->callbacks, &ac);
         r = api_new(&ac, s.store, s.queue, s.notify, &s.cat, &s.api);
+        if (r >= 0)
+                api_set_live(s.api, s.live);
         if (r < 0) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;

@@ -60,6 +60,10 @@ void http_section_apply(const HttpSection *s, HttpServerConfig *ret) {
 const ConfKey api_section_keys[] = {
         A(wait_timeout, CONF_SECONDS, "120", 3600000000,
                 "longest wait=true wait, then the submission as it is"),
+        A(max_event_streams, CONF_U64, "1000", 1000000,
+                "GET /submissions/:token/events streams open at once (more: 503)"),
+        A(event_heartbeat, CONF_SECONDS, "15", 3600000000,
+                "seconds without an event after which a stream gets a heartbeat comment"),
         A(worker_timeout, CONF_SECONDS, "10", 3600000000,
                 "a worker whose last heartbeat is older is not counted as alive"),
         A(max_queue_size, CONF_U64, LIMITS_TEXT(JUDGE0_MAX_QUEUE_SIZE), 10000000,
@@ -128,6 +132,8 @@ void api_section_apply(const ApiSection *c, const CallbackSection *cb, ApiConfig
                 .max_submission_batch_size = (uint32_t) c->max_submission_batch_size,
                 .max_per_page = (uint32_t) c->max_per_page,
                 .wait_timeout_usec = c->wait_timeout,
+                .max_event_streams = (uint32_t) c->max_event_streams,
+                .event_heartbeat_usec = c->event_heartbeat,
                 .worker_timeout_usec = c->worker_timeout,
                 .authn_header = c->authn_header,
                 .authn_token = c->authn_token,
@@ -229,7 +235,9 @@ int worker_section_start_supervisor(const WorkerSection *s, uid_t client_uid, Bo
                 log_error(r, "net_deny: %s", err);
                 return r;
         }
-        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = worker_section_threads(s),
+        /* Two slots per worker thread: the second runs the interactor of an interactive
+         * submission beside the program. */
+        r = box_supervisor_start(&(BoxSupervisorConfig){.slots = 2 * worker_section_threads(s),
                                          .client_uid = client_uid,
                                          .net_allow = (const char *const *) allow,
                                          .net_deny = (const char *const *) deny},

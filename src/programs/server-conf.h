@@ -32,6 +32,8 @@ void http_section_apply(const HttpSection *s, HttpServerConfig *ret);
 /* The Judge0 API: switches, limits and their maxima, guards. */
 typedef struct ApiSection {
         uint64_t wait_timeout;
+        uint64_t max_event_streams;
+        uint64_t event_heartbeat;
         uint64_t worker_timeout;
         uint64_t max_queue_size;
         bool maintenance_mode;

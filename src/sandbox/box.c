@@ -49,6 +49,7 @@ void box_spec_init(BoxSpec *spec) {
                 .stdin_fd = -EBADF,
                 .stdout_fd = -EBADF,
                 .stderr_fd = -EBADF,
+                .control_fd = -EBADF,
         };
 }
 

@@ -92,9 +92,13 @@ typedef struct BoxSpec {
         int stdin_fd;
         int stdout_fd;
         int stderr_fd;
+        /* Requests while it runs (interactive runs): a byte N in 1..64 read from it ends the
+         * program's whole tree with SIGKILL (N is the caller's reason, said in the message);
+         * EOF and other bytes are ignored. Negative = none. The caller keeps ownership. */
+        int control_fd;
 } BoxSpec;
 
-/* Fill a spec with the defaults (no limits, no streams: fds -EBADF). */
+/* Fill a spec with the defaults (no limits, no streams, no control: fds -EBADF). */
 void box_spec_init(BoxSpec *spec);
 
 typedef struct BoxResult {

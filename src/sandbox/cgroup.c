@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,9 +177,40 @@ static bool word_in(const char *list, const char *word) {
         return false;
 }
 
-/* v2: make memory and pids available to children of dir. If dir holds processes (ours),
- * the "no internal processes" rule forbids that: move this process once into a leaf
- * below it (a one-time migration, still inside our subtree) and try again. */
+#define SUPERVISOR_LEAF "coderunner-supervisor-"
+
+/* v2: move every process of the cgroup dfd into its child `leaf`, until none is left.
+ * Processes may fork meanwhile (their children are born where they are): a few rounds. */
+static int v2_empty_into(int dfd, const char *leaf) {
+        _cleanup_free_ char *dest = NULL;
+        if (asprintf(&dest, "%s/cgroup.procs", leaf) < 0)
+                return -ENOMEM;
+        for (unsigned round = 0; round < 16; round++) {
+                _cleanup_free_ char *procs = NULL;
+                int r = read_file_at(dfd, "cgroup.procs", 1024 * 1024, &procs, NULL);
+                if (r < 0)
+                        return r;
+                if (!*procs)
+                        return 0;
+                for (char *line = procs, *next; line && *line; line = next) {
+                        next = strchr(line, '\n');
+                        if (next)
+                                *next++ = '\0';
+                        r = write_string_at(dfd, dest, line);
+                        if (r < 0 && r != -ESRCH) /* ESRCH: it has exited */
+                                return r;
+                }
+        }
+        return -EBUSY;
+}
+
+/* v2: make memory and pids available to children of dir. The "no internal processes" rule
+ * forbids that while dir holds processes: ours, and on a systemd host the rest of the
+ * service (`coderunner serve`, its supervisor and slots) or whoever started the command (a
+ * shell, a test runner). As systemd's delegation rules ask, they all go once into a leaf
+ * below dir, coderunner-supervisor-PID (a migration inside our own subtree, never out of
+ * it), and the runs' cgroups are made beside that leaf. A coderunner started later from
+ * inside that leaf finds dir as its parent (cgroup_setup_init). */
 static void v2_enable(const char *dir, bool want[_CG_MAX], bool got[_CG_MAX]) {
         _cleanup_free_ char *avail = NULL, *enabled = NULL;
         _cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_CLOEXEC | O_PATH);
@@ -196,15 +228,11 @@ static void v2_enable(const char *dir, bool want[_CG_MAX], bool got[_CG_MAX]) {
         if (!*add)
                 return;
         if (write_string_at(dfd, "cgroup.subtree_control", add) == -EBUSY) {
-                char leaf[64], pid[32];
-                snprintf(leaf, sizeof leaf, "coderunner-supervisor-%d", (int) getpid());
-                snprintf(pid, sizeof pid, "%d", (int) getpid());
+                char leaf[64];
+                snprintf(leaf, sizeof leaf, SUPERVISOR_LEAF "%d", (int) getpid());
                 if (mkdirat(dfd, leaf, 0755) < 0 && errno != EEXIST)
                         return;
-                _cleanup_free_ char *procs = NULL;
-                if (asprintf(&procs, "%s/cgroup.procs", leaf) < 0)
-                        return;
-                if (write_string_at(dfd, procs, pid) < 0)
+                if (v2_empty_into(dfd, leaf) < 0)
                         return;
                 (void) write_string_at(dfd, "cgroup.subtree_control", add);
         }
@@ -259,8 +287,14 @@ int cgroup_setup_init(CgroupSetup *s, const char *delegated, bool rootless) {
                 v2dir = strdup(delegated);
                 if (!v2dir)
                         return -ENOMEM;
-        } else
-                (void) own_cgroup_dir(NULL, &v2dir);
+        } else if (own_cgroup_dir(NULL, &v2dir) >= 0) {
+                /* In a leaf that an earlier coderunner moved us into (with the shell or
+                 * the service that started us): the runs go beside it, not below it. */
+                char *slash = strrchr(v2dir, '/');
+                if (slash && slash != v2dir &&
+                        strncmp(slash + 1, SUPERVISOR_LEAF, strlen(SUPERVISOR_LEAF)) == 0)
+                        *slash = '\0';
+        }
 
         if (v2dir && access(v2dir, W_OK) == 0) {
                 v2_enable(v2dir, want, on_v2);
@@ -548,6 +582,25 @@ int box_cgroup_oom_kills(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *re
         if (s->where[CG_MEMORY] == CG_V1)
                 return read_keyed_u64_at(cg->v1_dir[CG_MEMORY], "memory.oom_control", "oom_kill", ret);
         return -EOPNOTSUPP;
+}
+
+int box_cgroup_oom_watch(const CgroupSetup *s, const BoxCgroup *cg) {
+        if (s->where[CG_MEMORY] != CG_V1 || cg->v1_dir[CG_MEMORY] < 0)
+                return -EOPNOTSUPP;
+        _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (efd < 0)
+                return -errno;
+        _cleanup_close_ int ofd = openat(cg->v1_dir[CG_MEMORY], "memory.oom_control", O_RDONLY | O_CLOEXEC);
+        if (ofd < 0)
+                return -errno;
+        /* "<eventfd> <memory.oom_control fd>" registers the notification; the kernel holds
+         * its own references, so only the eventfd stays open here. */
+        char reg[32];
+        snprintf(reg, sizeof reg, "%d %d", efd, ofd);
+        int r = write_string_at(cg->v1_dir[CG_MEMORY], "cgroup.event_control", reg);
+        if (r < 0)
+                return r;
+        return TAKE_FD(efd);
 }
 
 static void kill_listed(int dfd, const char *file) {

@@ -53,6 +53,7 @@ typedef struct Run {
         BoxResult *res;
         BoxCgroup cg;
         bool have_cg;
+        int oom_fd; /* v1: readable when the run's memory cgroup is out of memory */
         int pidfd;
         Stream out, err;
         int error_r, status_r;
@@ -62,6 +63,8 @@ typedef struct Run {
         size_t jst_got;
         bool init_done;
         BoxLimit killed_for;
+        int control; /* spec->control_fd while it is open (the caller's) */
+        int killed_on_request; /* the reason a control byte gave, 0 = none */
         uint64_t start, end;
         uint64_t cpu_usec;
         bool cpu_known;
@@ -251,6 +254,23 @@ static uint64_t cpu_limit_total(const BoxSpec *spec) {
         return spec->cpu_time_usec ? spec->cpu_time_usec + spec->extra_time_usec : 0;
 }
 
+/* A request on the control fd: a byte 1..64 ends the tree (as SIGKILL); EOF or an error
+ * stops the watching of it. */
+static void read_control(Run *run) {
+        uint8_t b;
+        ssize_t n = read(run->control, &b, 1);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                run->control = -EBADF;
+                return;
+        }
+        if (b >= 1 && b <= 64 && !run->killed_on_request) {
+                run->killed_on_request = b;
+                kill_box(run, BOX_LIMIT_NONE);
+        }
+}
+
 /* Watch the run until init is gone and both streams are at EOF. */
 static void watch(Run *run) {
         const BoxSpec *spec = run->spec;
@@ -259,8 +279,9 @@ static void watch(Run *run) {
         uint64_t next_cpu_check = run->start;
 
         for (;;) {
-                struct pollfd p[5];
-                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1;
+                struct pollfd p[7];
+                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1, i_oom = -1,
+                    i_ctl = -1;
                 if (run->out.fd >= 0)
                         p[i_out = np++] = (struct pollfd){.fd = run->out.fd, .events = POLLIN};
                 if (run->err.fd >= 0)
@@ -271,8 +292,12 @@ static void watch(Run *run) {
                         p[i_status = np++] = (struct pollfd){.fd = run->status_r, .events = POLLIN};
                 if (!run->init_done)
                         p[i_pid = np++] = (struct pollfd){.fd = run->pidfd, .events = POLLIN};
+                if (!run->init_done && run->oom_fd >= 0)
+                        p[i_oom = np++] = (struct pollfd){.fd = run->oom_fd, .events = POLLIN};
                 if (np == 0)
                         break;
+                if (run->control >= 0 && !run->init_done)
+                        p[i_ctl = np++] = (struct pollfd){.fd = run->control, .events = POLLIN};
 
                 uint64_t now = now_usec(CLOCK_MONOTONIC);
                 int64_t timeout = -1;
@@ -328,6 +353,14 @@ static void watch(Run *run) {
                         read_record(&run->error_r, &run->jerr, sizeof run->jerr, &run->jerr_got);
                 if (i_status >= 0 && p[i_status].revents)
                         read_record(&run->status_r, &run->jst, sizeof run->jst, &run->jst_got);
+                if (i_oom >= 0 && p[i_oom].revents) {
+                        /* v1 kills one process of the tree at an OOM; v2 (memory.oom.group)
+                         * kills them all, and so do we here: the same verdict on both. */
+                        kill_box(run, BOX_LIMIT_MEMORY);
+                        run->oom_fd = safe_close(run->oom_fd);
+                }
+                if (i_ctl >= 0 && p[i_ctl].revents)
+                        read_control(run);
                 if (i_pid >= 0 && p[i_pid].revents) {
                         run->init_done = true;
                         run->end = now_usec(CLOCK_MONOTONIC);
@@ -378,6 +411,8 @@ static void decide(Run *run, int init_status) {
                 res->memory_kib = (uint64_t) run->jst.ru.ru_maxrss;
         if (run->have_cg && box_cgroup_oom_kills(&c->cg, &run->cg, &v) == 0 && v > run->cg.oom_kills_before)
                 res->oom_killed = true;
+        if (run->killed_for == BOX_LIMIT_MEMORY)
+                res->oom_killed = true; /* we may have been quicker than the kernel's counter */
 
         if (spec->memory_kib && c->cg.where[CG_MEMORY] == CG_NONE)
                 res->unenforced |= BOX_UNENFORCED_MEMORY;
@@ -412,6 +447,13 @@ static void decide(Run *run, int init_status) {
                 /* We killed the tree before the program ended: it died of our SIGKILL. */
                 res->exit_code = -1;
                 res->signal = SIGKILL;
+        }
+        if (run->killed_on_request && !have_status) {
+                res->status = BOX_STATUS_SG;
+                res->exit_code = -1;
+                res->signal = SIGKILL;
+                set_message(res, "killed on request (signal %d)", run->killed_on_request);
+                return;
         }
         if (run->killed_for == BOX_LIMIT_OUTPUT) {
                 res->status = BOX_STATUS_OL;
@@ -512,11 +554,13 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .spec = spec,
                 .res = ret,
                 .pidfd = -EBADF,
+                .oom_fd = -EBADF,
                 .out = {.fd = -EBADF, .dest = spec->stdout_fd},
                 .err = {.fd = -EBADF, .dest = spec->stderr_fd},
                 .error_r = -EBADF,
                 .status_r = -EBADF,
                 .workdir_fd = -EBADF,
+                .control = spec->control_fd,
         };
         int out[2] = {-1, -1}, err[2] = {-1, -1}, errp[2] = {-1, -1}, stp[2] = {-1, -1};
 
@@ -655,6 +699,8 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
         run.have_cg = true;
+        if (spec->memory_kib)
+                run.oom_fd = box_cgroup_oom_watch(&c->cg, &run.cg);
 
         run.start = now_usec(CLOCK_MONOTONIC);
         uint64_t flags;
@@ -705,6 +751,7 @@ out:
                         box_cgroup_destroy(&c->cg, &run.cg);
         }
         restore_workdir(&run);
+        safe_close(run.oom_fd);
         safe_close(run.pidfd);
         safe_close(run.out.fd);
         safe_close(run.err.fd);

@@ -63,6 +63,10 @@ int box_cgroup_enter_v1(const CgroupSetup *s, const BoxCgroup *cg, bool enter);
 int box_cgroup_cpu_usec(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *ret);
 int box_cgroup_memory_peak_kib(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *ret);
 int box_cgroup_oom_kills(const CgroupSetup *s, const BoxCgroup *cg, uint64_t *ret);
+/* v1: an eventfd (the caller's) that becomes readable when the run's memory cgroup runs out
+ * of memory, for the caller to kill the whole tree as v2's memory.oom.group does. -EOPNOTSUPP
+ * on v2 (the kernel kills the whole group itself) and without a memory cgroup. */
+int box_cgroup_oom_watch(const CgroupSetup *s, const BoxCgroup *cg);
 /* Kill everything in the run's cgroups (v2 cgroup.kill; v1: signal each task). */
 void box_cgroup_kill(const CgroupSetup *s, const BoxCgroup *cg);
 /* Remove the run's cgroups; waits (bounded) until they are empty. */

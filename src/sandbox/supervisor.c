@@ -45,6 +45,7 @@ enum {
         FD_STDIN = 1 << 0,
         FD_STDOUT = 1 << 1,
         FD_STDERR = 1 << 2,
+        FD_CONTROL = 1 << 3,
 };
 
 typedef struct Header {
@@ -65,7 +66,7 @@ static int send_frame(int sock, uint32_t magic, const void *payload, size_t len,
         struct iovec iov[2] = {{&h, sizeof h}, {(void *) payload, len}};
         union {
                 struct cmsghdr align;
-                char buf[CMSG_SPACE(3 * sizeof(int))];
+                char buf[CMSG_SPACE(4 * sizeof(int))];
         } ctl = {};
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
         if (nfds > 0) {
@@ -173,7 +174,7 @@ static uint64_t deadline_in(uint64_t usec) {
  * -ECONNRESET on a clean EOF before a frame, -ETIMEDOUT when a deadline passed, or
  * -errno. */
 static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, uint8_t **ret_payload,
-        size_t *ret_len, int fds[3], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic) {
+        size_t *ret_len, int fds[4], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic) {
         Header h;
         union {
                 struct cmsghdr align;
@@ -195,7 +196,7 @@ static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, u
                 return -ECONNRESET;
         if (n < 0)
                 return errno == EAGAIN ? -ETIMEDOUT : -errno;
-        nfds = take_fds(&msg, fds, fds ? 3 : 0);
+        nfds = take_fds(&msg, fds, fds ? 4 : 0);
         if (msg.msg_flags & MSG_CTRUNC) {
                 r = -EBADMSG;
                 goto fail;
@@ -310,7 +311,7 @@ static int client_check(BoxClient *c) {
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
         _cleanup_free_ uint8_t *buf = NULL, *reply = NULL;
         size_t len, rlen;
-        int fds[3];
+        int fds[4];
         size_t nfds = 0;
         uint32_t bits = 0, magic = 0;
 
@@ -328,6 +329,10 @@ int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
         if (spec->stderr_fd >= 0) {
                 fds[nfds++] = spec->stderr_fd;
                 bits |= FD_STDERR;
+        }
+        if (spec->control_fd >= 0) {
+                fds[nfds++] = spec->control_fd;
+                bits |= FD_CONTROL;
         }
         /* A send that finds the connection closed (between the check and the send, or a
          * busy answer to a fresh connection) was read by nobody: look at what is
@@ -392,7 +397,7 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 _cleanup_free_ uint8_t *buf = NULL;
                 _cleanup_free_ void *arena = NULL;
                 size_t len, nfds = 0;
-                int fds[3] = {-1, -1, -1};
+                int fds[4] = {-1, -1, -1, -1};
                 uint32_t bits = 0;
                 BoxSpec spec;
                 BoxResult res = {.exit_code = -1};
@@ -410,6 +415,8 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                                 spec.stdout_fd = k < nfds ? fds[k++] : -1;
                         if (bits & FD_STDERR)
                                 spec.stderr_fd = k < nfds ? fds[k++] : -1;
+                        if (bits & FD_CONTROL)
+                                spec.control_fd = k < nfds ? fds[k++] : -1;
                         /* The client's paths are opened with the client's identity. */
                         r = box_run_as(ctx, &spec, cr.uid, cr.gid, &res);
                         if (r < 0) {

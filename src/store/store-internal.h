@@ -42,6 +42,7 @@ typedef enum StoreColumnType {
         STORE_COLUMN_I64_OR_NULL, /* int64_t; negative = SQL NULL, read back as -1 */
         STORE_COLUMN_BOOL, /* bool */
         STORE_COLUMN_DOUBLE, /* double, finite */
+        STORE_COLUMN_DOUBLE_OR_NULL, /* double, finite; negative = SQL NULL, read back as -1 */
         STORE_COLUMN_COMPARE, /* CompareMode, as an integer */
         _STORE_COLUMN_TYPE_MAX,
 } StoreColumnType;

@@ -237,6 +237,7 @@ static Oid oid_of_column(StoreColumnType t) {
                 [STORE_COLUMN_I64_OR_NULL] = INT8OID,
                 [STORE_COLUMN_BOOL] = BOOLOID,
                 [STORE_COLUMN_DOUBLE] = FLOAT8OID,
+                [STORE_COLUMN_DOUBLE_OR_NULL] = FLOAT8OID,
                 [STORE_COLUMN_COMPARE] = INT4OID,
         };
         return oids[t];

@@ -250,7 +250,8 @@ static int read_columns(StoreBackend *b, sqlite3_stmt *st, int first, StoreColum
                 int r = column_value(b, st, first + (int) i, &v);
                 if (r < 0)
                         return r;
-                if (c->type == STORE_COLUMN_DOUBLE && v.kind == STORE_VALUE_INT)
+                if ((c->type == STORE_COLUMN_DOUBLE || c->type == STORE_COLUMN_DOUBLE_OR_NULL) &&
+                        v.kind == STORE_VALUE_INT)
                         v = (StoreValue){.kind = STORE_VALUE_DOUBLE, .d = (double) v.i};
                 r = store_column_assign(c, obj, &v);
                 if (r < 0)

@@ -58,6 +58,16 @@ static const StoreColumn submission_input_columns[] = {
         SUB(compare, STORE_COLUMN_COMPARE),
         SUB(tolerance, STORE_COLUMN_DOUBLE),
         SUB(stop_on_failure, STORE_COLUMN_BOOL),
+        SUB_AS("checker_source_code", checker.source_code, STORE_COLUMN_BYTES),
+        SUB_AS("checker_language_id", checker.language_id, STORE_COLUMN_INT),
+        SUB_AS("checker_cpu_time_limit_usec", checker.cpu_time_limit_usec, STORE_COLUMN_U64),
+        SUB_AS("checker_wall_time_limit_usec", checker.wall_time_limit_usec, STORE_COLUMN_U64),
+        SUB_AS("checker_memory_limit_kib", checker.memory_limit_kib, STORE_COLUMN_U64),
+        SUB_AS("interactor_source_code", interactor.source_code, STORE_COLUMN_BYTES),
+        SUB_AS("interactor_language_id", interactor.language_id, STORE_COLUMN_INT),
+        SUB_AS("interactor_cpu_time_limit_usec", interactor.cpu_time_limit_usec, STORE_COLUMN_U64),
+        SUB_AS("interactor_wall_time_limit_usec", interactor.wall_time_limit_usec, STORE_COLUMN_U64),
+        SUB_AS("interactor_memory_limit_kib", interactor.memory_limit_kib, STORE_COLUMN_U64),
 };
 
 static const StoreColumn submission_result_columns[] = {
@@ -72,6 +82,7 @@ static const StoreColumn submission_result_columns[] = {
         SUB(exit_code, STORE_COLUMN_INT_OR_NULL),
         SUB(exit_signal, STORE_COLUMN_INT_OR_NULL),
         SUB(memory_limit_exceeded, STORE_COLUMN_BOOL),
+        SUB(score, STORE_COLUMN_DOUBLE_OR_NULL),
 };
 
 static const StoreColumn test_input_columns[] = {
@@ -90,6 +101,7 @@ static const StoreColumn test_result_columns[] = {
         TEST(exit_code, STORE_COLUMN_INT_OR_NULL),
         TEST(exit_signal, STORE_COLUMN_INT_OR_NULL),
         TEST(memory_limit_exceeded, STORE_COLUMN_BOOL),
+        TEST(points, STORE_COLUMN_DOUBLE_OR_NULL),
 };
 
 const StoreColumns store_columns[_STORE_COLUMN_SET_MAX] = {
@@ -133,6 +145,12 @@ StoreValue store_column_value(const StoreColumn *c, const void *obj) {
                 return (StoreValue){.kind = STORE_VALUE_INT, .i = *CFIELD(obj, c, bool)};
         case STORE_COLUMN_DOUBLE:
                 return (StoreValue){.kind = STORE_VALUE_DOUBLE, .d = *CFIELD(obj, c, double)};
+        case STORE_COLUMN_DOUBLE_OR_NULL: {
+                double d = *CFIELD(obj, c, double);
+                if (d < 0)
+                        return (StoreValue){.kind = STORE_VALUE_NULL};
+                return (StoreValue){.kind = STORE_VALUE_DOUBLE, .d = d};
+        }
         case STORE_COLUMN_COMPARE:
                 return (StoreValue){.kind = STORE_VALUE_INT, .i = (int64_t) *CFIELD(obj, c, CompareMode)};
         default: /* the tables above are all there is */
@@ -170,7 +188,11 @@ int store_column_assign(const StoreColumn *c, void *obj, const StoreValue *v) {
                 *b = (Bytes){.data = d, .len = v->len};
                 return 0;
         }
-        if (c->type == STORE_COLUMN_DOUBLE) {
+        if (c->type == STORE_COLUMN_DOUBLE_OR_NULL && v->kind == STORE_VALUE_NULL) {
+                *FIELD(obj, c, double) = -1;
+                return 0;
+        }
+        if (c->type == STORE_COLUMN_DOUBLE || c->type == STORE_COLUMN_DOUBLE_OR_NULL) {
                 if (v->kind != STORE_VALUE_DOUBLE)
                         return -EBADMSG;
                 *FIELD(obj, c, double) = v->d;
@@ -281,7 +303,7 @@ int store_add_test(Submission *s, SubmissionTest **ret) {
         if (!t)
                 return -ENOMEM;
         s->tests = t;
-        t[s->n_tests] = (SubmissionTest){};
+        t[s->n_tests] = (SubmissionTest){.points = -1};
         *ret = &t[s->n_tests++];
         return 0;
 }
@@ -346,6 +368,7 @@ static int validate_columns(StoreColumnSet set, const void *obj) {
                                 return -ERANGE;
                         break;
                 case STORE_COLUMN_DOUBLE:
+                case STORE_COLUMN_DOUBLE_OR_NULL:
                         if (!isfinite(*CFIELD(obj, c, double)))
                                 return -EINVAL;
                         break;

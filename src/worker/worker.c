@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -13,6 +14,7 @@
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "lang/judge0-ce.h"
+#include "model/limits.h"
 #include "worker/worker.h"
 #include "config.h"
 
@@ -29,6 +31,7 @@ typedef struct Worker {
         pthread_t thread;
         bool started;
         BoxClient *client;
+        BoxClient *peer; /* a second slot: the interactor of an interactive submission */
         Judge *judge;
         /* the job being judged, for the heartbeat's lease extension (pool->lock) */
         QueueJob job;
@@ -122,15 +125,110 @@ static int outcome_fields(const JudgeOutcome *o, int *status_id, Bytes *out, Byt
         return 0;
 }
 
+static const Language *language_of(const WorkerPool *p, int id) {
+        const Language *lang = catalogue_find_id(p->cfg.catalogue, id);
+        if (!lang && judge0_ce_alias_of(id) > 0) /* 48: C (GCC) 50's toolchain */
+                lang = catalogue_find_id(p->cfg.catalogue, judge0_ce_alias_of(id));
+        return lang && lang->installed ? lang : NULL;
+}
+
+/* A checker or an interactor of sub as the judge takes it; 0 when there is none, 1 when
+ * it is ready in *ret, -ENOENT when its language is not installed here. */
+static int program_of(const WorkerPool *p, const SubmissionProgram *sp, JudgeProgram *ret) {
+        if (sp->language_id == 0)
+                return 0;
+        const Language *lang = language_of(p, sp->language_id);
+        if (!lang)
+                return -ENOENT;
+        *ret = (JudgeProgram){
+                .language = lang,
+                .source = sp->source_code.data ? sp->source_code.data : "",
+                .source_len = sp->source_code.len,
+                .limits = limits_of_helper(
+                        sp->cpu_time_limit_usec, sp->wall_time_limit_usec, sp->memory_limit_kib),
+        };
+        return 1;
+}
+
+/* Live progress for the subscribers (SSE): a test case's verdict and measures, no outputs. */
+typedef struct TestProgress {
+        WorkerPool *pool;
+        const char *token;
+} TestProgress;
+
+static void publish_progress(WorkerPool *p, const NotifyProgress *np) {
+        int r = notify_publish_progress(p->cfg.notify, np);
+        if (r < 0)
+                log_warning(r, "worker token=%s publish progress failed: %s", np->token, strerror(-r));
+}
+
+static void on_test(void *userdata, size_t index, const JudgeOutcome *o) {
+        const TestProgress *tp = userdata;
+        NotifyProgress np = {
+                .kind = NOTIFY_TEST,
+                .status_id = o->status_id,
+                .index = (uint32_t) index,
+                .time_usec = (int64_t) o->time_usec,
+                .wall_time_usec = (int64_t) o->wall_time_usec,
+                .memory_kib = (int64_t) o->memory_kib,
+                .exit_code = o->exit_code,
+                .exit_signal = o->exit_signal > 0 ? o->exit_signal : -1,
+                .memory_limit_exceeded = o->memory_limit_exceeded,
+        };
+        memcpy(np.token, tp->token, sizeof np.token);
+        publish_progress(tp->pool, &np);
+}
+
+/* ---- interactive runs: the channel's events ---- */
+
+static void live_send(const LiveChannel *ch, LiveEventKind kind, bool run, const BoxResult *r) {
+        LiveEvent e = {.kind = kind, .run = run, .exit_code = -1};
+        if (r) {
+                e.exit_code = r->exit_code;
+                e.signal = r->signal;
+                if (r->status != BOX_STATUS_OK)
+                        snprintf(e.status, sizeof e.status, "%s", box_status_to_string(r->status));
+                snprintf(e.message, sizeof e.message, "%.*s", (int) sizeof e.message - 1, r->message);
+        }
+        (void) live_event_send(ch->events_fd, &e); /* a session gone: its run goes on, bounded */
+}
+
+static void live_stage(void *userdata, bool run) {
+        live_send(userdata, LIVE_STAGE, run, NULL);
+}
+
+/* The compile stage's output goes out on stderr before its exit, as Piston has it. */
+static void live_exited(void *userdata, bool run, const BoxResult *r, const char *output, size_t len) {
+        const LiveChannel *ch = userdata;
+        while (len > 0) {
+                ssize_t n = send(ch->stderr_fd, output, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                output += n;
+                len -= (size_t) n;
+        }
+        live_send(ch, LIVE_EXIT, run, r);
+}
+
 /* Judge sub and write its results into it; 0, or -errno when no verdict was reached. */
 static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
-        const Language *lang = catalogue_find_id(w->pool->cfg.catalogue, sub->language_id);
-        if (!lang && judge0_ce_alias_of(sub->language_id) > 0) /* 48: C (GCC) 50's toolchain */
-                lang = catalogue_find_id(w->pool->cfg.catalogue, judge0_ce_alias_of(sub->language_id));
+        const Language *lang = language_of(w->pool, sub->language_id);
+        JudgeProgram checker, interactor;
+        int has_checker, has_interactor;
         *ret_tests = 0;
-        if (!lang || !lang->installed) {
+        if (!lang) {
                 sub->status_id = STATUS_INTERNAL_ERROR;
                 return set_cstring(&sub->message, "the language is not installed on this server");
+        }
+        has_checker = program_of(w->pool, &sub->checker, &checker);
+        has_interactor = program_of(w->pool, &sub->interactor, &interactor);
+        if (has_checker < 0 || has_interactor < 0) {
+                sub->status_id = STATUS_INTERNAL_ERROR;
+                return set_cstring(&sub->message,
+                        has_checker < 0 ? "the checker's language is not installed on this server"
+                                        : "the interactor's language is not installed on this server");
         }
         _cleanup_free_ JudgeTest *tests = NULL;
         if (sub->n_tests > 0) {
@@ -170,9 +268,48 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 .compare = (JudgeCompare) sub->compare,
                 .tolerance = sub->tolerance,
                 .stop_on_failure = sub->stop_on_failure,
+                .checker = has_checker ? &checker : NULL,
+                .interactor = has_interactor ? &interactor : NULL,
         };
+        LiveChannel ch = {-1, -1, -1, -1, -1};
+        JudgeLive live = {};
+        int lr = w->pool->cfg.live ? live_take(w->pool->cfg.live, sub->token, &ch) : -ENOENT;
+        if (lr == -ECANCELED) {
+                sub->status_id = STATUS_INTERNAL_ERROR;
+                return set_cstring(&sub->message, "the interactive session ended before the run started");
+        }
+        if (lr == 0) {
+                live = (JudgeLive){
+                        .stdin_fd = ch.stdin_fd,
+                        .stdout_fd = ch.stdout_fd,
+                        .stderr_fd = ch.stderr_fd,
+                        .control_fd = ch.control_fd,
+                        .stage = live_stage,
+                        .exited = live_exited,
+                        .userdata = &ch,
+                };
+                js.live = &live;
+        }
+        TestProgress tp = {.pool = w->pool, .token = sub->token};
+        if (sub->n_tests > 0) { /* the many-tests extension: each test as it finishes */
+                js.on_test = on_test;
+                js.on_test_userdata = &tp;
+        }
         JudgeResult res;
         int r = judge_submission(w->judge, &js, &res);
+        if (js.live) {
+                if (r < 0 ||
+                        (res.status_id == STATUS_INTERNAL_ERROR && res.n_tests > 0 && !res.tests[0].ran)) {
+                        /* No stage ran to its end: say why, as the run stage's exit. */
+                        BoxResult xx = {.status = BOX_STATUS_XX, .exit_code = -1};
+                        snprintf(xx.message, sizeof xx.message, "%s",
+                                r < 0 ? strerror(-r)
+                                      : (res.tests[0].message ? res.tests[0].message : "internal error"));
+                        live_send(&ch, LIVE_EXIT, true, &xx);
+                }
+                live_send(&ch, LIVE_DONE, true, NULL);
+                live_channel_close(&ch);
+        }
         if (r < 0)
                 return r;
         sub->status_id = res.status_id;
@@ -184,6 +321,7 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
         else if (r >= 0 && res.n_tests > 0)
                 r = set_cstring(&sub->message, res.tests[res.overall_index].message);
         sub->status_id = res.status_id;
+        sub->score = res.score;
         /* The tests that ran are a prefix (stop_on_failure skips the rest). */
         size_t k = 0;
         for (; r >= 0 && k < sub->n_tests && k < res.n_tests && res.tests[k].ran; k++) {
@@ -191,6 +329,7 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 r = outcome_fields(&res.tests[k], &t->status_id, &t->stdout_data, &t->stderr_data,
                         &t->message, &t->time_usec, &t->wall_time_usec, &t->memory_kib, &t->exit_code,
                         &t->exit_signal, &t->memory_limit_exceeded);
+                t->points = res.tests[k].points;
         }
         judge_result_done(&res);
         *ret_tests = k;
@@ -328,6 +467,10 @@ static JobOutcome process(Worker *w, const QueueJob *job) {
                 atomic_fetch_add(&p->failed, 1);
                 return JOB_RETRY;
         }
+
+        NotifyProgress processing = {.kind = NOTIFY_STATUS, .status_id = STATUS_PROCESSING};
+        memcpy(processing.token, token, sizeof processing.token);
+        publish_progress(p, &processing);
 
         uint64_t start = now_usec(CLOCK_MONOTONIC);
         size_t n_tests = 0;
@@ -534,9 +677,12 @@ int worker_pool_start(const WorkerPoolConfig *cfg, WorkerPool **ret) {
                 Worker *w = &p->workers[i];
                 w->pool = p;
                 r = box_client_connect(cfg->box_socket, &w->client);
+                if (r >= 0)
+                        r = box_client_connect(cfg->box_socket, &w->peer);
                 if (r < 0)
                         break;
-                r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client}, &w->judge);
+                r = judge_new(&p->cfg.judge, (JudgeRunner){judge_runner_box_client, w->client, w->peer},
+                        &w->judge);
                 if (r >= 0 && i == 0 && !judge_work_bounded(w->judge))
                         log_warning(0,
                                 "worker id=%s: the work directories are plain directories, not bounded "
@@ -605,6 +751,7 @@ WorkerPool *worker_pool_stop(WorkerPool *p) {
                         pthread_join(w->thread, NULL);
                 judge_free(w->judge);
                 box_client_free(w->client);
+                box_client_free(w->peer);
         }
         if (p->cfg.id) {
                 int r = store_worker_remove(p->cfg.store, p->cfg.id);

@@ -22,6 +22,7 @@
 #include "judge/judge.h"
 #include "lang/language.h"
 #include "model/worker-info.h"
+#include "model/live.h"
 #include "notify/notify.h"
 #include "queue/queue.h"
 #include "store/store.h"
@@ -39,6 +40,9 @@ typedef struct WorkerPoolConfig {
         uint64_t lease_usec; /* a job's lease, extended while it runs (0 = 30 s) */
         uint64_t heartbeat_usec; /* registry and lease refresh period (0 = 2 s) */
         CallbackSender *callbacks; /* NULL = callback_url is ignored; stays the caller's */
+        /* Interactive runs of this process tree (coderunner serve): a claimed token with a
+         * channel there runs on it. NULL = none; stays the caller's. */
+        LiveRegistry *live;
 } WorkerPoolConfig;
 
 typedef struct WorkerPool WorkerPool;

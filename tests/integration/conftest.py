@@ -286,6 +286,9 @@ def built():
 def pytest_configure(config):
     # test_judge_compile.py: the compile time limit can only be reached by spending it.
     config.addinivalue_line("markers", "slow: takes tens of seconds (deselect with -m 'not slow')")
+    # tools/conformance-table: a row of docs/API.md's table of Judge0 conformance.
+    config.addinivalue_line("markers", "conformance(behaviour, judge0, coderunner): a row of docs/API.md's "
+                            "conformance table (tools/conformance-table)")
 
 
 @contextlib.contextmanager

@@ -32,6 +32,10 @@ def test_statuses(server):
     assert st[2] == {"id": 3, "description": "Accepted"}
 
 
+@pytest.mark.conformance(
+    behaviour='`/about`',
+    judge0='version and URLs as strings',
+    coderunner='version `1.13.1`; `homepage`, `source_code`, `maintainer` strings naming coderunner')
 def test_about_version_isolate_license(server):
     about = server.get("/about").json()
     assert set(about) == {"version", "homepage", "source_code", "maintainer"}
@@ -70,6 +74,10 @@ def test_system_info_workers_health_metrics(server):
     assert "coderunner_judge_duration_seconds_count 1" in m.text
 
 
+@pytest.mark.conformance(
+    behaviour='`/statistics` `last_30_days`',
+    judge0='30 days, today excluded',
+    coderunner='the same')
 def test_statistics(server):
     import datetime
     before = server.get("/statistics", params={"invalidate_cache": "true"}).json()

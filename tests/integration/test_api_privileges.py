@@ -40,7 +40,9 @@ def test_a_killed_server_takes_its_supervisor_and_boxes_along(open_dir):
     s = Server(open_dir / "data", args=["--workers=1", "--user=nobody"]).start()
     token = s.submit({"source_code": SLOW, "language_id": PY_ID, "wall_time_limit": 20}).json()["token"]
     wait_until(lambda: s.get(f"/submissions/{token}").json()["status"]["id"] == 2, 30, "running")
-    wait_until(lambda: len(process_tree(s.proc.pid)) >= 4, 30, "a box under the supervisor")
+    # serve, the supervisor, the worker's two slots (its program's and an interactor's)
+    # and at least one process of the box
+    wait_until(lambda: len(process_tree(s.proc.pid)) >= 5, 30, "a box under the supervisor")
     pids = process_tree(s.proc.pid)[1:]
     s.kill9()
     wait_until(lambda: not [p for p in pids if alive(p)], 60, f"the supervisor, slots and box gone: {pids}")

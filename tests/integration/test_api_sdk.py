@@ -84,6 +84,31 @@ def test_client_reads_about_config_languages_statuses(server, client):
         judge0.Status(s["id"])
 
 
+@pytest.mark.conformance(
+    behaviour="the official Python SDK's language constants (its 1.13.1 table)",
+    judge0='every id listed; `judge0.CPP` is 52 (C++ GCC 7.4.0)',
+    coderunner='every id listed: supported where served, else archived; `judge0.CPP` runs on the installed GCC')
+def test_every_language_constant_of_the_sdk(server, client):
+    # The SDK's alias table for 1.13.1 hard-codes Judge0's ids (judge0.CPP is 52, C++ GCC
+    # 7.4.0): each resolves to an id /languages/all has; those this host serves are
+    # supported, and the rest are archived, never unknown.
+    table = judge0.clients.LANGUAGE_TO_LANGUAGE_ID["1.13.1"]
+    every = {lang["id"]: lang for lang in server.get("/languages/all", headers={"X-Auth-Token": TOKEN}).json()}
+    served = {lang.id for lang in client.languages}
+    for alias in judge0.LanguageAlias:
+        if alias not in table:
+            continue
+        language_id = client.get_language_id(alias)
+        assert language_id in every, (alias, language_id)
+        assert client.is_language_supported(alias) == (not every[language_id]["is_archived"]), (alias, every[language_id])
+        assert client.is_language_supported(alias) == (language_id in served), alias
+    # The constants of the C++ family run (52 by the installed GCC).
+    for alias in (judge0.CPP, judge0.CPP_GCC, judge0.C_GCC):
+        sub = judge0.run(client=client, source_code='#include <stdio.h>\nint main(void) { puts("OK"); }\n',
+                         language=alias)
+        assert sub.status == judge0.Status.ACCEPTED and sub.stdout == "OK\n", (alias, describe(sub))
+
+
 def test_run_c(client):
     sub = judge0.run(client=client, source_code=C_HELLO, language=judge0.C)
     assert sub.status == judge0.Status.ACCEPTED, describe(sub)

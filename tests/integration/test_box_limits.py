@@ -88,6 +88,18 @@ def test_memory_bomb_is_killed_at_the_limit():
     assert 32 * MIB <= record["memory"] <= 64 * MIB + 1024, record
 
 
+def test_memory_limit_kills_the_whole_tree():
+    """One process runs out of memory while its sibling sleeps: the OOM kill takes the whole
+    tree at once (v2: memory.oom.group; v1: the sandbox kills it when the cgroup's OOM
+    notification arrives), so the run ends as ML long before its wall time, as on v2."""
+    record, cp = run_box(["/bin/sh", "-c", f"/bin/sleep 60 & {helper('alloc')} 1024; wait"], f"--mem={64 * MIB}",
+                         "--wall-time=30")
+    assert record["status"] == "ML" and record["limit"] == "memory", record
+    assert record["oom_killed"] is True, record
+    assert record["wall_time"] < 15, record
+    assert b"allocated" not in cp.stdout
+
+
 def test_memory_bomb_from_many_threads():
     record, cp = run_box([helper("threadbomb"), "16"], f"--mem={64 * MIB}", "--processes=64",
                          "--wall-time=5")

@@ -98,9 +98,9 @@ def cluster_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def up(d, port, *extra):
+def up(d, port, *extra, meta=META):
     """cluster up: the public URL, and the gateway configuration it says to make keys with."""
-    r = cluster("up", f"--dir={d}", f"--port={port}", "--slots=1", f"--meta={META}", *extra, timeout=UP_TIMEOUT)
+    r = cluster("up", f"--dir={d}", f"--port={port}", "--slots=1", f"--meta={meta}", *extra, timeout=UP_TIMEOUT)
     assert r.returncode == 0, f"cluster up failed: {r.stderr}\n" + "\n".join(
         f"== {p.name}\n{p.read_text(errors='replace')[-2000:]}" for p in sorted((d / "logs").glob("*.log")))
     m = re.search(r"coderunner gateway keys create --config=(\S+) --name=NAME", r.stderr)
@@ -108,19 +108,19 @@ def up(d, port, *extra):
     return r.stdout.strip(), m.group(1)
 
 
-def n_roles(n_api, n_workers, n_gateways=1):
-    return 2 + (META == "mongo") + n_api + n_workers + n_gateways
+def n_roles(n_api, n_workers, n_gateways=1, meta=META):
+    return 2 + (meta == "mongo") + n_api + n_workers + n_gateways
 
 
-def check_shape(st, d, port, n_api, n_workers, n_gateways=1):
+def check_shape(st, d, port, n_api, n_workers, n_gateways=1, meta=META):
     assert list(st) == ["public_url", "meta", "roles"]
     assert st["public_url"] == f"http://127.0.0.1:{port}"
-    if META == "mongo":
+    if meta == "mongo":
         assert st["meta"].startswith("mongodb://127.0.0.1:"), st
     else:
         assert st["meta"] == f"sqlite:{d}/gateway/meta.db", st
     names = [r["name"] for r in st["roles"]]
-    assert names == ["redis", "postgres"] + (["mongo"] if META == "mongo" else []) + \
+    assert names == ["redis", "postgres"] + (["mongo"] if meta == "mongo" else []) + \
         [f"api-{i + 1}" for i in range(n_api)] + [f"worker-{i + 1}" for i in range(n_workers)] + \
         [f"gateway-{i + 1}" for i in range(n_gateways)]
     scheme = {"redis": "redis://127.0.0.1:", "postgres": "postgres://", "mongo": "mongodb://127.0.0.1:",
@@ -228,14 +228,18 @@ def test_up_submit_down_up_again(cluster_dir):
     assert sorted(p.name for p in d.iterdir()) == []
 
 
-def test_the_gateway_is_the_door(cluster_dir):
+@pytest.mark.parametrize("meta", ["sqlite", "mongo"])
+def test_the_gateway_is_the_door(cluster_dir, meta):
     """The public URL is the gateway's: a key made with the configuration file up printed
     submits and reads through it; the API nodes refuse whatever lacks the gateway's
-    credential, and no secret is on a command line."""
+    credential, and no secret is on a command line. With its metadata in SQLite, and in
+    FerretDB."""
+    if meta == "mongo" and META != "mongo":
+        pytest.skip("FerretDB is not installed, or this gateway has no MongoDB backend")
     d, port = cluster_dir, free_port()
-    url, gw_conf = up(d, port, "--api=2", "--workers=1", "--gateways=2")
+    url, gw_conf = up(d, port, "--api=2", "--workers=1", "--gateways=2", meta=meta)
     st = status(d)
-    check_shape(st, d, port, 2, 1, 2)
+    check_shape(st, d, port, 2, 1, 2, meta=meta)
     gateways = [r for r in st["roles"] if r["role"] == "gateway"]
     apis = [r for r in st["roles"] if r["role"] == "api"]
     assert gw_conf == gateways[0]["config"]
@@ -251,6 +255,8 @@ def test_the_gateway_is_the_door(cluster_dir):
     for r in st["roles"]:
         cmdline = Path(f"/proc/{r['pid']}/cmdline").read_bytes().decode(errors="replace")
         assert secret not in cmdline and session not in cmdline, (r["name"], cmdline)
+        if "config" in r:
+            assert f"--config={r['config']}\0" in cmdline, (r["name"], cmdline)
     # The text status says where the metadata is.
     text = cluster("status", f"--dir={d}")
     assert text.returncode == 0 and f"gateway metadata: {st['meta']}" in text.stdout, text.stdout
@@ -279,7 +285,7 @@ def test_the_gateway_is_the_door(cluster_dir):
     # down: nothing answers on the public port any more.
     r = cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
     assert r.returncode == 0, r.stderr
-    assert [r["state"] for r in status(d)["roles"]] == ["stopped"] * n_roles(2, 1, 2)
+    assert [r["state"] for r in status(d)["roles"]] == ["stopped"] * n_roles(2, 1, 2, meta=meta)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/health", timeout=5)
 
@@ -319,11 +325,15 @@ def test_a_queued_submission_survives_down_and_up(cluster_dir):
 @pytest.mark.parametrize("how", ["sigterm", "down-elsewhere"])
 def test_foreground_comes_down(cluster_dir, how):
     """make cluster's mode: up stays until SIGTERM (then brings the cluster down), or until
-    a `cluster down` from another terminal (which the foreground up must not block)."""
+    a `cluster down` from another terminal (which the foreground up must not block). The
+    operator's CODERUNNER_* environment, which the roles inherit, does not override what up
+    configures them with."""
     d, port = cluster_dir, free_port()
+    env = {**os.environ, "CODERUNNER_PORT": "1", "CODERUNNER_STORE": "postgres://nobody@127.0.0.1:1/none",
+           "CODERUNNER_UPSTREAM": "http://127.0.0.1:1"}
     p = subprocess.Popen([str(CODERUNNER), "cluster", "up", f"--dir={d}", f"--port={port}", "--api=1",
                           "--workers=1", "--slots=1", f"--meta={META}", "--foreground"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert p.stdout.readline().strip() == f"http://127.0.0.1:{port}"
         st = status(d)
@@ -370,6 +380,13 @@ def test_errors_are_one_line(cluster_dir):
     r = cluster("status", f"--dir={d}")
     assert r.returncode == 2 and "not a cluster state file" in r.stderr
     (d / "cluster.state").unlink()
+
+    # --meta=mongo without FerretDB: refused before anything starts (auto would use SQLite).
+    r = subprocess.run([str(CODERUNNER), "cluster", "up", f"--dir={d}", f"--port={free_port()}", "--meta=mongo"],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "CODERUNNER_FERRETDB": str(d / "no-ferretdb")})
+    assert r.returncode == 2 and "FerretDB is not installed" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert not (d / "cluster.state").exists() and not (d / "config").exists()
 
     # A public port in use: refused before anything starts.
     with socket.socket() as s:

@@ -287,6 +287,21 @@ def test_sign_in_is_rate_limited_at_the_edge(edge, gateway):
     assert get(edge, "/statuses", gateway.key).status_code == 200
 
 
+def test_timeouts_outlast_a_wait_true_request():
+    """The edge waits for the upstream longer than the gateway does (as configured in
+    deploy/), which waits longer than an API node's default wait_timeout: a wait=true
+    answer comes from the API, not from a proxy's timeout."""
+    conf = (REPO / "deploy" / "nginx" / "coderunner-edge.conf.in").read_text()
+    edge_read = int(re.search(r"proxy_read_timeout (\d+)s;", conf).group(1))
+    src = (REPO / "src" / "programs" / "server-conf.c").read_text()
+    api_wait = int(re.search(r'A\(wait_timeout, CONF_SECONDS, "(\d+)"', src).group(1))
+    k8s = (REPO / "deploy" / "k8s" / "gateway.yaml").read_text()
+    env = (REPO / "deploy" / "systemd" / "gateway.env.example").read_text()
+    gw = {int(re.search(r"CODERUNNER_UPSTREAM_TIMEOUT, value: \"(\d+)\"", k8s).group(1)),
+          int(re.search(r"^CODERUNNER_UPSTREAM_TIMEOUT=(\d+)$", env, re.M).group(1))}
+    assert all(api_wait < g < edge_read for g in gw), (api_wait, gw, edge_read)
+
+
 def render(*args):
     base = {"--gateway": "10.1.2.3:2358", "--code-client": "code-client:3000", "--cert": "/etc/c.pem",
             "--key": "/etc/k.pem"}
@@ -327,6 +342,18 @@ def test_render_refuses_what_could_break_the_file(arg):
     r = render(arg)
     assert r.returncode == 2 and r.stdout == "", (arg, r.stdout[:200])
     assert r.stderr.startswith("render.py: " + arg.split("=")[0]), r.stderr
+
+
+def test_the_gateways_429_passes_unchanged(edge, gateway):
+    """A key over its own rate: the gateway's 429, its Retry-After (once: the edge adds its
+    own only to the 429s it makes) and RateLimit-* headers reach the client."""
+    key = gateway.new_key("--scope=submit,read", "--rate=0.01/s", "--burst=1")
+    assert get(edge, "/statuses", key).status_code == 200
+    r = get(edge, "/statuses", key)
+    assert r.status_code == 429 and r.json() != {"error": "too many requests"}, r.text
+    assert len(r.raw.headers.getlist("Retry-After")) == 1 and int(r.headers["Retry-After"]) > 1
+    assert r.headers["RateLimit-Limit"] == "1" and r.headers["RateLimit-Remaining"] == "0"
+    assert_security_headers(r)
 
 
 def test_connections_per_address_are_limited(edge, gateway):

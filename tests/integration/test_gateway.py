@@ -511,6 +511,9 @@ def test_the_gateway_refuses_to_start_without_what_it_needs(tmp_path):
     cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=ftp://x",
                          "--internal-secret=s"], capture_output=True, text=True, timeout=30)
     assert cp.returncode != 0 and "http://" in cp.stderr
+    cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=http://127.0.0.1:1",
+                         "--internal-secret=s"], capture_output=True, text=True, timeout=30)
+    assert cp.returncode != 0 and "does not run as root" in cp.stderr
 
 
 def test_gateways_share_rate_limits_and_quotas_through_redis(tmp_path, upstream):
@@ -592,7 +595,41 @@ def test_the_daily_cpu_quota_counts_results(gw, wait):
 
     def refused():
         r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID})
-        return r if r.status_code == 429 else None
-    r = wait_for(refused, 60, interval=0.5)
-    assert r, "the CPU time of the first run was never counted"
-    assert r.json()["quota"] == "cpu_seconds_per_day" and r.json()["used"] > 0.0001
+        return r.json() if r.status_code == 429 else None
+    body = wait_for(refused, 60, interval=0.5)
+    assert body, "the CPU time of the first run was never counted"
+    assert body["quota"] == "cpu_seconds_per_day" and body["used"] > 0.0001
+
+
+def test_client_addresses_come_from_trusted_proxies_only(tmp_path, upstream):
+    """Per-address limits key on the client: X-Forwarded-For is believed from the trusted
+    proxies (addresses or networks), walked from the right past every trusted hop, and
+    ignored from anyone else."""
+    limits = ["--ip-rate=0.001", "--ip-burst=1"]
+    trusting = Gateway(tmp_path, [upstream.url], args=[*limits, "--trusted-proxies=10.9.9.9 127.0.0.0/8"]).start()
+    plain = Gateway(tmp_path, [upstream.url], args=limits).start()
+    try:
+        def get(g, xff):
+            return requests.get(g.url + "/client-config", headers={"X-Forwarded-For": xff}, timeout=10).status_code
+        assert get(trusting, "198.18.0.7") == 200
+        assert get(trusting, "198.18.0.7") == 429  # the same client, by its address
+        assert get(trusting, "198.18.0.8") == 200  # another client
+        assert get(trusting, "198.18.0.9, 127.0.0.5") == 200  # past a trusted hop
+        assert get(trusting, "198.18.0.9") == 429
+        assert get(trusting, "not-an-address") == 200  # believed no further than the peer
+        assert get(trusting, "198.18.0.10") == 200
+        # not trusted: the header is the client's own word, and ignored
+        assert get(plain, "198.18.0.7") == 200
+        assert get(plain, "198.18.0.8") == 429
+    finally:
+        trusting.stop()
+        plain.stop()
+
+
+def test_a_bad_trusted_proxy_list_is_refused(tmp_path):
+    import subprocess
+    from conftest import CODERUNNER
+    cp = subprocess.run([str(CODERUNNER), "gateway", "--meta=sqlite::memory:", "--upstream=http://127.0.0.1:1",
+                         "--internal-secret=s", "--trusted-proxies=10.0.0.0/33", "--user=nobody"],
+                        capture_output=True, text=True, timeout=30)
+    assert cp.returncode != 0 and "--trusted-proxies" in cp.stderr

@@ -78,7 +78,10 @@ def test_an_outage_of_the_store_loses_nothing(stack, ferret):
         # what needs the store and has nothing cached: 503, said plainly
         r = g.get("/statuses", unseen)
         assert r.status_code == 503 and "metadata store" in r.json()["error"]
-        r = g.get(f"/submissions/{before}", key)
+        # a token whose owner this gateway has seen: served (owners never change)
+        assert g.get(f"/submissions/{before}", key).status_code == 200
+        # one it has not: only the store could say whose it is
+        r = g.get("/submissions/00000000-0000-4000-8000-000000000000", key)
         assert r.status_code == 503
         assert g.get("/history", key).status_code == 503
     finally:

@@ -72,3 +72,28 @@ def test_language_test_program_prints_ok(directory, conf, installed, tmp_path):
     result = json.loads(cp.stdout)
     assert result["status"]["id"] == 3, result
     assert result["stdout"] == "OK\n", result
+
+
+def registry_toolchains():
+    """The languages whose toolchain comes from a registry (languages/*/install) and the
+    release each pins (its VERSION= line)."""
+    out = []
+    for script in sorted(LANGUAGES.glob("*/install")):
+        version = [line.split("=", 1)[1] for line in script.read_text().splitlines() if line.startswith("VERSION=")]
+        conf = parse_conf(script.parent / "language.conf")
+        out.append(pytest.param(conf, version[0] if version else None, id=script.parent.name))
+    return out
+
+
+@pytest.mark.parametrize("conf,version", registry_toolchains())
+def test_registry_toolchain_is_detected_at_its_pinned_version(conf, version):
+    # `make languages` runs the install script; the catalogue then detects that release
+    # (not Debian's older one) and names the language with it.
+    assert version, "the install script pins no VERSION="
+    cp = subprocess.run([str(CODERUNNER), "languages", "--json"], capture_output=True, timeout=120)
+    assert cp.returncode == 0, cp.stderr
+    entry = next(e for e in json.loads(cp.stdout) if e["id"] == int(conf["id"]))
+    if not entry["installed"]:
+        pytest.skip(f"not installed (make languages runs languages/{entry['slug']}/install)")
+    assert entry["version"] == version, entry
+    assert entry["name"] == conf["name"].replace("{version}", version), entry

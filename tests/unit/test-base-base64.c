@@ -76,6 +76,24 @@ static void test_decode(void) {
         /* Unused low bits of the last character are ignored. */
         check_decode("Zh==", "f", 1);
         check_decode("Zm9=", "fo", 2);
+        check_decode("Zh", "f", 1);
+
+        /* Ruby's decode64 (Ruby 3.1.2 gave each of these): padding optional, short, long. */
+        check_decode("aGk", "hi", 2);
+        check_decode("aA", "h", 1);
+        check_decode("aA=", "h", 1);
+        check_decode("aGk==", "hi", 2);
+        check_decode("aGk=====\n", "hi", 2);
+        check_decode("Zm9vYg", "foob", 4);
+        check_decode("Zm9vYmE", "fooba", 5);
+        check_decode("=", "", 0);
+        check_decode("====", "", 0);
+        /* A '=' in the first two places of a group is skipped, as Ruby does. */
+        check_decode("=aGk", "hi", 2);
+        check_decode("a=Gk", "hi", 2);
+        check_decode("aGkA=aGk=", "hi\0hi", 5);
+        check_decode("aGkAx=Gk", "hi\0\xc4i", 5);
+        check_decode("Zg==\n\n", "f", 1);
 
         /* Round trip of every byte value, at every length up to 300. */
         unsigned char all[300];
@@ -94,20 +112,24 @@ static void test_decode(void) {
 }
 
 static void test_invalid(void) {
+        /* A lone last character: Ruby drops it. */
         check_invalid("Z");
-        check_invalid("Zg");
-        check_invalid("Zg=");
+        check_invalid("a=");
         check_invalid("Zm9vY");
-        check_invalid("Zg===");
-        check_invalid("Z===");
-        check_invalid("====");
-        check_invalid("=Zg=");
-        check_invalid("Zg==Zg=="); /* padding in the middle */
+        check_invalid("Zm9vY===");
+        check_invalid("aGkAx");
+        /* Data after the '=' that ends it: Ruby stops at that '='. */
+        check_invalid("Zg==Zg=="); /* two encodings end to end */
+        check_invalid("aGk=aGk=");
         check_invalid("Zg=a");
-        check_invalid("Zm9v=");
+        check_invalid("aGk==x");
+        check_invalid("aA=Gk");
+        /* Outside the alphabet: Ruby skips it. */
         check_invalid("Zm9v!");
+        check_invalid("aGk=!!");
         check_invalid("Zm-_"); /* the URL alphabet is not ours */
         check_invalid("Zm9\xc3\xa9");
+        check_invalid("print(42)"); /* text sent without encoding it */
         char nul[] = "Zm\0v";
         char *out;
         size_t out_len;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP wrapper on a loopback port: routes and parameters, the ".json" suffix, 404, 405,
  * CORS preflight, 413, query and headers, and a suspended request answered from another
- * thread. */
+ * thread, a streamed answer. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -44,20 +44,110 @@ static void on_wait(HttpRequest *req, const char *const *params, void *userdata)
         pthread_detach(t);
 }
 
+/* A streamed answer: the handler hands the stream to the test (one at a time). */
+static pthread_mutex_t stream_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stream_cond = PTHREAD_COND_INITIALIZER;
+static HttpStream *stream_given;
+
+static void on_stream(HttpRequest *req, const char *const *params, void *userdata) {
+        HttpStream *st = NULL;
+        ASSERT_EQ(http_reply_header(req, "X-Stream", "yes"), 0);
+        ASSERT_EQ(http_reply_stream(req, 200, "text/event-stream", &st), 0);
+        HttpStream *again = NULL;
+        ASSERT_EQ(http_reply_stream(req, 200, "text/plain", &again), -EALREADY);
+        ASSERT_EQ(http_stream_send(st, "first\n", 6, false), 0); /* before MHD has it */
+        pthread_mutex_lock(&stream_lock);
+        stream_given = st;
+        pthread_cond_broadcast(&stream_cond);
+        pthread_mutex_unlock(&stream_lock);
+}
+
+static HttpStream *take_stream(void) {
+        pthread_mutex_lock(&stream_lock);
+        while (!stream_given)
+                pthread_cond_wait(&stream_cond, &stream_lock);
+        HttpStream *st = stream_given;
+        stream_given = NULL;
+        pthread_mutex_unlock(&stream_lock);
+        return st;
+}
+
+static int connect_to(uint16_t port);
+
+/* The producer: events from another thread while the client reads; the pending bound; a
+ * client that leaves is seen as gone. */
+static void test_stream(uint16_t port) {
+        int fd = connect_to(port);
+        const char *req = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+        ASSERT_EQ(write(fd, req, strlen(req)), (ssize_t) strlen(req));
+        HttpStream *st = take_stream();
+        ASSERT_EQ(http_stream_send(st, "second\n", 7, false), 0);
+        ASSERT_EQ(http_stream_send(st, "third\n", 6, true), 0);
+        ASSERT_EQ(http_stream_send(st, "late\n", 5, false), -EPIPE);
+        char buf[4096];
+        size_t len = 0;
+        for (ssize_t n; (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0;) {
+                len += (size_t) n;
+                buf[len] = '\0';
+                if (strstr(buf, "\r\n0\r\n\r\n")) /* the last chunk */
+                        break;
+        }
+        buf[len] = '\0';
+        ASSERT_TRUE(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+        ASSERT_TRUE(strstr(buf, "Transfer-Encoding: chunked"));
+        ASSERT_TRUE(strstr(buf, "X-Stream: yes"));
+        char *a = strstr(buf, "first"), *b = strstr(buf, "second"), *c = strstr(buf, "third");
+        ASSERT_TRUE(a && b && c && a < b && b < c);
+        ASSERT_TRUE(!strstr(buf, "late"));
+        close(fd);
+        http_stream_unref(st);
+
+        /* More than the bound pending at once: refused, and the stream ends. */
+        fd = connect_to(port);
+        ASSERT_EQ(write(fd, req, strlen(req)), (ssize_t) strlen(req));
+        st = take_stream();
+        char *big = calloc(1, HTTP_STREAM_MAX_PENDING + 1);
+        ASSERT_TRUE(big);
+        ASSERT_EQ(http_stream_send(st, big, HTTP_STREAM_MAX_PENDING + 1, false), -ENOBUFS);
+        ASSERT_EQ(http_stream_send(st, "x", 1, false), -EPIPE);
+        free(big);
+        close(fd);
+        http_stream_unref(st);
+
+        /* The client leaves: the next sends wake the connection, MHD sees it closed. */
+        fd = connect_to(port);
+        ASSERT_EQ(write(fd, req, strlen(req)), (ssize_t) strlen(req));
+        st = take_stream();
+        close(fd);
+        for (unsigned i = 0; !http_stream_closed(st); i++) {
+                ASSERT_TRUE(i < 1000); /* 10 s */
+                (void) http_stream_send(st, ": ping\n\n", 8, false);
+                usleep(10 * 1000);
+        }
+        ASSERT_EQ(http_stream_send(st, "x", 1, false), -EPIPE);
+        http_stream_unref(st);
+}
+
 static const HttpRoute routes[] = {
+        {"GET", "/stream", on_stream},
         {"GET", "/hello", on_hello},
         {"GET", "/items/wait", on_wait},
         {"POST", "/items/:id", on_item},
         {"DELETE", "/items/:id", on_item},
 };
 
-/* One request on a fresh connection; the whole response in a malloc'd string. */
-static char *roundtrip(uint16_t port, const char *request) {
+static int connect_to(uint16_t port) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         ASSERT_TRUE(fd >= 0);
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         ASSERT_EQ(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        return fd;
+}
+
+/* One request on a fresh connection; the whole response in a malloc'd string. */
+static char *roundtrip(uint16_t port, const char *request) {
+        int fd = connect_to(port);
         ASSERT_EQ(write(fd, request, strlen(request)), (ssize_t) strlen(request));
         size_t cap = 65536, len = 0;
         char *buf = malloc(cap);
@@ -190,6 +280,7 @@ int main(void) {
         };
         ASSERT_EQ(http_server_start(&(HttpServerConfig){.bind = "not an address"}, &s), -EINVAL);
         ASSERT_EQ(http_server_start(&cfg, &s), 0);
+        test_stream(port);
 
         char *r = roundtrip(port, "GET /hello.json?who=a%20b HTTP/1.1\r\nHost: x\r\nX-Test: t\r\n"
                                   "Connection: close\r\n\r\n");

@@ -42,7 +42,8 @@ static void test_names(void) {
                 "enable_per_process_and_thread_memory_limit", "max_file_size", "compile_output", "exit_code",
                 "exit_signal", "message", "wall_time", "compiler_options", "command_line_arguments",
                 "redirect_stderr_to_stdout", "callback_url", "additional_files", "enable_network", "status",
-                "language", "compare", "tolerance", "stop_on_failure", "memory_limit_exceeded", "tests"};
+                "language", "compare", "tolerance", "stop_on_failure", "memory_limit_exceeded", "tests",
+                "checker", "interactor", "score"};
         ASSERT_EQ(ELEMENTSOF(names), (size_t) _JUDGE0_FIELD_MAX);
         ASSERT_EQ(_JUDGE0_FIELD_JUDGE0_MAX, 35);
         for (int i = 0; i < _JUDGE0_FIELD_MAX; i++)

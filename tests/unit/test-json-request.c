@@ -246,14 +246,20 @@ static void test_base64(void) {
         ASSERT_TRUE(BYTES_EQ(s.command_line_arguments, "YQ==")); /* never base64 */
         submission_done(&s);
 
-        /* Not base64: refused, where Judge0 would decode garbage. */
+        /* Unpadded, as Ruby's decode64 takes it. */
+        decode_ok("{\"source_code\":\"cHJpbnQoMSk\",\"language_id\":71,\"stdin\":\"YQ\"}", true, &r, &s);
+        ASSERT_TRUE(BYTES_EQ(s.source_code, "print(1)"));
+        ASSERT_TRUE(BYTES_EQ(s.stdin_data, "a"));
+        submission_done(&s);
+
+        /* Not base64: refused, where Judge0 would decode garbage or drop a part. */
         decode_invalid("{\"source_code\":\"print(1)\",\"language_id\":71,\"stdin\":\"@@\",\"expected_"
-                       "output\":\"YQ\"}",
+                       "output\":\"YQ=Q\"}",
                 true, &r,
                 "{\"source_code\":[\"is not valid base64\"],\"stdin\":[\"is not valid base64\"],"
                 "\"expected_output\":[\"is not valid base64\"]}");
         /* additional_files is base64 whatever base64_encoded says. */
-        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"not a zip\"}",
+        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"not a zip!\"}",
                 false, &r, "{\"additional_files\":[\"is not valid base64\"]}");
         /* An empty additional_files is no zip at all. */
         decode_ok("{\"source_code\":\"x\",\"language_id\":71,\"additional_files\":\"\"}", false, &r, &s);
@@ -543,7 +549,7 @@ static void test_extensions(void) {
                 "\"tolerance\":[\"is not a number\"],\"stop_on_failure\":[\"is not a boolean\"]}");
         decode_invalid("{\"source_code\":\"eA==\",\"language_id\":71,\"tests\":[1,{\"stdin\":2.5,\"expected_"
                        "output\":\"@\"},"
-                       "{\"stdin\":\"ok\"}],\"stdin\":\"cw==\",\"expected_output\":\"ZQ==\",\"compare\":1,"
+                       "{\"stdin\":\"ok!\"}],\"stdin\":\"cw==\",\"expected_output\":\"ZQ==\",\"compare\":1,"
                        "\"tolerance\":0.5}",
                 true, &r,
                 "{\"tests[0]\":[\"is not an object\"],\"tests[1].stdin\":[\"is not a string\"],"
@@ -558,6 +564,63 @@ static void test_extensions(void) {
                 "{\"tests\":[\"is too long (maximum is 2 test cases)\"]}");
         decode_ok("{\"source_code\":\"x\",\"language_id\":71,\"tests\":[{},{}]}", false, &r, &s);
         ASSERT_EQ(s.n_tests, 2u);
+        submission_done(&s);
+}
+
+static void test_checker_interactor(void) {
+        Judge0Rules r = rules();
+        Submission s;
+
+        /* The defaults: none, and the helper's own limits. */
+        decode_ok("{\"source_code\":\"x\",\"language_id\":71}", false, &r, &s);
+        ASSERT_EQ(s.checker.language_id, 0);
+        ASSERT_EQ(s.interactor.language_id, 0);
+        ASSERT_TRUE(!s.checker.source_code.data && s.score == -1);
+        submission_done(&s);
+
+        decode_ok("{\"source_code\":\"eA==\",\"language_id\":71,\"checker\":{\"source_code\":\"Yw==\","
+                  "\"language_id\":50,\"cpu_time_limit\":\"0.5\",\"memory_limit\":65536}}",
+                true, &r, &s);
+        ASSERT_EQ(s.checker.language_id, 50);
+        ASSERT_TRUE(BYTES_EQ(s.checker.source_code, "c")); /* base64 like the source */
+        ASSERT_EQ(s.checker.cpu_time_limit_usec, UINT64_C(500000));
+        ASSERT_EQ(s.checker.wall_time_limit_usec, UINT64_C(10000000));
+        ASSERT_EQ(s.checker.memory_limit_kib, UINT64_C(65536));
+        submission_done(&s);
+
+        decode_ok("{\"source_code\":\"x\",\"language_id\":71,\"interactor\":{\"source_code\":\"i\","
+                  "\"language_id\":71,\"wall_time_limit\":20}}",
+                false, &r, &s);
+        ASSERT_EQ(s.interactor.language_id, 71);
+        ASSERT_TRUE(BYTES_EQ(s.interactor.source_code, "i"));
+        ASSERT_EQ(s.interactor.wall_time_limit_usec, UINT64_C(20000000));
+        submission_done(&s);
+
+        /* Each field named under its object, Judge0's wording. */
+        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"checker\":{\"source_code\":\" \","
+                       "\"language_id\":999,\"cpu_time_limit\":0,\"wall_time_limit\":21,"
+                       "\"memory_limit\":\"lots\"},\"interactor\":[]}",
+                false, &r,
+                "{\"checker.source_code\":[\"can't be blank\"],"
+                "\"checker.language_id\":[\"language with id 999 doesn't exist\"],"
+                "\"checker.cpu_time_limit\":[\"must be greater than 0\"],"
+                "\"checker.wall_time_limit\":[\"must be less than or equal to 20.0\"],"
+                "\"checker.memory_limit\":[\"is not a number\"],"
+                "\"interactor\":[\"is not an object\"]}");
+        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"interactor\":{\"language_id\":89,"
+                       "\"source_code\":\"x\"},\"checker\":{\"language_id\":4,\"source_code\":\"x\"}}",
+                false, &r,
+                "{\"checker.language_id\":[\"language with id 4 is archived and cannot be used anymore\"],"
+                "\"interactor.language_id\":[\"must be a single-file language\"]}");
+        decode_invalid("{\"source_code\":\"x\",\"language_id\":71,\"checker\":{}}", false, &r,
+                "{\"checker.source_code\":[\"can't be blank\"],\"checker.language_id\":[\"can't be "
+                "blank\"]}");
+        /* The defaults stay within lower configured maxima. */
+        r.max_memory_limit_kib = 200000;
+        decode_ok("{\"source_code\":\"x\",\"language_id\":71,\"checker\":{\"source_code\":\"c\","
+                  "\"language_id\":71}}",
+                false, &r, &s);
+        ASSERT_EQ(s.checker.memory_limit_kib, UINT64_C(200000));
         submission_done(&s);
 }
 
@@ -658,6 +721,7 @@ int main(void) {
         test_options();
         test_order();
         test_extensions();
+        test_checker_interactor();
         test_body();
         test_lookup_failure();
         test_batch();

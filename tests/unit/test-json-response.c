@@ -278,6 +278,7 @@ static void test_extensions(void) {
         t->memory_kib = 100;
         t->exit_code = 0;
         t->exit_signal = -1;
+        t->points = 1;
         t = &s.tests[1];
         SET(t->stdin_data, "x");
         SET(t->stderr_data, "killed");
@@ -289,6 +290,8 @@ static void test_extensions(void) {
         t->exit_code = -1;
         t->exit_signal = 9;
         t->memory_limit_exceeded = true;
+        t->points = 0.5;
+        s.score = 1.5;
         expect_text(encode(&s, NULL, false),
                 "{\"stdout\":\"hello\\n\",\"time\":\"0.001\",\"memory\":3420,\"stderr\":null,"
                 "\"token\":\"d85cd024-1548-4165-96c7-7bc88673f194\",\"compile_output\":null,\"message\":"
@@ -297,11 +300,12 @@ static void test_extensions(void) {
                 "\"tests\":[{\"stdout\":\"2\\n\",\"time\":\"0.001\",\"memory\":100,\"stderr\":null,\"exit_"
                 "code\":0,"
                 "\"exit_signal\":null,\"message\":null,\"wall_time\":\"0.003\","
-                "\"status\":{\"id\":3,\"description\":\"Accepted\"},\"memory_limit_exceeded\":false},"
+                "\"status\":{\"id\":3,\"description\":\"Accepted\"},\"memory_limit_exceeded\":false,"
+                "\"points\":1.0},"
                 "{\"stdout\":null,\"time\":\"0.005\",\"memory\":2048,\"stderr\":\"killed\",\"exit_code\":0,"
                 "\"exit_signal\":9,\"message\":\"Memory limit exceeded\",\"wall_time\":\"0.006\","
                 "\"status\":{\"id\":12,\"description\":\"Runtime Error "
-                "(Other)\"},\"memory_limit_exceeded\":true}]}");
+                "(Other)\"},\"memory_limit_exceeded\":true,\"points\":0.5}],\"score\":1.5}");
         /* "*" adds the inputs, the tests' too, base64 as asked. */
         char *all = encode(&s, "*", true);
         ASSERT_TRUE(
@@ -318,12 +322,21 @@ static void test_extensions(void) {
                 "\"memory\":100,"
                 "\"stderr\":null,\"exit_code\":0,\"exit_signal\":null,\"message\":null,\"wall_time\":\"0."
                 "003\","
-                "\"status\":{\"id\":3,\"description\":\"Accepted\"},\"memory_limit_exceeded\":false},"
+                "\"status\":{\"id\":3,\"description\":\"Accepted\"},\"memory_limit_exceeded\":false,"
+                "\"points\":1.0},"
                 "{\"stdin\":\"x\",\"stdout\":null,\"time\":\"0.005\",\"memory\":2048,\"stderr\":\"killed\","
                 "\"exit_code\":0,\"exit_signal\":9,\"message\":\"Memory limit "
                 "exceeded\",\"wall_time\":\"0.006\","
                 "\"status\":{\"id\":12,\"description\":\"Runtime Error "
-                "(Other)\"},\"memory_limit_exceeded\":true}]}");
+                "(Other)\"},\"memory_limit_exceeded\":true,\"points\":0.5}]}");
+        /* A checker is an input, shown when named or by "*"; none is null. */
+        s.checker.language_id = 71;
+        SET(s.checker.source_code, "c");
+        expect_text(encode(&s, "checker,interactor,score", false),
+                "{\"checker\":{\"source_code\":\"c\",\"language_id\":71,\"cpu_time_limit\":\"5.0\","
+                "\"wall_time_limit\":\"10.0\",\"memory_limit\":256000},\"interactor\":null,\"score\":1.5}");
+        s.score = -1;
+        expect_text(encode(&s, "score", false), "{\"score\":null}");
         submission_done(&s);
 }
 

@@ -117,6 +117,36 @@ static void test_set(void) {
         expect_dump(o, 0, "{\"b\":1,\"c\":[true]}");
 }
 
+/* Parse text as a body and dump it; dumped keys show U+0001 as \u0001. */
+static void expect_load(const char *text, const char *expected) {
+        json_t *v = NULL;
+        char err[128] = "";
+        int r = j0_load_body(text, strlen(text), &v, err, sizeof err);
+        if (r != 0) {
+                fprintf(stderr, "load of %s: %d %s\n", text, r, err);
+                abort();
+        }
+        expect_dump(v, 0, expected);
+}
+
+static void test_load_body(void) {
+        /* A key holding U+0000 is another key, which names nothing; values keep their NUL. */
+        expect_load("{\"a\\u0000b\":1,\"a\":\"x\\u0000y\"}", "{\"a\\u0001b\":1,\"a\":\"x\\u0000y\"}");
+        expect_load("{\"stdin\\u0000\" : {\"\\u0000\":[\"\\u0000\"]}, \"stdin\":\"s\"}",
+                "{\"stdin\\u0001\":{\"\\u0001\":[\"\\u0000\"]},\"stdin\":\"s\"}");
+        /* An escaped backslash before "u0000" is text, not an escape. */
+        expect_load("{\"a\\\\u0000\":\"\\\\u0000\"}", "{\"a\\\\u0000\":\"\\\\u0000\"}");
+        /* A string value followed by ':' is not a key, and nothing is parsed then. */
+        json_t *v = NULL;
+        char err[128] = "";
+        const char *bad = "[\"\\u0000\":1]";
+        ASSERT_EQ(j0_load_body(bad, strlen(bad), &v, err, sizeof err), -EBADMSG);
+        ASSERT_TRUE(v == NULL);
+        ASSERT_TRUE(strncmp(err, "malformed JSON: ", 16) == 0 && strstr(err, "line 1, column 10"));
+        /* Any value at the top; a NUL in a value kept. */
+        expect_load("\"\\u0000\"", "\"\\u0000\"");
+}
+
 int main(void) {
         test_utf8();
         test_text();
@@ -124,5 +154,6 @@ int main(void) {
         test_seconds();
         test_timestamps();
         test_set();
+        test_load_body();
         return 0;
 }

@@ -84,7 +84,7 @@ int main(void) {
         judge_config_defaults(&cfg);
         cfg.work_dir = base;
         Judge *j = NULL;
-        ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL}, &j), 0);
+        ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL, NULL}, &j), 0);
         ASSERT_EQ(judge_reclaimed_dirs(j), 1u);
         snprintf(path, sizeof path, "%s/judge-stale1", base);
         ASSERT_TRUE(access(path, F_OK) < 0 && errno == ENOENT);
@@ -122,7 +122,7 @@ int main(void) {
         /* a base someone else owns is refused */
         if (geteuid() == 0) {
                 ASSERT_EQ(chown(base, 65534, 65534), 0);
-                ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL}, &j), -EPERM);
+                ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL, NULL}, &j), -EPERM);
                 /* ... unless it is the user the service becomes: then everything the Judge
                  * makes is that user's, the lock file included, so that it keeps working
                  * once root is gone */
@@ -130,7 +130,7 @@ int main(void) {
                 cfg.owner_gid = 65534;
                 snprintf(path, sizeof path, "%s/.lock", base);
                 ASSERT_EQ(unlink(path), 0);
-                ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL}, &j), 0);
+                ASSERT_EQ(judge_new(&cfg, (JudgeRunner){fake_run, NULL, NULL}, &j), 0);
                 ASSERT_EQ(stat(path, &st), 0);
                 ASSERT_EQ(st.st_uid, 65534u);
                 ASSERT_EQ(stat(judge_work_dir(j), &st), 0);

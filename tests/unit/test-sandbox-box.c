@@ -94,6 +94,7 @@ static void test_spec_init(void) {
         ASSERT_EQ(spec.stdin_fd, -EBADF);
         ASSERT_EQ(spec.stdout_fd, -EBADF);
         ASSERT_EQ(spec.stderr_fd, -EBADF);
+        ASSERT_EQ(spec.control_fd, -EBADF);
 
         /* A used spec is reset too. */
         spec.argv = argv;

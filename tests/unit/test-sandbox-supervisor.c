@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The client side of the supervisor protocol against a real supervisor: a connection the
  * supervisor closed while idle is made again transparently, and a connection that finds
- * every slot taken gets -EBUSY at once and succeeds once a slot is free. (Runs real
+ * every slot taken gets -EBUSY at once and succeeds once a slot is free; a run's streams
+ * and its control fd are live: the program reads its stdin as it comes, and a control
+ * byte ends it. (Runs real
  * sandboxes: as root, or rootless where user namespaces are allowed; skipped otherwise.) */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/time-util.h"
 #include "sandbox/box.h"
@@ -82,7 +87,66 @@ static void test_idle_reconnect(void) {
         box_supervisor_free(sup);
 }
 
+typedef struct LiveRun {
+        BoxClient *c;
+        BoxSpec spec;
+        BoxResult res;
+        int r;
+} LiveRun;
+
+static void *live_run(void *arg) {
+        LiveRun *l = arg;
+        l->r = box_client_run(l->c, &l->spec, &l->res);
+        return NULL;
+}
+
+/* The program answers a line as it comes, then waits for input that never comes: the
+ * control byte ends it (SIGKILL, SG, the reason said), long before its wall time. */
+static void test_live_streams_and_control(void) {
+        BoxSupervisor *sup = start(600 * USEC_PER_SEC);
+        int in[2], out[2], ctl[2];
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in), 0);
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl), 0);
+        char *argv[] = {(char *) "/bin/sh", (char *) "-c", (char *) "read a; echo got $a; read b", NULL};
+        LiveRun l = {};
+        ASSERT_EQ(box_client_connect(box_supervisor_socket(sup), &l.c), 0);
+        box_spec_init(&l.spec);
+        l.spec.argv = argv;
+        l.spec.wall_time_usec = 60 * USEC_PER_SEC;
+        l.spec.stdin_fd = in[1];
+        l.spec.stdout_fd = out[1];
+        l.spec.control_fd = ctl[1];
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, live_run, &l), 0);
+        ASSERT_EQ(write(in[0], "hi\n", 3), 3);
+        char buf[64] = "";
+        size_t got = 0;
+        while (got < 7) { /* "got hi\n" comes while the program runs */
+                ssize_t n = read(out[0], buf + got, sizeof buf - 1 - got);
+                ASSERT_TRUE(n > 0);
+                got += (size_t) n;
+        }
+        ASSERT_TRUE(strcmp(buf, "got hi\n") == 0);
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+        ASSERT_EQ(write(ctl[0], "\x0f", 1), 1); /* signal 15 */
+        ASSERT_EQ(pthread_join(t, NULL), 0);
+        ASSERT_EQ(l.r, 0);
+        ASSERT_EQ(l.res.status, BOX_STATUS_SG);
+        ASSERT_EQ(l.res.signal, 9);
+        ASSERT_TRUE(strstr(l.res.message, "killed on request (signal 15)") != NULL);
+        ASSERT_TRUE(now_usec(CLOCK_MONOTONIC) - t0 < 30 * USEC_PER_SEC);
+        for (int i = 0; i < 2; i++) {
+                close(in[i]);
+                close(out[i]);
+                close(ctl[i]);
+        }
+        box_client_free(l.c);
+        box_supervisor_free(sup);
+}
+
 int main(void) {
+        test_live_streams_and_control();
         test_busy();
         test_idle_reconnect();
         return 0;

@@ -298,6 +298,11 @@ static void make_input(Submission *s, unsigned seed, size_t n_tests) {
         s->compare = COMPARE_NUMBERS;
         s->tolerance = 1e-6 + seed;
         s->stop_on_failure = true;
+        bytes_set(&s->checker.source_code, binary, sizeof binary - 1);
+        s->checker.language_id = 54;
+        s->checker.cpu_time_limit_usec = 300001 + seed;
+        s->checker.memory_limit_kib = 65536;
+        s->interactor.wall_time_limit_usec = 3000002; /* none (language 0), limits kept */
         if (n_tests > 0) {
                 s->tests = calloc(n_tests, sizeof *s->tests);
                 ASSERT_TRUE(s->tests);
@@ -335,6 +340,7 @@ static void make_result(const Submission *s, Submission *res, int status, const 
         res->exit_code = 0;
         res->exit_signal = -1;
         res->memory_limit_exceeded = true;
+        res->score = 1.75;
         if (s->n_tests > 0) {
                 res->tests = calloc(s->n_tests, sizeof *res->tests);
                 ASSERT_TRUE(res->tests);
@@ -352,6 +358,7 @@ static void make_result(const Submission *s, Submission *res, int status, const 
                 t->exit_code = (int) i;
                 t->exit_signal = i % 2 ? 9 : -1;
                 t->memory_limit_exceeded = i % 2;
+                t->points = i % 2 ? 0.25 : i == 0 ? -1 : 1; /* null, and values */
         }
 }
 
@@ -381,6 +388,14 @@ static void assert_input_eq(const Submission *a, const Submission *b) {
         ASSERT_EQ(a->compare, b->compare);
         ASSERT_TRUE(a->tolerance == b->tolerance);
         ASSERT_EQ(a->stop_on_failure, b->stop_on_failure);
+        const SubmissionProgram *pa[] = {&a->checker, &a->interactor}, *pb[] = {&b->checker, &b->interactor};
+        for (size_t i = 0; i < ELEMENTSOF(pa); i++) {
+                assert_bytes_eq(&pa[i]->source_code, &pb[i]->source_code);
+                ASSERT_EQ(pa[i]->language_id, pb[i]->language_id);
+                ASSERT_EQ(pa[i]->cpu_time_limit_usec, pb[i]->cpu_time_limit_usec);
+                ASSERT_EQ(pa[i]->wall_time_limit_usec, pb[i]->wall_time_limit_usec);
+                ASSERT_EQ(pa[i]->memory_limit_kib, pb[i]->memory_limit_kib);
+        }
         ASSERT_EQ(a->n_tests, b->n_tests);
         for (size_t i = 0; i < a->n_tests; i++) {
                 assert_bytes_eq(&a->tests[i].stdin_data, &b->tests[i].stdin_data);
@@ -399,6 +414,7 @@ static void assert_test_result_eq(const SubmissionTest *a, const SubmissionTest 
         ASSERT_EQ(a->exit_code, b->exit_code);
         ASSERT_EQ(a->exit_signal, b->exit_signal);
         ASSERT_EQ(a->memory_limit_exceeded, b->memory_limit_exceeded);
+        ASSERT_TRUE(a->points == b->points);
 }
 
 static void assert_result_eq(const Submission *a, const Submission *b) {
@@ -413,6 +429,7 @@ static void assert_result_eq(const Submission *a, const Submission *b) {
         ASSERT_EQ(a->exit_code, b->exit_code);
         ASSERT_EQ(a->exit_signal, b->exit_signal);
         ASSERT_EQ(a->memory_limit_exceeded, b->memory_limit_exceeded);
+        ASSERT_TRUE(a->score == b->score);
         ASSERT_EQ(a->n_tests, b->n_tests);
         for (size_t i = 0; i < a->n_tests; i++)
                 assert_test_result_eq(&a->tests[i], &b->tests[i]);
@@ -430,12 +447,14 @@ static void assert_pristine(const Submission *g) {
         ASSERT_EQ(g->exit_signal, -1);
         ASSERT_EQ(g->memory_limit_exceeded, false);
         ASSERT_EQ(g->finished_at_usec, -1);
+        ASSERT_TRUE(g->score == -1);
         for (size_t i = 0; i < g->n_tests; i++) {
                 const SubmissionTest *t = &g->tests[i];
                 ASSERT_EQ(t->status_id, 1);
                 ASSERT_TRUE(!t->stdout_data.data && !t->stderr_data.data && !t->message.data);
                 ASSERT_TRUE(t->time_usec == -1 && t->wall_time_usec == -1 && t->memory_kib == -1);
                 ASSERT_TRUE(t->exit_code == -1 && t->exit_signal == -1 && !t->memory_limit_exceeded);
+                ASSERT_TRUE(t->points == -1);
         }
 }
 
@@ -1023,7 +1042,8 @@ static void set_finished(Store *s, const char *token, int64_t usec) {
 /* What a submission's inputs (and results, when res) hold, counted field by field. */
 static uint64_t payload_of(const Submission *in, const Submission *res) {
         const Bytes *b[] = {&in->source_code, &in->stdin_data, &in->expected_output, &in->compiler_options,
-                &in->command_line_arguments, &in->additional_files, &in->callback_url};
+                &in->command_line_arguments, &in->additional_files, &in->callback_url,
+                &in->checker.source_code, &in->interactor.source_code};
         uint64_t n = 0;
         for (size_t i = 0; i < ELEMENTSOF(b); i++)
                 n += b[i]->len;
