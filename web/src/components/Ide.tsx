@@ -41,6 +41,8 @@ export default function Ide() {
   const session = useSession(gw);
   const { config, loaded: configLoaded } = useClientConfig(gw);
 
+  // The API client needs two of the saved settings, but the workspace that holds them needs
+  // the languages, which need the client: the two are mirrored here once the workspace is read.
   const [apiKey, setApiKey] = useState("");
   const [timeoutSeconds, setTimeoutSeconds] = useState(120);
   const client = useMemo(
@@ -270,7 +272,7 @@ export default function Ide() {
               onCompilerOptions={w.setCompilerOptions}
               languageName={language?.name ?? ""}
             />
-            <SettingsPanel settings={settings} onChange={w.updateSettings} />
+            <SettingsPanel settings={settings} onChange={w.updateSettings} askApiKey={!SERVER_MODE} />
           </section>
 
           <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
