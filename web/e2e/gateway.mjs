@@ -195,6 +195,7 @@ try {
   assert.equal(await a.locator('[data-testid="language"]').inputValue(), "50", "the operator's default language");
   await a.locator("summary", { hasText: "Settings" }).click();
   assert.equal(await a.locator('[data-testid="tab-size"]').inputValue(), "2");
+  assert.equal(await a.getByText("API key (X-Auth-Token").count(), 0, "no API key field: the proxy sends no browser's key on");
 
   step("a session cookie, HttpOnly, and no other cookie");
   await until(async () => (await ctxA.cookies()).some((c) => c.name === "coderunner_session"), 10_000, "the session");

@@ -19,6 +19,7 @@ const LANGUAGES = [
   { id: 63, name: "JavaScript (Node.js 18) [mock]" },
   { id: 71, name: "Python (3.11) [mock]" },
   { id: 73, name: "Rust (1.63) [mock]" },
+  { id: 44, name: "Executable [mock]" },
 ];
 const STATUS = (id, description) => ({ id, description });
 

@@ -89,6 +89,8 @@ try {
   const table = await page.locator('[data-testid="tests-table"]').innerText();
   assert.match(table, /Accepted[\s\S]*Wrong Answer/);
   await page.locator('[data-testid="tests-table"] summary').nth(1).click();
+  // Wrong Answer: expected against actual, line by line.
+  assert.equal(await page.locator('[data-testid="diff-1"] pre').innerText(), "- 5\n+ 4");
   await page.screenshot({ path: `${ART}real-tests.png`, fullPage: true });
 
   step("reload keeps the code");

@@ -132,6 +132,8 @@ try {
   assert.equal(await page.locator('[data-testid="tests-table"] tbody tr').count(), 2);
   assert.match(await page.locator('[data-testid="tests-table"]').innerText(), /Accepted[\s\S]*Wrong Answer/);
   await page.locator('[data-testid="tests-table"] summary').nth(1).click();
+  // Wrong Answer: expected against actual, line by line.
+  assert.equal(await page.locator('[data-testid="diff-1"] pre').innerText(), "- Hello, Bobby!\n+ canned wrong output");
   await page.screenshot({ path: `${ART}desktop-tests.png`, fullPage: true });
 
   step("a share link restores program, language and stdin in a fresh browser");
@@ -276,6 +278,13 @@ try {
     await o.reload();
     await o.waitForSelector('[data-testid="language"] option[value="50"]', { state: "attached" });
     assert.equal(await o.locator('[data-testid="copts"]').inputValue(), "-O2");
+
+    step("Executable is not offered Run from the editor, and says why");
+    await o.locator('[data-testid="language"]').selectOption("44");
+    assert.match(await o.locator('[data-testid="not-runnable"]').innerText(), /cannot upload/);
+    assert.equal(await o.locator('[data-testid="run"]').isDisabled(), true);
+    await o.keyboard.press("Control+Enter");
+    assert.equal(await o.locator('[data-testid="progress"]').count(), 0, "Ctrl+Enter does not run it either");
 
     step("verdicts in plain words, the technical name as detail");
     await o.locator('[data-testid="language"]').selectOption("71");

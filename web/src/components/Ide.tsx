@@ -7,6 +7,7 @@ import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
 import { shareUrl } from "@/lib/share";
+import { notRunnableReason } from "@/lib/templates";
 import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useHistory } from "@/hooks/useHistory";
@@ -40,6 +41,8 @@ export default function Ide() {
   const session = useSession(gw);
   const { config, loaded: configLoaded } = useClientConfig(gw);
 
+  // The API client needs two of the saved settings, but the workspace that holds them needs
+  // the languages, which need the client: the two are mirrored here once the workspace is read.
   const [apiKey, setApiKey] = useState("");
   const [timeoutSeconds, setTimeoutSeconds] = useState(120);
   const client = useMemo(
@@ -92,8 +95,9 @@ export default function Ide() {
   const { start: startRun } = runner;
   const { record: recordRun } = history;
   const resultRef = useRef<HTMLElement>(null);
+  const notRunnable = language ? notRunnableReason(language.name) : null;
   const doRun = useCallback(async () => {
-    if (!language) return;
+    if (!language || notRunnable) return;
     const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
     const createdAt = new Date().toISOString();
     setShare(null);
@@ -124,7 +128,7 @@ export default function Ide() {
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [language, mode, ws, code, w.compilerOptions, startRun, recordRun]);
+  }, [language, notRunnable, mode, ws, code, w.compilerOptions, startRun, recordRun]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -187,7 +191,8 @@ export default function Ide() {
         languageId={ws.languageId}
         onLanguage={w.chooseLanguage}
         running={running}
-        canRun={!!language}
+        hasLanguage={!!language}
+        canRun={!!language && !notRunnable}
         onRun={() => void doRun()}
         onCancel={runner.cancel}
         onShare={() => void makeShare()}
@@ -267,13 +272,18 @@ export default function Ide() {
               onCompilerOptions={w.setCompilerOptions}
               languageName={language?.name ?? ""}
             />
-            <SettingsPanel settings={settings} onChange={w.updateSettings} />
+            <SettingsPanel settings={settings} onChange={w.updateSettings} askApiKey={!SERVER_MODE} />
           </section>
 
           <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
             <h2 id="result-title" className="mb-2 text-sm font-semibold">
               Result
             </h2>
+            {notRunnable && (
+              <p role="note" data-testid="not-runnable" className={`mb-2 rounded border-l-4 p-3 text-sm ${TONE_CLASSES.pending}`}>
+                {notRunnable}
+              </p>
+            )}
             {run.kind === "idle" && (
               <p className="text-sm text-slate-600 dark:text-slate-400">
                 Press <kbd className="rounded border px-1">Ctrl</kbd>+<kbd className="rounded border px-1">Enter</kbd> (

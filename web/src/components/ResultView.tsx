@@ -1,6 +1,7 @@
 "use client";
 
 import type { SubmissionResult, TestCase, TestResult } from "@/lib/judge0";
+import { diffOutputs } from "@/lib/diff";
 import { TONE_CLASSES, formatMemory, formatTime, plainVerdict, signalName, toneOf } from "@/lib/verdict";
 
 function Pane({ title, text, id }: { title: string; text: string | null; id: string }) {
@@ -63,6 +64,32 @@ export function Verdict({ result }: { result: SubmissionResult }) {
   );
 }
 
+const DIFF_CLASSES = {
+  same: "",
+  expected: "bg-red-100 text-red-900 dark:bg-red-950 dark:text-red-200",
+  actual: "bg-green-100 text-green-900 dark:bg-green-950 dark:text-green-200",
+};
+const DIFF_MARK = { same: "  ", expected: "- ", actual: "+ " };
+
+/** A Wrong Answer's expected output against the program's, line by line. */
+function OutputDiffView({ index, expected, actual }: { index: number; expected: string; actual: string }) {
+  const d = diffOutputs(expected, actual);
+  return (
+    <div data-testid={`diff-${index}`}>
+      <span className="font-semibold">difference: − expected, + your output</span>
+      <pre className="max-h-40 overflow-auto whitespace-pre-wrap break-words rounded bg-slate-100 p-1 font-mono dark:bg-slate-900">
+        {d.lines.map((l, i) => (
+          <span key={i} className={`block ${DIFF_CLASSES[l.kind]}`}>
+            {DIFF_MARK[l.kind]}
+            {l.text}
+          </span>
+        ))}
+      </pre>
+      {d.truncated && <p>The outputs are too long to compare in full: this is their first difference.</p>}
+    </div>
+  );
+}
+
 function TestRow({ index, t, input }: { index: number; t: TestResult; input: TestCase | undefined }) {
   const tone = toneOf(t.status, t.memory_limit_exceeded);
   const plain = plainVerdict(t.status, t.memory_limit_exceeded, t.exit_code);
@@ -85,6 +112,7 @@ function TestRow({ index, t, input }: { index: number; t: TestResult; input: Tes
             <summary className="cursor-pointer text-sky-700 underline dark:text-sky-300">Details</summary>
             <div className="mt-1 space-y-1 text-xs">
               <p>Exit code: {exitText(t)}</p>
+              {t.status.id === 4 && expected !== null && <OutputDiffView index={index} expected={expected} actual={t.stdout ?? ""} />}
               {[
                 ["stdin", stdin],
                 ["expected", expected],

@@ -3,8 +3,19 @@
 import type { Settings } from "@/lib/storage";
 import { inputClass } from "./ui";
 
-/** The page's settings; `settings` are the ones in effect (the operator's defaults included). */
-export default function SettingsPanel({ settings, onChange }: { settings: Settings; onChange: (patch: Partial<Settings>) => void }) {
+/**
+ * The page's settings; `settings` are the ones in effect (the operator's defaults included).
+ * `askApiKey`: only without the cluster proxy, which sends no browser's key on.
+ */
+export default function SettingsPanel({
+  settings,
+  onChange,
+  askApiKey,
+}: {
+  settings: Settings;
+  onChange: (patch: Partial<Settings>) => void;
+  askApiKey: boolean;
+}) {
   const num = (min: number, max: number, key: "fontSize" | "timeoutSeconds" | "tabSize") => (e: React.ChangeEvent<HTMLInputElement>) => {
     const n = Number(e.target.value);
     if (Number.isInteger(n) && n >= min && n <= max) onChange({ [key]: n });
@@ -31,10 +42,12 @@ export default function SettingsPanel({ settings, onChange }: { settings: Settin
         <label className="flex items-center gap-1">
           <input type="checkbox" checked={settings.wait} onChange={(e) => onChange({ wait: e.target.checked })} /> One request (wait=true) instead of polling
         </label>
-        <label className="flex items-center gap-1">
-          API key (X-Auth-Token, only if the server asks for one)
-          <input type="password" autoComplete="off" className={`${inputClass} w-40`} value={settings.apiKey} onChange={(e) => onChange({ apiKey: e.target.value })} />
-        </label>
+        {askApiKey && (
+          <label className="flex items-center gap-1">
+            API key (X-Auth-Token, only if the server asks for one)
+            <input type="password" autoComplete="off" className={`${inputClass} w-40`} value={settings.apiKey} onChange={(e) => onChange({ apiKey: e.target.value })} />
+          </label>
+        )}
       </div>
     </details>
   );

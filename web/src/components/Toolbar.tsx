@@ -11,6 +11,9 @@ interface Props {
   languageId: number | null;
   onLanguage: (id: number) => void;
   running: boolean;
+  /** A language is chosen (Share, Reset)... */
+  hasLanguage: boolean;
+  /** ...and its programs can be run from the editor. */
   canRun: boolean;
   onRun: () => void;
   onCancel: () => void;
@@ -67,10 +70,10 @@ export default function Toolbar(p: Props) {
           Cancel
         </button>
       )}
-      <button type="button" className={buttonClass} onClick={p.onShare} disabled={!p.canRun}>
+      <button type="button" className={buttonClass} onClick={p.onShare} disabled={!p.hasLanguage}>
         Share
       </button>
-      <button type="button" className={buttonClass} onClick={p.onReset} disabled={!p.canRun}>
+      <button type="button" className={buttonClass} onClick={p.onReset} disabled={!p.hasLanguage}>
         Reset code
       </button>
       {p.previousName && (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, emptyWorkspace, loadWorkspace, saveWorkspace } from "./storage";
-import { defaultLanguageId, templateFor } from "./templates";
+import { defaultLanguageId, notRunnableReason, templateFor } from "./templates";
 
 function memoryStorage() {
   const m = new Map<string, string>();
@@ -36,6 +36,12 @@ describe("templates", () => {
     expect(templateFor("Rust (1.63.0)")).toContain("fn main");
     expect(templateFor("Groovy (4.0)")).toContain("${name}");
     expect(templateFor("Unknown thing")).toBe("");
+  });
+  it("says which languages cannot be run from the editor", () => {
+    expect(notRunnableReason("Executable")).toMatch(/cannot upload/);
+    expect(notRunnableReason("Multi-file program")).toMatch(/zip/);
+    expect(notRunnableReason("Plain Text")).toBeNull();
+    expect(notRunnableReason("Python (3.11.2)")).toBeNull();
   });
   it("picks Python first", () => {
     expect(defaultLanguageId([{ id: 50, name: "C (GCC 12)" }, { id: 71, name: "Python (3.11)" }])).toBe(71);

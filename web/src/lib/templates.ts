@@ -155,3 +155,21 @@ export function templateFor(languageName: string): string {
 export function defaultLanguageId(languages: { id: number; name: string }[]): number | undefined {
   return (languages.find((l) => /^Python/.test(l.name)) ?? languages.find((l) => /^C\+\+/.test(l.name)) ?? languages[0])?.id;
 }
+
+// Languages whose programs are not text typed into an editor: the page says so and does
+// not offer Run, rather than sending something the server will refuse.
+const NOT_FROM_THE_EDITOR: { match: RegExp; why: string }[] = [
+  {
+    match: /^Executable/,
+    why: "Executable runs a compiled program sent as a file (its bytes, base64), which this page cannot upload: send it through the API instead.",
+  },
+  {
+    match: /^Multi-file program/,
+    why: "Multi-file program runs a zip of files (additional_files) with its compile and run scripts, which this page cannot upload: send it through the API instead.",
+  },
+];
+
+/** Why a language cannot be run from the editor, or null when it can. */
+export function notRunnableReason(languageName: string): string | null {
+  return NOT_FROM_THE_EDITOR.find((l) => l.match.test(languageName))?.why ?? null;
+}
