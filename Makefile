@@ -139,7 +139,7 @@ test-vm: deps-test deps-vm build
 # The IDE's export is built when missing (make web).
 WEB_OUT = $(if $(wildcard web/out/index.html),,web)
 test-deploy: deps-test deps-deploy build $(WEB_OUT)
-	$(SUDO) env CODERUNNER_BUILD=$(abspath $(BUILD)) python3 -m pytest -q -p no:cacheprovider tests/deploy
+	$(SUDO) env CODERUNNER_BUILD=$(abspath $(BUILD)) python3 -m pytest -q -s -p no:cacheprovider tests/deploy
 
 # The Compose topology on this machine's Docker (deploy/compose, docs/DEPLOYMENT.md): the
 # images' build context, certificate and secrets in COMPOSE_DIR (kept, with the data

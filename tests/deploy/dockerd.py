@@ -5,7 +5,7 @@ no default bridge (--bridge=none), and its networks come from 198.18.0.0/15 only
 compose file names its subnets; the default pool is there for anything else).
 
 Used by tests/deploy/test_compose.py; also runnable by hand:
-    python3 tests/deploy/dockerd.py    (prints DOCKER_HOST=..., stops on Enter)
+    python3 tests/deploy/dockerd.py    (prints DOCKER_HOST=..., stops at the end of its input: Ctrl+D)
 """
 
 import json
@@ -172,6 +172,6 @@ if __name__ == "__main__":
     d = Dockerd().start()
     print(f"DOCKER_HOST=unix://{d.sock}", flush=True)
     try:
-        input()
+        sys.stdin.read()
     finally:
         print("\n".join(d.stop()) or "stopped, cleaned up")
