@@ -20,10 +20,13 @@ BENCH_PKGS := bubblewrap postgresql redis-server
 # What `make test-vm` needs: the emulator, and a static busybox for the guest's initramfs
 # (the guest's kernel is Debian's, fetched by the test with apt-get download into its cache).
 VM_PKGS := qemu-system-x86 busybox-static
+# The Docker Compose topology (deploy/compose) and its test (tests/deploy): Debian's Docker
+# and Compose; debootstrap makes the base image where no registry is reachable.
+DEPLOY_PKGS := docker.io docker-compose debootstrap openssl curl
 # What `make cluster` runs besides coderunner.
 CLUSTER_PKGS := postgresql redis-server
 
-.PHONY: all build run service-user cluster web test test-vm check-style bench deps-build deps-test deps-vm deps-bench deps-web deps-web-e2e clean
+.PHONY: all build run service-user cluster web test test-vm test-deploy compose-context compose-up compose-down check-style bench deps-build deps-test deps-vm deps-bench deps-web deps-web-e2e deps-deploy clean
 
 all: build
 
@@ -69,6 +72,9 @@ deps-web-e2e:
 
 deps-vm:
 	$(call apt_install,$(VM_PKGS))
+
+deps-deploy:
+	$(call apt_install,$(DEPLOY_PKGS))
 
 deps-bench: deps-build
 	$(call apt_install,$(BENCH_PKGS))
@@ -125,6 +131,33 @@ test: deps-test deps-web deps-web-e2e languages build check-style
 # ~/.cache/coderunner/vm (CODERUNNER_VM_CACHE) after the first run.
 test-vm: deps-test deps-vm build
 	$(SUDO) python3 -m pytest -q -s -p no:cacheprovider tests/vm
+
+# The Compose topology built and run for real on a dockerd of the test's own (temporary data
+# root, its cgroups below the test's, no iptables changes, networks in 198.18.0.0/15): the
+# base image from debootstrap (cached in ~/.cache/coderunner), the images, a smoke suite
+# through the public entry only, then everything taken down. tests/deploy/README.md.
+# The IDE's export is built when missing (make web).
+WEB_OUT = $(if $(wildcard web/out/index.html),,web)
+test-deploy: deps-test deps-deploy build $(WEB_OUT)
+	$(SUDO) env CODERUNNER_BUILD=$(abspath $(BUILD)) python3 -m pytest -q -s -p no:cacheprovider tests/deploy
+
+# The Compose topology on this machine's Docker (deploy/compose, docs/DEPLOYMENT.md): the
+# images' build context, certificate and secrets in COMPOSE_DIR (kept, with the data
+# volumes, for the next `compose-up`); the edge on https://127.0.0.1:$(COMPOSE_PORT)/.
+COMPOSE_DIR ?= $(BUILD)/compose
+COMPOSE_PORT ?= 8443
+COMPOSE = $(SUDO) docker-compose --project-name coderunner --env-file $(COMPOSE_DIR)/compose.env \
+	-f deploy/compose/docker-compose.yml
+compose-context: build $(WEB_OUT)
+	CODERUNNER_COMPOSE_PORT=$(COMPOSE_PORT) $(SUDO) deploy/compose/make-context $(COMPOSE_DIR) $(BUILD)
+
+compose-up: deps-deploy compose-context
+	$(COMPOSE) up -d --build
+	@echo "coderunner: https://127.0.0.1:$(COMPOSE_PORT)/ (a self-signed certificate: $(COMPOSE_DIR)/tls); a key:"
+	@echo "  $(COMPOSE) exec gateway coderunner gateway keys create --name=NAME --scope=submit,read"
+
+compose-down:
+	$(COMPOSE) down
 
 check-style:
 	tools/check-style
