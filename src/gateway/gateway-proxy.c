@@ -125,13 +125,32 @@ static int check_item(const Principal *p, Judge0Body *b, size_t item, bool base6
                              : judge0_body_decode_batch_item(b, item, base64, &rules, errors, ret);
         if (r < 0)
                 return r;
-        if (!language_allowed(p, ret->language_id)) {
+        /* The key's languages bound its checker and interactor too: they are programs it
+         * runs. */
+        const struct {
+                const char *field;
+                int id;
+        } used[] = {
+                {"language_id", ret->language_id},
+                {"checker.language_id", ret->checker.language_id},
+                {"interactor.language_id", ret->interactor.language_id},
+        };
+        bool refused = false;
+        for (size_t i = 0; i < ELEMENTSOF(used); i++) {
+                if (used[i].id == 0 || language_allowed(p, used[i].id))
+                        continue;
                 char msg[96];
-                snprintf(msg, sizeof msg, "language with id %d is not allowed for this API key",
-                        ret->language_id);
-                r = judge0_errors_add(errors, "language_id", msg);
+                snprintf(msg, sizeof msg, "language with id %d is not allowed for this API key", used[i].id);
+                r = judge0_errors_add(errors, used[i].field, msg);
+                if (r < 0) {
+                        submission_done(ret);
+                        return r;
+                }
+                refused = true;
+        }
+        if (refused) {
                 submission_done(ret);
-                return r < 0 ? r : -EINVAL;
+                return -EINVAL;
         }
         return 0;
 }

@@ -217,7 +217,8 @@ static int run(const GatewayRoleConfig *c) {
         }
 
         if (!*s->user && geteuid() == 0) {
-                log_error(EPERM, "coderunner gateway does not run as root: give --user=NAME to become after start");
+                log_error(EPERM,
+                        "coderunner gateway does not run as root: give --user=NAME to become after start");
                 return 1;
         }
         ServerUser user;

@@ -217,6 +217,11 @@ def test_a_language_beyond_the_keys_ceiling_is_422(gw):
     assert r.status_code == 422
     assert "not allowed for this API key" in r.json()["language_id"][0]
     assert run(gw, k)["status"]["id"] == 3
+    # a checker is a program the key runs too
+    r = gw.post("/submissions", k, json={"source_code": PY_HELLO, "language_id": PY_ID,
+                                         "checker": {"source_code": "int main(){}", "language_id": C_ID}})
+    assert r.status_code == 422
+    assert "not allowed for this API key" in r.json()["checker.language_id"][0]
 
 
 def test_a_batch_with_one_item_beyond_a_ceiling_is_refused_whole(gw):
