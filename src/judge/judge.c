@@ -722,6 +722,18 @@ static int compile_step(Judge *j, const Language *lang, const char *cmd, const W
                 free(o.out);
                 o.out = strdup("Compilation time limit exceeded.");
                 o.out_len = o.out ? strlen(o.out) : 0;
+        } else if (o.box.status == BOX_STATUS_ML) {
+                /* The whole compiler is stopped at its memory limit (the driver too, so it
+                 * says nothing of it): what it printed before, then why it stopped. */
+                static const char ml[] = "Compilation memory limit exceeded.";
+                char *n = realloc(o.out, o.out_len + sizeof ml + 1);
+                if (n) {
+                        if (o.out_len > 0 && n[o.out_len - 1] != '\n')
+                                n[o.out_len++] = '\n';
+                        memcpy(n + o.out_len, ml, sizeof ml);
+                        o.out = n;
+                        o.out_len += sizeof ml - 1;
+                }
         }
         free(*ret_output);
         *ret_output = TAKE_PTR(o.out);

@@ -27,6 +27,12 @@ int serve_exec(int argc, char **argv) {
         size_t len = strlen(self);
         memcpy(path, self, len);
         memcpy(path + len, "/coderunner-serve", sizeof "/coderunner-serve");
+        /* libmongoc (the gateway's metadata store, linked into coderunner-serve) keeps
+         * performance counters in a /dev/shm file per process unless told not to, and a
+         * process that is killed leaves its file behind: told, before it starts, since its
+         * constructor runs before main(). */
+        if (setenv("MONGOC_DISABLE_SHM", "1", 0) < 0)
+                return log_error(errno, "serve: %m"), 2;
         execv(path, argv);
         return log_error(errno, "serve: cannot run %s: %m (it is built and installed next to coderunner)",
                        path),
