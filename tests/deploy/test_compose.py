@@ -282,3 +282,18 @@ def test_the_worker_needs_seccomp_unconfined(topo):
     default = topo.d.docker("run", *WORKER_RUN, check=False, capture=True)
     assert default.returncode != 0, default.stdout + default.stderr
     print(f"\nwith Docker's default seccomp profile: {(default.stdout + default.stderr).strip()}")
+
+
+def test_data_outlives_the_containers(topo, key):
+    """down (without --volumes) and up again: the key (MongoDB's volume) and a finished
+    submission (PostgreSQL's) are still there."""
+    r = topo.post("/submissions?wait=true", {"source_code": "print('kept')", "language_id": 71}, key)
+    logs = topo.compose("logs", "--no-color", "--tail=20", "worker-1", "worker-2", check=False).stdout
+    assert r.status_code == 201 and r.json()["status"]["id"] == 3, r.text + "\n" + logs
+    token = r.json()["token"]
+    topo.compose("down")
+    assert topo.compose("ps", "-q").stdout.strip() == ""
+    topo.compose("up", "-d")
+    wait_for("the edge healthy again", lambda: topo.inspect("edge")["State"]["Health"]["Status"] == "healthy", 120)
+    s = wait_for("the submission read back", lambda: topo.get(f"/submissions/{token}", key).json(), 60)
+    assert s["status"]["id"] == 3 and s["stdout"] == "kept\n", s
