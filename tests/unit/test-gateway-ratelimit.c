@@ -379,13 +379,14 @@ static RateLimiter *open_redis(size_t max_keys) {
         return open_prefix(prefix);
 }
 
-static long long redis_ttl(const char *cmd, const char *key) {
+/* One command on a connection of the test's own: an integer answer. */
+static long long redis_int(const char *cmd, const char *arg) {
         char url[64];
         snprintf(url, sizeof url, "redis://127.0.0.1:%d", server.port);
         Redis *r = NULL;
         ASSERT_EQ(redis_open(url, NULL, 0, NULL, &r), 0);
         RedisReply *reply = NULL;
-        ASSERT_EQ(redis_call(r, &reply, cmd, key, NULL), 0);
+        ASSERT_EQ(redis_call(r, &reply, cmd, arg, NULL), 0);
         long long v;
         ASSERT_EQ(redis_reply_integer(reply, &v), 0);
         redis_reply_free(reply);
@@ -435,10 +436,22 @@ static void redis_shared(void) {
         ASSERT_EQ(ratelimit_count_get(c, "quota:s", &total), 0);
         ASSERT_EQ_NUM(total, 0);
         /* the state expires: a bucket once it is full again, a counter a day after its day */
-        long long pttl = redis_ttl("PTTL", "shared:r:key:s");
+        long long pttl = redis_int("PTTL", "shared:r:key:s");
         ASSERT_IN(pttl, 3 * SLOW_INTERVAL / 1000 - SLACK / 1000, 3 * SLOW_INTERVAL / 1000 + 1);
-        long long ttl = redis_ttl("TTL", "shared:c:quota:s");
+        long long ttl = redis_int("TTL", "shared:c:quota:s");
         ASSERT_IN(ttl, 86400, 2 * 86400);
+        /* a server that forgot the scripts (SCRIPT FLUSH, a restart) gets them again */
+        ASSERT_EQ(redis_int("EXISTS", "shared:r:key:s"), 1);
+        char url[64];
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d", server.port);
+        Redis *r = NULL;
+        ASSERT_EQ(redis_open(url, NULL, 0, NULL, &r), 0);
+        ASSERT_EQ(redis_call(r, NULL, "SCRIPT", "FLUSH", NULL), 0);
+        redis_free(r);
+        ASSERT_TRUE(!take(a, "key:s", SLOW, 3).allowed);
+        ASSERT_EQ(ratelimit_count_add(b, "quota:s", 3, 10, &ok, &total, NULL), 0);
+        ASSERT_TRUE(ok);
+        ASSERT_EQ_NUM(total, 10);
         ratelimit_free(a);
         ratelimit_free(b);
         ratelimit_free(c);
