@@ -95,14 +95,14 @@ def wait_until(cond, deadline, what):
 
 def tree_pids(pid):
     """pid and its live descendants."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [pid]
+    while pending:
+        p = pending.pop()
         out.append(p)
         try:
             for task in os.listdir("/proc/%d/task" % p):
                 with open("/proc/%d/task/%s/children" % (p, task)) as f:
-                    todo.extend(int(x) for x in f.read().split())
+                    pending.extend(int(x) for x in f.read().split())
         except OSError:
             pass
     return out

@@ -55,7 +55,7 @@ typedef struct OwnerSlot {
 typedef struct GwMetrics {
         atomic_uint_fast64_t allowed, limited, quota_refused[3], auth_failed, limiter_fallbacks;
         atomic_uint_fast64_t meta_calls, meta_usec, meta_errors, history_lost;
-        atomic_uint_fast64_t upstream_errors, forwarded;
+        atomic_uint_fast64_t upstream_errors;
 } GwMetrics;
 
 enum { QUOTA_SUBMISSIONS, QUOTA_CPU, QUOTA_CONCURRENT };

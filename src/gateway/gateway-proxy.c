@@ -537,6 +537,23 @@ void gw_submission_delete(HttpRequest *req, const char *const *params, void *use
         gw_forward(g, req, &p, "DELETE", path, NULL, NULL, 0, NULL, NULL, NULL);
 }
 
+/* GET /submissions/batch of the tokens in list ("a,b,c"), with the request's
+ * base64_encoded and fields, answered by after; ctx goes to ctx_free whatever happens. */
+static void forward_batch(Gateway *g, HttpRequest *req, const Principal *p, const char *list, GwAfter after,
+        void *ctx, void (*ctx_free)(void *)) {
+        const char *const names[] = {"base64_encoded", "fields", NULL};
+        _cleanup_free_ char *q = gw_path_with_query(req, "/submissions/batch", names);
+        _cleanup_free_ char *path = NULL;
+        if (q && asprintf(&path, "%s%ctokens=%s", q, strchr(q, '?') ? '&' : '?', list) < 0)
+                path = NULL;
+        if (!path) {
+                ctx_free(ctx);
+                http_reply_error(req, 500, "out of memory");
+                return;
+        }
+        gw_forward(g, req, p, "GET", path, NULL, NULL, 0, after, ctx, ctx_free);
+}
+
 typedef struct Spread {
         bool *keep;
         size_t n;
@@ -659,32 +676,18 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
                 gw_reply_encoded(req, 200, r, json);
                 return;
         }
-        const char *const names[] = {"base64_encoded", "fields", NULL};
-        _cleanup_free_ char *q = gw_path_with_query(req, "/submissions/batch", names);
-        _cleanup_free_ char *path = NULL;
-        if (q && asprintf(&path, "%s%ctokens=%s", q, strchr(q, '?') ? '&' : '?', owned_list) < 0)
-                path = NULL;
-        if (!path) {
-                spread_free(s);
-                http_reply_error(req, 500, "out of memory");
-                return;
-        }
-        gw_forward(g, req, &p, "GET", path, NULL, NULL, 0, spread_after, s, spread_free);
+        forward_batch(g, req, &p, owned_list, spread_after, s, spread_free);
 }
-
-typedef struct ListCtx {
-        Judge0Page page;
-} ListCtx;
 
 static void list_after(Gateway *g, HttpRequest *req, HttpcResponse *resp, void *ctx) {
         (void) g;
-        ListCtx *l = ctx;
+        const Judge0Page *page = ctx;
         if (resp->error < 0 || resp->status != 200) {
                 gw_relay(req, resp);
                 return;
         }
         char *json = NULL;
-        int r = gwjson_list_wrap(resp->body, resp->body_len, &l->page, &json);
+        int r = gwjson_list_wrap(resp->body, resp->body_len, page, &json);
         if (r == -EBADMSG) {
                 http_reply_error(req, 502, "the API node answered a batch with something else");
                 return;
@@ -770,35 +773,25 @@ void gw_submission_list(HttpRequest *req, const char *const *params, void *userd
                 return;
         }
         _cleanup_free_ char *owned_list = list;
-        ListCtx *l = calloc(1, sizeof *l);
-        if (!l) {
+        Judge0Page *pg = malloc(sizeof *pg);
+        if (!pg) {
                 http_reply_error(req, 500, "out of memory");
                 return;
         }
         uint64_t pages = (seen + per_page - 1) / per_page;
-        l->page = (Judge0Page){.current_page = page,
+        *pg = (Judge0Page){.current_page = page,
                 .next_page = page < pages ? page + 1 : 0,
                 .prev_page = page > 1 ? page - 1 : 0,
                 .total_pages = pages,
                 .total_count = seen};
         if (kept == 0) {
                 char *json = NULL;
-                int r = gwjson_list_wrap("{\"submissions\":[]}", 18, &l->page, &json);
-                free(l);
+                int r = gwjson_list_wrap("{\"submissions\":[]}", 18, pg, &json);
+                free(pg);
                 gw_reply_encoded(req, 200, r, json);
                 return;
         }
-        const char *const names[] = {"base64_encoded", "fields", NULL};
-        _cleanup_free_ char *q = gw_path_with_query(req, "/submissions/batch", names);
-        _cleanup_free_ char *path = NULL;
-        if (q && asprintf(&path, "%s%ctokens=%s", q, strchr(q, '?') ? '&' : '?', owned_list) < 0)
-                path = NULL;
-        if (!path) {
-                free(l);
-                http_reply_error(req, 500, "out of memory");
-                return;
-        }
-        gw_forward(g, req, &p, "GET", path, NULL, NULL, 0, list_after, l, free);
+        forward_batch(g, req, &p, owned_list, list_after, pg, free);
 }
 
 /* ---- the rest ---- */

@@ -829,7 +829,6 @@ void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *me
         }
         *f = (Forward){g, req, after, ctx, ctx_free};
         http_request_suspend(req);
-        atomic_fetch_add(&g->m.forwarded, 1);
         int r = upstream_forward(g->up, method, path_and_query, h, n, body, len, forward_done, f);
         if (r < 0) {
                 free(f);

@@ -197,7 +197,7 @@ static bool header_text_ok(const char *s, bool name) {
         if (!*s && name)
                 return false;
         for (; *s; s++)
-                if (*s == '\r' || *s == '\n' || *s == '\0' || (name && (*s == ':' || *s == ' ')))
+                if (*s == '\r' || *s == '\n' || (name && (*s == ':' || *s == ' ')))
                         return false;
         return true;
 }

@@ -115,18 +115,24 @@ typedef struct GatewayRoleConfig {
         HttpSection http;
 } GatewayRoleConfig;
 
-static int parse_rate(const char *s, const char *name, double *ret) {
+/* A number from 0 to max, with an optional "/s" (rates): 0, or -EINVAL. */
+static int parse_number(const char *s, double max, double *ret) {
         char *end;
         errno = 0;
         double v = strtod(s, &end);
-        if (errno || end == s || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v <= 0 ||
-                v > RATELIMIT_RATE_MAX) {
+        if (errno || end == s || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v < 0 || v > max)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static int parse_rate(const char *s, const char *name, double *ret) {
+        if (parse_number(s, RATELIMIT_RATE_MAX, ret) < 0 || *ret == 0) {
                 log_error(EINVAL,
                         "--%s=%s: not a rate (requests per second above 0 and at most %g, e.g. 20 or 0.5/s)",
                         name, s, RATELIMIT_RATE_MAX);
                 return -EINVAL;
         }
-        *ret = v;
         return 0;
 }
 
@@ -352,17 +358,10 @@ static int take_flags(int *argc, char **argv, SubFlag *flags, size_t n) {
 }
 
 static int num_flag(const SubFlag *f, double max, double *ret) {
-        if (!f->value)
-                return 0;
-        char *end;
-        errno = 0;
-        double v = strtod(f->value, &end);
-        if (errno || end == f->value || (*end && strcmp(end, "/s") != 0) || !isfinite(v) || v < 0 ||
-                v > max) {
+        if (f->value && parse_number(f->value, max, ret) < 0) {
                 log_error(EINVAL, "%s=%s: not a number from 0 to %g", f->name, f->value, max);
                 return -EINVAL;
         }
-        *ret = v;
         return 0;
 }
 

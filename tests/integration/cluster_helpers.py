@@ -172,12 +172,12 @@ def process_children(pid):
 def process_tree(pid):
     """pid and all its descendants, parents first (processes that exit meanwhile are
     skipped)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [pid]
+    while pending:
+        p = pending.pop()
         out.append(p)
         try:
-            todo += process_children(p)
+            pending += process_children(p)
         except OSError:
             pass
     return out
