@@ -9,6 +9,16 @@ export async function setCode(page, text) {
   await page.keyboard.insertText(text);
 }
 
+/** Switch to test-case mode and add one test case per [input, expected output] pair. */
+export async function addTests(page, pairs) {
+  await page.locator('[data-testid="mode-tests"]').check();
+  for (let i = 0; i < pairs.length; i++) await page.locator('[data-testid="add-test"]').click();
+  for (const [i, [input, expected]] of pairs.entries()) {
+    await page.locator(`[data-testid="test-${i}-in"]`).fill(input);
+    await page.locator(`[data-testid="test-${i}-out"]`).fill(expected);
+  }
+}
+
 /** Wait for `check` to be true (a throw counts as not yet, unless the error is `fatal`), with a deadline. */
 export async function until(check, ms = 10_000, what = "condition") {
   const deadline = Date.now() + ms;
@@ -33,4 +43,19 @@ export async function inView(page, selector) {
 export async function checkVerdictInView(page) {
   await until(() => inView(page, '[data-testid="verdict"]'), 10_000, "the verdict brought into view");
   if (!(await inView(page, '[data-testid="run"]'))) throw new Error("Run is off screen");
+}
+
+/** Run a browser test's body: "ok" and exit 0, or the error and exit 1; the browser closed either way. */
+export async function runSuite(browser, art, body) {
+  let failed = false;
+  try {
+    await body();
+    console.log(`ok: screenshots in ${art}`);
+  } catch (e) {
+    failed = true;
+    console.error(e);
+  } finally {
+    await browser.close();
+  }
+  process.exit(failed ? 1 : 0);
 }

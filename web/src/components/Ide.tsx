@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import dynamic from "next/dynamic";
-import { Judge0Client } from "@/lib/judge0";
+import { Judge0Client, type SubmissionResult } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
@@ -11,7 +11,8 @@ import { notRunnableReason } from "@/lib/templates";
 import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useHistory } from "@/hooks/useHistory";
-import { useRun } from "@/hooks/useRun";
+import { useInteractive } from "@/hooks/useInteractive";
+import { useRun, type RunMeta } from "@/hooks/useRun";
 import { useSession } from "@/hooks/useSession";
 import { useShareLink } from "@/hooks/useShareLink";
 import { useWorkspace } from "@/hooks/useWorkspace";
@@ -19,11 +20,14 @@ import { useLanguages, useSystemDark } from "@/hooks/useLanguages";
 import AccountPanel from "./AccountPanel";
 import ErrorBox from "./ErrorBox";
 import HistoryPanel from "./HistoryPanel";
+import InteractiveToggle from "./InteractiveToggle";
 import InputPanel from "./InputPanel";
+import LiveProgress from "./LiveProgress";
 import NoticeBanner from "./NoticeBanner";
 import ResultView from "./ResultView";
 import SettingsPanel from "./SettingsPanel";
 import ShareBanner from "./ShareBanner";
+import Terminal from "./Terminal";
 import Toolbar from "./Toolbar";
 import { inputClass } from "./ui";
 
@@ -91,17 +95,38 @@ export default function Ide() {
     return err;
   });
 
-  const runner = useRun(client);
-  const { start: startRun } = runner;
   const { record: recordRun } = history;
+  // Every finished run goes to History: started here, or brought back after a reload.
+  const onFinished = useCallback(
+    (result: SubmissionResult, meta: RunMeta) => {
+      const kept = recordRun({
+        token: result.token,
+        languageId: meta.languageId,
+        status: result.status,
+        time: result.time,
+        memory: result.memory,
+        createdAt: meta.createdAt,
+        finishedAt: new Date().toISOString(),
+        sourceCode: meta.sourceCode,
+        stdin: meta.stdin,
+      });
+      if (!kept) setNote("This run is too large to keep in the browser's history.");
+    },
+    [recordRun],
+  );
+  const runner = useRun(client, { timeoutMs: timeoutSeconds * 1000, resumeReady: w.loaded, onFinished });
+  const interactive = useInteractive(client, API_BASE);
+  const [interactiveMode, setInteractiveMode] = useState(false);
+  const { start: startRun } = runner;
+  const { start: startInteractive } = interactive;
   const resultRef = useRef<HTMLElement>(null);
   const notRunnable = language ? notRunnableReason(language.name) : null;
   const doRun = useCallback(async () => {
     if (!language || notRunnable) return;
-    const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
-    const createdAt = new Date().toISOString();
     setShare(null);
     setNote(null);
+    if (interactiveMode) return startInteractive(language, code, ws.args, w.compilerOptions);
+    const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
     const req = {
       language_id: language.id,
       source_code: code,
@@ -110,25 +135,12 @@ export default function Ide() {
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
-    const result = await startRun(req, ws.settings.wait);
+    const meta = { languageId: language.id, sourceCode: code, stdin: tests ? null : ws.stdin, tests, createdAt: new Date().toISOString() };
+    await startRun(req, ws.settings.wait, meta);
     // On a phone (or below long test tables) the result is off screen: bring it into view.
     const box = resultRef.current?.getBoundingClientRect();
     if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
-    if (result) {
-      const kept = recordRun({
-        token: result.token,
-        languageId: language.id,
-        status: result.status,
-        time: result.time,
-        memory: result.memory,
-        createdAt,
-        finishedAt: new Date().toISOString(),
-        sourceCode: code,
-        stdin: tests ? null : ws.stdin,
-      });
-      if (!kept) setNote("This run is too large to keep in the browser's history.");
-    }
-  }, [language, notRunnable, mode, ws, code, w.compilerOptions, startRun, recordRun]);
+  }, [language, notRunnable, interactiveMode, startInteractive, mode, ws, code, w.compilerOptions, startRun]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -180,7 +192,8 @@ export default function Ide() {
   };
 
   const langName = (id: number, fallback?: string) => offered?.find((l) => l.id === id)?.name ?? fallback ?? `language ${id}`;
-  const { run, running, elapsed } = runner;
+  const { run, elapsed } = runner;
+  const running = runner.running || interactive.active;
 
   return (
     <div className="flex min-h-screen flex-col">
@@ -194,7 +207,7 @@ export default function Ide() {
         hasLanguage={!!language}
         canRun={!!language && !notRunnable}
         onRun={() => void doRun()}
-        onCancel={runner.cancel}
+        onCancel={interactive.active ? interactive.stop : runner.cancel}
         onShare={() => void makeShare()}
         onReset={w.resetCode}
         previousName={ws.previous ? langName(ws.previous.languageId) : null}
@@ -276,30 +289,27 @@ export default function Ide() {
           </section>
 
           <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
-            <h2 id="result-title" className="mb-2 text-sm font-semibold">
-              Result
-            </h2>
+            <div className="mb-2 flex flex-wrap items-center gap-3">
+              <h2 id="result-title" className="text-sm font-semibold">
+                Result
+              </h2>
+              <InteractiveToggle on={interactiveMode} onChange={setInteractiveMode} disabled={interactive.active} />
+            </div>
             {notRunnable && (
               <p role="note" data-testid="not-runnable" className={`mb-2 rounded border-l-4 p-3 text-sm ${TONE_CLASSES.pending}`}>
                 {notRunnable}
               </p>
             )}
-            {run.kind === "idle" && (
+            {interactiveMode && <Terminal state={interactive.state} onLine={interactive.sendLine} onEof={interactive.sendEof} onStop={interactive.stop} />}
+            {!interactiveMode && run.kind === "idle" && (
               <p className="text-sm text-slate-600 dark:text-slate-400">
                 Press <kbd className="rounded border px-1">Ctrl</kbd>+<kbd className="rounded border px-1">Enter</kbd> (
                 <kbd className="rounded border px-1">⌘</kbd>+<kbd className="rounded border px-1">Enter</kbd> on a Mac) or Run.
               </p>
             )}
-            {run.kind === "running" && (
-              <div className={`flex items-center gap-2 rounded border-l-4 p-3 ${TONE_CLASSES.pending}`} data-testid="progress">
-                <span className="inline-block h-4 w-4 animate-spin rounded-full border-2 border-current border-t-transparent" aria-hidden="true" />
-                <span>
-                  {run.status?.description ?? "Submitting"}… {(elapsed / 1000).toFixed(1)} s
-                </span>
-              </div>
-            )}
-            {run.kind === "error" && <ErrorBox error={run.error} />}
-            {run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
+            {!interactiveMode && run.kind === "running" && <LiveProgress run={run} elapsed={elapsed} />}
+            {!interactiveMode && run.kind === "error" && <ErrorBox error={run.error} />}
+            {!interactiveMode && run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
 
           {historySource && (
