@@ -887,6 +887,15 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                         r = -errno;
                         goto fail;
                 }
+                /* mkdtemp's 0700 lets only us reach the socket: a client of another uid
+                 * (a service that dropped root after connecting) could not connect again
+                 * once its connection was closed (idle, busy). It may pass, not list; the
+                 * supervisor still checks who connects. */
+                if (cfg->client_uid != (uid_t) -1 && cfg->client_uid != geteuid() && chmod(tmpl, 0711) < 0) {
+                        r = -errno;
+                        (void) rmdir(tmpl);
+                        goto fail;
+                }
                 s->tmpdir = strdup(tmpl);
                 if (s->tmpdir && asprintf(&s->socket_path, "%s/box.sock", tmpl) < 0)
                         s->socket_path = NULL;
