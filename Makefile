@@ -119,9 +119,11 @@ run: build languages web service-user
 # PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
 CLUSTER_DIR ?= /var/tmp/coderunner-cluster
 CLUSTER_PORT ?= 2358
+# More options of cluster up, e.g. CLUSTER_ARGS=--hosts (a network namespace per role).
+CLUSTER_ARGS ?=
 cluster: build languages
 	$(call apt_install,$(CLUSTER_PKGS))
-	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground $(CLUSTER_ARGS)
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
 test: deps-test deps-web deps-web-e2e languages build check-style

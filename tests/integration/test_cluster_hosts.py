@@ -211,7 +211,7 @@ def check_hosts(st, d, port):
 
 def test_hosts_flows_and_down(cluster_dir, public_ns):
     d, port = cluster_dir, free_port()
-    url, gw_ns, gw_conf = up(d, port, "--api=2", "--workers=1")
+    url, gw_ns, gw_conf = up(d, port, "--api=2", "--workers=1", "--gateways=2")
     assert url == f"http://127.0.0.1:{port}"
     st = status(d)
     net = st["network"]
@@ -304,6 +304,28 @@ def test_down_and_up_after_a_crash(cluster_dir):
         assert r.returncode == 0, r.stderr
         assert our_netns(second) == [] and processes_in(ids) == []
     assert processes_in({ns_id(f"/proc/{os.getpid()}/ns/net")}) != []  # the scan itself works
+
+
+def test_foreground_comes_down(cluster_dir):
+    """make cluster CLUSTER_ARGS=--hosts: up stays; SIGTERM brings the cluster down, its
+    namespaces with it."""
+    d, port = cluster_dir, free_port()
+    p = subprocess.Popen([str(CODERUNNER), "cluster", "up", f"--dir={d}", f"--port={port}", "--hosts", "--api=1",
+                          "--workers=0", "--slots=1", "--meta=sqlite", "--foreground"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == f"http://127.0.0.1:{port}"
+        net_id = status(d)["network"]["id"]
+        assert our_netns(net_id) != []
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=DOWN_TIMEOUT) == 0, p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert our_netns(net_id) == []
+    assert all(r["state"] == "stopped" for r in status(d)["roles"])
 
 
 def test_errors_are_one_line(cluster_dir):
