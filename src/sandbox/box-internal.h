@@ -54,6 +54,14 @@ struct BoxContext {
         uint64_t prepared_seq;
         bool have_pending;
         BoxCgroup pending;
+        /* Likewise the next run's root (a mount namespace, JailPlan.root_fd), built
+         * between answers; -1 when there is none (not root, not a slot, or it failed). */
+        int root_fd;
+        bool root_broken; /* preparing it failed once: runs build their own */
+        bool root_probed; /* jail_probe_mount_api() was asked (once) */
+        /* The last run's mount namespace, held open so that it is torn down after the
+         * answer rather than while the client waits for init to exit. */
+        int pending_root_fd;
 
         JailPlan *plan; /* reused by every run */
         char *strbuf;

@@ -166,13 +166,14 @@ typedef struct PlanBuilder {
         size_t size, used;
         char *err;
         size_t errlen;
+        bool per_run; /* what is pushed now is made by the run itself (JailMount.per_run) */
 } PlanBuilder;
 
 static JailMount *push(PlanBuilder *pb, JailMountKind kind, const char *target) {
         if (pb->plan->n_mounts >= JAIL_MAX_MOUNTS)
                 return NULL;
         JailMount *m = &pb->plan->mounts[pb->plan->n_mounts++];
-        *m = (JailMount){.kind = kind, .target = target, .src_fd = -EBADF};
+        *m = (JailMount){.kind = kind, .target = target, .src_fd = -EBADF, .per_run = pb->per_run};
         return m;
 }
 
@@ -302,6 +303,9 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
         if (!(m = push(&pb, JM_FILE, "etc/hostname")))
                 return -ENOBUFS;
         m->data = "coderunner\n";
+        /* From here to /dev, what depends on the run: its spec, or (/proc) its pid
+         * namespace. */
+        pb.per_run = true;
         if (spec->share_net && r->have_resolv) {
                 if (!(m = push(&pb, JM_BIND, "etc/resolv.conf")))
                         return -ENOBUFS;
@@ -342,6 +346,7 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
         /* /dev: a tmpfs with the four harmless devices, then read-only. As root they are
          * made with mknod (one call each); in a user namespace that is not allowed, and
          * the host's nodes are bound instead. */
+        pb.per_run = false;
         if (!(m = push(&pb, JM_TMPFS, "dev")))
                 return -ENOBUFS;
         m->data = "size=16k,nr_inodes=64,mode=0755";
@@ -380,6 +385,7 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
         m->dev = !plan->rootless; /* read-only: no node can be added, the four stay usable */
 
         /* The caller's binds last, so that they may cover anything above. */
+        pb.per_run = true;
         for (size_t i = 0; i < spec->n_binds; i++) {
                 const BoxBind *bb = &spec->binds[i];
                 if (!bb->inside || !inside_path_ok(bb->inside))

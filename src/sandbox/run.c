@@ -69,6 +69,7 @@ typedef struct Run {
         uint64_t cpu_usec;
         bool cpu_known;
         int workdir_fd;
+        int root_fd; /* the mount namespace prepared for this run, or -1 */
         uid_t workdir_uid;
         gid_t workdir_gid;
         mode_t workdir_mode;
@@ -219,6 +220,9 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
                 flags &= ~(uint64_t) CLONE_NEWIPC;
                 c->ipc_ready = false;
         }
+        if (plan->root_fd >= 0)
+                /* The child enters the mount namespace prepared for this run. */
+                flags &= ~(uint64_t) CLONE_NEWNS;
         if (c->rootless)
                 /* never the host's network: networked runs are refused when rootless */
                 flags |= CLONE_NEWUSER | CLONE_NEWNET;
@@ -560,6 +564,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .error_r = -EBADF,
                 .status_r = -EBADF,
                 .workdir_fd = -EBADF,
+                .root_fd = -EBADF,
                 .control = spec->control_fd,
         };
         int out[2] = {-1, -1}, err[2] = {-1, -1}, errp[2] = {-1, -1}, stp[2] = {-1, -1};
@@ -589,6 +594,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         /* The plan: everything the child needs, prepared here. */
         uint64_t seq = ++c->seq;
         *plan = (JailPlan){
+                .root_fd = -EBADF,
                 .netns_fd = spec->share_net ? netbox_fd(c->netbox) : c->netns_fd,
                 .peer_uid = peer_uid,
                 .peer_gid = peer_gid,
@@ -700,6 +706,12 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         }
         run.have_cg = true;
 
+        /* The root prepared between answers (box_context_cleanup), for this run alone;
+         * this process keeps the namespace open until the answer is out, so that init's
+         * exit does not wait for its mounts to be torn down. */
+        run.root_fd = TAKE_FD(c->root_fd);
+        plan->root_fd = run.root_fd;
+
         run.start = now_usec(CLOCK_MONOTONIC);
         uint64_t flags;
         r = launch(&run, plan, &flags);
@@ -749,6 +761,9 @@ out:
                         box_cgroup_destroy(&c->cg, &run.cg);
         }
         restore_workdir(&run);
+        if (c->defer_cleanup && c->pending_root_fd < 0)
+                c->pending_root_fd = TAKE_FD(run.root_fd);
+        safe_close(run.root_fd);
         safe_close(run.pidfd);
         safe_close(run.out.fd);
         safe_close(run.err.fd);

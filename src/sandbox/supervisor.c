@@ -52,17 +52,23 @@ typedef struct Header {
         uint32_t magic;
         uint32_t len;
         uint32_t fds; /* FD_* bits: which streams ride along, in that order */
-        uint32_t reserved;
+        uint32_t flags; /* HEADER_* */
 } Header;
+
+/* A request's flag: it is the connection's last, so the slot closes the connection once it
+ * has answered and is free for the next client at once, before it prepares its next run
+ * (a client that closed by itself is noticed only then, and one that connects meanwhile
+ * would be answered busy). */
+#define HEADER_LAST 1u
 
 /* Set in a slot by SIGTERM/SIGINT: a wait for a client gives up. */
 static volatile sig_atomic_t stop_requested;
 
 /* ---- framing ---- */
 
-static int send_frame(int sock, uint32_t magic, const void *payload, size_t len, const int *fds, size_t nfds,
-        uint32_t fdbits) {
-        Header h = {.magic = magic, .len = (uint32_t) len, .fds = fdbits};
+static int send_frame(int sock, uint32_t magic, uint32_t flags, const void *payload, size_t len,
+        const int *fds, size_t nfds, uint32_t fdbits) {
+        Header h = {.magic = magic, .len = (uint32_t) len, .fds = fdbits, .flags = flags};
         struct iovec iov[2] = {{&h, sizeof h}, {(void *) payload, len}};
         union {
                 struct cmsghdr align;
@@ -174,7 +180,8 @@ static uint64_t deadline_in(uint64_t usec) {
  * -ECONNRESET on a clean EOF before a frame, -ETIMEDOUT when a deadline passed, or
  * -errno. */
 static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, uint8_t **ret_payload,
-        size_t *ret_len, int fds[4], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic) {
+        size_t *ret_len, int fds[4], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic,
+        uint32_t *ret_flags) {
         Header h;
         union {
                 struct cmsghdr align;
@@ -230,6 +237,8 @@ static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, u
                 *ret_fdbits = h.fds;
         if (ret_magic)
                 *ret_magic = h.magic;
+        if (ret_flags)
+                *ret_flags = h.flags;
         return 0;
 fail:
         for (size_t i = 0; i < nfds; i++)
@@ -242,6 +251,7 @@ fail:
 struct BoxClient {
         int sock;
         char *path;
+        bool last; /* box_client_last_request() */
 };
 
 static int client_socket(const char *socket_path) {
@@ -301,11 +311,15 @@ static int client_check(BoxClient *c) {
         uint32_t magic = 0;
         bool busy = recv_frame(c->sock, (const uint32_t[2]){PROTO_MAGIC_BUSY, 0},
                             &(Deadlines){.frame_usec = DEFAULT_READ_TIMEOUT_USEC}, &payload, &len, NULL,
-                            NULL, NULL, &magic) == 0;
+                            NULL, NULL, &magic, NULL) == 0;
         int r = client_reconnect(c);
         if (r < 0)
                 return r;
         return busy ? -EBUSY : 0;
+}
+
+void box_client_last_request(BoxClient *c) {
+        c->last = true;
 }
 
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
@@ -341,14 +355,16 @@ int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
                 r = client_check(c);
                 if (r < 0)
                         return r;
-                r = send_frame(c->sock, PROTO_MAGIC_REQUEST, buf, len, fds, nfds, bits);
+                r = send_frame(
+                        c->sock, PROTO_MAGIC_REQUEST, c->last ? HEADER_LAST : 0, buf, len, fds, nfds, bits);
                 if ((r != -EPIPE && r != -ECONNRESET) || attempt == 2)
                         break;
         }
         if (r < 0)
                 return r;
+        c->last = false; /* a later request finds the connection closed and makes another */
         r = recv_frame(c->sock, (const uint32_t[2]){PROTO_MAGIC_RESULT, PROTO_MAGIC_BUSY}, &(Deadlines){},
-                &reply, &rlen, NULL, NULL, NULL, &magic);
+                &reply, &rlen, NULL, NULL, NULL, &magic, NULL);
         if (r < 0)
                 return r == -ECONNRESET ? -EPIPE : r;
         if (magic == PROTO_MAGIC_BUSY) {
@@ -398,12 +414,12 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 _cleanup_free_ void *arena = NULL;
                 size_t len, nfds = 0;
                 int fds[4] = {-1, -1, -1, -1};
-                uint32_t bits = 0;
+                uint32_t bits = 0, hflags = 0;
                 BoxSpec spec;
                 BoxResult res = {.exit_code = -1};
 
                 int r = recv_frame(sock, (const uint32_t[2]){PROTO_MAGIC_REQUEST, 0}, &dl, &buf, &len, fds,
-                        &nfds, &bits, NULL);
+                        &nfds, &bits, NULL, &hflags);
                 if (r < 0)
                         return; /* EOF, silence past a time-out, or garbage: the slot is free again */
                 r = proto_decode_spec(buf, len, &spec, &arena);
@@ -433,11 +449,12 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 uint8_t out[sizeof(BoxResult) + 16];
                 size_t olen;
                 proto_encode_result(&res, out, &olen);
-                r = send_frame(sock, PROTO_MAGIC_RESULT, out, olen, NULL, 0, 0);
-                /* The answer is out: now the empty cgroups of the run can go. */
+                r = send_frame(sock, PROTO_MAGIC_RESULT, 0, out, olen, NULL, 0, 0);
+                if (r < 0 || (hflags & HEADER_LAST))
+                        return; /* the caller cleans up once the slot is free again */
+                /* The answer is out: now the last run's mounts and cgroups can go, and the
+                 * next run's be made. */
                 box_context_cleanup(ctx);
-                if (r < 0)
-                        return;
                 if (stop_requested)
                         return;
         }
@@ -519,8 +536,9 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
                 }
                 serve_connection(ctx, sock, cfg);
                 close(sock);
-                /* idle again */
+                /* idle again; a connection the parent hands us meanwhile waits in ctl */
                 (void) RETRY_EINTR(send(ctl, "f", 1, MSG_NOSIGNAL));
+                box_context_cleanup(ctx);
         }
         box_context_free(ctx);
         _exit(0);
@@ -630,7 +648,7 @@ static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisor
                         /* The client must not wait behind runs it cannot see the end of. */
                         struct timeval tv = {.tv_usec = 100000};
                         (void) setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-                        (void) send_frame(conn, PROTO_MAGIC_BUSY, NULL, 0, NULL, 0, 0);
+                        (void) send_frame(conn, PROTO_MAGIC_BUSY, 0, NULL, 0, NULL, 0, 0);
                 }
         }
 }
