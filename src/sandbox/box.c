@@ -91,6 +91,7 @@ void box_context_cleanup(BoxContext *c) {
         /* The last run's mounts go first: its tree is gone, nobody waits. */
         c->pending_root_fd = safe_close(c->pending_root_fd);
         if (c->have_pending) {
+                box_cgroup_kill(&c->cg, &c->pending);
                 box_cgroup_destroy(&c->cg, &c->pending);
                 c->have_pending = false;
         }

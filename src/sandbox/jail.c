@@ -96,7 +96,9 @@ static void fd_path(int fd, char buf[32]) {
         buf[14 + n] = '\0';
 }
 
-static void do_mount(const JailPlan *plan, const JailMount *m, bool detached) {
+/* prepared: the run entered a root prepared ahead (its bind sources are detached copies
+ * of the host's mounts, its tmpfs areas have the default size). */
+static void do_mount(const JailPlan *plan, const JailMount *m, bool prepared) {
         char src[32];
         int r;
 
@@ -137,6 +139,14 @@ static void do_mount(const JailPlan *plan, const JailMount *m, bool detached) {
                             MS_NOSUID | (m->dev ? 0 : MS_NODEV) | (m->rw ? 0 : MS_NOEXEC), m->data) < 0)
                         fail(plan, STAGE_MOUNT, errno, m->target);
                 return;
+        case JM_RESIZE:
+                /* The flags are the tmpfs mount's own (a remount sets them all again). */
+                if (prepared &&
+                        mount(NULL, m->target, NULL,
+                                MS_REMOUNT | MS_NOSUID | (m->dev ? 0 : MS_NODEV) | (m->rw ? 0 : MS_NOEXEC),
+                                m->data) < 0)
+                        fail(plan, STAGE_MOUNT, errno, m->target);
+                return;
         case JM_PROC:
                 if (mkdir(m->target, 0555) < 0 && errno != EEXIST)
                         fail(plan, STAGE_MOUNT, errno, m->target);
@@ -154,7 +164,7 @@ static void do_mount(const JailPlan *plan, const JailMount *m, bool detached) {
                 }
                 if (r < 0)
                         fail(plan, STAGE_MOUNT, errno, m->target);
-                if (detached) {
+                if (prepared) {
                         /* A copy of the source made in the host's namespace (open_tree),
                          * not attached anywhere yet: attach it here. */
                         if (move_mount(m->src_fd, "", AT_FDCWD, m->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)

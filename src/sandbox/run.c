@@ -284,16 +284,11 @@ static void watch(Run *run) {
 
         for (;;) {
                 struct pollfd p[7];
-                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1, i_oom = -1,
-                    i_ctl = -1;
+                int np = 0, i_out = -1, i_err = -1, i_pid = -1, i_oom = -1, i_ctl = -1;
                 if (run->out.fd >= 0)
                         p[i_out = np++] = (struct pollfd){.fd = run->out.fd, .events = POLLIN};
                 if (run->err.fd >= 0)
                         p[i_err = np++] = (struct pollfd){.fd = run->err.fd, .events = POLLIN};
-                if (run->error_r >= 0)
-                        p[i_error = np++] = (struct pollfd){.fd = run->error_r, .events = POLLIN};
-                if (run->status_r >= 0)
-                        p[i_status = np++] = (struct pollfd){.fd = run->status_r, .events = POLLIN};
                 if (!run->init_done)
                         p[i_pid = np++] = (struct pollfd){.fd = run->pidfd, .events = POLLIN};
                 if (!run->init_done && run->spec->memory_kib && run->have_cg && run->cg.oom_fd >= 0 &&
@@ -354,10 +349,6 @@ static void watch(Run *run) {
                         pump(run, &run->out);
                 if (i_err >= 0 && p[i_err].revents)
                         pump(run, &run->err);
-                if (i_error >= 0 && p[i_error].revents)
-                        read_record(&run->error_r, &run->jerr, sizeof run->jerr, &run->jerr_got);
-                if (i_status >= 0 && p[i_status].revents)
-                        read_record(&run->status_r, &run->jst, sizeof run->jst, &run->jst_got);
                 if (i_oom >= 0 && p[i_oom].revents) {
                         /* v1 kills one process of the tree at an OOM; v2 (memory.oom.group)
                          * kills them all, and so do we here: the same verdict on both. */
@@ -585,7 +576,10 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         if (r <= 0)
                 return r;
 
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(stp, O_CLOEXEC) < 0 ||
+        /* The record pipes never block: a reader that finds nothing after init exited
+         * (it failed before writing) must not wait, and a record fits an empty pipe. */
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0 ||
+                pipe2(stp, O_CLOEXEC | O_NONBLOCK) < 0 ||
                 (!spec->stderr_to_stdout && pipe2(err, O_CLOEXEC) < 0)) {
                 r = -errno;
                 goto out;
@@ -744,10 +738,18 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
 
         siginfo_t si = {};
         (void) RETRY_EINTR(waitid((idtype_t) P_PIDFD, (id_t) run.pidfd, &si, WEXITED));
+        /* A setup failure and the program's status were written before init exited: they
+         * wait in their pipes (one record each, within PIPE_BUF), read once now rather
+         * than waking us during the run. */
+        read_record(&run.error_r, &run.jerr, sizeof run.jerr, &run.jerr_got);
+        read_record(&run.status_r, &run.jst, sizeof run.jst, &run.jst_got);
         if (!run.end)
                 run.end = now_usec(CLOCK_MONOTONIC);
-        /* Belt and braces: nothing of the tree may outlive the run. */
-        box_cgroup_kill(&c->cg, &run.cg);
+        /* Belt and braces: nothing of the tree may outlive the run (init's exit took its
+         * pid namespace with it). A slot does this after answering, before the cgroups go
+         * (box_context_cleanup), unless a workdir is to be given back first. */
+        if (!c->defer_cleanup || run.workdir_fd >= 0)
+                box_cgroup_kill(&c->cg, &run.cg);
         decide(&run, si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status);
         r = 0;
 out:
@@ -757,8 +759,11 @@ out:
                 if (c->defer_cleanup && !c->have_pending) {
                         c->pending = run.cg;
                         c->have_pending = true;
-                } else
+                } else {
+                        if (c->defer_cleanup)
+                                box_cgroup_kill(&c->cg, &run.cg); /* not done above */
                         box_cgroup_destroy(&c->cg, &run.cg);
+                }
         }
         restore_workdir(&run);
         if (c->defer_cleanup && c->pending_root_fd < 0)

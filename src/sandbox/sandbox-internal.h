@@ -90,6 +90,9 @@ typedef enum JailMountKind {
         JM_DIR,
         JM_REMOUNT_RO, /* make an already populated mount read-only */
         JM_DEVNODE, /* mknod a character device (dev_t in `rdev`); root only */
+        /* A tmpfs of a prepared root (made at the default size) given the run's size
+         * (data = "size=..."); nothing when the run builds its root itself. */
+        JM_RESIZE,
 } JailMountKind;
 
 typedef struct JailMount {
@@ -110,6 +113,7 @@ typedef struct JailMount {
 } JailMount;
 
 #define JAIL_MAX_MOUNTS 160
+#define BOX_DEFAULT_TMP_KIB (64 * 1024) /* /box and /tmp without BoxSpec.tmp_kib */
 
 typedef struct JailPlan {
         JailMount mounts[JAIL_MAX_MOUNTS];
