@@ -19,6 +19,11 @@
 /* Remove what the last run left for later (its empty cgroups). */
 void box_context_cleanup(BoxContext *c);
 
+typedef struct BoxCgroupLimits {
+        uint64_t memory_kib;
+        uint32_t processes;
+} BoxCgroupLimits;
+
 struct BoxContext {
         unsigned slot;
         uid_t uid;
@@ -48,9 +53,11 @@ struct BoxContext {
          * empty IPC namespace that the next run inherits, so that clone need not make one
          * (~0.1 ms) while a client waits. Each run consumes it. */
         bool ipc_ready;
-        /* Likewise the next run's (empty, unlimited) cgroups, made ahead. */
+        /* Likewise the next run's (empty) cgroups, made ahead with the limits of the
+         * last run (the limits a cgroup takes from a BoxSpec: box_cgroup_limit()). */
         bool have_prepared;
         BoxCgroup prepared;
+        BoxCgroupLimits prepared_limits, last_limits;
         uint64_t prepared_seq;
         bool have_pending;
         BoxCgroup pending;

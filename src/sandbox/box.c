@@ -103,8 +103,19 @@ void box_context_cleanup(BoxContext *c) {
                 char name[96];
                 snprintf(name, sizeof name, "coderunner-%d-%u-p%" PRIu64, (int) getpid(), c->slot,
                         ++c->prepared_seq);
-                if (box_cgroup_make(&c->cg, name, &c->prepared) == 0)
+                if (box_cgroup_make(&c->cg, name, &c->prepared) == 0) {
+                        /* The next run likely asks for the same limits as the last. */
+                        BoxSpec spec;
+                        box_spec_init(&spec);
+                        spec.memory_kib = c->last_limits.memory_kib;
+                        spec.processes = c->last_limits.processes;
+                        if (box_cgroup_limit(&c->cg, &c->prepared, &spec, 1 /* init */) == 0)
+                                c->prepared_limits = c->last_limits;
+                        else
+                                /* some written, some not: unusable as it is */
+                                c->prepared_limits = (BoxCgroupLimits){UINT64_MAX, UINT32_MAX};
                         c->have_prepared = true;
+                }
         }
         if (c->defer_cleanup && c->root_fd < 0 && !c->rootless && !c->root_broken)
                 prepare_root(c);

@@ -254,6 +254,10 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
         return 0;
 }
 
+static bool limits_match(const BoxCgroupLimits *l, const BoxSpec *spec) {
+        return l->memory_kib == spec->memory_kib && l->processes == spec->processes;
+}
+
 static uint64_t cpu_limit_total(const BoxSpec *spec) {
         return spec->cpu_time_usec ? spec->cpu_time_usec + spec->extra_time_usec : 0;
 }
@@ -680,18 +684,31 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         }
 
         char name[96];
+        bool fresh = true;
         if (c->have_prepared) {
-                /* made between answers (box_context_cleanup): only the limits are left */
+                /* Made between answers (box_context_cleanup), with the limits of the run
+                 * before this one: usable as they are when ours are the same; a fresh
+                 * cgroup is made when they differ (a written limit is never relaxed). */
                 run.cg = c->prepared;
                 c->have_prepared = false;
                 snprintf(name, sizeof name, "%s", run.cg.name);
-                r = box_cgroup_limit(&c->cg, &run.cg, spec, 1 /* init */);
-                if (r < 0)
+                if (limits_match(&c->prepared_limits, spec)) {
+                        fresh = false;
+                        r = 0;
+                } else if (c->prepared_limits.memory_kib || c->prepared_limits.processes)
                         box_cgroup_destroy(&c->cg, &run.cg);
-        } else {
+                else {
+                        fresh = false;
+                        r = box_cgroup_limit(&c->cg, &run.cg, spec, 1 /* init */);
+                        if (r < 0)
+                                box_cgroup_destroy(&c->cg, &run.cg);
+                }
+        }
+        if (fresh) {
                 snprintf(name, sizeof name, "coderunner-%d-%u-%" PRIu64, (int) getpid(), c->slot, seq);
                 r = box_cgroup_create(&c->cg, name, spec, 1 /* init */, &run.cg);
         }
+        c->last_limits = (BoxCgroupLimits){.memory_kib = spec->memory_kib, .processes = spec->processes};
         if (r < 0) {
                 ret->status = BOX_STATUS_XX;
                 set_message(ret, "cannot create the cgroup %s: %s", name, strerror(-r));

@@ -399,10 +399,19 @@ static uint64_t idle_timeout(const BoxSupervisorConfig *cfg) {
         return cfg->idle_timeout_usec ? cfg->idle_timeout_usec : DEFAULT_IDLE_TIMEOUT_USEC;
 }
 
-static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfig *cfg) {
+/* The slot tells the parent it is free again: before the client can see the end of its
+ * connection (the answer to its last request, or the close), so that a client that
+ * connects again at once is never answered busy. */
+static void report_idle(int ctl) {
+        (void) RETRY_EINTR(send(ctl, "f", 1, MSG_NOSIGNAL));
+}
+
+/* Serve one connection's requests in order. Returns true when the slot was reported idle
+ * already (before the answer to a request flagged HEADER_LAST). */
+static bool serve_connection(BoxContext *ctx, int sock, int ctl, const BoxSupervisorConfig *cfg) {
         struct ucred cr;
         if (!peer_allowed(sock, cfg, &cr))
-                return;
+                return false;
         /* A client that does not read its answer cannot hold the slot either. */
         uint64_t rt = read_timeout(cfg);
         struct timeval tv = {
@@ -421,7 +430,7 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 int r = recv_frame(sock, (const uint32_t[2]){PROTO_MAGIC_REQUEST, 0}, &dl, &buf, &len, fds,
                         &nfds, &bits, NULL, &hflags);
                 if (r < 0)
-                        return; /* EOF, silence past a time-out, or garbage: the slot is free again */
+                        return false; /* EOF, silence past a time-out, or garbage: the slot is free again */
                 r = proto_decode_spec(buf, len, &spec, &arena);
                 if (r == 0) {
                         size_t k = 0;
@@ -449,14 +458,20 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 uint8_t out[sizeof(BoxResult) + 16];
                 size_t olen;
                 proto_encode_result(&res, out, &olen);
+                if (hflags & HEADER_LAST) {
+                        /* the caller closes the connection and cleans up */
+                        report_idle(ctl);
+                        (void) send_frame(sock, PROTO_MAGIC_RESULT, 0, out, olen, NULL, 0, 0);
+                        return true;
+                }
                 r = send_frame(sock, PROTO_MAGIC_RESULT, 0, out, olen, NULL, 0, 0);
-                if (r < 0 || (hflags & HEADER_LAST))
-                        return; /* the caller cleans up once the slot is free again */
+                if (r < 0)
+                        return false;
                 /* The answer is out: now the last run's mounts and cgroups can go, and the
                  * next run's be made. */
                 box_context_cleanup(ctx);
                 if (stop_requested)
-                        return;
+                        return false;
         }
 }
 
@@ -534,10 +549,11 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
                                 log_error(sock, "slot %u: %s", slot, strerror(-sock));
                         break;
                 }
-                serve_connection(ctx, sock, cfg);
+                /* A connection the parent hands us once we said we are idle waits in ctl
+                 * until the cleanup is done. */
+                if (!serve_connection(ctx, sock, ctl, cfg))
+                        report_idle(ctl);
                 close(sock);
-                /* idle again; a connection the parent hands us meanwhile waits in ctl */
-                (void) RETRY_EINTR(send(ctl, "f", 1, MSG_NOSIGNAL));
                 box_context_cleanup(ctx);
         }
         box_context_free(ctx);

@@ -211,3 +211,23 @@ def test_served_binds_do_not_share_mount_events_with_the_host(tmp_path):
             assert stop_daemon(proc) == 0
     finally:
         subprocess.run(["umount", str(shared)], check=True)
+
+
+def test_each_served_run_gets_its_own_limits_on_a_slot(tmp_path):
+    """A slot makes the next run's cgroups ahead with the last run's limits: a run that
+    asks for other limits (tighter, looser, or none) must get exactly its own."""
+    sock = str(tmp_path / "limits.sock")
+    proc = start_daemon(sock, tmp_path / "daemon.log", slots=1)
+    try:
+        for mem, procs, expected in ((64, 0, "ML"), (256, 0, "OK"), (256, 0, "OK"), (64, 0, "ML"),
+                                     (0, 0, "OK"), (64, 0, "ML"), (256, 8, "OK")):
+            options = ["--wall-time=10"] + ([f"--mem={mem * MIB}"] if mem else []) + \
+                ([f"--processes={procs}"] if procs else [])
+            record, _ = run_box([helper("alloc"), "96"], *options, connect=sock)
+            assert record["status"] == expected, (mem, procs, record)
+        for procs, expected in ((4, "RE"), (64, "OK"), (4, "RE")):
+            record, _ = run_box(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait"],
+                                "--wall-time=10", f"--processes={procs}", connect=sock)
+            assert record["status"] == expected, (procs, record)
+    finally:
+        assert stop_daemon(proc) == 0
