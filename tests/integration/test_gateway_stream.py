@@ -4,6 +4,7 @@ GET's ownership rules and the gateway's stream limits), and Piston's WebSocket
 GET /api/v2/connect relayed frame by frame after the gateway checked its init as it checks
 POST /api/v2/execute."""
 
+import signal
 import time
 
 import pytest
@@ -299,3 +300,22 @@ def test_a_client_leaving_ends_the_run(gw, key, upstream):
     while node_submissions(upstream)[token] in (1, 2):
         assert time.monotonic() < end, "the run outlived its client"
         time.sleep(0.05)
+
+
+def test_stopping_the_gateway_ends_its_live_streams(tmp_path, upstream):
+    g = Gateway(tmp_path, [upstream.url]).start()
+    k = new_key(g)
+    token = submit(g, k, SLOW)
+    es = events(g, k, token)
+    assert next(es.events())[0] == "status"
+    ws = connect(g, k)
+    init(ws, "python", ECHO)
+    assert ws.recv()["type"] == "runtime"
+    g.proc.send_signal(signal.SIGTERM)
+    # The interactive run is closed as going away, the event stream ends; the gateway then
+    # exits cleanly (stop() checks its status) without waiting for the run or the result.
+    msgs, code = ws.messages_until_close()
+    assert code == 1001, msgs
+    assert all(name == "status" for name, _ in es.events())
+    g.stop()
+    assert wait_for(lambda: node_submissions(upstream)[token] > 2, DEADLINE, 0.05)
