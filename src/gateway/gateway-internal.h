@@ -56,6 +56,7 @@ typedef struct GwMetrics {
         atomic_uint_fast64_t allowed, limited, quota_refused[3], auth_failed, limiter_fallbacks;
         atomic_uint_fast64_t meta_calls, meta_usec, meta_errors, history_lost;
         atomic_uint_fast64_t upstream_errors;
+        atomic_uint_fast64_t stream_refused[2]; /* past max_streams, past the owner's quota */
 } GwMetrics;
 
 enum { QUOTA_SUBMISSIONS, QUOTA_CPU, QUOTA_CONCURRENT };
@@ -215,6 +216,8 @@ void gw_streams_done(Gateway *g);
  * 429 past the owner's concurrency quota) and false. */
 bool gw_stream_admit(Gateway *g, HttpRequest *req, const Principal *p);
 void gw_stream_release(Gateway *g, const char *owner);
+/* How many live streams are open. */
+uint64_t gw_streams_open(Gateway *g);
 /* Whether gateway_stop_streams() was called: every live stream ends. */
 bool gw_streams_stopping(Gateway *g);
 void gw_submission_events(HttpRequest *req, const char *const *params, void *userdata);

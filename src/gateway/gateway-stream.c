@@ -62,6 +62,7 @@ bool gw_stream_admit(Gateway *g, HttpRequest *req, const Principal *p) {
         uint64_t used = o ? o->n : 0;
         pthread_mutex_unlock(&g->streams_lock);
         if (full) {
+                atomic_fetch_add(&g->m.stream_refused[0], 1);
                 char msg[128];
                 snprintf(msg, sizeof msg,
                         "the gateway has too many live streams open (max_streams = %" PRIu64 ")",
@@ -70,7 +71,7 @@ bool gw_stream_admit(Gateway *g, HttpRequest *req, const Principal *p) {
                 return false;
         }
         if (over) {
-                atomic_fetch_add(&g->m.quota_refused[QUOTA_CONCURRENT], 1);
+                atomic_fetch_add(&g->m.stream_refused[1], 1);
                 char *json = NULL;
                 int r = gwjson_quota_error_encode(
                         "too many live streams open", "concurrent_streams", quota, (double) used, 0, &json);
@@ -88,6 +89,13 @@ void gw_stream_release(Gateway *g, const char *owner) {
         g->n_streams--;
         pthread_cond_broadcast(&g->streams_cond);
         pthread_mutex_unlock(&g->streams_lock);
+}
+
+uint64_t gw_streams_open(Gateway *g) {
+        pthread_mutex_lock(&g->streams_lock);
+        uint64_t n = g->n_streams;
+        pthread_mutex_unlock(&g->streams_lock);
+        return n;
 }
 
 bool gw_streams_stopping(Gateway *g) {

@@ -156,12 +156,15 @@ def test_the_gateways_stream_cap_is_a_clear_503(tmp_path, upstream):
         token = submit(g, k, SLOW)
         first = events(g, k, token)
         assert first.status_code == 200
+        assert g.metric("coderunner_gateway_live_streams") == 1
         second = events(g, k, token)
         assert second.status_code == 503 and second.response.headers["Retry-After"] == "5"
         assert "too many live streams" in second.response.json()["error"]
         ws = WebSocket(g.url, headers={"X-Auth-Token": k})
         assert ws.status == 503
+        assert 'coderunner_gateway_live_stream_refusals_total{reason="max_streams"} 2' in g.get("/metrics").text
         first.close()
+        assert wait_for(lambda: g.metric("coderunner_gateway_live_streams") == 0, DEADLINE, 0.05)
         wait_final(g, k, token)
     finally:
         g.stop()
