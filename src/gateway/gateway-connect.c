@@ -397,51 +397,63 @@ static void on_first_messages(Session *s, uint8_t *text, size_t len) {
         gw_count_run(s->g, s->p.owner);
 }
 
-/* The frames at hand of one side. */
-static void on_frames(Session *s, Peer *from) {
+/* One frame at the start of from's bytes: its size, 0 when more bytes are needed, < 0 when
+ * the side was refused (what it sent is then dropped). */
+static int on_frame(Session *s, Peer *from, uint8_t *buf, size_t len) {
         bool client = from == &s->client;
         Peer *to = client ? &s->node : &s->client;
-        while (from->in_len > 0) {
-                WsFrame f;
-                int n = client ? ws_frame_parse(from->in, from->in_len, CONNECT_MAX_MESSAGE, &f)
-                               : ws_server_frame_parse(from->in, from->in_len, CONNECT_MAX_MESSAGE, &f);
-                if (n == 0)
-                        return;
-                if (n < 0) {
-                        if (client)
-                                refuse(s, from, n == -EMSGSIZE ? WS_CLOSE_TOO_BIG : WS_CLOSE_PROTOCOL_ERROR,
-                                        n == -EMSGSIZE ? "message too big" : "protocol error");
-                        else
-                                refuse(s, from, WS_CLOSE_INTERNAL_ERROR, "the API node broke the protocol");
-                        return;
-                }
-                if (f.opcode == WS_CLOSE) {
-                        from->close_seen = true;
-                        if (to->fd >= 0 && !to->close_sent) { /* passed on as it came: code and reason */
-                                (void) peer_send(to, WS_CLOSE, f.payload, f.len);
-                                to->close_sent = true;
-                        }
-                        if (!from->close_sent) { /* the answer to a close frame */
-                                (void) peer_send(from, WS_CLOSE, f.payload, MIN(f.len, 2));
-                                from->close_sent = true;
-                        }
-                        s->deadline_usec = now_usec(CLOCK_MONOTONIC) + CONNECT_CLOSE_WAIT_USEC;
-                } else if (!f.fin || f.opcode == WS_CONTINUATION) {
-                        refuse(s, from, WS_CLOSE_UNSUPPORTED, "fragmented messages are not supported");
-                        return;
-                } else if (client && !s->initialized) {
-                        if (f.opcode == WS_PING)
-                                (void) peer_send(from, WS_PONG, f.payload, f.len);
-                        else if (f.opcode == WS_BINARY) {
-                                refuse(s, from, WS_CLOSE_UNSUPPORTED, "text messages only");
-                                return;
-                        } else if (f.opcode == WS_TEXT && !from->close_sent)
-                                on_first_messages(s, f.payload, f.len);
-                } else if (to->fd >= 0 && !to->close_sent && peer_send(to, f.opcode, f.payload, f.len) < 0)
-                        close_both(s, WS_CLOSE_GOING_AWAY, client ? "the API node went away" : "");
-                memmove(from->in, from->in + n, from->in_len - (size_t) n);
-                from->in_len -= (size_t) n;
+        WsFrame f;
+        int n = client ? ws_frame_parse(buf, len, CONNECT_MAX_MESSAGE, &f)
+                       : ws_server_frame_parse(buf, len, CONNECT_MAX_MESSAGE, &f);
+        if (n == 0)
+                return 0;
+        if (n < 0) {
+                if (client)
+                        refuse(s, from, n == -EMSGSIZE ? WS_CLOSE_TOO_BIG : WS_CLOSE_PROTOCOL_ERROR,
+                                n == -EMSGSIZE ? "message too big" : "protocol error");
+                else
+                        refuse(s, from, WS_CLOSE_INTERNAL_ERROR, "the API node broke the protocol");
+                return -EPROTO;
         }
+        if (f.opcode == WS_CLOSE) {
+                from->close_seen = true;
+                if (to->fd >= 0 && !to->close_sent) { /* passed on as it came: code and reason */
+                        (void) peer_send(to, WS_CLOSE, f.payload, f.len);
+                        to->close_sent = true;
+                }
+                if (!from->close_sent) { /* the answer to a close frame */
+                        (void) peer_send(from, WS_CLOSE, f.payload, MIN(f.len, 2));
+                        from->close_sent = true;
+                }
+                s->deadline_usec = now_usec(CLOCK_MONOTONIC) + CONNECT_CLOSE_WAIT_USEC;
+        } else if (!f.fin || f.opcode == WS_CONTINUATION) {
+                refuse(s, from, WS_CLOSE_UNSUPPORTED, "fragmented messages are not supported");
+                return -EPROTO;
+        } else if (client && !s->initialized) {
+                if (f.opcode == WS_PING)
+                        (void) peer_send(from, WS_PONG, f.payload, f.len);
+                else if (f.opcode == WS_BINARY) {
+                        refuse(s, from, WS_CLOSE_UNSUPPORTED, "text messages only");
+                        return -EPROTO;
+                } else if (f.opcode == WS_TEXT && !from->close_sent)
+                        on_first_messages(s, f.payload, f.len);
+        } else if (to->fd >= 0 && !to->close_sent && peer_send(to, f.opcode, f.payload, f.len) < 0)
+                close_both(s, WS_CLOSE_GOING_AWAY, client ? "the API node went away" : "");
+        return n;
+}
+
+/* The frames at hand of one side; what is left of a frame moves to the start once. */
+static void on_frames(Session *s, Peer *from) {
+        size_t off = 0;
+        for (int n; off < from->in_len; off += (size_t) n) {
+                n = on_frame(s, from, from->in + off, from->in_len - off);
+                if (n < 0)
+                        return; /* refused: from->in was emptied */
+                if (n == 0)
+                        break;
+        }
+        memmove(from->in, from->in + off, from->in_len - off);
+        from->in_len -= off;
 }
 
 /* Read what a side sent: false when it is gone. */
