@@ -11,6 +11,11 @@
 #include "json/gateway.h"
 #include "json/json-internal.h"
 
+static json_t *number(double value) {
+        return value == floor(value) && fabs(value) < 9e15 ? json_integer((json_int_t) value)
+                                                           : json_real(value);
+}
+
 int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, double value) {
         json_t *obj = (json_t *) judge0_body_json(b);
         if (item != SIZE_MAX) {
@@ -22,9 +27,14 @@ int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, dou
         json_t *cur = json_object_get(obj, name);
         if (cur && !json_is_null(cur))
                 return 0;
-        json_t *v = value == floor(value) && fabs(value) < 9e15 ? json_integer((json_int_t) value)
-                                                                : json_real(value);
-        return j0_set(obj, name, v);
+        return j0_set(obj, name, number(value));
+}
+
+int gwjson_body_set_number(Judge0Body *b, const char *name, double value) {
+        json_t *obj = (json_t *) judge0_body_json(b);
+        if (!json_is_object(obj))
+                return -ERANGE;
+        return j0_set(obj, name, number(value));
 }
 
 int gwjson_body_encode(const Judge0Body *b, char **ret) {

@@ -19,6 +19,8 @@
  * "submissions" array when item != SIZE_MAX, when it is absent or null. -ERANGE when the
  * item is not there or not an object. */
 int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, double value);
+/* Set name to value (a number) in the body's object, whatever was there. */
+int gwjson_body_set_number(Judge0Body *b, const char *name, double value);
 /* The body as compact JSON. */
 int gwjson_body_encode(const Judge0Body *b, char **ret);
 
