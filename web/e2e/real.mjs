@@ -7,7 +7,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { addTests, checkVerdictInView, runSuite, setCode } from "./helpers.mjs";
+import { addTests, checkVerdictInView, pick, runSuite, setCode } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
@@ -15,13 +15,6 @@ const base = process.env.IDE_URL ?? "http://127.0.0.1:2358/";
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const step = (name) => console.log(`- ${name}`);
 
-async function pick(page, re) {
-  const opts = await page.locator('[data-testid="language"] option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
-  const found = opts.find(([, t]) => re.test(t));
-  assert.ok(found, `no language matching ${re}`);
-  await page.locator('[data-testid="language"]').selectOption(found[0]);
-  return found[0];
-}
 async function runAndWait(page, key = true) {
   if (key) {
     await page.locator(".cm-content").click();

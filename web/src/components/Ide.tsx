@@ -7,9 +7,13 @@ import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
 import { shareUrl } from "@/lib/share";
-import { notRunnableReason } from "@/lib/templates";
-import { TONE_CLASSES } from "@/lib/verdict";
+import type { SourceDiagnostic } from "@/lib/diagnostics";
+import { loadEditorLanguage } from "@/lib/editorLanguage";
+import { editorLanguageFor, submissionFiles } from "@/lib/files";
 import { useClientConfig } from "@/hooks/useClientConfig";
+import { useDiagnostics } from "@/hooks/useDiagnostics";
+import { useEmbed } from "@/hooks/useEmbed";
+import { useFiles } from "@/hooks/useFiles";
 import { useHistory } from "@/hooks/useHistory";
 import { useInteractive } from "@/hooks/useInteractive";
 import { useRun, type RunMeta } from "@/hooks/useRun";
@@ -19,6 +23,7 @@ import { useWorkspace } from "@/hooks/useWorkspace";
 import { useLanguages, useSystemDark } from "@/hooks/useLanguages";
 import AccountPanel from "./AccountPanel";
 import ErrorBox from "./ErrorBox";
+import FilesPane from "./FilesPane";
 import HistoryPanel from "./HistoryPanel";
 import InteractiveToggle from "./InteractiveToggle";
 import InputPanel from "./InputPanel";
@@ -27,11 +32,16 @@ import NoticeBanner from "./NoticeBanner";
 import ResultView from "./ResultView";
 import SettingsPanel from "./SettingsPanel";
 import ShareBanner from "./ShareBanner";
+import SplitPane from "./SplitPane";
 import Terminal from "./Terminal";
 import Toolbar from "./Toolbar";
 import { inputClass } from "./ui";
 
-const Editor = dynamic(() => import("./Editor"), {
+// The editor's code (CodeMirror) is fetched at once, in parallel with the page's first API
+// calls, rather than when the editor first renders.
+const loadEditor = () => import("./Editor");
+if (typeof window !== "undefined") void loadEditor();
+const Editor = dynamic(loadEditor, {
   ssr: false,
   loading: () => <div className="flex h-full min-h-[16rem] items-center justify-center text-sm text-slate-500">Loading the editor…</div>,
 });
@@ -40,7 +50,11 @@ const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
 /** "server": `next start` in front of the gateway (sessions, history, client configuration). */
 const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
 
+// Errors are shown on the single-file program's own lines only.
+const NO_DIAGNOSTICS: SourceDiagnostic[] = [];
+
 export default function Ide() {
+  const embed = useEmbed();
   const gw = useMemo(() => (SERVER_MODE ? new GatewayClient(API_BASE) : null), []);
   const session = useSession(gw);
   const { config, loaded: configLoaded } = useClientConfig(gw);
@@ -60,6 +74,7 @@ export default function Ide() {
 
   const w = useWorkspace(offered, startId, configLoaded);
   const { ws, language, code } = w;
+  const files = useFiles({ ...w, languageId: ws.languageId, stdin: ws.stdin });
   useEffect(() => {
     setApiKey(ws.settings.apiKey);
     setTimeoutSeconds(ws.settings.timeoutSeconds);
@@ -79,7 +94,9 @@ export default function Ide() {
   }, [gw, session.state.kind]);
   const history = useHistory(historySource, session.identity);
 
-  const [mode, setMode] = useState<"stdin" | "tests">("stdin");
+  const [chosenMode, setMode] = useState<"stdin" | "tests">("stdin");
+  // Embedded, the page offers standard input only.
+  const mode = embed ? "stdin" : chosenMode;
   const [note, setNote] = useState<string | null>(null);
   const [share, setShare] = useState<string | null>(null);
   useEffect(() => {
@@ -109,6 +126,8 @@ export default function Ide() {
         finishedAt: new Date().toISOString(),
         sourceCode: meta.sourceCode,
         stdin: meta.stdin,
+        files: meta.files,
+        mainName: meta.mainName,
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     },
@@ -119,28 +138,37 @@ export default function Ide() {
   const [interactiveMode, setInteractiveMode] = useState(false);
   const { start: startRun } = runner;
   const { start: startInteractive } = interactive;
+  const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
   const resultRef = useRef<HTMLElement>(null);
-  const notRunnable = language ? notRunnableReason(language.name) : null;
+  // The language's mode (its own chunk) is fetched alongside the editor's code.
+  const languageName = language?.name;
+  useEffect(() => void (languageName && loadEditorLanguage(languageName)), [languageName]);
   const doRun = useCallback(async () => {
-    if (!language || notRunnable) return;
+    if (!language) return;
+    // What reopens this run with its files (from history or a share link).
+    const programFiles = { files: w.extraFiles.length > 0 ? w.extraFiles : undefined, mainName: w.project ? w.mainName : undefined };
     setShare(null);
     setNote(null);
-    if (interactiveMode) return startInteractive(language, code, ws.args, w.compilerOptions);
+    if (interactiveMode) {
+      const files = [{ name: w.mainName, content: code }, ...w.extraFiles.map((f) => ({ name: f.name, content: f.content, encoding: f.binary ? ("base64" as const) : ("utf8" as const) }))];
+      return startInteractive(language, files, ws.args, w.compilerOptions);
+    }
     const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
     const req = {
       language_id: language.id,
-      source_code: code,
+      ...submissionFiles(language.name, { main: code, mainName: w.mainName, extra: w.extraFiles }),
       stdin: tests ? undefined : ws.stdin,
       command_line_arguments: ws.args,
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
-    const meta = { languageId: language.id, sourceCode: code, stdin: tests ? null : ws.stdin, tests, createdAt: new Date().toISOString() };
+    const meta = { languageId: language.id, sourceCode: code, stdin: tests ? null : ws.stdin, tests, createdAt: new Date().toISOString(), ...programFiles };
+    ranWith(code);
     await startRun(req, ws.settings.wait, meta);
     // On a phone (or below long test tables) the result is off screen: bring it into view.
     const box = resultRef.current?.getBoundingClientRect();
     if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
-  }, [language, notRunnable, interactiveMode, startInteractive, mode, ws, code, w.compilerOptions, startRun]);
+  }, [language, interactiveMode, startInteractive, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, ranWith]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -166,7 +194,7 @@ export default function Ide() {
   }, [gw, runState, renewSession]);
 
   const restore = (item: HistoryItem) => {
-    const err = w.open({ languageId: item.languageId, code: item.sourceCode, stdin: item.stdin ?? "" });
+    const err = w.open({ languageId: item.languageId, code: item.sourceCode, stdin: item.stdin ?? "", files: item.files, mainName: item.mainName });
     if (!err) setMode("stdin");
     setNote(err);
   };
@@ -182,6 +210,8 @@ export default function Ide() {
       tests: mode === "tests" && ws.tests.length > 0 ? ws.tests : undefined,
       args: ws.args || undefined,
       compilerOptions: w.compilerOptions || undefined,
+      files: w.extraFiles.length > 0 ? w.extraFiles : undefined,
+      mainName: w.project ? w.mainName : undefined,
     });
     setShare(url);
     try {
@@ -205,7 +235,7 @@ export default function Ide() {
         onLanguage={w.chooseLanguage}
         running={running}
         hasLanguage={!!language}
-        canRun={!!language && !notRunnable}
+        canRun={!!language}
         onRun={() => void doRun()}
         onCancel={interactive.active ? interactive.stop : runner.cancel}
         onShare={() => void makeShare()}
@@ -214,8 +244,11 @@ export default function Ide() {
         onBack={w.backToPrevious}
         theme={settings.theme}
         onTheme={(theme) => w.updateSettings({ theme })}
+        embed={embed}
       >
-        <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
+        {!embed && (
+          <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
+        )}
       </Toolbar>
 
       <ShareBanner
@@ -248,20 +281,26 @@ export default function Ide() {
         </div>
       )}
 
-      <main className="grid flex-1 grid-cols-1 gap-3 p-3 lg:grid-cols-2">
-        <section aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
+      <SplitPane leftId="editor-pane">
+        <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
-            <Editor
-              value={code}
-              docKey={w.docKey}
-              languageName={language?.name ?? ""}
-              dark={dark}
-              vimMode={settings.vim}
-              fontSize={settings.fontSize}
-              tabSize={settings.tabSize}
-              onChange={w.onCodeChange}
-              onRun={() => void doRun()}
-            />
+            <FilesPane files={files} project={w.project}>
+              <Editor
+                // A tab of its own per file: the undo history never crosses files.
+                key={`${w.docKey}|${files.active}`}
+                value={files.current.content}
+                docKey={w.docKey}
+                languageName={files.active > 0 || w.project ? editorLanguageFor(files.current.name, language?.name ?? "") : (language?.name ?? "")}
+                dark={dark}
+                vimMode={settings.vim}
+                fontSize={settings.fontSize}
+                tabSize={settings.tabSize}
+                // The last run's errors are on the main file's lines.
+                diagnostics={files.active === 0 && !w.project ? diagnostics : NO_DIAGNOSTICS}
+                onChange={files.onChange}
+                onRun={() => void doRun()}
+              />
+            </FilesPane>
           )}
         </section>
 
@@ -284,8 +323,9 @@ export default function Ide() {
               compilerOptions={w.compilerOptions}
               onCompilerOptions={w.setCompilerOptions}
               languageName={language?.name ?? ""}
+              embed={embed}
             />
-            <SettingsPanel settings={settings} onChange={w.updateSettings} askApiKey={!SERVER_MODE} />
+            {!embed && <SettingsPanel settings={settings} onChange={w.updateSettings} askApiKey={!SERVER_MODE} />}
           </section>
 
           <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
@@ -295,11 +335,6 @@ export default function Ide() {
               </h2>
               <InteractiveToggle on={interactiveMode} onChange={setInteractiveMode} disabled={interactive.active} />
             </div>
-            {notRunnable && (
-              <p role="note" data-testid="not-runnable" className={`mb-2 rounded border-l-4 p-3 text-sm ${TONE_CLASSES.pending}`}>
-                {notRunnable}
-              </p>
-            )}
             {interactiveMode && <Terminal state={interactive.state} onLine={interactive.sendLine} onEof={interactive.sendEof} onStop={interactive.stop} />}
             {!interactiveMode && run.kind === "idle" && (
               <p className="text-sm text-slate-600 dark:text-slate-400">
@@ -312,7 +347,7 @@ export default function Ide() {
             {!interactiveMode && run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
 
-          {historySource && (
+          {historySource && !embed && (
             <HistoryPanel
               {...history}
               kind={historySource.kind}
@@ -324,13 +359,15 @@ export default function Ide() {
             />
           )}
         </div>
-      </main>
-      <footer className="px-3 pb-3 text-xs text-slate-500">
-        {historySource?.kind === "gateway"
-          ? "Your runs are kept by the server for this session or account; code and settings are kept in this browser."
-          : "Code, settings and history are kept in this browser only."}{" "}
-        API: {API_BASE || "this server"}.
-      </footer>
+      </SplitPane>
+      {!embed && (
+        <footer className="px-3 pb-3 text-xs text-slate-600 dark:text-slate-400">
+          {historySource?.kind === "gateway"
+            ? "Your runs are kept by the server for this session or account; code and settings are kept in this browser."
+            : "Code, settings and history are kept in this browser only."}{" "}
+          API: {API_BASE || "this server"}.
+        </footer>
+      )}
     </div>
   );
 }

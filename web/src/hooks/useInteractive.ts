@@ -14,6 +14,7 @@ import {
   refusalExplanation,
   runtimeFor,
   splitArgs,
+  type ExecuteBody,
   type ExitFrame,
   type PistonRuntime,
   type ServerFrame,
@@ -49,7 +50,7 @@ export function useInteractive(client: Judge0Client, apiBase: string) {
   const add = useCallback((kind: ChunkKind, text: string) => setState((s) => ({ ...s, transcript: append(s.transcript, kind, text) })), []);
 
   const start = useCallback(
-    async (lang: Language, code: string, args: string, compilerOptions: string) => {
+    async (lang: Language, files: ExecuteBody["files"], args: string, compilerOptions: string) => {
       session.current?.close();
       const gen = ++generation.current;
       const mine = () => gen === generation.current;
@@ -99,7 +100,7 @@ export function useInteractive(client: Judge0Client, apiBase: string) {
       const url = connectUrl(apiBase, window.location);
       session.current = new InteractiveSession(
         url,
-        { language: rt.language, version: rt.version, files: [{ name: "main", content: code }], ...(argv.length ? { args: argv } : {}) },
+        { language: rt.language, version: rt.version, files, ...(argv.length ? { args: argv } : {}) },
         { onFrame, onEnd: (e, c, o) => void onEnd(e, c, o) },
         (u) => new WebSocket(u) as unknown as SocketLike,
       );

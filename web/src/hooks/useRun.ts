@@ -65,7 +65,15 @@ export function useRun(client: Judge0Client, opts: RunOptions) {
       const mine = () => gen === generation.current;
       const patch = (f: (r: Extract<RunState, { kind: "running" }>) => Partial<Extract<RunState, { kind: "running" }>>) =>
         mine() && setRun((r) => (r.kind === "running" ? { ...r, ...f(r) } : r));
-      const meta: RunMeta = { languageId: pending.languageId, sourceCode: pending.sourceCode, stdin: pending.stdin, tests: pending.tests, createdAt: pending.createdAt };
+      const meta: RunMeta = {
+        languageId: pending.languageId,
+        sourceCode: pending.sourceCode,
+        stdin: pending.stdin,
+        tests: pending.tests,
+        createdAt: pending.createdAt,
+        files: pending.files,
+        mainName: pending.mainName,
+      };
       try {
         const result = await followSubmission(client, pending.token, {
           signal: ac.signal,

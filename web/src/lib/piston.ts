@@ -98,7 +98,8 @@ export function splitArgs(s: string): string[] | { error: string } {
 export interface ExecuteBody {
   language: string;
   version: string;
-  files: { name: string; content: string }[];
+  /** The first is the main file; the others are put next to it. */
+  files: { name: string; content: string; encoding?: "utf8" | "base64" }[];
   args?: string[];
 }
 

@@ -29,6 +29,9 @@ describe("the run kept over a reload", () => {
     const withTests = { ...run, stdin: null, tests: [{ stdin: "1 2", expected_output: "3" }] };
     savePending(s, withTests);
     expect(loadPending(s, run.startedMs)).toEqual(withTests);
+    const withFiles = { ...run, files: [{ name: "util.py", content: "x = 1\n" }, { name: "data.bin", content: "AAE=", binary: true }], mainName: "main.py" };
+    savePending(s, withFiles);
+    expect(loadPending(s, run.startedMs)).toEqual(withFiles);
   });
 
   it("drops a stale, future-dated, broken or tampered entry", () => {
@@ -38,7 +41,7 @@ describe("the run kept over a reload", () => {
     expect(s.map.size).toBe(0);
     savePending(s, run);
     expect(loadPending(s, run.startedMs - 3_600_000)).toBeNull();
-    for (const bad of ["{", "null", "[]", JSON.stringify({ ...run, token: "../admin" }), JSON.stringify({ ...run, tests: [{ stdin: 1 }] }), JSON.stringify({ ...run, startedMs: "x" })]) {
+    for (const bad of ["{", "null", "[]", JSON.stringify({ ...run, token: "../admin" }), JSON.stringify({ ...run, tests: [{ stdin: 1 }] }), JSON.stringify({ ...run, startedMs: "x" }), JSON.stringify({ ...run, files: [{ name: "a" }] }), JSON.stringify({ ...run, mainName: 3 })]) {
       s.map.set("coderunner.pending-run.v1", bad);
       expect(loadPending(s, run.startedMs)).toBeNull();
       expect(s.map.size).toBe(0);

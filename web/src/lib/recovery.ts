@@ -2,6 +2,7 @@
 // until its result is shown: a reload, a closed tab or a dropped connection then gets the
 // result back (the server judged it anyway). One run at a time, as the page runs them.
 
+import type { SourceFile } from "./files";
 import type { TestCase } from "./judge0";
 
 export interface PendingRun {
@@ -15,6 +16,9 @@ export interface PendingRun {
   createdAt: string;
   /** Date.now() when it was submitted: the "give up after" deadline counts from it. */
   startedMs: number;
+  /** The program's other files, and a multi-file program's main file name (for History). */
+  files?: SourceFile[];
+  mainName?: string;
 }
 
 const KEY = "coderunner.pending-run.v1";
@@ -25,6 +29,13 @@ type Store = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 function isTests(v: unknown): v is TestCase[] {
   return Array.isArray(v) && v.every((t) => !!t && typeof t === "object" && typeof t.stdin === "string" && typeof t.expected_output === "string");
+}
+
+function isFiles(v: unknown): v is SourceFile[] {
+  return (
+    Array.isArray(v) &&
+    v.every((f) => !!f && typeof f === "object" && typeof f.name === "string" && typeof f.content === "string" && (f.binary === undefined || typeof f.binary === "boolean"))
+  );
 }
 
 function isPending(v: unknown): v is PendingRun {
@@ -39,7 +50,9 @@ function isPending(v: unknown): v is PendingRun {
     (o.tests === null || isTests(o.tests)) &&
     typeof o.createdAt === "string" &&
     typeof o.startedMs === "number" &&
-    Number.isFinite(o.startedMs)
+    Number.isFinite(o.startedMs) &&
+    (o.files === undefined || isFiles(o.files)) &&
+    (o.mainName === undefined || typeof o.mainName === "string")
   );
 }
 
