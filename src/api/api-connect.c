@@ -255,9 +255,7 @@ static void on_init(LiveSession *s, const char *text, size_t len) {
                 const char *token = s->token;
                 r = queue_push(a->queue, &token, 1, false);
                 if (r < 0) {
-                        LiveChannel gone;
-                        if (live_take(a->live, s->token, &gone) == 0)
-                                live_channel_close(&gone);
+                        live_forget(a->live, s->token);
                         snprintf(msg, sizeof msg, "%s",
                                 r == -EAGAIN      ? "queue is full"
                                 : r == -ESHUTDOWN ? "the server is shutting down"
