@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The records of an interactive run's streams in Redis (model/live-redis.h): what the API
+/* The records of an interactive run's streams in Redis (live/live-redis.h): what the API
  * side and the worker side of a live channel send each other, as a stream entry's fields
  * ("t" the type, then the type's own fields). Decoding treats every byte as hostile:
  * Redis is shared, and a record is parsed before anything acts on it. */

@@ -7,7 +7,7 @@
 
 #include "base/fd-util.h"
 #include "base/macro.h"
-#include "model/live-internal.h"
+#include "model/live-backend.h"
 
 void live_channel_close(LiveChannel *ch) {
         ch->stdin_fd = safe_close(ch->stdin_fd);

@@ -13,7 +13,7 @@
  *     output it follows was written;
  *   - control: the API's requests to the sandbox (a signal: BoxSpec.control_fd).
  * The registry is a seam with two backends: the local one (live_registry_new(), one
- * process tree) and Redis's (model/live-redis.h, a cluster's API nodes and workers, which
+ * process tree) and Redis's (live/live-redis.h, a cluster's API nodes and workers, which
  * meet only in Redis): either way each side sees local sockets. Thread-safe. */
 
 #include <stdbool.h>

@@ -19,7 +19,7 @@
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "model/limits.h"
-#include "model/live-redis.h"
+#include "live/live-redis.h"
 #include "programs/server-conf.h"
 #include "sandbox/box.h"
 #include "store/retention.h"

@@ -179,7 +179,7 @@ int server_open_backends(const BackendSection *b, uint64_t max_queue, const char
         const sigset_t *sigs, Store **store, Queue **queue, Notify **notify);
 
 /* The live registry of a cluster role: interactive runs through the Redis of the queue
- * (model/live-redis.h). Errors are logged. */
+ * (live/live-redis.h). Errors are logged. */
 int server_open_live(const BackendSection *b, LiveRegistry **ret);
 
 /* Start the callback sender (when enabled) and the worker pool with the sections'

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The live registry's seam: a backend is a table of operations behind LiveRegistry (the
- * local one in live.c, Redis's in live-redis.c). Each backend's struct starts with a
- * LiveRegistry. */
+/* For the live registry's backends only: a backend is a table of operations behind
+ * LiveRegistry (the local one in live.c, Redis's in live/live-redis.c), and its struct
+ * starts with a LiveRegistry whose ops point at that table. Callers use model/live.h. */
 
 #include "model/live.h"
 

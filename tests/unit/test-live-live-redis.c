@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "base/time-util.h"
-#include "model/live-redis.h"
+#include "live/live-redis.h"
 #include "redis-server.h"
 #include "redis/redis.h"
 #include "tests.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The live registry's Redis backend (model/live-redis.h). One bridge thread per session and
+/* The live registry's Redis backend (live/live-redis.h). One bridge thread per session and
  * side, with two connections of its own: one blocks in XREAD on the other side's stream
  * (polled beside the local sockets), the other writes (a Lua script per record: XADD, the
  * expiry, the trim of what was used) and ticks (refresh our key, look at the other's). */
@@ -18,9 +18,9 @@
 #include "base/fd-util.h"
 #include "base/macro.h"
 #include "base/time-util.h"
-#include "model/live-internal.h"
+#include "model/live-backend.h"
 #include "model/live-record.h"
-#include "model/live-redis.h"
+#include "live/live-redis.h"
 #include "redis/redis.h"
 
 #define NAME_MAX_LEN 128
