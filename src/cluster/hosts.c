@@ -335,8 +335,9 @@ int cluster_net_destroy(const char *id) {
                 if (k <= 0 || (size_t) k >= sizeof paths[n])
                         continue; /* longer than any name of ours */
                 struct stat st;
-                /* A file not mounted on (a crash between ip's create and mount) has the
-                 * directory's device: no process can be in it. */
+                /* A file not mounted on (a crash between ip's create and mount) is no
+                 * namespace: no process can be in it. */
+                ns[n] = (NsId){};
                 if (stat(paths[n], &st) == 0)
                         ns[n] = (NsId){.dev = st.st_dev, .ino = st.st_ino};
                 n++;

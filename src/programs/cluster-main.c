@@ -4,27 +4,26 @@
  * under DIR, its configuration file in DIR/config, and its state in DIR/cluster.state
  * (src/cluster/). */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <grp.h>
-#include <netinet/in.h>
 
 #include "base/fd-util.h"
 #include "base/json-writer.h"
@@ -409,18 +408,24 @@ static int save(Context *c) {
         return q < 0 ? fail(q, "cannot write %s/%s", c->dir, CLUSTER_STATE_FILE) : 0;
 }
 
-/* Start one role and record it (the state is saved before anything waits on it, so that
- * down can stop it whatever happens next). */
-static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+/* Start one role in the network namespace netns ("": ours) and record it (the state is
+ * saved before anything waits on it, so that down can stop it whatever happens next). */
+static int start_role_in(
+        Context *c, ClusterRole *r, char *const *argv, ClusterUser user, const char *netns) {
         char log[PATH_MAX];
         path_in(c, log, sizeof log, "logs", r->name);
-        _cleanup_close_ int ns = r->netns[0] ? open(r->netns, O_RDONLY | O_CLOEXEC) : -1;
-        if (r->netns[0] && ns < 0)
-                return fail(errno, "cannot open %s's network namespace %s", r->name, r->netns);
+        _cleanup_close_ int ns = netns[0] ? open(netns, O_RDONLY | O_CLOEXEC) : -1;
+        if (netns[0] && ns < 0)
+                return fail(errno, "cannot open %s's network namespace %s", r->name, netns);
         int q = cluster_spawn_in(argv, log, user, ns, &r->pid, &r->start_time);
         if (q < 0)
                 return fail(q, "cannot start %s (%s)", r->name, argv[0]);
         return save(c);
+}
+
+/* Start one role on its host (with --hosts), and record it. */
+static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+        return start_role_in(c, r, argv, user, r->netns);
 }
 
 /* Wait until ready(c, r) or the role exits or the deadline passes. */
@@ -1165,14 +1170,8 @@ static int start_entry(Context *c) {
         snprintf(to, sizeof to, "--to=%s:%d", g->address, g->port);
         snprintf(user, sizeof user, "--user=%s", c->role_user ? c->role_user : "");
         char *argv[] = {c->self, "cluster", "forward", port, netns, to, c->role_user ? user : NULL, NULL};
-        /* The forwarder enters the entry's namespace itself, once it listens on ours. */
-        char saved[CLUSTER_NETNS_MAX];
-        memcpy(saved, r->netns, sizeof saved);
-        r->netns[0] = '\0';
-        int q = start_role(c, r, argv, CLUSTER_USER_SELF);
-        memcpy(r->netns, saved, sizeof saved);
-        if (q == 0)
-                q = save(c);
+        /* Started in ours: it enters the entry's namespace itself, once it listens here. */
+        int q = start_role_in(c, r, argv, CLUSTER_USER_SELF, "");
         return q ? q : wait_role(c, r, entry_ready, ROLE_START_USEC);
 }
 
@@ -1366,11 +1365,9 @@ static int cluster_forward_main(const Options *o) {
                 return 1;
         }
         ClusterUser user = CLUSTER_USER_SELF;
-        if (o->user) {
-                int q = cluster_user_lookup(o->user, &user);
-                if (q < 0)
-                        return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", o->user);
-        }
+        int q = o->user ? cluster_user_lookup(o->user, &user) : 0;
+        if (q < 0)
+                return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", o->user);
         _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
         struct sockaddr_in here = {.sin_family = AF_INET,
@@ -1382,11 +1379,10 @@ static int cluster_forward_main(const Options *o) {
         _cleanup_close_ int ns = open(o->netns, O_RDONLY | O_CLOEXEC);
         if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
                 return fail(errno, "cannot enter the network namespace %s", o->netns);
-        if (user.uid != (uid_t) -1 &&
-                (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-                        setresuid(user.uid, user.uid, user.uid) < 0))
-                return fail(errno, "cannot become %s", o->user);
-        int q = cluster_forward(fd, address, (int) port, FORWARD_MAX_CONNS);
+        q = cluster_become(user);
+        if (q < 0)
+                return fail(q, "cannot become %s", o->user);
+        q = cluster_forward(fd, address, (int) port, FORWARD_MAX_CONNS);
         return q < 0 ? fail(q, "forwarding 127.0.0.1:%d to %s failed", o->port, o->to) : 0;
 }
 
