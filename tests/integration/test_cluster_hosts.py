@@ -7,6 +7,7 @@ process was killed) leaves no namespace, link or process. Root only."""
 
 import json
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -189,6 +190,8 @@ def check_hosts(st, d, port):
     entry = roles["entry"]
     assert entry["url"] == st["public_url"] == f"http://127.0.0.1:{port}"
     assert ns_id(f"/proc/{entry['pid']}/ns/net") == ns_id(entry["netns"])  # it entered
+    uids = Path(f"/proc/{entry['pid']}/status").read_text().split("\nUid:")[1].split()[:3]
+    assert {int(u) for u in uids} == {pwd.getpwnam("nobody").pw_uid}, uids  # and gave up root
     assert entry["address"] == SUBNET + "1"
     pg, redis = roles["postgres"]["address"], roles["redis"]["address"]
     for r in st["roles"]:
