@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -354,4 +355,19 @@ def test_errors_are_one_line(cluster_dir):
                         "cluster", "up", f"--dir={d}", f"--port={free_port()}", "--hosts"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--hosts needs root" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert not (d / "cluster.state").exists()
+
+
+@pytest.mark.parametrize("tool,package", [("ip", "iproute2"), ("nft", "nftables")])
+def test_a_missing_tool_is_one_line(cluster_dir, tool, package):
+    """ip or nft not installed (hidden, in a mount namespace of the test's, under /dev/null,
+    which nobody may execute): refused in one line before anything is made."""
+    d = cluster_dir
+    places = {os.path.realpath(p) for p in (shutil.which(tool), f"/usr/sbin/{tool}", f"/sbin/{tool}")
+              if p and os.path.exists(p)}
+    script = " && ".join(f"mount --bind /dev/null {shlex.quote(p)}" for p in sorted(places)) + ' && exec "$@"'
+    r = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", str(CODERUNNER), "cluster", "up",
+                        f"--dir={d}", f"--port={free_port()}", "--hosts"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and f"--hosts needs {tool}" in r.stderr and package in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
     assert not (d / "cluster.state").exists()
