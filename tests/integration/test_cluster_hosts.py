@@ -310,6 +310,32 @@ def test_down_and_up_after_a_crash(cluster_dir):
     assert processes_in({ns_id(f"/proc/{os.getpid()}/ns/net")}) != []  # the scan itself works
 
 
+def test_two_clusters_at_once(cluster_dir):
+    """Two clusters on the same addresses (each bridge in a namespace of its own): both
+    answer on their entries; one's down leaves the other whole."""
+    other = Path(str(cluster_dir) + "-other")
+    other.mkdir(mode=0o755)
+    try:
+        ports = free_port(), free_port()
+        for d, port in zip((cluster_dir, other), ports):
+            up(d, port, "--api=1", "--workers=0", "--meta=sqlite")
+        a, b = status(cluster_dir), status(other)
+        assert a["network"]["id"] != b["network"]["id"]
+        assert [r["address"] for r in a["roles"]] == [r["address"] for r in b["roles"]]
+        for port in ports:
+            assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
+        r = cluster("down", f"--dir={other}", timeout=DOWN_TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        assert our_netns(b["network"]["id"]) == []
+        assert len(our_netns(a["network"]["id"])) == len(a["roles"]) + 1  # and the switch
+        assert all(r["state"] == "running" for r in status(cluster_dir)["roles"])
+        assert requests.get(f"http://127.0.0.1:{ports[0]}/health", timeout=30).status_code == 200
+    finally:
+        if (other / "cluster.state").exists():
+            cluster("down", f"--dir={other}", timeout=DOWN_TIMEOUT)
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def test_foreground_comes_down(cluster_dir):
     """make cluster CLUSTER_ARGS=--hosts: up stays; SIGTERM brings the cluster down, its
     namespaces with it."""
