@@ -1108,7 +1108,22 @@ static int plan_hosts(Context *c, const Options *o) {
         return q;
 }
 
-/* The switch, then each host with its filter (DIR/net/NAME.nft). The net id is in the state
+/* Write rules to DIR/net/NAME.nft and load them in the namespace netns. */
+static int load_filter(
+        Context *c, int net_fd, const char *name, const char *netns, const char *rules, const char *log) {
+        char file[CLUSTER_NAME_MAX + 8], path[PATH_MAX];
+        snprintf(file, sizeof file, "%s.nft", name);
+        path_in(c, path, sizeof path, "net", NULL);
+        size_t l = strlen(path);
+        join(path + l, sizeof path - l, "", file);
+        int q = cluster_write_private(net_fd, file, rules, strlen(rules));
+        if (q < 0)
+                return fail(q, "cannot write %s", path);
+        q = cluster_net_load_rules(&c->tools, netns, path, log);
+        return q < 0 ? fail(q, "cannot load the filter of %s (see %s)", name, log) : 0;
+}
+
+/* The switch with its filter, then each host with its own (DIR/net/NAME.nft). The net id is in the state
  * file before anything is made: down finds all of it whatever happens next. */
 static int make_network(Context *c, const Options *o) {
         int q = cluster_net_new_id(c->state.net_id, sizeof c->state.net_id);
@@ -1128,7 +1143,16 @@ static int make_network(Context *c, const Options *o) {
         _cleanup_close_ int net_fd = open(net, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (net_fd < 0)
                 return fail(errno, "cannot open %s", net);
-        for (size_t i = 0; i < c->plan.n_roles; i++) {
+        /* The switch's filter first: no host is on the bridge before it holds. */
+        _cleanup_free_ char *switch_rules = NULL;
+        char switch_ns[CLUSTER_NETNS_MAX];
+        q = cluster_net_switch_rules(&c->plan, &switch_rules);
+        if (q == 0)
+                q = cluster_netns_name(c->state.net_id, CLUSTER_SWITCH, true, switch_ns, sizeof switch_ns);
+        if (q < 0)
+                return fail(q, "cannot write the switch's filter");
+        q = load_filter(c, net_fd, CLUSTER_SWITCH, switch_ns, switch_rules, log);
+        for (size_t i = 0; i < c->plan.n_roles && q == 0; i++) {
                 const ClusterRole *h = &c->plan.roles[i];
                 q = cluster_net_make_host(&c->tools, c->state.net_id, h->name, h->address, log);
                 if (q < 0)
@@ -1137,17 +1161,9 @@ static int make_network(Context *c, const Options *o) {
                 q = cluster_net_rules(&c->plan, h, &rules);
                 if (q < 0)
                         return fail(q, "cannot write the filter of %s", h->name);
-                char file[CLUSTER_NAME_MAX + 8], path[PATH_MAX];
-                snprintf(file, sizeof file, "%s.nft", h->name);
-                join(path, sizeof path, net, file);
-                q = cluster_write_private(net_fd, file, rules, strlen(rules));
-                if (q < 0)
-                        return fail(q, "cannot write %s", path);
-                q = cluster_net_load_rules(&c->tools, h->netns, path, log);
-                if (q < 0)
-                        return fail(q, "cannot load the filter of %s (see %s)", h->name, log);
+                q = load_filter(c, net_fd, h->name, h->netns, rules, log);
         }
-        return 0;
+        return q;
 }
 
 /* Healthy: gateway-1 answers /health through 127.0.0.1:P. */

@@ -65,6 +65,38 @@ print(json.dumps(out))
 """
 
 
+# Run in a host: print "ready", then the IPv4 sources of the UDP datagrams to PORT that cross
+# eth0, until one from LAST came (JSON).
+SNIFF = r"""
+import json, socket, struct, sys
+port, last = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("eth0", 0))
+s.settimeout(60)
+print("ready", flush=True)
+seen = []
+while not seen or seen[-1] != last:
+    ip = s.recv(65535)[14:]
+    ihl = (ip[0] & 15) * 4
+    if ip[9] == 17 and struct.unpack("!H", ip[ihl + 2:ihl + 4])[0] == port:
+        seen.append(socket.inet_ntoa(ip[12:16]))
+print(json.dumps(seen))
+"""
+
+# Run in a host: send a UDP datagram to DST:PORT from each source address given, in order, as
+# raw IPv4 (no address of the host's needed: a forged source).
+FORGE = r"""
+import socket, struct, sys
+dst, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for src in sys.argv[3:]:
+    udp = struct.pack("!HHHH", 40000, port, 8 + 4, 0) + b"spam"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    s.sendto(ip + udp, (dst, 0))
+"""
+
+
 @pytest.fixture(autouse=True)
 def no_leftover_box_processes():
     """Overrides conftest's check (other users' boxes on a shared machine): the tests here
@@ -260,6 +292,37 @@ def test_hosts_flows_and_down(cluster_dir, public_ns):
                  for (s, t), res in seen.items() if res == "connected"}
     connected = {("public" if f == "entry" else f, t) for f, t in connected}
     assert connected == {(f, t) for f, t in allowed if t != "mongo" or "mongo" in roles}, connected
+
+    # Forged sources die at the switch: from the test's host, a datagram to Redis "from"
+    # gateway-1, then one from its own address; Redis's host sees only the second (the
+    # bridge keeps order: had the first crossed, it would be seen first).
+    sniff = subprocess.Popen(["nsenter", f"--net={roles['redis']['netns']}", sys.executable, "-c", SNIFF, "9",
+                              SUBNET + "200"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert sniff.stdout.readline().strip() == "ready", sniff.stderr.read()
+        forge = subprocess.run(["nsenter", f"--net=/run/netns/{public_ns}", sys.executable, "-c", FORGE,
+                                roles["redis"]["address"], "9", roles["gateway-1"]["address"], SUBNET + "200"],
+                               capture_output=True, text=True, timeout=60)
+        assert forge.returncode == 0, forge.stderr
+        out, err = sniff.communicate(timeout=60)
+        assert sniff.returncode == 0, err
+        assert json.loads(out) == [SUBNET + "200"], out
+    finally:
+        if sniff.poll() is None:
+            sniff.kill()
+            sniff.wait()
+
+    # Root in a worker's host (its sandbox supervisor keeps root) can drop the host's own
+    # filter: it then reaches the gateways, as anyone does, and still nothing else.
+    worker = roles["worker-1"]
+    r = subprocess.run(["nsenter", f"--net={worker['netns']}", "nft", "delete", "table", "inet", "coderunner"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = probe(worker["netns"], targets)
+    for target, result in got.items():
+        role = roles[target]["role"]
+        want = role in ("redis", "postgres", "gateway")
+        assert (result == "connected") == want, (target, result)
 
     # down: no namespace, no link, no process of the cluster is left.
     ids = {ns_id(r["netns"]) for r in st["roles"]} | {ns_id(net["switch"])}

@@ -172,8 +172,34 @@ static void test_rules(void) {
         expect(&t, "redis",
                 "ip saddr { 198.18.0.51 } tcp dport 6379 accept\n"
                 "ip saddr { 198.18.0.11 } tcp dport 6379 accept\n");
-        ClusterRole none = {.name = "x", .role = "api"};
+        /* The switch: each port its own address, the others none of the hosts'. */
         char *text = NULL;
+        ASSERT_EQ(cluster_net_switch_rules(&t, &text), 0);
+        static const char *const want[] = {
+                "table bridge coderunner {\n\tchain forward {\n"
+                "\t\ttype filter hook forward priority filter; policy accept;\n"
+                "\t\tether type != { ip, arp } drop\n"
+                "\t\tiifname \"redis\" ip saddr != 198.18.0.2 drop\n"
+                "\t\tiifname \"redis\" arp saddr ip != 198.18.0.2 drop\n"
+                "\t\tiifname \"api-1\" ip saddr != 198.18.0.11 drop\n"
+                "\t\tiifname \"api-1\" arp saddr ip != 198.18.0.11 drop\n"
+                "\t\tiifname \"gateway-1\" ip saddr != 198.18.0.51 drop\n"
+                "\t\tiifname \"gateway-1\" arp saddr ip != 198.18.0.51 drop\n"
+                "\t\tiifname != { \"redis\", \"api-1\", \"gateway-1\" } ip saddr 198.18.0.0-198.18.0.99 "
+                "drop\n"
+                "\t\tiifname != { \"redis\", \"api-1\", \"gateway-1\" } arp saddr ip 198.18.0.0-198.18.0.99 "
+                "drop\n\t}\n}\n",
+        };
+        const char *table = strstr(text, "table bridge coderunner {");
+        if (!table || strcmp(table, want[0]) != 0) {
+                fprintf(stderr, "the switch's rules:\n%s\nwanted:\n%s", text, want[0]);
+                abort();
+        }
+        free(text);
+        ClusterState empty = {};
+        ASSERT_EQ(cluster_net_switch_rules(&empty, &text), -EINVAL);
+
+        ClusterRole none = {.name = "x", .role = "api"};
         ASSERT_EQ(cluster_net_rules(&t, &none, &text), -EINVAL); /* no address, no filter */
 }
 
