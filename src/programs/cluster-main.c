@@ -1343,9 +1343,10 @@ static int cluster_status(const Options *o) {
                         strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite)" : " (FerretDB)");
         for (size_t i = 0; i < c.state.n_roles; i++) {
                 const ClusterRole *r = &c.state.roles[i];
-                printf("%-10s %-9s %-8s pid %-8d %s%s%s%s%s\n", r->name, r->role, cluster_role_state(r),
+                printf("%-10s %-9s %-8s pid %-8d %s%s%s%s%s%s%s\n", r->name, r->role, cluster_role_state(r),
                         (int) r->pid, r->url[0] ? r->url : "-", r->config[0] ? " config " : "", r->config,
-                        r->netns[0] ? " netns " : "", r->netns);
+                        r->netns[0] ? " netns " : "", r->netns, r->address[0] ? " address " : "",
+                        r->address);
         }
         return 0;
 }

@@ -255,6 +255,10 @@ def test_hosts_flows_and_down(cluster_dir, public_ns):
     assert all(r["state"] == "running" for r in st["roles"]), st
     roles = {r["name"]: r for r in st["roles"]}
     assert gw_ns == roles["gateway-1"]["netns"]
+    text = cluster("status", f"--dir={d}")
+    assert text.returncode == 0, text.stderr
+    for r in st["roles"]:  # the text status says where each role is too
+        assert f" netns {r['netns']} address {r['address']}\n" in text.stdout, text.stdout
     # Nothing of the cluster in this machine's own network: no link, no address, no route.
     for what in ("link", "address", "route"):
         mine = subprocess.run([IP, "-o", what], capture_output=True, text=True, check=True).stdout
