@@ -2,7 +2,8 @@
 /* coderunner cluster: the whole topology on one machine as local processes (Redis,
  * PostgreSQL, FerretDB when installed, API nodes, workers, gateways), each with its log
  * under DIR, its configuration file in DIR/config, and its state in DIR/cluster.state
- * (src/cluster/). */
+ * (src/cluster/); with --hosts each on a network namespace of its own, filtered to the
+ * firewall table's flows (src/cluster/hosts.h). */
 
 #include <arpa/inet.h>
 #include <errno.h>
