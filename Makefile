@@ -126,7 +126,7 @@ cluster: build languages
 	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground $(CLUSTER_ARGS)
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
-test: deps-test deps-web deps-web-e2e languages build check-style
+test: deps-test deps-web deps-web-e2e deps-deploy languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 # The sandbox suites on a pure cgroup v2 kernel in a qemu guest (TCG, no KVM), against this

@@ -15,20 +15,13 @@ import {
   rectangularSelection,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import {
-  bracketMatching,
-  defaultHighlightStyle,
-  foldGutter,
-  foldKeymap,
-  indentOnInput,
-  indentUnit,
-  syntaxHighlighting,
-} from "@codemirror/language";
+import { bracketMatching, foldGutter, foldKeymap, indentOnInput, indentUnit } from "@codemirror/language";
 import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
-import { oneDark } from "@codemirror/theme-one-dark";
-import { vim } from "@replit/codemirror-vim";
-import { editorLanguage } from "@/lib/editorLanguage";
+import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { type SourceDiagnostic, toEditorDiagnostics } from "@/lib/diagnostics";
+import { loadEditorLanguage } from "@/lib/editorLanguage";
+import { editorTheme } from "@/lib/editorTheme";
 import { tabFocus } from "@/lib/tabFocus";
 
 interface Props {
@@ -42,11 +35,11 @@ interface Props {
   fontSize: number;
   /** Spaces per indentation level. */
   tabSize: number;
+  /** The last run's errors on the program's lines (lib/diagnostics.ts); [] clears them. */
+  diagnostics: SourceDiagnostic[];
   onChange: (code: string) => void;
   onRun: () => void;
 }
-
-const lightTheme = EditorView.theme({ "&": { backgroundColor: "#ffffff" } }, { dark: false });
 
 function indentation(size: number) {
   return [EditorState.tabSize.of(size), indentUnit.of(" ".repeat(size))];
@@ -59,7 +52,12 @@ function fontTheme(size: number) {
   });
 }
 
-/** CodeMirror 6 with highlighting, bracket matching, auto-indent, search, optional Vim keys, and Tab that never edits by accident (lib/tabFocus.ts). */
+/**
+ * CodeMirror 6 with highlighting, bracket matching, auto-indent, search, optional Vim keys,
+ * Tab that never edits by accident (lib/tabFocus.ts), and the last run's errors as gutter
+ * markers and underlines. The language mode and the Vim keymap are fetched when needed
+ * (each is its own chunk): the editor is usable before either arrives.
+ */
 export default function Editor(props: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -82,7 +80,7 @@ export default function Editor(props: Props) {
       state: EditorState.create({
         doc: p.value,
         extensions: [
-          c.vim.of(p.vimMode ? vim() : []),
+          c.vim.of([]),
           Prec.highest(
             keymap.of([
               {
@@ -104,7 +102,6 @@ export default function Editor(props: Props) {
           EditorState.allowMultipleSelections.of(true),
           indentOnInput(),
           c.indent.of(indentation(p.tabSize)),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           bracketMatching(),
           closeBrackets(),
           autocompletion({ activateOnTyping: false }),
@@ -115,8 +112,9 @@ export default function Editor(props: Props) {
           search({ top: true }),
           keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap]),
           tabFocus(),
-          c.language.of(editorLanguage(p.languageName)),
-          c.theme.of(p.dark ? oneDark : lightTheme),
+          c.language.of([]),
+          lintGutter(),
+          c.theme.of(editorTheme(p.dark)),
           c.font.of(fontTheme(p.fontSize)),
           EditorView.contentAttributes.of({ "aria-label": "Source code", "aria-multiline": "true" }),
           EditorView.updateListener.of((u) => {
@@ -142,15 +140,35 @@ export default function Editor(props: Props) {
     }
   }, [props.docKey]);
 
+  // The mode arrives later than the document: a newer language wins over a slower older one.
   useEffect(() => {
-    view.current?.dispatch({ effects: compartments.current.language.reconfigure(editorLanguage(props.languageName)) });
+    let current = true;
+    void loadEditorLanguage(props.languageName).then((ext) => {
+      if (current) view.current?.dispatch({ effects: compartments.current.language.reconfigure(ext) });
+    });
+    return () => {
+      current = false;
+    };
   }, [props.languageName]);
   useEffect(() => {
-    view.current?.dispatch({ effects: compartments.current.theme.reconfigure(props.dark ? oneDark : lightTheme) });
+    view.current?.dispatch({ effects: compartments.current.theme.reconfigure(editorTheme(props.dark)) });
   }, [props.dark]);
   useEffect(() => {
-    view.current?.dispatch({ effects: compartments.current.vim.reconfigure(props.vimMode ? vim() : []) });
+    let current = true;
+    if (!props.vimMode) view.current?.dispatch({ effects: compartments.current.vim.reconfigure([]) });
+    else
+      void import("@replit/codemirror-vim").then(({ vim }) => {
+        if (current) view.current?.dispatch({ effects: compartments.current.vim.reconfigure(vim()) });
+      });
+    return () => {
+      current = false;
+    };
   }, [props.vimMode]);
+  // After the document effect above: the lines named are the new document's.
+  useEffect(() => {
+    const v = view.current;
+    if (v) v.dispatch(setDiagnostics(v.state, toEditorDiagnostics(v.state.doc, props.diagnostics)));
+  }, [props.diagnostics, props.docKey]);
   useEffect(() => {
     view.current?.dispatch({ effects: compartments.current.font.reconfigure(fontTheme(props.fontSize)) });
   }, [props.fontSize]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, emptyWorkspace, loadWorkspace, saveWorkspace } from "./storage";
-import { defaultLanguageId, notRunnableReason, templateFor } from "./templates";
+import { defaultLanguageId, templateFilesFor, templateFor } from "./templates";
 
 function memoryStorage() {
   const m = new Map<string, string>();
@@ -37,11 +37,13 @@ describe("templates", () => {
     expect(templateFor("Groovy (4.0)")).toContain("${name}");
     expect(templateFor("Unknown thing")).toBe("");
   });
-  it("says which languages cannot be run from the editor", () => {
-    expect(notRunnableReason("Executable")).toMatch(/cannot upload/);
-    expect(notRunnableReason("Multi-file program")).toMatch(/zip/);
-    expect(notRunnableReason("Plain Text")).toBeNull();
-    expect(notRunnableReason("Python (3.11.2)")).toBeNull();
+  it("starts Executable with a script and the multi-file program with a C program in two files and its scripts", () => {
+    expect(templateFor("Executable")).toMatch(/^#!\/bin\/sh\n/);
+    expect(templateFilesFor("Executable")).toEqual([]);
+    expect(templateFor("Multi-file program")).toContain('#include "util.h"');
+    expect(templateFilesFor("Multi-file program").map((f) => f.name)).toEqual(["util.c", "util.h", "compile", "run"]);
+    expect(templateFilesFor("Multi-file program").find((f) => f.name === "compile")!.content).toContain("main.c util.c");
+    expect(templateFor("Plain Text")).toBe("Hello, world!\n");
   });
   it("picks Python first", () => {
     expect(defaultLanguageId([{ id: 50, name: "C (GCC 12)" }, { id: 71, name: "Python (3.11)" }])).toBe(71);
