@@ -18,8 +18,11 @@ export interface SourceFile {
 
 /** At most this many files besides the main one (the server bounds the zip too). */
 export const MAX_EXTRA_FILES = 64;
-/** An upload or an opened file holds at most this many bytes (the server's own bound is larger). */
-export const MAX_FILES_BYTES = 4 * 1024 * 1024;
+/**
+ * Files opened at once, or a zip's files unpacked, hold at most this many bytes: the
+ * workspace lives in localStorage, which holds about 5 MB per origin (history included).
+ */
+export const MAX_FILES_BYTES = 1024 * 1024;
 export const MAX_NAME_LENGTH = 255;
 
 /** Whether the language's program is a zip of files with its own scripts (no source_code). */
