@@ -202,6 +202,17 @@ try {
   await pick(other, /^Executable/);
   await other.locator('[data-testid="stdin"]').fill("Ada");
   assert.equal(await run(other), "Hello, Ada!\n");
+  step("Executable runs a compiled binary opened from the disk (kept executable), from its a.out script");
+  const bin = `${ART}files-hello-bin`;
+  execFileSync("gcc", ["-O2", "-o", bin, "-x", "c", "-"], { input: '#include <stdio.h>\nint main(int c, char **v) { printf("binary says %s\\n", c > 1 ? v[1] : "hi"); return 0; }\n' });
+  await other.locator('[data-testid="file-open-input"]').setInputFiles(bin);
+  await until(async () => (await tabNames(other)).includes("files-hello-bin (binary)"), 5000, "the binary's tab");
+  assert.match(await other.locator('[data-testid="binary-file"]').innerText(), /binary file \(\d+ bytes\)/);
+  await openTab(other, "a.out");
+  await setCode(other, '#!/bin/sh\nexec ./files-hello-bin "$@"\n');
+  await other.locator("#args").fill("there");
+  assert.equal(await run(other), "binary says there\n");
+  await other.locator("#args").fill("");
   await pick(other, /^Plain Text/);
   assert.equal(await run(other), "Hello, world!\n");
 
