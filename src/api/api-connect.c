@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /api/v2/connect: Piston's WebSocket protocol, an interactive run. The client sends
  * {"type":"init", ...the execute body...}; the submission is stored and queued with a live
- * channel (model/live.h) that the worker of this process tree takes: the program reads
+ * channel (model/live.h) that the worker that claims it takes (in this process tree, or
+ * through Redis on another node of a cluster: live/live-redis.h): the program reads
  * the client's {"type":"data","stream":"stdin"} as it comes, and its output goes back as
  * {"type":"data"} frames as it is produced, between {"type":"stage"} and {"type":"exit"}
  * for each stage; {"type":"signal"} ends the run. Piston's close codes: 4000 already
@@ -255,9 +256,7 @@ static void on_init(LiveSession *s, const char *text, size_t len) {
                 const char *token = s->token;
                 r = queue_push(a->queue, &token, 1, false);
                 if (r < 0) {
-                        LiveChannel gone;
-                        if (live_take(a->live, s->token, &gone) == 0)
-                                live_channel_close(&gone);
+                        live_forget(a->live, s->token);
                         snprintf(msg, sizeof msg, "%s",
                                 r == -EAGAIN      ? "queue is full"
                                 : r == -ESHUTDOWN ? "the server is shutting down"
@@ -508,8 +507,8 @@ void api_piston_connect(HttpRequest *req, const char *const *params, void *userd
                 return;
         if (!a->live) {
                 http_reply_json(req, 501,
-                        strdup("{\"message\":\"interactive runs (/api/v2/connect) are served by coderunner "
-                               "serve only: this API node runs no workers\"}"));
+                        strdup("{\"message\":\"interactive runs (/api/v2/connect) are not set up on this "
+                               "node\"}"));
                 return;
         }
         if (a->cfg.maintenance_mode || atomic_load(&a->shutting_down)) {

@@ -254,6 +254,15 @@ int cluster_user_lookup(const char *name, ClusterUser *ret) {
         return 0;
 }
 
+int cluster_become(ClusterUser user) {
+        if (user.uid == (uid_t) -1)
+                return 0;
+        if (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
+                setresuid(user.uid, user.uid, user.uid) < 0)
+                return -errno;
+        return 0;
+}
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static _noreturn_ void child_exec(
         char *const *argv, int log_fd, ClusterUser user, int netns_fd, bool new_session) {
@@ -275,9 +284,7 @@ static _noreturn_ void child_exec(
                 (void) !write(STDERR_FILENO, msg, sizeof msg - 1);
                 _exit(127);
         }
-        if (user.uid != (uid_t) -1 &&
-                (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-                        setresuid(user.uid, user.uid, user.uid) < 0)) {
+        if (cluster_become(user) < 0) {
                 static const char msg[] = "coderunner cluster: cannot become the role's user\n";
                 (void) !write(STDERR_FILENO, msg, sizeof msg - 1);
                 _exit(127);
@@ -354,8 +361,7 @@ bool cluster_user_can_access(ClusterUser user, const char *path) {
         if (pid < 0)
                 return false;
         if (pid == 0) {
-                if (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-                        setresuid(user.uid, user.uid, user.uid) < 0)
+                if (cluster_become(user) < 0)
                         _exit(1);
                 _exit(access(path, R_OK | W_OK | X_OK) == 0 ? 0 : 1);
         }

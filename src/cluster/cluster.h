@@ -82,6 +82,10 @@ typedef struct ClusterUser {
 } ClusterUser;
 #define CLUSTER_USER_SELF ((ClusterUser){.uid = (uid_t) -1, .gid = (gid_t) -1})
 
+/* Become user for good (no supplementary groups, its group, its uid); nothing for
+ * CLUSTER_USER_SELF. Async-signal-safe. */
+int cluster_become(ClusterUser user);
+
 /* Look a user up by name: -ENOENT when there is none. */
 int cluster_user_lookup(const char *name, ClusterUser *ret);
 

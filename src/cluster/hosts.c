@@ -24,6 +24,7 @@
 #include "cluster/hosts.h"
 
 #define SUBNET_PREFIX "198.18.0."
+#define OURS_LAST "99" /* the hosts' addresses end here; the operator's start at .100 */
 #define KILL_WAIT_USEC (10 * USEC_PER_SEC)
 #define RELAY_BUF (64 * 1024)
 
@@ -210,6 +211,49 @@ int cluster_net_rules(const ClusterState *s, const ClusterRole *r, char **ret) {
         return 0;
 }
 
+/* Each name of s's hosts as an nft set of strings, "{ "a", "b" }", in f. */
+static void write_ports(FILE *f, const ClusterState *s) {
+        for (size_t i = 0; i < s->n_roles; i++)
+                fprintf(f, "%s\"%s\"", i ? ", " : "{ ", s->roles[i].name);
+        fputs(" }", f);
+}
+
+int cluster_net_switch_rules(const ClusterState *s, char **ret) {
+        if (s->n_roles == 0)
+                return -EINVAL;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        fputs("# the switch, written by coderunner cluster up --hosts: each host's port on the bridge\n"
+              "# carries its own address only (a host that is root in its namespace can change its\n"
+              "# address and its filter, not this), the operator's ports none of the hosts'.\n"
+              "table bridge coderunner\n"
+              "delete table bridge coderunner\n"
+              "table bridge coderunner {\n"
+              "\tchain forward {\n"
+              "\t\ttype filter hook forward priority filter; policy accept;\n"
+              "\t\tether type != { ip, arp } drop\n",
+                f);
+        for (size_t i = 0; i < s->n_roles; i++) {
+                const ClusterRole *r = &s->roles[i];
+                fprintf(f, "\t\tiifname \"%s\" ip saddr != %s drop\n", r->name, r->address);
+                fprintf(f, "\t\tiifname \"%s\" arp saddr ip != %s drop\n", r->name, r->address);
+        }
+        fputs("\t\tiifname != ", f);
+        write_ports(f, s);
+        fputs(" ip saddr " SUBNET_PREFIX "0-" SUBNET_PREFIX OURS_LAST " drop\n\t\tiifname != ", f);
+        write_ports(f, s);
+        fputs(" arp saddr ip " SUBNET_PREFIX "0-" SUBNET_PREFIX OURS_LAST " drop\n\t}\n}\n", f);
+        if (fclose(f) != 0 || !text) {
+                free(text);
+                return -ENOMEM;
+        }
+        *ret = text;
+        return 0;
+}
+
 /* ---- making and removing ---- */
 
 /* Run a command of the network's tools; -EIO when it fails (its words are in log). */
@@ -335,8 +379,9 @@ int cluster_net_destroy(const char *id) {
                 if (k <= 0 || (size_t) k >= sizeof paths[n])
                         continue; /* longer than any name of ours */
                 struct stat st;
-                /* A file not mounted on (a crash between ip's create and mount) has the
-                 * directory's device: no process can be in it. */
+                /* A file not mounted on (a crash between ip's create and mount) is no
+                 * namespace: no process can be in it. */
+                ns[n] = (NsId){};
                 if (stat(paths[n], &st) == 0)
                         ns[n] = (NsId){.dev = st.st_dev, .ino = st.st_ino};
                 n++;

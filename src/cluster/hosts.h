@@ -58,6 +58,13 @@ int cluster_net_new_id(char *buf, size_t size);
  * way, with a reset. *ret is the text, the caller's to free. */
 int cluster_net_rules(const ClusterState *s, const ClusterRole *r, char **ret);
 
+/* The switch's ruleset (table bridge coderunner): the port of each host of s (named after
+ * it) forwards only frames from the host's own address (IPv4 and ARP), any other port (the
+ * operator's) none from the hosts' addresses (.0-.99), and nothing but IPv4 and ARP crosses
+ * the bridge. So the filters' addresses mean who they say even if root in a host changes
+ * its address or drops its own filter. *ret is the text, the caller's to free. */
+int cluster_net_switch_rules(const ClusterState *s, char **ret);
+
 /* The programs the network is made with. */
 typedef struct ClusterNetTools {
         char ip[CLUSTER_PATH_MAX];

@@ -2,29 +2,29 @@
 /* coderunner cluster: the whole topology on one machine as local processes (Redis,
  * PostgreSQL, FerretDB when installed, API nodes, workers, gateways), each with its log
  * under DIR, its configuration file in DIR/config, and its state in DIR/cluster.state
- * (src/cluster/). */
+ * (src/cluster/); with --hosts each on a network namespace of its own, filtered to the
+ * firewall table's flows (src/cluster/hosts.h). */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <grp.h>
-#include <netinet/in.h>
 
 #include "base/fd-util.h"
 #include "base/json-writer.h"
@@ -409,18 +409,24 @@ static int save(Context *c) {
         return q < 0 ? fail(q, "cannot write %s/%s", c->dir, CLUSTER_STATE_FILE) : 0;
 }
 
-/* Start one role and record it (the state is saved before anything waits on it, so that
- * down can stop it whatever happens next). */
-static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+/* Start one role in the network namespace netns ("": ours) and record it (the state is
+ * saved before anything waits on it, so that down can stop it whatever happens next). */
+static int start_role_in(
+        Context *c, ClusterRole *r, char *const *argv, ClusterUser user, const char *netns) {
         char log[PATH_MAX];
         path_in(c, log, sizeof log, "logs", r->name);
-        _cleanup_close_ int ns = r->netns[0] ? open(r->netns, O_RDONLY | O_CLOEXEC) : -1;
-        if (r->netns[0] && ns < 0)
-                return fail(errno, "cannot open %s's network namespace %s", r->name, r->netns);
+        _cleanup_close_ int ns = netns[0] ? open(netns, O_RDONLY | O_CLOEXEC) : -1;
+        if (netns[0] && ns < 0)
+                return fail(errno, "cannot open %s's network namespace %s", r->name, netns);
         int q = cluster_spawn_in(argv, log, user, ns, &r->pid, &r->start_time);
         if (q < 0)
                 return fail(q, "cannot start %s (%s)", r->name, argv[0]);
         return save(c);
+}
+
+/* Start one role on its host (with --hosts), and record it. */
+static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+        return start_role_in(c, r, argv, user, r->netns);
 }
 
 /* Wait until ready(c, r) or the role exits or the deadline passes. */
@@ -1103,7 +1109,22 @@ static int plan_hosts(Context *c, const Options *o) {
         return q;
 }
 
-/* The switch, then each host with its filter (DIR/net/NAME.nft). The net id is in the state
+/* Write rules to DIR/net/NAME.nft and load them in the namespace netns. */
+static int load_filter(
+        Context *c, int net_fd, const char *name, const char *netns, const char *rules, const char *log) {
+        char file[CLUSTER_NAME_MAX + 8], path[PATH_MAX];
+        snprintf(file, sizeof file, "%s.nft", name);
+        path_in(c, path, sizeof path, "net", NULL);
+        size_t l = strlen(path);
+        join(path + l, sizeof path - l, "", file);
+        int q = cluster_write_private(net_fd, file, rules, strlen(rules));
+        if (q < 0)
+                return fail(q, "cannot write %s", path);
+        q = cluster_net_load_rules(&c->tools, netns, path, log);
+        return q < 0 ? fail(q, "cannot load the filter of %s (see %s)", name, log) : 0;
+}
+
+/* The switch with its filter, then each host with its own (DIR/net/NAME.nft). The net id is in the state
  * file before anything is made: down finds all of it whatever happens next. */
 static int make_network(Context *c, const Options *o) {
         int q = cluster_net_new_id(c->state.net_id, sizeof c->state.net_id);
@@ -1123,7 +1144,16 @@ static int make_network(Context *c, const Options *o) {
         _cleanup_close_ int net_fd = open(net, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (net_fd < 0)
                 return fail(errno, "cannot open %s", net);
-        for (size_t i = 0; i < c->plan.n_roles; i++) {
+        /* The switch's filter first: no host is on the bridge before it holds. */
+        _cleanup_free_ char *switch_rules = NULL;
+        char switch_ns[CLUSTER_NETNS_MAX];
+        q = cluster_net_switch_rules(&c->plan, &switch_rules);
+        if (q == 0)
+                q = cluster_netns_name(c->state.net_id, CLUSTER_SWITCH, true, switch_ns, sizeof switch_ns);
+        if (q < 0)
+                return fail(q, "cannot write the switch's filter");
+        q = load_filter(c, net_fd, CLUSTER_SWITCH, switch_ns, switch_rules, log);
+        for (size_t i = 0; i < c->plan.n_roles && q == 0; i++) {
                 const ClusterRole *h = &c->plan.roles[i];
                 q = cluster_net_make_host(&c->tools, c->state.net_id, h->name, h->address, log);
                 if (q < 0)
@@ -1132,17 +1162,9 @@ static int make_network(Context *c, const Options *o) {
                 q = cluster_net_rules(&c->plan, h, &rules);
                 if (q < 0)
                         return fail(q, "cannot write the filter of %s", h->name);
-                char file[CLUSTER_NAME_MAX + 8], path[PATH_MAX];
-                snprintf(file, sizeof file, "%s.nft", h->name);
-                join(path, sizeof path, net, file);
-                q = cluster_write_private(net_fd, file, rules, strlen(rules));
-                if (q < 0)
-                        return fail(q, "cannot write %s", path);
-                q = cluster_net_load_rules(&c->tools, h->netns, path, log);
-                if (q < 0)
-                        return fail(q, "cannot load the filter of %s (see %s)", h->name, log);
+                q = load_filter(c, net_fd, h->name, h->netns, rules, log);
         }
-        return 0;
+        return q;
 }
 
 /* Healthy: gateway-1 answers /health through 127.0.0.1:P. */
@@ -1165,14 +1187,8 @@ static int start_entry(Context *c) {
         snprintf(to, sizeof to, "--to=%s:%d", g->address, g->port);
         snprintf(user, sizeof user, "--user=%s", c->role_user ? c->role_user : "");
         char *argv[] = {c->self, "cluster", "forward", port, netns, to, c->role_user ? user : NULL, NULL};
-        /* The forwarder enters the entry's namespace itself, once it listens on ours. */
-        char saved[CLUSTER_NETNS_MAX];
-        memcpy(saved, r->netns, sizeof saved);
-        r->netns[0] = '\0';
-        int q = start_role(c, r, argv, CLUSTER_USER_SELF);
-        memcpy(r->netns, saved, sizeof saved);
-        if (q == 0)
-                q = save(c);
+        /* Started in ours: it enters the entry's namespace itself, once it listens here. */
+        int q = start_role_in(c, r, argv, CLUSTER_USER_SELF, "");
         return q ? q : wait_role(c, r, entry_ready, ROLE_START_USEC);
 }
 
@@ -1328,9 +1344,10 @@ static int cluster_status(const Options *o) {
                         strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite)" : " (FerretDB)");
         for (size_t i = 0; i < c.state.n_roles; i++) {
                 const ClusterRole *r = &c.state.roles[i];
-                printf("%-10s %-9s %-8s pid %-8d %s%s%s%s%s\n", r->name, r->role, cluster_role_state(r),
+                printf("%-10s %-9s %-8s pid %-8d %s%s%s%s%s%s%s\n", r->name, r->role, cluster_role_state(r),
                         (int) r->pid, r->url[0] ? r->url : "-", r->config[0] ? " config " : "", r->config,
-                        r->netns[0] ? " netns " : "", r->netns);
+                        r->netns[0] ? " netns " : "", r->netns, r->address[0] ? " address " : "",
+                        r->address);
         }
         return 0;
 }
@@ -1366,11 +1383,9 @@ static int cluster_forward_main(const Options *o) {
                 return 1;
         }
         ClusterUser user = CLUSTER_USER_SELF;
-        if (o->user) {
-                int q = cluster_user_lookup(o->user, &user);
-                if (q < 0)
-                        return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", o->user);
-        }
+        int q = o->user ? cluster_user_lookup(o->user, &user) : 0;
+        if (q < 0)
+                return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", o->user);
         _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
         struct sockaddr_in here = {.sin_family = AF_INET,
@@ -1382,11 +1397,10 @@ static int cluster_forward_main(const Options *o) {
         _cleanup_close_ int ns = open(o->netns, O_RDONLY | O_CLOEXEC);
         if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
                 return fail(errno, "cannot enter the network namespace %s", o->netns);
-        if (user.uid != (uid_t) -1 &&
-                (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-                        setresuid(user.uid, user.uid, user.uid) < 0))
-                return fail(errno, "cannot become %s", o->user);
-        int q = cluster_forward(fd, address, (int) port, FORWARD_MAX_CONNS);
+        q = cluster_become(user);
+        if (q < 0)
+                return fail(q, "cannot become %s", o->user);
+        q = cluster_forward(fd, address, (int) port, FORWARD_MAX_CONNS);
         return q < 0 ? fail(q, "forwarding 127.0.0.1:%d to %s failed", o->port, o->to) : 0;
 }
 

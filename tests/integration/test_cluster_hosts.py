@@ -7,8 +7,10 @@ process was killed) leaves no namespace, link or process. Root only."""
 
 import json
 import os
+import pwd
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -60,6 +62,38 @@ for name, address, port in json.loads(sys.argv[1]):
     finally:
         s.close()
 print(json.dumps(out))
+"""
+
+
+# Run in a host: print "ready", then the IPv4 sources of the UDP datagrams to PORT that cross
+# eth0, until one from LAST came (JSON).
+SNIFF = r"""
+import json, socket, struct, sys
+port, last = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("eth0", 0))
+s.settimeout(60)
+print("ready", flush=True)
+seen = []
+while not seen or seen[-1] != last:
+    ip = s.recv(65535)[14:]
+    ihl = (ip[0] & 15) * 4
+    if ip[9] == 17 and struct.unpack("!H", ip[ihl + 2:ihl + 4])[0] == port:
+        seen.append(socket.inet_ntoa(ip[12:16]))
+print(json.dumps(seen))
+"""
+
+# Run in a host: send a UDP datagram to DST:PORT from each source address given, in order, as
+# raw IPv4 (no address of the host's needed: a forged source).
+FORGE = r"""
+import socket, struct, sys
+dst, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for src in sys.argv[3:]:
+    udp = struct.pack("!HHHH", 40000, port, 8 + 4, 0) + b"spam"
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    s.sendto(ip + udp, (dst, 0))
 """
 
 
@@ -189,6 +223,8 @@ def check_hosts(st, d, port):
     entry = roles["entry"]
     assert entry["url"] == st["public_url"] == f"http://127.0.0.1:{port}"
     assert ns_id(f"/proc/{entry['pid']}/ns/net") == ns_id(entry["netns"])  # it entered
+    uids = Path(f"/proc/{entry['pid']}/status").read_text().split("\nUid:")[1].split()[:3]
+    assert {int(u) for u in uids} == {pwd.getpwnam("nobody").pw_uid}, uids  # and gave up root
     assert entry["address"] == SUBNET + "1"
     pg, redis = roles["postgres"]["address"], roles["redis"]["address"]
     for r in st["roles"]:
@@ -219,6 +255,10 @@ def test_hosts_flows_and_down(cluster_dir, public_ns):
     assert all(r["state"] == "running" for r in st["roles"]), st
     roles = {r["name"]: r for r in st["roles"]}
     assert gw_ns == roles["gateway-1"]["netns"]
+    text = cluster("status", f"--dir={d}")
+    assert text.returncode == 0, text.stderr
+    for r in st["roles"]:  # the text status says where each role is too
+        assert f" netns {r['netns']} address {r['address']}\n" in text.stdout, text.stdout
     # Nothing of the cluster in this machine's own network: no link, no address, no route.
     for what in ("link", "address", "route"):
         mine = subprocess.run([IP, "-o", what], capture_output=True, text=True, check=True).stdout
@@ -256,6 +296,37 @@ def test_hosts_flows_and_down(cluster_dir, public_ns):
                  for (s, t), res in seen.items() if res == "connected"}
     connected = {("public" if f == "entry" else f, t) for f, t in connected}
     assert connected == {(f, t) for f, t in allowed if t != "mongo" or "mongo" in roles}, connected
+
+    # Forged sources die at the switch: from the test's host, a datagram to Redis "from"
+    # gateway-1, then one from its own address; Redis's host sees only the second (the
+    # bridge keeps order: had the first crossed, it would be seen first).
+    sniff = subprocess.Popen(["nsenter", f"--net={roles['redis']['netns']}", sys.executable, "-c", SNIFF, "9",
+                              SUBNET + "200"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert sniff.stdout.readline().strip() == "ready", sniff.stderr.read()
+        forge = subprocess.run(["nsenter", f"--net=/run/netns/{public_ns}", sys.executable, "-c", FORGE,
+                                roles["redis"]["address"], "9", roles["gateway-1"]["address"], SUBNET + "200"],
+                               capture_output=True, text=True, timeout=60)
+        assert forge.returncode == 0, forge.stderr
+        out, err = sniff.communicate(timeout=60)
+        assert sniff.returncode == 0, err
+        assert json.loads(out) == [SUBNET + "200"], out
+    finally:
+        if sniff.poll() is None:
+            sniff.kill()
+            sniff.wait()
+
+    # Root in a worker's host (its sandbox supervisor keeps root) can drop the host's own
+    # filter: it then reaches the gateways, as anyone does, and still nothing else.
+    worker = roles["worker-1"]
+    r = subprocess.run(["nsenter", f"--net={worker['netns']}", "nft", "delete", "table", "inet", "coderunner"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    got = probe(worker["netns"], targets)
+    for target, result in got.items():
+        role = roles[target]["role"]
+        want = role in ("redis", "postgres", "gateway")
+        assert (result == "connected") == want, (target, result)
 
     # down: no namespace, no link, no process of the cluster is left.
     ids = {ns_id(r["netns"]) for r in st["roles"]} | {ns_id(net["switch"])}
@@ -306,6 +377,32 @@ def test_down_and_up_after_a_crash(cluster_dir):
     assert processes_in({ns_id(f"/proc/{os.getpid()}/ns/net")}) != []  # the scan itself works
 
 
+def test_two_clusters_at_once(cluster_dir):
+    """Two clusters on the same addresses (each bridge in a namespace of its own): both
+    answer on their entries; one's down leaves the other whole."""
+    other = Path(str(cluster_dir) + "-other")
+    other.mkdir(mode=0o755)
+    try:
+        ports = free_port(), free_port()
+        for d, port in zip((cluster_dir, other), ports):
+            up(d, port, "--api=1", "--workers=0", "--meta=sqlite")
+        a, b = status(cluster_dir), status(other)
+        assert a["network"]["id"] != b["network"]["id"]
+        assert [r["address"] for r in a["roles"]] == [r["address"] for r in b["roles"]]
+        for port in ports:
+            assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
+        r = cluster("down", f"--dir={other}", timeout=DOWN_TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        assert our_netns(b["network"]["id"]) == []
+        assert len(our_netns(a["network"]["id"])) == len(a["roles"]) + 1  # and the switch
+        assert all(r["state"] == "running" for r in status(cluster_dir)["roles"])
+        assert requests.get(f"http://127.0.0.1:{ports[0]}/health", timeout=30).status_code == 200
+    finally:
+        if (other / "cluster.state").exists():
+            cluster("down", f"--dir={other}", timeout=DOWN_TIMEOUT)
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def test_foreground_comes_down(cluster_dir):
     """make cluster CLUSTER_ARGS=--hosts: up stays; SIGTERM brings the cluster down, its
     namespaces with it."""
@@ -351,4 +448,19 @@ def test_errors_are_one_line(cluster_dir):
                         "cluster", "up", f"--dir={d}", f"--port={free_port()}", "--hosts"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--hosts needs root" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    assert not (d / "cluster.state").exists()
+
+
+@pytest.mark.parametrize("tool,package", [("ip", "iproute2"), ("nft", "nftables")])
+def test_a_missing_tool_is_one_line(cluster_dir, tool, package):
+    """ip or nft not installed (hidden, in a mount namespace of the test's, under /dev/null,
+    which nobody may execute): refused in one line before anything is made."""
+    d = cluster_dir
+    places = {os.path.realpath(p) for p in (shutil.which(tool), f"/usr/sbin/{tool}", f"/sbin/{tool}")
+              if p and os.path.exists(p)}
+    script = " && ".join(f"mount --bind /dev/null {shlex.quote(p)}" for p in sorted(places)) + ' && exec "$@"'
+    r = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", str(CODERUNNER), "cluster", "up",
+                        f"--dir={d}", f"--port={free_port()}", "--hosts"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and f"--hosts needs {tool}" in r.stderr and package in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
     assert not (d / "cluster.state").exists()

@@ -9,11 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fd-util.h"
+#include "base/time-util.h"
 #include "cluster/hosts.h"
 #include "loopback.h"
 #include "tests.h"
@@ -168,44 +172,95 @@ static void test_rules(void) {
         expect(&t, "redis",
                 "ip saddr { 198.18.0.51 } tcp dport 6379 accept\n"
                 "ip saddr { 198.18.0.11 } tcp dport 6379 accept\n");
-        ClusterRole none = {.name = "x", .role = "api"};
+        /* The switch: each port its own address, the others none of the hosts'. */
         char *text = NULL;
+        ASSERT_EQ(cluster_net_switch_rules(&t, &text), 0);
+        static const char *const want[] = {
+                "table bridge coderunner {\n\tchain forward {\n"
+                "\t\ttype filter hook forward priority filter; policy accept;\n"
+                "\t\tether type != { ip, arp } drop\n"
+                "\t\tiifname \"redis\" ip saddr != 198.18.0.2 drop\n"
+                "\t\tiifname \"redis\" arp saddr ip != 198.18.0.2 drop\n"
+                "\t\tiifname \"api-1\" ip saddr != 198.18.0.11 drop\n"
+                "\t\tiifname \"api-1\" arp saddr ip != 198.18.0.11 drop\n"
+                "\t\tiifname \"gateway-1\" ip saddr != 198.18.0.51 drop\n"
+                "\t\tiifname \"gateway-1\" arp saddr ip != 198.18.0.51 drop\n"
+                "\t\tiifname != { \"redis\", \"api-1\", \"gateway-1\" } ip saddr 198.18.0.0-198.18.0.99 "
+                "drop\n"
+                "\t\tiifname != { \"redis\", \"api-1\", \"gateway-1\" } arp saddr ip 198.18.0.0-198.18.0.99 "
+                "drop\n\t}\n}\n",
+        };
+        const char *table = strstr(text, "table bridge coderunner {");
+        if (!table || strcmp(table, want[0]) != 0) {
+                fprintf(stderr, "the switch's rules:\n%s\nwanted:\n%s", text, want[0]);
+                abort();
+        }
+        free(text);
+        ClusterState empty = {};
+        ASSERT_EQ(cluster_net_switch_rules(&empty, &text), -EINVAL);
+
+        ClusterRole none = {.name = "x", .role = "api"};
         ASSERT_EQ(cluster_net_rules(&t, &none, &text), -EINVAL); /* no address, no filter */
 }
 
-/* An echo server for one connection: sends back what comes, then closes once the client
- * closed its side. */
-static pid_t echo_once(int lfd) {
+/* An echo server for n connections, one after the other: sends back what comes, then
+ * closes once the client closed its side. */
+static pid_t echo_server(int lfd, int n) {
         pid_t pid = fork();
         ASSERT_TRUE(pid >= 0);
         if (pid == 0) {
-                int c = accept(lfd, NULL, NULL);
-                char buf[4096];
-                ssize_t k = -1;
-                while (c >= 0 && (k = read(c, buf, sizeof buf)) > 0)
-                        if (write_all(c, buf, (size_t) k) < 0)
+                prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test leaves nothing behind */
+                for (int i = 0; i < n; i++) {
+                        int c = accept(lfd, NULL, NULL);
+                        char buf[4096];
+                        ssize_t k = -1;
+                        while (c >= 0 && (k = read(c, buf, sizeof buf)) > 0)
+                                if (write_all(c, buf, (size_t) k) < 0)
+                                        _exit(1);
+                        if (c < 0 || k != 0)
                                 _exit(1);
-                _exit(c >= 0 && k == 0 ? 0 : 1);
+                        close(c);
+                }
+                _exit(0);
         }
         return pid;
+}
+
+static int connect_port(int port) {
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                .sin_port = htons((uint16_t) port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        ASSERT_TRUE(c >= 0);
+        ASSERT_EQ(connect(c, (struct sockaddr *) &a, sizeof a), 0);
+        return c;
+}
+
+static pid_t start_forward(int entry, int target_port, unsigned max_conns) {
+        pid_t fwd = fork();
+        ASSERT_TRUE(fwd >= 0);
+        if (fwd == 0) {
+                setpgid(0, 0); /* its connections' children are its group: it stops them */
+                prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves nothing behind */
+                _exit(cluster_forward(entry, "127.0.0.1", target_port, max_conns) == 0 ? 0 : 1);
+        }
+        return fwd;
+}
+
+static void stop_forward(pid_t fwd) {
+        int status;
+        ASSERT_EQ(kill(fwd, SIGTERM), 0);
+        ASSERT_EQ(waitpid(fwd, &status, 0), fwd);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static void test_forward(void) {
         int target_port, entry_port;
         int target = listen_loopback(&target_port), entry = listen_loopback(&entry_port);
-        pid_t echo = echo_once(target);
-        pid_t fwd = fork();
-        ASSERT_TRUE(fwd >= 0);
-        if (fwd == 0) {
-                setpgid(0, 0); /* its connections' children are its group: it stops them */
-                _exit(cluster_forward(entry, "127.0.0.1", target_port, 4) == 0 ? 0 : 1);
-        }
+        pid_t echo = echo_server(target, 1);
+        pid_t fwd = start_forward(entry, target_port, 4);
         /* A message and a half-close go through; the echo's answer and its close come back. */
-        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                .sin_port = htons((uint16_t) entry_port),
-                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        ASSERT_EQ(connect(c, (struct sockaddr *) &a, sizeof a), 0);
+        int c = connect_port(entry_port);
         static char big[300 * 1024]; /* more than a relay buffer holds */
         for (size_t i = 0; i < sizeof big; i++)
                 big[i] = (char) ('a' + i % 26);
@@ -230,11 +285,60 @@ static void test_forward(void) {
         close(c);
 
         /* SIGTERM: it stops, with status 0. */
-        ASSERT_EQ(kill(fwd, SIGTERM), 0);
-        ASSERT_EQ(waitpid(fwd, &status, 0), fwd);
-        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        stop_forward(fwd);
         ASSERT_EQ(cluster_forward(entry, "not-an-address", target_port, 4), -EINVAL);
         ASSERT_EQ(cluster_forward(entry, "127.0.0.1", 0, 4), -EINVAL);
+        close(entry);
+        close(target);
+}
+
+/* Whether pid waits in ppoll() on no fd at all: the forwarder at its limit, waiting for a
+ * connection to end (/proc/PID/syscall: the number, then the arguments; nfds second). */
+static bool waits_for_a_child(pid_t pid) {
+        char path[64], buf[256] = "";
+        snprintf(path, sizeof path, "/proc/%d/syscall", (int) pid);
+        FILE *f = fopen(path, "re");
+        ASSERT_TRUE(f != NULL);
+        bool got = fgets(buf, sizeof buf, f) != NULL;
+        fclose(f);
+        char want[32];
+        snprintf(want, sizeof want, "%ld 0x", (long) SYS_ppoll);
+        return got && strncmp(buf, want, strlen(want)) == 0 && strncmp(strchr(buf, ' '), " 0x", 3) == 0 &&
+               strncmp(strchr(strchr(buf, ' ') + 1, ' '), " 0x0 ", 5) == 0;
+}
+
+/* At max_conns relayed connections it takes no other until one ends. */
+static void test_forward_limit(void) {
+        int target_port, entry_port;
+        int target = listen_loopback(&target_port), entry = listen_loopback(&entry_port);
+        pid_t echo = echo_server(target, 2);
+        pid_t fwd = start_forward(entry, target_port, 1);
+        int a = connect_port(entry_port);
+        char buf[8] = "";
+        ASSERT_EQ(write_all(a, "a", 1), 0);
+        ASSERT_EQ(read(a, buf, sizeof buf), 1); /* a is relayed: the one connection allowed */
+        int b = connect_port(entry_port);
+        ASSERT_EQ(write_all(b, "b", 1), 0);
+        /* The forwarder waits on no fd: b stays in the queue (it would take it at once, on
+         * the listening fd, without the limit). */
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+        while (!waits_for_a_child(fwd)) {
+                ASSERT_TRUE(now_usec(CLOCK_MONOTONIC) < deadline);
+                nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+        }
+        /* a ends: b is taken and relayed. */
+        ASSERT_EQ(shutdown(a, SHUT_WR), 0);
+        ASSERT_EQ(read(a, buf, sizeof buf), 0);
+        close(a);
+        ASSERT_EQ(read(b, buf, sizeof buf), 1);
+        ASSERT_EQ(buf[0], 'b');
+        ASSERT_EQ(shutdown(b, SHUT_WR), 0);
+        ASSERT_EQ(read(b, buf, sizeof buf), 0);
+        close(b);
+        int status;
+        ASSERT_EQ(waitpid(echo, &status, 0), echo);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        stop_forward(fwd);
         close(entry);
         close(target);
 }
@@ -243,5 +347,6 @@ int main(void) {
         test_addresses_and_names();
         test_rules();
         test_forward();
+        test_forward_limit();
         return 0;
 }

@@ -2,7 +2,8 @@
 // usable, and the size of its JavaScript. The profile: 1.6 Mbps down, 750 kbps up, 150 ms
 // round trip (Chrome DevTools' network throttling), CPU slowed 4x, a 390x844 phone screen.
 // "Usable": the editor's content is editable and holds the starting program, with its
-// language's highlighting on (the lazily loaded mode included).
+// language's highlighting on (the lazily loaded mode included); "editable" (the same
+// without the highlighting) is printed too.
 //
 //   IDE_URL=http://127.0.0.1:2358/ node e2e/bench-mobile.mjs [runs]
 //
@@ -36,25 +37,30 @@ async function largestChunk() {
   return best;
 }
 
-/** Milliseconds from navigation start until the editor is usable, and the bytes that crossed the network. */
+/** Milliseconds from navigation start until the editor is editable and usable, and the bytes that crossed the network. */
 async function load(page, cdp, reload) {
   let bytes = 0;
   const onDone = (e) => (bytes += e.encodedDataLength);
   cdp.on("Network.loadingFinished", onDone);
   if (reload) await page.reload({ waitUntil: "commit" });
   else await page.goto(base, { waitUntil: "commit" });
-  await page.waitForFunction(
-    () => {
-      const c = document.querySelector(".cm-content");
-      // A highlighted token: the language mode (loaded on demand) is in place.
-      return !!c && c.getAttribute("contenteditable") === "true" && c.textContent.length > 0 && !!c.querySelector("span[class]");
-    },
-    null,
-    { polling: 50, timeout: 120_000 },
+  // Polled inside the page, every animation frame: the times are the page's own clock.
+  const [editable, ms] = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        let editable = null;
+        const check = () => {
+          const c = document.querySelector(".cm-content");
+          if (editable === null && c && c.getAttribute("contenteditable") === "true" && c.textContent.length > 0) editable = performance.now();
+          // A highlighted token: the language mode (loaded on demand) is in place.
+          if (editable !== null && c.querySelector("span[class]")) resolve([editable, performance.now()]);
+          else requestAnimationFrame(check);
+        };
+        check();
+      }),
   );
-  const ms = await page.evaluate(() => performance.now());
   cdp.off("Network.loadingFinished", onDone);
-  return { ms, bytes };
+  return { ms, editable, bytes };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -73,7 +79,10 @@ try {
     const w = await load(page, cdp, true);
     cold.push(c);
     warm.push(w);
-    console.log(`run ${i + 1}: cold ${(c.ms / 1000).toFixed(2)} s (${(c.bytes / 1024).toFixed(0)} KB), warm ${(w.ms / 1000).toFixed(2)} s (${(w.bytes / 1024).toFixed(0)} KB)`);
+    console.log(
+      `run ${i + 1}: cold ${(c.ms / 1000).toFixed(2)} s (editable ${(c.editable / 1000).toFixed(2)} s, ${(c.bytes / 1024).toFixed(0)} KB), ` +
+        `warm ${(w.ms / 1000).toFixed(2)} s (${(w.bytes / 1024).toFixed(0)} KB)`,
+    );
     await ctx.close();
   }
 } finally {
@@ -81,7 +90,8 @@ try {
 }
 const big = await largestChunk();
 console.log(
-  `mobile profile (1.6 Mbps, 150 ms RTT, CPU 4x), editor usable: cold ${(median(cold.map((r) => r.ms)) / 1000).toFixed(2)} s, ` +
+  `mobile profile (1.6 Mbps, 150 ms RTT, CPU 4x), editor usable: cold ${(median(cold.map((r) => r.ms)) / 1000).toFixed(2)} s ` +
+    `(editable ${(median(cold.map((r) => r.editable)) / 1000).toFixed(2)} s), ` +
     `warm ${(median(warm.map((r) => r.ms)) / 1000).toFixed(2)} s (medians of ${runs}); ` +
     `cold transfer ${(median(cold.map((r) => r.bytes)) / 1024).toFixed(0)} KB; largest JS chunk ${(big.size / 1024).toFixed(0)} KB (${big.path})`,
 );

@@ -78,6 +78,28 @@ try {
   const panel = await page.locator('[role="tabpanel"]').getAttribute("aria-labelledby");
   assert.equal(await page.locator(`#${panel}`).innerText(), "run");
 
+  step("F2 renames a tab (the first one too, in a multi-file program); a taken name is refused");
+  await tab(page, "main.c").focus();
+  await page.keyboard.press("F2");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("util.c");
+  await page.keyboard.press("Enter");
+  assert.match(await page.locator('[data-testid="file-name-problem"]').innerText(), /already a file named util\.c/);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("prog.c");
+  await page.keyboard.press("Enter");
+  await until(async () => (await tabNames(page))[0] === "prog.c", 5000, "main.c renamed");
+  await openTab(page, "compile");
+  await setCode(page, "gcc -std=c17 -O2 -Wall -o main prog.c util.c\n");
+  assert.equal(await run(page), "Hi there, Ada!\n");
+  await tab(page, "prog.c").focus();
+  await page.keyboard.press("F2");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("main.c");
+  await page.keyboard.press("Enter");
+  await openTab(page, "compile");
+  await setCode(page, "gcc -std=c17 -O2 -Wall -o main main.c util.c\n");
+
   step("zip download holds every file; an upload asks, replaces, and Back to previous code undoes it");
   const [dl] = await Promise.all([page.waitForEvent("download"), page.locator('[data-testid="zip-download"]').click()]);
   const zipPath = `${ART}files-program.zip`;
@@ -180,8 +202,40 @@ try {
   await pick(other, /^Executable/);
   await other.locator('[data-testid="stdin"]').fill("Ada");
   assert.equal(await run(other), "Hello, Ada!\n");
+  step("Executable runs a compiled binary opened from the disk (kept executable), from its a.out script");
+  const bin = `${ART}files-hello-bin`;
+  execFileSync("gcc", ["-O2", "-o", bin, "-x", "c", "-"], { input: '#include <stdio.h>\nint main(int c, char **v) { printf("binary says %s\\n", c > 1 ? v[1] : "hi"); return 0; }\n' });
+  await other.locator('[data-testid="file-open-input"]').setInputFiles(bin);
+  await until(async () => (await tabNames(other)).includes("files-hello-bin (binary)"), 5000, "the binary's tab");
+  assert.match(await other.locator('[data-testid="binary-file"]').innerText(), /binary file \(\d+ bytes\)/);
+  await openTab(other, "a.out");
+  await setCode(other, '#!/bin/sh\nexec ./files-hello-bin "$@"\n');
+  await other.locator("#args").fill("there");
+  assert.equal(await run(other), "binary says there\n");
+  await other.locator("#args").fill("");
   await pick(other, /^Plain Text/);
   assert.equal(await run(other), "Hello, world!\n");
+
+  step("a browser that refuses to keep the program says so");
+  await other.evaluate(() => {
+    Storage.prototype.setItem = () => {
+      throw new DOMException("full", "QuotaExceededError");
+    };
+  });
+  await setCode(other, "Too big to keep\n");
+  await other.waitForSelector('[data-testid="files-unsaved"]', { timeout: 5000 });
+
+  step("at phone width the file bar and tabs wrap, nothing wider than the screen");
+  const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phone = await phoneCtx.newPage();
+  await phone.goto(base);
+  await phone.waitForSelector('[data-testid="language"] option[value="89"]', { state: "attached", timeout: 20_000 });
+  await pick(phone, /^Multi-file program/);
+  await until(async () => (await tabNames(phone)).length === 5, 5000, "the tabs at phone width");
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
+  await phone.screenshot({ path: `${ART}files-phone.png` });
+  await phoneCtx.close();
 
   assert.deepEqual(errors, [], "no console errors");
   console.log(`ok: screenshots in ${ART}`);

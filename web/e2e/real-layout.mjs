@@ -4,12 +4,16 @@
 // the split between the editor and the panes moves by keyboard (an ARIA separator) and is
 // kept; a C compile error puts a gutter marker and an underline on the line gcc names,
 // gone after an edit; ?embed=1 shows the editor, stdin, Run and the result only.
+// Screenshots in e2e/artifacts/real-markers.png and real-embed.png.
 import { chromium } from "playwright-core";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { setCode, until } from "./helpers.mjs";
 
+const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
+await mkdir(ART, { recursive: true });
 const base = process.env.IDE_URL ?? "http://127.0.0.1:2358/";
 const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -86,6 +90,7 @@ try {
       return { marker: marker.top + marker.height / 2, top: four.top, bottom: four.bottom };
     });
     assert.ok(rows.marker >= rows.top && rows.marker <= rows.bottom, `marker at ${rows.marker}, line 4 at ${rows.top}-${rows.bottom}`);
+    await page.screenshot({ path: `${ART}real-markers.png` });
     // Hovering the marker tells the message.
     await page.locator(".cm-lint-marker-error").hover();
     await until(async () => /expected/.test(await page.locator(".cm-tooltip").first().innerText()), 5_000, "the marker's message");
@@ -170,6 +175,7 @@ try {
     assert.match(await page.locator('[data-testid="verdict"]').innerText(), /Accepted/);
     assert.equal(await page.locator('[data-testid="stdout"]').innerText(), "Hi, Ada\n");
     await axe(page, "embed mode");
+    await page.screenshot({ path: `${ART}real-embed.png`, fullPage: true });
     await ctx.close();
   }
   console.log("ok");

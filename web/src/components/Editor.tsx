@@ -16,9 +16,6 @@ import {
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, foldGutter, foldKeymap, indentOnInput, indentUnit } from "@codemirror/language";
-import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
-import { lintGutter, setDiagnostics } from "@codemirror/lint";
 import { type SourceDiagnostic, toEditorDiagnostics } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorTheme } from "@/lib/editorTheme";
@@ -69,7 +66,11 @@ export default function Editor(props: Props) {
     vim: new Compartment(),
     font: new Compartment(),
     indent: new Compartment(),
+    extras: new Compartment(),
+    lint: new Compartment(),
   });
+  /** The lint module, once diagnostics have needed it. */
+  const lint = useRef<typeof import("@codemirror/lint") | null>(null);
 
   useEffect(() => {
     if (!host.current) return;
@@ -81,6 +82,8 @@ export default function Editor(props: Props) {
         doc: p.value,
         extensions: [
           c.vim.of([]),
+          // Before the main keymap: bracket closing's Backspace comes first.
+          c.extras.of([]),
           Prec.highest(
             keymap.of([
               {
@@ -103,17 +106,13 @@ export default function Editor(props: Props) {
           indentOnInput(),
           c.indent.of(indentation(p.tabSize)),
           bracketMatching(),
-          closeBrackets(),
-          autocompletion({ activateOnTyping: false }),
           rectangularSelection(),
           crosshairCursor(),
           highlightActiveLine(),
-          highlightSelectionMatches(),
-          search({ top: true }),
-          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap]),
+          keymap.of([...defaultKeymap, ...historyKeymap, ...foldKeymap]),
           tabFocus(),
           c.language.of([]),
-          lintGutter(),
+          c.lint.of([]),
           c.theme.of(editorTheme(p.dark)),
           c.font.of(fontTheme(p.fontSize)),
           EditorView.contentAttributes.of({ "aria-label": "Source code", "aria-multiline": "true" }),
@@ -124,6 +123,9 @@ export default function Editor(props: Props) {
       }),
     });
     view.current = v;
+    void import("@/lib/editorExtras").then(({ editorExtras }) => {
+      if (view.current === v) v.dispatch({ effects: c.extras.reconfigure(editorExtras()) });
+    });
     return () => {
       v.destroy();
       view.current = null;
@@ -164,10 +166,24 @@ export default function Editor(props: Props) {
       current = false;
     };
   }, [props.vimMode]);
-  // After the document effect above: the lines named are the new document's.
+  // After the document effect above: the lines named are the new document's. The lint
+  // module (gutter markers, underlines) is fetched the first time there is something to show.
   useEffect(() => {
-    const v = view.current;
-    if (v) v.dispatch(setDiagnostics(v.state, toEditorDiagnostics(v.state.doc, props.diagnostics)));
+    const list = props.diagnostics;
+    if (!list.length && !lint.current) return;
+    let current = true;
+    void import("@codemirror/lint").then((m) => {
+      const v = view.current;
+      if (!current || !v) return;
+      if (!lint.current) {
+        lint.current = m;
+        v.dispatch({ effects: compartments.current.lint.reconfigure(m.lintGutter()) });
+      }
+      v.dispatch(m.setDiagnostics(v.state, toEditorDiagnostics(v.state.doc, list)));
+    });
+    return () => {
+      current = false;
+    };
   }, [props.diagnostics, props.docKey]);
   useEffect(() => {
     view.current?.dispatch({ effects: compartments.current.font.reconfigure(fontTheme(props.fontSize)) });

@@ -10,6 +10,8 @@ interface Props {
   files: ReturnType<typeof useFiles>;
   /** A multi-file program: its first tab is renamable and it needs its scripts. */
   project: boolean;
+  /** The browser refused to keep the workspace. */
+  unsaved: boolean;
   /** The editor, shown for a text file. */
   children: ReactNode;
 }
@@ -18,7 +20,7 @@ const small = `${buttonClass} px-2 py-0.5 text-xs`;
 const PANEL = "file-panel";
 
 /** The editor with its file tabs, the file actions (open, save, zip upload and download) and their questions. */
-export default function FilesPane({ files: f, project, children }: Props) {
+export default function FilesPane({ files: f, project, unsaved, children }: Props) {
   const openInput = useRef<HTMLInputElement>(null);
   const zipInput = useRef<HTMLInputElement>(null);
   const size = f.current.binary ? Math.floor((f.current.content.replace(/=+$/, "").length * 3) / 4) : 0;
@@ -67,6 +69,11 @@ export default function FilesPane({ files: f, project, children }: Props) {
           }}
         />
       </div>
+      {unsaved && (
+        <p role="alert" data-testid="files-unsaved" className={`border-b border-l-4 px-3 py-1 text-xs ${TONE_CLASSES.wrong}`}>
+          This browser refused to keep your program (it is larger than its storage allows): changes are lost on reload. Download it as a zip.
+        </p>
+      )}
       {f.question && (
         <div role="alertdialog" aria-labelledby="files-question" data-testid="files-question" className={`flex flex-wrap items-center gap-2 border-b border-l-4 px-3 py-2 text-sm ${TONE_CLASSES.pending}`}>
           <span id="files-question">{f.question.message}</span>

@@ -6,7 +6,7 @@ import { Judge0Client, type SubmissionResult } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
-import { shareUrl } from "@/lib/share";
+import { shareUrl, shortShareUrl } from "@/lib/share";
 import type { SourceDiagnostic } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
@@ -106,11 +106,20 @@ export default function Ide() {
   }, [w.loaded]);
 
   const ready = w.loaded && !!offered && configLoaded;
-  const shareLink = useShareLink(ready, w.wouldReplace, (p) => {
-    const err = w.open(p);
-    if (!err) setMode(p.tests ? "tests" : "stdin");
-    return err;
-  });
+  // Short links (#share=<id>) are the gateway's: read with the browser's session, or the
+  // server-held key ("off": no sessions, but a gateway all the same).
+  const gatewayReady = !!gw && (session.state.kind === "ready" || session.state.kind === "off");
+  const resolveShort = useMemo(() => (gw && gatewayReady ? (id: string) => gw.getShare(id).then((d) => "#" + d) : null), [gw, gatewayReady]);
+  const shareLink = useShareLink(
+    ready && (!gw || session.state.kind !== "loading"),
+    w.wouldReplace,
+    (p) => {
+      const err = w.open(p);
+      if (!err) setMode(p.tests ? "tests" : "stdin");
+      return err;
+    },
+    resolveShort,
+  );
 
   const { record: recordRun } = history;
   // Every finished run goes to History: started here, or brought back after a reload.
@@ -201,7 +210,7 @@ export default function Ide() {
 
   const makeShare = async () => {
     if (!language) return;
-    const url = await shareUrl(window.location.href, {
+    let url = await shareUrl(window.location.href, {
       languageId: language.id,
       languageName: language.name,
       code,
@@ -213,6 +222,15 @@ export default function Ide() {
       files: w.extraFiles.length > 0 ? w.extraFiles : undefined,
       mainName: w.project ? w.mainName : undefined,
     });
+    // Behind a gateway the link is short: the gateway keeps the long hash under an id. The
+    // long link still works everywhere when the gateway cannot keep it.
+    if (gatewayReady && gw) {
+      try {
+        url = shortShareUrl(url, await gw.createShare(url.slice(url.indexOf("#") + 1)));
+      } catch {
+        /* the long link */
+      }
+    }
     setShare(url);
     try {
       await navigator.clipboard.writeText(url);
@@ -284,7 +302,7 @@ export default function Ide() {
       <SplitPane leftId="editor-pane">
         <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
-            <FilesPane files={files} project={w.project}>
+            <FilesPane files={files} project={w.project} unsaved={w.unsaved}>
               <Editor
                 // A tab of its own per file: the undo history never crosses files.
                 key={`${w.docKey}|${files.active}`}

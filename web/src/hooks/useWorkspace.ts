@@ -19,6 +19,8 @@ import { pickLanguage, replaceProgram, wouldReplaceWork, type OpenProgram } from
 export function useWorkspace(offered: Language[] | null, startId: number | undefined, ready: boolean) {
   const [ws, setWs] = useState<Workspace>(emptyWorkspace);
   const [loaded, setLoaded] = useState(false);
+  // The browser refused to keep the workspace (it is larger than localStorage allows).
+  const [unsaved, setUnsaved] = useState(false);
   // Changes whenever the editor must load the document again (language, reset, open).
   const [docKey, setDocKey] = useState("initial");
   const bump = useCallback((why: string) => setDocKey(`${why}-${Date.now()}-${Math.random()}`), []);
@@ -29,7 +31,7 @@ export function useWorkspace(offered: Language[] | null, startId: number | undef
     setLoaded(true);
   }, []);
   useEffect(() => {
-    if (loaded) saveWorkspace(window.localStorage, ws);
+    if (loaded) setUnsaved(!saveWorkspace(window.localStorage, ws));
   }, [ws, loaded]);
 
   // Once the workspace and the languages are here, settle the current language.
@@ -147,6 +149,7 @@ export function useWorkspace(offered: Language[] | null, startId: number | undef
   return {
     ws,
     loaded,
+    unsaved,
     docKey,
     language,
     code,

@@ -76,6 +76,22 @@ describe("program files", () => {
     expect(zip[2]!.data).toEqual(Uint8Array.of(0, 255));
   });
 
+  it("marks scripts and ELF binaries executable in the zip, other files not", async () => {
+    const elf = { name: "prog", content: "f0VMRgIBAQA=", binary: true }; // \x7fELF\x02\x01\x01\x00
+    const s = submissionFiles("Executable", {
+      main: "#!/bin/sh\nexec ./prog\n",
+      mainName: "a.out",
+      extra: [elf, { name: "data.bin", content: "AAEC", binary: true }, { name: "tool", content: "#!/bin/sh\n" }, { name: "notes.txt", content: "hi" }],
+    });
+    const zip = await readZip(base64ToBytes(s.additional_files!), LIMITS);
+    expect(zip.map((e) => [e.name, e.mode])).toEqual([
+      ["prog", 0o755],
+      ["data.bin", 0o644],
+      ["tool", 0o755],
+      ["notes.txt", 0o644],
+    ]);
+  });
+
   it("tells text from binary", () => {
     expect(fileFromBytes("a.txt", new TextEncoder().encode("héllo"))).toEqual({ name: "a.txt", content: "héllo" });
     expect(fileFromBytes("a.bin", Uint8Array.of(0x68, 0, 0x69))).toEqual({ name: "a.bin", content: "aABp", binary: true });

@@ -18,8 +18,11 @@ export interface SourceFile {
 
 /** At most this many files besides the main one (the server bounds the zip too). */
 export const MAX_EXTRA_FILES = 64;
-/** An upload or an opened file holds at most this many bytes (the server's own bound is larger). */
-export const MAX_FILES_BYTES = 4 * 1024 * 1024;
+/**
+ * Files opened at once, or a zip's files unpacked, hold at most this many bytes: the
+ * workspace lives in localStorage, which holds about 5 MB per origin (history included).
+ */
+export const MAX_FILES_BYTES = 1024 * 1024;
 export const MAX_NAME_LENGTH = 255;
 
 /** Whether the language's program is a zip of files with its own scripts (no source_code). */
@@ -132,11 +135,19 @@ export function fileFromBytes(name: string, data: Uint8Array): SourceFile {
   return { name, content: bytesToBase64(data), binary: true };
 }
 
-/** Scripts keep their execute bit in a zip (the server runs compile and run with bash either way). */
+/**
+ * Whether a file is a program to run: a script (a #! line, or the multi-file program's
+ * compile and run, which the server runs with bash either way) or an ELF binary. The zip
+ * gives it the execute bit, which the server keeps, so `exec ./prog` runs an uploaded binary.
+ */
+export function isExecutable(f: SourceFile, data: Uint8Array = fileBytes(f)): boolean {
+  if (f.binary) return data.length >= 4 && data[0] === 0x7f && data[1] === 0x45 && data[2] === 0x4c && data[3] === 0x46;
+  return f.content.startsWith("#!") || /^(.*\/)?(compile|run)(\.sh)?$/.test(f.name);
+}
+
 function zipEntry(f: SourceFile): ZipEntry {
   const data = fileBytes(f);
-  const script = !f.binary && (f.content.startsWith("#!") || /^(.*\/)?(compile|run)(\.sh)?$/.test(f.name));
-  return { name: f.name, data, mode: script ? 0o755 : 0o644 };
+  return { name: f.name, data, mode: isExecutable(f, data) ? 0o755 : 0o644 };
 }
 
 /** A zip of files; `when` as in writeZip (the default gives the same bytes for the same files). */

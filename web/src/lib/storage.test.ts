@@ -12,8 +12,16 @@ describe("workspace storage", () => {
     const s = memoryStorage();
     const w = { ...emptyWorkspace(), languageId: 54, code: { "54": "int main(){}" }, stdin: "x", tests: [{ stdin: "1", expected_output: "2" }] };
     w.settings = { ...DEFAULT_SETTINGS, theme: "dark", vim: true };
-    saveWorkspace(s, w);
+    expect(saveWorkspace(s, w)).toBe(true);
     expect(loadWorkspace(s)).toEqual(w);
+  });
+  it("keeps each language's files and main file name, and says when the browser refuses to keep them", () => {
+    const s = memoryStorage();
+    const w = { ...emptyWorkspace(), languageId: 89, files: { "89": [{ name: "run", content: "./main" }], "71": [{ name: "helper.py", content: "X = 1" }] }, mainName: { "89": "prog.c" } };
+    expect(saveWorkspace(s, w)).toBe(true);
+    expect(loadWorkspace(s)).toEqual(w);
+    const full = { setItem: () => { throw new DOMException("quota", "QuotaExceededError"); } };
+    expect(saveWorkspace(full, w)).toBe(false);
   });
   it("ignores broken or hostile entries", () => {
     const s = memoryStorage();

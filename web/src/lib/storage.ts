@@ -122,10 +122,12 @@ export function programOf(p: Program): Program {
   return out;
 }
 
-export function saveWorkspace(storage: Pick<Storage, "setItem"> | undefined, w: Workspace): void {
+/** Save the workspace; false when the browser refused (storage full or disabled). */
+export function saveWorkspace(storage: Pick<Storage, "setItem"> | undefined, w: Workspace): boolean {
   try {
     storage?.setItem(KEY, JSON.stringify(w));
+    return true;
   } catch {
-    /* full or disabled storage: nothing to do */
+    return false;
   }
 }
