@@ -1,6 +1,10 @@
 // What the browser tests share: typing into the editor, picking a language, waiting for a
 // condition with a deadline, and whether an element is on screen.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+
+let axeSource = null;
 
 /** Replace the editor's whole text. */
 export async function setCode(page, text) {
@@ -68,4 +72,17 @@ export async function pick(page, re) {
   assert.ok(found, `no language matching ${re}`);
   await page.locator('[data-testid="language"]').selectOption(found[0]);
   return found[0];
+}
+
+/** axe-core on the whole page: WCAG 2.1 A and AA rules (contrast among them). */
+export async function axe(page, what) {
+  axeSource ??= await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
+  // The highlighted tokens arrive with the language's mode: wait for them, so they are checked.
+  await page.waitForSelector(".cm-content span[class]");
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => `${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1).join(" ")}`).join("\n")}`);
+  });
+  assert.deepEqual(violations, [], `axe-core, ${what}:\n${violations.join("\n")}`);
 }

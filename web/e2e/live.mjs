@@ -11,7 +11,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { addTests, runSuite, setCode, until } from "./helpers.mjs";
+import { addTests, axe, runSuite, setCode, until } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
@@ -80,6 +80,7 @@ await runSuite(browser, ART, async () => {
   assert.equal(await page.locator('[data-testid="terminal"]').getAttribute("data-phase"), "ended");
   assert.equal(await page.locator('[data-testid="terminal-error"]').count(), 0);
   await page.screenshot({ path: `${ART}live-interactive.png`, fullPage: true });
+  await axe(page, "the terminal after an interactive run");
 
   step("interactive: end of input (Ctrl+D) lets a program that reads to the end finish");
   await setCode(page, "import sys\nwords = sys.stdin.read().split()\nprint(len(words), 'words')\n");
@@ -100,6 +101,7 @@ await runSuite(browser, ART, async () => {
   await page.waitForSelector('[data-testid="terminal-exit-run"]', { timeout: 30_000 });
   assert.match(await text(page, "terminal-exit-run"), /stopped by SIGKILL/);
   assert.equal(await termText(page), "started\n");
+  await axe(page, "the terminal after Stop");
 
   step("interactive: a C program compiled, then driven");
   await page.locator('[data-testid="language"]').selectOption("50");
@@ -132,6 +134,7 @@ await runSuite(browser, ART, async () => {
   await page.waitForSelector('[data-testid="recovered"]', { timeout: 20_000 });
   assert.match(await text(page, "progress"), new RegExp(`Token: ${token}`));
   await page.screenshot({ path: `${ART}live-recovering.png`, fullPage: true });
+  await axe(page, "a run brought back after a reload");
   assert.match(await verdict(page), /Accepted/);
   assert.equal(await text(page, "stdout"), "survived a reload\n");
   // It is in History, and not brought back a second time.
