@@ -103,6 +103,17 @@ await runSuite(browser, ART, async () => {
   assert.equal(await termText(page), "started\n");
   await axe(page, "the terminal after Stop");
 
+  step("interactive: arguments split as a shell would; a refused run explained in words");
+  await setCode(page, "import sys\nprint(sys.argv[1:])\n");
+  await page.locator("#args").fill(`"hello world" x`);
+  await run(page);
+  await until(async () => (await termText(page)).includes("['hello world', 'x']"), 60_000, "the arguments");
+  await page.locator("#args").fill("a$b");
+  await run(page);
+  await page.waitForSelector('[data-testid="terminal-error"]', { timeout: 60_000 });
+  assert.match(await text(page, "terminal-error"), /^The server refused the run \(args\[0\] holds one of .*\)\.$/);
+  await page.locator("#args").fill("");
+
   step("interactive: a C program compiled, then driven");
   await page.locator('[data-testid="language"]').selectOption("50");
   await setCode(page, '#include <stdio.h>\nint main(void) { int a; printf("a?\\n"); fflush(stdout); if (scanf("%d", &a) != 1) return 1; printf("%d\\n", a * 2); return 0; }\n');

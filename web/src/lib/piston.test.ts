@@ -198,7 +198,7 @@ describe("an interactive session", () => {
     const a = session();
     a.sock.open();
     a.sock.frame({ type: "error", message: "queue is full" });
-    a.sock.serverClose(4002, "queue is full");
+    a.sock.serverClose(4002, "Notified Error");
     expect(a.ends).toEqual([["The server refused the run (queue is full).", 4002, true]]);
 
     const b = session();

@@ -256,6 +256,8 @@ export class InteractiveSession {
   private opened = false;
   private ended = false;
   private exited = false;
+  /** The last error frame's words: a 4002 close says only "Notified Error". */
+  private lastError: string | null = null;
 
   constructor(url: string, body: ExecuteBody, private readonly h: SessionHandlers, make: (url: string) => SocketLike) {
     this.ws = make(url);
@@ -268,6 +270,7 @@ export class InteractiveSession {
       const f = parseFrame(ev.data);
       if (!f) return;
       if (f.type === "exit" && f.stage !== "compile") this.exited = true;
+      if (f.type === "error") this.lastError = f.message;
       this.h.onFrame(f);
     };
     this.ws.onclose = (ev) => this.end(ev.code, ev.reason);
@@ -279,7 +282,7 @@ export class InteractiveSession {
     if (this.ended) return;
     this.ended = true;
     // The run's exit came before the connection went: nothing was lost.
-    const explanation = this.exited && code !== 4002 ? null : closeExplanation(code, reason, this.opened);
+    const explanation = this.exited && code !== 4002 ? null : closeExplanation(code, code === 4002 ? (this.lastError ?? reason) : reason, this.opened);
     this.h.onEnd(explanation, code, this.opened);
   }
 
