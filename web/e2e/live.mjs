@@ -168,6 +168,26 @@ await runSuite(browser, ART, async () => {
   assert.match(await verdict(page), /Accepted/);
   assert.equal(await text(page, "stdout"), "survived going offline\n");
 
+  step("dark theme: the terminal with output, errors and input passes axe-core");
+  {
+    const dark = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
+    const d = await dark.newPage();
+    await d.goto(base);
+    await python(d);
+    await d.locator('[data-testid="interactive-toggle"]').check();
+    await setCode(d, 'import sys\nprint("to stdout", flush=True)\nprint("to stderr", file=sys.stderr, flush=True)\nprint(input())\nsys.exit(2)\n');
+    await run(d);
+    await until(async () => (await termText(d)).includes("to stderr"), 60_000, "both streams");
+    await d.locator('[data-testid="terminal-input"]').fill("typed");
+    await d.keyboard.press("Enter");
+    await d.waitForSelector('[data-testid="terminal-exit-run"]', { timeout: 30_000 });
+    assert.match(await text(d, "terminal-exit-run"), /ended with an error \(exit code 2\)/);
+    assert.equal(await d.locator('[data-testid="terminal-output"] [data-kind="stderr"]').innerText(), "to stderr\n");
+    await axe(d, "the dark terminal");
+    await d.screenshot({ path: `${ART}live-dark.png`, fullPage: true });
+    await dark.close();
+  }
+
   // The dropped connection logs network errors of its own; anything else is a fault.
   const unexpected = consoleErrors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|net::/.test(e));
   assert.deepEqual(unexpected, [], "console errors");
