@@ -236,3 +236,7 @@ void gw_history_delete(HttpRequest *req, const char *const *params, void *userda
 void gw_client_config(HttpRequest *req, const char *const *params, void *userdata);
 void gw_health(HttpRequest *req, const char *const *params, void *userdata);
 void gw_metrics(HttpRequest *req, const char *const *params, void *userdata);
+
+/* ---- gateway-share.c: the IDE's short share links ---- */
+void gw_share_create(HttpRequest *req, const char *const *params, void *userdata);
+void gw_share_get(HttpRequest *req, const char *const *params, void *userdata);

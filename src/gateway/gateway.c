@@ -30,6 +30,8 @@ static const HttpRoute routes[] = {
         {"GET", "/history", gw_history_list},
         {"DELETE", "/history/:token", gw_history_delete},
         {"GET", "/client-config", gw_client_config},
+        {"POST", "/shares", gw_share_create},
+        {"GET", "/shares/:id", gw_share_get},
         {"POST", "/submissions/batch", gw_batch_create},
         {"GET", "/submissions/batch", gw_batch_get},
         {"POST", "/submissions", gw_submission_create},

@@ -2,6 +2,7 @@
 // configuration; docs/GATEWAY.md), through the same base URL as the Judge0 routes. Every
 // answer is checked before use: a field of the wrong type is dropped, not trusted.
 
+import type { SourceFile } from "./files";
 import { ApiError, errorFromResponse, type Status } from "./judge0";
 
 export interface User {
@@ -26,6 +27,10 @@ export interface HistoryItem {
   finishedAt: string | null;
   sourceCode: string;
   stdin: string | null;
+  /** The run's extra files (the browser's history keeps them; the gateway's does not). */
+  files?: SourceFile[];
+  /** A multi-file program's main file name. */
+  mainName?: string;
 }
 
 export interface HistoryPage {
