@@ -14,7 +14,7 @@ from api_helpers import PY_ID
 from conftest import wait_for
 from gateway_helpers import INTERNAL, Gateway, start_upstream
 from sse_helpers import EventStream
-from ws_helpers import WebSocket
+from ws_helpers import Closed, WebSocket
 
 # Answers each line as it comes: the test waits for each answer before it sends the next.
 ECHO = ("import sys\n"
@@ -322,3 +322,30 @@ def test_stopping_the_gateway_ends_its_live_streams(tmp_path, upstream):
     assert all(name == "status" for name, _ in es.events())
     g.stop()
     assert wait_for(lambda: node_submissions(upstream)[token] > 2, DEADLINE, 0.05)
+
+
+def test_an_api_node_going_away_ends_the_clients_streams(tmp_path):
+    node = start_upstream(tmp_path, args=["--workers=1"])
+    g = Gateway(tmp_path, [node.url]).start()
+    try:
+        k = new_key(g)
+        ws = connect(g, k)
+        init(ws, "python", ECHO)
+        assert ws.recv()["type"] == "runtime"
+        assert ws.recv() == {"type": "stage", "stage": "run"}
+        token = submit(g, k, SLOW)
+        es = events(g, k, token)
+        assert next(es.events())[0] == "status"
+        node.stop()
+        # The node closes its session as shutting down: the code and reason come through.
+        try:
+            ws.recv()
+            raise AssertionError("a message after the node stopped")
+        except Closed as c:
+            assert (c.code, c.reason) == (1001, "the server is shutting down")
+        # Its event stream ended: so does the client's.
+        assert all(name == "status" for name, _ in es.events())
+        assert wait_for(lambda: g.metric("coderunner_gateway_live_streams") == 0, DEADLINE, 0.05)
+    finally:
+        g.stop()
+        node.stop()
