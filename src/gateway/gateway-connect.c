@@ -303,8 +303,9 @@ static int node_open(Session *s, const char *url, char *msg, size_t msglen) {
                 end = strstr(head, "\r\n\r\n");
         }
         size_t head_len = (size_t) (end - head) + 4;
-        unsigned status = 0;
-        if (strncmp(head, "HTTP/1.1 ", 9) == 0 && head[9] >= '1' && head[9] <= '5')
+        unsigned status = 0; /* "HTTP/1.1 101 ...": three digits, the first 1 to 5 */
+        if (strncmp(head, "HTTP/1.1 ", 9) == 0 && head[9] >= '1' && head[9] <= '5' && head[10] >= '0' &&
+                head[10] <= '9' && head[11] >= '0' && head[11] <= '9' && head[12] == ' ')
                 status = (unsigned) (head[9] - '0') * 100 + (unsigned) (head[10] - '0') * 10 +
                          (unsigned) (head[11] - '0');
         size_t extra = len - head_len;

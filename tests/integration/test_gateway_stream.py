@@ -349,3 +349,18 @@ def test_an_api_node_going_away_ends_the_clients_streams(tmp_path):
     finally:
         g.stop()
         node.stop()
+
+
+def test_a_node_refusing_the_handshake_is_an_error_then_4002(tmp_path):
+    node = start_upstream(tmp_path, args=["--workers=1", "--maintenance-mode=true"])
+    g = Gateway(tmp_path, [node.url]).start()
+    try:
+        ws = connect(g, new_key(g))
+        assert ws.status == 101  # the gateway's side
+        init(ws, "python", ECHO)
+        msgs, code = ws.messages_until_close()
+        assert code == 4002 and msgs == [
+            {"type": "error", "message": "the API node refused the interactive run (HTTP 503)"}], msgs
+    finally:
+        g.stop()
+        node.stop()
