@@ -14,15 +14,10 @@ from api_helpers import PY_ID
 from conftest import wait_for
 from gateway_helpers import INTERNAL, Gateway, start_upstream
 from sse_helpers import EventStream
+# ECHO answers each line as it comes: a test waits for each answer before it sends the next.
+from test_api_piston_connect import ECHO, init, stdin
 from ws_helpers import Closed, WebSocket
 
-# Answers each line as it comes: the test waits for each answer before it sends the next.
-ECHO = ("import sys\n"
-        "for line in sys.stdin:\n"
-        "    line = line.strip()\n"
-        "    print('got ' + line, flush=True)\n"
-        "    if line == 'bye':\n"
-        "        break\n")
 # Long enough that a stream read while it runs sees it unfinished.
 SLOW = "import time\ntime.sleep(6)\nprint('done')\n"
 NODE_HEADERS = {"X-Coderunner-Internal": INTERNAL, "X-Coderunner-Admin": INTERNAL}
@@ -174,14 +169,6 @@ def test_the_gateways_stream_cap_is_a_clear_503(tmp_path, upstream):
 
 def connect(gw, key):
     return WebSocket(gw.url, headers={"X-Auth-Token": key} if key else None)
-
-
-def init(ws, language, content, **kw):
-    ws.send({"type": "init", "language": language, "version": "*", "files": [{"content": content}], **kw})
-
-
-def stdin(ws, data):
-    ws.send({"type": "data", "stream": "stdin", "data": data})
 
 
 def test_an_interactive_run_line_by_line(gw, key):
