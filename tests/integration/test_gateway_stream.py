@@ -347,7 +347,8 @@ def test_a_node_refusing_the_handshake_is_an_error_then_4002(tmp_path):
         init(ws, "python", ECHO)
         msgs, code = ws.messages_until_close()
         assert code == 4002 and msgs == [
-            {"type": "error", "message": "the API node refused the interactive run (HTTP 503)"}], msgs
+            {"type": "error", "message": "the API node refused the interactive run (HTTP 503): "
+                                         "Judge0 is currently in maintenance."}], msgs
     finally:
         g.stop()
         node.stop()
