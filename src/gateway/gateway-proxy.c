@@ -924,7 +924,11 @@ int gw_piston_check(
         _cleanup_judge0_body_ Judge0Body *b = NULL;
         char errbuf[256];
         bool changed = false;
-        int r = judge0_body_parse(body, len, &b, errbuf, sizeof errbuf);
+        bool ceilings = p->kind == PRINCIPAL_KEY &&
+                        (p->key.max_cpu_time_limit > 0 || p->key.max_wall_time_limit > 0 ||
+                                p->key.max_memory_limit > 0);
+        /* Without ceilings the body is the API node's to check, as it always was. */
+        int r = ceilings ? judge0_body_parse(body, len, &b, errbuf, sizeof errbuf) : -EBADMSG;
         if (r >= 0)
                 r = piston_ceilings(p, b, body, len, &changed, refusal->message, sizeof refusal->message);
         if (r == -EINVAL) {
