@@ -201,7 +201,7 @@ def test_not_a_websocket_is_400(gw, key):
 
 
 @pytest.mark.parametrize("opts,init_kw,message", [
-    (["--languages=71"], {}, "this API key may use only some languages"),
+    (["--languages=50,54"], {}, "runtime is not allowed for this API key"),
     (["--max-wall-time-limit=2"], {"run_timeout": 5000}, "run_timeout cannot exceed the configured limit of 2000"),
     (["--max-memory-limit=64000"], {"run_memory_limit": -1},
      "run_memory_limit cannot exceed the configured limit of 65536000"),
@@ -212,11 +212,26 @@ def test_an_init_the_key_may_not_run_is_refused_as_execute_is(gw, opts, init_kw,
     init(ws, "python", ECHO, **init_kw)
     msgs, code = ws.messages_until_close()
     assert code == 4002 and len(msgs) == 1 and msgs[0]["type"] == "error", msgs
-    assert msgs[0]["message"].startswith(message), msgs
+    assert message in msgs[0]["message"], msgs
     # POST /api/v2/execute refuses the same body in the same words.
     r = gw.post("/api/v2/execute", k, json={"language": "python", "version": "*",
                                             "files": [{"content": ECHO}], **init_kw})
     assert r.status_code == 400 and r.json() == {"message": msgs[0]["message"]}
+
+
+def test_a_key_limited_to_some_languages_runs_those_through_piston(gw):
+    """The API node, which knows a runtime's Judge0 id, applies the key's languages: python
+    (71) runs for a key of 71, through execute and the WebSocket."""
+    k = new_key(gw, "--languages=71")
+    r = gw.post("/api/v2/execute", k, json={"language": "python", "version": "*",
+                                            "files": [{"content": 'print("ok")'}]})
+    assert r.status_code == 200 and r.json()["run"]["stdout"] == "ok\n", r.text
+    r = gw.post("/api/v2/execute", k, json={"language": "c", "version": "*",
+                                            "files": [{"content": "int main(void) { return 0; }"}]})
+    assert r.status_code == 400 and r.json()["message"].endswith("runtime is not allowed for this API key")
+    ws = connect(gw, k)
+    init(ws, "python", ECHO)
+    assert ws.recv()["type"] == "runtime"
 
 
 def test_an_init_over_the_daily_quota_is_refused(gw):
