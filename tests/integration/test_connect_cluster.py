@@ -1,5 +1,5 @@
 """GET /api/v2/connect in a cluster: the API node that holds the WebSocket and the worker that
-runs the program meet only in Redis (src/model/live-redis.h). Piston's WebSocket suite, run
+runs the program meet only in Redis (src/live/live-redis.h). Piston's WebSocket suite, run
 here against an API node (this module's `server` fixture): line by line, compiled stages, a
 signal, wall time without input, the client leaving, the input and output limits. And what
 only a cluster has: the session's submission is stored and judged once; a worker killed
