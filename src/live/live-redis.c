@@ -9,9 +9,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -159,6 +161,7 @@ struct Bridge {
         bool in_eof; /* after in: the program's stdin ends */
         bool killed; /* the API side is gone: the run was killed */
         uint8_t buf[LIVE_RECORD_MAX_DATA]; /* what is read from a local socket */
+        size_t last_len; /* how much the last pump_data() read */
 };
 
 static const LiveRegistryOps redis_ops;
@@ -222,6 +225,10 @@ static bool window_open(const Bridge *b) {
         return b->sent - b->acked < LIVE_REDIS_WINDOW;
 }
 
+static size_t window_left(const Bridge *b) {
+        return window_open(b) ? (size_t) (LIVE_REDIS_WINDOW - (b->sent - b->acked)) : 0;
+}
+
 /* Acknowledge what we used of the other's records, once it is worth a record. */
 static bool maybe_ack(Bridge *b) {
         if (b->used - b->used_told < ACK_EVERY)
@@ -239,12 +246,11 @@ static void bridge_end(Bridge *b);
 
 /* ---- the local side ---- */
 
-/* Read what is there on fd into one record of type t (-1: EOF, the fd closed; 0: none). */
-static int pump_data(Bridge *b, int *fd, LiveRecordType t) {
+/* Read at most max bytes of what is there on fd into one record of type t (-1: EOF, the fd
+ * closed; 0: none). */
+static int pump_data(Bridge *b, int *fd, LiveRecordType t, size_t max) {
         uint8_t *buf = b->buf;
-        /* Within the window, but never stuck: a forced drain reads on past it. */
-        uint64_t left = window_open(b) ? LIVE_REDIS_WINDOW - (b->sent - b->acked) : sizeof b->buf;
-        size_t room = (size_t) MIN((uint64_t) sizeof b->buf, left);
+        size_t room = MIN(sizeof b->buf, max);
         ssize_t n = RETRY_EINTR(recv(*fd, buf, room, MSG_DONTWAIT));
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return 0;
@@ -252,13 +258,14 @@ static int pump_data(Bridge *b, int *fd, LiveRecordType t) {
                 *fd = safe_close(*fd);
                 return -1;
         }
+        b->last_len = (size_t) n;
         return send_record(b, &(LiveRecord){.type = t, .data = buf, .len = (size_t) n}) ? 1 : -EIO;
 }
 
 /* API side: the client's stdin and signals go down. */
 static int pump_api_local(Bridge *b, bool stdin_ready, bool control_ready) {
         if (stdin_ready && b->ch.stdin_fd >= 0 && window_open(b)) {
-                int r = pump_data(b, &b->ch.stdin_fd, LIVE_RECORD_STDIN);
+                int r = pump_data(b, &b->ch.stdin_fd, LIVE_RECORD_STDIN, window_left(b));
                 if (r == -1 && !send_record(b, &(LiveRecord){.type = LIVE_RECORD_EOF}))
                         return -EIO;
                 if (r == -EIO)
@@ -277,18 +284,29 @@ static int pump_api_local(Bridge *b, bool stdin_ready, bool control_ready) {
         return 0;
 }
 
-/* Worker side: what the program wrote so far goes up, within the window; all of it when
- * forced (before the event that follows it: what the socket holds is bounded). */
+/* Worker side: what the program wrote so far goes up, within the window; when forced (an
+ * event follows it), all that the sockets hold now, past the window (bounded by the
+ * sockets' buffers; what the program writes meanwhile waits for the window). */
 static int drain_output(Bridge *b, bool force) {
         int *fds[2] = {&b->ch.stdout_fd, &b->ch.stderr_fd};
-        for (size_t i = 0; i < 2; i++)
-                while (*fds[i] >= 0 && (force || window_open(b))) {
-                        int r = pump_data(b, fds[i], i == 0 ? LIVE_RECORD_STDOUT : LIVE_RECORD_STDERR);
+        for (size_t i = 0; i < 2; i++) {
+                int queued = 0;
+                if (force && (*fds[i] < 0 || ioctl(*fds[i], FIONREAD, &queued) < 0))
+                        queued = 0;
+                size_t left = force ? (size_t) MAX(queued, 0) : SIZE_MAX;
+                while (*fds[i] >= 0 && left > 0) {
+                        size_t max = force ? left : window_left(b);
+                        if (max == 0)
+                                break;
+                        int r = pump_data(b, fds[i], i == 0 ? LIVE_RECORD_STDOUT : LIVE_RECORD_STDERR, max);
                         if (r == -EIO)
                                 return r;
                         if (r <= 0)
                                 break;
+                        if (force)
+                                left -= MIN(left, b->last_len);
                 }
+        }
         return 0;
 }
 

@@ -151,20 +151,17 @@ static void test_session(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis 
         wait_keys(r, 0); /* a run that ended leaves nothing */
 }
 
-/* A program that does not read: the client's stdin backs up to its own socket, Redis holds
- * at most a window, and once read everything arrives, in order. */
-static void test_backpressure(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r) {
-        LiveChannel api, run;
-        register_one(api_reg, T2, &api);
-        ASSERT_EQ(live_take(worker_reg, T2, &run), 0);
+/* Write to `to` until it refuses more for a second (nobody reads the other end of the
+ * bridge); then Redis holds at most about a window of `stream`, and once `from` is read
+ * everything arrives, in order. */
+static void fill_then_read(int to, int from, Redis *r, const char *stream) {
         static uint8_t chunk[4096];
         size_t sent = 0;
-        /* Fill until the API's socket refuses more for a while. */
         uint64_t quiet_since = now_usec(CLOCK_MONOTONIC);
         while (now_usec(CLOCK_MONOTONIC) - quiet_since < USEC_PER_SEC) {
                 for (size_t i = 0; i < sizeof chunk; i++)
                         chunk[i] = (uint8_t) ((sent + i) % 251);
-                ssize_t n = send(api.stdin_fd, chunk, sizeof chunk, MSG_DONTWAIT);
+                ssize_t n = send(to, chunk, sizeof chunk, MSG_DONTWAIT);
                 if (n > 0) {
                         sent += (size_t) n;
                         quiet_since = now_usec(CLOCK_MONOTONIC);
@@ -172,23 +169,29 @@ static void test_backpressure(LiveRegistry *api_reg, LiveRegistry *worker_reg, R
                         poll(NULL, 0, 10);
                 ASSERT_TRUE(sent < 64u * 1024 * 1024); /* no bound: the test fails */
         }
-        /* What Redis holds for it is bounded by the window (and the trimming). */
         RedisReply *reply = NULL;
-        ASSERT_EQ(redis_call(r, &reply, "MEMORY", "USAGE", "t:live:" T2 ":down", NULL), 0);
-        long long bytes = 0;
-        if (reply->type == REDIS_TYPE_INTEGER)
-                bytes = reply->integer;
+        ASSERT_EQ(redis_call(r, &reply, "MEMORY", "USAGE", stream, NULL), 0);
+        long long bytes = reply->type == REDIS_TYPE_INTEGER ? reply->integer : 0;
         redis_reply_free(reply);
         ASSERT_TRUE(bytes < 4 * (long long) LIVE_REDIS_WINDOW);
-        /* Now the program reads: every byte, in order. */
         static uint8_t in[1 << 16];
         for (size_t got = 0; got < sent;) {
                 size_t n = sent - got < sizeof in ? sent - got : sizeof in;
-                read_exactly(run.stdin_fd, in, n);
+                read_exactly(from, in, n);
                 for (size_t i = 0; i < n; i++)
                         ASSERT_EQ(in[i], (uint8_t) ((got + i) % 251));
                 got += n;
         }
+}
+
+/* A program that does not read its stdin: the client's input backs up to its own socket;
+ * a client that does not read: the program's output backs up to the program. */
+static void test_backpressure(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r) {
+        LiveChannel api, run;
+        register_one(api_reg, T2, &api);
+        ASSERT_EQ(live_take(worker_reg, T2, &run), 0);
+        fill_then_read(api.stdin_fd, run.stdin_fd, r, "t:live:" T2 ":down");
+        fill_then_read(run.stdout_fd, api.stdout_fd, r, "t:live:" T2 ":up");
         ASSERT_EQ(live_event_send(run.events_fd, &(LiveEvent){.kind = LIVE_DONE, .run = 1}), 0);
         live_channel_close(&run);
         ASSERT_EQ(read_event(api.events_fd).kind, (uint32_t) LIVE_DONE);
