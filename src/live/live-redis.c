@@ -40,6 +40,8 @@
 #define ACK_EVERY (LIVE_REDIS_WINDOW / 4)
 /* Redis unreachable this long: the bridge gives up (the session or the run ends). */
 #define GIVE_UP_USEC (10 * USEC_PER_SEC)
+/* live_take()'s tries when Redis does not answer (100, 200, 400 ms apart). */
+#define TAKE_ATTEMPTS 4
 /* The worker side keeps the stdin it could not write yet: at most a window and a record. */
 #define STDIN_BUFFER_MAX (LIVE_REDIS_WINDOW + LIVE_RECORD_MAX_DATA + RECORD_UNITS)
 
@@ -740,13 +742,23 @@ static int redis_take(LiveRegistry *base, const char *token, LiveChannel *ret) {
         snprintf(down, sizeof down, "%s:live:%s:down", r->name, token);
         _cleanup_redis_reply_free_ RedisReply *reply = NULL;
         long long taken = 0;
-        pthread_mutex_lock(&r->lock);
-        reap(r);
-        int q = r->n_bridges >= LIVE_MAX_CHANNELS ? -ENOSPC : 0;
-        if (q >= 0)
+        size_t room;
+        int q;
+        /* Every job a worker claims asks: a connection that fails is retried a little (the
+         * queue's Redis answered a moment ago), so that an ordinary submission does not fail
+         * for it. */
+        for (unsigned attempt = 0;; attempt++) {
+                pthread_mutex_lock(&r->lock);
+                reap(r);
+                room = LIVE_MAX_CHANNELS - r->n_bridges;
                 q = redis_script(r->conn, &take_script, 3, (const char *const[]){state, w, down}, 1,
                         (const char *const[]){r->ttl}, &reply);
-        pthread_mutex_unlock(&r->lock);
+                pthread_mutex_unlock(&r->lock);
+                if (q >= 0 || q == -EIO || attempt == TAKE_ATTEMPTS - 1)
+                        break;
+                struct pollfd none = {.fd = -1};
+                (void) poll(&none, 1, (int) (POLL_MSEC << attempt));
+        }
         if (q >= 0 && redis_reply_integer(reply, &taken) < 0)
                 q = -EIO;
         if (q < 0)
@@ -755,6 +767,8 @@ static int redis_take(LiveRegistry *base, const char *token, LiveChannel *ret) {
                 return -ENOENT;
         if (taken != 1)
                 return -ECANCELED;
+        if (room == 0) /* the session then sees no worker */
+                return -ENOSPC;
         /* Taken: from now on a failure leaves it to the API side, which sees no worker. */
         LiveChannel api, worker;
         q = live_channel_new(&api, &worker);
