@@ -319,15 +319,18 @@ static void on_message(LiveSession *s, const char *text, size_t len) {
                         close_with(s, 4003, "Not yet initialized");
                 else if (!m.stream || strcmp(m.stream, "stdin") != 0)
                         close_with(s, 4004, "Can only write to stdin");
-                else if (m.data.data && s->ch.stdin_fd >= 0) {
+                else if ((m.data.data || m.eof) && s->ch.stdin_fd >= 0) {
                         /* What the program has not read yet stays in the channel's buffer;
                          * past it, the client is told (never a silent loss). */
-                        ssize_t n = RETRY_EINTR(
-                                send(s->ch.stdin_fd, m.data.data, m.data.len, MSG_NOSIGNAL | MSG_DONTWAIT));
-                        if (n >= 0 && (size_t) n < m.data.len)
+                        ssize_t n = m.data.data ? RETRY_EINTR(send(s->ch.stdin_fd, m.data.data, m.data.len,
+                                                          MSG_NOSIGNAL | MSG_DONTWAIT))
+                                                : 0;
+                        if ((n >= 0 && (size_t) n < m.data.len) || (n < 0 && errno == EAGAIN))
                                 notify_error(s, "stdin: the program has not read what was sent before");
-                        else if (n < 0 && errno == EAGAIN)
-                                notify_error(s, "stdin: the program has not read what was sent before");
+                        else if (n >= 0 && m.eof)
+                                /* The end of input (our extension): the program reads EOF
+                                 * once it has read what came before. */
+                                (void) shutdown(s->ch.stdin_fd, SHUT_WR);
                         /* EPIPE: the program is gone; its exit is on its way */
                 }
                 break;

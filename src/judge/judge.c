@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/fd-util.h"
+#include "base/strv.h"
 #include "base/time-util.h"
 #include "judge/judge-internal.h"
 
@@ -352,13 +353,27 @@ static char *sanitize(const char *s) {
         return out;
 }
 
-/* compile_cmd with "%s" replaced by the options. */
-static char *expand_compile(const char *cmd, const char *opts) {
+/* The catalogue's compile command with its limit placeholders replaced (memory_kib: the
+ * compile stage's limit), then "%s" by the options (the user's text, never expanded). */
+static char *expand_compile(const char *template, uint64_t memory_kib, const char *opts) {
+        _cleanup_free_ char *cmd = language_expand_limits(template, memory_kib);
+        if (!cmd)
+                return NULL;
         const char *at = strstr(cmd, "%s");
         char *out;
         if (!at)
-                return strdup(cmd);
+                return TAKE_PTR(cmd);
         if (asprintf(&out, "%.*s%s%s", (int) (at - cmd), cmd, opts, at + 2) < 0)
+                return NULL;
+        return out;
+}
+
+/* The catalogue's run command for a run under memory_kib, then the arguments (the user's
+ * text, never expanded) after a space. */
+static char *expand_run(const char *template, uint64_t memory_kib, const char *args) {
+        _cleanup_free_ char *cmd = language_expand_limits(template, memory_kib);
+        char *out;
+        if (!cmd || asprintf(&out, "%s%s%s", cmd, *args ? " " : "", args) < 0)
                 return NULL;
         return out;
 }
@@ -531,10 +546,19 @@ static int sandbox_exec(const Judge *j, void *userdata, const Language *lang, co
         size_t ne = 0;
         BoxSpec spec;
 
+        _cleanup_strv_free_ char **own_env = NULL; /* the values with their limits */
         env[ne++] = (char *) "LANG=C.UTF-8";
         env[ne++] = (char *) "HOME=/tmp";
-        for (size_t i = 0; i < lang->n_env && ne < RUN_ENV_MAX; i++)
-                env[ne++] = lang->env[i];
+        for (size_t i = 0; i < lang->n_env && ne < RUN_ENV_MAX; i++) {
+                env[ne] = lang->env[i];
+                if (strstr(lang->env[i], LIMIT_PLACEHOLDER_PREFIX)) {
+                        _cleanup_free_ char *v = language_expand_limits(lang->env[i], lim->memory_kib);
+                        if (!v || strv_extend(&own_env, v) < 0)
+                                return -ENOMEM;
+                        env[ne] = own_env[strv_length(own_env) - 1];
+                }
+                ne++;
+        }
         env[ne] = NULL;
         for (size_t i = 0; i < lang->n_binds; i++)
                 binds[i] = (BoxBind){.host = lang->binds[i], .inside = lang->binds[i]};
@@ -637,6 +661,10 @@ static Limits with_minimums(Limits l, uint32_t min_processes, uint64_t min_memor
         return l;
 }
 
+static Limits compile_limits(const Judge *j, const Language *lang) {
+        return with_minimums(j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
+}
+
 static bool file_exists_at(int dirfd, const char *name) {
         struct stat st;
         return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
@@ -710,7 +738,7 @@ static int decide(const JudgeSubmission *s, const JudgeTest *t, RunOutput *o, Ju
  * like Judge0's. */
 static int compile_step(Judge *j, const Language *lang, const char *cmd, const Workdir *build,
         const JudgeLive *live, char **ret_output, size_t *ret_len, BoxResult *ret_box) {
-        Limits cl = with_minimums(j->cfg.compile_limits, lang->compile_processes, lang->compile_memory_kib);
+        Limits cl = compile_limits(j, lang);
         RunOutput o = {};
         if (live)
                 live->stage(live->userdata, false);
@@ -761,7 +789,7 @@ static void helper_done(Judge *j, Helper *h) {
 }
 
 /* The files a helper reads, in testlib's order: input, the program's output, the answer. */
-#define HELPER_ARGS " input.txt output.txt answer.txt"
+#define HELPER_ARGS "input.txt output.txt answer.txt"
 #define HELPER_COMPILE_MESSAGE_MAX 1024
 /* A helper's captured stdout and stderr: its message is one line, more is its fault. */
 #define HELPER_OUTPUT_KIB 64
@@ -790,12 +818,12 @@ static int helper_prepare(Judge *j, const JudgeProgram *p, const char *who, Help
                                ret_msg, "%s failed: it must be the source of a single-file program", who) < 0
                                ? -ENOMEM
                                : 1;
-        if (lang->compile_cmd && !(compile_cmd = expand_compile(lang->compile_cmd, "")))
+        if (lang->compile_cmd &&
+                !(compile_cmd = expand_compile(lang->compile_cmd, compile_limits(j, lang).memory_kib, "")))
                 return -ENOMEM;
-        if (asprintf(&ret->run_cmd, "%s" HELPER_ARGS, lang->run_cmd) < 0) {
-                ret->run_cmd = NULL;
+        ret->run_cmd = expand_run(lang->run_cmd, ret->limits.memory_kib, HELPER_ARGS);
+        if (!ret->run_cmd)
                 return -ENOMEM;
-        }
         r = workdir_make(j, "helper", &ret->build);
         if (r < 0)
                 return r;
@@ -1186,21 +1214,14 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 goto fail;
         }
 
-        /* 1. What to compile and run. A single-file language's commands depend only on
-         * the catalogue and the submission; a multi-file program's on its files (below). */
-        if (!lang->is_project) {
-                if (lang->compile_cmd && !(compile_cmd = expand_compile(lang->compile_cmd, opts))) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                /* The program itself is the sandbox's top process (exec'd directly, or by the
-                 * shell's exec), so its signals are reported as such (Judge0's bash wrapper
-                 * turns them into NZEC). */
-                if (asprintf(&run_cmd, "%s%s%s", lang->run_cmd, *args ? " " : "", args) < 0) {
-                        run_cmd = NULL;
-                        r = -ENOMEM;
-                        goto fail;
-                }
+        /* 1. What to compile. A single-file language's command depends only on the
+         * catalogue and the submission (its run command on each test's limits: below); a
+         * multi-file program's on its files (below). */
+        if (!lang->is_project && lang->compile_cmd &&
+                !(compile_cmd = expand_compile(
+                          lang->compile_cmd, compile_limits(j, lang).memory_kib, opts))) {
+                r = -ENOMEM;
+                goto fail;
         }
 
         /* 2. A compilation in the cache makes the whole directory: look before writing
@@ -1349,6 +1370,15 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                 const char *in = t ? t->stdin_data : s->stdin_data;
                 size_t in_len = t ? t->stdin_len : s->stdin_len;
                 JudgeOutcome *out = &res.tests[i];
+                /* The program itself is the sandbox's top process (exec'd directly, or by the
+                 * shell's exec), so its signals are reported as such (Judge0's bash wrapper
+                 * turns them into NZEC). */
+                _cleanup_free_ char *test_cmd = NULL;
+                if (!lang->is_project && !(test_cmd = expand_run(lang->run_cmd, rl.memory_kib, args))) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                const char *cmd = test_cmd ? test_cmd : run_cmd;
                 uint64_t time_sum = 0, mem_sum = 0;
                 uint32_t done_runs = 0;
 
@@ -1377,7 +1407,7 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                         }
                         if (s->interactor) {
                                 r = interact_test(j, s, t, &helpers_ready[1],
-                                        s->checker ? &helpers_ready[0] : NULL, run_cmd, &w, &rl, output_kib,
+                                        s->checker ? &helpers_ready[0] : NULL, cmd, &w, &rl, output_kib,
                                         out);
                                 if (!single)
                                         workdir_drop(j, &w);
@@ -1385,8 +1415,8 @@ int judge_submission(Judge *j, const JudgeSubmission *s, JudgeResult *ret) {
                                         goto fail;
                         } else {
                                 RunOutput o = {};
-                                r = s->live ? sandbox_live(j, lang, run_cmd, &w, &rl, s, output_kib, &o)
-                                            : sandbox_sh(j, lang, run_cmd, true, &w, &rl, in, in_len,
+                                r = s->live ? sandbox_live(j, lang, cmd, &w, &rl, s, output_kib, &o)
+                                            : sandbox_sh(j, lang, cmd, true, &w, &rl, in, in_len,
                                                       s->redirect_stderr_to_stdout, s->enable_network,
                                                       output_kib, &o);
                                 if (!single)

@@ -109,6 +109,7 @@ void catalogue_done(Catalogue *c) {
 typedef enum KeyKind {
         KEY_ID,
         KEY_STRING,
+        KEY_COMMAND, /* compile, run: a string whose {memory_*} placeholders must be known */
         KEY_FILE_NAME, /* a plain file name: source */
         KEY_TEST, /* a file name next to language.conf, stored as an absolute path */
         KEY_BIND, /* repeatable */
@@ -130,8 +131,8 @@ static const ConfKey conf_keys[] = {
         {"id", KEY_ID, offsetof(Language, id), INT32_MAX},
         STR_KEY("name", KEY_STRING, name_template),
         STR_KEY("source", KEY_FILE_NAME, source_file),
-        STR_KEY("compile", KEY_STRING, compile_cmd),
-        STR_KEY("run", KEY_STRING, run_cmd),
+        STR_KEY("compile", KEY_COMMAND, compile_cmd),
+        STR_KEY("run", KEY_COMMAND, run_cmd),
         STR_KEY("version", KEY_STRING, version_cmd),
         STR_KEY("version_pattern", KEY_STRING, version_pattern),
         STR_KEY("test", KEY_TEST, test_file),
@@ -203,6 +204,22 @@ static int absolute_path(const char *dir, const char *name, char **ret) {
         return 0;
 }
 
+/* A "{memory_...}" that is not one of the placeholders is a typo: it would reach the
+ * program as is (other braces are the shell's: "${HOME}", "{a,b}"). */
+static int check_placeholders(const ConfKey *k, const char *value, char *why, size_t whylen) {
+        for (const char *p = value; (p = strstr(p, LIMIT_PLACEHOLDER_PREFIX)); p++) {
+                const char *end = strchr(p, '}');
+                size_t len = end ? (size_t) (end - p) + 1 : strlen(p);
+                if ((len == strlen("{memory_kib}") && strncmp(p, "{memory_kib}", len) == 0) ||
+                        (len == strlen("{memory_mib}") && strncmp(p, "{memory_mib}", len) == 0))
+                        continue;
+                return errorf(why, whylen, -EINVAL,
+                        "'%s': unknown placeholder '%.*s' (known: {memory_kib}, {memory_mib})", k->name,
+                        (int) MIN(len, (size_t) 40), p);
+        }
+        return 0;
+}
+
 /* Sets one key of l from value; on a bad value writes the reason to why. */
 static int conf_set(
         Language *l, const ConfKey *k, const char *value, const char *dir, char *why, size_t whylen) {
@@ -255,6 +272,9 @@ static int conf_set(
                 return 0;
 
         case KEY_ENV: {
+                r = check_placeholders(k, value, why, whylen);
+                if (r < 0)
+                        return r;
                 const char *eq = strchr(value, '=');
                 if (!eq || !env_name_valid(value, (size_t) (eq - value)))
                         return errorf(why, whylen, -EINVAL, "'env' must be VAR=VALUE: '%s'", value);
@@ -272,6 +292,12 @@ static int conf_set(
                 l->env[l->n_env++] = copy;
                 return 0;
         }
+
+        case KEY_COMMAND:
+                r = check_placeholders(k, value, why, whylen);
+                if (r < 0)
+                        return r;
+                break;
 
         case KEY_STRING:
                 break;
@@ -753,32 +779,50 @@ static char *version_extract(const char *out, size_t len, const char *pattern) {
         return strndup(v, (size_t) (p - v));
 }
 
-char *language_name_resolve(const char *template, const char *version) {
-        static const char key[] = "{version}";
-        size_t klen = sizeof key - 1, vlen = strlen(version), n = 0;
+/* s with every occurrence of key replaced by value; NULL when out of memory. */
+static char *replace_all(const char *s, const char *key, const char *value) {
+        size_t klen = strlen(key), vlen = strlen(value), n = 0;
 
-        for (const char *p = template; (p = strstr(p, key)); p += klen)
+        for (const char *p = s; (p = strstr(p, key)); p += klen)
                 n++;
-        size_t tlen = strlen(template);
-        if (vlen > klen && n > (SIZE_MAX - tlen - 1) / (vlen - klen))
+        size_t slen = strlen(s);
+        if (vlen > klen && n > (SIZE_MAX - slen - 1) / (vlen - klen))
                 return NULL;
-        char *s = malloc(tlen + n * (vlen > klen ? vlen - klen : 0) + 1);
-        if (!s)
+        char *out = malloc(slen + n * (vlen > klen ? vlen - klen : 0) + 1);
+        if (!out)
                 return NULL;
-        char *o = s;
-        for (const char *p = template;;) {
+        char *o = out;
+        for (const char *p = s;;) {
                 const char *h = strstr(p, key);
                 size_t chunk = h ? (size_t) (h - p) : strlen(p);
                 memcpy(o, p, chunk);
                 o += chunk;
                 if (!h)
                         break;
-                memcpy(o, version, vlen);
+                memcpy(o, value, vlen);
                 o += vlen;
                 p = h + klen;
         }
         *o = '\0';
-        return s;
+        return out;
+}
+
+char *language_name_resolve(const char *template, const char *version) {
+        return replace_all(template, "{version}", version);
+}
+
+char *language_expand_limits(const char *cmd, uint64_t memory_kib) {
+        if (!strstr(cmd, LIMIT_PLACEHOLDER_PREFIX))
+                return strdup(cmd);
+        if (memory_kib == 0) {
+                long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+                memory_kib = pages > 0 && page > 0 ? (uint64_t) pages * (uint64_t) page / 1024 : 0;
+        }
+        char kib[24], mib[24];
+        snprintf(kib, sizeof kib, "%" PRIu64, memory_kib);
+        snprintf(mib, sizeof mib, "%" PRIu64, memory_kib / 1024);
+        _cleanup_free_ char *a = replace_all(cmd, "{memory_kib}", kib);
+        return a ? replace_all(a, "{memory_mib}", mib) : NULL;
 }
 
 static void version_job_finish(VersionJob *job) {

@@ -24,6 +24,9 @@
  *   packages  Debian packages that provide the toolchain (make languages)
  *   bind      extra host path bound read-only (repeatable, at most LANG_MAX_BINDS; absolute)
  *   env       extra VAR=VALUE for compile and run (repeatable, at most LANG_MAX_ENV)
+ *   In compile, run and env values, "{memory_kib}" and "{memory_mib}" are replaced by the
+ *   stage's memory limit (after the language's minimums; no limit reads as the host's
+ *   memory), for runtimes that size themselves (the JVM's heap, Go's GC goal).
  *   compile_processes, compile_memory_kib, run_processes_min, run_memory_kib_min,
  *   run_fsize_kib_min (a runtime that maps its code through a large in-memory file, like
  *             Erlang's JIT, needs a file size limit above Judge0's 1024 KiB default)
@@ -110,6 +113,13 @@ const Language *catalogue_guess_by_filename(const Catalogue *c, const char *file
 /* name_template with every "{version}" replaced by version (e.g. "?" for a language that
  * is not installed). Returns a malloc'd string, or NULL when out of memory. */
 char *language_name_resolve(const char *template, const char *version);
+
+#define LIMIT_PLACEHOLDER_PREFIX "{memory_"
+
+/* cmd (a compile or run command line or an env VAR=VALUE of the catalogue) with
+ * "{memory_kib}" and "{memory_mib}" replaced by memory_kib (0, no limit: the host's
+ * physical memory, what the program would see anyway). NULL when out of memory. */
+char *language_expand_limits(const char *cmd, uint64_t memory_kib);
 
 void language_done(Language *l);
 void catalogue_done(Catalogue *c);

@@ -394,6 +394,35 @@ int main(void) {
     assert result["memory_limit_exceeded"] is False, result
 
 
+JAVA = 62
+
+JAVA_LIVE = """
+public class Main {
+    public static void main(String[] args) {
+        byte[][] keep = new byte[70][];
+        for (int i = 0; i < keep.length; i++)
+            keep[i] = new byte[1 << 20];
+        System.out.println(Runtime.getRuntime().maxMemory() >> 20);
+    }
+}
+"""
+
+
+def test_jvm_heap_follows_the_memory_limit(tmp_path):
+    """The catalogue passes each run's memory limit to the JVM ({memory_kib}): 70 MiB of
+    live arrays fit under Judge0's default 128000 KiB (a heap sized from the host's RAM
+    grows into the limit and is killed), and a larger limit gives a larger heap."""
+    small, cp = judge(tmp_path, JAVA_LIVE, JAVA, "--mem=128000")
+    assert_status(small, ACCEPTED, cp, "70 MiB of live data under 128000 KiB")
+    heap_small = int(small["stdout"])
+    assert 70 <= heap_small < 125, small
+    large, cp = judge(tmp_path, JAVA_LIVE, JAVA, "--mem=512000")
+    assert_status(large, ACCEPTED, cp)
+    heap_large = int(large["stdout"])
+    assert heap_large > 3 * heap_small, (heap_small, heap_large)
+    assert heap_large < 500, large
+
+
 # ---- number_of_runs ----
 
 # Each run reads its own record from the probe's feed (how much memory to touch), reports

@@ -63,6 +63,74 @@ static void judge_once(Judge *j) {
         ASSERT_EQ(entries(judge_work_dir(j)), 0u);
 }
 
+/* What the placeholder test's runs were given: each run's command line and its env. */
+static char seen_cmd[4][512], seen_env[4][512];
+static uint64_t seen_mem[4];
+static unsigned n_seen;
+
+static int record_run(void *userdata, const BoxSpec *spec, BoxResult *ret) {
+        (void) userdata;
+        ASSERT_TRUE(n_seen < 4);
+        char *c = seen_cmd[n_seen], *e = seen_env[n_seen];
+        for (char *const *a = spec->argv; *a; a++)
+                snprintf(c + strlen(c), sizeof seen_cmd[0] - strlen(c), "%s%s", a == spec->argv ? "" : " ",
+                        *a);
+        for (char *const *v = spec->env; *v; v++)
+                snprintf(e + strlen(e), sizeof seen_env[0] - strlen(e), "%s%s", v == spec->env ? "" : " ",
+                        *v);
+        seen_mem[n_seen++] = spec->memory_kib;
+        *ret = (BoxResult){.status = BOX_STATUS_OK};
+        return 0;
+}
+
+/* {memory_kib} and {memory_mib} in the catalogue's compile, run and env take each stage's
+ * own limit (the language's minimum included); the user's options and arguments are
+ * passed as they are, braces and all. */
+static void test_limit_placeholders(const char *base) {
+        JudgeConfig cfg;
+        judge_config_defaults(&cfg);
+        cfg.work_dir = base;
+        cfg.compile_limits.memory_kib = 300000;
+        Judge *j = NULL;
+        ASSERT_EQ(judge_new(&cfg, (JudgeRunner){record_run, NULL, NULL}, &j), 0);
+        char *env[] = {(char *) "HEAP={memory_mib}M", (char *) "PLAIN=1"};
+        Language lang = {.id = 1,
+                .source_file = (char *) "main.x",
+                .compile_cmd = (char *) "cc -m{memory_kib} %s",
+                .run_cmd = (char *) "prog -Xmx{memory_mib}m",
+                .env = {env[0], env[1]},
+                .n_env = 2,
+                .run_memory_kib_min = 65536,
+                .installed = true};
+        Limits big = {.memory_kib = 512000, .wall_time_usec = 1000000};
+        JudgeTest tests[2] = {{.stdin_data = "", .limits = NULL}, {.stdin_data = "", .limits = &big}};
+        JudgeSubmission s = {.language = &lang,
+                .source = "x",
+                .source_len = 1,
+                .compiler_options = "-D{memory_kib}",
+                .command_line_arguments = "{memory_mib}",
+                .limits = {.memory_kib = 2048, .wall_time_usec = 1000000},
+                .tests = tests,
+                .n_tests = 2};
+        JudgeResult res;
+        ASSERT_EQ(judge_submission(j, &s, &res), 0);
+        judge_result_done(&res);
+        ASSERT_EQ(n_seen, 3u);
+        /* the compile stage: its own limit; the options untouched (through the shell: braces) */
+        ASSERT_EQ(seen_mem[0], 300000u);
+        ASSERT_TRUE(strcmp(seen_cmd[0], "/bin/sh -c cc -m300000 -D{memory_kib}") == 0);
+        ASSERT_TRUE(strstr(seen_env[0], "HEAP=292M PLAIN=1") != NULL);
+        /* the first test: the submission's 2048 KiB raised to the language's minimum */
+        ASSERT_EQ(seen_mem[1], 65536u);
+        ASSERT_TRUE(strcmp(seen_cmd[1], "/bin/sh -c exec prog -Xmx64m {memory_mib}") == 0);
+        ASSERT_TRUE(strstr(seen_env[1], "HEAP=64M PLAIN=1") != NULL);
+        /* the second: its own limit */
+        ASSERT_EQ(seen_mem[2], 512000u);
+        ASSERT_TRUE(strcmp(seen_cmd[2], "/bin/sh -c exec prog -Xmx500m {memory_mib}") == 0);
+        ASSERT_TRUE(strstr(seen_env[2], "HEAP=500M PLAIN=1") != NULL);
+        judge_free(j);
+}
+
 int main(void) {
         char top[] = "/tmp/test-judge-judge-XXXXXX";
         ASSERT_TRUE(mkdtemp(top) != NULL);
@@ -117,6 +185,7 @@ int main(void) {
 
         judge_free(j);
         ASSERT_EQ(entries(base), 1u); /* the lock file */
+        test_limit_placeholders(base);
         close(live);
 
         /* a base someone else owns is refused */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,32 @@ static void test_parse_valid(void) {
         "id = 71\nname = P\nsource = a.py\nrun = python3 a.py\nversion = python3 -V\nversion_pattern = " \
         "Python\n"
 
+static void test_expand_limits(void) {
+        char *s = language_expand_limits(
+                "java -XX:MaxRAM={memory_kib}k -Xmx{memory_mib}m {memory_kib}", 131072);
+        ASSERT_TRUE(STREQ(s, "java -XX:MaxRAM=131072k -Xmx128m 131072"));
+        free(s);
+        s = language_expand_limits("no placeholder ${HOME} {a,b}", 1);
+        ASSERT_TRUE(STREQ(s, "no placeholder ${HOME} {a,b}"));
+        free(s);
+        /* no limit: the host's memory, what the program sees without the flag */
+        uint64_t host_kib = (uint64_t) sysconf(_SC_PHYS_PAGES) * (uint64_t) sysconf(_SC_PAGESIZE) / 1024;
+        char want[64];
+        snprintf(want, sizeof want, "GOMEMLIMIT=%" PRIu64 "KiB", host_kib);
+        s = language_expand_limits("GOMEMLIMIT={memory_kib}KiB", 0);
+        ASSERT_TRUE(STREQ(s, want));
+        free(s);
+
+        Language l;
+        char err[256] = "";
+        ASSERT_EQ(language_parse(BASE "compile = c -m{memory_kib} %s\nenv = H={memory_mib}\n", "p", "/d/p",
+                          &l, err, sizeof err),
+                0);
+        ASSERT_TRUE(STREQ(l.compile_cmd, "c -m{memory_kib} %s"));
+        ASSERT_TRUE(STREQ(l.env[0], "H={memory_mib}"));
+        language_done(&l);
+}
+
 static void test_parse_invalid(void) {
         static const struct {
                 const char *text;
@@ -173,6 +200,12 @@ static void test_parse_invalid(void) {
                 {"env = 1A=x\n", "/d/p/language.conf:1: 'env' must be VAR=VALUE: '1A=x'"},
                 {"env = A-B=x\n", "/d/p/language.conf:1: 'env' must be VAR=VALUE: 'A-B=x'"},
                 {"env = A=1\nenv = A=2\n", "/d/p/language.conf:2: 'env' sets A twice"},
+                {"run = java -Xmx{memory_kb}k Main\n", "/d/p/language.conf:1: 'run': unknown placeholder "
+                                                       "'{memory_kb}' (known: {memory_kib}, {memory_mib})"},
+                {"compile = cc -m{memory_\n", "/d/p/language.conf:1: 'compile': unknown placeholder "
+                                              "'{memory_' (known: {memory_kib}, {memory_mib})"},
+                {"env = GOMEMLIMIT={memory_KiB}KiB\n", "/d/p/language.conf:1: 'env': unknown placeholder "
+                                                       "'{memory_KiB}' (known: {memory_kib}, {memory_mib})"},
                 {"env=A=1\nenv=B=1\nenv=C=1\nenv=D=1\nenv=E=1\nenv=F=1\nenv=G=1\nenv=H=1\nenv=I=1\n"
                  "env=J=1\nenv=K=1\nenv=L=1\nenv=M=1\nenv=N=1\nenv=O=1\nenv=P=1\nenv=Q=1\n",
                         "/d/p/language.conf:17: too many 'env' lines (at most 16)"},
@@ -562,6 +595,7 @@ static void test_find(void) {
 int main(void) {
         test_parse_valid();
         test_parse_invalid();
+        test_expand_limits();
         test_load();
         test_default_dir();
         test_detect();
