@@ -153,16 +153,18 @@ def test_up_submit_down_up_again(cluster_dir):
     other = requests.get(f"{api2}/submissions/{token}", timeout=30, headers=internal).json()
     assert other["status"]["id"] == 3 and other["stdout"] == "42\n"
 
-    # An interactive run (Piston's WebSocket) on an API node: its worker reached through Redis.
-    ws = WebSocket(api2, headers=internal)
-    assert ws.status == 101
-    ws.send({"type": "init", "language": "python", "version": "*", "files": [{"content": ECHO}]})
-    assert [ws.recv()["type"], ws.recv()] == ["runtime", {"type": "stage", "stage": "run"}]
-    ws.send({"type": "data", "stream": "stdin", "data": "hi\n"})
-    assert ws.recv() == {"type": "data", "stream": "stdout", "data": "got hi\n"}
-    ws.send({"type": "data", "stream": "stdin", "data": "bye\n"})
-    msgs, code = ws.messages_until_close()
-    assert code == 4999 and msgs[-1]["type"] == "exit" and msgs[-1]["code"] == 0, msgs
+    # An interactive run (Piston's WebSocket) through the public URL, and on an API node
+    # directly: the worker that runs it is reached through Redis.
+    for ws_url, headers in [(url, key), (api2, internal)]:
+        ws = WebSocket(ws_url, headers=headers)
+        assert ws.status == 101
+        ws.send({"type": "init", "language": "python", "version": "*", "files": [{"content": ECHO}]})
+        assert [ws.recv()["type"], ws.recv()] == ["runtime", {"type": "stage", "stage": "run"}]
+        ws.send({"type": "data", "stream": "stdin", "data": "hi\n"})
+        assert ws.recv() == {"type": "data", "stream": "stdout", "data": "got hi\n"}
+        ws.send({"type": "data", "stream": "stdin", "data": "bye\n"})
+        msgs, code = ws.messages_until_close()
+        assert code == 4999 and msgs[-1]["type"] == "exit" and msgs[-1]["code"] == 0, msgs
 
     # A role that dies by itself shows as exited.
     w2 = next(r for r in st["roles"] if r["name"] == "worker-2")
