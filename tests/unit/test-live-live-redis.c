@@ -3,7 +3,8 @@
  * a Redis of the test's own, carry stdin, signals, output and events both ways in order;
  * a program that does not read its stdin pushes back (nothing lost, Redis holds a bounded
  * amount); a session that ends first has its run refused or killed; a worker that goes
- * away ends the session; and nothing is left in Redis afterwards. */
+ * away ends the session, and so does a Redis that goes away; and nothing is left in Redis
+ * afterwards. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,7 +25,8 @@
 #define T3 "33333333-3333-4333-8333-333333333333"
 #define T4 "44444444-4444-4444-8444-444444444444"
 #define T5 "55555555-5555-4555-8555-555555555555"
-#define DEADLINE_USEC (15 * USEC_PER_SEC)
+#define T6 "66666666-6666-4666-8666-666666666666"
+#define DEADLINE_USEC (30 * USEC_PER_SEC) /* a bound on a loaded machine, not a timing */
 
 /* Read exactly len bytes from fd within the deadline. */
 static void read_exactly(int fd, void *buf, size_t len) {
@@ -242,6 +244,23 @@ static void test_ends(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r)
         live_channel_close(&run);
 }
 
+/* Redis goes away mid-run and stays away: both sides give up (the run is killed, the
+ * session sees its end). */
+static void test_redis_gone(LiveRegistry *api_reg, LiveRegistry *worker_reg, RedisServer *server) {
+        LiveChannel api, run;
+        register_one(api_reg, T6, &api);
+        ASSERT_EQ(live_take(worker_reg, T6, &run), 0);
+        redis_server_kill(server);
+        uint8_t sig = 0;
+        read_exactly(run.control_fd, &sig, 1);
+        ASSERT_EQ(sig, SIGKILL);
+        wait_eof(api.events_fd);
+        live_channel_close(&api);
+        ASSERT_EQ(live_event_send(run.events_fd, &(LiveEvent){.kind = LIVE_DONE, .run = 1}), 0);
+        live_channel_close(&run);
+        redis_server_start(server); /* on its port again, empty */
+}
+
 int main(void) {
         if (!redis_server_installed()) {
                 fprintf(stderr, "live-redis: skipped (no redis-server installed)\n");
@@ -264,6 +283,7 @@ int main(void) {
         test_session(api_reg, worker_reg, r);
         test_backpressure(api_reg, worker_reg, r);
         test_ends(api_reg, worker_reg, r);
+        test_redis_gone(api_reg, worker_reg, &server);
         live_registry_free(api_reg);
         live_registry_free(worker_reg);
         /* A side that went away may leave a record behind: never without an expiry. */
