@@ -223,11 +223,15 @@ static bool send_record(Bridge *b, const LiveRecord *rec) {
         }
 }
 
+/* Room for more records. Once the API side is gone nothing is sent: what the run still
+ * writes is read and dropped (so that its end is seen). */
 static bool window_open(const Bridge *b) {
-        return b->sent - b->acked < LIVE_REDIS_WINDOW;
+        return b->killed || b->sent - b->acked < LIVE_REDIS_WINDOW;
 }
 
 static size_t window_left(const Bridge *b) {
+        if (b->killed)
+                return LIVE_RECORD_MAX_DATA;
         return window_open(b) ? (size_t) (LIVE_REDIS_WINDOW - (b->sent - b->acked)) : 0;
 }
 
@@ -576,6 +580,28 @@ static bool peer_gone(Bridge *b) {
         return true;
 }
 
+static nfds_t add_input(struct pollfd *p, nfds_t np, int fd, int *ret_index) {
+        if (fd < 0)
+                return np;
+        if (ret_index)
+                *ret_index = (int) np;
+        p[np] = (struct pollfd){.fd = fd, .events = POLLIN};
+        return np + 1;
+}
+
+/* The local sockets to read, while the other side has room for what they hold: a is the
+ * client's stdin (API side) or the run's events (worker side), b the client's signals (API
+ * side); the worker side's output is read whenever anything wakes the bridge. */
+static nfds_t local_inputs(const Bridge *b, struct pollfd *p, nfds_t np, int *i_a, int *i_b) {
+        if (!window_open(b))
+                return np;
+        if (!b->worker_side)
+                return add_input(p, add_input(p, np, b->ch.stdin_fd, i_a), b->ch.control_fd, i_b);
+        np = add_input(p, np, b->ch.events_fd, i_a);
+        np = add_input(p, np, b->ch.stdout_fd, NULL);
+        return add_input(p, np, b->ch.stderr_fd, NULL);
+}
+
 static void *bridge_thread(void *arg) {
         Bridge *b = arg;
         b->next_tick = now_usec(CLOCK_MONOTONIC) + TICK_USEC;
@@ -602,18 +628,7 @@ static void *bridge_thread(void *arg) {
                         p[np++] = (struct pollfd){.fd = out_fd, .events = POLLOUT};
                 if (b->worker_side && b->in_len > 0)
                         p[np++] = (struct pollfd){.fd = b->ch.stdin_fd, .events = POLLOUT};
-                /* Local input, while the other side has room for it. */
-                if (window_open(b)) {
-                        int fa = b->worker_side ? b->ch.events_fd : b->ch.stdin_fd;
-                        int fb = b->worker_side ? (b->ch.stdout_fd >= 0 ? b->ch.stdout_fd : b->ch.stderr_fd)
-                                                : b->ch.control_fd;
-                        if (fa >= 0)
-                                p[i_a = (int) np++] = (struct pollfd){.fd = fa, .events = POLLIN};
-                        if (fb >= 0)
-                                p[i_b = (int) np++] = (struct pollfd){.fd = fb, .events = POLLIN};
-                        if (b->worker_side && b->ch.stderr_fd >= 0 && fb != b->ch.stderr_fd)
-                                p[np++] = (struct pollfd){.fd = b->ch.stderr_fd, .events = POLLIN};
-                }
+                np = local_inputs(b, p, np, &i_a, &i_b);
                 uint64_t to_tick = b->next_tick > now ? b->next_tick - now : 0;
                 int ms = (int) MIN((to_tick + USEC_PER_MSEC - 1) / USEC_PER_MSEC, (uint64_t) POLL_MSEC);
                 int n = poll(p, np, b->reading || np > 0 ? ms : POLL_MSEC);

@@ -26,6 +26,7 @@
 #define T4 "44444444-4444-4444-8444-444444444444"
 #define T5 "55555555-5555-4555-8555-555555555555"
 #define T6 "66666666-6666-4666-8666-666666666666"
+#define T7 "77777777-7777-4777-8777-777777777777"
 #define DEADLINE_USEC (30 * USEC_PER_SEC) /* a bound on a loaded machine, not a timing */
 
 /* Read exactly len bytes from fd within the deadline. */
@@ -73,21 +74,22 @@ static void wait_eof(int fd) {
         }
 }
 
-/* How many keys of the test's tokens Redis holds. */
-static long long count_keys(Redis *r) {
+/* How many keys matching pattern Redis holds. */
+static long long count_keys(Redis *r, const char *pattern) {
         RedisReply *reply = NULL;
-        ASSERT_EQ(redis_call(r, &reply, "KEYS", "t:live:*", NULL), 0);
+        ASSERT_EQ(redis_call(r, &reply, "KEYS", pattern, NULL), 0);
         long long n = (long long) reply->n;
         redis_reply_free(reply);
         return n;
 }
 
-static void wait_keys(Redis *r, long long n) {
+/* Wait until Redis holds n keys matching pattern. */
+static void wait_keys_of(Redis *r, const char *pattern, long long n) {
         uint64_t until = now_usec(CLOCK_MONOTONIC) + DEADLINE_USEC;
-        while (count_keys(r) != n) {
+        while (count_keys(r, pattern) != n) {
                 if (now_usec(CLOCK_MONOTONIC) >= until) {
                         RedisReply *reply = NULL;
-                        ASSERT_EQ(redis_call(r, &reply, "KEYS", "t:live:*", NULL), 0);
+                        ASSERT_EQ(redis_call(r, &reply, "KEYS", pattern, NULL), 0);
                         for (size_t i = 0; i < reply->n; i++)
                                 fprintf(stderr, "left in redis: %s\n", reply->elements[i].str);
                         redis_reply_free(reply);
@@ -95,6 +97,10 @@ static void wait_keys(Redis *r, long long n) {
                 }
                 poll(NULL, 0, 20);
         }
+}
+
+static void wait_keys(Redis *r, long long n) {
+        wait_keys_of(r, "t:live:*", n);
 }
 
 static void register_one(LiveRegistry *api_reg, const char *token, LiveChannel *ret_api) {
@@ -244,6 +250,30 @@ static void test_ends(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r)
         live_channel_close(&run);
 }
 
+/* The session ends while the client read nothing (the output's window is full): the run
+ * is killed, and its end is still seen (what it wrote meanwhile is dropped), so that its
+ * bridge ends and leaves nothing. */
+static void test_killed_with_full_window(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r) {
+        LiveChannel api, run;
+        register_one(api_reg, T7, &api);
+        ASSERT_EQ(live_take(worker_reg, T7, &run), 0);
+        static uint8_t chunk[4096];
+        uint64_t quiet_since = now_usec(CLOCK_MONOTONIC);
+        while (now_usec(CLOCK_MONOTONIC) - quiet_since < USEC_PER_SEC)
+                if (send(run.stdout_fd, chunk, sizeof chunk, MSG_DONTWAIT) > 0)
+                        quiet_since = now_usec(CLOCK_MONOTONIC);
+                else
+                        poll(NULL, 0, 10);
+        live_drop(api_reg, T7);
+        live_channel_close(&api);
+        uint8_t sig = 0;
+        read_exactly(run.control_fd, &sig, 1);
+        ASSERT_EQ(sig, SIGKILL);
+        ASSERT_EQ(live_event_send(run.events_fd, &(LiveEvent){.kind = LIVE_DONE, .run = 1}), 0);
+        live_channel_close(&run);
+        wait_keys_of(r, "t:live:" T7 "*", 0);
+}
+
 /* Redis goes away mid-run and stays away: both sides give up (the run is killed, the
  * session sees its end). */
 static void test_redis_gone(LiveRegistry *api_reg, LiveRegistry *worker_reg, RedisServer *server) {
@@ -283,6 +313,7 @@ int main(void) {
         test_session(api_reg, worker_reg, r);
         test_backpressure(api_reg, worker_reg, r);
         test_ends(api_reg, worker_reg, r);
+        test_killed_with_full_window(api_reg, worker_reg, r);
         test_redis_gone(api_reg, worker_reg, &server);
         live_registry_free(api_reg);
         live_registry_free(worker_reg);
