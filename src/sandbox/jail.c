@@ -294,7 +294,7 @@ static void setup_root(JailPlan *plan) {
         else
                 build_root(plan, ROOT_ALL);
 
-        if (sethostname("coderunner", 10) < 0)
+        if (!plan->hostname_set && sethostname("coderunner", 10) < 0)
                 fail(plan, STAGE_HOSTNAME, errno, NULL);
         if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
                 fail(plan, STAGE_PIVOT, errno, "read-only root");
@@ -409,8 +409,10 @@ _Noreturn static void program_main(JailPlan *plan) {
         if (setsid() < 0)
                 fail(plan, STAGE_STDIO, errno, "setsid");
         int fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
-        /* Move the sources above 2 first, so that dup2 cannot clobber one with another. */
-        for (int i = 0; i < 3; i++) {
+        /* Move the sources above 2 first (when one is not), so that dup2 cannot clobber one
+         * with another. */
+        bool low = fds[0] < 3 || fds[1] < 3 || fds[2] < 3;
+        for (int i = 0; low && i < 3; i++) {
                 int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
                 if (fd < 0)
                         fail(plan, STAGE_STDIO, errno, NULL);
@@ -459,7 +461,9 @@ _Noreturn void jail_main(JailPlan *plan) {
         /* Default signal dispositions for what we exec; the parent may have changed them. */
         struct sigaction sa = {.sa_handler = SIG_DFL};
         for (int sig = 1; sig < _NSIG; sig++)
-                (void) sigaction(sig, &sa, NULL);
+                if (!plan->handlers_cleared ||
+                        (sig <= 64 && (plan->ignored_signals & (UINT64_C(1) << (sig - 1)))))
+                        (void) sigaction(sig, &sa, NULL);
         sigset_t none;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);

@@ -231,3 +231,15 @@ def test_each_served_run_gets_its_own_limits_on_a_slot(tmp_path):
             assert record["status"] == expected, (procs, record)
     finally:
         assert stop_daemon(proc) == 0
+
+
+def test_served_program_starts_with_default_signal_dispositions(daemon):
+    """The slot ignores SIGPIPE and handles SIGTERM; its runs' init is cloned with every
+    handler cleared and resets what the slot ignores: the program must start with nothing
+    ignored or blocked, as it does without the supervisor."""
+    for connect in (None, daemon):
+        record, cp = run_box(["/bin/grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"],
+                             "--wall-time=5", connect=connect)
+        assert record["status"] == "OK", record
+        lines = cp.stdout.decode().split("\n")
+        assert [line.split()[1] for line in lines if line] == ["0000000000000000"] * 2, (connect, lines)
