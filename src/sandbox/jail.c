@@ -453,6 +453,27 @@ _Noreturn static void program_main(JailPlan *plan) {
         _exit(127);
 }
 
+/* Close every descriptor but a, b and c (which may repeat). */
+static void close_all_but(int a, int b, int c) {
+        int keep[3] = {a, b, c};
+        for (int i = 0; i < 2; i++) /* sort the three */
+                for (int j = 0; j < 2 - i; j++)
+                        if (keep[j] > keep[j + 1]) {
+                                int t = keep[j];
+                                keep[j] = keep[j + 1];
+                                keep[j + 1] = t;
+                        }
+        unsigned from = 0;
+        for (int i = 0; i < 3; i++) {
+                if (keep[i] < 0 || (unsigned) keep[i] < from)
+                        continue;
+                if ((unsigned) keep[i] > from)
+                        (void) syscall(SYS_close_range, from, (unsigned) keep[i] - 1, 0);
+                from = (unsigned) keep[i] + 1;
+        }
+        (void) syscall(SYS_close_range, from, ~0U, 0);
+}
+
 static int program_entry(void *plan) {
         program_main(plan);
 }
@@ -481,8 +502,11 @@ _Noreturn void jail_main(JailPlan *plan) {
         if (pid < 0)
                 fail(plan, STAGE_FORK, errno, NULL);
 
-        /* init: hold none of the program's streams, so that readers see EOF when the
-         * program's tree is gone; then give up every privilege we still have. */
+        /* init: keep only the status pipe and the program's output pipes, then give up
+         * every privilege we still have. Holding the output pipes until we exit, when the
+         * kernel ends whatever is left of the tree, readers see their EOF as the tree goes
+         * and together with our exit: the runner wakes once at the end, not at the
+         * program's exit and again at ours. */
         /* The OOM killer must pick the program, never init: tmpfs pages belong to no
          * process, so a box filling /tmp with small writes would otherwise make init the
          * largest task. Set only now: the program must not inherit a lowered minimum. */
@@ -491,10 +515,7 @@ _Noreturn void jail_main(JailPlan *plan) {
                 (void) !write(adj, "-1000", 5);
                 close(adj);
         }
-        int keep = plan->status_fd;
-        if (keep > 0)
-                (void) syscall(SYS_close_range, 0, keep - 1, 0);
-        (void) syscall(SYS_close_range, keep + 1, ~0U, 0);
+        close_all_but(plan->status_fd, plan->stdout_fd, plan->stderr_fd);
         drop_all_caps(plan);
         (void) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 
