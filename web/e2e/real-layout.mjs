@@ -94,6 +94,12 @@ try {
     // Hovering the marker tells the message.
     await page.locator(".cm-lint-marker-error").hover();
     await until(async () => /expected/.test(await page.locator(".cm-tooltip").first().innerText()), 5_000, "the marker's message");
+    // By keyboard: Ctrl+Shift+M lists them in a panel, which Escape closes.
+    await page.locator(".cm-content").focus();
+    await page.keyboard.press("Control+Shift+M");
+    await until(async () => /expected/.test(await page.locator(".cm-panel-lint").innerText()), 5_000, "the diagnostics panel");
+    await page.keyboard.press("Escape");
+    await until(async () => (await page.locator(".cm-panel-lint").count()) === 0, 5_000, "the panel closed");
     // An edit clears them (the lines may no longer be the ones gcc named).
     await page.locator(".cm-content .cm-line").nth(2).click();
     await page.keyboard.press("End");
