@@ -12,7 +12,7 @@ import { notRunnableReason } from "@/lib/templates";
 import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useDiagnostics } from "@/hooks/useDiagnostics";
-import { useEmbed } from "@/hooks/useEmbed";
+import { isEmbedded, useEmbed } from "@/hooks/useEmbed";
 import { useHistory } from "@/hooks/useHistory";
 import { useRun } from "@/hooks/useRun";
 import { useSession } from "@/hooks/useSession";
@@ -63,7 +63,7 @@ export default function Ide() {
   const offered = useMemo(() => (langs.languages ? offeredLanguages(langs.languages, config) : null), [langs.languages, config]);
   const startId = useMemo(() => (offered ? startLanguage(offered, config) : undefined), [offered, config]);
 
-  const w = useWorkspace(offered, startId, configLoaded);
+  const w = useWorkspace(offered, startId, configLoaded, () => (isEmbedded() ? undefined : window.localStorage));
   const { ws, language, code } = w;
   useEffect(() => {
     setApiKey(ws.settings.apiKey);
@@ -79,9 +79,10 @@ export default function Ide() {
   }, [dark]);
 
   const historySource = useMemo<HistorySource | null>(() => {
+    if (embed) return null;
     if (!gw || session.state.kind === "off") return browserHistory(() => window.localStorage);
     return session.state.kind === "ready" ? gatewayHistory(gw) : null;
-  }, [gw, session.state.kind]);
+  }, [gw, session.state.kind, embed]);
   const history = useHistory(historySource, session.identity);
 
   const [chosenMode, setMode] = useState<"stdin" | "tests">("stdin");
@@ -225,7 +226,7 @@ export default function Ide() {
       </Toolbar>
 
       <ShareBanner
-        share={shareLink.state}
+        share={embed && shareLink.state.kind === "opened" ? { kind: "none" } : shareLink.state}
         languageName={langName}
         canGoBack={!!ws.previous}
         onAccept={shareLink.accept}
@@ -323,7 +324,7 @@ export default function Ide() {
             {run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
 
-          {historySource && !embed && (
+          {historySource && (
             <HistoryPanel
               {...history}
               kind={historySource.kind}

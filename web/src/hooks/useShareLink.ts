@@ -7,6 +7,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 import { readShareAny, type SharedProgram } from "@/lib/share";
+import { isEmbedded } from "./useEmbed";
 
 export type ShareState =
   | { kind: "none" }
@@ -28,8 +29,9 @@ export function useShareLink(ready: boolean, wouldReplace: (p: SharedProgram) =>
   const check = useCallback(async () => {
     const hash = window.location.hash;
     if (!hash.startsWith("#s=") && !hash.startsWith("#z=")) return;
-    // The link is taken in once: a reload does not offer it again.
-    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    // The link is taken in once: a reload does not offer it again. Embedded, the page keeps
+    // nothing, so the link stays: a reload shows its program again.
+    if (!isEmbedded()) window.history.replaceState(null, "", window.location.pathname + window.location.search);
     const r = await readShareAny(hash);
     if (r.kind === "none") return;
     if (r.kind === "broken") setState(r);
