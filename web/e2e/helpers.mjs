@@ -1,5 +1,6 @@
-// What the browser tests share: typing into the editor, waiting for a condition with a
-// deadline, and whether an element is on screen.
+// What the browser tests share: typing into the editor, picking a language, waiting for a
+// condition with a deadline, and whether an element is on screen.
+import assert from "node:assert/strict";
 
 /** Replace the editor's whole text. */
 export async function setCode(page, text) {
@@ -33,4 +34,13 @@ export async function inView(page, selector) {
 export async function checkVerdictInView(page) {
   await until(() => inView(page, '[data-testid="verdict"]'), 10_000, "the verdict brought into view");
   if (!(await inView(page, '[data-testid="run"]'))) throw new Error("Run is off screen");
+}
+
+/** Choose the first language whose name matches `re`; returns its id. */
+export async function pick(page, re) {
+  const opts = await page.locator('[data-testid="language"] option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  const found = opts.find(([, t]) => re.test(t));
+  assert.ok(found, `no language matching ${re}`);
+  await page.locator('[data-testid="language"]').selectOption(found[0]);
+  return found[0];
 }

@@ -184,7 +184,7 @@ try {
     const page = await open(ctx, `${base}?embed=1${new URL(link).hash}`);
     // The link's program, at once: nothing of the reader's is replaced, so nothing to ask.
     await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("Hi, "));
-    for (const gone of ['button:has-text("Share")', "#theme", "text=History", "text=Settings", "footer", '[data-testid="mode-tests"]', "#args", '[data-testid="share-ask"]', '[data-testid="share-opened"]'])
+    for (const gone of ['button:has-text("Share")', "#theme", "text=History", "text=Settings", "footer", '[data-testid="mode-tests"]', "#args", '[data-testid="share-ask"]', '[data-testid="share-opened"]', '[data-testid="file-open"]', '[data-testid="zip-upload"]'])
       assert.equal((await page.locator(gone).count()) > 0 && (await page.locator(gone).first().isVisible()), false, `${gone} shown in embed mode`);
     await page.locator('[data-testid="stdin"]').fill("Ada");
     await run(page);

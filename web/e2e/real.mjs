@@ -7,7 +7,7 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { checkVerdictInView, setCode } from "./helpers.mjs";
+import { checkVerdictInView, pick, setCode } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
@@ -16,13 +16,6 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
 
-async function pick(page, re) {
-  const opts = await page.locator('[data-testid="language"] option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
-  const found = opts.find(([, t]) => re.test(t));
-  assert.ok(found, `no language matching ${re}`);
-  await page.locator('[data-testid="language"]').selectOption(found[0]);
-  return found[0];
-}
 async function runAndWait(page, key = true) {
   if (key) {
     await page.locator(".cm-content").click();

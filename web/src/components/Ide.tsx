@@ -6,13 +6,15 @@ import { Judge0Client } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
-import { shareUrl } from "@/lib/share";
+import { shareUrl, shortShareUrl } from "@/lib/share";
+import type { SourceDiagnostic } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
-import { notRunnableReason } from "@/lib/templates";
+import { editorLanguageFor, submissionFiles } from "@/lib/files";
 import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useDiagnostics } from "@/hooks/useDiagnostics";
 import { isEmbedded, useEmbed } from "@/hooks/useEmbed";
+import { useFiles } from "@/hooks/useFiles";
 import { useHistory } from "@/hooks/useHistory";
 import { useRun } from "@/hooks/useRun";
 import { useSession } from "@/hooks/useSession";
@@ -21,6 +23,7 @@ import { useWorkspace } from "@/hooks/useWorkspace";
 import { useLanguages, useSystemDark } from "@/hooks/useLanguages";
 import AccountPanel from "./AccountPanel";
 import ErrorBox from "./ErrorBox";
+import FilesPane from "./FilesPane";
 import HistoryPanel from "./HistoryPanel";
 import InputPanel from "./InputPanel";
 import NoticeBanner from "./NoticeBanner";
@@ -44,6 +47,9 @@ const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
 /** "server": `next start` in front of the gateway (sessions, history, client configuration). */
 const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
 
+// Errors are shown on the single-file program's own lines only.
+const NO_DIAGNOSTICS: SourceDiagnostic[] = [];
+
 export default function Ide() {
   const embed = useEmbed();
   const gw = useMemo(() => (SERVER_MODE ? new GatewayClient(API_BASE) : null), []);
@@ -65,6 +71,7 @@ export default function Ide() {
 
   const w = useWorkspace(offered, startId, configLoaded, () => (isEmbedded() ? undefined : window.localStorage));
   const { ws, language, code } = w;
+  const files = useFiles({ ...w, languageId: ws.languageId, stdin: ws.stdin });
   useEffect(() => {
     setApiKey(ws.settings.apiKey);
     setTimeoutSeconds(ws.settings.timeoutSeconds);
@@ -97,30 +104,40 @@ export default function Ide() {
   }, [w.loaded]);
 
   const ready = w.loaded && !!offered && configLoaded;
-  const shareLink = useShareLink(ready, w.wouldReplace, (p) => {
-    const err = w.open(p);
-    if (!err) setMode(p.tests ? "tests" : "stdin");
-    return err;
-  });
+  // Short links (#share=<id>) are the gateway's: read with the browser's session, or the
+  // server-held key ("off": no sessions, but a gateway all the same).
+  const gatewayReady = !!gw && (session.state.kind === "ready" || session.state.kind === "off");
+  const resolveShort = useMemo(() => (gw && gatewayReady ? (id: string) => gw.getShare(id).then((d) => "#" + d) : null), [gw, gatewayReady]);
+  const shareLink = useShareLink(
+    ready && (!gw || session.state.kind !== "loading"),
+    w.wouldReplace,
+    (p) => {
+      const err = w.open(p);
+      if (!err) setMode(p.tests ? "tests" : "stdin");
+      return err;
+    },
+    resolveShort,
+  );
 
   const runner = useRun(client);
   const { start: startRun } = runner;
   const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
   const { record: recordRun } = history;
   const resultRef = useRef<HTMLElement>(null);
-  const notRunnable = language ? notRunnableReason(language.name) : null;
   // The language's mode (its own chunk) is fetched alongside the editor's code.
   const languageName = language?.name;
   useEffect(() => void (languageName && loadEditorLanguage(languageName)), [languageName]);
   const doRun = useCallback(async () => {
-    if (!language || notRunnable) return;
+    if (!language) return;
     const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
     const createdAt = new Date().toISOString();
+    // What reopens this run with its files (from history or a share link).
+    const programFiles = { files: w.extraFiles.length > 0 ? w.extraFiles : undefined, mainName: w.project ? w.mainName : undefined };
     setShare(null);
     setNote(null);
     const req = {
       language_id: language.id,
-      source_code: code,
+      ...submissionFiles(language.name, { main: code, mainName: w.mainName, extra: w.extraFiles }),
       stdin: tests ? undefined : ws.stdin,
       command_line_arguments: ws.args,
       compiler_options: w.compilerOptions,
@@ -142,10 +159,11 @@ export default function Ide() {
         finishedAt: new Date().toISOString(),
         sourceCode: code,
         stdin: tests ? null : ws.stdin,
+        ...programFiles,
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [language, notRunnable, mode, ws, code, w.compilerOptions, startRun, recordRun, ranWith]);
+  }, [language, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, recordRun, ranWith]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -171,14 +189,14 @@ export default function Ide() {
   }, [gw, runState, renewSession]);
 
   const restore = (item: HistoryItem) => {
-    const err = w.open({ languageId: item.languageId, code: item.sourceCode, stdin: item.stdin ?? "" });
+    const err = w.open({ languageId: item.languageId, code: item.sourceCode, stdin: item.stdin ?? "", files: item.files, mainName: item.mainName });
     if (!err) setMode("stdin");
     setNote(err);
   };
 
   const makeShare = async () => {
     if (!language) return;
-    const url = await shareUrl(window.location.href, {
+    let url = await shareUrl(window.location.href, {
       languageId: language.id,
       languageName: language.name,
       code,
@@ -187,7 +205,18 @@ export default function Ide() {
       tests: mode === "tests" && ws.tests.length > 0 ? ws.tests : undefined,
       args: ws.args || undefined,
       compilerOptions: w.compilerOptions || undefined,
+      files: w.extraFiles.length > 0 ? w.extraFiles : undefined,
+      mainName: w.project ? w.mainName : undefined,
     });
+    // Behind a gateway the link is short: the gateway keeps the long hash under an id. The
+    // long link still works everywhere when the gateway cannot keep it.
+    if (gatewayReady && gw) {
+      try {
+        url = shortShareUrl(url, await gw.createShare(url.slice(url.indexOf("#") + 1)));
+      } catch {
+        /* the long link */
+      }
+    }
     setShare(url);
     try {
       await navigator.clipboard.writeText(url);
@@ -209,7 +238,7 @@ export default function Ide() {
         onLanguage={w.chooseLanguage}
         running={running}
         hasLanguage={!!language}
-        canRun={!!language && !notRunnable}
+        canRun={!!language}
         onRun={() => void doRun()}
         onCancel={runner.cancel}
         onShare={() => void makeShare()}
@@ -258,18 +287,23 @@ export default function Ide() {
       <SplitPane leftId="editor-pane">
         <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
-            <Editor
-              value={code}
-              docKey={w.docKey}
-              languageName={language?.name ?? ""}
-              dark={dark}
-              vimMode={settings.vim}
-              fontSize={settings.fontSize}
-              tabSize={settings.tabSize}
-              diagnostics={diagnostics}
-              onChange={w.onCodeChange}
-              onRun={() => void doRun()}
-            />
+            <FilesPane files={files} project={w.project} unsaved={w.unsaved} bare={embed}>
+              <Editor
+                // A tab of its own per file: the undo history never crosses files.
+                key={`${w.docKey}|${files.active}`}
+                value={files.current.content}
+                docKey={w.docKey}
+                languageName={files.active > 0 || w.project ? editorLanguageFor(files.current.name, language?.name ?? "") : (language?.name ?? "")}
+                dark={dark}
+                vimMode={settings.vim}
+                fontSize={settings.fontSize}
+                tabSize={settings.tabSize}
+                // The last run's errors are on the main file's lines.
+                diagnostics={files.active === 0 && !w.project ? diagnostics : NO_DIAGNOSTICS}
+                onChange={files.onChange}
+                onRun={() => void doRun()}
+              />
+            </FilesPane>
           )}
         </section>
 
@@ -301,11 +335,6 @@ export default function Ide() {
             <h2 id="result-title" className="mb-2 text-sm font-semibold">
               Result
             </h2>
-            {notRunnable && (
-              <p role="note" data-testid="not-runnable" className={`mb-2 rounded border-l-4 p-3 text-sm ${TONE_CLASSES.pending}`}>
-                {notRunnable}
-              </p>
-            )}
             {run.kind === "idle" && (
               <p className="text-sm text-slate-600 dark:text-slate-400">
                 Press <kbd className="rounded border px-1">Ctrl</kbd>+<kbd className="rounded border px-1">Enter</kbd> (

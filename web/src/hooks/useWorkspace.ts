@@ -7,7 +7,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Language, TestCase } from "@/lib/judge0";
 import { CHOOSABLE, emptyWorkspace, loadWorkspace, saveWorkspace, type Settings, type Workspace } from "@/lib/storage";
-import { templateFor } from "@/lib/templates";
+import { isProject, mainFileName, type SourceFile } from "@/lib/files";
+import { MULTI_FILE_MAIN, templateFilesFor, templateFor } from "@/lib/templates";
 import { pickLanguage, replaceProgram, wouldReplaceWork, type OpenProgram } from "@/lib/workspace";
 
 /**
@@ -24,6 +25,8 @@ export function useWorkspace(
 ) {
   const [ws, setWs] = useState<Workspace>(emptyWorkspace);
   const [loaded, setLoaded] = useState(false);
+  // The browser refused to keep the workspace (it is larger than localStorage allows).
+  const [unsaved, setUnsaved] = useState(false);
   // Changes whenever the editor must load the document again (language, reset, open).
   const [docKey, setDocKey] = useState("initial");
   const bump = useCallback((why: string) => setDocKey(`${why}-${Date.now()}-${Math.random()}`), []);
@@ -36,7 +39,7 @@ export function useWorkspace(
     setLoaded(true);
   }, []);
   useEffect(() => {
-    if (loaded) saveWorkspace(store.current(), ws);
+    if (loaded) setUnsaved(!saveWorkspace(store.current(), ws));
   }, [ws, loaded]);
 
   // Once the workspace and the languages are here, settle the current language.
@@ -53,6 +56,10 @@ export function useWorkspace(
   const language = offered?.find((l) => l.id === ws.languageId) ?? null;
   const code = ws.languageId !== null ? (ws.code[String(ws.languageId)] ?? (language ? templateFor(language.name) : "")) : "";
   const compilerOptions = ws.languageId !== null ? (ws.compilerOptions[String(ws.languageId)] ?? "") : "";
+  // The other tabs: the language's extra files (its starting ones until the user changes them).
+  const extraFiles = ws.languageId !== null ? (ws.files[String(ws.languageId)] ?? (language ? templateFilesFor(language.name) : [])) : [];
+  const project = !!language && isProject(language.name);
+  const mainName = project ? (ws.mainName[String(ws.languageId)] ?? MULTI_FILE_MAIN) : language ? mainFileName(language.name) : "";
 
   const update = useCallback((patch: Partial<Pick<Workspace, "stdin" | "args">>) => setWs((w) => ({ ...w, ...patch })), []);
   const updateSettings = useCallback(
@@ -80,11 +87,22 @@ export function useWorkspace(
     },
     [bump],
   );
-  const resetCode = useCallback(() => {
-    if (!language) return;
-    setWs((w) => ({ ...w, code: { ...w.code, [String(language.id)]: templateFor(language.name) } }));
-    bump("reset");
-  }, [language, bump]);
+  const templateFilesOf = useCallback((id: number) => templateFilesFor(offered?.find((l) => l.id === id)?.name ?? ""), [offered]);
+  /** Change the current language's extra files. */
+  const setFiles = useCallback(
+    (change: (files: SourceFile[]) => SourceFile[]) =>
+      setWs((w) => {
+        if (w.languageId === null) return w;
+        const key = String(w.languageId);
+        return { ...w, files: { ...w.files, [key]: change(w.files[key] ?? templateFilesOf(w.languageId)) } };
+      }),
+    [templateFilesOf],
+  );
+  /** Rename a multi-file program's main file. */
+  const setMainName = useCallback(
+    (name: string) => setWs((w) => (w.languageId === null ? w : { ...w, mainName: { ...w.mainName, [String(w.languageId)]: name } })),
+    [],
+  );
 
   const setTest = useCallback(
     (i: number, patch: Partial<TestCase>) => setWs((w) => ({ ...w, tests: w.tests.map((t, j) => (j === i ? { ...t, ...patch } : t)) })),
@@ -106,36 +124,46 @@ export function useWorkspace(
       if (!offered) return "The languages are not loaded yet.";
       const id = pickLanguage(offered, p.languageId, p.languageName);
       if (id === null) return `This program's language (${p.languageName ?? `id ${p.languageId}`}) is not offered here.`;
-      setWs((w) => replaceProgram(w, { ...p, languageId: id }, templateOf));
+      setWs((w) => replaceProgram(w, { ...p, languageId: id }, templateOf, templateFilesOf));
       bump("open");
       return null;
     },
-    [offered, templateOf, bump],
+    [offered, templateOf, templateFilesOf, bump],
   );
+
+  /** The starting program again (what was there is kept as previous, like any other open). */
+  const resetCode = useCallback(() => {
+    if (!language) return;
+    open({ languageId: language.id, code: templateFor(language.name), stdin: wsRef.current.stdin, files: templateFilesFor(language.name) });
+  }, [language, open]);
 
   /** Swap the program that was replaced back in (and keep the replacing one as previous). */
   const backToPrevious = useCallback(() => {
     const prev = wsRef.current.previous;
     if (!prev || !offered) return;
-    setWs((w) => replaceProgram(w, prev, templateOf));
+    setWs((w) => replaceProgram(w, prev, templateOf, templateFilesOf));
     bump("back");
-  }, [offered, templateOf, bump]);
+  }, [offered, templateOf, templateFilesOf, bump]);
 
   /** Whether opening `p` would replace work of the user's (then the page asks first). */
   const wouldReplace = useCallback(
     (p: OpenProgram) => {
       const id = offered ? pickLanguage(offered, p.languageId, p.languageName) : null;
-      return id !== null && wouldReplaceWork(wsRef.current, { ...p, languageId: id }, templateOf);
+      return id !== null && wouldReplaceWork(wsRef.current, { ...p, languageId: id }, templateOf, templateFilesOf);
     },
-    [offered, templateOf],
+    [offered, templateOf, templateFilesOf],
   );
 
   return {
     ws,
     loaded,
+    unsaved,
     docKey,
     language,
     code,
+    extraFiles,
+    mainName,
+    project,
     compilerOptions,
     update,
     updateSettings,
@@ -143,6 +171,8 @@ export function useWorkspace(
     onCodeChange,
     chooseLanguage,
     resetCode,
+    setFiles,
+    setMainName,
     setTest,
     addTest,
     removeTest,

@@ -2,6 +2,7 @@
 // configuration; docs/GATEWAY.md), through the same base URL as the Judge0 routes. Every
 // answer is checked before use: a field of the wrong type is dropped, not trusted.
 
+import type { SourceFile } from "./files";
 import { ApiError, errorFromResponse, type Status } from "./judge0";
 
 export interface User {
@@ -26,6 +27,10 @@ export interface HistoryItem {
   finishedAt: string | null;
   sourceCode: string;
   stdin: string | null;
+  /** The run's extra files (the browser's history keeps them; the gateway's does not). */
+  files?: SourceFile[];
+  /** A multi-file program's main file name. */
+  mainName?: string;
 }
 
 export interface HistoryPage {
@@ -180,6 +185,18 @@ export class GatewayClient {
   }
   async clientConfig(signal?: AbortSignal): Promise<ClientConfig> {
     return decodeClientConfig(await this.request("GET", "/client-config", undefined, signal));
+  }
+  /** Keep a share link's text on the gateway: its short id. */
+  async createShare(data: string): Promise<string> {
+    const r = (await this.request("POST", "/shares", { data })) as { id?: unknown } | null;
+    if (!r || typeof r.id !== "string" || !/^[A-Za-z0-9_-]+$/.test(r.id)) throw new ApiError("server", "The server's answer to a new share link has no id.");
+    return r.id;
+  }
+  /** The text kept under a short share id. */
+  async getShare(id: string, signal?: AbortSignal): Promise<string> {
+    const r = (await this.request("GET", `/shares/${encodeURIComponent(id)}`, undefined, signal)) as { data?: unknown } | null;
+    if (!r || typeof r.data !== "string") throw new ApiError("server", "The server's answer to a share link has no data.");
+    return r.data;
   }
 }
 

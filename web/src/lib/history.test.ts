@@ -31,6 +31,14 @@ const item = (n: number, extra: Partial<HistoryItem> = {}): HistoryItem => ({
 });
 
 describe("the browser's history", () => {
+  it("keeps a run's files and main file name, and drops an entry whose files are damaged", () => {
+    const s = memoryStorage();
+    const files = [{ name: "util.c", content: "void f(void) {}" }, { name: "run", content: "./main" }];
+    addLocalHistory(s, item(1, { languageId: 89, sourceCode: "int main", files, mainName: "prog.c" }));
+    expect(loadLocalHistory(s)[0]).toMatchObject({ files, mainName: "prog.c" });
+    s.m.set("coderunner.history.v1", JSON.stringify([item(2, { files: [{ name: "../x", content: "" }] }), item(3, { mainName: "" }), item(4)]));
+    expect(loadLocalHistory(s).map((i) => i.token)).toEqual(["t4"]);
+  });
   it("keeps runs newest first, one per token", () => {
     const s = memoryStorage();
     expect(addLocalHistory(s, item(1))).toBe(true);

@@ -1,6 +1,7 @@
 // Run history: where it comes from (the gateway's, per session or user; or the browser's,
 // in localStorage, when there is no gateway) and the state of the panel that lists it.
 
+import { parseFiles } from "./files";
 import type { GatewayClient, HistoryItem, HistoryPage } from "./gateway";
 
 /** One page of history at a time, and deletion; both sources look alike to the panel. */
@@ -40,7 +41,9 @@ function isItem(v: unknown): v is HistoryItem {
     (o.status === null || (!!o.status && typeof (o.status as { id?: unknown }).id === "number")) &&
     (o.time === null || typeof o.time === "string") &&
     (o.memory === null || typeof o.memory === "number") &&
-    (o.finishedAt === null || typeof o.finishedAt === "string")
+    (o.finishedAt === null || typeof o.finishedAt === "string") &&
+    (o.files === undefined || parseFiles(o.files) !== null) &&
+    (o.mainName === undefined || (typeof o.mainName === "string" && parseFiles([{ name: o.mainName, content: "" }]) !== null))
   );
 }
 

@@ -31,6 +31,8 @@ export interface SubmissionRequest {
   cpu_time_limit?: number;
   memory_limit?: number;
   redirect_stderr_to_stdout?: boolean;
+  /** A zip, already base64 (Judge0 sends it base64 whatever base64_encoded says). */
+  additional_files?: string;
   /** coderunner extension: many test cases, one compilation. */
   tests?: TestCase[];
   stop_on_failure?: boolean;
@@ -254,6 +256,7 @@ export function encodeSubmission(req: SubmissionRequest): Record<string, unknown
   if (req.cpu_time_limit !== undefined) body.cpu_time_limit = req.cpu_time_limit;
   if (req.memory_limit !== undefined) body.memory_limit = req.memory_limit;
   if (req.redirect_stderr_to_stdout !== undefined) body.redirect_stderr_to_stdout = req.redirect_stderr_to_stdout;
+  if (req.additional_files) body.additional_files = req.additional_files;
   return body;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeShare, encodeShare, encodeShareShortest, readShare, readShareAny, shareUrl, SHARE_MAX_CHARS, SHARE_PREFIX, SHARE_Z_PREFIX } from "./share";
+import { decodeShare, encodeShare, encodeShareShortest, readShare, readShareAny, shareUrl, SHARE_MAX_CHARS, SHARE_PREFIX, SHARE_Z_PREFIX, shortShareId, shortShareUrl } from "./share";
 import { encodeBase64Url } from "./base64";
 
 describe("share links", () => {
@@ -56,7 +56,7 @@ describe("share links", () => {
     expect(decodeShare("#other")).toBeNull();
     expect(decodeShare("#s=!!!")).toBeNull();
     expect(decodeShare("#s=" + encodeBase64Url("not json"))).toBeNull();
-    expect(decodeShare("#s=" + encodeBase64Url(JSON.stringify({ v: 2, l: 1, c: "" })))).toBeNull();
+    expect(decodeShare("#s=" + encodeBase64Url(JSON.stringify({ v: 3, l: 1, c: "" })))).toBeNull();
     expect(decodeShare("#s=" + encodeBase64Url(JSON.stringify({ v: 1, l: "71", c: "" })))).toBeNull();
     expect(decodeShare("#s=" + btoa("\xff\xfe"))).toBeNull();
   });
@@ -68,9 +68,48 @@ describe("share links", () => {
 
   it("says why a link is broken", () => {
     expect(readShare("#s=abc")).toMatchObject({ kind: "broken", reason: expect.stringMatching(/cut short or damaged/) });
-    expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 2, l: 1, c: "" })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/newer/) });
+    expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 3, l: 1, c: "" })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/newer/) });
     expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 1, c: "" })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/missing/) });
     expect(readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 1, l: 71, c: "", t: [["1", 2]] })))).toMatchObject({ kind: "broken", reason: expect.stringMatching(/test cases/) });
     expect(readShare("#other")).toEqual({ kind: "none" });
+  });
+
+  describe("with files (version 2)", () => {
+    const files = [
+      { name: "util.c", content: '#include "util.h"\nvoid greet(void) {}\n' },
+      { name: "util.h", content: "void greet(void);\n" },
+      { name: "data/blob.bin", content: "AAEC/w==", binary: true },
+    ];
+    const multi = { languageId: 89, languageName: "Multi-file program", code: "int main(void) { greet(); }\n", stdin: "", files, mainName: "prog.c" };
+
+    it("round-trips the files and the main file's name, plain and compressed", async () => {
+      expect(decodeShare(encodeShare(multi))).toEqual(multi);
+      expect(await readShareAny(await encodeShareShortest(multi))).toEqual({ kind: "ok", program: multi });
+      const payload = JSON.parse(new TextDecoder().decode(Buffer.from(encodeShare(multi).slice(SHARE_PREFIX.length), "base64url")));
+      expect(payload).toMatchObject({ v: 2, m: "prog.c", f: [["util.c", files[0]!.content], ["util.h", files[1]!.content], ["data/blob.bin", "AAEC/w==", 1]] });
+    });
+
+    it("stays version 1 without files, so older pages still open it", () => {
+      const payload = JSON.parse(new TextDecoder().decode(Buffer.from(encodeShare(p).slice(SHARE_PREFIX.length), "base64url")));
+      expect(payload.v).toBe(1);
+      expect(payload.f).toBeUndefined();
+    });
+
+    it("refuses damaged files rather than opening part of a program", () => {
+      const bad = (o: unknown) => readShare("#s=" + encodeBase64Url(JSON.stringify({ v: 2, l: 89, c: "", ...(o as object) })));
+      expect(bad({ f: [["../etc/passwd", "x"]] })).toMatchObject({ kind: "broken", reason: expect.stringMatching(/files are damaged/) });
+      expect(bad({ f: [["a.c", 5]] })).toMatchObject({ kind: "broken", reason: expect.stringMatching(/files are damaged/) });
+      expect(bad({ f: [["a.c", ""], ["a.c", ""]] })).toMatchObject({ kind: "broken", reason: expect.stringMatching(/files are damaged/) });
+      expect(bad({ f: "a.c" })).toMatchObject({ kind: "broken", reason: expect.stringMatching(/files are damaged/) });
+      expect(bad({ m: "/abs" })).toMatchObject({ kind: "broken", reason: expect.stringMatching(/main file name/) });
+      expect(bad({ f: [["ok.c", "x"]] })).toMatchObject({ kind: "ok", program: { files: [{ name: "ok.c", content: "x" }] } });
+    });
+  });
+  it("makes and reads short links", () => {
+    expect(shortShareUrl("https://ide.example/path?x=1#z=abc", "Ab3xY9kQ2m_-")).toBe("https://ide.example/path?x=1#share=Ab3xY9kQ2m_-");
+    expect(shortShareId("#share=Ab3xY9kQ2m_-")).toBe("Ab3xY9kQ2m_-");
+    expect(shortShareId("#share=bad/id")).toBe("");
+    expect(shortShareId("#share=")).toBe("");
+    expect(shortShareId("#z=abc")).toBeNull();
   });
 });

@@ -3,11 +3,16 @@
 // Format: #s=<base64url of UTF-8 JSON {"v":1,"l":id,"n":name,"c":code,"i":stdin,
 // "t":[[stdin,expected],...],"a":args,"o":compiler options}>; "n", "i", "t", "a" and "o"
 // may be absent (links made before they existed have only "l", "n", "c" and "i").
+// Version 2 adds the program's extra files, "f":[[name,text],...] ([name,base64,1] for a
+// binary file), and "m", a multi-file program's main file name; a link is made version 2
+// only when it has them, so links without files still open in an IDE that predates them.
 // Links are made compressed when that is shorter: #z=<base64url of the same JSON,
 // deflate-raw compressed> (6 KB of real source code: 3.1 KB of link instead of 8.3 KB).
 
 import { base64UrlToBytes, bytesToBase64Url, decodeBase64Url, encodeBase64Url } from "./base64";
+import { parseFiles, type SourceFile } from "./files";
 import type { TestCase } from "./judge0";
+import { readStream } from "./streams";
 
 export interface SharedProgram {
   languageId: number;
@@ -18,10 +23,28 @@ export interface SharedProgram {
   tests?: TestCase[];
   args?: string;
   compilerOptions?: string;
+  /** The extra files (absent: none). */
+  files?: SourceFile[];
+  /** A multi-file program's main file name. */
+  mainName?: string;
 }
 
 export const SHARE_PREFIX = "#s=";
 export const SHARE_Z_PREFIX = "#z=";
+/** A short link (behind a gateway): #share=<id>, the id of the long hash kept by the gateway. */
+export const SHARE_SHORT_PREFIX = "#share=";
+
+/** The id of a short link's hash, or null when the hash is not one. */
+export function shortShareId(hash: string): string | null {
+  if (!hash.startsWith(SHARE_SHORT_PREFIX)) return null;
+  const id = hash.slice(SHARE_SHORT_PREFIX.length);
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : "";
+}
+
+/** The short form of a full link made by shareUrl: the same page, #share=<id>. */
+export function shortShareUrl(pageUrl: string, id: string): string {
+  return pageUrl.replace(/#.*$/, "") + SHARE_SHORT_PREFIX + id;
+}
 /** A compressed link never inflates to more than this (a link is not a way to fill memory). */
 export const SHARE_MAX_CHARS = 4 * 1024 * 1024;
 
@@ -31,6 +54,9 @@ function payloadOf(p: SharedProgram): string {
   if (p.tests && p.tests.length > 0) payload.t = p.tests.map((t) => [t.stdin, t.expected_output]);
   if (p.args) payload.a = p.args;
   if (p.compilerOptions) payload.o = p.compilerOptions;
+  if (p.files && p.files.length > 0) payload.f = p.files.map((f) => (f.binary ? [f.name, f.content, 1] : [f.name, f.content]));
+  if (p.mainName) payload.m = p.mainName;
+  if (payload.f || payload.m) payload.v = 2;
   return JSON.stringify(payload);
 }
 
@@ -39,27 +65,8 @@ export function encodeShare(p: SharedProgram): string {
   return SHARE_PREFIX + encodeBase64Url(payloadOf(p));
 }
 
-async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, max: number): Promise<Uint8Array | null> {
-  const reader = new Blob([new Uint8Array(bytes)]).stream().pipeThrough(stream).getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel();
-      return null;
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream, max: number): Promise<Uint8Array | null> {
+  return readStream(new Blob([new Uint8Array(bytes)]).stream().pipeThrough(stream), max);
 }
 
 /** The shorter of the plain and the compressed form (plain where the browser cannot compress). */
@@ -116,7 +123,7 @@ function parsePayload(text: string): ShareResult {
   }
   if (!v || typeof v !== "object") return { kind: "broken", reason: "the link holds no program" };
   const o = v as Record<string, unknown>;
-  if (o.v !== 1) return { kind: "broken", reason: "the link was made by a newer or unknown version of the IDE" };
+  if (o.v !== 1 && o.v !== 2) return { kind: "broken", reason: "the link was made by a newer or unknown version of the IDE" };
   if (typeof o.l !== "number" || !Number.isInteger(o.l) || typeof o.c !== "string") return { kind: "broken", reason: "the link's program or language is missing" };
   const p: SharedProgram = {
     languageId: o.l,
@@ -131,6 +138,17 @@ function parsePayload(text: string): ShareResult {
   }
   if (typeof o.a === "string" && o.a) p.args = o.a;
   if (typeof o.o === "string" && o.o) p.compilerOptions = o.o;
+  if (o.f !== undefined) {
+    const files = Array.isArray(o.f)
+      ? parseFiles(o.f.map((f: unknown) => (Array.isArray(f) ? { name: f[0], content: f[1], binary: f[2] === 1 } : null)))
+      : null;
+    if (!files) return { kind: "broken", reason: "the link's files are damaged" };
+    if (files.length > 0) p.files = files;
+  }
+  if (o.m !== undefined) {
+    if (typeof o.m !== "string" || !parseFiles([{ name: o.m, content: "" }])) return { kind: "broken", reason: "the link's main file name is damaged" };
+    p.mainName = o.m;
+  }
   return { kind: "ok", program: p };
 }
 

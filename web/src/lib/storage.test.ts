@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, emptyWorkspace, loadWorkspace, saveWorkspace } from "./storage";
-import { defaultLanguageId, notRunnableReason, templateFor } from "./templates";
+import { defaultLanguageId, templateFilesFor, templateFor } from "./templates";
 
 function memoryStorage() {
   const m = new Map<string, string>();
@@ -12,8 +12,16 @@ describe("workspace storage", () => {
     const s = memoryStorage();
     const w = { ...emptyWorkspace(), languageId: 54, code: { "54": "int main(){}" }, stdin: "x", tests: [{ stdin: "1", expected_output: "2" }] };
     w.settings = { ...DEFAULT_SETTINGS, theme: "dark", vim: true };
-    saveWorkspace(s, w);
+    expect(saveWorkspace(s, w)).toBe(true);
     expect(loadWorkspace(s)).toEqual(w);
+  });
+  it("keeps each language's files and main file name, and says when the browser refuses to keep them", () => {
+    const s = memoryStorage();
+    const w = { ...emptyWorkspace(), languageId: 89, files: { "89": [{ name: "run", content: "./main" }], "71": [{ name: "helper.py", content: "X = 1" }] }, mainName: { "89": "prog.c" } };
+    expect(saveWorkspace(s, w)).toBe(true);
+    expect(loadWorkspace(s)).toEqual(w);
+    const full = { setItem: () => { throw new DOMException("quota", "QuotaExceededError"); } };
+    expect(saveWorkspace(full, w)).toBe(false);
   });
   it("ignores broken or hostile entries", () => {
     const s = memoryStorage();
@@ -37,11 +45,13 @@ describe("templates", () => {
     expect(templateFor("Groovy (4.0)")).toContain("${name}");
     expect(templateFor("Unknown thing")).toBe("");
   });
-  it("says which languages cannot be run from the editor", () => {
-    expect(notRunnableReason("Executable")).toMatch(/cannot upload/);
-    expect(notRunnableReason("Multi-file program")).toMatch(/zip/);
-    expect(notRunnableReason("Plain Text")).toBeNull();
-    expect(notRunnableReason("Python (3.11.2)")).toBeNull();
+  it("starts Executable with a script and the multi-file program with a C program in two files and its scripts", () => {
+    expect(templateFor("Executable")).toMatch(/^#!\/bin\/sh\n/);
+    expect(templateFilesFor("Executable")).toEqual([]);
+    expect(templateFor("Multi-file program")).toContain('#include "util.h"');
+    expect(templateFilesFor("Multi-file program").map((f) => f.name)).toEqual(["util.c", "util.h", "compile", "run"]);
+    expect(templateFilesFor("Multi-file program").find((f) => f.name === "compile")!.content).toContain("main.c util.c");
+    expect(templateFor("Plain Text")).toBe("Hello, world!\n");
   });
   it("picks Python first", () => {
     expect(defaultLanguageId([{ id: 50, name: "C (GCC 12)" }, { id: 71, name: "Python (3.11)" }])).toBe(71);

@@ -1,6 +1,7 @@
 // What the IDE keeps in localStorage: the code per language, the current language, the
 // inputs and the settings. Nothing is stored on a server.
 
+import { parseFiles, type SourceFile } from "./files";
 import type { TestCase } from "./judge0";
 
 export type ThemeChoice = "system" | "light" | "dark";
@@ -31,6 +32,10 @@ export interface Program {
   languageId: number;
   code: string;
   stdin: string;
+  /** The extra files (absent: none, or not known, as in a gateway's history). */
+  files?: SourceFile[];
+  /** The main file's name, for a multi-file program. */
+  mainName?: string;
 }
 
 export interface Workspace {
@@ -39,6 +44,10 @@ export interface Workspace {
   code: Record<string, string>;
   stdin: string;
   args: string;
+  /** Extra files per language id (absent: the language's starting files). */
+  files: Record<string, SourceFile[]>;
+  /** The main file's name per language id, for multi-file programs (absent: the starting name). */
+  mainName: Record<string, string>;
   /** Compiler options per language id: options for C mean nothing to Python. */
   compilerOptions: Record<string, string>;
   tests: TestCase[];
@@ -50,7 +59,7 @@ export interface Workspace {
 const KEY = "coderunner.ide.v1";
 
 export function emptyWorkspace(): Workspace {
-  return { languageId: null, code: {}, stdin: "", args: "", compilerOptions: {}, tests: [], settings: { ...DEFAULT_SETTINGS, chosen: [] }, previous: null };
+  return { languageId: null, code: {}, files: {}, mainName: {}, stdin: "", args: "", compilerOptions: {}, tests: [], settings: { ...DEFAULT_SETTINGS, chosen: [] }, previous: null };
 }
 
 export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Workspace {
@@ -63,6 +72,13 @@ export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Wo
     if (typeof o.languageId === "number") w.languageId = o.languageId;
     if (o.code && typeof o.code === "object")
       for (const [k, v] of Object.entries(o.code)) if (typeof v === "string") w.code[k] = v;
+    if (o.files && typeof o.files === "object")
+      for (const [k, v] of Object.entries(o.files)) {
+        const files = parseFiles(v);
+        if (/^\d+$/.test(k) && files) w.files[k] = files;
+      }
+    if (o.mainName && typeof o.mainName === "object")
+      for (const [k, v] of Object.entries(o.mainName)) if (/^\d+$/.test(k) && typeof v === "string" && parseFiles([{ name: v, content: "" }])) w.mainName[k] = v;
     if (typeof o.stdin === "string") w.stdin = o.stdin;
     if (typeof o.args === "string") w.args = o.args;
     const copts: unknown = o.compilerOptions;
@@ -76,7 +92,7 @@ export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Wo
         .map((t) => ({ stdin: t.stdin, expected_output: t.expected_output }));
     const p = o.previous;
     if (p && typeof p === "object" && typeof p.languageId === "number" && typeof p.code === "string" && typeof p.stdin === "string")
-      w.previous = { languageId: p.languageId, code: p.code, stdin: p.stdin };
+      w.previous = programOf(p);
     if (o.settings && typeof o.settings === "object") {
       const s = o.settings;
       if (s.theme === "light" || s.theme === "dark" || s.theme === "system") w.settings.theme = s.theme;
@@ -97,10 +113,21 @@ export function loadWorkspace(storage: Pick<Storage, "getItem"> | undefined): Wo
   return w;
 }
 
-export function saveWorkspace(storage: Pick<Storage, "setItem"> | undefined, w: Workspace): void {
+/** A program from untrusted data whose language, code and stdin were checked: its files checked too. */
+export function programOf(p: Program): Program {
+  const out: Program = { languageId: p.languageId, code: p.code, stdin: p.stdin };
+  const files = parseFiles(p.files);
+  if (files) out.files = files;
+  if (typeof p.mainName === "string" && parseFiles([{ name: p.mainName, content: "" }])) out.mainName = p.mainName;
+  return out;
+}
+
+/** Save the workspace; false when the browser refused (storage full or disabled). */
+export function saveWorkspace(storage: Pick<Storage, "setItem"> | undefined, w: Workspace): boolean {
   try {
     storage?.setItem(KEY, JSON.stringify(w));
+    return true;
   } catch {
-    /* full or disabled storage: nothing to do */
+    return false;
   }
 }

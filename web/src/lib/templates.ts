@@ -1,3 +1,5 @@
+import { isProject, type SourceFile } from "./files";
+
 // Starting programs per language, matched on the Judge0-style name the server gives
 // ("C (GCC 12.2.0)", "Python (3.11.2)"...). Each reads a line of stdin if there is one.
 
@@ -143,7 +145,49 @@ fn main() {
   { match: /^Assembly/, code: `section .data\n    msg db "Hello, world!", 10\n    len equ $ - msg\n\nsection .text\n    global _start\n\n_start:\n    mov rax, 1          ; write(1, msg, len)\n    mov rdi, 1\n    mov rsi, msg\n    mov rdx, len\n    syscall\n    mov rax, 60         ; exit(0)\n    xor rdi, rdi\n    syscall\n` },
   { match: /^COBOL/, code: `       IDENTIFICATION DIVISION.\n       PROGRAM-ID. HELLO.\n       PROCEDURE DIVISION.\n           DISPLAY "Hello, world!".\n           STOP RUN.\n` },
   { match: /^Plain Text/, code: `Hello, world!\n` },
+  // Executable runs the program as is: a script with a #! line can be typed here.
+  { match: /^Executable/, code: `#!/bin/sh\nread -r name\necho "Hello, \${name:-world}!"\n` },
+  // Multi-file program: the first tab is main.c; util.c, util.h and the scripts are the extra files (MULTI_FILE_EXTRA).
+  {
+    match: /^Multi-file program/,
+    code: `#include <stdio.h>
+#include <string.h>
+#include "util.h"
+
+int main(void) {
+    char name[256] = "world";
+    if (fgets(name, sizeof name, stdin)) name[strcspn(name, "\\n")] = '\\0';
+    greet(name[0] ? name : "world");
+    return 0;
+}
+`,
+  },
 ];
+
+/** The starting multi-file program's files after main.c: a C program in two files, with its scripts. */
+const MULTI_FILE_EXTRA: SourceFile[] = [
+  {
+    name: "util.c",
+    content: `#include <stdio.h>
+#include "util.h"
+
+void greet(const char *name) {
+    printf("Hello, %s!\\n", name);
+}
+`,
+  },
+  { name: "util.h", content: `#ifndef UTIL_H\n#define UTIL_H\n\nvoid greet(const char *name);\n\n#endif\n` },
+  { name: "compile", content: `# Run by bash in the program's directory before the run; its output is the compile output.\ngcc -std=c17 -O2 -Wall -o main main.c util.c\n` },
+  { name: "run", content: `# Run by bash for each run, with the command-line arguments.\n./main "$@"\n` },
+];
+
+/** The first tab's name in a new multi-file program. */
+export const MULTI_FILE_MAIN = "main.c";
+
+/** The extra files a language starts with (none but for the multi-file program). */
+export function templateFilesFor(languageName: string): SourceFile[] {
+  return isProject(languageName) ? MULTI_FILE_EXTRA.map((f) => ({ ...f })) : [];
+}
 
 /** The starting program for a language name (empty for a language without one). */
 export function templateFor(languageName: string): string {
@@ -154,22 +198,4 @@ export function templateFor(languageName: string): string {
 /** The language to pick first: Python, else C++, else the first one. */
 export function defaultLanguageId(languages: { id: number; name: string }[]): number | undefined {
   return (languages.find((l) => /^Python/.test(l.name)) ?? languages.find((l) => /^C\+\+/.test(l.name)) ?? languages[0])?.id;
-}
-
-// Languages whose programs are not text typed into an editor: the page says so and does
-// not offer Run, rather than sending something the server will refuse.
-const NOT_FROM_THE_EDITOR: { match: RegExp; why: string }[] = [
-  {
-    match: /^Executable/,
-    why: "Executable runs a compiled program sent as a file (its bytes, base64), which this page cannot upload: send it through the API instead.",
-  },
-  {
-    match: /^Multi-file program/,
-    why: "Multi-file program runs a zip of files (additional_files) with its compile and run scripts, which this page cannot upload: send it through the API instead.",
-  },
-];
-
-/** Why a language cannot be run from the editor, or null when it can. */
-export function notRunnableReason(languageName: string): string | null {
-  return NOT_FROM_THE_EDITOR.find((l) => l.match.test(languageName))?.why ?? null;
 }

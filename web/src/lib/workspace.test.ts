@@ -18,7 +18,7 @@ describe("opening another program", () => {
   });
   it("keeps the starting program as previous when the user never edited", () => {
     const w = { ...emptyWorkspace(), languageId: 50 };
-    expect(replaceProgram(w, { languageId: 71, code: "x", stdin: "" }, template).previous).toEqual({ languageId: 50, code: "int main(){}\n", stdin: "" });
+    expect(replaceProgram(w, { languageId: 71, code: "x", stdin: "" }, template).previous).toEqual({ languageId: 50, code: "int main(){}\n", stdin: "", files: [] });
   });
   it("does not overwrite previous when opening what is already there", () => {
     const w = { ...emptyWorkspace(), languageId: 71, code: { "71": "same" }, previous: { languageId: 50, code: "old", stdin: "" } };
@@ -42,6 +42,31 @@ describe("opening another program", () => {
     expect(wouldReplaceWork({ ...w, stdin: "typed" }, { languageId: 50, code: "x", stdin: "" }, template)).toBe(true);
     expect(wouldReplaceWork({ ...w, tests: [{ stdin: "1", expected_output: "2" }] }, { languageId: 50, code: "x", stdin: "", tests: [{ stdin: "3", expected_output: "4" }] }, template)).toBe(true);
   });
+  it("opens a program's files with it, keeps the replaced ones as previous, and swaps back", () => {
+    const mine = [{ name: "helper.py", content: "X = 1\n" }];
+    const theirs = [{ name: "helper.py", content: "X = 2\n" }, { name: "more.py", content: "" }];
+    const w = { ...emptyWorkspace(), languageId: 71, code: { "71": "import helper" }, files: { "71": mine } };
+    const opened = replaceProgram(w, { languageId: 71, code: "import helper", stdin: "", files: theirs }, template);
+    expect(opened.files["71"]).toEqual(theirs);
+    expect(opened.previous).toEqual({ languageId: 71, code: "import helper", stdin: "", files: mine });
+    const back = replaceProgram(opened, opened.previous!, template);
+    expect(back.files["71"]).toEqual(mine);
+    // A program without files (an old link, a gateway's history) has none.
+    expect(replaceProgram(w, { languageId: 71, code: "y", stdin: "" }, template).files["71"]).toEqual([]);
+    // A multi-file program's main file name comes and goes with it.
+    const multi = replaceProgram(w, { languageId: 89, code: "", stdin: "", files: theirs, mainName: "prog.c" }, template);
+    expect(multi.mainName).toEqual({ "89": "prog.c" });
+    expect(replaceProgram(multi, { languageId: 89, code: "", stdin: "", files: theirs }, template).mainName).toEqual({});
+  });
+  it("counts changed files as work, the starting files not", () => {
+    const start = (id: number) => (id === 89 ? [{ name: "run", content: "./main\n" }] : []);
+    const w = { ...emptyWorkspace(), languageId: 89, code: { "89": template(89) } };
+    const other = { languageId: 89, code: template(89), stdin: "", files: [{ name: "run", content: "./other\n" }] };
+    expect(wouldReplaceWork(w, other, template, start)).toBe(false);
+    expect(wouldReplaceWork({ ...w, files: { "89": start(89) } }, other, template, start)).toBe(false);
+    expect(wouldReplaceWork({ ...w, files: { "89": [{ name: "run", content: "./edited\n" }] } }, other, template, start)).toBe(true);
+    expect(wouldReplaceWork({ ...w, files: { "89": other.files } }, other, template, start)).toBe(false);
+  });
   it("finds the language by id, else by name", () => {
     expect(pickLanguage(langs, 71)).toBe(71);
     expect(pickLanguage(langs, 92, "Python (3.11)")).toBe(71);
@@ -60,6 +85,14 @@ describe("saved workspaces", () => {
   it("treats settings saved before 'chosen' existed as chosen where they differ from the defaults", () => {
     expect(loadWorkspace(stored({ settings: { theme: "dark", vim: false } })).settings.chosen).toEqual(["theme"]);
     expect(loadWorkspace(stored({ settings: { theme: "dark", chosen: ["vim", "bogus"] } })).settings.chosen).toEqual(["vim"]);
+  });
+  it("keeps each language's files and main file name, dropping damaged ones", () => {
+    const files = [{ name: "util.c", content: "x" }, { name: "b.bin", content: "AA==", binary: true }];
+    const w = loadWorkspace(stored({ files: { "89": files, "71": [{ name: "../x", content: "" }], y: files }, mainName: { "89": "prog.c", "50": "/a" } }));
+    expect(w.files).toEqual({ "89": files });
+    expect(w.mainName).toEqual({ "89": "prog.c" });
+    expect(loadWorkspace(stored({ previous: { languageId: 89, code: "", stdin: "", files, mainName: "prog.c" } })).previous).toEqual({ languageId: 89, code: "", stdin: "", files, mainName: "prog.c" });
+    expect(loadWorkspace(stored({ previous: { languageId: 89, code: "", stdin: "", files: [{ name: "" }] } })).previous).toEqual({ languageId: 89, code: "", stdin: "" });
   });
   it("keeps the previous program only if it is whole", () => {
     expect(loadWorkspace(stored({ previous: { languageId: 71, code: "x", stdin: "" } })).previous).toEqual({ languageId: 71, code: "x", stdin: "" });
