@@ -124,8 +124,9 @@ export default function Ide() {
   const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
   const { record: recordRun } = history;
   const resultRef = useRef<HTMLElement>(null);
-  // The language's mode (its own chunk) is fetched alongside the editor's code.
-  const languageName = language?.name;
+  // The language's mode (its own chunk) is fetched alongside the editor's code: as soon as
+  // the languages are here, for the saved language or the one a newcomer will get.
+  const languageName = language?.name ?? offered?.find((l) => l.id === (ws.languageId ?? startId))?.name;
   useEffect(() => void (languageName && loadEditorLanguage(languageName)), [languageName]);
   const doRun = useCallback(async () => {
     if (!language) return;
