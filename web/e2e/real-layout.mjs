@@ -6,16 +6,14 @@
 // gone after an edit; ?embed=1 shows the editor, stdin, Run and the result only.
 // Screenshots in e2e/artifacts/real-markers.png and real-embed.png.
 import { chromium } from "playwright-core";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
-import { setCode, until } from "./helpers.mjs";
+import { axe, setCode, until } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
 const base = process.env.IDE_URL ?? "http://127.0.0.1:2358/";
-const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
@@ -36,17 +34,6 @@ async function pick(page, re) {
 async function run(page) {
   await page.locator('[data-testid="run"]').click();
   await page.waitForSelector('[data-testid="verdict"], [data-testid="error"]', { timeout: 60_000 });
-}
-/** axe-core on the whole page: WCAG 2.1 A and AA rules (contrast among them). */
-async function axe(page, what) {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
-  // The highlighted tokens arrive with the language's mode: wait for them, so they are checked.
-  await page.waitForSelector(".cm-content span[class]");
-  const violations = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return r.violations.map((v) => `${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1).join(" ")}`).join("\n")}`);
-  });
-  assert.deepEqual(violations, [], `axe-core, ${what}:\n${violations.join("\n")}`);
 }
 
 try {
