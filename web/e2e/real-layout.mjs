@@ -81,6 +81,12 @@ try {
     // Hovering the marker tells the message.
     await page.locator(".cm-lint-marker-error").hover();
     await until(async () => /expected/.test(await page.locator(".cm-tooltip").first().innerText()), 5_000, "the marker's message");
+    // By keyboard: Ctrl+Shift+M lists them in a panel, which Escape closes.
+    await page.locator(".cm-content").focus();
+    await page.keyboard.press("Control+Shift+M");
+    await until(async () => /expected/.test(await page.locator(".cm-panel-lint").innerText()), 5_000, "the diagnostics panel");
+    await page.keyboard.press("Escape");
+    await until(async () => (await page.locator(".cm-panel-lint").count()) === 0, 5_000, "the panel closed");
     // An edit clears them (the lines may no longer be the ones gcc named).
     await page.locator(".cm-content .cm-line").nth(2).click();
     await page.keyboard.press("End");
@@ -152,17 +158,37 @@ try {
   {
     step("?embed=1: the editor, stdin, Run and the result; no history, account, share or settings");
     const ctx = await browser.newContext({ viewport: { width: 800, height: 600 } });
-    const page = await open(ctx, `${base}?embed=1`);
-    await pick(page, /^Python/);
-    for (const gone of ['button:has-text("Share")', "#theme", "text=History", "text=Settings", "footer", '[data-testid="mode-tests"]', "#args"])
+    // The full page first: the reader's own program, and a link to an exercise.
+    const full = await open(ctx);
+    await pick(full, /^Python/);
+    const exercise = 'import sys\nprint("Hi, " + sys.stdin.readline().strip())\n';
+    await setCode(full, exercise);
+    await full.getByRole("button", { name: "Share" }).click();
+    const link = await full.locator("#share-url").inputValue();
+    await setCode(full, 'print("mine")\n');
+    await full.close();
+
+    const page = await open(ctx, `${base}?embed=1${new URL(link).hash}`);
+    // The link's program, at once: nothing of the reader's is replaced, so nothing to ask.
+    await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("Hi, "));
+    for (const gone of ['button:has-text("Share")', "#theme", "text=History", "text=Settings", "footer", '[data-testid="mode-tests"]', "#args", '[data-testid="share-ask"]', '[data-testid="share-opened"]', '[data-testid="file-open"]', '[data-testid="zip-upload"]'])
       assert.equal((await page.locator(gone).count()) > 0 && (await page.locator(gone).first().isVisible()), false, `${gone} shown in embed mode`);
-    await setCode(page, 'import sys\nprint("Hi, " + sys.stdin.readline().strip())\n');
     await page.locator('[data-testid="stdin"]').fill("Ada");
     await run(page);
     assert.match(await page.locator('[data-testid="verdict"]').innerText(), /Accepted/);
     assert.equal(await page.locator('[data-testid="stdout"]').innerText(), "Hi, Ada\n");
     await axe(page, "embed mode");
     await page.screenshot({ path: `${ART}real-embed.png`, fullPage: true });
+    // A reload shows the link's program again (the embed keeps nothing, the link stays).
+    await setCode(page, "print('changed in the embed')\n");
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("Hi, "));
+    assert.doesNotMatch(await page.locator(".cm-content").innerText(), /changed in the embed/);
+    // The full page's work and history are untouched by the embed.
+    const back = await open(ctx);
+    await back.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes('print("mine")'));
+    await back.waitForSelector('[data-testid="history"]');
+    assert.equal(await back.locator('[data-testid="history-item"]').count(), 0, "the embed's run went into the page's history");
     await ctx.close();
   }
   console.log("ok");

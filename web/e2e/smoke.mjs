@@ -187,8 +187,8 @@ await runSuite(browser, ART, async () => {
     }
     assert.equal(await k.locator('[data-testid="editor-mode"]').getAttribute("data-mode"), "moving");
     assert.match(await k.locator('[data-testid="editor-mode"]').innerText(), /Tab moves on/);
-    const ring = await k.evaluate(() => getComputedStyle(document.querySelector(".cm-editor")).outlineStyle);
-    assert.notEqual(ring, "none", "the focused editor shows a focus ring");
+    // CodeMirror marks itself focused (.cm-focused, which draws the ring) just after the focus event.
+    await until(() => k.evaluate(() => getComputedStyle(document.querySelector(".cm-editor")).outlineStyle !== "none"), 5_000, "the focused editor showing a focus ring");
     await k.keyboard.press("Tab");
     assert.equal(await inEditor(k), false, "Tab moved on");
     assert.equal(await doc(k), before, "the code is unchanged");

@@ -14,15 +14,18 @@ interface Props {
   unsaved: boolean;
   /** The editor, shown for a text file. */
   children: ReactNode;
+  /** Embed mode (?embed=1): the editor alone, without tabs or file actions. */
+  bare?: boolean;
 }
 
 const small = `${buttonClass} px-2 py-0.5 text-xs`;
 const PANEL = "file-panel";
 
 /** The editor with its file tabs, the file actions (open, save, zip upload and download) and their questions. */
-export default function FilesPane({ files: f, project, unsaved, children }: Props) {
+export default function FilesPane({ files: f, project, unsaved, children, bare }: Props) {
   const openInput = useRef<HTMLInputElement>(null);
   const zipInput = useRef<HTMLInputElement>(null);
+  if (bare) return children;
   const size = f.current.binary ? Math.floor((f.current.content.replace(/=+$/, "").length * 3) / 4) : 0;
 
   return (

@@ -12,7 +12,7 @@ import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useDiagnostics } from "@/hooks/useDiagnostics";
-import { useEmbed } from "@/hooks/useEmbed";
+import { isEmbedded, useEmbed } from "@/hooks/useEmbed";
 import { useFiles } from "@/hooks/useFiles";
 import { useHistory } from "@/hooks/useHistory";
 import { useInteractive } from "@/hooks/useInteractive";
@@ -72,7 +72,7 @@ export default function Ide() {
   const offered = useMemo(() => (langs.languages ? offeredLanguages(langs.languages, config) : null), [langs.languages, config]);
   const startId = useMemo(() => (offered ? startLanguage(offered, config) : undefined), [offered, config]);
 
-  const w = useWorkspace(offered, startId, configLoaded);
+  const w = useWorkspace(offered, startId, configLoaded, () => (isEmbedded() ? undefined : window.localStorage));
   const { ws, language, code } = w;
   const files = useFiles({ ...w, languageId: ws.languageId, stdin: ws.stdin });
   useEffect(() => {
@@ -89,9 +89,10 @@ export default function Ide() {
   }, [dark]);
 
   const historySource = useMemo<HistorySource | null>(() => {
+    if (embed) return null;
     if (!gw || session.state.kind === "off") return browserHistory(() => window.localStorage);
     return session.state.kind === "ready" ? gatewayHistory(gw) : null;
-  }, [gw, session.state.kind]);
+  }, [gw, session.state.kind, embed]);
   const history = useHistory(historySource, session.identity);
 
   const [chosenMode, setMode] = useState<"stdin" | "tests">("stdin");
@@ -149,8 +150,9 @@ export default function Ide() {
   const { start: startInteractive } = interactive;
   const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
   const resultRef = useRef<HTMLElement>(null);
-  // The language's mode (its own chunk) is fetched alongside the editor's code.
-  const languageName = language?.name;
+  // The language's mode (its own chunk) is fetched alongside the editor's code: as soon as
+  // the languages are here, for the saved language or the one a newcomer will get.
+  const languageName = language?.name ?? offered?.find((l) => l.id === (ws.languageId ?? startId))?.name;
   useEffect(() => void (languageName && loadEditorLanguage(languageName)), [languageName]);
   const doRun = useCallback(async () => {
     if (!language) return;
@@ -270,7 +272,7 @@ export default function Ide() {
       </Toolbar>
 
       <ShareBanner
-        share={shareLink.state}
+        share={embed && shareLink.state.kind === "opened" ? { kind: "none" } : shareLink.state}
         languageName={langName}
         canGoBack={!!ws.previous}
         onAccept={shareLink.accept}
@@ -302,7 +304,7 @@ export default function Ide() {
       <SplitPane leftId="editor-pane">
         <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
-            <FilesPane files={files} project={w.project} unsaved={w.unsaved}>
+            <FilesPane files={files} project={w.project} unsaved={w.unsaved} bare={embed}>
               <Editor
                 // A tab of its own per file: the undo history never crosses files.
                 key={`${w.docKey}|${files.active}`}
@@ -365,7 +367,7 @@ export default function Ide() {
             {!interactiveMode && run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
 
-          {historySource && !embed && (
+          {historySource && (
             <HistoryPanel
               {...history}
               kind={historySource.kind}
