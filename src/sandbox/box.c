@@ -105,11 +105,9 @@ void box_context_cleanup(BoxContext *c) {
                 c->uts_ready = true;
         if (c->defer_cleanup && !c->signals_known) {
                 c->ignored_signals = 0;
-                for (int sig = 1; sig <= 64 && sig < _NSIG; sig++) {
-                        struct sigaction sa;
-                        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                for (int sig = 1; sig <= 64 && sig < _NSIG; sig++)
+                        if (signal_is_ignored(sig))
                                 c->ignored_signals |= UINT64_C(1) << (sig - 1);
-                }
                 c->signals_known = true;
         }
         if (c->defer_cleanup && !c->have_prepared) {

@@ -312,6 +312,14 @@ static int template_main(void *arg) {
 }
 
 int jail_probe_mount_api(void) {
+        /* A run's init enters the prepared root with setns(), which takes CAP_SYS_CHROOT
+         * besides CAP_SYS_ADMIN: a service whose bounding set lacks it builds each root. */
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[2] = {};
+        if (syscall(SYS_capget, &hdr, data) < 0)
+                return -errno;
+        if (!(data[CAP_SYS_CHROOT / 32].effective & (1u << (CAP_SYS_CHROOT % 32))))
+                return -EPERM;
         int fd = open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -478,13 +486,32 @@ static int program_entry(void *plan) {
         program_main(plan);
 }
 
+/* The kernel's struct sigaction (x86-64 and the others without SA_RESTORER quirks for
+ * SIG_DFL and SIG_IGN, which need no restorer). */
+struct kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+};
+
+bool signal_is_ignored(int sig) {
+        struct kernel_sigaction old = {};
+        return syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof old.mask) == 0 && old.handler == SIG_IGN;
+}
+
+void signal_set_default(int sig) {
+        struct kernel_sigaction dfl = {.handler = SIG_DFL};
+        (void) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+}
+
 _Noreturn void jail_main(JailPlan *plan) {
         /* Default signal dispositions for what we exec; the parent may have changed them. */
-        struct sigaction sa = {.sa_handler = SIG_DFL};
         for (int sig = 1; sig < _NSIG; sig++)
-                if (!plan->handlers_cleared ||
-                        (sig <= 64 && (plan->ignored_signals & (UINT64_C(1) << (sig - 1)))))
-                        (void) sigaction(sig, &sa, NULL);
+                if (sig != SIGKILL && sig != SIGSTOP &&
+                        (!plan->handlers_cleared ||
+                                (sig <= 64 && (plan->ignored_signals & (UINT64_C(1) << (sig - 1))))))
+                        signal_set_default(sig);
         sigset_t none;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);

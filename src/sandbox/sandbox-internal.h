@@ -196,6 +196,12 @@ typedef struct JailStatus {
 /* Body of the cloned child: becomes the pid namespace's init, forks the program, reports
  * its wait status through status_fd. Never returns. */
 _Noreturn void jail_main(JailPlan *plan);
+
+/* A signal's disposition through the system call itself: glibc's sigaction() refuses the
+ * two real-time signals it keeps for itself (32 and 33), whose disposition a program
+ * still inherits (an ignored 32 from whoever started us). */
+bool signal_is_ignored(int sig);
+void signal_set_default(int sig);
 /* Build, in a new mount namespace, a root with the mounts of plan that are not per_run
  * (pivoted into, the old root detached, still writable) and return that namespace as an
  * fd (*ret_fd, O_CLOEXEC) for one run's JailPlan.root_fd. Runs a short-lived child that

@@ -28,7 +28,7 @@ PROJECT = "crdeploy"
 WORKER_CAPS = set(re.search(r"^CapabilityBoundingSet=(.*)$",
                             (REPO / "deploy" / "systemd" / "coderunner-worker.service").read_text(), re.M)[1].split())
 CAP_BITS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8,
-            "CAP_NET_ADMIN": 12, "CAP_SYS_ADMIN": 21, "CAP_MKNOD": 27}
+            "CAP_NET_ADMIN": 12, "CAP_SYS_CHROOT": 18, "CAP_SYS_ADMIN": 21, "CAP_MKNOD": 27}
 SERVICES = ["edge", "code-client", "gateway", "api-1", "api-2", "worker-1", "worker-2", "redis", "postgres", "mongo"]
 INTERNAL_ONLY = {"api-1": 2358, "api-2": 2358, "redis": 6379, "postgres": 5432, "mongo": 27017}
 HELLO_C = '#include <stdio.h>\nint main(void) { char n[32]; if (scanf("%31s", n) != 1) return 1; printf("hello, %s\\n", n); }\n'

@@ -13,7 +13,7 @@ from conftest import CODERUNNER
 
 # The capabilities the sandbox needs (deploy/systemd/coderunner-worker.service says why,
 # one by one; test_deploy_systemd.py runs the sandbox under exactly these).
-SANDBOX_CAPS = {"CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
+SANDBOX_CAPS = {"CAP_SYS_ADMIN", "CAP_SYS_CHROOT", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
                 "CAP_MKNOD", "CAP_NET_ADMIN"}
 
 

@@ -160,11 +160,13 @@ def test_sysusers_names_the_worker_user():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox needs root")
-def test_the_worker_bounding_set_is_enough():
+@pytest.mark.parametrize("drop", [None, "CAP_SYS_CHROOT"])
+def test_the_worker_bounding_set_is_enough(drop):
     """coderunner serve (the same sandbox as the worker) under exactly the unit's
     CapabilityBoundingSet and NoNewPrivileges, the network-facing part as nobody: C and
-    Python, a networked run, a time limit over a forked child, a memory limit."""
-    caps = setting("worker", "CapabilityBoundingSet").split()
+    Python, a networked run, a time limit over a forked child, a memory limit. Without
+    CAP_SYS_CHROOT (speed only: entering roots prepared ahead) every run still works."""
+    caps = [c for c in setting("worker", "CapabilityBoundingSet").split() if c != drop]
     # Under /tmp itself, not pytest's 0700 directory: nobody must reach the data directory.
     data = Path(tempfile.mkdtemp(prefix="coderunner-caps-"))
     data.chmod(0o755)
