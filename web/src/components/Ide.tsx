@@ -74,7 +74,7 @@ export default function Ide() {
 
   const historySource = useMemo<HistorySource | null>(() => {
     if (!gw || session.state.kind === "off") return browserHistory(() => window.localStorage);
-    return session.state.kind === "ready" ? gatewayHistory(gw) : null;
+    return session.state.kind === "ready" ? gatewayHistory(gw, () => window.localStorage) : null;
   }, [gw, session.state.kind]);
   const history = useHistory(historySource, session.identity);
 
