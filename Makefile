@@ -23,7 +23,8 @@ VM_PKGS := qemu-system-x86 busybox-static
 # The Docker Compose topology (deploy/compose) and its test (tests/deploy): Debian's Docker
 # and Compose; debootstrap makes the base image where no registry is reachable.
 DEPLOY_PKGS := docker.io docker-compose debootstrap openssl curl
-# What `make cluster` runs besides coderunner.
+# What `make cluster` runs besides coderunner (`cluster up --hosts` also needs ip and nft:
+# iproute2 and nftables, in SANDBOX_PKGS).
 CLUSTER_PKGS := postgresql redis-server
 
 .PHONY: all build run service-user cluster web test test-vm test-deploy compose-context compose-up compose-down check-style bench deps-build deps-test deps-vm deps-bench deps-web deps-web-e2e deps-deploy clean
@@ -118,12 +119,14 @@ run: build languages web service-user
 # PostgreSQL runs as nobody, so CLUSTER_DIR's parents must be enterable by every user.
 CLUSTER_DIR ?= /var/tmp/coderunner-cluster
 CLUSTER_PORT ?= 2358
+# More options of cluster up, e.g. CLUSTER_ARGS=--hosts (a network namespace per role).
+CLUSTER_ARGS ?=
 cluster: build languages
 	$(call apt_install,$(CLUSTER_PKGS))
-	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground
+	$(SUDO) $(BUILD)/coderunner cluster up --dir=$(CLUSTER_DIR) --port=$(CLUSTER_PORT) --foreground $(CLUSTER_ARGS)
 
 # The whole suite: style, unit tests, integration tests; then the same under ASan+UBSan.
-test: deps-test deps-web deps-web-e2e languages build check-style
+test: deps-test deps-web deps-web-e2e deps-deploy languages build check-style
 	tools/run-tests $(BUILD) $(BUILD_SAN)
 
 # The sandbox suites on a pure cgroup v2 kernel in a qemu guest (TCG, no KVM), against this

@@ -17,6 +17,9 @@ Then bench/bench_gateway.py: the gateway in front of an API node against the nod
 latest-gateway.json.
 Then bench/bench_connect.py: an interactive run's latency from the program's write to the
 WebSocket frame, against a bare pipe, in latest-connect.json.
+Then bench/bench_piston.py: Piston's POST /api/v2/execute against Judge0's POST
+/submissions?wait=true on serve, the same program interleaved (target: within 10%), in
+latest-piston.json.
 
 A benchmark, not a test: the exit status says whether the benchmark ran, never whether a
 target was met. Method: interleaved rounds, warm-up, medians.
@@ -198,6 +201,8 @@ def main():
                     help="skip the gateway benchmark (bench_gateway.py)")
     ap.add_argument("--no-connect", action="store_true",
                     help="skip the WebSocket latency benchmark (bench_connect.py)")
+    ap.add_argument("--no-piston", action="store_true",
+                    help="skip the Piston against Judge0 route benchmark (bench_piston.py)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results", "latest.json"),
                     help="where to write the results (default: bench/results/latest.json)")
     args = ap.parse_args()
@@ -280,6 +285,9 @@ def main():
     connect = ({"skipped": "--no-connect"} if args.no_connect
                else run_python_bench("connect", "bench_connect.py", args, cli))
     targets.extend(connect.get("targets", []))
+    piston = ({"skipped": "--no-piston"} if args.no_piston
+              else run_python_bench("piston", "bench_piston.py", args, cli))
+    targets.extend(piston.get("targets", []))
 
     load_after = os.getloadavg()
     print("load average after: %.2f %.2f %.2f\n" % load_after)
@@ -333,6 +341,7 @@ def main():
         "cluster": cluster,
         "gateway": gateway,
         "connect": connect,
+        "piston": piston,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp_out = args.out + ".tmp"
@@ -349,7 +358,9 @@ def main():
         print("cluster results: %s" % os.path.relpath(cluster["results"]))
     if gateway and gateway.get("results"):
         print("gateway results: %s" % os.path.relpath(gateway["results"]))
-    return 1 if any(x and x.get("error") for x in (judge, api, cluster, gateway)) else 0
+    if piston and piston.get("results"):
+        print("piston results: %s" % os.path.relpath(piston["results"]))
+    return 1 if any(x and x.get("error") for x in (judge, api, cluster, gateway, piston)) else 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* GET /api/v2/connect: Piston's WebSocket protocol, an interactive run. The client sends
  * {"type":"init", ...the execute body...}; the submission is stored and queued with a live
- * channel (model/live.h) that the worker of this process tree takes: the program reads
+ * channel (model/live.h) that the worker that claims it takes (in this process tree, or
+ * through Redis on another node of a cluster: live/live-redis.h): the program reads
  * the client's {"type":"data","stream":"stdin"} as it comes, and its output goes back as
  * {"type":"data"} frames as it is produced, between {"type":"stage"} and {"type":"exit"}
  * for each stage; {"type":"signal"} ends the run. Piston's close codes: 4000 already
@@ -255,9 +256,7 @@ static void on_init(LiveSession *s, const char *text, size_t len) {
                 const char *token = s->token;
                 r = queue_push(a->queue, &token, 1, false);
                 if (r < 0) {
-                        LiveChannel gone;
-                        if (live_take(a->live, s->token, &gone) == 0)
-                                live_channel_close(&gone);
+                        live_forget(a->live, s->token);
                         snprintf(msg, sizeof msg, "%s",
                                 r == -EAGAIN      ? "queue is full"
                                 : r == -ESHUTDOWN ? "the server is shutting down"
@@ -320,15 +319,18 @@ static void on_message(LiveSession *s, const char *text, size_t len) {
                         close_with(s, 4003, "Not yet initialized");
                 else if (!m.stream || strcmp(m.stream, "stdin") != 0)
                         close_with(s, 4004, "Can only write to stdin");
-                else if (m.data.data && s->ch.stdin_fd >= 0) {
+                else if ((m.data.data || m.eof) && s->ch.stdin_fd >= 0) {
                         /* What the program has not read yet stays in the channel's buffer;
                          * past it, the client is told (never a silent loss). */
-                        ssize_t n = RETRY_EINTR(
-                                send(s->ch.stdin_fd, m.data.data, m.data.len, MSG_NOSIGNAL | MSG_DONTWAIT));
-                        if (n >= 0 && (size_t) n < m.data.len)
+                        ssize_t n = m.data.data ? RETRY_EINTR(send(s->ch.stdin_fd, m.data.data, m.data.len,
+                                                          MSG_NOSIGNAL | MSG_DONTWAIT))
+                                                : 0;
+                        if ((n >= 0 && (size_t) n < m.data.len) || (n < 0 && errno == EAGAIN))
                                 notify_error(s, "stdin: the program has not read what was sent before");
-                        else if (n < 0 && errno == EAGAIN)
-                                notify_error(s, "stdin: the program has not read what was sent before");
+                        else if (n >= 0 && m.eof)
+                                /* The end of input (our extension): the program reads EOF
+                                 * once it has read what came before. */
+                                (void) shutdown(s->ch.stdin_fd, SHUT_WR);
                         /* EPIPE: the program is gone; its exit is on its way */
                 }
                 break;
@@ -505,8 +507,8 @@ void api_piston_connect(HttpRequest *req, const char *const *params, void *userd
                 return;
         if (!a->live) {
                 http_reply_json(req, 501,
-                        strdup("{\"message\":\"interactive runs (/api/v2/connect) are served by coderunner "
-                               "serve only: this API node runs no workers\"}"));
+                        strdup("{\"message\":\"interactive runs (/api/v2/connect) are not set up on this "
+                               "node\"}"));
                 return;
         }
         if (a->cfg.maintenance_mode || atomic_load(&a->shutting_down)) {

@@ -59,7 +59,7 @@ struct Api {
         EventStream *streams;
         atomic_uint_fast32_t n_streams;
 
-        LiveRegistry *live; /* interactive runs (serve only), else NULL */
+        LiveRegistry *live; /* interactive runs (local or through Redis), else NULL */
         pthread_mutex_t live_lock;
         pthread_cond_t live_cond;
         unsigned n_live; /* WebSocket sessions (api-connect.c) */

@@ -58,9 +58,9 @@ Api *api_free(Api *a);
 typedef void (*ApiLocalStats)(void *userdata, WorkerStats *ret);
 void api_set_local_workers(Api *a, ApiLocalStats fn, void *userdata);
 void api_set_http(Api *a, HttpServer *http);
-/* Interactive runs (GET /api/v2/connect) through the workers of this process tree
- * (coderunner serve); without it the route answers 501. Stays the caller's; call before
- * serving. */
+/* Interactive runs (GET /api/v2/connect): the live registry through which the API meets
+ * the workers (in memory in coderunner serve, through Redis on an API node); without it the
+ * route answers 501. Stays the caller's; call before serving. */
 typedef struct LiveRegistry LiveRegistry;
 void api_set_live(Api *a, LiveRegistry *live);
 

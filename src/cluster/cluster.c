@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,7 +27,8 @@
 #include "cluster/cluster.h"
 
 #define STATE_MAX (512 * 1024)
-#define STATE_MAGIC "coderunner-cluster 2"
+#define STATE_MAGIC "coderunner-cluster 3"
+#define STATE_MAGIC_V2 "coderunner-cluster 2"
 #define STATE_MAGIC_V1 "coderunner-cluster 1"
 /* How often a wait for a process to go looks again. */
 #define POLL_USEC (20 * USEC_PER_MSEC)
@@ -64,7 +66,7 @@ int cluster_write_private(int dir_fd, const char *name, const char *data, size_t
 
 int cluster_state_write(int dir_fd, const ClusterState *state) {
         if (!field_ok(state->public_url) || (state->meta[0] && !field_ok(state->meta)) ||
-                state->n_roles > CLUSTER_MAX_ROLES)
+                (state->net_id[0] && !field_ok(state->net_id)) || state->n_roles > CLUSTER_MAX_ROLES)
                 return -EINVAL;
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
@@ -74,16 +76,20 @@ int cluster_state_write(int dir_fd, const ClusterState *state) {
         fprintf(f, STATE_MAGIC "\npublic_url %s\n", state->public_url);
         if (state->meta[0])
                 fprintf(f, "meta %s\n", state->meta);
+        if (state->net_id[0])
+                fprintf(f, "net %s\n", state->net_id);
         for (size_t i = 0; i < state->n_roles; i++) {
                 const ClusterRole *r = &state->roles[i];
                 if (!field_ok(r->name) || !field_ok(r->role) || (r->url[0] && !field_ok(r->url)) ||
-                        (r->config[0] && !field_ok(r->config))) {
+                        (r->config[0] && !field_ok(r->config)) || (r->netns[0] && !field_ok(r->netns)) ||
+                        (r->address[0] && !field_ok(r->address))) {
                         fclose(f);
                         return -EINVAL;
                 }
-                fprintf(f, "role %s %s %d %" PRIu64 " %d %d %s %s\n", r->name, r->role, (int) r->pid,
+                fprintf(f, "role %s %s %d %" PRIu64 " %d %d %s %s %s %s\n", r->name, r->role, (int) r->pid,
                         r->start_time, r->stopped ? 1 : 0, r->port, r->url[0] ? r->url : "-",
-                        r->config[0] ? r->config : "-");
+                        r->config[0] ? r->config : "-", r->netns[0] ? r->netns : "-",
+                        r->address[0] ? r->address : "-");
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
@@ -110,6 +116,15 @@ static int copy_field(char *dst, size_t size, const char *s) {
         return 0;
 }
 
+/* An optional field: "-" (or absent, in an older version) is "". */
+static int copy_optional(char *dst, size_t size, const char *s) {
+        if (!s || strcmp(s, "-") == 0) {
+                dst[0] = '\0';
+                return 0;
+        }
+        return copy_field(dst, size, s);
+}
+
 static int parse_role(char **f, ClusterRole *r) {
         uint64_t pid, start, stopped, port;
         if (copy_field(r->name, sizeof r->name, f[1]) < 0 || copy_field(r->role, sizeof r->role, f[2]) < 0 ||
@@ -120,14 +135,14 @@ static int parse_role(char **f, ClusterRole *r) {
         r->start_time = start;
         r->stopped = stopped == 1;
         r->port = (int) port;
-        if (strcmp(f[7], "-") == 0)
-                r->url[0] = '\0';
-        else if (copy_field(r->url, sizeof r->url, f[7]) < 0)
+        /* version 1 has no CONFIG field, version 2 no NETNS and ADDRESS: those are NULL */
+        if (copy_optional(r->url, sizeof r->url, f[7]) < 0 ||
+                copy_optional(r->config, sizeof r->config, f[8]) < 0 ||
+                copy_optional(r->netns, sizeof r->netns, f[9]) < 0 ||
+                copy_optional(r->address, sizeof r->address, f[10]) < 0)
                 return -EBADMSG;
-        /* version 1 has no CONFIG field: f[8] is NULL */
-        if (!f[8] || strcmp(f[8], "-") == 0)
-                r->config[0] = '\0';
-        else if (copy_field(r->config, sizeof r->config, f[8]) < 0)
+        struct in_addr a;
+        if (r->address[0] && inet_pton(AF_INET, r->address, &a) != 1)
                 return -EBADMSG;
         return 0;
 }
@@ -145,12 +160,14 @@ int cluster_state_read(int dir_fd, ClusterState *ret) {
         if (!s)
                 return -ENOMEM;
         size_t line_no = 0, role_fields = 0;
-        bool has_url = false, has_meta = false;
+        bool has_url = false, has_meta = false, has_net = false;
         for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
                 line = strtok_r(NULL, "\n", &save)) {
                 line_no++;
                 if (line_no == 1) {
                         if (strcmp(line, STATE_MAGIC) == 0)
+                                role_fields = 11;
+                        else if (strcmp(line, STATE_MAGIC_V2) == 0)
                                 role_fields = 9;
                         else if (strcmp(line, STATE_MAGIC_V1) == 0)
                                 role_fields = 8;
@@ -158,16 +175,21 @@ int cluster_state_read(int dir_fd, ClusterState *ret) {
                                 return -EBADMSG;
                         continue;
                 }
-                char *f[10] = {};
+                char *f[12] = {};
                 size_t n = split(line, f, ELEMENTSOF(f));
                 if (n == 2 && strcmp(f[0], "public_url") == 0 && !has_url) {
                         if (copy_field(s->public_url, sizeof s->public_url, f[1]) < 0)
                                 return -EBADMSG;
                         has_url = true;
-                } else if (n == 2 && strcmp(f[0], "meta") == 0 && !has_meta && role_fields == 9) {
+                } else if (n == 2 && strcmp(f[0], "meta") == 0 && !has_meta && role_fields >= 9) {
                         if (copy_field(s->meta, sizeof s->meta, f[1]) < 0)
                                 return -EBADMSG;
                         has_meta = true;
+                } else if (n == 2 && strcmp(f[0], "net") == 0 && !has_net && role_fields == 11) {
+                        if (copy_field(s->net_id, sizeof s->net_id, f[1]) < 0 ||
+                                strspn(s->net_id, "0123456789abcdef") != strlen(s->net_id))
+                                return -EBADMSG;
+                        has_net = true;
                 } else if (n == role_fields && strcmp(f[0], "role") == 0 && s->n_roles < CLUSTER_MAX_ROLES) {
                         if (parse_role(f, &s->roles[s->n_roles++]) < 0)
                                 return -EBADMSG;
@@ -232,8 +254,18 @@ int cluster_user_lookup(const char *name, ClusterUser *ret) {
         return 0;
 }
 
+int cluster_become(ClusterUser user) {
+        if (user.uid == (uid_t) -1)
+                return 0;
+        if (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
+                setresuid(user.uid, user.uid, user.uid) < 0)
+                return -errno;
+        return 0;
+}
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
-static _noreturn_ void child_exec(char *const *argv, int log_fd, ClusterUser user, bool new_session) {
+static _noreturn_ void child_exec(
+        char *const *argv, int log_fd, ClusterUser user, int netns_fd, bool new_session) {
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_UNBLOCK, &all, NULL);
@@ -247,9 +279,12 @@ static _noreturn_ void child_exec(char *const *argv, int log_fd, ClusterUser use
                 _exit(127);
         if (new_session && setsid() < 0)
                 _exit(127);
-        if (user.uid != (uid_t) -1 &&
-                (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-                        setresuid(user.uid, user.uid, user.uid) < 0)) {
+        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0) {
+                static const char msg[] = "coderunner cluster: cannot enter the role's network namespace\n";
+                (void) !write(STDERR_FILENO, msg, sizeof msg - 1);
+                _exit(127);
+        }
+        if (cluster_become(user) < 0) {
                 static const char msg[] = "coderunner cluster: cannot become the role's user\n";
                 (void) !write(STDERR_FILENO, msg, sizeof msg - 1);
                 _exit(127);
@@ -276,6 +311,11 @@ static int open_log(const char *log_path, ClusterUser user) {
 
 int cluster_spawn(char *const *argv, const char *log_path, ClusterUser user, pid_t *ret_pid,
         uint64_t *ret_start_time) {
+        return cluster_spawn_in(argv, log_path, user, -1, ret_pid, ret_start_time);
+}
+
+int cluster_spawn_in(char *const *argv, const char *log_path, ClusterUser user, int netns_fd, pid_t *ret_pid,
+        uint64_t *ret_start_time) {
         _cleanup_close_ int log_fd = open_log(log_path, user);
         if (log_fd < 0)
                 return log_fd;
@@ -283,7 +323,7 @@ int cluster_spawn(char *const *argv, const char *log_path, ClusterUser user, pid
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                child_exec(argv, log_fd, user, true);
+                child_exec(argv, log_fd, user, netns_fd, true);
         uint64_t start;
         int q = cluster_process_start_time(pid, &start);
         if (q < 0) { /* it died at once: reap it, report it */
@@ -296,6 +336,10 @@ int cluster_spawn(char *const *argv, const char *log_path, ClusterUser user, pid
 }
 
 int cluster_run(char *const *argv, const char *log_path, ClusterUser user) {
+        return cluster_run_in(argv, log_path, user, -1);
+}
+
+int cluster_run_in(char *const *argv, const char *log_path, ClusterUser user, int netns_fd) {
         _cleanup_close_ int log_fd = log_path ? open_log(log_path, user) : -EBADF;
         if (log_path && log_fd < 0)
                 return log_fd;
@@ -303,7 +347,7 @@ int cluster_run(char *const *argv, const char *log_path, ClusterUser user) {
         if (pid < 0)
                 return -errno;
         if (pid == 0)
-                child_exec(argv, log_fd, user, false);
+                child_exec(argv, log_fd, user, netns_fd, false);
         int status;
         if (RETRY_EINTR(waitpid(pid, &status, 0)) < 0)
                 return -errno;
@@ -317,8 +361,7 @@ bool cluster_user_can_access(ClusterUser user, const char *path) {
         if (pid < 0)
                 return false;
         if (pid == 0) {
-                if (setgroups(0, NULL) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-                        setresuid(user.uid, user.uid, user.uid) < 0)
+                if (cluster_become(user) < 0)
                         _exit(1);
                 _exit(access(path, R_OK | W_OK | X_OK) == 0 ? 0 : 1);
         }
@@ -384,17 +427,44 @@ bool cluster_port_free(int port) {
         return bind_loopback(port, &p) == 0;
 }
 
-int cluster_tcp_ask(
-        int port, const char *request, uint64_t timeout_usec, bool until_close, char *buf, size_t size) {
-        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
-        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
+int cluster_socket_in(int netns_fd) {
+        if (netns_fd < 0) {
+                int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                return fd < 0 ? -errno : fd;
+        }
+        _cleanup_close_ int ours = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (ours < 0)
                 return -errno;
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                return -errno;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int q = fd < 0 ? -errno : fd;
+        if (setns(ours, CLONE_NEWNET) < 0)
+                abort(); /* back home cannot fail: we were there a moment ago */
+        return q;
+}
+
+/* A socket connected to t: -errno when the connection fails. */
+static int connect_target(ClusterTarget t) {
         struct sockaddr_in a = {.sin_family = AF_INET,
-                .sin_port = htons((uint16_t) port),
+                .sin_port = htons((uint16_t) t.port),
                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (t.address && inet_pton(AF_INET, t.address, &a.sin_addr) != 1)
+                return -EINVAL;
+        _cleanup_close_ int fd = cluster_socket_in(t.netns_fd);
+        if (fd < 0)
+                return fd;
         if (connect(fd, (struct sockaddr *) &a, sizeof a) < 0)
                 return -errno;
+        return TAKE_FD(fd);
+}
+
+int cluster_tcp_ask(ClusterTarget t, const char *request, uint64_t timeout_usec, bool until_close, char *buf,
+        size_t size) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+        _cleanup_close_ int fd = connect_target(t);
+        if (fd < 0)
+                return fd;
         struct timeval tv = {.tv_sec = (time_t) (timeout_usec / USEC_PER_SEC),
                 .tv_usec = (suseconds_t) (timeout_usec % USEC_PER_SEC)};
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -426,28 +496,25 @@ int cluster_tcp_ask(
         return got > 0 ? 0 : -ETIMEDOUT;
 }
 
-bool cluster_tcp_ready(int port) {
-        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET,
-                .sin_port = htons((uint16_t) port),
-                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        return fd >= 0 && connect(fd, (struct sockaddr *) &a, sizeof a) == 0;
+bool cluster_tcp_ready(ClusterTarget t) {
+        _cleanup_close_ int fd = connect_target(t);
+        return fd >= 0;
 }
 
-bool cluster_redis_ready(int port) {
+bool cluster_redis_ready(ClusterTarget t) {
         char buf[64];
-        return cluster_tcp_ask(port, "PING\r\n", USEC_PER_SEC, false, buf, sizeof buf) == 0 &&
+        return cluster_tcp_ask(t, "PING\r\n", USEC_PER_SEC, false, buf, sizeof buf) == 0 &&
                strncmp(buf, "+PONG", 5) == 0;
 }
 
 int cluster_http_get(
-        int port, const char *path, const char *header, int *ret_status, char *body, size_t size) {
+        ClusterTarget t, const char *path, const char *header, int *ret_status, char *body, size_t size) {
         char req[1024], buf[8192];
-        int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n%s%s\r\n", path, port,
-                header ? header : "", header ? "\r\n" : "");
+        int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s:%d\r\n%s%s\r\n", path,
+                t.address ? t.address : "127.0.0.1", t.port, header ? header : "", header ? "\r\n" : "");
         if (n < 0 || (size_t) n >= sizeof req || (header && strpbrk(header, "\r\n")))
                 return -EINVAL;
-        int q = cluster_tcp_ask(port, req, 2 * USEC_PER_SEC, true, buf, sizeof buf);
+        int q = cluster_tcp_ask(t, req, 2 * USEC_PER_SEC, true, buf, sizeof buf);
         if (q < 0)
                 return q;
         /* "HTTP/1.x NNN ...\r\n...\r\n\r\nbody" */

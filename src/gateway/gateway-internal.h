@@ -56,9 +56,16 @@ typedef struct GwMetrics {
         atomic_uint_fast64_t allowed, limited, quota_refused[3], auth_failed, limiter_fallbacks;
         atomic_uint_fast64_t meta_calls, meta_usec, meta_errors, history_lost;
         atomic_uint_fast64_t upstream_errors;
+        atomic_uint_fast64_t stream_refused[2]; /* past max_streams, past the owner's quota */
 } GwMetrics;
 
 enum { QUOTA_SUBMISSIONS, QUOTA_CPU, QUOTA_CONCURRENT };
+
+/* The live streams of one owner (event streams and interactive runs). */
+typedef struct GwStreamOwner {
+        char owner[META_ID_MAX];
+        uint64_t n;
+} GwStreamOwner;
 
 struct Gateway {
         GatewayConfig cfg; /* strings owned */
@@ -83,6 +90,15 @@ struct Gateway {
         pthread_mutex_t stop_lock;
         pthread_cond_t stop_cond;
         bool stop;
+
+        /* Live streams: at most cfg.max_streams, and per owner its concurrency quota. */
+        pthread_mutex_t streams_lock;
+        pthread_cond_t streams_cond; /* one ended */
+        uint64_t n_streams;
+        GwStreamOwner *stream_owners; /* n_stream_owners of cfg.max_streams */
+        size_t n_stream_owners;
+        bool stopping_streams; /* gateway_stop_streams(): none starts, those open end */
+        bool streams_ready; /* gw_streams_init() succeeded */
 
         GwMetrics m;
 };
@@ -147,7 +163,40 @@ void gw_relay(HttpRequest *req, HttpcResponse *resp);
 /* path + the query parameters named (those present), encoded: malloc'd. */
 char *gw_path_with_query(HttpRequest *req, const char *path, const char *const *names);
 
+/* The headers of a request to an API node: the internal credential (and the admin one for
+ * an admin), Accept, X-Request-Id (written into rid), X-Forwarded-For (p non-NULL) and
+ * Content-Type (when given). Returns how many were written into h. */
+#define GW_UPSTREAM_HEADERS_MAX 6
+size_t gw_upstream_headers(Gateway *g, HttpRequest *req, const Principal *p, const char *accept,
+        const char *content_type, char rid[static 32], HttpcHeader h[static GW_UPSTREAM_HEADERS_MAX]);
+
 /* ---- gateway-proxy.c: Judge0 and Piston routes ---- */
+/* Authenticate, limit, check the scope (0: none): false when the request was answered. */
+bool gw_admit(Gateway *g, HttpRequest *req, Principal *p, uint32_t scope);
+/* Whether p may see token: true, or answered (404 for a malformed or unknown token or
+ * another's, 503) and false. */
+bool gw_owns(Gateway *g, HttpRequest *req, const Principal *p, const char *token);
+/* Why a request was refused, for an HTTP answer or a WebSocket's error message. */
+typedef struct GwRefusal {
+        unsigned status; /* 400 (Piston's {"message"}), 429 (a quota), 503 */
+        char message[256];
+        const char *quota; /* 429: the quota's name ("submissions_per_day") */
+        double limit, used;
+        int64_t resets_at; /* µs since the epoch; 0 = none */
+} GwRefusal;
+/* Answer a refusal: Piston's {"message"}, the quota's body with Retry-After, or 503. */
+void gw_reply_refusal(HttpRequest *req, const GwRefusal *refusal);
+/* The checks of a Piston run (POST /api/v2/execute's body, or a WebSocket's init) for p,
+ * after its scope and rate: the key's languages (a key limited to some ids cannot run
+ * Piston's named runtimes), its ceilings (Piston's wording; a run limit left out gets the
+ * ceiling when that is below the API node's default: *ret_body is then the rewritten body
+ * to send, else NULL), the quotas. 0; -EACCES with *refusal; -ENOMEM. A body the API node
+ * will refuse anyway (malformed, a required field missing) passes to be answered there. */
+int gw_piston_check(
+        Gateway *g, const Principal *p, const char *body, size_t len, char **ret_body, GwRefusal *refusal);
+/* A Piston run was accepted: it counts against the owner's daily quota. */
+void gw_count_run(Gateway *g, const char *owner);
+
 void gw_submission_create(HttpRequest *req, const char *const *params, void *userdata);
 void gw_batch_create(HttpRequest *req, const char *const *params, void *userdata);
 void gw_submission_get(HttpRequest *req, const char *const *params, void *userdata);
@@ -160,6 +209,22 @@ void gw_piston_execute(HttpRequest *req, const char *const *params, void *userda
 /* Poll the results of unfinished submissions of the history (the reconciler). */
 void gw_reconcile(Gateway *g);
 
+/* ---- gateway-stream.c: live streams ---- */
+int gw_streams_init(Gateway *g);
+void gw_streams_done(Gateway *g);
+/* Count a live stream of p: true, or answered (503 past max_streams or while stopping,
+ * 429 past the owner's concurrency quota) and false. */
+bool gw_stream_admit(Gateway *g, HttpRequest *req, const Principal *p);
+void gw_stream_release(Gateway *g, const char *owner);
+/* How many live streams are open. */
+uint64_t gw_streams_open(Gateway *g);
+/* Whether gateway_stop_streams() was called: every live stream ends. */
+bool gw_streams_stopping(Gateway *g);
+void gw_submission_events(HttpRequest *req, const char *const *params, void *userdata);
+
+/* ---- gateway-connect.c: interactive runs ---- */
+void gw_connect(HttpRequest *req, const char *const *params, void *userdata);
+
 /* ---- gateway-session.c: sessions, accounts, history, client configuration ---- */
 void gw_session_create(HttpRequest *req, const char *const *params, void *userdata);
 void gw_session_get(HttpRequest *req, const char *const *params, void *userdata);
@@ -171,3 +236,7 @@ void gw_history_delete(HttpRequest *req, const char *const *params, void *userda
 void gw_client_config(HttpRequest *req, const char *const *params, void *userdata);
 void gw_health(HttpRequest *req, const char *const *params, void *userdata);
 void gw_metrics(HttpRequest *req, const char *const *params, void *userdata);
+
+/* ---- gateway-share.c: the IDE's short share links ---- */
+void gw_share_create(HttpRequest *req, const char *const *params, void *userdata);
+void gw_share_get(HttpRequest *req, const char *const *params, void *userdata);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "base/macro.h"
 #include "base/time-util.h"
 #include "gateway/gateway-internal.h"
+#include "json/piston.h"
 #include "model/limits.h"
 #include "model/status.h"
 #include "model/submission.h"
@@ -23,8 +25,7 @@ static void reply_not_found(HttpRequest *req) {
         http_reply_json(req, 404, strdup("{\"status\":404,\"error\":\"Not Found\"}"));
 }
 
-/* Authenticate, limit, check the scope: false when the request was answered. */
-static bool admit(Gateway *g, HttpRequest *req, Principal *p, uint32_t scope) {
+bool gw_admit(Gateway *g, HttpRequest *req, Principal *p, uint32_t scope) {
         return gw_authenticate(g, req, p) >= 0 && gw_limit(g, req, p) &&
                (!scope || gw_require(req, p, scope));
 }
@@ -205,23 +206,43 @@ static void count_add(Gateway *g, const char *key, double amount) {
                 log_warning(-r, "quota counter %s not updated", key);
 }
 
-static bool refuse_quota(Gateway *g, HttpRequest *req, int which, const char *message, const char *quota,
+static bool refuse_quota(Gateway *g, GwRefusal *ret, int which, const char *message, const char *quota,
         double limit, double used, int64_t resets_at) {
         atomic_fetch_add(&g->m.quota_refused[which], 1);
-        char *json = NULL;
-        int r = gwjson_quota_error_encode(message, quota, limit, used, resets_at, &json);
-        if (resets_at > 0) {
-                char buf[32];
-                int64_t secs = (resets_at - (int64_t) now_usec(CLOCK_REALTIME)) / (int64_t) USEC_PER_SEC + 1;
-                snprintf(buf, sizeof buf, "%" PRId64, secs > 0 ? secs : 1);
-                http_reply_header(req, "Retry-After", buf);
-        }
-        gw_reply_encoded(req, 429, r, json);
+        *ret = (GwRefusal){
+                .status = 429, .quota = quota, .limit = limit, .used = used, .resets_at = resets_at};
+        snprintf(ret->message, sizeof ret->message, "%s", message);
         return false;
 }
 
-/* Whether n more submissions fit the owner's quotas; answered 429 (or 503) if not. */
-static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_t n) {
+void gw_reply_refusal(HttpRequest *req, const GwRefusal *refusal) {
+        if (refusal->status == 503) {
+                gw_reply_unavailable(req, refusal->message);
+                return;
+        }
+        if (!refusal->quota) {
+                char *json = NULL;
+                int r = piston_message_encode(refusal->message, &json);
+                gw_reply_encoded(req, refusal->status, r, json);
+                return;
+        }
+        char *json = NULL;
+        int r = gwjson_quota_error_encode(
+                refusal->message, refusal->quota, refusal->limit, refusal->used, refusal->resets_at, &json);
+        if (refusal->resets_at > 0) {
+                char buf[32];
+                int64_t secs =
+                        (refusal->resets_at - (int64_t) now_usec(CLOCK_REALTIME)) / (int64_t) USEC_PER_SEC +
+                        1;
+                snprintf(buf, sizeof buf, "%" PRId64, secs > 0 ? secs : 1);
+                http_reply_header(req, "Retry-After", buf);
+        }
+        gw_reply_encoded(req, refusal->status, r, json);
+}
+
+/* Whether n more submissions fit the owner's quotas: true, or false with *ret (429, or
+ * 503 when the store cannot count). */
+static bool quota_check(Gateway *g, const Principal *p, size_t n, GwRefusal *ret) {
         bool key = p->kind == PRINCIPAL_KEY;
         uint32_t per_day = key ? p->key.quota_day : g->cfg.session_quota_day;
         double cpu_day = key ? p->key.cpu_seconds_day : 0;
@@ -231,13 +252,13 @@ static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_
         if (per_day) {
                 snprintf(k, sizeof k, "qs:%s", p->owner);
                 if (count_get(g, k, &used) >= 0 && used + (double) n > per_day)
-                        return refuse_quota(g, req, QUOTA_SUBMISSIONS, "daily submission quota exceeded",
+                        return refuse_quota(g, ret, QUOTA_SUBMISSIONS, "daily submission quota exceeded",
                                 "submissions_per_day", per_day, used, day_end_usec());
         }
         if (cpu_day > 0) {
                 snprintf(k, sizeof k, "qc:%s", p->owner);
                 if (count_get(g, k, &used) >= 0 && used >= cpu_day)
-                        return refuse_quota(g, req, QUOTA_CPU, "daily CPU time quota exceeded",
+                        return refuse_quota(g, ret, QUOTA_CPU, "daily CPU time quota exceeded",
                                 "cpu_seconds_per_day", cpu_day, used, day_end_usec());
         }
         if (concurrent) {
@@ -245,15 +266,24 @@ static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_
                 gw_outbox_flush(g);
                 int r = GW_META(g, meta_history_count_unfinished(g->meta, p->owner, &busy));
                 if (r < 0) {
-                        gw_reply_unavailable(req, "the metadata store is unavailable");
+                        *ret = (GwRefusal){.status = 503, .message = "the metadata store is unavailable"};
                         return false;
                 }
                 if (busy + n > concurrent)
-                        return refuse_quota(g, req, QUOTA_CONCURRENT,
+                        return refuse_quota(g, ret, QUOTA_CONCURRENT,
                                 "too many submissions not finished yet", "concurrent_submissions",
                                 concurrent, (double) busy, 0);
         }
         return true;
+}
+
+/* Whether n more submissions fit the owner's quotas; answered 429 (or 503) if not. */
+static bool quota_admits(Gateway *g, HttpRequest *req, const Principal *p, size_t n) {
+        GwRefusal refusal;
+        if (quota_check(g, p, n, &refusal))
+                return true;
+        gw_reply_refusal(req, &refusal);
+        return false;
 }
 
 /* ---- creating submissions ---- */
@@ -351,7 +381,7 @@ static const char *const create_query[] = {"base64_encoded", "wait", "fields", N
 
 static void create(Gateway *g, HttpRequest *req, bool batch) {
         Principal p;
-        if (!admit(g, req, &p, META_SCOPE_SUBMIT))
+        if (!gw_admit(g, req, &p, META_SCOPE_SUBMIT))
                 return;
         if (atomic_load(&g->meta_down) && gw_outbox_full(g)) {
                 gw_reply_unavailable(
@@ -479,8 +509,11 @@ void gw_batch_create(HttpRequest *req, const char *const *params, void *userdata
 
 /* ---- reading ---- */
 
-/* Whether p may see token: true, or answered (404, 503) and false. */
-static bool owns(Gateway *g, HttpRequest *req, const Principal *p, const char *token) {
+bool gw_owns(Gateway *g, HttpRequest *req, const Principal *p, const char *token) {
+        if (!submission_token_valid(token)) {
+                reply_not_found(req);
+                return false;
+        }
         if (gw_is_admin(p))
                 return true;
         char owner[META_ID_MAX];
@@ -500,13 +533,7 @@ static const char *const show_query[] = {"base64_encoded", "fields", NULL};
 void gw_submission_get(HttpRequest *req, const char *const *params, void *userdata) {
         Gateway *g = userdata;
         Principal p;
-        if (!admit(g, req, &p, META_SCOPE_READ))
-                return;
-        if (!submission_token_valid(params[0])) {
-                reply_not_found(req);
-                return;
-        }
-        if (!owns(g, req, &p, params[0]))
+        if (!gw_admit(g, req, &p, META_SCOPE_READ) || !gw_owns(g, req, &p, params[0]))
                 return;
         char base[64];
         snprintf(base, sizeof base, "/submissions/%s", params[0]);
@@ -521,7 +548,7 @@ void gw_submission_get(HttpRequest *req, const char *const *params, void *userda
 void gw_submission_delete(HttpRequest *req, const char *const *params, void *userdata) {
         Gateway *g = userdata;
         Principal p;
-        if (!admit(g, req, &p, META_SCOPE_ADMIN))
+        if (!gw_admit(g, req, &p, META_SCOPE_ADMIN))
                 return;
         if (!submission_token_valid(params[0])) {
                 reply_not_found(req);
@@ -610,7 +637,7 @@ void gw_batch_get(HttpRequest *req, const char *const *params, void *userdata) {
         (void) params;
         Gateway *g = userdata;
         Principal p;
-        if (!admit(g, req, &p, META_SCOPE_READ))
+        if (!gw_admit(g, req, &p, META_SCOPE_READ))
                 return;
         const char *t = http_request_query(req, "tokens");
         _cleanup_free_ char *copy = strdup(t ? t : "");
@@ -722,7 +749,7 @@ void gw_submission_list(HttpRequest *req, const char *const *params, void *userd
         (void) params;
         Gateway *g = userdata;
         Principal p;
-        if (!admit(g, req, &p, META_SCOPE_READ))
+        if (!gw_admit(g, req, &p, META_SCOPE_READ))
                 return;
         if (gw_is_admin(&p)) {
                 const char *const names[] = {"base64_encoded", "fields", "page", "per_page", NULL};
@@ -798,7 +825,7 @@ void gw_submission_list(HttpRequest *req, const char *const *params, void *userd
 
 static void pass(Gateway *g, HttpRequest *req, uint32_t scope) {
         Principal p;
-        if (!admit(g, req, &p, scope))
+        if (!gw_admit(g, req, &p, scope))
                 return;
         const char *path = http_request_path(req);
         /* The router saw the path without its ".json"; the API node's route has it. */
@@ -823,13 +850,106 @@ void gw_pass_admin(HttpRequest *req, const char *const *params, void *userdata) 
         pass(userdata, req, META_SCOPE_ADMIN);
 }
 
-static void execute_after(Gateway *g, HttpRequest *req, HttpcResponse *resp, void *ctx) {
-        char *owner = ctx;
-        if (resp->error == 0 && resp->status == 200) {
-                char k[128];
-                snprintf(k, sizeof k, "qs:%s", owner);
-                count_add(g, k, 1);
+/* ---- Piston runs ---- */
+
+/* No bound of the gateway's own on a Piston limit (the API node has its own). */
+#define PISTON_UNBOUNDED (INT64_C(1) << 50)
+
+/* A Piston run's limits against the key's ceilings, in the request's units: the request
+ * checked (Piston's 400 message in msg: the API node would refuse it in the same words),
+ * and a run limit left out set to the ceiling when the ceiling is below the API node's
+ * default (Judge0's, which a Piston run gets), as a Judge0 submission gets it. -EINVAL
+ * refused; -EBADMSG a body the API node must answer itself (malformed); 0 with *changed. */
+static int piston_ceilings(const Principal *p, Judge0Body *b, const char *body, size_t len, bool *changed,
+        char *msg, size_t msglen) {
+        _cleanup_piston_request_ PistonRequest *pr = NULL;
+        char errbuf[256];
+        if (piston_request_parse(body, len, &pr, errbuf, sizeof errbuf) < 0 ||
+                piston_request_check(pr, errbuf, sizeof errbuf) < 0)
+                return -EBADMSG;
+        bool key = p->kind == PRINCIPAL_KEY;
+        const struct {
+                PistonLimit limit;
+                double ceiling; /* in the request's unit; <= 0: none */
+                double def;
+        } c[] = {
+                {PISTON_RUN_TIMEOUT, key ? floor(p->key.max_wall_time_limit * 1000) : 0,
+                        JUDGE0_WALL_TIME_LIMIT * 1000.0},
+                {PISTON_RUN_CPU_TIME, key ? floor(p->key.max_cpu_time_limit * 1000) : 0,
+                        JUDGE0_CPU_TIME_LIMIT * 1000.0},
+                {PISTON_RUN_MEMORY_LIMIT, key ? (double) p->key.max_memory_limit * 1024 : 0,
+                        JUDGE0_MEMORY_LIMIT * 1024.0},
+        };
+        int64_t maxima[_PISTON_LIMIT_MAX];
+        for (size_t i = 0; i < _PISTON_LIMIT_MAX; i++)
+                maxima[i] = PISTON_UNBOUNDED;
+        for (size_t i = 0; i < ELEMENTSOF(c); i++)
+                if (c[i].ceiling > 0)
+                        maxima[c[i].limit] = (int64_t) MAX(c[i].ceiling, 1);
+        PistonJob job;
+        int r = piston_request_finish(pr, maxima, &job, msg, msglen);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(c) && r >= 0; i++) {
+                int64_t v = job.limits[c[i].limit];
+                if (c[i].ceiling <= 0)
+                        continue;
+                if (v == PISTON_LIMIT_NONE) { /* "no limit" is past any ceiling */
+                        snprintf(msg, msglen, "%s cannot exceed the configured limit of %" PRId64,
+                                piston_limit_name(c[i].limit), maxima[c[i].limit]);
+                        r = -EINVAL;
+                } else if (v == PISTON_LIMIT_UNSET && c[i].ceiling < c[i].def) {
+                        r = gwjson_body_set_number(
+                                b, piston_limit_name(c[i].limit), (double) maxima[c[i].limit]);
+                        *changed = r >= 0;
+                }
         }
+        piston_job_done(&job);
+        return r;
+}
+
+int gw_piston_check(
+        Gateway *g, const Principal *p, const char *body, size_t len, char **ret_body, GwRefusal *refusal) {
+        *ret_body = NULL;
+        if (p->kind == PRINCIPAL_KEY && p->key.n_languages > 0) {
+                /* The key's languages are Judge0 ids; which id a Piston runtime (a name and a
+                 * version range) stands for is known to the API node's catalogue only. */
+                *refusal = (GwRefusal){.status = 400};
+                snprintf(refusal->message, sizeof refusal->message,
+                        "this API key may use only some languages (by id): Piston's runtimes cannot be "
+                        "checked "
+                        "against them, use POST /submissions");
+                return -EACCES;
+        }
+        _cleanup_judge0_body_ Judge0Body *b = NULL;
+        char errbuf[256];
+        bool changed = false;
+        int r = judge0_body_parse(body, len, &b, errbuf, sizeof errbuf);
+        if (r >= 0)
+                r = piston_ceilings(p, b, body, len, &changed, refusal->message, sizeof refusal->message);
+        if (r == -EINVAL) {
+                refusal->status = 400;
+                refusal->quota = NULL;
+                return -EACCES;
+        }
+        if (r < 0 && r != -EBADMSG)
+                return r;
+        if (!quota_check(g, p, 1, refusal))
+                return -EACCES;
+        if (changed)
+                return gwjson_body_encode(b, ret_body);
+        return 0;
+}
+
+void gw_count_run(Gateway *g, const char *owner) {
+        char k[128];
+        snprintf(k, sizeof k, "qs:%s", owner);
+        count_add(g, k, 1);
+}
+
+static void execute_after(Gateway *g, HttpRequest *req, HttpcResponse *resp, void *ctx) {
+        if (resp->error == 0 && resp->status == 200)
+                gw_count_run(g, ctx);
         gw_relay(req, resp);
 }
 
@@ -839,14 +959,26 @@ void gw_piston_execute(HttpRequest *req, const char *const *params, void *userda
         (void) params;
         Gateway *g = userdata;
         Principal p;
-        if (!admit(g, req, &p, META_SCOPE_SUBMIT) || !quota_admits(g, req, &p, 1))
+        if (!gw_admit(g, req, &p, META_SCOPE_SUBMIT))
                 return;
         size_t len;
         const char *body = http_request_body(req, &len);
+        _cleanup_free_ char *rewritten = NULL;
+        GwRefusal refusal;
+        int r = gw_piston_check(g, &p, body, len, &rewritten, &refusal);
+        if (r == -EACCES) {
+                gw_reply_refusal(req, &refusal);
+                return;
+        }
         char *owner = strdup(p.owner);
-        if (!owner) {
+        if (r < 0 || !owner) {
+                free(owner);
                 http_reply_error(req, 500, "out of memory");
                 return;
+        }
+        if (rewritten) {
+                body = rewritten;
+                len = strlen(rewritten);
         }
         gw_forward(g, req, &p, "POST", "/api/v2/execute", "application/json", body, len, execute_after,
                 owner, free);

@@ -477,6 +477,17 @@ void gw_metrics(HttpRequest *req, const char *const *params, void *userdata) {
                 (uint64_t) atomic_load(&g->m.meta_calls), (uint64_t) atomic_load(&g->m.meta_errors),
                 g->outbox_len, (uint64_t) atomic_load(&g->m.history_lost),
                 (uint64_t) atomic_load(&g->m.upstream_errors));
+        fprintf(f,
+                "# HELP coderunner_gateway_live_streams Event streams and interactive runs open.\n"
+                "# TYPE coderunner_gateway_live_streams gauge\n"
+                "coderunner_gateway_live_streams %" PRIu64 "\n"
+                "# HELP coderunner_gateway_live_stream_refusals_total Live streams refused: past "
+                "max_streams, or past the owner's concurrency quota.\n"
+                "# TYPE coderunner_gateway_live_stream_refusals_total counter\n"
+                "coderunner_gateway_live_stream_refusals_total{reason=\"max_streams\"} %" PRIu64 "\n"
+                "coderunner_gateway_live_stream_refusals_total{reason=\"concurrent_streams\"} %" PRIu64 "\n",
+                gw_streams_open(g), (uint64_t) atomic_load(&g->m.stream_refused[0]),
+                (uint64_t) atomic_load(&g->m.stream_refused[1]));
         if (fclose(f) != 0) {
                 free(buf);
                 http_reply_error(req, 500, "out of memory");

@@ -30,11 +30,14 @@ static const HttpRoute routes[] = {
         {"GET", "/history", gw_history_list},
         {"DELETE", "/history/:token", gw_history_delete},
         {"GET", "/client-config", gw_client_config},
+        {"POST", "/shares", gw_share_create},
+        {"GET", "/shares/:id", gw_share_get},
         {"POST", "/submissions/batch", gw_batch_create},
         {"GET", "/submissions/batch", gw_batch_get},
         {"POST", "/submissions", gw_submission_create},
         {"GET", "/submissions", gw_submission_list},
         {"GET", "/submissions/:token", gw_submission_get},
+        {"GET", "/submissions/:token/events", gw_submission_events},
         {"DELETE", "/submissions/:token", gw_submission_delete},
         {"GET", "/languages", gw_pass_read},
         {"GET", "/languages/all", gw_pass_read},
@@ -51,6 +54,7 @@ static const HttpRoute routes[] = {
         {"GET", "/system_info", gw_pass_admin},
         {"GET", "/api/v2/runtimes", gw_pass_read},
         {"POST", "/api/v2/execute", gw_piston_execute},
+        {"GET", "/api/v2/connect", gw_connect},
 };
 
 const HttpRoute *gateway_routes(size_t *ret_n) {
@@ -85,6 +89,8 @@ int gateway_new(
                 g->cfg.outbox_max = 10000;
         if (g->cfg.reconcile_interval_usec == 0)
                 g->cfg.reconcile_interval_usec = USEC_PER_SEC;
+        if (g->cfg.max_streams == 0)
+                g->cfg.max_streams = GATEWAY_DEFAULT_MAX_STREAMS;
         g->meta = meta;
         g->limiter = limiter;
         g->up = upstream;
@@ -92,6 +98,7 @@ int gateway_new(
         pthread_mutex_init(&g->drain_lock, NULL);
         pthread_mutex_init(&g->stop_lock, NULL);
         pthread_cond_init(&g->stop_cond, NULL);
+        g->streams_ready = gw_streams_init(g) >= 0;
         g->keys = calloc(GW_CACHE_SLOTS, sizeof *g->keys);
         g->sessions = calloc(GW_CACHE_SLOTS, sizeof *g->sessions);
         g->owners = calloc(GW_CACHE_SLOTS, sizeof *g->owners);
@@ -99,7 +106,7 @@ int gateway_new(
         int r = -ENOMEM;
         if (!g->cfg.internal_header || !g->cfg.admin_header || !g->cfg.internal_secret ||
                 !g->cfg.session_secret || !g->cfg.trusted_proxies || !g->keys || !g->sessions ||
-                !g->owners || !g->outbox)
+                !g->owners || !g->outbox || !g->streams_ready)
                 goto fail;
         r = parse_trusted(g->cfg.trusted_proxies, &g->trusted, &g->n_trusted);
         if (r < 0)
@@ -140,6 +147,8 @@ Gateway *gateway_free(Gateway *g) {
         free(g->keys);
         free(g->sessions);
         free(g->owners);
+        if (g->streams_ready)
+                gw_streams_done(g);
         ratelimit_free(g->fallback);
         free(g->trusted);
         free((char *) g->cfg.internal_header);
@@ -804,22 +813,28 @@ static void forward_done(HttpcResponse *resp, void *userdata) {
         free(f);
 }
 
-void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *method,
-        const char *path_and_query, const char *content_type, const void *body, size_t len, GwAfter after,
-        void *ctx, void (*ctx_free)(void *)) {
-        char rid[32];
-        snprintf(rid, sizeof rid, "gw-%" PRIu64, http_request_id(req));
-        HttpcHeader h[6];
+size_t gw_upstream_headers(Gateway *g, HttpRequest *req, const Principal *p, const char *accept,
+        const char *content_type, char rid[static 32], HttpcHeader h[static GW_UPSTREAM_HEADERS_MAX]) {
+        snprintf(rid, 32, "gw-%" PRIu64, http_request_id(req));
         size_t n = 0;
         h[n++] = (HttpcHeader){g->cfg.internal_header, g->cfg.internal_secret};
         if (p && gw_is_admin(p))
                 h[n++] = (HttpcHeader){g->cfg.admin_header, g->cfg.internal_secret};
-        h[n++] = (HttpcHeader){"Accept", "application/json"};
+        h[n++] = (HttpcHeader){"Accept", accept};
         h[n++] = (HttpcHeader){"X-Request-Id", rid};
         if (p)
                 h[n++] = (HttpcHeader){"X-Forwarded-For", p->client_ip};
         if (content_type)
                 h[n++] = (HttpcHeader){"Content-Type", content_type};
+        return n;
+}
+
+void gw_forward(Gateway *g, HttpRequest *req, const Principal *p, const char *method,
+        const char *path_and_query, const char *content_type, const void *body, size_t len, GwAfter after,
+        void *ctx, void (*ctx_free)(void *)) {
+        char rid[32];
+        HttpcHeader h[GW_UPSTREAM_HEADERS_MAX];
+        size_t n = gw_upstream_headers(g, req, p, "application/json", content_type, rid, h);
         Forward *f = malloc(sizeof *f);
         if (!f) {
                 if (ctx_free)

@@ -48,7 +48,11 @@ typedef struct GatewayConfig {
         size_t outbox_max; /* history writes kept while the store is down */
         uint64_t reconcile_interval_usec;
         size_t max_body; /* bytes */
+        /* Live streams open at once (event streams and interactive runs together): more
+         * are 503. 0 = GATEWAY_DEFAULT_MAX_STREAMS. */
+        uint64_t max_streams;
 } GatewayConfig;
+#define GATEWAY_DEFAULT_MAX_STREAMS 1024
 
 typedef struct Gateway Gateway;
 
@@ -59,6 +63,9 @@ int gateway_new(
 /* Stop the reconciler (a last drain of the outbox is tried) and free. Accepts NULL. */
 Gateway *gateway_free(Gateway *g);
 void gateway_set_http(Gateway *g, HttpServer *http);
+/* Refuse new live streams and end those open (event streams and interactive runs), waiting
+ * a few seconds for them: before the HTTP server drains. Accepts NULL. */
+void gateway_stop_streams(Gateway *g);
 /* The route table (static): handlers take the Gateway as userdata. */
 const HttpRoute *gateway_routes(size_t *ret_n);
 

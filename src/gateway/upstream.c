@@ -61,7 +61,10 @@ typedef struct Forward {
         void *body;
         size_t body_len;
         HttpcDone done;
+        UpstreamData on_data; /* a streamed answer's */
+        bool (*abandoned)(void *userdata);
         void *userdata;
+        bool streamed; /* on_data saw the answer's head: it is the answer, never retried */
         unsigned tries;
         bool answer_retried; /* the one retry of a GET that reached a node was spent */
         uint64_t tried; /* the nodes, as bits */
@@ -207,6 +210,17 @@ static Forward *forward_free(Forward *f) {
 
 static void forward_done(HttpcResponse *r, void *userdata);
 
+static int forward_data(const HttpcResponse *head, const char *data, size_t len, void *userdata) {
+        Forward *f = userdata;
+        f->streamed = true;
+        return f->on_data(head, data, len, f->userdata);
+}
+
+static bool forward_abandoned(void *userdata) {
+        Forward *f = userdata;
+        return f->abandoned(f->userdata);
+}
+
 /* Send the next try to the best node not tried yet. -EHOSTUNREACH: none is left. */
 static int forward_try(Forward *f) {
         Upstream *u = f->u;
@@ -239,6 +253,8 @@ static int forward_try(Forward *f) {
                         .body_len = f->body_len,
                         .connect_timeout_usec = u->cfg.connect_timeout_usec,
                         .timeout_usec = u->cfg.timeout_usec,
+                        .on_data = f->on_data ? forward_data : NULL,
+                        .abandoned = f->abandoned ? forward_abandoned : NULL,
                 };
                 r = httpc_submit(u->client, &req, forward_done, f);
         }
@@ -274,7 +290,7 @@ static void forward_done(HttpcResponse *r, void *userdata) {
         pthread_mutex_unlock(&u->lock);
 
         bool again = false;
-        if (failed && r->error != -ECANCELED && f->tries < u->cfg.max_tries) {
+        if (failed && r->error != -ECANCELED && !f->streamed && f->tries < u->cfg.max_tries) {
                 if (r->error < 0 && !r->sent)
                         again = true; /* nothing reached the node: any method */
                 else if (idempotent(f->method) && !f->answer_retried)
@@ -287,8 +303,9 @@ static void forward_done(HttpcResponse *r, void *userdata) {
         forward_free(f);
 }
 
-int upstream_forward(Upstream *u, const char *method, const char *path_and_query, const HttpcHeader *headers,
-        size_t n_headers, const void *body, size_t body_len, HttpcDone done, void *userdata) {
+static int forward_start(Upstream *u, const char *method, const char *path_and_query,
+        const HttpcHeader *headers, size_t n_headers, const void *body, size_t body_len, HttpcDone done,
+        UpstreamData on_data, bool (*abandoned)(void *), void *userdata) {
         if (!u || !method || !path_and_query || path_and_query[0] != '/' || !done ||
                 (n_headers > 0 && !headers) || (body_len > 0 && !body))
                 return -EINVAL;
@@ -297,6 +314,8 @@ int upstream_forward(Upstream *u, const char *method, const char *path_and_query
                 return -ENOMEM;
         f->u = u;
         f->done = done;
+        f->on_data = on_data;
+        f->abandoned = abandoned;
         f->userdata = userdata;
         int r = -ENOMEM;
         if (!(f->method = strdup(method)) || !(f->path = strdup(path_and_query)))
@@ -336,6 +355,54 @@ int upstream_forward(Upstream *u, const char *method, const char *path_and_query
 fail:
         forward_free(f);
         return r;
+}
+
+int upstream_forward(Upstream *u, const char *method, const char *path_and_query, const HttpcHeader *headers,
+        size_t n_headers, const void *body, size_t body_len, HttpcDone done, void *userdata) {
+        return forward_start(
+                u, method, path_and_query, headers, n_headers, body, body_len, done, NULL, NULL, userdata);
+}
+
+int upstream_stream(Upstream *u, const char *path_and_query, const HttpcHeader *headers, size_t n_headers,
+        UpstreamData on_data, bool (*abandoned)(void *userdata), HttpcDone done, void *userdata) {
+        if (!on_data)
+                return -EINVAL;
+        return forward_start(
+                u, "GET", path_and_query, headers, n_headers, NULL, 0, done, on_data, abandoned, userdata);
+}
+
+/* ---- connections of the caller's own ---- */
+
+int upstream_acquire(Upstream *u, uint64_t *tried, char **ret_url, size_t *ret_node) {
+        pthread_mutex_lock(&u->lock);
+        ssize_t i = pick(u, *tried);
+        if (i < 0) {
+                pthread_mutex_unlock(&u->lock);
+                return -EHOSTUNREACH;
+        }
+        char *url = strdup(u->nodes[i].url);
+        if (url) {
+                u->nodes[i].outstanding++;
+                u->nodes[i].requests++;
+        }
+        pthread_mutex_unlock(&u->lock);
+        if (!url)
+                return -ENOMEM;
+        *tried |= UINT64_C(1) << i;
+        *ret_url = url;
+        *ret_node = (size_t) i;
+        return 0;
+}
+
+void upstream_release(Upstream *u, size_t node, bool connect_failed) {
+        pthread_mutex_lock(&u->lock);
+        Node *n = &u->nodes[node];
+        n->outstanding--;
+        if (connect_failed) {
+                n->failures++;
+                node_failed(n);
+        }
+        pthread_mutex_unlock(&u->lock);
 }
 
 /* ---- the pool ---- */

@@ -58,6 +58,25 @@ Upstream *upstream_stop(Upstream *u);
 int upstream_forward(Upstream *u, const char *method, const char *path_and_query, const HttpcHeader *headers,
         size_t n_headers, const void *body, size_t body_len, HttpcDone done, void *userdata);
 
+/* A streamed GET (Server-Sent Events): as upstream_forward(), but a 2xx answer's body goes
+ * to on_data as it arrives (httpc's streaming, src/httpc/httpc.h: first the head with len
+ * 0, then each chunk; < 0 ends it), and abandoned (NULL: never) is asked about once a
+ * second, true ending it. Until a node answers 2xx the pool's failover holds (a connection
+ * never established, or a 502/503/504, is tried on another node); once the stream started it
+ * is never retried. done comes once at the end (-ECANCELED when on_data or abandoned ended
+ * it), with the answer of a status that did not stream. */
+typedef int (*UpstreamData)(const HttpcResponse *head, const char *data, size_t len, void *userdata);
+int upstream_stream(Upstream *u, const char *path_and_query, const HttpcHeader *headers, size_t n_headers,
+        UpstreamData on_data, bool (*abandoned)(void *userdata), HttpcDone done, void *userdata);
+
+/* For a connection the caller opens itself (a WebSocket): the node a request would go to,
+ * not one of *tried (which gains it), counted in flight until upstream_release(). 0 with
+ * *ret_url (its base url, malloc'd) and *ret_node; -EHOSTUNREACH when none is left. */
+int upstream_acquire(Upstream *u, uint64_t *tried, char **ret_url, size_t *ret_node);
+/* The connection of upstream_acquire() ended; connect_failed: it could not be opened (a
+ * failed check, as for a proxied request). */
+void upstream_release(Upstream *u, size_t node, bool connect_failed);
+
 /* A snapshot: n_nodes entries written into ret (at most max); url points into u. */
 size_t upstream_stats(Upstream *u, UpstreamNodeStats *ret, size_t max);
 /* How many nodes are healthy now. */

@@ -45,6 +45,10 @@ typedef struct StaticFile {
         char *path; /* relative: "index.html", "_next/static/x.js" */
         char *body;
         size_t len;
+        /* The precompressed sibling "path.gz" when the tree has one (borrowed: that file's
+         * own entry owns it), served to clients that accept gzip. */
+        const char *gz;
+        size_t gz_len;
 } StaticFile;
 
 struct HttpServer {
@@ -696,11 +700,34 @@ static int static_load_dir(HttpServer *s, int dfd, const char *prefix, unsigned 
                         break;
                 }
                 s->files = nf;
-                s->files[s->n_files++] = (StaticFile){TAKE_PTR(rel), body, (size_t) st.st_size};
+                s->files[s->n_files++] =
+                        (StaticFile){.path = TAKE_PTR(rel), .body = body, .len = (size_t) st.st_size};
                 *total += (size_t) st.st_size;
         }
         closedir(d);
         return r;
+}
+
+/* Pair every file with its precompressed sibling "NAME.gz" (written by the web build),
+ * when that sibling is gzip data (its magic bytes) and not larger than the file. */
+static void static_pair_gzip(HttpServer *s) {
+        for (size_t i = 0; i < s->n_files; i++) {
+                const StaticFile *z = &s->files[i];
+                size_t n = strlen(z->path);
+                if (n <= 3 || strcmp(z->path + n - 3, ".gz") != 0)
+                        continue;
+                if (z->len < 18 || (uint8_t) z->body[0] != 0x1f || (uint8_t) z->body[1] != 0x8b)
+                        continue; /* a gzip member is at least 18 bytes */
+                _cleanup_free_ char *base = strndup(z->path, n - 3);
+                if (!base)
+                        continue;
+                StaticFile key = {.path = base};
+                StaticFile *f = bsearch(&key, s->files, s->n_files, sizeof *s->files, static_file_cmp);
+                if (f && z->len < f->len) {
+                        f->gz = z->body;
+                        f->gz_len = z->len;
+                }
+        }
 }
 
 static int static_load(HttpServer *s, const char *dir) {
@@ -713,7 +740,65 @@ static int static_load(HttpServer *s, const char *dir) {
                 return r;
         if (s->n_files)
                 qsort(s->files, s->n_files, sizeof *s->files, static_file_cmp);
+        static_pair_gzip(s);
         return 0;
+}
+
+/* One coding's quality value ("1", "0.5", "0.000"): -1 when malformed. */
+static int qvalue_millis(const char *p, size_t n) {
+        if (n == 0 || n > 5 || (p[0] != '0' && p[0] != '1'))
+                return -1;
+        int v = (p[0] - '0') * 1000;
+        if (n == 1)
+                return v;
+        if (p[1] != '.')
+                return -1;
+        int scale = 100;
+        for (size_t i = 2; i < n; i++, scale /= 10) {
+                if (p[i] < '0' || p[i] > '9' || (v == 1000 && p[i] != '0'))
+                        return -1;
+                v += (p[i] - '0') * scale;
+        }
+        return v;
+}
+
+static bool is_ows(char c) {
+        return c == ' ' || c == '\t';
+}
+
+bool http_accepts_gzip(const char *accept_encoding) {
+        int gzip = -1, star = -1; /* their q in thousandths; -1: not named */
+        for (const char *p = accept_encoding; p && *p;) {
+                size_t len = strcspn(p, ",");
+                const char *end = p + len;
+                while (p < end && is_ows(*p))
+                        p++;
+                size_t name = strcspn(p, ";, \t");
+                if (name > (size_t) (end - p))
+                        name = (size_t) (end - p);
+                int q = 1000;
+                for (const char *a = p + name; a < end;) {
+                        /* ";q=0.5": parameters other than q are ignored */
+                        while (a < end && (is_ows(*a) || *a == ';'))
+                                a++;
+                        size_t alen = 0;
+                        while (a + alen < end && a[alen] != ';')
+                                alen++;
+                        size_t vlen = alen;
+                        while (vlen > 0 && is_ows(a[vlen - 1]))
+                                vlen--;
+                        if (vlen >= 2 && (a[0] == 'q' || a[0] == 'Q') && a[1] == '=')
+                                q = qvalue_millis(a + 2, vlen - 2);
+                        a += alen;
+                }
+                if (q >= 0 && ((name == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+                                      (name == 6 && strncasecmp(p, "x-gzip", 6) == 0)))
+                        gzip = q > gzip ? q : gzip;
+                else if (q >= 0 && name == 1 && *p == '*')
+                        star = q;
+                p = *end ? end + 1 : end;
+        }
+        return gzip >= 0 ? gzip > 0 : star > 0;
 }
 
 /* Answer r from the static tree when the file exists: true when answered. */
@@ -737,15 +822,26 @@ static bool serve_static(HttpRequest *r) {
         const StaticFile *f = bsearch(&key, s->files, s->n_files, sizeof *s->files, static_file_cmp);
         if (!f)
                 return false;
-        char *body = malloc(f->len + 1);
+        bool gzip = f->gz && http_accepts_gzip(http_request_header(r, "Accept-Encoding"));
+        const char *src = gzip ? f->gz : f->body;
+        size_t len = gzip ? f->gz_len : f->len;
+        /* Next's hashed assets never change under their name; anything else (index.html)
+         * must be checked again, or a new build would meet old pages. */
+        bool hashed = strncmp(rel, "_next/static/", 13) == 0;
+        if (http_reply_header(
+                    r, "Cache-Control", hashed ? "public, max-age=31536000, immutable" : "no-cache") < 0 ||
+                (f->gz && http_reply_header(r, "Vary", "Accept-Encoding") < 0) ||
+                (gzip && http_reply_header(r, "Content-Encoding", "gzip") < 0))
+                return false;
+        char *body = malloc(len + 1);
         if (!body)
                 return false;
-        memcpy(body, f->body, f->len);
+        memcpy(body, src, len);
         const char *type = "application/octet-stream", *dot = strrchr(rel, '.');
         for (size_t i = 0; dot && i < ELEMENTSOF(static_types); i++)
                 if (strcmp(dot, static_types[i].ext) == 0)
                         type = static_types[i].type;
-        http_reply(r, 200, type, body, f->len);
+        http_reply(r, 200, type, body, len);
         return true;
 }
 

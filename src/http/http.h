@@ -107,6 +107,10 @@ const char *http_request_method(const HttpRequest *r);
 const char *http_request_path(const HttpRequest *r);
 /* A query-string parameter (decoded), or NULL. */
 const char *http_request_query(HttpRequest *r, const char *name);
+/* Whether an Accept-Encoding value lets the answer be gzip (RFC 9110 12.5.3): "gzip" or
+ * "x-gzip" with a quality above 0, or else "*" with one; NULL or "" (identity only) is
+ * false. An element with a malformed quality is ignored. */
+bool http_accepts_gzip(const char *accept_encoding);
 /* A request header (case-insensitive name), or NULL. */
 const char *http_request_header(HttpRequest *r, const char *name);
 /* The body (NUL-terminated; "" when none). */

@@ -107,15 +107,16 @@ static bool opcode_known(unsigned op) {
                op == WS_PING || op == WS_PONG;
 }
 
-int ws_frame_parse(uint8_t *buf, size_t len, size_t max_payload, WsFrame *ret) {
+/* masked: the frame must be masked (a client's) or must not be (a server's). */
+static int frame_parse(uint8_t *buf, size_t len, size_t max_payload, bool masked, WsFrame *ret) {
         if (len < 2)
                 return 0;
         bool fin = buf[0] & 0x80;
         unsigned op = buf[0] & 0x0F;
         if ((buf[0] & 0x70) || !opcode_known(op))
                 return -EPROTO;
-        if (!(buf[1] & 0x80))
-                return -EPROTO; /* a client's frames are masked */
+        if (!(buf[1] & 0x80) != !masked)
+                return -EPROTO; /* a client's frames are masked, a server's are not */
         uint64_t plen = buf[1] & 0x7F;
         size_t off = 2;
         if (plen == 126) {
@@ -137,14 +138,35 @@ int ws_frame_parse(uint8_t *buf, size_t len, size_t max_payload, WsFrame *ret) {
                 return -EPROTO;
         if (plen > max_payload)
                 return -EMSGSIZE;
-        if (len - off < 4 || len - off - 4 < plen)
+        size_t mlen = masked ? 4 : 0;
+        if (len - off < mlen || len - off - mlen < plen)
                 return 0;
-        const uint8_t *mask = buf + off;
-        uint8_t *p = buf + off + 4;
-        for (size_t i = 0; i < plen; i++)
-                p[i] ^= mask[i & 3];
+        uint8_t *p = buf + off + mlen;
+        if (masked)
+                ws_mask(p, (size_t) plen, buf + off);
         *ret = (WsFrame){.fin = fin, .opcode = (WsOpcode) op, .payload = p, .len = (size_t) plen};
-        return (int) (off + 4 + plen);
+        return (int) (off + mlen + plen);
+}
+
+int ws_frame_parse(uint8_t *buf, size_t len, size_t max_payload, WsFrame *ret) {
+        return frame_parse(buf, len, max_payload, true, ret);
+}
+
+int ws_server_frame_parse(uint8_t *buf, size_t len, size_t max_payload, WsFrame *ret) {
+        return frame_parse(buf, len, max_payload, false, ret);
+}
+
+void ws_mask(uint8_t *payload, size_t len, const uint8_t mask[static 4]) {
+        for (size_t i = 0; i < len; i++)
+                payload[i] ^= mask[i & 3];
+}
+
+size_t ws_client_frame_header(
+        uint8_t hdr[static WS_MAX_HEADER], WsOpcode op, uint64_t payload_len, const uint8_t mask[static 4]) {
+        size_t n = ws_frame_header(hdr, op, payload_len);
+        hdr[1] |= 0x80;
+        memcpy(hdr + n, mask, 4);
+        return n + 4;
 }
 
 size_t ws_frame_header(uint8_t hdr[static WS_MAX_HEADER], WsOpcode op, uint64_t payload_len) {

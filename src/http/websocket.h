@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* WebSocket (RFC 6455) on the server side: the opening handshake's accept key and the
- * frames. Pure functions over bytes (the socket is the caller's): every client frame is
- * decoded as hostile input (a fuzz target covers the parser). */
+/* WebSocket (RFC 6455): the opening handshake's accept key and the frames, of the server
+ * side and (for a proxy, the gateway) of the client side. Pure functions over bytes (the
+ * socket is the caller's): every frame is decoded as hostile input (a fuzz target covers
+ * the parser). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +28,7 @@ enum {
         WS_CLOSE_TOO_BIG = 1009,
 };
 
-#define WS_MAX_HEADER 14
+#define WS_MAX_HEADER 14 /* with a mask */
 #define WS_MAX_CONTROL_PAYLOAD 125
 #define WS_ACCEPT_LEN 28
 
@@ -45,6 +46,17 @@ typedef struct WsFrame {
  * top bit set), -EMSGSIZE when the payload is longer than max_payload. *ret is written
  * when > 0 is returned. */
 int ws_frame_parse(uint8_t *buf, size_t len, size_t max_payload, WsFrame *ret);
+
+/* One server frame, for a client: as ws_frame_parse(), but the frame must not be masked. */
+int ws_server_frame_parse(uint8_t *buf, size_t len, size_t max_payload, WsFrame *ret);
+
+/* XOR payload with the mask (masking and unmasking are the same). */
+void ws_mask(uint8_t *payload, size_t len, const uint8_t mask[static 4]);
+
+/* The header of a client frame (final, masked with mask: the payload is sent masked with
+ * ws_mask()); returns its size (6, 8 or 14). */
+size_t ws_client_frame_header(
+        uint8_t hdr[static WS_MAX_HEADER], WsOpcode op, uint64_t payload_len, const uint8_t mask[static 4]);
 
 /* The header of a server frame (final, unmasked) of payload_len bytes into hdr; returns its
  * size (2, 4 or 10). */

@@ -34,6 +34,8 @@ typedef struct Transfer {
         char *body; /* the request's, copied */
         bool bounded; /* has a timeout: httpc_stop() lets it finish */
         HttpcDone done;
+        int (*on_data)(const HttpcResponse *head, const char *data, size_t len, void *userdata);
+        bool (*abandoned)(void *userdata);
         void *userdata;
         uint64_t start_usec;
         /* what is known of the response so far */
@@ -41,6 +43,8 @@ typedef struct Transfer {
         bool refused; /* address_allowed() said no */
         bool too_large; /* body or header section past its ceiling */
         bool nomem; /* a callback could not allocate */
+        bool streaming; /* a 2xx answer to a request with on_data: its body goes there */
+        bool aborted; /* on_data or abandoned ended it */
         char *rbody;
         size_t rbody_len, rbody_cap;
         HttpcHeader *rheaders;
@@ -122,9 +126,33 @@ static void transfer_free(Transfer *t) {
 
 /* ---- libcurl's callbacks, on the client's thread ---- */
 
+/* What a streaming consumer sees of the answer: its status and headers. */
+static HttpcResponse transfer_head(const Transfer *t) {
+        long status = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        return (HttpcResponse){
+                .sent = true,
+                .status = status > 0 ? (unsigned) status : 0,
+                .headers = t->rheaders,
+                .n_headers = t->n_rheaders,
+        };
+}
+
+/* Hand a chunk (len 0: the head) to on_data: false when the consumer ended the transfer. */
+static bool stream_chunk(Transfer *t, const char *data, size_t len) {
+        HttpcResponse head = transfer_head(t);
+        if ((t->abandoned && t->abandoned(t->userdata)) || t->on_data(&head, data, len, t->userdata) < 0) {
+                t->aborted = true;
+                return false;
+        }
+        return true;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
         Transfer *t = userdata;
         size_t n = size * nmemb, max = t->client->cfg.max_response_body;
+        if (t->streaming)
+                return stream_chunk(t, data, n) ? n : 0;
         if (n > max - t->rbody_len) {
                 t->too_large = true;
                 return 0; /* CURLE_WRITE_ERROR */
@@ -157,6 +185,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
                 return n;
         }
         const char *colon = memchr(data, ':', n);
+        if (t->on_data && !colon && n <= 2) {
+                /* The blank line: a 2xx answer of a streaming request starts streaming. */
+                HttpcResponse head = transfer_head(t);
+                if (head.status >= 200 && head.status < 300 && !t->streaming) {
+                        t->streaming = true;
+                        return stream_chunk(t, NULL, 0) ? n : 0;
+                }
+                return n;
+        }
         if (!colon || colon == data)
                 return n; /* the blank line, or a folded continuation (obsolete): ignored */
         t->rheader_bytes += n;
@@ -244,9 +281,23 @@ static const struct {
         {CURLE_ABORTED_BY_CALLBACK, ECANCELED},
 };
 
+/* libcurl's progress meter, asked about once a second while nothing moves: the moment a
+ * streaming consumer that went away ends its transfer. */
+static int on_progress(
+        void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+        Transfer *t = userdata;
+        if (t->abandoned(t->userdata)) {
+                t->aborted = true;
+                return 1; /* CURLE_ABORTED_BY_CALLBACK */
+        }
+        return 0;
+}
+
 static int transfer_error(const Transfer *t, CURLcode code) {
         if (code == CURLE_OK)
                 return 0;
+        if (t->aborted)
+                return -ECANCELED;
         if (t->refused)
                 return -EACCES;
         if (t->too_large)
@@ -540,6 +591,11 @@ static int transfer_new(HttpcClient *c, const HttpcRequest *req, Transfer **ret)
         curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
         curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
         curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
+        if (req->abandoned) {
+                curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+                curl_easy_setopt(e, CURLOPT_XFERINFODATA, t);
+                curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+        }
         *ret = t;
         return 0;
 fail:
@@ -555,6 +611,8 @@ int httpc_submit(HttpcClient *c, const HttpcRequest *req, HttpcDone done, void *
         if (r < 0)
                 return r;
         t->done = done;
+        t->on_data = req->on_data;
+        t->abandoned = req->abandoned;
         t->userdata = userdata;
         t->start_usec = now_usec(CLOCK_MONOTONIC);
         pthread_mutex_lock(&c->lock);

@@ -32,6 +32,8 @@ typedef struct HttpcHeader {
         const char *value;
 } HttpcHeader;
 
+typedef struct HttpcResponse HttpcResponse;
+
 typedef struct HttpcRequest {
         const char *method; /* "GET", "POST", "PUT", "DELETE"... */
         const char *url;
@@ -41,6 +43,18 @@ typedef struct HttpcRequest {
         size_t body_len;
         uint64_t connect_timeout_usec; /* 0 = 2 s */
         uint64_t timeout_usec; /* the whole transfer; 0 = none */
+        /* A streamed answer (Server-Sent Events, say): when on_data is set and the answer
+         * is 2xx, its body is not kept (nor bounded by max_response_body) but handed to
+         * on_data as it arrives, from the client's thread: once with len 0 as soon as the
+         * header section is complete (head: status and headers; no body), then each chunk.
+         * An on_data that returns < 0 ends the transfer (done gets -ECANCELED). Any other
+         * status is kept and given to done as usual. done comes once at the end either way
+         * (with an empty body after a streamed answer). userdata is done's. */
+        int (*on_data)(const HttpcResponse *head, const char *data, size_t len, void *userdata);
+        /* Asked from the client's thread while the transfer runs, about once a second when
+         * nothing arrives and at every chunk: true ends it (done gets -ECANCELED). NULL =
+         * never (a consumer that went away). */
+        bool (*abandoned)(void *userdata);
 } HttpcRequest;
 
 typedef struct HttpcResponse {

@@ -11,6 +11,11 @@
 #include "json/gateway.h"
 #include "json/json-internal.h"
 
+static json_t *number(double value) {
+        return value == floor(value) && fabs(value) < 9e15 ? json_integer((json_int_t) value)
+                                                           : json_real(value);
+}
+
 int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, double value) {
         json_t *obj = (json_t *) judge0_body_json(b);
         if (item != SIZE_MAX) {
@@ -22,9 +27,14 @@ int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, dou
         json_t *cur = json_object_get(obj, name);
         if (cur && !json_is_null(cur))
                 return 0;
-        json_t *v = value == floor(value) && fabs(value) < 9e15 ? json_integer((json_int_t) value)
-                                                                : json_real(value);
-        return j0_set(obj, name, v);
+        return j0_set(obj, name, number(value));
+}
+
+int gwjson_body_set_number(Judge0Body *b, const char *name, double value) {
+        json_t *obj = (json_t *) judge0_body_json(b);
+        if (!json_is_object(obj))
+                return -ERANGE;
+        return j0_set(obj, name, number(value));
 }
 
 int gwjson_body_encode(const Judge0Body *b, char **ret) {
@@ -43,8 +53,8 @@ static int load(const char *body, size_t len, json_t **ret, char *errbuf, size_t
         return 0;
 }
 
-int gwjson_credentials_parse(const char *body, size_t len, char **ret_username, char **ret_password,
-        char *errbuf, size_t errlen) {
+/* The body as a JSON object: -EBADMSG (the reason in errbuf) when it is not one. */
+static int load_object(const char *body, size_t len, json_t **ret, char *errbuf, size_t errlen) {
         _cleanup_json_ json_t *root = NULL;
         int r = load(body, len, &root, errbuf, errlen);
         if (r < 0)
@@ -53,6 +63,16 @@ int gwjson_credentials_parse(const char *body, size_t len, char **ret_username, 
                 snprintf(errbuf, errlen, "the body is not a JSON object");
                 return -EBADMSG;
         }
+        *ret = TAKE_PTR(root);
+        return 0;
+}
+
+int gwjson_credentials_parse(const char *body, size_t len, char **ret_username, char **ret_password,
+        char *errbuf, size_t errlen) {
+        _cleanup_json_ json_t *root = NULL;
+        int r = load_object(body, len, &root, errbuf, errlen);
+        if (r < 0)
+                return r;
         const char *names[] = {"username", "password"};
         const char *vals[2];
         for (size_t i = 0; i < 2; i++) {
@@ -71,6 +91,28 @@ int gwjson_credentials_parse(const char *body, size_t len, char **ret_username, 
         }
         *ret_username = TAKE_PTR(u);
         *ret_password = p;
+        return 0;
+}
+
+int gwjson_share_parse(const char *body, size_t len, char **ret_data, char *errbuf, size_t errlen) {
+        _cleanup_json_ json_t *root = NULL;
+        int r = load_object(body, len, &root, errbuf, errlen);
+        if (r < 0)
+                return r;
+        json_t *v = json_object_get(root, "data");
+        if (!json_is_string(v)) {
+                snprintf(errbuf, errlen, "data %s", v ? "is not a string" : "is missing");
+                return -EBADMSG;
+        }
+        char *d = strndup(json_string_value(v), json_string_length(v));
+        if (!d)
+                return -ENOMEM;
+        if (strlen(d) != json_string_length(v)) {
+                free(d);
+                snprintf(errbuf, errlen, "data contains a NUL character");
+                return -EBADMSG;
+        }
+        *ret_data = d;
         return 0;
 }
 
@@ -207,6 +249,14 @@ static json_t *timestamp_or_null(int64_t usec) {
 
 int gwjson_user_encode(const char *name, char **ret) {
         _cleanup_json_ json_t *o = json_pack("{s:{s:o}}", "user", "name", j0_cstring(name));
+        if (!o)
+                return -ENOMEM;
+        return j0_dump(o, 17, ret);
+}
+
+int gwjson_share_encode(const char *id, const char *data, int64_t created_at_usec, char **ret) {
+        _cleanup_json_ json_t *o = json_pack("{s:o,s:o,s:o}", "id", j0_cstring(id), "data", j0_cstring(data),
+                "created_at", timestamp_or_null(created_at_usec));
         if (!o)
                 return -ENOMEM;
         return j0_dump(o, 17, ret);

@@ -19,6 +19,8 @@
  * "submissions" array when item != SIZE_MAX, when it is absent or null. -ERANGE when the
  * item is not there or not an object. */
 int gwjson_body_default_number(Judge0Body *b, size_t item, const char *name, double value);
+/* Set name to value (a number) in the body's object, whatever was there. */
+int gwjson_body_set_number(Judge0Body *b, const char *name, double value);
 /* The body as compact JSON. */
 int gwjson_body_encode(const Judge0Body *b, char **ret);
 
@@ -26,6 +28,9 @@ int gwjson_body_encode(const Judge0Body *b, char **ret);
  * reason ("malformed JSON: ...", "username is not a string"...) in errbuf. */
 int gwjson_credentials_parse(
         const char *body, size_t len, char **ret_username, char **ret_password, char *errbuf, size_t errlen);
+
+/* {"data": s}: a string, malloc'd into *ret_data. -EBADMSG with the reason in errbuf. */
+int gwjson_share_parse(const char *body, size_t len, char **ret_data, char *errbuf, size_t errlen);
 
 /* ---- the API nodes' answers ---- */
 
@@ -54,6 +59,8 @@ int gwjson_list_wrap(const char *batch_body, size_t len, const Judge0Page *page,
 
 /* {"session":{"user":null|{"name":..},"expires_at":ISO},"accounts":bool} */
 int gwjson_session_encode(const char *user_name, int64_t expires_at_usec, bool accounts, char **ret);
+/* {"id": id, "data": data, "created_at": ISO} */
+int gwjson_share_encode(const char *id, const char *data, int64_t created_at_usec, char **ret);
 /* {"user":{"name":..}} */
 int gwjson_user_encode(const char *name, char **ret);
 

@@ -46,6 +46,7 @@ int piston_ws_message_parse(
                         memcpy(m.data.data, json_string_value(v), n + 1);
                         m.data.len = n;
                 }
+                m.eof = json_is_true(json_object_get(root, "eof"));
         } else if (m.type == PISTON_WS_SIGNAL)
                 m.signal = string_copy(json_object_get(root, "signal"));
         *ret = m;

@@ -122,7 +122,7 @@ int piston_result_encode(const PistonResult *res, char **ret);
 /* ---- the WebSocket protocol (/api/v2/connect) ---- */
 
 /* A client's message: {"type":"init", ...the execute body...}, {"type":"data",
- * "stream":"stdin","data":"..."} or {"type":"signal","signal":"SIGKILL"}. */
+ * "stream":"stdin","data":"..."(,"eof":true)} or {"type":"signal","signal":"SIGKILL"}. */
 typedef enum PistonWsType {
         PISTON_WS_INIT,
         PISTON_WS_DATA,
@@ -135,6 +135,7 @@ typedef struct PistonWsMessage {
         char *stream; /* data: NULL when not a string */
         Bytes data; /* data: NULL data when not a string */
         char *signal; /* signal: NULL when not a string */
+        bool eof; /* data: "eof": true (our extension), the end of input after data */
 } PistonWsMessage;
 
 /* -EBADMSG for malformed JSON (reason in errbuf). For init, parse the same text with

@@ -69,6 +69,9 @@ typedef struct MetaOps {
         int (*history_delete)(MetaBackend *b, const char *owner, const char *token);
         int (*history_count_unfinished)(MetaBackend *b, const char *owner, uint64_t *ret);
 
+        int (*share_create)(MetaBackend *b, const MetaShare *s);
+        int (*share_get)(MetaBackend *b, const char *id, MetaShare *ret);
+
         int (*config_set)(MetaBackend *b, const char *key, const char *value);
         int (*config_unset)(MetaBackend *b, const char *key);
         /* Sorted by key (bytewise). */

@@ -11,6 +11,7 @@
  *   history        _id = the token (unique); indexes (owner, created_at, _id) for pages and
  *                  (status_id, created_at, _id) for the pending list
  *   client_config  _id = the key
+ *   shares         _id = the share's id; owner, data, created_at
  * A server that refuses TTL indexes (FerretDB 1.x answers NotImplemented) still works:
  * expired sessions are refused by the queries and deleted by session_sweep(). */
 
@@ -761,6 +762,44 @@ static int mongo_user_get(MetaBackend *b, bool by_name, const char *value, MetaU
         return find_one(b, "users", &filter, user_row, ret);
 }
 
+/* ---- share links ---- */
+
+static int mongo_share_create(MetaBackend *b, const MetaShare *s) {
+        DOC(doc);
+        put_id(&doc, s->id);
+        put_str(&doc, "owner", s->owner);
+        put_str(&doc, "data", s->data);
+        put_i64(&doc, "created_at", s->created_at);
+        return insert(b, "shares", &doc);
+}
+
+static int share_row(const bson_t *doc, void *userdata) {
+        MetaShare s = {};
+        bson_iter_t it;
+        uint32_t len = 0;
+        int r;
+        if ((r = get_str(doc, "_id", s.id, sizeof s.id)) < 0 ||
+                (r = get_str(doc, "owner", s.owner, sizeof s.owner)) < 0 ||
+                (r = get_i64(doc, "created_at", 0, INT64_MAX, &s.created_at)) < 0)
+                return r;
+        if (!bson_iter_init_find(&it, doc, "data") || !BSON_ITER_HOLDS_UTF8(&it))
+                return -EBADMSG;
+        const char *data = bson_iter_utf8(&it, &len);
+        if (!data || len > META_SHARE_MAX || memchr(data, '\0', len))
+                return -EBADMSG;
+        r = meta_dup_bytes(data, len, &s.data);
+        if (r < 0)
+                return r;
+        *(MetaShare *) userdata = s;
+        return 0;
+}
+
+static int mongo_share_get(MetaBackend *b, const char *id, MetaShare *ret) {
+        DOC(filter);
+        put_id(&filter, id);
+        return find_one(b, "shares", &filter, share_row, ret);
+}
+
 /* ---- sessions ---- */
 
 static int mongo_session_create(MetaBackend *b, const MetaSession *s) {
@@ -1084,6 +1123,8 @@ const MetaOps meta_mongo_ops = {
         .history_pending = mongo_history_pending,
         .history_delete = mongo_history_delete,
         .history_count_unfinished = mongo_history_count_unfinished,
+        .share_create = mongo_share_create,
+        .share_get = mongo_share_get,
         .config_set = mongo_config_set,
         .config_unset = mongo_config_unset,
         .config_get_all = mongo_config_get_all,

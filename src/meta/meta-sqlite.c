@@ -43,7 +43,10 @@ static const char schema[] =
         "CREATE INDEX IF NOT EXISTS meta_history_owner ON meta_history (owner, created_at DESC, token DESC);"
         "CREATE INDEX IF NOT EXISTS meta_history_pending ON meta_history (created_at, token)"
         " WHERE status_id IN (1, 2);"
-        "CREATE TABLE IF NOT EXISTS meta_client_config (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;";
+        "CREATE TABLE IF NOT EXISTS meta_client_config (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+        "CREATE TABLE IF NOT EXISTS meta_shares ("
+        " id TEXT PRIMARY KEY, owner TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL"
+        ") STRICT;";
 
 #define KEY_COLUMNS \
         "id, name, hash, scopes, rate, burst, quota_day, cpu_seconds_day, concurrent, languages, " \
@@ -79,6 +82,8 @@ typedef enum Stmt {
         STMT_HISTORY_PENDING,
         STMT_HISTORY_DELETE,
         STMT_HISTORY_COUNT_UNFINISHED,
+        STMT_SHARE_INSERT,
+        STMT_SHARE_GET,
         STMT_CONFIG_SET,
         STMT_CONFIG_UNSET,
         STMT_CONFIG_ALL,
@@ -119,6 +124,9 @@ static const char *const statements[_STMT_MAX] = {
         [STMT_HISTORY_DELETE] = "DELETE FROM meta_history WHERE owner = ?1 AND token = ?2",
         [STMT_HISTORY_COUNT_UNFINISHED] = "SELECT count(*) FROM meta_history WHERE owner = ?1 AND "
                                           "status_id IN (1, 2)",
+        [STMT_SHARE_INSERT] =
+                "INSERT INTO meta_shares (id, owner, data, created_at) VALUES (?1, ?2, ?3, ?4)",
+        [STMT_SHARE_GET] = "SELECT id, owner, data, created_at FROM meta_shares WHERE id = ?1",
         [STMT_CONFIG_SET] = "INSERT INTO meta_client_config (key, value) VALUES (?1, ?2) "
                             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         [STMT_CONFIG_UNSET] = "DELETE FROM meta_client_config WHERE key = ?1",
@@ -733,6 +741,39 @@ static int sqlite_history_count_unfinished(MetaBackend *b, const char *owner, ui
         return query_count(st, ret);
 }
 
+/* ---- share links ---- */
+
+static int sqlite_share_create(MetaBackend *b, const MetaShare *s) {
+        STMT(b, STMT_SHARE_INSERT);
+        int r = BIND(st, TEXT(s->id), TEXT(s->owner), TEXT(s->data), INT(s->created_at));
+        if (r < 0)
+                return r;
+        return exec_changes(b, st, NULL);
+}
+
+static int sqlite_share_get(MetaBackend *b, const char *id, MetaShare *ret) {
+        MetaShare s = {};
+        STMT(b, STMT_SHARE_GET);
+        int r = BIND(st, TEXT(id));
+        if (r < 0)
+                return r;
+        r = step(st);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
+        const char *data = (const char *) sqlite3_column_text(st, 2);
+        if ((r = column_text(st, 0, s.id, sizeof s.id)) < 0 ||
+                (r = column_text(st, 1, s.owner, sizeof s.owner)) < 0 ||
+                (r = column_int(st, 3, 0, INT64_MAX, &s.created_at)) < 0)
+                return r;
+        if (!data)
+                return -ENOMEM;
+        r = meta_dup_bytes(data, strlen(data), &s.data);
+        if (r < 0)
+                return r;
+        *ret = s;
+        return 0;
+}
+
 /* ---- client configuration ---- */
 
 static int sqlite_config_set(MetaBackend *b, const char *key, const char *value) {
@@ -789,6 +830,8 @@ const MetaOps meta_sqlite_ops = {
         .history_pending = sqlite_history_pending,
         .history_delete = sqlite_history_delete,
         .history_count_unfinished = sqlite_history_count_unfinished,
+        .share_create = sqlite_share_create,
+        .share_get = sqlite_share_get,
         .config_set = sqlite_config_set,
         .config_unset = sqlite_config_unset,
         .config_get_all = sqlite_config_get_all,

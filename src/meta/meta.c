@@ -569,6 +569,26 @@ int meta_history_count_unfinished(Meta *m, const char *owner, uint64_t *ret) {
         return CALL(m, history_count_unfinished, owner, ret);
 }
 
+void meta_share_done(MetaShare *s) {
+        if (!s)
+                return;
+        free(s->data);
+        s->data = NULL;
+}
+
+int meta_share_create(Meta *m, const MetaShare *s) {
+        if (!m || !s || !FIELD_OK(s->id, TEXT_ID, false) || !FIELD_OK(s->owner, TEXT_ID, false) ||
+                !text_ok(s->data, META_SHARE_MAX + 1, TEXT_ID, false) || s->created_at < 0)
+                return -EINVAL;
+        return CALL(m, share_create, s);
+}
+
+int meta_share_get(Meta *m, const char *id, MetaShare *ret) {
+        if (!m || !ret || !ARG_OK(id, TEXT_ID, META_ID_MAX, false))
+                return -EINVAL;
+        return CALL(m, share_get, id, ret);
+}
+
 int meta_config_set(Meta *m, const char *key, const char *value) {
         if (!m || !ARG_OK(key, TEXT_ID, META_NAME_MAX, false) ||
                 !ARG_OK(value, TEXT_ANY, META_CONFIG_VALUE_MAX, true))

@@ -161,6 +161,21 @@ int meta_history_pending(Meta *m, size_t max, char (**ret_tokens)[META_ID_MAX], 
 int meta_history_delete(Meta *m, const char *owner, const char *token);
 int meta_history_count_unfinished(Meta *m, const char *owner, uint64_t *ret);
 
+/* Share links of the IDE (short links: the gateway keeps the link's text under a short
+ * id). data: printable ASCII without spaces (the IDE's compressed fragment), 1 to
+ * META_SHARE_MAX bytes; the gateway makes the id. create: -EEXIST when the id is taken.
+ * get: -ENOENT when missing; ret->data is malloc'd: meta_share_done(). */
+#define META_SHARE_MAX (64u * 1024)
+typedef struct MetaShare {
+        char id[META_ID_MAX];
+        char owner[META_ID_MAX]; /* who made it, as in MetaHistory */
+        char *data;
+        int64_t created_at; /* µs */
+} MetaShare;
+void meta_share_done(MetaShare *s);
+int meta_share_create(Meta *m, const MetaShare *s);
+int meta_share_get(Meta *m, const char *id, MetaShare *ret);
+
 /* Client configuration: string keys and values (the gateway validates keys and values).
  * get_all: malloc'd parallel arrays of malloc'd strings, sorted by key:
  * meta_config_free(). unset: 0 even when missing. */

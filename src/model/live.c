@@ -7,7 +7,7 @@
 
 #include "base/fd-util.h"
 #include "base/macro.h"
-#include "model/live.h"
+#include "model/live-backend.h"
 
 void live_channel_close(LiveChannel *ch) {
         ch->stdin_fd = safe_close(ch->stdin_fd);
@@ -70,24 +70,28 @@ typedef struct Entry {
         bool dropped; /* the session ended first: no channel, the run is not to happen */
 } Entry;
 
-struct LiveRegistry {
+/* The local backend: the worker's ends wait in a list for the worker of this process. */
+typedef struct LocalRegistry {
+        LiveRegistry base;
         pthread_mutex_t lock;
         Entry *list;
         size_t n;
-};
+} LocalRegistry;
+
+static const LiveRegistryOps local_ops;
 
 int live_registry_new(LiveRegistry **ret) {
-        LiveRegistry *r = calloc(1, sizeof *r);
+        LocalRegistry *r = calloc(1, sizeof *r);
         if (!r)
                 return -ENOMEM;
+        r->base.ops = &local_ops;
         pthread_mutex_init(&r->lock, NULL);
-        *ret = r;
+        *ret = &r->base;
         return 0;
 }
 
-LiveRegistry *live_registry_free(LiveRegistry *r) {
-        if (!r)
-                return NULL;
+static void local_free(LiveRegistry *base) {
+        LocalRegistry *r = (LocalRegistry *) base;
         while (r->list) {
                 Entry *e = r->list;
                 r->list = e->next;
@@ -96,17 +100,17 @@ LiveRegistry *live_registry_free(LiveRegistry *r) {
         }
         pthread_mutex_destroy(&r->lock);
         free(r);
-        return NULL;
 }
 
-static Entry **find(LiveRegistry *r, const char *token) {
+static Entry **find(LocalRegistry *r, const char *token) {
         Entry **p = &r->list;
         while (*p && strcmp((*p)->token, token) != 0)
                 p = &(*p)->next;
         return p;
 }
 
-int live_register(LiveRegistry *r, const char *token, LiveChannel *worker_ends) {
+static int local_register(LiveRegistry *base, const char *token, LiveChannel *worker_ends) {
+        LocalRegistry *r = (LocalRegistry *) base;
         Entry *e = calloc(1, sizeof *e);
         if (!e || !submission_token_valid(token)) {
                 free(e);
@@ -135,7 +139,7 @@ int live_register(LiveRegistry *r, const char *token, LiveChannel *worker_ends) 
         return ret;
 }
 
-static Entry *unlink_entry(LiveRegistry *r, const char *token) {
+static Entry *unlink_entry(LocalRegistry *r, const char *token) {
         pthread_mutex_lock(&r->lock);
         Entry **p = find(r, token), *e = *p;
         if (e) {
@@ -146,8 +150,8 @@ static Entry *unlink_entry(LiveRegistry *r, const char *token) {
         return e;
 }
 
-int live_take(LiveRegistry *r, const char *token, LiveChannel *ret) {
-        Entry *e = unlink_entry(r, token);
+static int local_take(LiveRegistry *base, const char *token, LiveChannel *ret) {
+        Entry *e = unlink_entry((LocalRegistry *) base, token);
         if (!e)
                 return -ENOENT;
         bool dropped = e->dropped;
@@ -157,7 +161,8 @@ int live_take(LiveRegistry *r, const char *token, LiveChannel *ret) {
         return dropped ? -ECANCELED : 0;
 }
 
-void live_drop(LiveRegistry *r, const char *token) {
+static void local_drop(LiveRegistry *base, const char *token) {
+        LocalRegistry *r = (LocalRegistry *) base;
         pthread_mutex_lock(&r->lock);
         Entry *e = *find(r, token);
         if (e && !e->dropped) {
@@ -165,4 +170,43 @@ void live_drop(LiveRegistry *r, const char *token) {
                 e->dropped = true; /* kept (counted) until the worker looks */
         }
         pthread_mutex_unlock(&r->lock);
+}
+
+static void local_forget(LiveRegistry *base, const char *token) {
+        Entry *e = unlink_entry((LocalRegistry *) base, token);
+        if (e)
+                live_channel_close(&e->ch);
+        free(e);
+}
+
+static const LiveRegistryOps local_ops = {
+        .register_channel = local_register,
+        .take = local_take,
+        .drop = local_drop,
+        .forget = local_forget,
+        .free = local_free,
+};
+
+/* ---- the seam ---- */
+
+LiveRegistry *live_registry_free(LiveRegistry *r) {
+        if (r)
+                r->ops->free(r);
+        return NULL;
+}
+
+int live_register(LiveRegistry *r, const char *token, LiveChannel *worker_ends) {
+        return r->ops->register_channel(r, token, worker_ends);
+}
+
+int live_take(LiveRegistry *r, const char *token, LiveChannel *ret) {
+        return r->ops->take(r, token, ret);
+}
+
+void live_drop(LiveRegistry *r, const char *token) {
+        r->ops->drop(r, token);
+}
+
+void live_forget(LiveRegistry *r, const char *token) {
+        r->ops->forget(r, token);
 }

@@ -12,7 +12,9 @@
  *   - events: LiveEvent records (stage started, stage exited, done), each sent after the
  *     output it follows was written;
  *   - control: the API's requests to the sandbox (a signal: BoxSpec.control_fd).
- * In a cluster there is no such channel: API nodes refuse interactive runs. Thread-safe. */
+ * The registry is a seam with two backends: the local one (live_registry_new(), one
+ * process tree) and Redis's (live/live-redis.h, a cluster's API nodes and workers, which
+ * meet only in Redis): either way each side sees local sockets. Thread-safe. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,6 +57,7 @@ typedef struct LiveRegistry LiveRegistry;
 
 #define LIVE_MAX_CHANNELS 1024
 
+/* The local backend: the API and the workers of one process. */
 int live_registry_new(LiveRegistry **ret);
 /* Closes the channels still registered. Accepts NULL. */
 LiveRegistry *live_registry_free(LiveRegistry *r);
@@ -67,3 +70,6 @@ int live_take(LiveRegistry *r, const char *token, LiveChannel *ret);
 /* The API: a session that ended before a worker took its channel drops it (the worker
  * then finishes the submission without running it). */
 void live_drop(LiveRegistry *r, const char *token);
+/* The API: a channel registered for a token that was never queued is forgotten (its
+ * worker's ends closed), as if never registered. */
+void live_forget(LiveRegistry *r, const char *token);

@@ -17,6 +17,7 @@
 #include "base/time-util.h"
 #include "conf/conf.h"
 #include "lang/language.h"
+#include "model/live.h"
 #include "notify/notify.h"
 #include "programs/programs.h"
 #include "programs/server-conf.h"
@@ -51,6 +52,7 @@ typedef struct ApiNode {
         Store *store;
         Queue *queue;
         Notify *notify;
+        LiveRegistry *live; /* interactive runs, through Redis */
         Api *api;
         HttpServer *http;
         Retention *retention;
@@ -70,6 +72,7 @@ static void node_done(ApiNode *n) {
                         (unsigned long long) (HTTP_DRAIN_USEC / USEC_PER_SEC));
         http_server_free(n->http);
         api_free(n->api);
+        live_registry_free(n->live); /* after the sessions: api_shutdown() waited for them */
         notify_free(n->notify);
         queue_free(n->queue);
         retention_stop(n->retention);
@@ -122,7 +125,8 @@ static int run(const ApiRoleConfig *c) {
                 ret = 0;
         if (r < 0)
                 goto out;
-        if (server_start_retention(&c->retention, n.store, &n.retention) < 0)
+        if (server_start_retention(&c->retention, n.store, &n.retention) < 0 ||
+                server_open_live(&c->backend, &n.live) < 0)
                 goto out;
         ApiConfig ac;
         api_section_apply(&c->api, &c->callbacks, &ac);
@@ -131,6 +135,7 @@ static int run(const ApiRoleConfig *c) {
                 log_error(r, "cannot set up the API: %s", strerror(-r));
                 goto out;
         }
+        api_set_live(n.api, n.live);
         HttpServerConfig hc;
         http_section_apply(&c->http, &hc);
         hc.max_body = MAX_REQUEST_BODY;

@@ -433,6 +433,7 @@ static int box_run_main(int argc, char **argv) {
                         ret = 2;
                         goto out;
                 }
+                box_client_last_request(client);
                 r = box_client_run(client, &a.spec, &res);
                 sandbox = "supervisor";
         } else {

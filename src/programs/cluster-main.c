@@ -2,13 +2,17 @@
 /* coderunner cluster: the whole topology on one machine as local processes (Redis,
  * PostgreSQL, FerretDB when installed, API nodes, workers, gateways), each with its log
  * under DIR, its configuration file in DIR/config, and its state in DIR/cluster.state
- * (src/cluster/). */
+ * (src/cluster/); with --hosts each on a network namespace of its own, filtered to the
+ * firewall table's flows (src/cluster/hosts.h). */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <glob.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,14 +32,16 @@
 #include "base/parse-util.h"
 #include "base/time-util.h"
 #include "cluster/cluster.h"
+#include "cluster/hosts.h"
 #include "programs/programs.h"
 
 static const char cluster_help[] =
         "Usage: coderunner cluster up --dir=DIR [--api=N] [--workers=M] [--gateways=G] [--port=P]\n"
         "                             [--slots=S] [--meta=auto|mongo|sqlite] [--user=NAME]\n"
-        "                             [--foreground]\n"
+        "                             [--hosts] [--foreground]\n"
         "       coderunner cluster status --dir=DIR [--json]\n"
         "       coderunner cluster down --dir=DIR [--purge]\n"
+        "       coderunner cluster forward --port=P --netns=PATH --to=ADDRESS:PORT [--user=NAME]\n"
         "\n"
         "The whole topology on this machine, each role a process of its own with its log in\n"
         "DIR/logs and its configuration file in DIR/config (mode 0600: the generated secrets are\n"
@@ -60,14 +67,24 @@ static const char cluster_help[] =
         "  --user=NAME      as root: the unprivileged user of PostgreSQL, the API nodes, the\n"
         "                   workers' network side and the gateways (default nobody); without\n"
         "                   root they run as you\n"
+        "  --hosts          (root) each role on a host of its own: a network namespace on a\n"
+        "                   bridge of the cluster's, an address in " CLUSTER_SUBNET " and an nftables\n"
+        "                   filter that lets through exactly the flows of docs/DEPLOYMENT.md's\n"
+        "                   table; gateway-1 is published on 127.0.0.1:P by a forwarder (role\n"
+        "                   entry). Nothing is added to this machine's own network\n"
         "  --foreground     stay, and bring the cluster down on Ctrl+C or SIGTERM\n"
         "status  each role's state (running, stopped by down, exited by itself)\n"
-        "  --json           {\"public_url\": ..., \"meta\": ..., \"roles\": [{\"name\", \"role\", \"pid\",\n"
-        "                   \"url\", \"config\", \"state\"}]}\n"
+        "  --json           {\"public_url\": ..., \"meta\": ..., [\"network\": {\"id\", \"switch\",\n"
+        "                   \"bridge\", \"subnet\"},] \"roles\": [{\"name\", \"role\", \"pid\", \"url\",\n"
+        "                   \"config\", [\"netns\", \"address\",] \"state\"}]} (netns: a path for\n"
+        "                   nsenter --net=)\n"
         "down    SIGTERM to the gateways, the workers and the API nodes (they drain), then\n"
-        "        FerretDB, PostgreSQL (fast shutdown) and Redis; the data stays\n"
+        "        FerretDB, PostgreSQL (fast shutdown) and Redis; the data stays. With --hosts,\n"
+        "        then the namespaces, the bridge and the links (also after a crash of up)\n"
         "  --purge          and remove DIR's data, configuration (keys' store and secrets\n"
         "                   included), logs and state\n"
+        "forward (internal, started by up --hosts) the public entry: listen on 127.0.0.1:P, enter\n"
+        "        the namespace --netns, become --user and relay each connection to --to=ADDR:PORT\n"
         "\n"
         "Exit status: 0 done, 1 usage error, 2 failure (one line on stderr says why).\n";
 
@@ -88,6 +105,7 @@ static const char cluster_help[] =
 #define ADMIN_HEADER "X-Coderunner-Admin"
 #define SECRET_BYTES 32
 #define MAX_CONF_PAIRS 16 /* lines of a role's configuration file */
+#define FORWARD_MAX_CONNS 512 /* connections the public entry relays at once */
 
 typedef enum MetaMode {
         META_AUTO,
@@ -101,7 +119,8 @@ typedef struct Options {
         int port;
         MetaMode meta;
         const char *user;
-        bool foreground, json, purge;
+        const char *netns, *to; /* forward's */
+        bool hosts, foreground, json, purge;
 } Options;
 
 /* What up needs, found before anything starts. */
@@ -119,6 +138,9 @@ typedef struct Context {
         char internal_secret[2 * SECRET_BYTES + 1]; /* the API nodes' credential */
         char session_secret[2 * SECRET_BYTES + 1]; /* the gateways' cookie key */
         char internal_line[2 * SECRET_BYTES + 64]; /* "X-Coderunner-Internal: SECRET" */
+        bool hosts; /* --hosts */
+        ClusterNetTools tools; /* ip and nft, with --hosts */
+        ClusterState plan; /* with --hosts: every host, its role and address, before any starts */
         ClusterState state;
 } Context;
 
@@ -189,6 +211,19 @@ static bool find_in_path(const char *name, char *ret, size_t size) {
         return false;
 }
 
+/* ip and nft: on PATH, else in /usr/sbin or /sbin (a user's PATH may lack them). */
+static bool find_tool(const char *name, char *ret, size_t size) {
+        if (find_in_path(name, ret, size))
+                return true;
+        static const char *const dirs[] = {"/usr/sbin", "/sbin"};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                int n = snprintf(ret, size, "%s/%s", dirs[i], name);
+                if (n > 0 && (size_t) n < size && access(ret, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
 static bool pg_dir_has_all(const char *dir) {
         static const char *const progs[] = {"initdb", "postgres", "pg_isready", "createdb"};
         for (size_t i = 0; i < ELEMENTSOF(progs); i++) {
@@ -252,13 +287,40 @@ static bool find_ferretdb(char *ret, size_t size) {
 
 /* ---- the state, the configuration files, the secrets ---- */
 
+static const ClusterRole *find_name(const ClusterState *s, const char *name) {
+        for (size_t i = 0; i < s->n_roles; i++)
+                if (strcmp(s->roles[i].name, name) == 0)
+                        return &s->roles[i];
+        return NULL;
+}
+
+/* A role, on its planned host with --hosts (its namespace and address). */
 static ClusterRole *add_role(Context *c, const char *name, const char *role, int port, const char *url) {
         ClusterRole *r = &c->state.roles[c->state.n_roles++];
         *r = (ClusterRole){.port = port};
         snprintf(r->name, sizeof r->name, "%s", name);
         snprintf(r->role, sizeof r->role, "%s", role);
         snprintf(r->url, sizeof r->url, "%s", url ? url : "");
+        const ClusterRole *host = c->hosts ? find_name(&c->plan, name) : NULL;
+        if (host) {
+                memcpy(r->netns, host->netns, sizeof r->netns);
+                memcpy(r->address, host->address, sizeof r->address);
+        }
         return r;
+}
+
+/* Where role (the index-th of its kind) listens, for its URL and configuration: with --hosts
+ * its host's address and the role's usual port; else 127.0.0.1 and, for offset >= 0, the
+ * port P+offset when free (pick_port), or any free port. */
+static int place(Context *c, const char *role, unsigned index, int offset, const char *what, char *host,
+        size_t size, int *ret_port);
+
+/* Where up reaches r: 127.0.0.1:port, or r's address from inside r's host (*fd: the
+ * namespace, the caller's to close; -1 without one). */
+static ClusterTarget reach(const ClusterRole *r, int *fd) {
+        *fd = r->netns[0] ? open(r->netns, O_RDONLY | O_CLOEXEC) : -1;
+        return (ClusterTarget){
+                .port = r->port, .address = r->address[0] ? r->address : NULL, .netns_fd = *fd};
 }
 
 /* A loopback port nobody listens on now, other than the public one (which the gateway
@@ -284,6 +346,19 @@ static int pick_port(const Context *c, unsigned offset, const char *what, int *r
         if (offset == 0)
                 return fail(0, "the public port %d is in use", c->public_port);
         return free_port(c, what, ret);
+}
+
+static int place(Context *c, const char *role, unsigned index, int offset, const char *what, char *host,
+        size_t size, int *ret_port) {
+        if (c->hosts) {
+                int q = cluster_host_address(role, index, host, size);
+                if (q < 0)
+                        return fail(q, "no address for %s", what);
+                *ret_port = cluster_host_port(role);
+                return 0;
+        }
+        snprintf(host, size, "127.0.0.1");
+        return offset >= 0 ? pick_port(c, (unsigned) offset, what, ret_port) : free_port(c, what, ret_port);
 }
 
 /* Write r's configuration file, DIR/config/NAME.conf (0600: it may hold secrets), from
@@ -334,15 +409,24 @@ static int save(Context *c) {
         return q < 0 ? fail(q, "cannot write %s/%s", c->dir, CLUSTER_STATE_FILE) : 0;
 }
 
-/* Start one role and record it (the state is saved before anything waits on it, so that
- * down can stop it whatever happens next). */
-static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+/* Start one role in the network namespace netns ("": ours) and record it (the state is
+ * saved before anything waits on it, so that down can stop it whatever happens next). */
+static int start_role_in(
+        Context *c, ClusterRole *r, char *const *argv, ClusterUser user, const char *netns) {
         char log[PATH_MAX];
         path_in(c, log, sizeof log, "logs", r->name);
-        int q = cluster_spawn(argv, log, user, &r->pid, &r->start_time);
+        _cleanup_close_ int ns = netns[0] ? open(netns, O_RDONLY | O_CLOEXEC) : -1;
+        if (netns[0] && ns < 0)
+                return fail(errno, "cannot open %s's network namespace %s", r->name, netns);
+        int q = cluster_spawn_in(argv, log, user, ns, &r->pid, &r->start_time);
         if (q < 0)
                 return fail(q, "cannot start %s (%s)", r->name, argv[0]);
         return save(c);
+}
+
+/* Start one role on its host (with --hosts), and record it. */
+static int start_role(Context *c, ClusterRole *r, char *const *argv, ClusterUser user) {
+        return start_role_in(c, r, argv, user, r->netns);
 }
 
 /* Wait until ready(c, r) or the role exits or the deadline passes. */
@@ -366,22 +450,26 @@ static int wait_role(Context *c, const ClusterRole *r, bool (*ready)(const Conte
 /* ---- Redis ---- */
 
 static bool redis_ready(const Context *c, const ClusterRole *r) {
-        return cluster_redis_ready(r->port);
+        _cleanup_close_ int ns = -1;
+        return cluster_redis_ready(reach(r, &ns));
 }
 
 static int start_redis(Context *c) {
         int port;
-        int q = free_port(c, "Redis", &port);
+        char host[CLUSTER_ADDRESS_MAX];
+        int q = place(c, "redis", 0, -1, "Redis", host, sizeof host, &port);
         if (q)
                 return q;
         char url[64], port_s[16], dir[PATH_MAX];
-        snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
+        snprintf(url, sizeof url, "redis://%s:%d", host, port);
         snprintf(port_s, sizeof port_s, "%d", port);
         path_in(c, dir, sizeof dir, "redis", NULL);
         ClusterRole *r = add_role(c, "redis", "redis", port, url);
-        char *argv[] = {c->redis_server, "--port", port_s, "--bind", "127.0.0.1", "--dir", dir,
-                "--daemonize", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                "--logfile", "", NULL};
+        /* On a host of its own, its filter is the access control (no protected mode: that
+         * refuses every client from another address when there is no password). */
+        char *argv[] = {c->redis_server, "--port", port_s, "--bind", host, "--dir", dir, "--daemonize", "no",
+                "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--logfile", "",
+                "--protected-mode", c->hosts ? "no" : "yes", NULL};
         q = start_role(c, r, argv, CLUSTER_USER_SELF);
         return q ? q : wait_role(c, r, redis_ready, REDIS_START_USEC);
 }
@@ -392,8 +480,38 @@ static bool postgres_ready(const Context *c, const ClusterRole *r) {
         char prog[PATH_MAX], port[16];
         join(prog, sizeof prog, c->pg_bin, "pg_isready");
         snprintf(port, sizeof port, "%d", r->port);
-        char *argv[] = {prog, "-q", "-h", "127.0.0.1", "-p", port, "-U", PG_USER, NULL};
-        return cluster_run(argv, NULL, CLUSTER_USER_SELF) == 0;
+        _cleanup_close_ int ns = -1;
+        ClusterTarget t = reach(r, &ns);
+        char *argv[] = {prog, "-q", "-h", (char *) (t.address ? t.address : "127.0.0.1"), "-p", port, "-U",
+                PG_USER, NULL};
+        return cluster_run_in(argv, NULL, CLUSTER_USER_SELF, ns) == 0;
+}
+
+/* With --hosts: who may connect, DIR/postgres/pg_hba-hosts.conf (PostgreSQL's user's): the
+ * API nodes and the workers to the database, PostgreSQL's own host (up's createdb) to any. */
+static int write_hosts_hba(Context *c, const char *data, const char *self_address) {
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return fail(ENOMEM, "cannot write PostgreSQL's access rules");
+        fprintf(f,
+                "# written by coderunner cluster up --hosts\nlocal all all trust\nhost all " PG_USER
+                " %s/32 trust\n",
+                self_address);
+        for (size_t i = 0; i < c->plan.n_roles; i++) {
+                const ClusterRole *h = &c->plan.roles[i];
+                if (strcmp(h->role, "api") == 0 || strcmp(h->role, "worker") == 0)
+                        fprintf(f, "host " PG_DATABASE " " PG_USER " %s/32 trust\n", h->address);
+        }
+        if (fclose(f) != 0 || !text)
+                return fail(ENOMEM, "cannot write PostgreSQL's access rules");
+        _cleanup_close_ int dfd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int q = dfd < 0 ? -errno : cluster_write_private(dfd, "pg_hba-hosts.conf", text, len);
+        if (q == 0 && c->pg_user.uid != (uid_t) -1 &&
+                fchownat(dfd, "pg_hba-hosts.conf", c->pg_user.uid, c->pg_user.gid, AT_SYMLINK_NOFOLLOW) < 0)
+                q = -errno;
+        return q < 0 ? fail(q, "cannot write %s/pg_hba-hosts.conf", data) : 0;
 }
 
 /* PostgreSQL's data directory, its user's (checked before anything starts). */
@@ -429,23 +547,36 @@ static int start_postgres(Context *c) {
                         return fail(q < 0 ? q : 0, "initdb failed (see %s)", log);
         }
         int port;
-        int q = free_port(c, "PostgreSQL", &port);
+        char host[CLUSTER_ADDRESS_MAX];
+        int q = place(c, "postgres", 0, -1, "PostgreSQL", host, sizeof host, &port);
         if (q)
                 return q;
-        char url[128], port_s[16], prog[PATH_MAX];
-        snprintf(url, sizeof url, "postgres://%s@127.0.0.1:%d/%s", PG_USER, port, PG_DATABASE);
+        char url[128], port_s[16], prog[PATH_MAX], listen[64], hba[PATH_MAX + 16];
+        snprintf(url, sizeof url, "postgres://%s@%s:%d/%s", PG_USER, host, port, PG_DATABASE);
         snprintf(port_s, sizeof port_s, "%d", port);
+        snprintf(listen, sizeof listen, "listen_addresses=%s", host);
         join(prog, sizeof prog, c->pg_bin, "postgres");
         ClusterRole *r = add_role(c, "postgres", "postgres", port, url);
-        char *argv[] = {
-                prog, "-D", data, "-p", port_s, "-k", data, "-c", "listen_addresses=127.0.0.1", NULL};
+        char *argv[] = {prog, "-D", data, "-p", port_s, "-k", data, "-c", listen, NULL, NULL, NULL};
+        if (c->hosts) {
+                q = write_hosts_hba(c, data, host);
+                if (q)
+                        return q;
+                int n = snprintf(hba, sizeof hba, "hba_file=%s/pg_hba-hosts.conf", data);
+                if (n <= 0 || (size_t) n >= sizeof hba)
+                        return fail(ENAMETOOLONG, "%s", data);
+                argv[9] = "-c";
+                argv[10] = hba;
+        }
         q = start_role(c, r, argv, c->pg_user);
         if (q == 0)
                 q = wait_role(c, r, postgres_ready, POSTGRES_START_USEC);
         if (q == 0 && fresh) {
                 join(prog, sizeof prog, c->pg_bin, "createdb");
-                char *cargv[] = {prog, "-h", "127.0.0.1", "-p", port_s, "-U", PG_USER, PG_DATABASE, NULL};
-                int s = cluster_run(cargv, log, CLUSTER_USER_SELF);
+                char *cargv[] = {prog, "-h", host, "-p", port_s, "-U", PG_USER, PG_DATABASE, NULL};
+                _cleanup_close_ int ns = -1;
+                (void) reach(r, &ns);
+                int s = cluster_run_in(cargv, log, CLUSTER_USER_SELF, ns);
                 if (s != 0)
                         return fail(s < 0 ? s : 0, "createdb %s failed (see %s)", PG_DATABASE, log);
         }
@@ -455,22 +586,24 @@ static int start_postgres(Context *c) {
 /* ---- FerretDB ---- */
 
 static bool mongo_ready(const Context *c, const ClusterRole *r) {
-        return cluster_tcp_ready(r->port);
+        _cleanup_close_ int ns = -1;
+        return cluster_tcp_ready(reach(r, &ns));
 }
 
 /* FerretDB on SQLite files in DIR/mongo, as we are (like Redis: the binary may sit in our
  * own cache, which the roles' user cannot reach). */
 static int start_mongo(Context *c) {
         int port;
-        int q = free_port(c, "FerretDB", &port);
+        char host[CLUSTER_ADDRESS_MAX];
+        int q = place(c, "mongo", 0, -1, "FerretDB", host, sizeof host, &port);
         if (q)
                 return q;
         char data[PATH_MAX], sqlite_opt[PATH_MAX + 32], state_opt[PATH_MAX + 16], listen_opt[64], url[128];
         path_in(c, data, sizeof data, "mongo", NULL);
         snprintf(sqlite_opt, sizeof sqlite_opt, "--sqlite-url=file:%s/", data);
         snprintf(state_opt, sizeof state_opt, "--state-dir=%s", data);
-        snprintf(listen_opt, sizeof listen_opt, "--listen-addr=127.0.0.1:%d", port);
-        snprintf(url, sizeof url, "mongodb://127.0.0.1:%d/" META_DATABASE, port);
+        snprintf(listen_opt, sizeof listen_opt, "--listen-addr=%s:%d", host, port);
+        snprintf(url, sizeof url, "mongodb://%s:%d/" META_DATABASE, host, port);
         snprintf(c->state.meta, sizeof c->state.meta, "%s", url);
         ClusterRole *r = add_role(c, "mongo", "mongo", port, url);
         char *argv[] = {c->ferretdb, "--handler=sqlite", sqlite_opt, listen_opt, state_opt,
@@ -482,21 +615,22 @@ static int start_mongo(Context *c) {
 /* ---- API nodes, workers and gateways ---- */
 
 /* GET /health of an API node, with the gateways' credential (the nodes want it). */
-static int api_health(const Context *c, int port, char *body, size_t size) {
+static int api_health(const Context *c, const ClusterRole *api, char *body, size_t size) {
         int status;
-        int q = cluster_http_get(port, "/health", c->internal_line, &status, body, size);
+        _cleanup_close_ int ns = -1;
+        int q = cluster_http_get(reach(api, &ns), "/health", c->internal_line, &status, body, size);
         return q < 0 ? q : status;
 }
 
 static bool api_ready(const Context *c, const ClusterRole *r) {
         char body[2048];
-        return api_health(c, r->port, body, sizeof body) == 200;
+        return api_health(c, r, body, sizeof body) == 200;
 }
 
 /* The number of workers whose heartbeat the store has (GET /health's worker_pools). */
-static int live_workers(const Context *c, int api_port) {
+static int live_workers(const Context *c, const ClusterRole *api) {
         char body[2048];
-        if (api_health(c, api_port, body, sizeof body) != 200)
+        if (api_health(c, api, body, sizeof body) != 200)
                 return -1;
         const char *p = strstr(body, "\"worker_pools\":");
         if (!p)
@@ -564,20 +698,20 @@ static int start_apis(Context *c, const Options *o) {
                    *queue = find_role(&c->state, "redis")->url;
         size_t first = c->state.n_roles;
         for (unsigned i = 0; i < o->n_api; i++) {
-                char name[32], url[64], port_s[16];
+                char name[32], url[64], port_s[16], host[CLUSTER_ADDRESS_MAX];
                 snprintf(name, sizeof name, "api-%u", i + 1);
                 int port;
-                int q = pick_port(c, 1 + i, name, &port);
+                int q = place(c, "api", i, 1 + (int) i, name, host, sizeof host, &port);
                 if (q)
                         return q;
-                snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+                snprintf(url, sizeof url, "http://%s:%d", host, port);
                 snprintf(port_s, sizeof port_s, "%d", port);
                 ClusterRole *r = add_role(c, name, "api", port, url);
                 const ConfPair conf[] = {
                         {"store", store, false},
                         {"queue", queue, false},
                         {"port", port_s, false},
-                        {"bind", "127.0.0.1", false},
+                        {"bind", host, false},
                         {"user", c->role_user, false},
                         {"authn_header", INTERNAL_HEADER, false},
                         {"authn_token", c->internal_secret, true},
@@ -636,7 +770,7 @@ static int start_workers(Context *c, const Options *o) {
                                 return fail(0, "%s exited while starting (see %s/logs/%s.log)", r->name,
                                         c->dir, r->name);
                 }
-                if (live_workers(c, api->port) >= (int) o->n_workers)
+                if (live_workers(c, api) >= (int) o->n_workers)
                         return 0;
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         return fail(0, "the workers did not report to the store in %llu s (see %s/logs)",
@@ -651,7 +785,9 @@ static int start_workers(Context *c, const Options *o) {
 static bool gateway_ready(const Context *c, const ClusterRole *r) {
         int status;
         char body[2048];
-        return cluster_http_get(r->port, "/health", NULL, &status, body, sizeof body) == 0 && status == 200;
+        _cleanup_close_ int ns = -1;
+        return cluster_http_get(reach(r, &ns), "/health", NULL, &status, body, sizeof body) == 0 &&
+               status == 200;
 }
 
 /* The gateways' metadata store when there is no FerretDB: SQLite in DIR/gateway, the
@@ -684,15 +820,16 @@ static int start_gateways(Context *c, const Options *o) {
         const char *redis = find_role(&c->state, "redis")->url;
         size_t first = c->state.n_roles;
         for (unsigned i = 0; i < o->n_gateways; i++) {
-                char name[32], url[64], port_s[16];
+                char name[32], url[64], port_s[16], host[CLUSTER_ADDRESS_MAX];
                 snprintf(name, sizeof name, "gateway-%u", i + 1);
                 int port;
-                int q = pick_port(c, i == 0 ? 0 : o->n_api + i, name, &port);
+                int q = place(
+                        c, "gateway", i, i == 0 ? 0 : (int) (o->n_api + i), name, host, sizeof host, &port);
                 if (q)
                         return q;
-                snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+                snprintf(url, sizeof url, "http://%s:%d", host, port);
                 snprintf(port_s, sizeof port_s, "%d", port);
-                if (i == 0)
+                if (i == 0 && !c->hosts) /* with --hosts, the entry's */
                         snprintf(c->state.public_url, sizeof c->state.public_url, "%s", url);
                 ClusterRole *r = add_role(c, name, "gateway", port, url);
                 const ConfPair conf[] = {
@@ -700,7 +837,7 @@ static int start_gateways(Context *c, const Options *o) {
                         {"meta", c->state.meta, false},
                         {"redis", redis, false},
                         {"port", port_s, false},
-                        {"bind", "127.0.0.1", false},
+                        {"bind", host, false},
                         {"user", c->role_user, false},
                         {"internal_header", INTERNAL_HEADER, false},
                         {"admin_header", ADMIN_HEADER, false},
@@ -732,6 +869,7 @@ typedef struct StopStep {
 /* The gateways first (no new requests), then the workers and API nodes drain, then the
  * servers they use. */
 static const StopStep stop_order[] = {
+        {CLUSTER_ENTRY, SIGTERM, DRAIN_USEC}, /* --hosts: the public entry's forwarder */
         {"gateway", SIGTERM, DRAIN_USEC}, {"worker", SIGTERM, DRAIN_USEC}, {"api", SIGTERM, DRAIN_USEC},
         {"mongo", SIGTERM, SERVER_STOP_USEC}, {"postgres", SIGINT, SERVER_STOP_USEC}, /* fast shutdown */
         {"redis", SIGTERM, SERVER_STOP_USEC}, /* writes its append-only file */
@@ -761,6 +899,16 @@ static int stop_all(int dir_fd, ClusterState *s) {
                                         "coderunner cluster: %s did not stop in time and was killed\n",
                                         r->name);
                         r->stopped = true;
+                }
+        }
+        /* --hosts: whatever still runs in the cluster's namespaces, then the namespaces (with
+         * the bridge and the links). Also after a crash: the net id was saved first. */
+        if (s->net_id[0]) {
+                int q = cluster_net_destroy(s->net_id);
+                if (q < 0) {
+                        fail(q, "cannot remove the network namespaces %s%s-*",
+                                CLUSTER_NETNS_DIR "/" CLUSTER_NETNS_PREFIX, s->net_id);
+                        ret = 2;
                 }
         }
         int q = cluster_state_write(dir_fd, s);
@@ -795,8 +943,8 @@ static void detach_mounts_below(const char *path) {
 }
 
 static int purge(const char *dir) {
-        static const char *const parts[] = {
-                "redis", "postgres", "mongo", "gateway", "workers", "config", "logs", CLUSTER_STATE_FILE};
+        static const char *const parts[] = {"redis", "postgres", "mongo", "gateway", "workers", "config",
+                "logs", "net", CLUSTER_STATE_FILE};
         detach_mounts_below(dir);
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
                 char p[PATH_MAX];
@@ -858,6 +1006,23 @@ static int prepare_up(Context *c, const Options *o) {
         if (q < 0 && q != -ENOENT)
                 return fail(q == -EBADMSG ? 0 : q, "%s/%s is not a cluster state file", c->dir,
                         CLUSTER_STATE_FILE);
+        if (o->hosts) {
+                if (geteuid() != 0)
+                        return fail(0, "--hosts needs root (it makes network namespaces and their filters)");
+                if (!find_tool("ip", c->tools.ip, sizeof c->tools.ip))
+                        return fail(0, "--hosts needs ip, which is not installed (Debian: iproute2)");
+                if (!find_tool("nft", c->tools.nft, sizeof c->tools.nft))
+                        return fail(0, "--hosts needs nft, which is not installed (Debian: nftables)");
+                c->hosts = true;
+        }
+        /* What an earlier up --hosts of DIR left (it crashed, or was killed, before a down). */
+        if (q == 0 && old->net_id[0]) {
+                int k = cluster_net_destroy(old->net_id);
+                if (k < 0)
+                        return fail(k,
+                                "cannot remove the network namespaces %s%s-* of the cluster that ran in %s",
+                                CLUSTER_NETNS_DIR "/" CLUSTER_NETNS_PREFIX, old->net_id, c->dir);
+        }
         if (!cluster_port_free(o->port))
                 return fail(0, "the public port %d is in use", o->port);
         ssize_t n = readlink("/proc/self/exe", c->self, sizeof c->self - 1);
@@ -886,9 +1051,11 @@ static int prepare_up(Context *c, const Options *o) {
         static const struct {
                 const char *name;
                 mode_t mode;
-        } dirs[] = {{"logs", 0755}, {"redis", 0755}, {"workers", 0755}, {"config", 0700}, {"mongo", 0700}};
+        } dirs[] = {{"logs", 0755}, {"redis", 0755}, {"workers", 0755}, {"config", 0700}, {"mongo", 0700},
+                {"net", 0755}};
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                if (strcmp(dirs[i].name, "mongo") == 0 && !c->ferretdb[0])
+                if ((strcmp(dirs[i].name, "mongo") == 0 && !c->ferretdb[0]) ||
+                        (strcmp(dirs[i].name, "net") == 0 && !c->hosts))
                         continue;
                 if (mkdirat(c->dir_fd, dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
                         return fail(errno, "cannot create %s/%s", c->dir, dirs[i].name);
@@ -906,6 +1073,123 @@ static int prepare_up(Context *c, const Options *o) {
         if (q == 0 && !c->ferretdb[0])
                 q = prepare_sqlite_meta(c);
         return q;
+}
+
+/* ---- --hosts ---- */
+
+/* Add host NAME (role, the index-th of its kind) to the plan. */
+static int plan_host(Context *c, const char *name, const char *role, unsigned index) {
+        ClusterRole *h = &c->plan.roles[c->plan.n_roles++];
+        *h = (ClusterRole){};
+        snprintf(h->name, sizeof h->name, "%s", name);
+        snprintf(h->role, sizeof h->role, "%s", role);
+        int q = cluster_host_address(role, index, h->address, sizeof h->address);
+        if (q == 0)
+                q = cluster_netns_name(c->state.net_id, name, true, h->netns, sizeof h->netns);
+        return q < 0 ? fail(q, "no host for %s", name) : 0;
+}
+
+/* Every host the cluster will have, with its address. */
+static int plan_hosts(Context *c, const Options *o) {
+        static const char *const servers[] = {"redis", "postgres", "mongo"};
+        int q = plan_host(c, CLUSTER_ENTRY, CLUSTER_ENTRY, 0);
+        for (size_t i = 0; i < ELEMENTSOF(servers) && q == 0; i++)
+                if (strcmp(servers[i], "mongo") != 0 || c->ferretdb[0])
+                        q = plan_host(c, servers[i], servers[i], 0);
+        const struct {
+                const char *role;
+                unsigned n;
+        } nodes[] = {{"api", o->n_api}, {"worker", o->n_workers}, {"gateway", o->n_gateways}};
+        for (size_t k = 0; k < ELEMENTSOF(nodes) && q == 0; k++)
+                for (unsigned i = 0; i < nodes[k].n && q == 0; i++) {
+                        char name[CLUSTER_NAME_MAX];
+                        snprintf(name, sizeof name, "%s-%u", nodes[k].role, i + 1);
+                        q = plan_host(c, name, nodes[k].role, i);
+                }
+        return q;
+}
+
+/* Write rules to DIR/net/NAME.nft and load them in the namespace netns. */
+static int load_filter(
+        Context *c, int net_fd, const char *name, const char *netns, const char *rules, const char *log) {
+        char file[CLUSTER_NAME_MAX + 8], path[PATH_MAX];
+        snprintf(file, sizeof file, "%s.nft", name);
+        path_in(c, path, sizeof path, "net", NULL);
+        size_t l = strlen(path);
+        join(path + l, sizeof path - l, "", file);
+        int q = cluster_write_private(net_fd, file, rules, strlen(rules));
+        if (q < 0)
+                return fail(q, "cannot write %s", path);
+        q = cluster_net_load_rules(&c->tools, netns, path, log);
+        return q < 0 ? fail(q, "cannot load the filter of %s (see %s)", name, log) : 0;
+}
+
+/* The switch with its filter, then each host with its own (DIR/net/NAME.nft). The net id is in the state
+ * file before anything is made: down finds all of it whatever happens next. */
+static int make_network(Context *c, const Options *o) {
+        int q = cluster_net_new_id(c->state.net_id, sizeof c->state.net_id);
+        if (q < 0)
+                return fail(q, "no free name for the cluster's network namespaces");
+        q = save(c);
+        if (q == 0)
+                q = plan_hosts(c, o);
+        if (q)
+                return q;
+        char log[PATH_MAX], net[PATH_MAX];
+        path_in(c, log, sizeof log, "logs", "net");
+        path_in(c, net, sizeof net, "net", NULL);
+        q = cluster_net_make_switch(&c->tools, c->state.net_id, log);
+        if (q < 0)
+                return fail(q, "cannot make the cluster's bridge (see %s)", log);
+        _cleanup_close_ int net_fd = open(net, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (net_fd < 0)
+                return fail(errno, "cannot open %s", net);
+        /* The switch's filter first: no host is on the bridge before it holds. */
+        _cleanup_free_ char *switch_rules = NULL;
+        char switch_ns[CLUSTER_NETNS_MAX];
+        q = cluster_net_switch_rules(&c->plan, &switch_rules);
+        if (q == 0)
+                q = cluster_netns_name(c->state.net_id, CLUSTER_SWITCH, true, switch_ns, sizeof switch_ns);
+        if (q < 0)
+                return fail(q, "cannot write the switch's filter");
+        q = load_filter(c, net_fd, CLUSTER_SWITCH, switch_ns, switch_rules, log);
+        for (size_t i = 0; i < c->plan.n_roles && q == 0; i++) {
+                const ClusterRole *h = &c->plan.roles[i];
+                q = cluster_net_make_host(&c->tools, c->state.net_id, h->name, h->address, log);
+                if (q < 0)
+                        return fail(q, "cannot make the host of %s (see %s)", h->name, log);
+                _cleanup_free_ char *rules = NULL;
+                q = cluster_net_rules(&c->plan, h, &rules);
+                if (q < 0)
+                        return fail(q, "cannot write the filter of %s", h->name);
+                q = load_filter(c, net_fd, h->name, h->netns, rules, log);
+        }
+        return q;
+}
+
+/* Healthy: gateway-1 answers /health through 127.0.0.1:P. */
+static bool entry_ready(const Context *c, const ClusterRole *r) {
+        int status;
+        char body[2048];
+        return cluster_http_get(CLUSTER_LOOPBACK(r->port), "/health", NULL, &status, body, sizeof body) ==
+                       0 &&
+               status == 200;
+}
+
+/* The public entry: 127.0.0.1:P of this machine, relayed from the entry's host to
+ * gateway-1. */
+static int start_entry(Context *c) {
+        const ClusterRole *g = find_role(&c->state, "gateway");
+        ClusterRole *r = add_role(c, CLUSTER_ENTRY, CLUSTER_ENTRY, c->public_port, c->state.public_url);
+        char port[32], netns[CLUSTER_NETNS_MAX + 16], to[64], user[CLUSTER_NAME_MAX + 16];
+        snprintf(port, sizeof port, "--port=%d", c->public_port);
+        snprintf(netns, sizeof netns, "--netns=%s", r->netns);
+        snprintf(to, sizeof to, "--to=%s:%d", g->address, g->port);
+        snprintf(user, sizeof user, "--user=%s", c->role_user ? c->role_user : "");
+        char *argv[] = {c->self, "cluster", "forward", port, netns, to, c->role_user ? user : NULL, NULL};
+        /* Started in ours: it enters the entry's namespace itself, once it listens here. */
+        int q = start_role_in(c, r, argv, CLUSTER_USER_SELF, "");
+        return q ? q : wait_role(c, r, entry_ready, ROLE_START_USEC);
 }
 
 /* In the foreground: until a stop signal (then down), or until a down from elsewhere left
@@ -952,7 +1236,9 @@ static int cluster_up(const Options *o) {
         if (q)
                 return q;
         snprintf(c.state.public_url, sizeof c.state.public_url, "http://127.0.0.1:%d", o->port);
-        q = start_redis(&c);
+        q = c.hosts ? make_network(&c, o) : 0;
+        if (q == 0)
+                q = start_redis(&c);
         if (q == 0)
                 q = start_postgres(&c);
         if (q == 0 && c.ferretdb[0])
@@ -963,6 +1249,8 @@ static int cluster_up(const Options *o) {
                 q = start_workers(&c, o);
         if (q == 0)
                 q = start_gateways(&c, o);
+        if (q == 0 && c.hosts)
+                q = start_entry(&c);
         if (q) {
                 (void) stop_all(c.dir_fd, &c.state);
                 return q;
@@ -974,9 +1262,10 @@ static int cluster_up(const Options *o) {
                 fprintf(stderr, "coderunner cluster: the gateways keep their metadata in SQLite (%s)%s\n",
                         c.state.meta + strlen("sqlite:"),
                         o->meta == META_SQLITE ? "" : ": FerretDB is not installed (tools/build-ferretdb)");
+        /* With --hosts, the metadata store is reachable from the gateways' hosts only. */
         fprintf(stderr,
-                "coderunner cluster: a key: coderunner gateway keys create --config=%s --name=NAME\n",
-                g->config);
+                "coderunner cluster: a key: %s%s%scoderunner gateway keys create --config=%s --name=NAME\n",
+                g->netns[0] ? "nsenter --net=" : "", g->netns, g->netns[0] ? " " : "", g->config);
         /* status and down may run from elsewhere now. */
         (void) flock(c.dir_fd, LOCK_UN);
         if (o->foreground)
@@ -990,6 +1279,19 @@ static void print_json(const ClusterState *s) {
         if (s->meta[0]) {
                 fputs(", \"meta\": ", stdout);
                 json_write_cstring(stdout, s->meta);
+        }
+        if (s->net_id[0]) {
+                char sw[CLUSTER_NETNS_MAX], br[16];
+                if (cluster_netns_name(s->net_id, CLUSTER_SWITCH, true, sw, sizeof sw) < 0 ||
+                        cluster_bridge_name(s->net_id, br, sizeof br) < 0)
+                        sw[0] = br[0] = '\0'; /* cannot happen: the reader checked the id */
+                fputs(", \"network\": {\"id\": ", stdout);
+                json_write_cstring(stdout, s->net_id);
+                fputs(", \"switch\": ", stdout);
+                json_write_cstring(stdout, sw);
+                fputs(", \"bridge\": ", stdout);
+                json_write_cstring(stdout, br);
+                fputs(", \"subnet\": \"" CLUSTER_SUBNET "\"}", stdout);
         }
         fputs(", \"roles\": [", stdout);
         for (size_t i = 0; i < s->n_roles; i++) {
@@ -1006,6 +1308,12 @@ static void print_json(const ClusterState *s) {
                 if (r->config[0]) {
                         fputs(", \"config\": ", stdout);
                         json_write_cstring(stdout, r->config);
+                }
+                if (r->netns[0]) {
+                        fputs(", \"netns\": ", stdout);
+                        json_write_cstring(stdout, r->netns);
+                        fputs(", \"address\": ", stdout);
+                        json_write_cstring(stdout, r->address);
                 }
                 fputs(", \"state\": ", stdout);
                 json_write_cstring(stdout, cluster_role_state(r));
@@ -1036,8 +1344,10 @@ static int cluster_status(const Options *o) {
                         strncmp(c.state.meta, "sqlite:", 7) == 0 ? " (SQLite)" : " (FerretDB)");
         for (size_t i = 0; i < c.state.n_roles; i++) {
                 const ClusterRole *r = &c.state.roles[i];
-                printf("%-10s %-9s %-8s pid %-8d %s%s%s\n", r->name, r->role, cluster_role_state(r),
-                        (int) r->pid, r->url[0] ? r->url : "-", r->config[0] ? " config " : "", r->config);
+                printf("%-10s %-9s %-8s pid %-8d %s%s%s%s%s%s%s\n", r->name, r->role, cluster_role_state(r),
+                        (int) r->pid, r->url[0] ? r->url : "-", r->config[0] ? " config " : "", r->config,
+                        r->netns[0] ? " netns " : "", r->netns, r->address[0] ? " address " : "",
+                        r->address);
         }
         return 0;
 }
@@ -1053,6 +1363,45 @@ static int cluster_down(const Options *o) {
                 q = purge(c.dir);
         safe_close(c.dir_fd);
         return q;
+}
+
+/* The public entry of --hosts: listen on 127.0.0.1:P here, then enter the entry's namespace
+ * and become --user, then relay. */
+static int cluster_forward_main(const Options *o) {
+        char address[CLUSTER_ADDRESS_MAX];
+        const char *colon = o->to ? strrchr(o->to, ':') : NULL;
+        uint64_t port;
+        struct in_addr a;
+        if (!o->netns || !colon || (size_t) (colon - o->to) >= sizeof address ||
+                parse_u64_max(colon + 1, 65535, &port) < 0 || port == 0) {
+                fprintf(stderr, "coderunner cluster: forward needs --netns=PATH and --to=ADDRESS:PORT\n");
+                return 1;
+        }
+        snprintf(address, sizeof address, "%.*s", (int) (colon - o->to), o->to);
+        if (inet_pton(AF_INET, address, &a) != 1) {
+                fprintf(stderr, "coderunner cluster: --to needs an IPv4 address, not \"%s\"\n", address);
+                return 1;
+        }
+        ClusterUser user = CLUSTER_USER_SELF;
+        int q = o->user ? cluster_user_lookup(o->user, &user) : 0;
+        if (q < 0)
+                return fail(q == -ENOENT ? 0 : q, "no user %s (--user)", o->user);
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+        struct sockaddr_in here = {.sin_family = AF_INET,
+                .sin_port = htons((uint16_t) o->port),
+                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+                bind(fd, (struct sockaddr *) &here, sizeof here) < 0 || listen(fd, 128) < 0)
+                return fail(errno, "cannot listen on 127.0.0.1:%d", o->port);
+        _cleanup_close_ int ns = open(o->netns, O_RDONLY | O_CLOEXEC);
+        if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+                return fail(errno, "cannot enter the network namespace %s", o->netns);
+        q = cluster_become(user);
+        if (q < 0)
+                return fail(q, "cannot become %s", o->user);
+        q = cluster_forward(fd, address, (int) port, FORWARD_MAX_CONNS);
+        return q < 0 ? fail(q, "forwarding 127.0.0.1:%d to %s failed", o->port, o->to) : 0;
 }
 
 static int parse_count(const char *name, const char *s, unsigned min, unsigned *ret) {
@@ -1076,6 +1425,9 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 OPT_PORT,
                 OPT_SLOTS,
                 OPT_USER,
+                OPT_HOSTS,
+                OPT_NETNS,
+                OPT_TO,
                 OPT_FOREGROUND,
                 OPT_JSON,
                 OPT_PURGE
@@ -1090,6 +1442,9 @@ static int parse_argv(int argc, char **argv, Options *o) {
                 {"port", required_argument, NULL, OPT_PORT},
                 {"slots", required_argument, NULL, OPT_SLOTS},
                 {"user", required_argument, NULL, OPT_USER},
+                {"hosts", no_argument, NULL, OPT_HOSTS},
+                {"netns", required_argument, NULL, OPT_NETNS},
+                {"to", required_argument, NULL, OPT_TO},
                 {"foreground", no_argument, NULL, OPT_FOREGROUND},
                 {"json", no_argument, NULL, OPT_JSON},
                 {"purge", no_argument, NULL, OPT_PURGE},
@@ -1156,6 +1511,15 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         }
                         o->user = optarg;
                         break;
+                case OPT_HOSTS:
+                        o->hosts = true;
+                        break;
+                case OPT_NETNS:
+                        o->netns = optarg;
+                        break;
+                case OPT_TO:
+                        o->to = optarg;
+                        break;
                 case OPT_FOREGROUND:
                         o->foreground = true;
                         break;
@@ -1172,21 +1536,28 @@ static int parse_argv(int argc, char **argv, Options *o) {
                         return 1;
                 }
         }
-        if (!o->dir || !o->dir[0]) {
-                fprintf(stderr, "coderunner cluster: --dir=DIR is required\n");
-                return 1;
-        }
         return 0;
+}
+
+/* Whether word is one of the space-separated words of list. */
+static bool has_word(const char *list, const char *word) {
+        size_t n = strlen(word);
+        for (const char *p = list; (p = strstr(p, word)); p += n)
+                if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+                        return true;
+        return false;
 }
 
 static const struct {
         const char *name;
         int (*run)(const Options *o);
         const char *options; /* the ones it takes besides --dir */
+        bool needs_dir;
 } subcommands[] = {
-        {"up", cluster_up, "api workers gateways meta port slots user foreground"},
-        {"status", cluster_status, "json"},
-        {"down", cluster_down, "purge"},
+        {"up", cluster_up, "api workers gateways meta port slots user hosts foreground", true},
+        {"status", cluster_status, "json", true},
+        {"down", cluster_down, "purge", true},
+        {"forward", cluster_forward_main, "port user netns to", false},
 };
 
 int cluster_main(int argc, char **argv) {
@@ -1218,16 +1589,26 @@ int cluster_main(int argc, char **argv) {
                         {"port", o.port != DEFAULT_PORT},
                         {"slots", o.slots != DEFAULT_SLOTS},
                         {"user", o.user != NULL},
+                        {"hosts", o.hosts},
+                        {"netns", o.netns != NULL},
+                        {"to", o.to != NULL},
                         {"foreground", o.foreground},
                         {"json", o.json},
                         {"purge", o.purge},
                 };
                 for (size_t k = 0; k < ELEMENTSOF(given); k++)
-                        if (given[k].set && !strstr(subcommands[i].options, given[k].name)) {
+                        if (given[k].set && !has_word(subcommands[i].options, given[k].name)) {
                                 fprintf(stderr, "coderunner cluster: %s takes no --%s\n",
                                         subcommands[i].name, given[k].name);
                                 return 1;
                         }
+                if (subcommands[i].needs_dir && (!o.dir || !o.dir[0])) {
+                        fprintf(stderr, "coderunner cluster: --dir=DIR is required\n");
+                        return 1;
+                } else if (!subcommands[i].needs_dir && o.dir) {
+                        fprintf(stderr, "coderunner cluster: %s takes no --dir\n", subcommands[i].name);
+                        return 1;
+                }
                 return subcommands[i].run(&o);
         }
         fprintf(stderr, "coderunner cluster: unknown command \"%s\" (up, status or down)\n", argv[1]);

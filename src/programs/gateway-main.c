@@ -57,6 +57,7 @@ typedef struct GatewaySection {
         uint64_t outbox_max;
         uint64_t health_interval;
         uint64_t upstream_timeout;
+        uint64_t max_streams;
 } GatewaySection;
 
 #define G(field, type, def, max, help) \
@@ -106,6 +107,8 @@ static const ConfKey gateway_keys[] = {
         G(health_interval, CONF_SECONDS, "1", 0, "seconds between health checks of each API node"),
         G(upstream_timeout, CONF_SECONDS, "150", 0,
                 "seconds an API node may take to answer (longer than its wait_timeout)"),
+        G(max_streams, CONF_U64, "1024", 100000,
+                "live streams open at once (event streams and interactive runs together; more: 503)"),
 };
 #undef G
 #undef GS
@@ -182,6 +185,7 @@ static int run(const GatewayRoleConfig *c) {
                 .key_cache_usec = s->key_cache,
                 .outage_cache_usec = s->outage_cache,
                 .outbox_max = s->outbox_max,
+                .max_streams = s->max_streams,
                 .max_body = MAX_REQUEST_BODY,
         };
         if (parse_rate(s->key_rate, "key-rate", &gc.key_rate) < 0 ||
@@ -316,6 +320,7 @@ out:
         /* Stop taking requests, let those in flight finish (each bounded by the upstream
          * timeout), then take the parts down in the reverse order. */
         http_server_quiesce(http);
+        gateway_stop_streams(g);
         if (!http_server_drain(http, 5 * USEC_PER_SEC))
                 log_warning(0, "stopping: some answers were not sent within 5 s");
         upstream_stop(up);

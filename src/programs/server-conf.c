@@ -19,6 +19,7 @@
 #include "base/time-util.h"
 #include "json/judge0.h"
 #include "model/limits.h"
+#include "live/live-redis.h"
 #include "programs/server-conf.h"
 #include "sandbox/box.h"
 #include "store/retention.h"
@@ -530,6 +531,15 @@ int server_open_backends(const BackendSection *b, uint64_t max_queue, const char
                 if (server_stop_requested(sigs, USEC_PER_SEC))
                         return -ECANCELED;
         }
+}
+
+int server_open_live(const BackendSection *b, LiveRegistry **ret) {
+        char err[256] = "";
+        int r = live_registry_redis_new(b->queue, err, ret);
+        if (r < 0)
+                return log_error(
+                        r, "cannot open the interactive runs' Redis: %s", err[0] ? err : strerror(-r));
+        return 0;
 }
 
 int server_start_workers(const WorkerSection *w, const CallbackSection *cb, WorkerPoolConfig *cfg,

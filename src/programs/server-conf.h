@@ -178,6 +178,10 @@ bool server_stop_requested(const sigset_t *sigs, uint64_t timeout_usec);
 int server_open_backends(const BackendSection *b, uint64_t max_queue, const char *consumer,
         const sigset_t *sigs, Store **store, Queue **queue, Notify **notify);
 
+/* The live registry of a cluster role: interactive runs through the Redis of the queue
+ * (live/live-redis.h). Errors are logged. */
+int server_open_live(const BackendSection *b, LiveRegistry **ret);
+
 /* Start the callback sender (when enabled) and the worker pool with the sections'
  * settings; cfg holds the rest (id, box_socket, catalogue, store, queue, notify, judge).
  * On success *ret_callbacks (may stay NULL) and *ret_pool are the caller's. Errors are

@@ -55,6 +55,7 @@ typedef struct WorkerNode {
         Store *store;
         Queue *queue;
         Notify *notify;
+        LiveRegistry *live; /* interactive runs, through Redis */
         CallbackSender *callbacks;
         WorkerPool *pool;
         char *cache_dir, *work_dir;
@@ -70,6 +71,7 @@ static int start_pool(const WorkerRoleConfig *c, WorkerNode *n) {
                 .store = n->store,
                 .queue = n->queue,
                 .notify = n->notify,
+                .live = n->live,
         };
         judge_config_defaults(&wc.judge);
         wc.judge.cache_dir = n->cache_dir;
@@ -90,6 +92,7 @@ static void node_done(WorkerNode *n, uint64_t grace_usec) {
                 n->sup = box_supervisor_free(n->sup);
         }
         worker_pool_stop(n->pool);
+        live_registry_free(n->live); /* the runs are over: their bridges end */
         callback_sender_stop(n->callbacks);
         notify_free(n->notify);
         queue_free(n->queue);
@@ -142,7 +145,7 @@ static int run(const WorkerRoleConfig *c) {
         r = server_open_backends(&c->backend, 1, n.id, &sigs, &n.store, &n.queue, &n.notify);
         if (r == -ECANCELED)
                 ret = 0;
-        if (r < 0)
+        if (r < 0 || server_open_live(&c->backend, &n.live) < 0)
                 goto out;
         if (start_pool(c, &n) < 0)
                 goto out;

@@ -329,6 +329,11 @@ static const char *script_sha(Redis *r, const RedisScript *s) {
 
 int redis_script(Redis *r, const RedisScript *script, size_t n_keys, const char *const *keys, size_t n_args,
         const char *const *args, RedisReply **ret) {
+        return redis_script_bin(r, script, n_keys, keys, n_args, args, NULL, ret);
+}
+
+int redis_script_bin(Redis *r, const RedisScript *script, size_t n_keys, const char *const *keys,
+        size_t n_args, const char *const *args, const size_t *arg_lens, RedisReply **ret) {
         if (n_keys + n_args + 3 > REDIS_MAX_ARGS)
                 return -E2BIG;
         const char *sha = script_sha(r, script);
@@ -348,7 +353,8 @@ int redis_script(Redis *r, const RedisScript *script, size_t n_keys, const char 
                 sha = r->shas[r->n_shas++].sha;
         }
         _cleanup_free_ const char **argv = calloc(n_keys + n_args + 3, sizeof *argv);
-        if (!argv)
+        _cleanup_free_ size_t *lens = arg_lens ? calloc(n_keys + n_args + 3, sizeof *lens) : NULL;
+        if (!argv || (arg_lens && !lens))
                 return -ENOMEM;
         char nkeys[24];
         snprintf(nkeys, sizeof nkeys, "%zu", n_keys);
@@ -360,15 +366,24 @@ int redis_script(Redis *r, const RedisScript *script, size_t n_keys, const char 
         for (size_t i = 0; i < n_args; i++)
                 argv[3 + n_keys + i] = args[i];
         size_t argc = n_keys + n_args + 3;
+        if (lens) {
+                for (size_t i = 0; i < 3 + n_keys; i++)
+                        lens[i] = argv[i] ? strlen(argv[i]) : 0; /* argv[1]: no SHA yet */
+                memcpy(lens + 3 + n_keys, arg_lens, n_args * sizeof *lens);
+        }
         int q = -EIO;
         if (sha) {
-                q = redis_command(r, argc, argv, NULL, ret);
+                q = redis_command(r, argc, argv, lens, ret);
                 if (q != -EIO || strncmp(r->error, "NOSCRIPT", 8) != 0)
                         return q;
         }
         argv[0] = "EVAL";
         argv[1] = script->source;
-        return redis_command(r, argc, argv, NULL, ret);
+        if (lens) {
+                lens[0] = 4;
+                lens[1] = strlen(script->source);
+        }
+        return redis_command(r, argc, argv, lens, ret);
 }
 
 /* ---- urls ---- */
@@ -561,6 +576,10 @@ Redis *redis_free(Redis *r) {
         explicit_bzero(r->password, sizeof r->password);
         free(r);
         return NULL;
+}
+
+int redis_fd(const Redis *r) {
+        return r->ctx ? r->ctx->fd : -ENOTCONN;
 }
 
 void redis_disconnect(Redis *r) {

@@ -100,6 +100,9 @@ int redis_send(Redis *r, size_t argc, const char *const *argv, const size_t *arg
 /* Read the next answer or pushed message, waiting at most timeout_usec: -EAGAIN when none
  * came (the connection stays up). */
 int redis_read(Redis *r, uint64_t timeout_usec, RedisReply **ret);
+/* The connection's socket, for a caller that polls it beside others after redis_send()
+ * (then a short redis_read() takes what came); -ENOTCONN when not connected. */
+int redis_fd(const Redis *r);
 
 /* A Lua script. Keep it in static storage: a connection remembers its SHA1 by address. */
 typedef struct RedisScript {
@@ -111,3 +114,6 @@ typedef struct RedisScript {
  * EVAL when the server does not know the script yet (NOSCRIPT, e.g. after a restart). */
 int redis_script(Redis *r, const RedisScript *script, size_t n_keys, const char *const *keys, size_t n_args,
         const char *const *args, RedisReply **ret);
+/* The same with binary arguments: args[i] has arg_lens[i] bytes. */
+int redis_script_bin(Redis *r, const RedisScript *script, size_t n_keys, const char *const *keys,
+        size_t n_args, const char *const *args, const size_t *arg_lens, RedisReply **ret);

@@ -19,6 +19,11 @@
 /* Remove what the last run left for later (its empty cgroups). */
 void box_context_cleanup(BoxContext *c);
 
+typedef struct BoxCgroupLimits {
+        uint64_t memory_kib;
+        uint32_t processes;
+} BoxCgroupLimits;
+
 struct BoxContext {
         unsigned slot;
         uid_t uid;
@@ -48,12 +53,22 @@ struct BoxContext {
          * empty IPC namespace that the next run inherits, so that clone need not make one
          * (~0.1 ms) while a client waits. Each run consumes it. */
         bool ipc_ready;
-        /* Likewise the next run's (empty, unlimited) cgroups, made ahead. */
+        /* Likewise the next run's (empty) cgroups, made ahead with the limits of the
+         * last run (the limits a cgroup takes from a BoxSpec: box_cgroup_limit()). */
         bool have_prepared;
         BoxCgroup prepared;
+        BoxCgroupLimits prepared_limits, last_limits;
         uint64_t prepared_seq;
         bool have_pending;
         BoxCgroup pending;
+        /* Likewise the next run's root (a mount namespace, JailPlan.root_fd), built
+         * between answers; -1 when there is none (not root, not a slot, or it failed). */
+        int root_fd;
+        bool root_broken; /* preparing it failed once: runs build their own */
+        bool root_probed; /* jail_probe_mount_api() was asked (once) */
+        /* The last run's mount namespace, held open so that it is torn down after the
+         * answer rather than while the client waits for init to exit. */
+        int pending_root_fd;
 
         JailPlan *plan; /* reused by every run */
         char *strbuf;

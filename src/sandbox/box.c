@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/fd-util.h"
+#include "base/log.h"
 #include "base/parse-util.h"
 #include "sandbox/box-internal.h"
 
@@ -53,8 +54,44 @@ void box_spec_init(BoxSpec *spec) {
         };
 }
 
+/* The next run's root, built now (between answers) in a mount namespace of its own:
+ * everything of the plan that does not depend on the run. */
+static void prepare_root(BoxContext *c) {
+        BoxSpec spec;
+        char err[256];
+        int r = 0;
+
+        box_spec_init(&spec);
+        *c->plan = (JailPlan){
+                .root_fd = -EBADF,
+                .netns_fd = -EBADF,
+                .uid = c->uid,
+                .gid = c->gid,
+                .outer_uid = c->outer_uid,
+                .outer_gid = c->outer_gid,
+        };
+        if (!c->root_probed) {
+                r = jail_probe_mount_api();
+                c->root_probed = true;
+        }
+        if (r >= 0)
+                r = mount_plan_build(c->rt, &spec, c->plan, c->strbuf, BOX_STRBUF_SIZE, err, sizeof err);
+        if (r >= 0)
+                r = jail_prepare_root(c->plan, &c->root_fd);
+        if (r < 0) {
+                /* Not fatal: each run builds its root itself, as without a slot. */
+                c->root_fd = -EBADF;
+                c->root_broken = true;
+                log_warning(r, "slot %u: cannot prepare roots ahead, each run builds its own: %s", c->slot,
+                        strerror(-r));
+        }
+}
+
 void box_context_cleanup(BoxContext *c) {
+        /* The last run's mounts go first: its tree is gone, nobody waits. */
+        c->pending_root_fd = safe_close(c->pending_root_fd);
         if (c->have_pending) {
+                box_cgroup_kill(&c->cg, &c->pending);
                 box_cgroup_destroy(&c->cg, &c->pending);
                 c->have_pending = false;
         }
@@ -66,9 +103,22 @@ void box_context_cleanup(BoxContext *c) {
                 char name[96];
                 snprintf(name, sizeof name, "coderunner-%d-%u-p%" PRIu64, (int) getpid(), c->slot,
                         ++c->prepared_seq);
-                if (box_cgroup_make(&c->cg, name, &c->prepared) == 0)
+                if (box_cgroup_make(&c->cg, name, &c->prepared) == 0) {
+                        /* The next run likely asks for the same limits as the last. */
+                        BoxSpec spec;
+                        box_spec_init(&spec);
+                        spec.memory_kib = c->last_limits.memory_kib;
+                        spec.processes = c->last_limits.processes;
+                        if (box_cgroup_limit(&c->cg, &c->prepared, &spec, 1 /* init */) == 0)
+                                c->prepared_limits = c->last_limits;
+                        else
+                                /* some written, some not: unusable as it is */
+                                c->prepared_limits = (BoxCgroupLimits){UINT64_MAX, UINT32_MAX};
                         c->have_prepared = true;
+                }
         }
+        if (c->defer_cleanup && c->root_fd < 0 && !c->rootless && !c->root_broken)
+                prepare_root(c);
 }
 
 BoxContext *box_context_free(BoxContext *c) {
@@ -78,6 +128,7 @@ BoxContext *box_context_free(BoxContext *c) {
         box_context_cleanup(c);
         if (c->have_prepared)
                 box_cgroup_destroy(&c->cg, &c->prepared);
+        safe_close(c->root_fd);
         cgroup_setup_done(&c->cg);
         runtime_binds_free(c->rt);
         safe_close(c->netns_fd);
@@ -107,6 +158,8 @@ int box_context_new(const BoxContextConfig *cfg, BoxContext **ret) {
                 return -ENOMEM;
         c->netns_fd = -EBADF;
         c->devnull_fd = -EBADF;
+        c->root_fd = -EBADF;
+        c->pending_root_fd = -EBADF;
         c->slot = cfg ? cfg->slot : 0;
         c->net_allow = cfg ? cfg->net_allow : NULL;
         c->net_deny = cfg ? cfg->net_deny : NULL;

@@ -191,3 +191,7 @@ BoxClient *box_client_free(BoxClient *c);
  * the supervisor closed while idle is made again; -EBUSY when every slot was taken (the
  * next call connects again). */
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret);
+/* The next box_client_run() is the connection's last (a one-shot client): the supervisor
+ * closes the connection once it has answered and frees the slot for the next client
+ * before it prepares its next run. */
+void box_client_last_request(BoxClient *c);

@@ -96,7 +96,9 @@ static void fd_path(int fd, char buf[32]) {
         buf[14 + n] = '\0';
 }
 
-static void do_mount(const JailPlan *plan, const JailMount *m) {
+/* prepared: the run entered a root prepared ahead (its bind sources are detached copies
+ * of the host's mounts, its tmpfs areas have the default size). */
+static void do_mount(const JailPlan *plan, const JailMount *m, bool prepared) {
         char src[32];
         int r;
 
@@ -137,6 +139,14 @@ static void do_mount(const JailPlan *plan, const JailMount *m) {
                             MS_NOSUID | (m->dev ? 0 : MS_NODEV) | (m->rw ? 0 : MS_NOEXEC), m->data) < 0)
                         fail(plan, STAGE_MOUNT, errno, m->target);
                 return;
+        case JM_RESIZE:
+                /* The flags are the tmpfs mount's own (a remount sets them all again). */
+                if (prepared &&
+                        mount(NULL, m->target, NULL,
+                                MS_REMOUNT | MS_NOSUID | (m->dev ? 0 : MS_NODEV) | (m->rw ? 0 : MS_NOEXEC),
+                                m->data) < 0)
+                        fail(plan, STAGE_MOUNT, errno, m->target);
+                return;
         case JM_PROC:
                 if (mkdir(m->target, 0555) < 0 && errno != EEXIST)
                         fail(plan, STAGE_MOUNT, errno, m->target);
@@ -154,10 +164,17 @@ static void do_mount(const JailPlan *plan, const JailMount *m) {
                 }
                 if (r < 0)
                         fail(plan, STAGE_MOUNT, errno, m->target);
-                fd_path(m->src_fd, src);
-                /* Not recursive: what is mounted below a bound directory stays hidden. */
-                if (mount(src, m->target, NULL, MS_BIND, NULL) < 0)
-                        fail(plan, STAGE_MOUNT, errno, m->target);
+                if (prepared) {
+                        /* A copy of the source made in the host's namespace (open_tree),
+                         * not attached anywhere yet: attach it here. */
+                        if (move_mount(m->src_fd, "", AT_FDCWD, m->target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                                fail(plan, STAGE_MOUNT, errno, m->target);
+                } else {
+                        fd_path(m->src_fd, src);
+                        /* Not recursive: what is mounted below a bound directory stays hidden. */
+                        if (mount(src, m->target, NULL, MS_BIND, NULL) < 0)
+                                fail(plan, STAGE_MOUNT, errno, m->target);
+                }
                 unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | m->locked_flags;
                 if (!m->rw)
                         flags |= MS_RDONLY;
@@ -167,6 +184,93 @@ static void do_mount(const JailPlan *plan, const JailMount *m) {
                         fail(plan, STAGE_MOUNT, errno, m->target);
                 return;
         }
+}
+
+/* Which mounts of the plan a step makes: all of them (a root built by the run itself),
+ * those that are not per_run (a root prepared ahead), or the per_run ones (a run that
+ * enters a prepared root). */
+typedef enum RootPart {
+        ROOT_ALL,
+        ROOT_TEMPLATE,
+        ROOT_RUN,
+} RootPart;
+
+static bool in_part(const JailMount *m, RootPart part) {
+        return part == ROOT_ALL || m->per_run == (part == ROOT_RUN);
+}
+
+/* Open the bind sources of `part` now, in our mount namespace (a mount of another
+ * namespace cannot be bound) and before /tmp is covered by the new root. The caller's own
+ * paths are opened with the caller's identity. For a prepared root (ROOT_RUN), each source
+ * is a detached private copy of the mount (open_tree), which can be attached in another
+ * namespace; propagation private, so that nothing mounted later on the host under it
+ * shows in the box. */
+static void open_sources(JailPlan *plan, RootPart part) {
+        for (size_t i = 0; i < plan->n_mounts; i++) {
+                JailMount *m = &plan->mounts[i];
+                if (m->kind != JM_BIND || !in_part(m, part))
+                        continue;
+                bool peer = m->as_peer && plan->peer_uid != 0;
+                if (peer) {
+                        (void) setfsgid(plan->peer_gid);
+                        (void) setfsuid(plan->peer_uid);
+                }
+                if (part == ROOT_RUN)
+                        m->src_fd = open_tree(AT_FDCWD, m->src_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                else
+                        m->src_fd = open(m->src_path, O_PATH | O_CLOEXEC);
+                int err = errno;
+                if (peer) {
+                        (void) setfsuid(0);
+                        (void) setfsgid(0);
+                }
+                if (m->src_fd < 0)
+                        fail(plan, STAGE_MOUNT, err, m->src_path);
+                struct mount_attr private = {.propagation = MS_PRIVATE};
+                if (part == ROOT_RUN &&
+                        mount_setattr(m->src_fd, "", AT_EMPTY_PATH, &private, sizeof private) < 0)
+                        fail(plan, STAGE_PROPAGATION, errno, m->src_path);
+        }
+}
+
+/* Build the root in our own (new, copied) mount namespace and move into it: every
+ * mount of `part`, pivot_root, the old root detached. The root stays writable. */
+static void build_root(JailPlan *plan, RootPart part) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                fail(plan, STAGE_PROPAGATION, errno, NULL);
+        open_sources(plan, part);
+        /* The new root is a small tmpfs mounted over /tmp of our private mount namespace;
+         * every bind source is an fd opened beforehand, so nothing is looked up through
+         * it. It becomes read-only once populated. */
+        if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256k,nr_inodes=1024,mode=0755") < 0)
+                fail(plan, STAGE_ROOT, errno, NULL);
+        if (chdir("/tmp") < 0)
+                fail(plan, STAGE_ROOT, errno, NULL);
+        for (size_t i = 0; i < plan->n_mounts; i++)
+                if (in_part(&plan->mounts[i], part))
+                        do_mount(plan, &plan->mounts[i], false);
+
+        /* pivot_root(".", ".") stacks the old root under the new one; detach it. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                fail(plan, STAGE_PIVOT, errno, NULL);
+        if (umount2(".", MNT_DETACH) < 0)
+                fail(plan, STAGE_PIVOT, errno, "detaching the old root");
+        if (chdir("/") < 0)
+                fail(plan, STAGE_PIVOT, errno, NULL);
+}
+
+/* Enter the root prepared for this run (a mount namespace nobody else has used) and
+ * add what belongs to this run alone: /box, /tmp, /proc of our pid namespace, the
+ * caller's binds. */
+static void enter_root(JailPlan *plan) {
+        open_sources(plan, ROOT_RUN);
+        if (setns(plan->root_fd, CLONE_NEWNS) < 0)
+                fail(plan, STAGE_ROOT, errno, "entering the prepared root");
+        if (chdir("/") < 0)
+                fail(plan, STAGE_ROOT, errno, NULL);
+        for (size_t i = 0; i < plan->n_mounts; i++)
+                if (plan->mounts[i].per_run)
+                        do_mount(plan, &plan->mounts[i], true);
 }
 
 static void setup_root(JailPlan *plan) {
@@ -185,51 +289,77 @@ static void setup_root(JailPlan *plan) {
                         fail(plan, STAGE_USERNS, errno, "gid_map");
         }
 
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                fail(plan, STAGE_PROPAGATION, errno, NULL);
-        /* Open every bind source now, in our mount namespace (a mount of another namespace
-         * cannot be bound) and before /tmp is covered by the new root. The caller's own
-         * paths are opened with the caller's identity. */
-        for (size_t i = 0; i < plan->n_mounts; i++) {
-                JailMount *m = &plan->mounts[i];
-                if (m->kind != JM_BIND)
-                        continue;
-                bool peer = m->as_peer && plan->peer_uid != 0;
-                if (peer) {
-                        (void) setfsgid(plan->peer_gid);
-                        (void) setfsuid(plan->peer_uid);
-                }
-                m->src_fd = open(m->src_path, O_PATH | O_CLOEXEC);
-                int err = errno;
-                if (peer) {
-                        (void) setfsuid(0);
-                        (void) setfsgid(0);
-                }
-                if (m->src_fd < 0)
-                        fail(plan, STAGE_MOUNT, err, m->src_path);
-        }
-        /* The new root is a small tmpfs mounted over /tmp of our private mount namespace;
-         * every bind source is an fd opened beforehand, so nothing is looked up through
-         * it. It becomes read-only once populated. */
-        if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256k,nr_inodes=1024,mode=0755") < 0)
-                fail(plan, STAGE_ROOT, errno, NULL);
-        if (chdir("/tmp") < 0)
-                fail(plan, STAGE_ROOT, errno, NULL);
-        for (size_t i = 0; i < plan->n_mounts; i++)
-                do_mount(plan, &plan->mounts[i]);
+        if (plan->root_fd >= 0)
+                enter_root(plan);
+        else
+                build_root(plan, ROOT_ALL);
 
         if (sethostname("coderunner", 10) < 0)
                 fail(plan, STAGE_HOSTNAME, errno, NULL);
-
-        /* pivot_root(".", ".") stacks the old root under the new one; detach it. */
-        if (syscall(SYS_pivot_root, ".", ".") < 0)
-                fail(plan, STAGE_PIVOT, errno, NULL);
-        if (umount2(".", MNT_DETACH) < 0)
-                fail(plan, STAGE_PIVOT, errno, "detaching the old root");
-        if (chdir("/") < 0)
-                fail(plan, STAGE_PIVOT, errno, NULL);
         if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
                 fail(plan, STAGE_PIVOT, errno, "read-only root");
+}
+
+static int template_main(void *arg) {
+        JailPlan *plan = arg;
+        umask(0);
+        /* Our namespace, into the descriptor table we share with the caller. */
+        plan->root_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (plan->root_fd < 0)
+                _exit(1);
+        build_root(plan, ROOT_TEMPLATE);
+        _exit(0);
+}
+
+int jail_probe_mount_api(void) {
+        int fd = open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct mount_attr private = {.propagation = MS_PRIVATE};
+        int r = mount_setattr(fd, "", AT_EMPTY_PATH, &private, sizeof private) < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int jail_prepare_root(JailPlan *plan, int *ret_fd) {
+        plan->root_fd = -EBADF;
+        plan->error_fd = -EBADF; /* a failure is the exit status */
+        plan->peer_uid = 0;
+        plan->peer_gid = 0;
+        for (size_t i = 0; i < plan->n_mounts; i++)
+                plan->mounts[i].src_fd = -EBADF;
+        /* The child shares our memory and descriptors and we are suspended until it
+         * exits, like the program's clone in jail_main; it makes its own mount namespace. */
+        pid_t pid = clone(template_main, plan->program_stack + sizeof plan->program_stack,
+                CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNS | SIGCHLD, plan);
+        int r = pid < 0 ? -errno : 0, status = 0;
+        if (pid > 0) {
+                pid_t w;
+                do
+                        w = waitpid(pid, &status, 0);
+                while (w < 0 && errno == EINTR);
+                if (w < 0)
+                        r = -errno;
+                else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        r = -EIO;
+        }
+        /* Its sources are mounted (or it failed): they are ours to close. */
+        for (size_t i = 0; i < plan->n_mounts; i++)
+                if (plan->mounts[i].src_fd >= 0) {
+                        close(plan->mounts[i].src_fd);
+                        plan->mounts[i].src_fd = -EBADF;
+                }
+        int fd = plan->root_fd;
+        plan->root_fd = -EBADF;
+        if (r < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        if (fd < 0)
+                return -EIO;
+        *ret_fd = fd;
+        return 0;
 }
 
 static void drop_bounding_set(const JailPlan *plan) {

@@ -166,13 +166,14 @@ typedef struct PlanBuilder {
         size_t size, used;
         char *err;
         size_t errlen;
+        bool per_run; /* what is pushed now is made by the run itself (JailMount.per_run) */
 } PlanBuilder;
 
 static JailMount *push(PlanBuilder *pb, JailMountKind kind, const char *target) {
         if (pb->plan->n_mounts >= JAIL_MAX_MOUNTS)
                 return NULL;
         JailMount *m = &pb->plan->mounts[pb->plan->n_mounts++];
-        *m = (JailMount){.kind = kind, .target = target, .src_fd = -EBADF};
+        *m = (JailMount){.kind = kind, .target = target, .src_fd = -EBADF, .per_run = pb->per_run};
         return m;
 }
 
@@ -302,15 +303,45 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
         if (!(m = push(&pb, JM_FILE, "etc/hostname")))
                 return -ENOBUFS;
         m->data = "coderunner\n";
+        /* /box and /tmp: private tmpfs areas. A prepared root has them already, at the
+         * default size; a run that asks for another resizes them there (JM_RESIZE). With
+         * a workdir, /box is the caller's directory instead (bound over the prepared
+         * one's empty tmpfs). */
+        uint64_t tmp_kib = spec->tmp_kib ? spec->tmp_kib : BOX_DEFAULT_TMP_KIB;
+        char *size = keepf(&pb, "size=%lluk", (unsigned long long) tmp_kib);
+        if (!size)
+                return -ENOBUFS;
+        if (!spec->workdir) {
+                char *opts = keepf(&pb, "%s,nr_inodes=16384,mode=0755,uid=%u,gid=%u", size,
+                        (unsigned) plan->uid, (unsigned) plan->gid);
+                if (!opts || !(m = push(&pb, JM_TMPFS, "box")))
+                        return -ENOBUFS;
+                m->data = opts;
+                m->rw = true;
+        }
+        char *tmpopts = keepf(&pb, "%s,nr_inodes=16384,mode=1777", size);
+        if (!tmpopts || !(m = push(&pb, JM_TMPFS, "tmp")))
+                return -ENOBUFS;
+        m->data = tmpopts;
+        m->rw = true;
+
+        /* From here to /dev, what depends on the run: its spec, or (/proc) its pid
+         * namespace. */
+        pb.per_run = true;
+        for (size_t i = 0; tmp_kib != BOX_DEFAULT_TMP_KIB && i < 2; i++) {
+                if (i == 0 && spec->workdir)
+                        continue;
+                if (!(m = push(&pb, JM_RESIZE, i == 0 ? "box" : "tmp")))
+                        return -ENOBUFS;
+                m->data = size;
+                m->rw = true;
+        }
         if (spec->share_net && r->have_resolv) {
                 if (!(m = push(&pb, JM_BIND, "etc/resolv.conf")))
                         return -ENOBUFS;
                 m->src_path = "/etc/resolv.conf";
                 m->locked_flags = r->resolv_locked;
         }
-
-        /* /box: the caller's directory, or a private tmpfs owned by the box user. */
-        uint64_t tmp_kib = spec->tmp_kib ? spec->tmp_kib : 64 * 1024;
         if (spec->workdir) {
                 if (spec->workdir[0] != '/')
                         return fail_msg(
@@ -322,26 +353,14 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
                 m->src_is_dir = true;
                 m->rw = true;
                 m->locked_flags = locked_flags(spec->workdir) & ~(unsigned long) MS_RDONLY;
-        } else {
-                char *opts = keepf(&pb, "size=%lluk,nr_inodes=16384,mode=0755,uid=%u,gid=%u",
-                        (unsigned long long) tmp_kib, (unsigned) plan->uid, (unsigned) plan->gid);
-                if (!opts || !(m = push(&pb, JM_TMPFS, "box")))
-                        return -ENOBUFS;
-                m->data = opts;
-                m->rw = true;
         }
-        char *tmpopts = keepf(&pb, "size=%lluk,nr_inodes=16384,mode=1777", (unsigned long long) tmp_kib);
-        if (!tmpopts || !(m = push(&pb, JM_TMPFS, "tmp")))
-                return -ENOBUFS;
-        m->data = tmpopts;
-        m->rw = true;
-
         if (!push(&pb, JM_PROC, "proc"))
                 return -ENOBUFS;
 
         /* /dev: a tmpfs with the four harmless devices, then read-only. As root they are
          * made with mknod (one call each); in a user namespace that is not allowed, and
          * the host's nodes are bound instead. */
+        pb.per_run = false;
         if (!(m = push(&pb, JM_TMPFS, "dev")))
                 return -ENOBUFS;
         m->data = "size=16k,nr_inodes=64,mode=0755";
@@ -380,6 +399,7 @@ int mount_plan_build(const RuntimeBinds *r, const BoxSpec *spec, JailPlan *plan,
         m->dev = !plan->rootless; /* read-only: no node can be added, the four stay usable */
 
         /* The caller's binds last, so that they may cover anything above. */
+        pb.per_run = true;
         for (size_t i = 0; i < spec->n_binds; i++) {
                 const BoxBind *bb = &spec->binds[i];
                 if (!bb->inside || !inside_path_ok(bb->inside))

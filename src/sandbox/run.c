@@ -69,6 +69,7 @@ typedef struct Run {
         uint64_t cpu_usec;
         bool cpu_known;
         int workdir_fd;
+        int root_fd; /* the mount namespace prepared for this run, or -1 */
         uid_t workdir_uid;
         gid_t workdir_gid;
         mode_t workdir_mode;
@@ -219,6 +220,9 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
                 flags &= ~(uint64_t) CLONE_NEWIPC;
                 c->ipc_ready = false;
         }
+        if (plan->root_fd >= 0)
+                /* The child enters the mount namespace prepared for this run. */
+                flags &= ~(uint64_t) CLONE_NEWNS;
         if (c->rootless)
                 /* never the host's network: networked runs are refused when rootless */
                 flags |= CLONE_NEWUSER | CLONE_NEWNET;
@@ -248,6 +252,10 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
                 return err;
         run->pidfd = pidfd;
         return 0;
+}
+
+static bool limits_match(const BoxCgroupLimits *l, const BoxSpec *spec) {
+        return l->memory_kib == spec->memory_kib && l->processes == spec->processes;
 }
 
 static uint64_t cpu_limit_total(const BoxSpec *spec) {
@@ -280,16 +288,11 @@ static void watch(Run *run) {
 
         for (;;) {
                 struct pollfd p[7];
-                int np = 0, i_out = -1, i_err = -1, i_error = -1, i_status = -1, i_pid = -1, i_oom = -1,
-                    i_ctl = -1;
+                int np = 0, i_out = -1, i_err = -1, i_pid = -1, i_oom = -1, i_ctl = -1;
                 if (run->out.fd >= 0)
                         p[i_out = np++] = (struct pollfd){.fd = run->out.fd, .events = POLLIN};
                 if (run->err.fd >= 0)
                         p[i_err = np++] = (struct pollfd){.fd = run->err.fd, .events = POLLIN};
-                if (run->error_r >= 0)
-                        p[i_error = np++] = (struct pollfd){.fd = run->error_r, .events = POLLIN};
-                if (run->status_r >= 0)
-                        p[i_status = np++] = (struct pollfd){.fd = run->status_r, .events = POLLIN};
                 if (!run->init_done)
                         p[i_pid = np++] = (struct pollfd){.fd = run->pidfd, .events = POLLIN};
                 if (!run->init_done && run->spec->memory_kib && run->have_cg && run->cg.oom_fd >= 0 &&
@@ -350,10 +353,6 @@ static void watch(Run *run) {
                         pump(run, &run->out);
                 if (i_err >= 0 && p[i_err].revents)
                         pump(run, &run->err);
-                if (i_error >= 0 && p[i_error].revents)
-                        read_record(&run->error_r, &run->jerr, sizeof run->jerr, &run->jerr_got);
-                if (i_status >= 0 && p[i_status].revents)
-                        read_record(&run->status_r, &run->jst, sizeof run->jst, &run->jst_got);
                 if (i_oom >= 0 && p[i_oom].revents) {
                         /* v1 kills one process of the tree at an OOM; v2 (memory.oom.group)
                          * kills them all, and so do we here: the same verdict on both. */
@@ -560,6 +559,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 .error_r = -EBADF,
                 .status_r = -EBADF,
                 .workdir_fd = -EBADF,
+                .root_fd = -EBADF,
                 .control = spec->control_fd,
         };
         int out[2] = {-1, -1}, err[2] = {-1, -1}, errp[2] = {-1, -1}, stp[2] = {-1, -1};
@@ -580,7 +580,10 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         if (r <= 0)
                 return r;
 
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(stp, O_CLOEXEC) < 0 ||
+        /* The record pipes never block: a reader that finds nothing after init exited
+         * (it failed before writing) must not wait, and a record fits an empty pipe. */
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0 ||
+                pipe2(stp, O_CLOEXEC | O_NONBLOCK) < 0 ||
                 (!spec->stderr_to_stdout && pipe2(err, O_CLOEXEC) < 0)) {
                 r = -errno;
                 goto out;
@@ -589,6 +592,7 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         /* The plan: everything the child needs, prepared here. */
         uint64_t seq = ++c->seq;
         *plan = (JailPlan){
+                .root_fd = -EBADF,
                 .netns_fd = spec->share_net ? netbox_fd(c->netbox) : c->netns_fd,
                 .peer_uid = peer_uid,
                 .peer_gid = peer_gid,
@@ -680,18 +684,31 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
         }
 
         char name[96];
+        bool fresh = true;
         if (c->have_prepared) {
-                /* made between answers (box_context_cleanup): only the limits are left */
+                /* Made between answers (box_context_cleanup), with the limits of the run
+                 * before this one: usable as they are when ours are the same; a fresh
+                 * cgroup is made when they differ (a written limit is never relaxed). */
                 run.cg = c->prepared;
                 c->have_prepared = false;
                 snprintf(name, sizeof name, "%s", run.cg.name);
-                r = box_cgroup_limit(&c->cg, &run.cg, spec, 1 /* init */);
-                if (r < 0)
+                if (limits_match(&c->prepared_limits, spec)) {
+                        fresh = false;
+                        r = 0;
+                } else if (c->prepared_limits.memory_kib || c->prepared_limits.processes)
                         box_cgroup_destroy(&c->cg, &run.cg);
-        } else {
+                else {
+                        fresh = false;
+                        r = box_cgroup_limit(&c->cg, &run.cg, spec, 1 /* init */);
+                        if (r < 0)
+                                box_cgroup_destroy(&c->cg, &run.cg);
+                }
+        }
+        if (fresh) {
                 snprintf(name, sizeof name, "coderunner-%d-%u-%" PRIu64, (int) getpid(), c->slot, seq);
                 r = box_cgroup_create(&c->cg, name, spec, 1 /* init */, &run.cg);
         }
+        c->last_limits = (BoxCgroupLimits){.memory_kib = spec->memory_kib, .processes = spec->processes};
         if (r < 0) {
                 ret->status = BOX_STATUS_XX;
                 set_message(ret, "cannot create the cgroup %s: %s", name, strerror(-r));
@@ -699,6 +716,12 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
                 goto out;
         }
         run.have_cg = true;
+
+        /* The root prepared between answers (box_context_cleanup), for this run alone;
+         * this process keeps the namespace open until the answer is out, so that init's
+         * exit does not wait for its mounts to be torn down. */
+        run.root_fd = TAKE_FD(c->root_fd);
+        plan->root_fd = run.root_fd;
 
         run.start = now_usec(CLOCK_MONOTONIC);
         uint64_t flags;
@@ -732,10 +755,18 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
 
         siginfo_t si = {};
         (void) RETRY_EINTR(waitid((idtype_t) P_PIDFD, (id_t) run.pidfd, &si, WEXITED));
+        /* A setup failure and the program's status were written before init exited: they
+         * wait in their pipes (one record each, within PIPE_BUF), read once now rather
+         * than waking us during the run. */
+        read_record(&run.error_r, &run.jerr, sizeof run.jerr, &run.jerr_got);
+        read_record(&run.status_r, &run.jst, sizeof run.jst, &run.jst_got);
         if (!run.end)
                 run.end = now_usec(CLOCK_MONOTONIC);
-        /* Belt and braces: nothing of the tree may outlive the run. */
-        box_cgroup_kill(&c->cg, &run.cg);
+        /* Belt and braces: nothing of the tree may outlive the run (init's exit took its
+         * pid namespace with it). A slot does this after answering, before the cgroups go
+         * (box_context_cleanup), unless a workdir is to be given back first. */
+        if (!c->defer_cleanup || run.workdir_fd >= 0)
+                box_cgroup_kill(&c->cg, &run.cg);
         decide(&run, si.si_code == CLD_EXITED ? si.si_status << 8 : si.si_status);
         r = 0;
 out:
@@ -745,10 +776,16 @@ out:
                 if (c->defer_cleanup && !c->have_pending) {
                         c->pending = run.cg;
                         c->have_pending = true;
-                } else
+                } else {
+                        if (c->defer_cleanup)
+                                box_cgroup_kill(&c->cg, &run.cg); /* not done above */
                         box_cgroup_destroy(&c->cg, &run.cg);
+                }
         }
         restore_workdir(&run);
+        if (c->defer_cleanup && c->pending_root_fd < 0)
+                c->pending_root_fd = TAKE_FD(run.root_fd);
+        safe_close(run.root_fd);
         safe_close(run.pidfd);
         safe_close(run.out.fd);
         safe_close(run.err.fd);

@@ -82,7 +82,7 @@ void seccomp_program_get(struct sock_fprog *ret);
 /* ---- the jail (jail.c): everything between clone and execve ---- */
 
 typedef enum JailMountKind {
-        JM_BIND, /* src_fd (O_PATH) onto target, read-only unless rw */
+        JM_BIND, /* src_fd (O_PATH, or a detached tree) onto target, read-only unless rw */
         JM_TMPFS, /* data = mount options */
         JM_PROC,
         JM_SYMLINK, /* data = link target */
@@ -90,6 +90,9 @@ typedef enum JailMountKind {
         JM_DIR,
         JM_REMOUNT_RO, /* make an already populated mount read-only */
         JM_DEVNODE, /* mknod a character device (dev_t in `rdev`); root only */
+        /* A tmpfs of a prepared root (made at the default size) given the run's size
+         * (data = "size=..."); nothing when the run builds its root itself. */
+        JM_RESIZE,
 } JailMountKind;
 
 typedef struct JailMount {
@@ -98,6 +101,9 @@ typedef struct JailMount {
         const char *data;
         const char *src_path; /* JM_BIND: host path, opened by the child before the root is built */
         bool as_peer; /* open src_path with the requesting client's filesystem identity */
+        /* Depends on the run (its spec or its pid namespace): made by the run itself even
+         * when the rest of the root was prepared ahead (JailPlan.root_fd). */
+        bool per_run;
         int src_fd; /* set by the child */
         bool src_is_dir;
         bool rw;
@@ -107,12 +113,17 @@ typedef struct JailMount {
 } JailMount;
 
 #define JAIL_MAX_MOUNTS 160
+#define BOX_DEFAULT_TMP_KIB (64 * 1024) /* /box and /tmp without BoxSpec.tmp_kib */
 
 typedef struct JailPlan {
         JailMount mounts[JAIL_MAX_MOUNTS];
         size_t n_mounts;
 
         int netns_fd; /* setns() into it; -1 = a fresh netns from clone (or the host's) */
+        /* A mount namespace whose root holds every mount that is not per_run, made by
+         * jail_prepare_root() for this run alone: the run enters it (setns) instead of
+         * building a root of its own, and adds only the per_run mounts. -1 = none. */
+        int root_fd;
         uid_t peer_uid; /* whose identity opens the caller's bind sources (0 = ours) */
         gid_t peer_gid;
         bool rootless;
@@ -179,6 +190,16 @@ typedef struct JailStatus {
 /* Body of the cloned child: becomes the pid namespace's init, forks the program, reports
  * its wait status through status_fd. Never returns. */
 _Noreturn void jail_main(JailPlan *plan);
+/* Build, in a new mount namespace, a root with the mounts of plan that are not per_run
+ * (pivoted into, the old root detached, still writable) and return that namespace as an
+ * fd (*ret_fd, O_CLOEXEC) for one run's JailPlan.root_fd. Runs a short-lived child that
+ * shares our memory and descriptors (we wait for it); plan->mounts[].src_fd are used.
+ * Root only. Returns 0 or -errno. */
+int jail_prepare_root(JailPlan *plan, int *ret_fd);
+/* Whether the new mount API that a run entering a prepared root attaches its binds with
+ * (open_tree, mount_setattr; move_mount came with them) is there: an old kernel or a
+ * container's seccomp profile may refuse it. 0 or -errno. */
+int jail_probe_mount_api(void);
 const char *jail_stage_to_string(int stage);
 
 /* ---- the mount plan (mounts.c) ---- */

@@ -52,17 +52,23 @@ typedef struct Header {
         uint32_t magic;
         uint32_t len;
         uint32_t fds; /* FD_* bits: which streams ride along, in that order */
-        uint32_t reserved;
+        uint32_t flags; /* HEADER_* */
 } Header;
+
+/* A request's flag: it is the connection's last, so the slot closes the connection once it
+ * has answered and is free for the next client at once, before it prepares its next run
+ * (a client that closed by itself is noticed only then, and one that connects meanwhile
+ * would be answered busy). */
+#define HEADER_LAST 1u
 
 /* Set in a slot by SIGTERM/SIGINT: a wait for a client gives up. */
 static volatile sig_atomic_t stop_requested;
 
 /* ---- framing ---- */
 
-static int send_frame(int sock, uint32_t magic, const void *payload, size_t len, const int *fds, size_t nfds,
-        uint32_t fdbits) {
-        Header h = {.magic = magic, .len = (uint32_t) len, .fds = fdbits};
+static int send_frame(int sock, uint32_t magic, uint32_t flags, const void *payload, size_t len,
+        const int *fds, size_t nfds, uint32_t fdbits) {
+        Header h = {.magic = magic, .len = (uint32_t) len, .fds = fdbits, .flags = flags};
         struct iovec iov[2] = {{&h, sizeof h}, {(void *) payload, len}};
         union {
                 struct cmsghdr align;
@@ -174,7 +180,8 @@ static uint64_t deadline_in(uint64_t usec) {
  * -ECONNRESET on a clean EOF before a frame, -ETIMEDOUT when a deadline passed, or
  * -errno. */
 static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, uint8_t **ret_payload,
-        size_t *ret_len, int fds[4], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic) {
+        size_t *ret_len, int fds[4], size_t *ret_nfds, uint32_t *ret_fdbits, uint32_t *ret_magic,
+        uint32_t *ret_flags) {
         Header h;
         union {
                 struct cmsghdr align;
@@ -230,6 +237,8 @@ static int recv_frame(int sock, const uint32_t magics[2], const Deadlines *dl, u
                 *ret_fdbits = h.fds;
         if (ret_magic)
                 *ret_magic = h.magic;
+        if (ret_flags)
+                *ret_flags = h.flags;
         return 0;
 fail:
         for (size_t i = 0; i < nfds; i++)
@@ -242,6 +251,7 @@ fail:
 struct BoxClient {
         int sock;
         char *path;
+        bool last; /* box_client_last_request() */
 };
 
 static int client_socket(const char *socket_path) {
@@ -301,11 +311,15 @@ static int client_check(BoxClient *c) {
         uint32_t magic = 0;
         bool busy = recv_frame(c->sock, (const uint32_t[2]){PROTO_MAGIC_BUSY, 0},
                             &(Deadlines){.frame_usec = DEFAULT_READ_TIMEOUT_USEC}, &payload, &len, NULL,
-                            NULL, NULL, &magic) == 0;
+                            NULL, NULL, &magic, NULL) == 0;
         int r = client_reconnect(c);
         if (r < 0)
                 return r;
         return busy ? -EBUSY : 0;
+}
+
+void box_client_last_request(BoxClient *c) {
+        c->last = true;
 }
 
 int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
@@ -341,14 +355,16 @@ int box_client_run(BoxClient *c, const BoxSpec *spec, BoxResult *ret) {
                 r = client_check(c);
                 if (r < 0)
                         return r;
-                r = send_frame(c->sock, PROTO_MAGIC_REQUEST, buf, len, fds, nfds, bits);
+                r = send_frame(
+                        c->sock, PROTO_MAGIC_REQUEST, c->last ? HEADER_LAST : 0, buf, len, fds, nfds, bits);
                 if ((r != -EPIPE && r != -ECONNRESET) || attempt == 2)
                         break;
         }
         if (r < 0)
                 return r;
+        c->last = false; /* a later request finds the connection closed and makes another */
         r = recv_frame(c->sock, (const uint32_t[2]){PROTO_MAGIC_RESULT, PROTO_MAGIC_BUSY}, &(Deadlines){},
-                &reply, &rlen, NULL, NULL, NULL, &magic);
+                &reply, &rlen, NULL, NULL, NULL, &magic, NULL);
         if (r < 0)
                 return r == -ECONNRESET ? -EPIPE : r;
         if (magic == PROTO_MAGIC_BUSY) {
@@ -383,10 +399,19 @@ static uint64_t idle_timeout(const BoxSupervisorConfig *cfg) {
         return cfg->idle_timeout_usec ? cfg->idle_timeout_usec : DEFAULT_IDLE_TIMEOUT_USEC;
 }
 
-static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfig *cfg) {
+/* The slot tells the parent it is free again: before the client can see the end of its
+ * connection (the answer to its last request, or the close), so that a client that
+ * connects again at once is never answered busy. */
+static void report_idle(int ctl) {
+        (void) RETRY_EINTR(send(ctl, "f", 1, MSG_NOSIGNAL));
+}
+
+/* Serve one connection's requests in order. Returns true when the slot was reported idle
+ * already (before the answer to a request flagged HEADER_LAST). */
+static bool serve_connection(BoxContext *ctx, int sock, int ctl, const BoxSupervisorConfig *cfg) {
         struct ucred cr;
         if (!peer_allowed(sock, cfg, &cr))
-                return;
+                return false;
         /* A client that does not read its answer cannot hold the slot either. */
         uint64_t rt = read_timeout(cfg);
         struct timeval tv = {
@@ -398,14 +423,14 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 _cleanup_free_ void *arena = NULL;
                 size_t len, nfds = 0;
                 int fds[4] = {-1, -1, -1, -1};
-                uint32_t bits = 0;
+                uint32_t bits = 0, hflags = 0;
                 BoxSpec spec;
                 BoxResult res = {.exit_code = -1};
 
                 int r = recv_frame(sock, (const uint32_t[2]){PROTO_MAGIC_REQUEST, 0}, &dl, &buf, &len, fds,
-                        &nfds, &bits, NULL);
+                        &nfds, &bits, NULL, &hflags);
                 if (r < 0)
-                        return; /* EOF, silence past a time-out, or garbage: the slot is free again */
+                        return false; /* EOF, silence past a time-out, or garbage: the slot is free again */
                 r = proto_decode_spec(buf, len, &spec, &arena);
                 if (r == 0) {
                         size_t k = 0;
@@ -433,13 +458,20 @@ static void serve_connection(BoxContext *ctx, int sock, const BoxSupervisorConfi
                 uint8_t out[sizeof(BoxResult) + 16];
                 size_t olen;
                 proto_encode_result(&res, out, &olen);
-                r = send_frame(sock, PROTO_MAGIC_RESULT, out, olen, NULL, 0, 0);
-                /* The answer is out: now the empty cgroups of the run can go. */
-                box_context_cleanup(ctx);
+                if (hflags & HEADER_LAST) {
+                        /* the caller closes the connection and cleans up */
+                        report_idle(ctl);
+                        (void) send_frame(sock, PROTO_MAGIC_RESULT, 0, out, olen, NULL, 0, 0);
+                        return true;
+                }
+                r = send_frame(sock, PROTO_MAGIC_RESULT, 0, out, olen, NULL, 0, 0);
                 if (r < 0)
-                        return;
+                        return false;
+                /* The answer is out: now the last run's mounts and cgroups can go, and the
+                 * next run's be made. */
+                box_context_cleanup(ctx);
                 if (stop_requested)
-                        return;
+                        return false;
         }
 }
 
@@ -517,10 +549,12 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
                                 log_error(sock, "slot %u: %s", slot, strerror(-sock));
                         break;
                 }
-                serve_connection(ctx, sock, cfg);
+                /* A connection the parent hands us once we said we are idle waits in ctl
+                 * until the cleanup is done. */
+                if (!serve_connection(ctx, sock, ctl, cfg))
+                        report_idle(ctl);
                 close(sock);
-                /* idle again */
-                (void) RETRY_EINTR(send(ctl, "f", 1, MSG_NOSIGNAL));
+                box_context_cleanup(ctx);
         }
         box_context_free(ctx);
         _exit(0);
@@ -630,7 +664,7 @@ static void dispatch(Slot *slots, unsigned n, int listen_fd, const BoxSupervisor
                         /* The client must not wait behind runs it cannot see the end of. */
                         struct timeval tv = {.tv_usec = 100000};
                         (void) setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-                        (void) send_frame(conn, PROTO_MAGIC_BUSY, NULL, 0, NULL, 0, 0);
+                        (void) send_frame(conn, PROTO_MAGIC_BUSY, 0, NULL, 0, NULL, 0, 0);
                 }
         }
 }
@@ -885,6 +919,15 @@ int box_supervisor_start(const BoxSupervisorConfig *cfg, BoxSupervisor **ret) {
                 char tmpl[] = "/tmp/coderunner-box-XXXXXX";
                 if (!mkdtemp(tmpl)) {
                         r = -errno;
+                        goto fail;
+                }
+                /* mkdtemp's 0700 lets only us reach the socket: a client of another uid
+                 * (a service that dropped root after connecting) could not connect again
+                 * once its connection was closed (idle, busy). It may pass, not list; the
+                 * supervisor still checks who connects. */
+                if (cfg->client_uid != (uid_t) -1 && cfg->client_uid != geteuid() && chmod(tmpl, 0711) < 0) {
+                        r = -errno;
+                        (void) rmdir(tmpl);
                         goto fail;
                 }
                 s->tmpdir = strdup(tmpl);

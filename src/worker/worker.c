@@ -278,6 +278,13 @@ static int judge_one(Worker *w, Submission *sub, size_t *ret_tests) {
                 sub->status_id = STATUS_INTERNAL_ERROR;
                 return set_cstring(&sub->message, "the interactive session ended before the run started");
         }
+        if (lr < 0 && lr != -ENOENT) { /* a session waits for this run: never run it without */
+                char m[160];
+                snprintf(m, sizeof m, "the interactive session could not be reached: %s", strerror(-lr));
+                log_warning(lr, "token=%s %s", sub->token, m);
+                sub->status_id = STATUS_INTERNAL_ERROR;
+                return set_cstring(&sub->message, m);
+        }
         if (lr == 0) {
                 live = (JudgeLive){
                         .stdin_fd = ch.stdin_fd,

@@ -40,8 +40,8 @@ typedef struct WorkerPoolConfig {
         uint64_t lease_usec; /* a job's lease, extended while it runs (0 = 30 s) */
         uint64_t heartbeat_usec; /* registry and lease refresh period (0 = 2 s) */
         CallbackSender *callbacks; /* NULL = callback_url is ignored; stays the caller's */
-        /* Interactive runs of this process tree (coderunner serve): a claimed token with a
-         * channel there runs on it. NULL = none; stays the caller's. */
+        /* Interactive runs (in memory in coderunner serve, through Redis on a worker node):
+         * a claimed token with a channel there runs on it. NULL = none; stays the caller's. */
         LiveRegistry *live;
 } WorkerPoolConfig;
 

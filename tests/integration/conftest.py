@@ -112,6 +112,9 @@ def run_box(argv, *options, connect=None, expect_exit=0, input=b"", timeout=CLI_
     write none, are tested with run_cli). `connect` runs through a resident supervisor;
     `prefix` wraps the command (setpriv for the rootless tests), in which case result_dir
     must be writable by that user."""
+    if connect is None and not prefix:
+        # CODERUNNER_TEST_CONNECT=SOCKET: the same tests through a running `box daemon`.
+        connect = os.environ.get("CODERUNNER_TEST_CONNECT") or None
     with tempfile.TemporaryDirectory(dir=result_dir) as tmp:
         if result_dir is not None:
             os.chmod(tmp, 0o777)

@@ -30,10 +30,10 @@ def upstream_args():
             "--authz-header=X-Coderunner-Admin", f"--authz-token={INTERNAL}"]
 
 
-def start_upstream(tmp):
+def start_upstream(tmp, args=()):
     data = Path(tmp) / "serve"
     data.mkdir()
-    s = Server(data, args=[*upstream_args(), "--enable-submission-delete=true"])
+    s = Server(data, args=[*upstream_args(), "--enable-submission-delete=true", *args])
     # Server.start() polls /health, which the credential guards: poll with it.
     s.env["CODERUNNER_TEST_DUMMY"] = "1"
     s.log = open(s.log_path, "wb")

@@ -59,6 +59,22 @@ def test_interactive_line_by_line(server):
     assert code == 4999
 
 
+def test_end_of_input(server):
+    """Our extension: {"type":"data","stream":"stdin","eof":true} ends the program's input
+    (after what came before it), so a program reading to the end finishes. Without it the
+    program would wait until its wall time (status TO)."""
+    ws = WebSocket(server.url)
+    init(ws, "python", "import sys\ndata = sys.stdin.read()\nprint(len(data), data.split())\n")
+    assert ws.recv()["type"] == "runtime"
+    assert ws.recv() == {"type": "stage", "stage": "run"}
+    stdin(ws, "one\n")
+    ws.send({"type": "data", "stream": "stdin", "data": "two\n", "eof": True})
+    msgs, code = ws.messages_until_close()
+    assert msgs == [{"type": "data", "stream": "stdout", "data": "8 ['one', 'two']\n"},
+                    {"type": "exit", "stage": "run", "code": 0, "signal": None, "status": None, "message": None}]
+    assert code == 4999
+
+
 def test_compiled_stages_and_stderr(server):
     ws = WebSocket(server.url)
     init(ws, "c", C_ASK)

@@ -126,3 +126,108 @@ def test_each_served_run_gets_a_fresh_ipc_namespace(tmp_path):
             assert segments == [], cp.stdout.decode()
     finally:
         assert stop_daemon(proc) == 0
+
+
+# What a run may leave in its root, and what the next run on the same slot must not see.
+LEAVE = """
+import os, subprocess
+for path in ("/tmp/left", "/box/left", "/dev/shm/left"):
+    with open(path, "w") as f:
+        f.write("left by the first run\\n")
+os.mkdir("/tmp/dir")
+subprocess.run(["/usr/bin/ipcmk", "-M", "4096"], check=True, stdout=subprocess.DEVNULL)
+subprocess.run(["/usr/bin/ipcmk", "-Q"], check=True, stdout=subprocess.DEVNULL)
+"""
+
+LOOK = """
+import os
+print("mounts=" + " ".join(sorted(line.split()[4] for line in open("/proc/self/mountinfo"))))
+print("files=" + " ".join(sorted(os.listdir("/tmp") + os.listdir("/box") + os.listdir("/dev/shm"))))
+ipc = [line for f in ("/proc/sysvipc/shm", "/proc/sysvipc/msg") for line in open(f).readlines()[1:]]
+print("ipc=%d" % len(ipc))
+try:
+    open("/planted", "w")
+    print("root=writable")
+except OSError as e:
+    print("root=%d" % e.errno)
+"""
+
+
+def test_nothing_of_a_served_run_is_left_for_the_next_on_its_slot(tmp_path):
+    """A slot prepares each run's root (a mount namespace of its own) and its cgroups while
+    it is idle, and tears the last run's down after answering: two runs on one slot must
+    share nothing. The first leaves files in /tmp, /box and /dev/shm, System V objects, and
+    large CPU and memory use; the second must see the same mounts as a fresh run, none of
+    the files or objects, a read-only root, and only its own accounting."""
+    sock = str(tmp_path / "leak.sock")
+    proc = start_daemon(sock, tmp_path / "daemon.log", slots=1)
+    try:
+        fresh, cp = run_box(["/usr/bin/python3", "-S", "-c", LOOK], "--wall-time=10", connect=sock)
+        assert fresh["status"] == "OK", (fresh, cp.stderr)
+        before = key_values(cp.stdout)
+        assert before["files"] == "" and before["ipc"] == "0", before
+        assert before["root"] == "30", before  # EROFS
+
+        left, cp = run_box(["/usr/bin/python3", "-S", "-c", LEAVE], "--wall-time=10", connect=sock)
+        assert left["status"] == "OK", (left, cp.stderr)
+        burnt, _ = run_box([helper("busy"), "0.3"], "--wall-time=10", connect=sock)
+        fat, _ = run_box([helper("alloc"), "96"], "--wall-time=10", connect=sock)
+        assert burnt["status"] == "OK" and burnt["cpu_time"] >= 0.3, burnt
+        assert fat["status"] == "OK" and fat["memory"] >= 96 * MIB, fat
+
+        after, cp = run_box(["/usr/bin/python3", "-S", "-c", LOOK], "--wall-time=10", connect=sock)
+        assert after["status"] == "OK", (after, cp.stderr)
+        now = key_values(cp.stdout)
+        assert now == before, (now, before)
+        assert after["cpu_time"] < 0.25, after
+        assert after["memory"] < 64 * MIB, after
+    finally:
+        assert stop_daemon(proc) == 0
+
+
+def test_served_binds_do_not_share_mount_events_with_the_host(tmp_path):
+    """A served run attaches its binds (here one of a shared mount) as private copies made
+    on the host: nothing mounted later on the host under the source may show in the box,
+    and nothing of the box propagates out."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "crtest", str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+        sock = str(tmp_path / "prop.sock")
+        proc = start_daemon(sock, tmp_path / "daemon.log", slots=1)
+        try:
+            script = ("for line in open('/proc/self/mountinfo'):\n"
+                      "    f = line.split()\n"
+                      "    print('mount=%s %s' % (f[4], ' '.join(f[6:f.index('-')]) or 'private'))\n")
+            for _ in range(2):  # a prepared root, then the next one
+                record, cp = run_box(["/usr/bin/python3", "-S", "-c", script], f"--dir={shared}:/s",
+                                     "--wall-time=10", connect=sock)
+                assert record["status"] == "OK", (record, cp.stderr)
+                lines = [line for line in cp.stdout.decode().splitlines() if line.startswith("mount=")]
+                assert "mount=/s private" in lines, lines
+                assert all(line.endswith(" private") for line in lines), lines
+        finally:
+            assert stop_daemon(proc) == 0
+    finally:
+        subprocess.run(["umount", str(shared)], check=True)
+
+
+def test_each_served_run_gets_its_own_limits_on_a_slot(tmp_path):
+    """A slot makes the next run's cgroups ahead with the last run's limits: a run that
+    asks for other limits (tighter, looser, or none) must get exactly its own."""
+    sock = str(tmp_path / "limits.sock")
+    proc = start_daemon(sock, tmp_path / "daemon.log", slots=1)
+    try:
+        for mem, procs, expected in ((64, 0, "ML"), (256, 0, "OK"), (256, 0, "OK"), (64, 0, "ML"),
+                                     (0, 0, "OK"), (64, 0, "ML"), (256, 8, "OK")):
+            options = ["--wall-time=10"] + ([f"--mem={mem * MIB}"] if mem else []) + \
+                ([f"--processes={procs}"] if procs else [])
+            record, _ = run_box([helper("alloc"), "96"], *options, connect=sock)
+            assert record["status"] == expected, (mem, procs, record)
+        for procs, expected in ((4, "RE"), (64, "OK"), (4, "RE")):
+            record, _ = run_box(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait"],
+                                "--wall-time=10", f"--processes={procs}", connect=sock)
+            assert record["status"] == expected, (procs, record)
+    finally:
+        assert stop_daemon(proc) == 0

@@ -6,14 +6,12 @@ does not come through the gateway; down stops everything; up again reuses the da
 and the secrets, and the submission is still there. Skipped when this build has no `coderunner
 api` role, or redis-server / PostgreSQL are not installed."""
 
-import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,19 +19,13 @@ import pytest
 import requests
 
 from api_helpers import free_port
-from conftest import CODERUNNER, unmount_below
+from conftest import CODERUNNER
+from cluster_cli_helpers import (  # noqa: F401 (cluster_dir: a fixture)
+    DOWN_TIMEOUT, UP_TIMEOUT, cluster, cluster_dir, conf, roles_available, status)
 from pg_helpers import find_bindir
 from redis_helpers import find_redis_server
-
-UP_TIMEOUT = 300  # seconds: initdb, then every role healthy
-DOWN_TIMEOUT = 180
-
-
-def _roles_available():
-    try:
-        return subprocess.run([str(CODERUNNER), "api", "--help"], capture_output=True, timeout=30).returncode == 0
-    except OSError:
-        return False
+from test_api_piston_connect import ECHO
+from ws_helpers import WebSocket
 
 
 def _meta():
@@ -51,7 +43,7 @@ def _meta():
 META = _meta()
 
 pytestmark = [
-    pytest.mark.skipif(not _roles_available(), reason="this build has no `coderunner api` role"),
+    pytest.mark.skipif(not roles_available(), reason="this build has no `coderunner api` role"),
     pytest.mark.skipif(not find_redis_server(), reason="redis-server is not installed"),
     pytest.mark.skipif(not find_bindir(), reason="the PostgreSQL server programs are not installed"),
 ]
@@ -64,16 +56,6 @@ def no_leftover_box_processes():
     yield
 
 
-def cluster(*args, timeout=60):
-    return subprocess.run([str(CODERUNNER), "cluster", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def status(d):
-    r = cluster("status", f"--dir={d}", "--json")
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
-
-
 def start_time(pid):
     """Field 22 of /proc/PID/stat, or None when the pid is gone or a zombie."""
     try:
@@ -82,20 +64,6 @@ def start_time(pid):
         return None
     fields = stat[stat.rindex(")") + 2:].split()
     return None if fields[0] in ("Z", "X") else int(fields[19])
-
-
-@pytest.fixture
-def cluster_dir():
-    # Not under pytest's tmp_path: PostgreSQL runs as nobody, who cannot enter root's dirs.
-    d = Path(tempfile.mkdtemp(prefix="coderunner-cluster-"))
-    d.chmod(0o755)
-    yield d
-    if (d / "cluster.state").exists():
-        cluster("down", f"--dir={d}", timeout=DOWN_TIMEOUT)
-    # The workers' tmpfs mounts stay after they stop (they had given up root): a next `up`
-    # or `down --purge` takes them off; this test's own directory goes now.
-    unmount_below(d)
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def up(d, port, *extra, meta=META):
@@ -147,16 +115,6 @@ def check_shape(st, d, port, n_api, n_workers, n_gateways=1, meta=META):
     assert len({r["pid"] for r in st["roles"]}) == len(st["roles"])
 
 
-def conf(path):
-    """A configuration file's key = value lines."""
-    out = {}
-    for line in Path(path).read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
-
-
 def make_key(config, name="test"):
     r = subprocess.run([str(CODERUNNER), "gateway", "keys", "create", f"--config={config}", f"--name={name}"],
                        capture_output=True, text=True, timeout=120)
@@ -194,6 +152,17 @@ def test_up_submit_down_up_again(cluster_dir):
     api2 = next(r for r in st["roles"] if r["name"] == "api-2")["url"]
     other = requests.get(f"{api2}/submissions/{token}", timeout=30, headers=internal).json()
     assert other["status"]["id"] == 3 and other["stdout"] == "42\n"
+
+    # An interactive run (Piston's WebSocket) on an API node: its worker reached through Redis.
+    ws = WebSocket(api2, headers=internal)
+    assert ws.status == 101
+    ws.send({"type": "init", "language": "python", "version": "*", "files": [{"content": ECHO}]})
+    assert [ws.recv()["type"], ws.recv()] == ["runtime", {"type": "stage", "stage": "run"}]
+    ws.send({"type": "data", "stream": "stdin", "data": "hi\n"})
+    assert ws.recv() == {"type": "data", "stream": "stdout", "data": "got hi\n"}
+    ws.send({"type": "data", "stream": "stdin", "data": "bye\n"})
+    msgs, code = ws.messages_until_close()
+    assert code == 4999 and msgs[-1]["type"] == "exit" and msgs[-1]["code"] == 0, msgs
 
     # A role that dies by itself shows as exited.
     w2 = next(r for r in st["roles"] if r["name"] == "worker-2")

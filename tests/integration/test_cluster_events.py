@@ -1,13 +1,13 @@
 """Streaming in a cluster. GET /submissions/:token/events: the worker publishes progress through Redis,
 an API node other than the one that took the submission streams it; a client that leaves
-mid-stream leaves nothing behind on its node. GET /api/v2/connect: refused (serve only)."""
+mid-stream leaves nothing behind on its node. (GET /api/v2/connect in a cluster:
+test_connect_cluster.py.)"""
 
 import pytest
 
 from cluster_helpers import Cluster
 from test_api_events import disconnect_leaves_nothing, events_in_order
 from test_cluster import needs_backends
-from ws_helpers import WebSocket
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +24,3 @@ def test_events_through_another_api_node(cluster):
 def test_disconnect_on_an_api_node(cluster):
     disconnect_leaves_nothing(cluster.apis[0], cluster.apis[1])
 
-
-def test_connect_is_serve_only(cluster):
-    """An API node has no workers in its process: the interactive WebSocket is refused
-    clearly, before any upgrade."""
-    ws = WebSocket(cluster.apis[0].url)
-    assert ws.status == 501
-    ws.close()
-    r = cluster.apis[0].get("/api/v2/connect")
-    assert r.status_code == 501
-    assert "served by coderunner serve only" in r.json()["message"]

@@ -4,6 +4,7 @@ keys, scopes, ceilings, quotas, rate limits, ownership, sessions, accounts, hist
 client configuration, a strict proxy's refusals, and what happens when the API node goes
 away."""
 
+import re
 import sqlite3
 import time
 
@@ -361,6 +362,52 @@ def test_history_pages_with_a_cursor(gw):
     assert seen == tokens[::-1]
     assert gw.get("/history", k, params={"limit": "0"}).status_code == 400
     assert gw.get("/history", k, params={"limit": "abc"}).status_code == 400
+
+
+# ---- short share links ----
+
+SHARE = "2." + "eJyrVkrLz1eyUkpKLFKqBQAlKwSm" * 40
+
+
+def test_share_links_round_trip(gw):
+    """A session (the IDE) keeps a link's text under a short id; any key or session reads it
+    back whole; nothing without credentials, and a read-only key cannot make one."""
+    s = session(gw)
+    r = s.post(gw.url + "/shares", json={"data": SHARE}, timeout=30)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert set(made) == {"id", "data", "created_at"} and made["data"] == SHARE
+    assert re.fullmatch(r"[A-Za-z0-9_-]{12}", made["id"]), made
+    other = session(gw)
+    got = other.get(gw.url + "/shares/" + made["id"], timeout=30)
+    assert got.status_code == 200 and got.json() == made, got.text
+    assert "immutable" in got.headers["Cache-Control"]
+    k = gw.new_key("--scope=read")
+    assert gw.get("/shares/" + made["id"], k).json()["data"] == SHARE
+    assert gw.post("/shares", k, json={"data": SHARE}).status_code == 403
+    assert requests.get(gw.url + "/shares/" + made["id"], timeout=10).status_code == 401
+    assert requests.post(gw.url + "/shares", json={"data": SHARE}, timeout=10).status_code == 401
+    # two links of the same text are two ids
+    assert s.post(gw.url + "/shares", json={"data": SHARE}, timeout=30).json()["id"] != made["id"]
+
+
+def test_share_links_refuse_bad_input(gw):
+    s = session(gw)
+    for body, status, words in (
+            ({}, 400, "data is missing"),
+            ({"data": 5}, 400, "data is not a string"),
+            ({"data": ""}, 422, "data is empty"),
+            ({"data": "has space"}, 422, "printable ASCII"),
+            ({"data": "é"}, 422, "printable ASCII"),
+            ({"data": "x" * (64 * 1024 + 1)}, 422, "longer than 65536 bytes")):
+        r = s.post(gw.url + "/shares", json=body, timeout=30)
+        assert r.status_code == status and words in r.text, (body if len(str(body)) < 80 else "long", r.text)
+    r = s.post(gw.url + "/shares", data=b"not json", headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 400, r.text
+    assert s.post(gw.url + "/shares", json={"data": "x" * (64 * 1024)}, timeout=30).status_code == 201
+    for missing in ("AAAAAAAAAAAA", "short", "AAAA.AAAA.AA", "A" * 200):
+        r = s.get(gw.url + "/shares/" + missing, timeout=30)
+        assert r.status_code == 404 and "no such share link" in r.text, (missing, r.text)
 
 
 def test_accounts_register_login_logout(gw):

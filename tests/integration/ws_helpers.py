@@ -20,13 +20,15 @@ class Closed(Exception):
 
 
 class WebSocket:
-    def __init__(self, url, path="/api/v2/connect", timeout=30):
+    def __init__(self, url, path="/api/v2/connect", timeout=30, headers=None):
         host, port = url.removeprefix("http://").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+                           "Sec-WebSocket-Version: 13\r\n"
+                           + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+                           + "\r\n").encode())
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = self.sock.recv(4096)

@@ -8,6 +8,8 @@
  *   GET, POST /status/503 503
  *   GET /hold             held until test_server_release() (200 "released") or _stop() (503)
  *   GET /big?n=N          200 and N bytes
+ *   GET /stream           a streamed answer (text/event-stream) the test writes, taken
+ *                         with test_server_take_stream()
  * and counts what each route was asked. */
 
 #include <pthread.h>
@@ -34,6 +36,7 @@ typedef struct TestServer {
         pthread_mutex_t lock;
         HttpRequest *held[TEST_SERVER_MAX_HELD];
         size_t n_held;
+        HttpStream *stream; /* (lock) the last GET /stream's, until taken */
 } TestServer;
 
 static inline void test_server_hold(TestServer *s, HttpRequest *r) {
@@ -104,6 +107,31 @@ static inline void test_server_on_big(HttpRequest *r, const char *const *params,
         http_reply(r, 200, "application/octet-stream", body, n);
 }
 
+static inline void test_server_on_stream(HttpRequest *r, const char *const *params, void *userdata) {
+        TestServer *s = userdata;
+        HttpStream *st = NULL;
+        ASSERT_EQ(http_reply_stream(r, 200, "text/event-stream", &st), 0);
+        pthread_mutex_lock(&s->lock);
+        ASSERT_TRUE(!s->stream);
+        s->stream = st;
+        pthread_mutex_unlock(&s->lock);
+}
+
+/* The stream of the last GET /stream, waited for (30 s at most): the caller's reference. */
+static inline HttpStream *test_server_take_stream(TestServer *s) {
+        for (int i = 0; i < 6000; i++) {
+                pthread_mutex_lock(&s->lock);
+                HttpStream *st = s->stream;
+                s->stream = NULL;
+                pthread_mutex_unlock(&s->lock);
+                if (st)
+                        return st;
+                nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+        }
+        ASSERT_TRUE(!"GET /stream never came");
+        return NULL;
+}
+
 static const HttpRoute test_server_routes[] = {
         {"GET", "/health", test_server_on_health},
         {"GET", "/echo", test_server_on_echo},
@@ -114,6 +142,7 @@ static const HttpRoute test_server_routes[] = {
         {"POST", "/status/503", test_server_on_503},
         {"GET", "/hold", test_server_on_hold},
         {"GET", "/big", test_server_on_big},
+        {"GET", "/stream", test_server_on_stream},
 };
 
 static inline void test_server_start(TestServer *s, int id) {

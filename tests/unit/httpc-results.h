@@ -5,6 +5,7 @@
  * tests: what each done function saw, how many have finished, and waits with deadlines. */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +98,78 @@ static inline void wait_until(bool (*cond)(void *), void *arg) {
                 ASSERT_TRUE(now_usec(CLOCK_MONOTONIC) < deadline);
                 nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
         }
+}
+
+/* ---- streamed answers (HttpcRequest.on_data) ---- */
+
+typedef struct Streamed {
+        pthread_mutex_t lock;
+        unsigned heads; /* on_data calls with len 0 */
+        unsigned status;
+        char content_type[64];
+        char data[256];
+        size_t len;
+        atomic_bool abandon; /* what abandoned() answers */
+        bool refuse; /* on_data refuses the first chunk */
+} Streamed;
+
+static inline int on_chunk(const HttpcResponse *head, const char *data, size_t len, void *userdata) {
+        Streamed *st = userdata;
+        pthread_mutex_lock(&st->lock);
+        if (len == 0) {
+                st->heads++;
+                st->status = head->status;
+                const char *ct = httpc_response_header(head, "content-type");
+                snprintf(st->content_type, sizeof st->content_type, "%s", ct ? ct : "");
+        } else {
+                ASSERT_EQ(st->heads, 1u); /* the head came first */
+                ASSERT_TRUE(st->len + len < sizeof st->data);
+                memcpy(st->data + st->len, data, len);
+                st->len += len;
+                st->data[st->len] = '\0';
+        }
+        bool refuse = len > 0 && st->refuse;
+        pthread_mutex_unlock(&st->lock);
+        return refuse ? -1 : 0;
+}
+
+static inline bool on_abandoned(void *userdata) {
+        return atomic_load(&((Streamed *) userdata)->abandon);
+}
+
+/* The completion and the stream share the userdata: a Result first. */
+typedef struct StreamCase {
+        Result res; /* first: on_done's */
+        Streamed st;
+} StreamCase;
+
+static inline int chunk_of_case(const HttpcResponse *head, const char *data, size_t len, void *userdata) {
+        return on_chunk(head, data, len, &((StreamCase *) userdata)->st);
+}
+
+static inline bool abandoned_of_case(void *userdata) {
+        return on_abandoned(&((StreamCase *) userdata)->st);
+}
+
+static inline size_t streamed_len(StreamCase *sc) {
+        pthread_mutex_lock(&sc->st.lock);
+        size_t n = sc->st.len;
+        pthread_mutex_unlock(&sc->st.lock);
+        return n;
+}
+
+static inline bool has_head(void *arg) {
+        StreamCase *sc = arg;
+        pthread_mutex_lock(&sc->st.lock);
+        bool h = sc->st.heads > 0;
+        pthread_mutex_unlock(&sc->st.lock);
+        return h;
+}
+
+static inline bool has_11(void *arg) {
+        return streamed_len(arg) >= 11;
+}
+
+static inline bool has_5(void *arg) {
+        return streamed_len(arg) >= 5;
 }

@@ -46,16 +46,26 @@ static void test_state(void) {
                 .start_time = 7,
                 .stopped = true,
                 .config = "/var/tmp/c/config/worker-1.conf"};
-        s.n_roles = 2;
+        s.roles[2] = (ClusterRole){.name = "api-1",
+                .role = "api",
+                .pid = 12,
+                .start_time = 8,
+                .port = 2358,
+                .url = "http://198.18.0.11:2358",
+                .netns = "/run/netns/coderunner-0123abcd-api-1",
+                .address = "198.18.0.11"};
+        s.n_roles = 3;
         snprintf(s.meta, sizeof s.meta, "sqlite:/var/tmp/c/gateway/meta.db");
+        snprintf(s.net_id, sizeof s.net_id, "0123abcd");
         ASSERT_EQ(cluster_state_write(dir_fd, &s), 0);
         ASSERT_EQ(faccessat(dir_fd, CLUSTER_STATE_FILE ".tmp", F_OK, 0), -1); /* renamed into place */
         ASSERT_EQ(cluster_state_read(dir_fd, &back), 0);
         ASSERT_TRUE(strcmp(back.public_url, s.public_url) == 0);
         ASSERT_TRUE(strcmp(back.meta, s.meta) == 0);
-        ASSERT_EQ(back.n_roles, 2u);
-        ASSERT_TRUE(memcmp(&back.roles[0], &s.roles[0], sizeof s.roles[0]) == 0);
-        ASSERT_TRUE(memcmp(&back.roles[1], &s.roles[1], sizeof s.roles[1]) == 0);
+        ASSERT_TRUE(strcmp(back.net_id, "0123abcd") == 0);
+        ASSERT_EQ(back.n_roles, 3u);
+        for (size_t i = 0; i < 3; i++)
+                ASSERT_TRUE(memcmp(&back.roles[i], &s.roles[i], sizeof s.roles[i]) == 0);
 
         /* Fields that would break the format are refused, not written. */
         s.roles[1].url[0] = ' ';
@@ -67,6 +77,12 @@ static void test_state(void) {
         s.meta[0] = ' ';
         ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
         s.meta[0] = 's';
+        s.roles[2].netns[3] = ' ';
+        ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
+        s.roles[2].netns[3] = 'n';
+        s.net_id[1] = '\n';
+        ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
+        s.net_id[1] = '1';
         snprintf(s.roles[0].name, sizeof s.roles[0].name, "a\nb");
         ASSERT_EQ(cluster_state_write(dir_fd, &s), -EINVAL);
         ASSERT_EQ(cluster_state_read(dir_fd, &back), 0); /* the good one is still there */
@@ -79,9 +95,24 @@ static void test_state(void) {
         ASSERT_TRUE(strcmp(back.roles[0].url, "http://127.0.0.1:2358") == 0);
         ASSERT_TRUE(back.roles[0].config[0] == '\0' && back.meta[0] == '\0' && back.roles[0].stopped);
 
+        /* A version 2 file (a cluster started before --hosts): no net line, no NETNS, no ADDRESS. */
+        write_state_text("coderunner-cluster 2\npublic_url http://127.0.0.1:2358\nmeta m\n"
+                         "role api-1 api 12 34 0 2358 http://127.0.0.1:2358 /c/api-1.conf\n");
+        ASSERT_EQ(cluster_state_read(dir_fd, &back), 0);
+        ASSERT_TRUE(strcmp(back.roles[0].config, "/c/api-1.conf") == 0);
+        ASSERT_TRUE(back.net_id[0] == '\0' && back.roles[0].netns[0] == '\0' &&
+                    back.roles[0].address[0] == '\0');
+
         static const char *const bad[] = {
                 "",
-                "coderunner-cluster 3\npublic_url x\n",
+                "coderunner-cluster 4\npublic_url x\n",
+                "coderunner-cluster 3\npublic_url x\nrole a b 1 2 0 0 - -\n", /* v3 has NETNS, ADDRESS */
+                "coderunner-cluster 3\npublic_url x\nrole a b 1 2 0 0 - - /n 198.18.0.300\n",
+                "coderunner-cluster 3\npublic_url x\nrole a b 1 2 0 0 - - /n x\n",
+                "coderunner-cluster 3\npublic_url x\nnet 0123ABCD\n", /* lowercase hex only */
+                "coderunner-cluster 3\npublic_url x\nnet ../../etc\n",
+                "coderunner-cluster 3\npublic_url x\nnet a\nnet b\n",
+                "coderunner-cluster 2\npublic_url x\nnet a\n", /* v2 has no net */
                 "coderunner-cluster 2\npublic_url x\nrole a b 1 2 0 0 -\n", /* v2 has CONFIG */
                 "coderunner-cluster 2\npublic_url x\nrole a b 1 2 0 0 - - extra\n",
                 "coderunner-cluster 1\npublic_url x\nmeta m\n", /* v1 has no meta */
@@ -232,40 +263,46 @@ static void test_ports(void) {
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
         int status;
         char body[64];
-        ASSERT_EQ(cluster_http_get(port, "/health", "X-Secret: s3", &status, body, sizeof body), 0);
+        ASSERT_EQ(cluster_http_get(
+                          CLUSTER_LOOPBACK(port), "/health", "X-Secret: s3", &status, body, sizeof body),
+                0);
         ASSERT_EQ(pthread_join(th, NULL), 0);
         ASSERT_EQ(status, 200);
         ASSERT_TRUE(strcmp(body, "{\"a\":1}") == 0);
         ASSERT_TRUE(strstr(h.request, "GET /health HTTP/1.0\r\n") == h.request);
         ASSERT_TRUE(strstr(h.request, "\r\nX-Secret: s3\r\n\r\n") != NULL);
         /* A header that would end the request early is refused, not sent. */
-        ASSERT_EQ(
-                cluster_http_get(port, "/health", "X-A: 1\r\nX-B: 2", &status, body, sizeof body), -EINVAL);
+        ASSERT_EQ(cluster_http_get(
+                          CLUSTER_LOOPBACK(port), "/health", "X-A: 1\r\nX-B: 2", &status, body, sizeof body),
+                -EINVAL);
 
         h.answer = "HTTP/1.0 503 Service Unavailable\r\n\r\n";
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
-        ASSERT_EQ(cluster_http_get(port, "/health", NULL, &status, body, sizeof body), 0);
+        ASSERT_EQ(cluster_http_get(CLUSTER_LOOPBACK(port), "/health", NULL, &status, body, sizeof body), 0);
         ASSERT_EQ(pthread_join(th, NULL), 0);
         ASSERT_EQ(status, 503);
 
         h.answer = "garbage\r\n";
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
-        ASSERT_EQ(cluster_http_get(port, "/health", NULL, &status, body, sizeof body), -EBADMSG);
+        ASSERT_EQ(cluster_http_get(CLUSTER_LOOPBACK(port), "/health", NULL, &status, body, sizeof body),
+                -EBADMSG);
         ASSERT_EQ(pthread_join(th, NULL), 0);
 
         h.answer = "+PONG\r\n";
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
-        ASSERT_TRUE(cluster_redis_ready(port));
+        ASSERT_TRUE(cluster_redis_ready(CLUSTER_LOOPBACK(port)));
         ASSERT_EQ(pthread_join(th, NULL), 0);
         h.answer = "-LOADING Redis is loading the dataset in memory\r\n";
         ASSERT_EQ(pthread_create(&th, NULL, serve_once, &h), 0);
-        ASSERT_TRUE(!cluster_redis_ready(port));
+        ASSERT_TRUE(!cluster_redis_ready(CLUSTER_LOOPBACK(port)));
         ASSERT_EQ(pthread_join(th, NULL), 0);
-        ASSERT_TRUE(cluster_tcp_ready(port)); /* the last: its connection stays in the backlog */
+        ASSERT_TRUE(cluster_tcp_ready(
+                CLUSTER_LOOPBACK(port))); /* the last: its connection stays in the backlog */
         close(fd);
-        ASSERT_TRUE(!cluster_redis_ready(port)); /* nobody listens */
-        ASSERT_EQ(cluster_http_get(port, "/", NULL, &status, body, sizeof body), -ECONNREFUSED);
-        ASSERT_TRUE(!cluster_tcp_ready(port));
+        ASSERT_TRUE(!cluster_redis_ready(CLUSTER_LOOPBACK(port))); /* nobody listens */
+        ASSERT_EQ(cluster_http_get(CLUSTER_LOOPBACK(port), "/", NULL, &status, body, sizeof body),
+                -ECONNREFUSED);
+        ASSERT_TRUE(!cluster_tcp_ready(CLUSTER_LOOPBACK(port)));
 }
 
 static void touch(const char *path) {

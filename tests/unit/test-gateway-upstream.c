@@ -385,6 +385,88 @@ static void test_stop(void) {
                 test_server_release(&servers[i]);
 }
 
+/* A streamed GET: the pool's failover until a node answers 2xx (a node that refuses the
+ * connection, a 503), then the chunks as they come. */
+static void test_stream(void) {
+        char dead[64];
+        snprintf(dead, sizeof dead, "http://127.0.0.1:%u", (unsigned) free_loopback_port());
+        const char *with_dead[] = {dead, servers[0].url};
+        Upstream *u = NULL;
+        UpstreamConfig c = config();
+        c.urls = with_dead;
+        c.n_urls = 2;
+        ASSERT_EQ(upstream_start(&c, &u), 0);
+        StreamCase sc = {};
+        pthread_mutex_init(&sc.st.lock, NULL);
+        reset_waiter();
+        ASSERT_EQ(upstream_stream(u, "/stream", NULL, 0, chunk_of_case, abandoned_of_case, on_done, &sc), 0);
+        HttpStream *hs = test_server_take_stream(&servers[0]); /* the dead node was tried first */
+        ASSERT_EQ(http_stream_send(hs, "hello", 5, false), 0);
+        wait_until(has_5, &sc);
+        ASSERT_EQ(sc.st.status, 200u);
+        http_stream_end(hs);
+        http_stream_unref(hs);
+        wait_finished(1);
+        ASSERT_EQ(sc.res.error, 0);
+        ASSERT_EQ(node_stats(u, 0).failures, 1u);
+        ASSERT_EQ(upstream_stream(u, "/stream", NULL, 0, NULL, NULL, on_done, &sc), -EINVAL);
+        upstream_stop(u);
+
+        /* A 503 is not streamed: the GET is tried once more elsewhere, and its answer kept. */
+        ASSERT_EQ(upstream_start(&(UpstreamConfig){.urls = urls,
+                                         .n_urls = N_SERVERS,
+                                         .health_interval_usec = HOUR,
+                                         .timeout_usec = 10 * USEC_PER_SEC},
+                          &u),
+                0);
+        unsigned hits = 0, now = 0;
+        for (size_t i = 0; i < N_SERVERS; i++)
+                hits += servers[i].hits_503;
+        memset(&sc, 0, sizeof sc);
+        pthread_mutex_init(&sc.st.lock, NULL);
+        reset_waiter();
+        ASSERT_EQ(upstream_stream(u, "/status/503", NULL, 0, chunk_of_case, NULL, on_done, &sc), 0);
+        wait_finished(1);
+        for (size_t i = 0; i < N_SERVERS; i++)
+                now += servers[i].hits_503;
+        ASSERT_EQ(now, hits + 2);
+        ASSERT_EQ(sc.res.status, 503u);
+        ASSERT_EQ(sc.st.heads, 0u);
+        upstream_stop(u);
+}
+
+/* Connections of the caller's own: the pool's choice, never a node tried, counted in
+ * flight; connections that could not be opened eject a node as failed checks do. */
+static void test_acquire(void) {
+        Upstream *u = NULL;
+        UpstreamConfig c = config();
+        c.n_urls = 2;
+        ASSERT_EQ(upstream_start(&c, &u), 0);
+        uint64_t tried = 0;
+        char *a = NULL, *b = NULL, *none = NULL;
+        size_t na, nb, nn;
+        ASSERT_EQ(upstream_acquire(u, &tried, &a, &na), 0);
+        ASSERT_EQ(upstream_acquire(u, &tried, &b, &nb), 0);
+        ASSERT_TRUE(na != nb);
+        ASSERT_TRUE(strcmp(a, urls[na]) == 0 && strcmp(b, urls[nb]) == 0);
+        ASSERT_EQ(tried, 3u);
+        ASSERT_EQ(upstream_acquire(u, &tried, &none, &nn), -EHOSTUNREACH);
+        ASSERT_EQ(node_stats(u, na).outstanding, 1u);
+        upstream_release(u, nb, false);
+        upstream_release(u, na, true);
+        ASSERT_EQ(node_stats(u, na).outstanding, 0u);
+        ASSERT_TRUE(node_stats(u, na).healthy);
+        tried = UINT64_C(1) << nb; /* the same node again */
+        free(a);
+        ASSERT_EQ(upstream_acquire(u, &tried, &a, &na), 0);
+        upstream_release(u, na, true); /* fall = 2 */
+        ASSERT_TRUE(!node_stats(u, na).healthy);
+        ASSERT_EQ(node_stats(u, na).failures, 2u);
+        free(a);
+        free(b);
+        upstream_stop(u);
+}
+
 int main(void) {
         for (size_t i = 0; i < N_SERVERS; i++) {
                 test_server_start(&servers[i], (int) i + 1);
@@ -398,6 +480,8 @@ int main(void) {
         test_retries();
         test_all_down();
         test_stop();
+        test_stream();
+        test_acquire();
         for (size_t i = 0; i < N_SERVERS; i++)
                 test_server_stop(&servers[i]);
         return 0;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The HTTP wrapper on a loopback port: routes and parameters, the ".json" suffix, 404, 405,
  * CORS preflight, 413, query and headers, and a suspended request answered from another
- * thread, a streamed answer. */
+ * thread, a streamed answer; which Accept-Encoding values allow gzip. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -262,8 +263,51 @@ static void test_allow_methods(void) {
         ASSERT_EQ(http_allow_methods(judge0, 4, buf, 33), 32);
 }
 
+/* Accept-Encoding: gzip by name or by "*", refused by q=0, malformed qualities ignored. */
+static void test_accepts_gzip(void) {
+        static const struct {
+                const char *value;
+                bool gzip;
+        } cases[] = {
+                {NULL, false},
+                {"", false},
+                {"identity", false},
+                {"gzip", true},
+                {"GZIP", true},
+                {"x-gzip", true},
+                {"gzip, deflate, br, zstd", true},
+                {"br;q=1.0, gzip;q=0.8, *;q=0.1", true},
+                {"deflate, br", false},
+                {"gzip;q=0", false},
+                {"gzip;q=0.000", false},
+                {"gzip; q=0.001", true},
+                {"gzip ; q=0 , deflate", false},
+                {"*", true},
+                {"*;q=0", false},
+                {"gzip;q=0, *", false}, /* a coding named explicitly wins over "*" */
+                {"*;q=0, gzip", true},
+                {"gzip;q=2", false}, /* malformed qualities: the element is ignored */
+                {"gzip;q=1.5", false},
+                {"gzip;q=0.5x", false},
+                {"gzip;q=", false},
+                {"gzip;level=9", true}, /* other parameters do not matter */
+                {"gzipx, xgzip, gzi", false},
+                {",,gzip,,", true},
+                {" \tgzip\t ", true},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                if (http_accepts_gzip(cases[i].value) != cases[i].gzip) {
+                        fprintf(stderr, "Accept-Encoding: \"%s\": expected %s\n",
+                                cases[i].value ? cases[i].value : "(none)",
+                                cases[i].gzip ? "gzip" : "identity");
+                        ASSERT_TRUE(false);
+                }
+        }
+}
+
 int main(void) {
         test_route_match();
+        test_accepts_gzip();
         test_allow_methods();
         HttpServer *s = NULL;
         uint16_t port = free_port();

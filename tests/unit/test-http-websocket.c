@@ -72,9 +72,38 @@ static void test_header(void) {
         ASSERT_TRUE(h[0] == 0x82 && h[1] == 127 && h[7] == 1 && h[8] == 0 && h[9] == 0);
 }
 
+/* The client side (the gateway's relay): masked frames out, unmasked ones in. */
+static void test_client_side(void) {
+        static const uint8_t mask[4] = {0x11, 0x22, 0x33, 0x44};
+        for (size_t len = 0; len < 70000; len = len * 3 + 7) {
+                static uint8_t frame[WS_MAX_HEADER + 70000], payload[70000];
+                for (size_t i = 0; i < len; i++)
+                        payload[i] = (uint8_t) (i * 7);
+                size_t h = ws_client_frame_header(frame, WS_TEXT, len, mask);
+                ASSERT_EQ(h, len < 126 ? 6u : len <= 0xFFFF ? 8u : 14u);
+                memcpy(frame + h, payload, len);
+                ws_mask(frame + h, len, mask);
+                WsFrame f;
+                /* What a server reads is what was sent; a client refuses a masked frame. */
+                ASSERT_EQ(ws_server_frame_parse(frame, h + len, 70000, &f), -EPROTO);
+                ASSERT_EQ(ws_frame_parse(frame, h + len, 70000, &f), (int) (h + len));
+                ASSERT_TRUE(f.fin && f.opcode == WS_TEXT && f.len == len &&
+                            memcmp(f.payload, payload, len) == 0);
+        }
+        /* A server's frame: unmasked, which a server would refuse. */
+        uint8_t hello[] = {0x81, 5, 'h', 'e', 'l', 'l', 'o'};
+        WsFrame f;
+        ASSERT_EQ(ws_server_frame_parse(hello, 6, 100, &f), 0); /* incomplete */
+        ASSERT_EQ(ws_server_frame_parse(hello, sizeof hello, 4, &f), -EMSGSIZE);
+        ASSERT_EQ(ws_server_frame_parse(hello, sizeof hello, 100, &f), (int) sizeof hello);
+        ASSERT_TRUE(f.len == 5 && memcmp(f.payload, "hello", 5) == 0);
+        ASSERT_EQ(ws_frame_parse(hello, sizeof hello, 100, &f), -EPROTO);
+}
+
 int main(void) {
         test_accept_key();
         test_parse();
         test_header();
+        test_client_side();
         return 0;
 }

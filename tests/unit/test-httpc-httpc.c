@@ -247,6 +247,86 @@ static void test_body_cap(TestServer *s) {
         httpc_stop(c);
 }
 
+/* ---- streamed answers ---- */
+
+/* The server sees a client gone when it writes (as the API's heartbeats do). */
+static bool stream_gone(void *arg) {
+        return http_stream_closed(arg) || http_stream_send(arg, ":\n", 2, false) < 0;
+}
+
+static void stream_submit(HttpcClient *c, TestServer *s, const char *path, StreamCase *sc) {
+        reset_waiter();
+        memset(sc, 0, sizeof *sc);
+        pthread_mutex_init(&sc->st.lock, NULL);
+        HttpcRequest req = {.method = "GET",
+                .url = url(s, path),
+                .timeout_usec = 30 * USEC_PER_SEC,
+                .on_data = chunk_of_case,
+                .abandoned = abandoned_of_case};
+        ASSERT_EQ(httpc_submit(c, &req, on_done, sc), 0);
+}
+
+/* A 2xx answer of a streaming request goes to on_data as it comes (the head first, then
+ * each chunk before the next is even written), unbounded by max_response_body; the
+ * consumer ends it by abandoned() or by refusing a chunk; another status is kept. */
+static void test_stream(TestServer *s) {
+        HttpcClient *c = NULL;
+        ASSERT_EQ(httpc_start(&(HttpcConfig){.max_response_body = 4}, &c), 0);
+        StreamCase sc;
+
+        stream_submit(c, s, "/stream", &sc);
+        HttpStream *hs = test_server_take_stream(s);
+        /* (the server sends its head with the first chunk) */
+        ASSERT_EQ(http_stream_send(hs, "hello", 5, false), 0);
+        wait_until(has_5, &sc);
+        ASSERT_EQ(sc.st.heads, 1u);
+        ASSERT_EQ(sc.st.status, 200u);
+        ASSERT_TRUE(strcmp(sc.st.content_type, "text/event-stream") == 0);
+        ASSERT_EQ(http_stream_send(hs, " world", 6, false), 0);
+        wait_until(has_11, &sc);
+        ASSERT_TRUE(strcmp(sc.st.data, "hello world") == 0);
+        ASSERT_TRUE(!sc.res.called); /* still running */
+        http_stream_end(hs);
+        http_stream_unref(hs);
+        wait_finished(1);
+        ASSERT_EQ(sc.res.error, 0);
+        ASSERT_EQ(sc.res.status, 200u);
+        ASSERT_EQ(sc.res.body_len, 0u);
+
+        /* Abandoned while nothing moves: ended within libcurl's progress interval. */
+        stream_submit(c, s, "/stream", &sc);
+        hs = test_server_take_stream(s);
+        ASSERT_EQ(http_stream_send(hs, ":", 1, false), 0);
+        wait_until(has_head, &sc);
+        atomic_store(&sc.st.abandon, true);
+        wait_finished(1);
+        ASSERT_EQ(sc.res.error, -ECANCELED);
+        wait_until(stream_gone, hs); /* the server sees its client go */
+        http_stream_unref(hs);
+
+        /* A chunk refused. */
+        stream_submit(c, s, "/stream", &sc);
+        sc.st.refuse = true;
+        hs = test_server_take_stream(s);
+        ASSERT_EQ(http_stream_send(hs, "x", 1, false), 0);
+        wait_finished(1);
+        ASSERT_EQ(sc.res.error, -ECANCELED);
+        ASSERT_EQ(sc.st.len, 1u);
+        wait_until(stream_gone, hs);
+        http_stream_unref(hs);
+
+        /* Not 2xx: kept whole (and bounded), for done; on_data never sees it. */
+        httpc_stop(c);
+        ASSERT_EQ(httpc_start(&(HttpcConfig){}, &c), 0);
+        stream_submit(c, s, "/status/503", &sc);
+        wait_finished(1);
+        ASSERT_EQ(sc.res.error, 0);
+        ASSERT_EQ(sc.res.status, 503u);
+        ASSERT_TRUE(strstr(sc.res.body, "busy"));
+        ASSERT_EQ(sc.st.heads, 0u);
+        httpc_stop(c);
+}
+
 static HttpcClient *wait_client;
 static int wait_from_done;
 static void on_done_wait(HttpcResponse *r, void *userdata) {
@@ -546,6 +626,7 @@ int main(void) {
         test_max_pending(&s);
         test_fetch(&s);
         test_wait_from_done(&s);
+        test_stream(&s);
         test_raw();
         test_server_stop(&s);
         return 0;

@@ -270,7 +270,16 @@ static void test_ws(void) {
         const char *in = "{\"type\":\"data\",\"stream\":\"stdin\",\"data\":\"a\\u0000b\\n\"}";
         ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
         ASSERT_TRUE(m.type == PISTON_WS_DATA && strcmp(m.stream, "stdin") == 0 && m.data.len == 4 &&
-                    memcmp(m.data.data, "a\0b\n", 4) == 0 && !m.signal);
+                    memcmp(m.data.data, "a\0b\n", 4) == 0 && !m.signal && !m.eof);
+        piston_ws_message_done(&m);
+        /* Our extension: the end of input, with or without data; only a JSON true. */
+        in = "{\"type\":\"data\",\"stream\":\"stdin\",\"data\":\"\",\"eof\":true}";
+        ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
+        ASSERT_TRUE(m.type == PISTON_WS_DATA && m.eof && m.data.data && m.data.len == 0);
+        piston_ws_message_done(&m);
+        in = "{\"type\":\"data\",\"stream\":\"stdin\",\"eof\":1}";
+        ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);
+        ASSERT_TRUE(m.type == PISTON_WS_DATA && !m.eof && !m.data.data);
         piston_ws_message_done(&m);
         in = "{\"type\":\"signal\",\"signal\":\"SIGINT\",\"data\":\"x\"}";
         ASSERT_EQ(piston_ws_message_parse(in, strlen(in), &m, err, sizeof err), 0);

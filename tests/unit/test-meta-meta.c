@@ -488,6 +488,50 @@ static void test_config(void) {
         fprintf(stderr, "%s: config ok\n", backend);
 }
 
+/* Share links: stored whole (the largest too), read back by id; a taken id, bad text and
+ * an over-long link are refused. */
+static void test_shares(void) {
+        _cleanup_meta_close_ Meta *m = open_fresh();
+        _cleanup_(meta_share_done) MetaShare got = {};
+        _cleanup_free_ char *big = malloc(META_SHARE_MAX + 2);
+        ASSERT_TRUE(big);
+        for (size_t i = 0; i < META_SHARE_MAX; i++)
+                big[i] = "abcXYZ019-_."[i % 12];
+        big[META_SHARE_MAX] = '\0';
+
+        MetaShare s = {
+                .id = "Ab3xY9kQ2m", .owner = "session:0123", .data = (char *) "2.eJyrVg", .created_at = T0};
+        ASSERT_INT(meta_share_get(m, "Ab3xY9kQ2m", &got), -ENOENT);
+        ASSERT_OK(meta_share_create(m, &s));
+        ASSERT_INT(meta_share_create(m, &s), -EEXIST);
+        ASSERT_OK(meta_share_get(m, "Ab3xY9kQ2m", &got));
+        ASSERT_STR(got.id, "Ab3xY9kQ2m");
+        ASSERT_STR(got.owner, "session:0123");
+        ASSERT_STR(got.data, "2.eJyrVg");
+        ASSERT_TRUE(got.created_at == T0);
+        meta_share_done(&got);
+
+        MetaShare large = {.id = "large", .owner = "key:k_1", .data = big, .created_at = T0};
+        ASSERT_OK(meta_share_create(m, &large));
+        ASSERT_OK(meta_share_get(m, "large", &got));
+        ASSERT_TRUE(strlen(got.data) == META_SHARE_MAX && strcmp(got.data, big) == 0);
+        meta_share_done(&got);
+
+        big[META_SHARE_MAX] = 'a';
+        big[META_SHARE_MAX + 1] = '\0';
+        MetaShare too_big = {.id = "too-big", .owner = "key:k_1", .data = big, .created_at = T0};
+        ASSERT_INT(meta_share_create(m, &too_big), -EINVAL);
+        MetaShare spaces = {.id = "spaces", .owner = "key:k_1", .data = (char *) "a b", .created_at = T0};
+        ASSERT_INT(meta_share_create(m, &spaces), -EINVAL);
+        MetaShare empty = {.id = "empty", .owner = "key:k_1", .data = (char *) "", .created_at = T0};
+        ASSERT_INT(meta_share_create(m, &empty), -EINVAL);
+        MetaShare no_id = {.owner = "key:k_1", .data = (char *) "x", .created_at = T0};
+        ASSERT_INT(meta_share_create(m, &no_id), -EINVAL);
+        ASSERT_INT(meta_share_get(m, "too-big", &got), -ENOENT);
+        ASSERT_INT(meta_share_get(m, "", &got), -EINVAL);
+        fprintf(stderr, "%s: shares ok\n", backend);
+}
+
 /* Every bad argument is refused with a clear error, and nothing is stored cut short. */
 static void test_bad_input(void) {
         _cleanup_meta_close_ Meta *m = open_fresh();
@@ -722,6 +766,7 @@ static void run_contract(const char *name) {
         test_pending();
         test_history_pages();
         test_config();
+        test_shares();
         test_bad_input();
         test_threads();
 }

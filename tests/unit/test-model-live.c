@@ -71,6 +71,15 @@ static void test_registry(void) {
         ASSERT_EQ(live_take(r, T1, &taken), -ECANCELED);
         ASSERT_EQ(live_take(r, T1, &taken), -ENOENT);
         live_channel_close(&api);
+        /* Forgotten (never queued): gone, its worker's ends closed, nothing counted. */
+        ASSERT_EQ(live_channel_new(&api, &worker), 0);
+        ASSERT_EQ(live_register(r, T1, &worker), 0);
+        live_forget(r, T1);
+        live_forget(r, T1);
+        char c;
+        ASSERT_EQ(read(api.stdout_fd, &c, 1), 0);
+        ASSERT_EQ(live_take(r, T1, &taken), -ENOENT);
+        live_channel_close(&api);
         /* The ceiling. */
         char token[SUBMISSION_TOKEN_LEN + 1];
         for (unsigned i = 0; i <= LIVE_MAX_CHANNELS; i++) {

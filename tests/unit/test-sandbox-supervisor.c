@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +89,42 @@ static void test_idle_reconnect(void) {
         box_supervisor_free(sup);
 }
 
+/* A service connects as root, then becomes its unprivileged user (client_uid): its
+ * connection closed while idle, it must be able to connect again to the supervisor's
+ * private socket, and be served. */
+static void test_client_uid_reconnects(void) {
+        if (geteuid() != 0)
+                return;
+        const uid_t user = 65534;
+        BoxSupervisor *sup = NULL;
+        ASSERT_EQ(box_supervisor_start(&(BoxSupervisorConfig){.slots = 1,
+                                               .client_uid = user,
+                                               .idle_timeout_usec = 200 * USEC_PER_MSEC,
+                                               .read_timeout_usec = 200 * USEC_PER_MSEC},
+                          &sup),
+                0);
+        pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                BoxClient *c = NULL;
+                ASSERT_EQ(box_client_connect(box_supervisor_socket(sup), &c), 0);
+                ASSERT_EQ(run_true(c), 0);
+                ASSERT_EQ(setgroups(0, NULL), 0);
+                ASSERT_EQ(setresgid(user, user, user), 0);
+                ASSERT_EQ(setresuid(user, user, user), 0);
+                run_until_served(c, "the service after it dropped root"); /* connects again */
+                BoxClient *d = NULL;
+                ASSERT_EQ(box_client_connect(box_supervisor_socket(sup), &d), 0);
+                box_client_free(d);
+                box_client_free(c);
+                _exit(0);
+        }
+        int status;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        box_supervisor_free(sup);
+}
+
 typedef struct LiveRun {
         BoxClient *c;
         BoxSpec spec;
@@ -149,5 +187,6 @@ int main(void) {
         test_live_streams_and_control();
         test_busy();
         test_idle_reconnect();
+        test_client_uid_reconnects();
         return 0;
 }

@@ -15,20 +15,10 @@ import {
   rectangularSelection,
 } from "@codemirror/view";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import {
-  bracketMatching,
-  defaultHighlightStyle,
-  foldGutter,
-  foldKeymap,
-  indentOnInput,
-  indentUnit,
-  syntaxHighlighting,
-} from "@codemirror/language";
-import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
-import { oneDark } from "@codemirror/theme-one-dark";
-import { vim } from "@replit/codemirror-vim";
-import { editorLanguage } from "@/lib/editorLanguage";
+import { bracketMatching, foldGutter, foldKeymap, indentOnInput, indentUnit } from "@codemirror/language";
+import { type SourceDiagnostic, toEditorDiagnostics } from "@/lib/diagnostics";
+import { loadEditorLanguage } from "@/lib/editorLanguage";
+import { editorTheme } from "@/lib/editorTheme";
 import { tabFocus } from "@/lib/tabFocus";
 
 interface Props {
@@ -42,11 +32,11 @@ interface Props {
   fontSize: number;
   /** Spaces per indentation level. */
   tabSize: number;
+  /** The last run's errors on the program's lines (lib/diagnostics.ts); [] clears them. */
+  diagnostics: SourceDiagnostic[];
   onChange: (code: string) => void;
   onRun: () => void;
 }
-
-const lightTheme = EditorView.theme({ "&": { backgroundColor: "#ffffff" } }, { dark: false });
 
 function indentation(size: number) {
   return [EditorState.tabSize.of(size), indentUnit.of(" ".repeat(size))];
@@ -59,7 +49,12 @@ function fontTheme(size: number) {
   });
 }
 
-/** CodeMirror 6 with highlighting, bracket matching, auto-indent, search, optional Vim keys, and Tab that never edits by accident (lib/tabFocus.ts). */
+/**
+ * CodeMirror 6 with highlighting, bracket matching, auto-indent, search, optional Vim keys,
+ * Tab that never edits by accident (lib/tabFocus.ts), and the last run's errors as gutter
+ * markers and underlines. The language mode and the Vim keymap are fetched when needed
+ * (each is its own chunk): the editor is usable before either arrives.
+ */
 export default function Editor(props: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -71,7 +66,11 @@ export default function Editor(props: Props) {
     vim: new Compartment(),
     font: new Compartment(),
     indent: new Compartment(),
+    extras: new Compartment(),
+    lint: new Compartment(),
   });
+  /** The lint module, once diagnostics have needed it. */
+  const lint = useRef<typeof import("@codemirror/lint") | null>(null);
 
   useEffect(() => {
     if (!host.current) return;
@@ -82,7 +81,9 @@ export default function Editor(props: Props) {
       state: EditorState.create({
         doc: p.value,
         extensions: [
-          c.vim.of(p.vimMode ? vim() : []),
+          c.vim.of([]),
+          // Before the main keymap: bracket closing's Backspace comes first.
+          c.extras.of([]),
           Prec.highest(
             keymap.of([
               {
@@ -104,19 +105,15 @@ export default function Editor(props: Props) {
           EditorState.allowMultipleSelections.of(true),
           indentOnInput(),
           c.indent.of(indentation(p.tabSize)),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           bracketMatching(),
-          closeBrackets(),
-          autocompletion({ activateOnTyping: false }),
           rectangularSelection(),
           crosshairCursor(),
           highlightActiveLine(),
-          highlightSelectionMatches(),
-          search({ top: true }),
-          keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...foldKeymap, ...completionKeymap]),
+          keymap.of([...defaultKeymap, ...historyKeymap, ...foldKeymap]),
           tabFocus(),
-          c.language.of(editorLanguage(p.languageName)),
-          c.theme.of(p.dark ? oneDark : lightTheme),
+          c.language.of([]),
+          c.lint.of([]),
+          c.theme.of(editorTheme(p.dark)),
           c.font.of(fontTheme(p.fontSize)),
           EditorView.contentAttributes.of({ "aria-label": "Source code", "aria-multiline": "true" }),
           EditorView.updateListener.of((u) => {
@@ -126,6 +123,9 @@ export default function Editor(props: Props) {
       }),
     });
     view.current = v;
+    void import("@/lib/editorExtras").then(({ editorExtras }) => {
+      if (view.current === v) v.dispatch({ effects: c.extras.reconfigure(editorExtras()) });
+    });
     return () => {
       v.destroy();
       view.current = null;
@@ -142,15 +142,49 @@ export default function Editor(props: Props) {
     }
   }, [props.docKey]);
 
+  // The mode arrives later than the document: a newer language wins over a slower older one.
   useEffect(() => {
-    view.current?.dispatch({ effects: compartments.current.language.reconfigure(editorLanguage(props.languageName)) });
+    let current = true;
+    void loadEditorLanguage(props.languageName).then((ext) => {
+      if (current) view.current?.dispatch({ effects: compartments.current.language.reconfigure(ext) });
+    });
+    return () => {
+      current = false;
+    };
   }, [props.languageName]);
   useEffect(() => {
-    view.current?.dispatch({ effects: compartments.current.theme.reconfigure(props.dark ? oneDark : lightTheme) });
+    view.current?.dispatch({ effects: compartments.current.theme.reconfigure(editorTheme(props.dark)) });
   }, [props.dark]);
   useEffect(() => {
-    view.current?.dispatch({ effects: compartments.current.vim.reconfigure(props.vimMode ? vim() : []) });
+    let current = true;
+    if (!props.vimMode) view.current?.dispatch({ effects: compartments.current.vim.reconfigure([]) });
+    else
+      void import("@replit/codemirror-vim").then(({ vim }) => {
+        if (current) view.current?.dispatch({ effects: compartments.current.vim.reconfigure(vim()) });
+      });
+    return () => {
+      current = false;
+    };
   }, [props.vimMode]);
+  // After the document effect above: the lines named are the new document's. The lint
+  // module (gutter markers, underlines) is fetched the first time there is something to show.
+  useEffect(() => {
+    const list = props.diagnostics;
+    if (!list.length && !lint.current) return;
+    let current = true;
+    void import("@codemirror/lint").then((m) => {
+      const v = view.current;
+      if (!current || !v) return;
+      if (!lint.current) {
+        lint.current = m;
+        v.dispatch({ effects: compartments.current.lint.reconfigure(m.lintGutter()) });
+      }
+      v.dispatch(m.setDiagnostics(v.state, toEditorDiagnostics(v.state.doc, list)));
+    });
+    return () => {
+      current = false;
+    };
+  }, [props.diagnostics, props.docKey]);
   useEffect(() => {
     view.current?.dispatch({ effects: compartments.current.font.reconfigure(fontTheme(props.fontSize)) });
   }, [props.fontSize]);

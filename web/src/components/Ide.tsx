@@ -7,9 +7,13 @@ import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
 import { shareUrl } from "@/lib/share";
+import type { SourceDiagnostic } from "@/lib/diagnostics";
+import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
 import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
+import { useDiagnostics } from "@/hooks/useDiagnostics";
+import { useEmbed } from "@/hooks/useEmbed";
 import { useFiles } from "@/hooks/useFiles";
 import { useHistory } from "@/hooks/useHistory";
 import { useRun } from "@/hooks/useRun";
@@ -26,10 +30,15 @@ import NoticeBanner from "./NoticeBanner";
 import ResultView from "./ResultView";
 import SettingsPanel from "./SettingsPanel";
 import ShareBanner from "./ShareBanner";
+import SplitPane from "./SplitPane";
 import Toolbar from "./Toolbar";
 import { inputClass } from "./ui";
 
-const Editor = dynamic(() => import("./Editor"), {
+// The editor's code (CodeMirror) is fetched at once, in parallel with the page's first API
+// calls, rather than when the editor first renders.
+const loadEditor = () => import("./Editor");
+if (typeof window !== "undefined") void loadEditor();
+const Editor = dynamic(loadEditor, {
   ssr: false,
   loading: () => <div className="flex h-full min-h-[16rem] items-center justify-center text-sm text-slate-500">Loading the editor…</div>,
 });
@@ -38,7 +47,11 @@ const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
 /** "server": `next start` in front of the gateway (sessions, history, client configuration). */
 const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
 
+// Errors are shown on the single-file program's own lines only.
+const NO_DIAGNOSTICS: SourceDiagnostic[] = [];
+
 export default function Ide() {
+  const embed = useEmbed();
   const gw = useMemo(() => (SERVER_MODE ? new GatewayClient(API_BASE) : null), []);
   const session = useSession(gw);
   const { config, loaded: configLoaded } = useClientConfig(gw);
@@ -78,7 +91,9 @@ export default function Ide() {
   }, [gw, session.state.kind]);
   const history = useHistory(historySource, session.identity);
 
-  const [mode, setMode] = useState<"stdin" | "tests">("stdin");
+  const [chosenMode, setMode] = useState<"stdin" | "tests">("stdin");
+  // Embedded, the page offers standard input only.
+  const mode = embed ? "stdin" : chosenMode;
   const [note, setNote] = useState<string | null>(null);
   const [share, setShare] = useState<string | null>(null);
   useEffect(() => {
@@ -96,8 +111,12 @@ export default function Ide() {
 
   const runner = useRun(client);
   const { start: startRun } = runner;
+  const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
   const { record: recordRun } = history;
   const resultRef = useRef<HTMLElement>(null);
+  // The language's mode (its own chunk) is fetched alongside the editor's code.
+  const languageName = language?.name;
+  useEffect(() => void (languageName && loadEditorLanguage(languageName)), [languageName]);
   const doRun = useCallback(async () => {
     if (!language) return;
     const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
@@ -114,6 +133,7 @@ export default function Ide() {
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
+    ranWith(code);
     const result = await startRun(req, ws.settings.wait);
     // On a phone (or below long test tables) the result is off screen: bring it into view.
     const box = resultRef.current?.getBoundingClientRect();
@@ -133,7 +153,7 @@ export default function Ide() {
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [language, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, recordRun]);
+  }, [language, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, recordRun, ranWith]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -208,8 +228,11 @@ export default function Ide() {
         onBack={w.backToPrevious}
         theme={settings.theme}
         onTheme={(theme) => w.updateSettings({ theme })}
+        embed={embed}
       >
-        <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
+        {!embed && (
+          <AccountPanel state={session.state} onRegister={session.register} onLogin={session.login} onLogout={session.logout} onRetry={session.retry} />
+        )}
       </Toolbar>
 
       <ShareBanner
@@ -242,8 +265,8 @@ export default function Ide() {
         </div>
       )}
 
-      <main className="grid flex-1 grid-cols-1 gap-3 p-3 lg:grid-cols-2">
-        <section aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
+      <SplitPane leftId="editor-pane">
+        <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
             <FilesPane files={files} project={w.project} unsaved={w.unsaved}>
               <Editor
@@ -256,6 +279,8 @@ export default function Ide() {
                 vimMode={settings.vim}
                 fontSize={settings.fontSize}
                 tabSize={settings.tabSize}
+                // The last run's errors are on the main file's lines.
+                diagnostics={files.active === 0 && !w.project ? diagnostics : NO_DIAGNOSTICS}
                 onChange={files.onChange}
                 onRun={() => void doRun()}
               />
@@ -282,8 +307,9 @@ export default function Ide() {
               compilerOptions={w.compilerOptions}
               onCompilerOptions={w.setCompilerOptions}
               languageName={language?.name ?? ""}
+              embed={embed}
             />
-            <SettingsPanel settings={settings} onChange={w.updateSettings} askApiKey={!SERVER_MODE} />
+            {!embed && <SettingsPanel settings={settings} onChange={w.updateSettings} askApiKey={!SERVER_MODE} />}
           </section>
 
           <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
@@ -308,7 +334,7 @@ export default function Ide() {
             {run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
 
-          {historySource && (
+          {historySource && !embed && (
             <HistoryPanel
               {...history}
               kind={historySource.kind}
@@ -320,13 +346,15 @@ export default function Ide() {
             />
           )}
         </div>
-      </main>
-      <footer className="px-3 pb-3 text-xs text-slate-500">
-        {historySource?.kind === "gateway"
-          ? "Your runs are kept by the server for this session or account; code and settings are kept in this browser."
-          : "Code, settings and history are kept in this browser only."}{" "}
-        API: {API_BASE || "this server"}.
-      </footer>
+      </SplitPane>
+      {!embed && (
+        <footer className="px-3 pb-3 text-xs text-slate-600 dark:text-slate-400">
+          {historySource?.kind === "gateway"
+            ? "Your runs are kept by the server for this session or account; code and settings are kept in this browser."
+            : "Code, settings and history are kept in this browser only."}{" "}
+          API: {API_BASE || "this server"}.
+        </footer>
+      )}
     </div>
   );
 }

@@ -18,13 +18,15 @@ interface Props {
   onCompilerOptions: (s: string) => void;
   /** The current language's name: compiler options are kept per language. */
   languageName: string;
+  /** Embedded (?embed=1): standard input only; arguments and options only when they are set (they still go with the run). */
+  embed?: boolean;
 }
 
 /** Standard input or test cases, command-line arguments, compiler options. */
 export default function InputPanel(p: Props) {
   return (
     <>
-      <fieldset className="mb-2 flex gap-4 text-sm">
+      <fieldset className={p.embed ? "hidden" : "mb-2 flex gap-4 text-sm"}>
         <legend className="sr-only">Input mode</legend>
         <label className="flex items-center gap-1">
           <input type="radio" name="mode" checked={p.mode === "stdin"} onChange={() => p.onMode("stdin")} /> Standard input
@@ -97,7 +99,7 @@ export default function InputPanel(p: Props) {
         </div>
       )}
 
-      <div className="mt-3 grid grid-cols-1 gap-2 sm:grid-cols-2">
+      <div className={p.embed && !p.args && !p.compilerOptions ? "hidden" : "mt-3 grid grid-cols-1 gap-2 sm:grid-cols-2"}>
         <div>
           <label htmlFor="args" className="text-xs font-medium">
             Command-line arguments

@@ -24,17 +24,19 @@ interface Props {
   onBack: () => void;
   theme: ThemeChoice;
   onTheme: (t: ThemeChoice) => void;
+  /** Embedded in another page (?embed=1): language and Run only. */
+  embed?: boolean;
   /** The account controls. */
   children?: ReactNode;
 }
 
-/** The page's header: language, Run, Share, Reset, Back, account, theme. */
+/** The page's header: language, Run, Share, Reset, Back, account, theme (embedded: language and Run). */
 export default function Toolbar(p: Props) {
   return (
     // Sticky: Run stays at hand however far the page is scrolled (phones, long test tables).
     <header className="sticky top-0 z-10 flex flex-wrap items-center gap-2 border-b border-slate-200 bg-white px-3 py-2 dark:border-slate-800 dark:bg-slate-950">
       <div className="flex w-full min-w-0 items-center gap-2 sm:w-auto">
-        <h1 className="mr-2 text-lg font-bold tracking-tight">coderunner</h1>
+        <h1 className={p.embed ? "sr-only" : "mr-2 text-lg font-bold tracking-tight"}>coderunner</h1>
         <label htmlFor="language" className="sr-only">
           Language
         </label>
@@ -70,13 +72,15 @@ export default function Toolbar(p: Props) {
           Cancel
         </button>
       )}
-      <button type="button" className={buttonClass} onClick={p.onShare} disabled={!p.hasLanguage}>
-        Share
-      </button>
+      {!p.embed && (
+        <button type="button" className={buttonClass} onClick={p.onShare} disabled={!p.hasLanguage}>
+          Share
+        </button>
+      )}
       <button type="button" className={buttonClass} onClick={p.onReset} disabled={!p.hasLanguage}>
         Reset code
       </button>
-      {p.previousName && (
+      {p.previousName && !p.embed && (
         <button
           type="button"
           className={buttonClass}
@@ -87,7 +91,7 @@ export default function Toolbar(p: Props) {
           Back to previous code
         </button>
       )}
-      <div className="ml-auto flex flex-wrap items-center gap-2">
+      <div className={p.embed ? "hidden" : "ml-auto flex flex-wrap items-center gap-2"}>
         {p.children}
         <label htmlFor="theme" className="text-sm">
           Theme
