@@ -64,6 +64,23 @@ try {
   assert.equal(await run(page), "Hi there, Ada!\n");
   await page.screenshot({ path: `${ART}files-multi.png`, fullPage: true });
 
+  step("a compile error in util.c is marked in util.c's tab, not in main.c's");
+  const fixed = '#include <stdio.h>\n#include "util.h"\n\nvoid greet(const char *name) {\n    printf("Hi there, %s!\\n", name);\n}\n';
+  await setCode(page, fixed.replace("name);", "nam);"));
+  await page.locator('[data-testid="run"]').click();
+  await page.waitForSelector('[data-testid="verdict"]', { timeout: 60_000 });
+  assert.match(await page.locator('[data-testid="verdict"]').innerText(), /Compilation Error/);
+  assert.match(await page.locator('[data-testid="compile-output"]').innerText(), /util\.c:5:/);
+  await page.waitForSelector(".cm-lintRange-error");
+  assert.equal(await page.locator(".cm-lintRange-error").first().innerText(), "nam");
+  await openTab(page, "main.c");
+  await until(async () => (await editorText(page)).includes("int main(void)"), 5000, "main.c in the editor");
+  assert.equal(await page.locator(".cm-lint-marker-error, .cm-lintRange-error").count(), 0, "no markers in main.c");
+  await openTab(page, "util.c");
+  await page.waitForSelector(".cm-lintRange-error");
+  await setCode(page, fixed);
+  assert.equal(await run(page), "Hi there, Ada!\n");
+
   step("the tabs by keyboard: arrows move and select, one tab stop, aria roles");
   await tab(page, "util.c").focus();
   await page.keyboard.press("ArrowRight");

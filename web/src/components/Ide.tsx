@@ -7,7 +7,7 @@ import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
 import { shareUrl } from "@/lib/share";
-import type { SourceDiagnostic } from "@/lib/diagnostics";
+import { diagnosticsIn } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
 import { TONE_CLASSES } from "@/lib/verdict";
@@ -47,8 +47,6 @@ const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
 /** "server": `next start` in front of the gateway (sessions, history, client configuration). */
 const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
 
-// Errors are shown on the single-file program's own lines only.
-const NO_DIAGNOSTICS: SourceDiagnostic[] = [];
 
 export default function Ide() {
   const embed = useEmbed();
@@ -111,7 +109,12 @@ export default function Ide() {
 
   const runner = useRun(client);
   const { start: startRun } = runner;
-  const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
+  // The program as it ran, every file: an edit to any of them clears the last run's errors.
+  const programKey = useMemo(() => JSON.stringify([code, w.mainName, w.extraFiles]), [code, w.mainName, w.extraFiles]);
+  const { diagnostics, ranWith } = useDiagnostics(runner.run, programKey);
+  // Each tab shows the errors the tools named in its file.
+  const tabNames = files.tabs.map((t) => t.name).join("\n");
+  const tabDiagnostics = useMemo(() => diagnosticsIn(diagnostics, tabNames.split("\n"), files.active), [diagnostics, tabNames, files.active]);
   const { record: recordRun } = history;
   const resultRef = useRef<HTMLElement>(null);
   // The language's mode (its own chunk) is fetched alongside the editor's code.
@@ -133,7 +136,7 @@ export default function Ide() {
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
-    ranWith(code);
+    ranWith(programKey);
     const result = await startRun(req, ws.settings.wait);
     // On a phone (or below long test tables) the result is off screen: bring it into view.
     const box = resultRef.current?.getBoundingClientRect();
@@ -153,7 +156,7 @@ export default function Ide() {
       });
       if (!kept) setNote("This run is too large to keep in the browser's history.");
     }
-  }, [language, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, recordRun, ranWith]);
+  }, [language, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, recordRun, ranWith, programKey]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -279,8 +282,7 @@ export default function Ide() {
                 vimMode={settings.vim}
                 fontSize={settings.fontSize}
                 tabSize={settings.tabSize}
-                // The last run's errors are on the main file's lines.
-                diagnostics={files.active === 0 && !w.project ? diagnostics : NO_DIAGNOSTICS}
+                diagnostics={tabDiagnostics}
                 onChange={files.onChange}
                 onRun={() => void doRun()}
               />
