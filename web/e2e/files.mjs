@@ -210,6 +210,31 @@ try {
   await until(async () => (await editorText(other)).includes("'mine'"), 5000, "my helper back");
   await other.screenshot({ path: `${ART}files-share.png`, fullPage: true });
 
+  step("?embed=1 with a shared multi-file program: its tabs, no file actions, and it runs");
+  {
+    const embedCtx = await browser.newContext({ viewport: { width: 800, height: 700 } });
+    const e = await embedCtx.newPage();
+    await e.goto(base);
+    await e.waitForSelector('[data-testid="language"] option[value="89"]', { state: "attached", timeout: 20_000 });
+    await pick(e, /^Multi-file program/);
+    await until(async () => (await tabNames(e)).length === 5, 5000, "the starting tabs");
+    await e.getByRole("button", { name: "Share" }).click();
+    const multiLink = await e.locator("#share-url").inputValue();
+    await embedCtx.close();
+    const embedCtx2 = await browser.newContext({ viewport: { width: 800, height: 700 } });
+    const em = await embedCtx2.newPage();
+    await em.goto(multiLink.replace("/#", "/?embed=1#"));
+    await until(async () => (await tabNames(em)).join(" ") === "main.c util.c util.h compile run", 20_000, "the shared program's tabs in embed mode");
+    for (const gone of ['[data-testid="file-open"]', '[data-testid="zip-download"]', '[data-testid="file-new"]', '[data-testid="file-delete"]'])
+      assert.equal(await em.locator(gone).count(), 0, `${gone} in embed mode`);
+    await em.locator('[data-testid="stdin"]').fill("Ada");
+    assert.equal(await run(em), "Hello, Ada!\n");
+    // A one-file program in embed mode shows no tab bar.
+    await pick(em, /^Python/);
+    await until(async () => (await em.locator('[data-testid="file-tabs"]').count()) === 0, 5000, "no tabs for one file");
+    await embedCtx2.close();
+  }
+
   step("history restores a run's files");
   await other.locator('[data-testid="history-item"] button').first().click();
   await openTab(other, "helper.py");

@@ -271,7 +271,7 @@ export default function Ide() {
       <SplitPane leftId="editor-pane">
         <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
-            <FilesPane files={files} project={w.project} unsaved={w.unsaved}>
+            <FilesPane files={files} project={w.project} manage={!embed} unsaved={w.unsaved}>
               <Editor
                 // A tab of its own per file: the undo history never crosses files.
                 key={`${w.docKey}|${files.active}`}
