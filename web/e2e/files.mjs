@@ -196,6 +196,7 @@ try {
   const other = await ctx.newPage();
   await other.goto(link);
   await other.waitForSelector('[data-testid="share-ask"]', { timeout: 20_000 });
+  assert.match(await other.locator('[data-testid="share-ask"]').innerText(), /Python .* program with 1 more file\./);
   await other.locator('[data-testid="share-keep"]').click();
   await openTab(other, "helper.py");
   await until(async () => (await editorText(other)).includes("'mine'"), 5000, "my helper kept");

@@ -25,6 +25,12 @@ const PANEL = "file-panel";
 export default function FilesPane({ files: f, project, manage, unsaved, children }: Props) {
   const openInput = useRef<HTMLInputElement>(null);
   const zipInput = useRef<HTMLInputElement>(null);
+  const actions: [string, () => void, string][] = [
+    ["Open file…", () => openInput.current?.click(), "file-open"],
+    ["Save file", f.saveCurrent, "file-save"],
+    ["Upload zip…", () => zipInput.current?.click(), "zip-upload"],
+    ["Download zip", f.downloadZip, "zip-download"],
+  ];
   // In embed mode a one-file program shows no tabs at all.
   const showTabs = manage || f.tabs.length > 1;
   const size = f.current.binary ? Math.floor((f.current.content.replace(/=+$/, "").length * 3) / 4) : 0;
@@ -33,18 +39,11 @@ export default function FilesPane({ files: f, project, manage, unsaved, children
     <>
       {manage && (
         <div className="flex flex-wrap items-center gap-1 border-b border-slate-200 px-1 py-1 dark:border-slate-800" role="group" aria-label="File actions">
-          <button type="button" className={small} onClick={() => openInput.current?.click()} data-testid="file-open">
-            Open file…
-          </button>
-          <button type="button" className={small} onClick={f.saveCurrent} data-testid="file-save">
-            Save file
-          </button>
-          <button type="button" className={small} onClick={() => zipInput.current?.click()} data-testid="zip-upload">
-            Upload zip…
-          </button>
-          <button type="button" className={small} onClick={f.downloadZip} data-testid="zip-download">
-            Download zip
-          </button>
+          {actions.map(([label, act, id]) => (
+            <button key={id} type="button" className={small} onClick={act} data-testid={id}>
+              {label}
+            </button>
+          ))}
           <input
             ref={openInput}
             type="file"
