@@ -23,9 +23,9 @@ VM_PKGS := qemu-system-x86 busybox-static
 # The Docker Compose topology (deploy/compose) and its test (tests/deploy): Debian's Docker
 # and Compose; debootstrap makes the base image where no registry is reachable.
 DEPLOY_PKGS := docker.io docker-compose debootstrap openssl curl
-# What `make cluster` runs besides coderunner (`cluster up --hosts` also needs ip and nft:
-# iproute2 and nftables, in SANDBOX_PKGS).
-CLUSTER_PKGS := postgresql redis-server
+# What `make cluster` runs besides coderunner; `cluster up --hosts` (CLUSTER_ARGS=--hosts)
+# makes its network namespaces with ip and their filters with nft.
+CLUSTER_PKGS := postgresql redis-server iproute2 nftables
 
 .PHONY: all build run service-user cluster web test test-vm test-deploy compose-context compose-up compose-down check-style bench deps-build deps-test deps-vm deps-bench deps-web deps-web-e2e deps-deploy clean
 

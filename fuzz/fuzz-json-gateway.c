@@ -5,7 +5,9 @@
  *   - as credentials: parsed into two NUL-terminated strings, or -EBADMSG with a reason;
  *   - as a create answer and as a batch answer: -EBADMSG, or results whose tokens are
  *     NUL-terminated and at most 36 bytes, statuses 0..99, memory -1 or more;
- *   - spread over places: as many places as asked, or -EBADMSG. */
+ *   - spread over places: as many places as asked, or -EBADMSG;
+ *   - as an API node's refusal: its message, NUL-terminated within the buffer, or
+ *     -EBADMSG / -ENOENT. */
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,5 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(out);
         }
         free(json);
+        char why[32];
+        memset(why, 'x', sizeof why);
+        r = gwjson_error_message(s, size, why, sizeof why);
+        CHECK(r == 0 || r == -EBADMSG || r == -ENOENT);
+        if (r == 0)
+                CHECK(memchr(why, '\0', sizeof why) != NULL);
         return 0;
 }

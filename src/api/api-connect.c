@@ -54,6 +54,7 @@ typedef struct LiveSession {
         uint64_t deadline_usec; /* CLOCK_MONOTONIC: init, then the result */
         char pending[2][4]; /* stdout, stderr: the start of a UTF-8 sequence cut by a read */
         size_t n_pending[2];
+        char *languages; /* the handshake's PISTON_LANGUAGES_HEADER, NULL = any */
 } LiveSession;
 
 /* ---- frames out ---- */
@@ -233,7 +234,7 @@ static void on_init(LiveSession *s, const char *text, size_t len) {
         char msg[512];
         Submission sub;
         ApiPistonRun info;
-        int r = api_piston_prepare(a, text, len, &sub, &info, msg, sizeof msg);
+        int r = api_piston_prepare(a, text, len, s->languages, &sub, &info, msg, sizeof msg);
         if (r < 0) {
                 if (r != -EINVAL && r != -EBADMSG)
                         snprintf(msg, sizeof msg, "internal error: %s", strerror(-r));
@@ -421,6 +422,7 @@ static void session_free(LiveSession *s) {
         live_channel_close(&s->ch);
         http_upgraded_close(s->u);
         free(s->in);
+        free(s->languages);
         free(s);
         pthread_mutex_lock(&a->live_lock);
         a->n_live--;
@@ -530,6 +532,13 @@ void api_piston_connect(HttpRequest *req, const char *const *params, void *userd
                 return;
         }
         *s = (LiveSession){.a = a, .fd = -EBADF, .in = in, .ch = {-1, -1, -1, -1, -1}};
+        const char *languages = http_request_header(req, PISTON_LANGUAGES_HEADER);
+        if (languages && !(s->languages = strdup(languages))) {
+                free(s);
+                free(in);
+                api_reply_internal(req, -ENOMEM);
+                return;
+        }
         pthread_mutex_lock(&a->live_lock);
         bool full = a->n_live >= API_MAX_LIVE_SESSIONS;
         if (!full)
@@ -544,6 +553,7 @@ void api_piston_connect(HttpRequest *req, const char *const *params, void *userd
                 pthread_cond_broadcast(&a->live_cond);
                 pthread_mutex_unlock(&a->live_lock);
         }
+        free(s->languages);
         free(in);
         free(s);
         char msg[128];

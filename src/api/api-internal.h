@@ -155,9 +155,10 @@ typedef struct ApiPistonRun {
         bool compiled;
 } ApiPistonRun;
 /* -EBADMSG (malformed JSON) or -EINVAL (refused): Piston's 400 message in msg; *ret is
- * then the caller's (submission_done()), not stored yet. */
-int api_piston_prepare(Api *a, const char *body, size_t len, Submission *ret, ApiPistonRun *ret_info,
-        char *msg, size_t msglen);
+ * then the caller's (submission_done()), not stored yet. allowed: the request's
+ * PISTON_LANGUAGES_HEADER (NULL: any language). */
+int api_piston_prepare(Api *a, const char *body, size_t len, const char *allowed, Submission *ret,
+        ApiPistonRun *ret_info, char *msg, size_t msglen);
 
 /* "SIGKILL" for 9, into buf; NULL for no signal (Piston's names). */
 const char *api_signal_name(int sig, char buf[static 16]);

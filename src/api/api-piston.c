@@ -555,8 +555,26 @@ static int build_submission(
         return 0;
 }
 
-int api_piston_prepare(Api *a, const char *body, size_t len, Submission *ret, ApiPistonRun *ret_info,
-        char *msg, size_t msglen) {
+/* Whether id is in a PISTON_LANGUAGES_HEADER list ("71,54"; NULL or "": any). A list that
+ * does not parse allows nothing. */
+static bool language_allowed(const char *allowed, int id) {
+        if (!allowed || !*allowed)
+                return true;
+        for (const char *p = allowed; *p;) {
+                char *end;
+                errno = 0;
+                long v = strtol(p, &end, 10);
+                if (errno || end == p || (*end && *end != ','))
+                        return false;
+                if (v == id)
+                        return true;
+                p = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+int api_piston_prepare(Api *a, const char *body, size_t len, const char *allowed, Submission *ret,
+        ApiPistonRun *ret_info, char *msg, size_t msglen) {
         _cleanup_piston_request_ PistonRequest *pr = NULL;
         int r = piston_request_parse(body ? body : "", body ? len : 0, &pr, msg, msglen);
         if (r < 0)
@@ -572,6 +590,10 @@ int api_piston_prepare(Api *a, const char *body, size_t len, Submission *ret, Ap
         const Runtime *rt = runtime_find(rts, n, language, version);
         if (!rt) {
                 snprintf(msg, msglen, "%s-%s runtime is unknown", language, version);
+                return -EINVAL;
+        }
+        if (!language_allowed(allowed, rt->lang->id)) {
+                snprintf(msg, msglen, "%s-%s runtime is not allowed for this API key", language, version);
                 return -EINVAL;
         }
         int64_t maxima[_PISTON_LIMIT_MAX];
@@ -615,7 +637,8 @@ void api_piston_execute(HttpRequest *req, const char *const *params, void *userd
         char msg[512];
         Submission sub;
         ApiPistonRun info;
-        int r = api_piston_prepare(a, body, len, &sub, &info, msg, sizeof msg);
+        int r = api_piston_prepare(a, body, len, http_request_header(req, PISTON_LANGUAGES_HEADER), &sub,
+                &info, msg, sizeof msg);
         if (r == -EINVAL || r == -EBADMSG) {
                 reply_message(req, 400, msg);
                 return;

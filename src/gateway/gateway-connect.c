@@ -47,6 +47,7 @@
 #define CONNECT_CONNECT_TIMEOUT_MSEC 1000 /* to an API node, as the pool's requests */
 #define CONNECT_HANDSHAKE_TIMEOUT_USEC (10 * USEC_PER_SEC) /* the node's 101 */
 #define CONNECT_HANDSHAKE_MAX 16384 /* bytes of the node's answer head */
+#define CONNECT_REFUSAL_MAX 4096 /* bytes of the body of a node's refusal read for its reason */
 #define CONNECT_READ_CHUNK 65536
 #define WS_CLOSE_INTERNAL_ERROR 1011
 
@@ -236,6 +237,30 @@ static char *head_value(char *head, const char *name) {
         return NULL;
 }
 
+/* The reason of a node's refusal of the handshake: the "message" or "error" of its JSON body
+ * (Content-Length bytes, at most CONNECT_REFUSAL_MAX, the first of them in s->node.in), read
+ * until the deadline. 0 with ret, or < 0. */
+static int refusal_reason(Session *s, char *head, uint64_t until, char *ret, size_t size) {
+        const char *cl = head_value(head, "Content-Length");
+        char *end;
+        unsigned long n = cl ? strtoul(cl, &end, 10) : 0;
+        if (!cl || *end || n == 0 || n > CONNECT_REFUSAL_MAX)
+                return -EBADMSG;
+        while (s->node.in_len < n) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                struct pollfd pf = {.fd = s->node.fd, .events = POLLIN};
+                if (now >= until ||
+                        RETRY_EINTR(poll(&pf, 1, (int) ((until - now) / USEC_PER_MSEC + 1))) <= 0)
+                        return -ETIMEDOUT;
+                ssize_t got =
+                        RETRY_EINTR(recv(s->node.fd, s->node.in + s->node.in_len, n - s->node.in_len, 0));
+                if (got <= 0)
+                        return -ECONNRESET;
+                s->node.in_len += (size_t) got;
+        }
+        return gwjson_error_message((const char *) s->node.in, n, ret, size);
+}
+
 /* Open the node's WebSocket: the handshake sent, its 101 read and its accept key checked.
  * 0; -ECONNREFUSED and friends when the connection could not be opened (another node may be
  * tried); -EPROTO with msg when the node answered something else. Bytes the node sent after
@@ -303,8 +328,9 @@ static int node_open(Session *s, const char *url, char *msg, size_t msglen) {
                 end = strstr(head, "\r\n\r\n");
         }
         size_t head_len = (size_t) (end - head) + 4;
-        unsigned status = 0;
-        if (strncmp(head, "HTTP/1.1 ", 9) == 0 && head[9] >= '1' && head[9] <= '5')
+        unsigned status = 0; /* "HTTP/1.1 101 ...": three digits, the first 1 to 5 */
+        if (strncmp(head, "HTTP/1.1 ", 9) == 0 && head[9] >= '1' && head[9] <= '5' && head[10] >= '0' &&
+                head[10] <= '9' && head[11] >= '0' && head[11] <= '9' && head[12] == ' ')
                 status = (unsigned) (head[9] - '0') * 100 + (unsigned) (head[10] - '0') * 10 +
                          (unsigned) (head[11] - '0');
         size_t extra = len - head_len;
@@ -316,9 +342,14 @@ static int node_open(Session *s, const char *url, char *msg, size_t msglen) {
                 return 0;
         if (status == 101)
                 snprintf(msg, msglen, "the API node answered the WebSocket handshake with a wrong key");
-        else if (status)
-                snprintf(msg, msglen, "the API node refused the interactive run (HTTP %u)", status);
-        else
+        else if (status) {
+                char why[192];
+                if (refusal_reason(s, head, until, why, sizeof why) == 0)
+                        snprintf(msg, msglen, "the API node refused the interactive run (HTTP %u): %s",
+                                status, why);
+                else
+                        snprintf(msg, msglen, "the API node refused the interactive run (HTTP %u)", status);
+        } else
                 snprintf(msg, msglen, "the API node answered something that is not HTTP");
         return -EPROTO;
 }

@@ -10,6 +10,7 @@
 #include "gateway/gateway.h"
 #include "json/gateway.h"
 #include "json/judge0.h"
+#include "json/piston.h"
 #include "model/submission.h"
 
 #define GW_COOKIE "coderunner_session"
@@ -29,6 +30,10 @@ typedef struct Principal {
         MetaSession session; /* PRINCIPAL_SESSION */
         char user_name[META_NAME_MAX]; /* "" = anonymous */
         char client_ip[64];
+        /* A key limited to some languages: their ids ("71,54"), sent to the API nodes as
+         * PISTON_LANGUAGES_HEADER, which refuse a Piston runtime of another id (only their
+         * catalogue knows a runtime's id). "" = any. */
+        char languages[META_MAX_LANGUAGES * 11 + 1];
 } Principal;
 
 typedef struct KeySlot {
@@ -166,7 +171,7 @@ char *gw_path_with_query(HttpRequest *req, const char *path, const char *const *
 /* The headers of a request to an API node: the internal credential (and the admin one for
  * an admin), Accept, X-Request-Id (written into rid), X-Forwarded-For (p non-NULL) and
  * Content-Type (when given). Returns how many were written into h. */
-#define GW_UPSTREAM_HEADERS_MAX 6
+#define GW_UPSTREAM_HEADERS_MAX 7
 size_t gw_upstream_headers(Gateway *g, HttpRequest *req, const Principal *p, const char *accept,
         const char *content_type, char rid[static 32], HttpcHeader h[static GW_UPSTREAM_HEADERS_MAX]);
 

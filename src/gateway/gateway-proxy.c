@@ -911,20 +911,17 @@ static int piston_ceilings(const Principal *p, Judge0Body *b, const char *body, 
 int gw_piston_check(
         Gateway *g, const Principal *p, const char *body, size_t len, char **ret_body, GwRefusal *refusal) {
         *ret_body = NULL;
-        if (p->kind == PRINCIPAL_KEY && p->key.n_languages > 0) {
-                /* The key's languages are Judge0 ids; which id a Piston runtime (a name and a
-                 * version range) stands for is known to the API node's catalogue only. */
-                *refusal = (GwRefusal){.status = 400};
-                snprintf(refusal->message, sizeof refusal->message,
-                        "this API key may use only some languages (by id): Piston's runtimes cannot be "
-                        "checked "
-                        "against them, use POST /submissions");
-                return -EACCES;
-        }
+        /* A key's languages are Judge0 ids: the API node, whose catalogue knows which id a
+         * runtime (a name and a version range) is, refuses the others (the header
+         * gw_upstream_headers() adds). */
         _cleanup_judge0_body_ Judge0Body *b = NULL;
         char errbuf[256];
         bool changed = false;
-        int r = judge0_body_parse(body, len, &b, errbuf, sizeof errbuf);
+        bool ceilings = p->kind == PRINCIPAL_KEY &&
+                        (p->key.max_cpu_time_limit > 0 || p->key.max_wall_time_limit > 0 ||
+                                p->key.max_memory_limit > 0);
+        /* Without ceilings the body is the API node's to check, as it always was. */
+        int r = ceilings ? judge0_body_parse(body, len, &b, errbuf, sizeof errbuf) : -EBADMSG;
         if (r >= 0)
                 r = piston_ceilings(p, b, body, len, &changed, refusal->message, sizeof refusal->message);
         if (r == -EINVAL) {

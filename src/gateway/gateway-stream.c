@@ -16,7 +16,7 @@
 #include "gateway/gateway-internal.h"
 #include "model/submission.h"
 
-/* How long gateway_stop_streams() waits for the live streams to end. */
+/* How long gateway_stop_streams() waits for the live streams to end before it says so. */
 #define STREAMS_STOP_WAIT_USEC (5 * USEC_PER_SEC)
 
 /* ---- the count ---- */
@@ -115,10 +115,14 @@ void gateway_stop_streams(Gateway *g) {
         g->stopping_streams = true;
         while (g->n_streams > 0 && pthread_cond_timedwait(&g->streams_cond, &g->streams_lock, &ts) == 0)
                 ;
-        size_t left = g->n_streams;
+        if (g->n_streams > 0)
+                log_warning(0, "stopping: %" PRIu64 " live streams still open after %d s", g->n_streams,
+                        (int) (STREAMS_STOP_WAIT_USEC / USEC_PER_SEC));
+        /* They use the gateway: none may outlive it. Each ends within its own bounds (a
+         * peer that does not read holds a send CONNECT_SEND_TIMEOUT_SEC at most). */
+        while (g->n_streams > 0)
+                pthread_cond_wait(&g->streams_cond, &g->streams_lock);
         pthread_mutex_unlock(&g->streams_lock);
-        if (left > 0)
-                log_warning(0, "stopping: %zu live streams still open", left);
 }
 
 /* ---- GET /submissions/:token/events ---- */

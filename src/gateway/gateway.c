@@ -508,6 +508,9 @@ int gw_authenticate(Gateway *g, HttpRequest *req, Principal *ret) {
                 }
                 p.scopes = p.key.scopes;
                 snprintf(p.owner, sizeof p.owner, "key:%.*s", META_ID_MAX - 5, p.key.id);
+                for (size_t i = 0, at = 0; i < p.key.n_languages && i < META_MAX_LANGUAGES; i++)
+                        at += (size_t) snprintf(p.languages + at, sizeof p.languages - at, "%s%d",
+                                i ? "," : "", p.key.languages[i]);
                 gw_client_ip(g, req, p.client_ip);
                 char note[96];
                 snprintf(note, sizeof note, "key=%s", p.key.id);
@@ -826,6 +829,8 @@ size_t gw_upstream_headers(Gateway *g, HttpRequest *req, const Principal *p, con
                 h[n++] = (HttpcHeader){"X-Forwarded-For", p->client_ip};
         if (content_type)
                 h[n++] = (HttpcHeader){"Content-Type", content_type};
+        if (p && p->languages[0])
+                h[n++] = (HttpcHeader){PISTON_LANGUAGES_HEADER, p->languages};
         return n;
 }
 

@@ -63,8 +63,9 @@ int gateway_new(
 /* Stop the reconciler (a last drain of the outbox is tried) and free. Accepts NULL. */
 Gateway *gateway_free(Gateway *g);
 void gateway_set_http(Gateway *g, HttpServer *http);
-/* Refuse new live streams and end those open (event streams and interactive runs), waiting
- * a few seconds for them: before the HTTP server drains. Accepts NULL. */
+/* Refuse new live streams and end those open (event streams and interactive runs), and
+ * wait until they are gone (each ends within its bounds; a warning after 5 s): before the
+ * HTTP server drains, and before the upstream pool stops. Accepts NULL. */
 void gateway_stop_streams(Gateway *g);
 /* The route table (static): handlers take the Gateway as userdata. */
 const HttpRoute *gateway_routes(size_t *ret_n);

@@ -582,7 +582,8 @@ static int transfer_new(HttpcClient *c, const HttpcRequest *req, Transfer **ret)
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_PROXY, ""); /* never one from the environment */
         curl_easy_setopt(e, CURLOPT_USERAGENT, "coderunner");
-        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) c->cfg.max_response_body);
+        if (!req->on_data) /* a streamed body is not kept: the consumer bounds what it holds */
+                curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) c->cfg.max_response_body);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

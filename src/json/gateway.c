@@ -60,10 +60,25 @@ static int load_object(const char *body, size_t len, json_t **ret, char *errbuf,
         if (r < 0)
                 return r;
         if (!json_is_object(root)) {
-                snprintf(errbuf, errlen, "the body is not a JSON object");
+                if (errbuf)
+                        snprintf(errbuf, errlen, "the body is not a JSON object");
                 return -EBADMSG;
         }
         *ret = TAKE_PTR(root);
+        return 0;
+}
+
+int gwjson_error_message(const char *body, size_t len, char *ret, size_t size) {
+        _cleanup_json_ json_t *root = NULL;
+        int r = load_object(body, len, &root, NULL, 0);
+        if (r < 0)
+                return r;
+        const char *m = json_string_value(json_object_get(root, "message"));
+        if (!m)
+                m = json_string_value(json_object_get(root, "error"));
+        if (!m)
+                return -ENOENT;
+        snprintf(ret, size, "%s", m);
         return 0;
 }
 

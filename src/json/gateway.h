@@ -85,6 +85,9 @@ int gwjson_history_encode(const GwHistoryItem *items, size_t n, const char *next
  * gateway's documentation says; unknown keys are left out. */
 int gwjson_client_config_encode(const char *const *keys, const char *const *values, size_t n, char **ret);
 
+/* The text of an error answer: its "message" (Piston's) or "error" (ours, Judge0's), cut to
+ * size bytes. -EBADMSG: not a JSON object; -ENOENT: neither is a string. */
+int gwjson_error_message(const char *body, size_t len, char *ret, size_t size);
 /* {"error": message, "quota": name, "limit": x, "used": y, "resets_at": ISO} */
 int gwjson_quota_error_encode(const char *message, const char *quota, double limit, double used,
         int64_t resets_at_usec, char **ret);

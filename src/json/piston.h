@@ -26,6 +26,12 @@
 
 #include "model/submission.h"
 
+/* What a gateway tells an API node about a key limited to some languages: their Judge0
+ * ids, comma-separated ("71,54"). Only the node's catalogue knows which id a Piston
+ * runtime (a name and a version range) is: it refuses the others. A header can only
+ * narrow what a request may run, so the node needs to trust no one for it. */
+#define PISTON_LANGUAGES_HEADER "X-Coderunner-Languages"
+
 #define PISTON_MAX_FILES 64
 #define PISTON_MAX_NAME 255 /* bytes of a file name */
 #define PISTON_MAX_ARGS 64

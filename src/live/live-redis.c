@@ -9,9 +9,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,6 +40,8 @@
 #define ACK_EVERY (LIVE_REDIS_WINDOW / 4)
 /* Redis unreachable this long: the bridge gives up (the session or the run ends). */
 #define GIVE_UP_USEC (10 * USEC_PER_SEC)
+/* live_take()'s tries when Redis does not answer (100, 200, 400 ms apart). */
+#define TAKE_ATTEMPTS 4
 /* The worker side keeps the stdin it could not write yet: at most a window and a record. */
 #define STDIN_BUFFER_MAX (LIVE_REDIS_WINDOW + LIVE_RECORD_MAX_DATA + RECORD_UNITS)
 
@@ -159,6 +163,7 @@ struct Bridge {
         bool in_eof; /* after in: the program's stdin ends */
         bool killed; /* the API side is gone: the run was killed */
         uint8_t buf[LIVE_RECORD_MAX_DATA]; /* what is read from a local socket */
+        size_t last_len; /* how much the last pump_data() read */
 };
 
 static const LiveRegistryOps redis_ops;
@@ -218,8 +223,16 @@ static bool send_record(Bridge *b, const LiveRecord *rec) {
         }
 }
 
+/* Room for more records. Once the API side is gone nothing is sent: what the run still
+ * writes is read and dropped (so that its end is seen). */
 static bool window_open(const Bridge *b) {
-        return b->sent - b->acked < LIVE_REDIS_WINDOW;
+        return b->killed || b->sent - b->acked < LIVE_REDIS_WINDOW;
+}
+
+static size_t window_left(const Bridge *b) {
+        if (b->killed)
+                return LIVE_RECORD_MAX_DATA;
+        return window_open(b) ? (size_t) (LIVE_REDIS_WINDOW - (b->sent - b->acked)) : 0;
 }
 
 /* Acknowledge what we used of the other's records, once it is worth a record. */
@@ -239,12 +252,11 @@ static void bridge_end(Bridge *b);
 
 /* ---- the local side ---- */
 
-/* Read what is there on fd into one record of type t (-1: EOF, the fd closed; 0: none). */
-static int pump_data(Bridge *b, int *fd, LiveRecordType t) {
+/* Read at most max bytes of what is there on fd into one record of type t (-1: EOF, the fd
+ * closed; 0: none). */
+static int pump_data(Bridge *b, int *fd, LiveRecordType t, size_t max) {
         uint8_t *buf = b->buf;
-        /* Within the window, but never stuck: a forced drain reads on past it. */
-        uint64_t left = window_open(b) ? LIVE_REDIS_WINDOW - (b->sent - b->acked) : sizeof b->buf;
-        size_t room = (size_t) MIN((uint64_t) sizeof b->buf, left);
+        size_t room = MIN(sizeof b->buf, max);
         ssize_t n = RETRY_EINTR(recv(*fd, buf, room, MSG_DONTWAIT));
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 return 0;
@@ -252,13 +264,14 @@ static int pump_data(Bridge *b, int *fd, LiveRecordType t) {
                 *fd = safe_close(*fd);
                 return -1;
         }
+        b->last_len = (size_t) n;
         return send_record(b, &(LiveRecord){.type = t, .data = buf, .len = (size_t) n}) ? 1 : -EIO;
 }
 
 /* API side: the client's stdin and signals go down. */
 static int pump_api_local(Bridge *b, bool stdin_ready, bool control_ready) {
         if (stdin_ready && b->ch.stdin_fd >= 0 && window_open(b)) {
-                int r = pump_data(b, &b->ch.stdin_fd, LIVE_RECORD_STDIN);
+                int r = pump_data(b, &b->ch.stdin_fd, LIVE_RECORD_STDIN, window_left(b));
                 if (r == -1 && !send_record(b, &(LiveRecord){.type = LIVE_RECORD_EOF}))
                         return -EIO;
                 if (r == -EIO)
@@ -277,18 +290,29 @@ static int pump_api_local(Bridge *b, bool stdin_ready, bool control_ready) {
         return 0;
 }
 
-/* Worker side: what the program wrote so far goes up, within the window; all of it when
- * forced (before the event that follows it: what the socket holds is bounded). */
+/* Worker side: what the program wrote so far goes up, within the window; when forced (an
+ * event follows it), all that the sockets hold now, past the window (bounded by the
+ * sockets' buffers; what the program writes meanwhile waits for the window). */
 static int drain_output(Bridge *b, bool force) {
         int *fds[2] = {&b->ch.stdout_fd, &b->ch.stderr_fd};
-        for (size_t i = 0; i < 2; i++)
-                while (*fds[i] >= 0 && (force || window_open(b))) {
-                        int r = pump_data(b, fds[i], i == 0 ? LIVE_RECORD_STDOUT : LIVE_RECORD_STDERR);
+        for (size_t i = 0; i < 2; i++) {
+                int queued = 0;
+                if (force && (*fds[i] < 0 || ioctl(*fds[i], FIONREAD, &queued) < 0))
+                        queued = 0;
+                size_t left = force ? (size_t) MAX(queued, 0) : SIZE_MAX;
+                while (*fds[i] >= 0 && left > 0) {
+                        size_t max = force ? left : window_left(b);
+                        if (max == 0)
+                                break;
+                        int r = pump_data(b, fds[i], i == 0 ? LIVE_RECORD_STDOUT : LIVE_RECORD_STDERR, max);
                         if (r == -EIO)
                                 return r;
                         if (r <= 0)
                                 break;
+                        if (force)
+                                left -= MIN(left, b->last_len);
                 }
+        }
         return 0;
 }
 
@@ -556,6 +580,28 @@ static bool peer_gone(Bridge *b) {
         return true;
 }
 
+static nfds_t add_input(struct pollfd *p, nfds_t np, int fd, int *ret_index) {
+        if (fd < 0)
+                return np;
+        if (ret_index)
+                *ret_index = (int) np;
+        p[np] = (struct pollfd){.fd = fd, .events = POLLIN};
+        return np + 1;
+}
+
+/* The local sockets to read, while the other side has room for what they hold: a is the
+ * client's stdin (API side) or the run's events (worker side), b the client's signals (API
+ * side); the worker side's output is read whenever anything wakes the bridge. */
+static nfds_t local_inputs(const Bridge *b, struct pollfd *p, nfds_t np, int *i_a, int *i_b) {
+        if (!window_open(b))
+                return np;
+        if (!b->worker_side)
+                return add_input(p, add_input(p, np, b->ch.stdin_fd, i_a), b->ch.control_fd, i_b);
+        np = add_input(p, np, b->ch.events_fd, i_a);
+        np = add_input(p, np, b->ch.stdout_fd, NULL);
+        return add_input(p, np, b->ch.stderr_fd, NULL);
+}
+
 static void *bridge_thread(void *arg) {
         Bridge *b = arg;
         b->next_tick = now_usec(CLOCK_MONOTONIC) + TICK_USEC;
@@ -582,18 +628,7 @@ static void *bridge_thread(void *arg) {
                         p[np++] = (struct pollfd){.fd = out_fd, .events = POLLOUT};
                 if (b->worker_side && b->in_len > 0)
                         p[np++] = (struct pollfd){.fd = b->ch.stdin_fd, .events = POLLOUT};
-                /* Local input, while the other side has room for it. */
-                if (window_open(b)) {
-                        int fa = b->worker_side ? b->ch.events_fd : b->ch.stdin_fd;
-                        int fb = b->worker_side ? (b->ch.stdout_fd >= 0 ? b->ch.stdout_fd : b->ch.stderr_fd)
-                                                : b->ch.control_fd;
-                        if (fa >= 0)
-                                p[i_a = (int) np++] = (struct pollfd){.fd = fa, .events = POLLIN};
-                        if (fb >= 0)
-                                p[i_b = (int) np++] = (struct pollfd){.fd = fb, .events = POLLIN};
-                        if (b->worker_side && b->ch.stderr_fd >= 0 && fb != b->ch.stderr_fd)
-                                p[np++] = (struct pollfd){.fd = b->ch.stderr_fd, .events = POLLIN};
-                }
+                np = local_inputs(b, p, np, &i_a, &i_b);
                 uint64_t to_tick = b->next_tick > now ? b->next_tick - now : 0;
                 int ms = (int) MIN((to_tick + USEC_PER_MSEC - 1) / USEC_PER_MSEC, (uint64_t) POLL_MSEC);
                 int n = poll(p, np, b->reading || np > 0 ? ms : POLL_MSEC);
@@ -722,13 +757,23 @@ static int redis_take(LiveRegistry *base, const char *token, LiveChannel *ret) {
         snprintf(down, sizeof down, "%s:live:%s:down", r->name, token);
         _cleanup_redis_reply_free_ RedisReply *reply = NULL;
         long long taken = 0;
-        pthread_mutex_lock(&r->lock);
-        reap(r);
-        int q = r->n_bridges >= LIVE_MAX_CHANNELS ? -ENOSPC : 0;
-        if (q >= 0)
+        size_t room;
+        int q;
+        /* Every job a worker claims asks: a connection that fails is retried a little (the
+         * queue's Redis answered a moment ago), so that an ordinary submission does not fail
+         * for it. */
+        for (unsigned attempt = 0;; attempt++) {
+                pthread_mutex_lock(&r->lock);
+                reap(r);
+                room = LIVE_MAX_CHANNELS - r->n_bridges;
                 q = redis_script(r->conn, &take_script, 3, (const char *const[]){state, w, down}, 1,
                         (const char *const[]){r->ttl}, &reply);
-        pthread_mutex_unlock(&r->lock);
+                pthread_mutex_unlock(&r->lock);
+                if (q >= 0 || q == -EIO || attempt == TAKE_ATTEMPTS - 1)
+                        break;
+                struct pollfd none = {.fd = -1};
+                (void) poll(&none, 1, (int) (POLL_MSEC << attempt));
+        }
         if (q >= 0 && redis_reply_integer(reply, &taken) < 0)
                 q = -EIO;
         if (q < 0)
@@ -737,6 +782,8 @@ static int redis_take(LiveRegistry *base, const char *token, LiveChannel *ret) {
                 return -ENOENT;
         if (taken != 1)
                 return -ECANCELED;
+        if (room == 0) /* the session then sees no worker */
+                return -ENOSPC;
         /* Taken: from now on a failure leaves it to the API side, which sees no worker. */
         LiveChannel api, worker;
         q = live_channel_new(&api, &worker);

@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 
 from api_helpers import START_DEADLINE, Server, free_port
-from conftest import CODERUNNER, unmount_below
+from conftest import BOX_UIDS, CODERUNNER, unmount_below
 from pg_helpers import Postgres
 from redis_helpers import Redis
 
@@ -188,6 +188,19 @@ def process_uid(pid):
         if line.startswith("Uid:"):
             return int(line.split()[1])
     return None
+
+
+def box_pids(worker):
+    """The processes of a box uid that run under the worker now (a machine's other boxes,
+    another cluster's or test's, are not counted)."""
+    pids = []
+    for pid in process_tree(worker.proc.pid)[1:]:
+        try:
+            if process_uid(pid) in BOX_UIDS:
+                pids.append(pid)
+        except OSError:
+            pass
+    return pids
 
 
 NOBODY = pwd.getpwnam("nobody").pw_uid

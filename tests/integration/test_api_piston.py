@@ -272,3 +272,17 @@ def test_judge0_unchanged(server):
     assert r.status_code == 201, r.text
     assert set(r.json()) == {"stdout", "time", "memory", "stderr", "token", "compile_output", "message", "status"}
     assert r.json()["stdout"] == "5\n"
+
+
+def test_the_languages_header_narrows_the_runtimes(server):
+    """X-Coderunner-Languages (what a gateway sends for a key limited to some Judge0 ids):
+    only the listed ids' runtimes run; a list that does not parse runs nothing."""
+    body = {"language": "python", "version": "*", "files": [{"content": 'print("ok")'}]}
+    for header, allowed in (("71", True), ("50,71", True), ("50,54", False), ("71x", False), ("", True)):
+        r = execute(server, body, headers={"X-Coderunner-Languages": header})
+        if allowed:
+            assert r.status_code == 200 and r.json()["run"]["stdout"] == "ok\n", (header, r.text)
+        else:
+            assert r.status_code == 400, (header, r.text)
+            assert r.json()["message"].startswith("python-") and \
+                r.json()["message"].endswith(" runtime is not allowed for this API key"), r.text

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from api_helpers import C_HELLO, C_ID, PY_ID
-from cluster_helpers import NOBODY, Cluster, process_children, process_tree, process_uid, wait_until
-from conftest import BOX_UIDS, host_processes
+from cluster_helpers import NOBODY, Cluster, box_pids, process_children, process_uid, wait_until
+from conftest import host_processes
 from pg_helpers import find_bindir
 from redis_helpers import find_redis_server
 # The Judge0 API suite, run here against an API node (this module's `server` fixture).
@@ -237,7 +237,7 @@ def test_a_job_that_kills_its_worker_ends_as_internal_error(cluster):
         sub = api.get(f"/submissions/{token}", params={"fields": "status,message"}).json()
         if sub["status"]["id"] not in (1, 2):
             break
-        running = [w for w in cluster.workers if w.proc.poll() is None and _runs_a_box(w)]
+        running = [w for w in cluster.workers if w.proc.poll() is None and box_pids(w)]
         for w in running:
             w.kill9()
             kills += 1
@@ -253,13 +253,3 @@ def test_a_job_that_kills_its_worker_ends_as_internal_error(cluster):
     # worker gone: give a loaded machine (a sanitizer build) time for that.
     wait_until(lambda: not host_processes(), 30, "the killed workers' boxes gone")
 
-
-def _runs_a_box(worker):
-    """Whether a process of a box uid runs under the worker now."""
-    for pid in process_tree(worker.proc.pid)[1:]:
-        try:
-            if process_uid(pid) in BOX_UIDS:
-                return True
-        except OSError:
-            pass
-    return False

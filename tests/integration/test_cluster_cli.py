@@ -24,6 +24,7 @@ from cluster_cli_helpers import (  # noqa: F401 (cluster_dir: a fixture)
     DOWN_TIMEOUT, UP_TIMEOUT, cluster, cluster_dir, conf, roles_available, status)
 from pg_helpers import find_bindir
 from redis_helpers import find_redis_server
+from sse_helpers import EventStream
 from test_api_piston_connect import ECHO
 from ws_helpers import WebSocket
 
@@ -152,17 +153,22 @@ def test_up_submit_down_up_again(cluster_dir):
     api2 = next(r for r in st["roles"] if r["name"] == "api-2")["url"]
     other = requests.get(f"{api2}/submissions/{token}", timeout=30, headers=internal).json()
     assert other["status"]["id"] == 3 and other["stdout"] == "42\n"
+    # Its events through the public URL (the gateway relays an API node's stream).
+    events = EventStream(url, token, headers=key).all()
+    assert [name for name, _ in events] == ["status", "result"] and events[1][1]["stdout"] == "42\n", events
 
-    # An interactive run (Piston's WebSocket) on an API node: its worker reached through Redis.
-    ws = WebSocket(api2, headers=internal)
-    assert ws.status == 101
-    ws.send({"type": "init", "language": "python", "version": "*", "files": [{"content": ECHO}]})
-    assert [ws.recv()["type"], ws.recv()] == ["runtime", {"type": "stage", "stage": "run"}]
-    ws.send({"type": "data", "stream": "stdin", "data": "hi\n"})
-    assert ws.recv() == {"type": "data", "stream": "stdout", "data": "got hi\n"}
-    ws.send({"type": "data", "stream": "stdin", "data": "bye\n"})
-    msgs, code = ws.messages_until_close()
-    assert code == 4999 and msgs[-1]["type"] == "exit" and msgs[-1]["code"] == 0, msgs
+    # An interactive run (Piston's WebSocket) on an API node: its worker reached through Redis;
+    # then the same through the public URL, the gateway relaying it to an API node.
+    for base, headers in ((api2, internal), (url, key)):
+        ws = WebSocket(base, headers=headers)
+        assert ws.status == 101
+        ws.send({"type": "init", "language": "python", "version": "*", "files": [{"content": ECHO}]})
+        assert [ws.recv()["type"], ws.recv()] == ["runtime", {"type": "stage", "stage": "run"}]
+        ws.send({"type": "data", "stream": "stdin", "data": "hi\n"})
+        assert ws.recv() == {"type": "data", "stream": "stdout", "data": "got hi\n"}
+        ws.send({"type": "data", "stream": "stdin", "data": "bye\n"})
+        msgs, code = ws.messages_until_close()
+        assert code == 4999 and msgs[-1]["type"] == "exit" and msgs[-1]["code"] == 0, (base, msgs)
 
     # A role that dies by itself shows as exited.
     w2 = next(r for r in st["roles"] if r["name"] == "worker-2")

@@ -1,5 +1,5 @@
 """GET /api/v2/connect in a cluster: the API node that holds the WebSocket and the worker that
-runs the program meet only in Redis (src/model/live-redis.h). Piston's WebSocket suite, run
+runs the program meet only in Redis (src/live/live-redis.h). Piston's WebSocket suite, run
 here against an API node (this module's `server` fixture): line by line, compiled stages, a
 signal, wall time without input, the client leaving, the input and output limits. And what
 only a cluster has: the session's submission is stored and judged once; a worker killed
@@ -10,11 +10,11 @@ nothing of a session that ended."""
 import re
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
-from cluster_helpers import Cluster, wait_until
-from conftest import host_processes
+from cluster_helpers import Cluster, box_pids, wait_until
 from test_api_piston_connect import ECHO, init, stdin
 # Piston's WebSocket suite, run here against an API node (this module's `server` fixture).
 from test_api_piston_connect import (  # noqa: F401
@@ -46,6 +46,18 @@ def cluster():
 @pytest.fixture(scope="module")
 def server(cluster):
     return cluster.apis[0]
+
+
+def cluster_boxes(cluster):
+    return [p for w in cluster.workers if w.proc.poll() is None for p in box_pids(w)]
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_box_processes(cluster):
+    """Overrides conftest's check (on a shared machine other users' boxes would fail it):
+    every test ends with no box left under this cluster's workers."""
+    yield
+    wait_until(lambda: not cluster_boxes(cluster), 10, f"no box left: {cluster_boxes(cluster)}")
 
 
 def session_token(api, before):
@@ -101,7 +113,7 @@ def test_client_leaving_finishes_the_submission(cluster):
     ws, token = start_echo(api)
     ws.close()
     assert final_status(api, token)["status"]["id"] >= 3
-    wait_until(lambda: not host_processes(), 10, "the run's box gone")
+    wait_until(lambda: not cluster_boxes(cluster), 10, "the run's box gone")
     wait_until(lambda: live_keys(cluster, token) == [], 10, f"no live keys left: {live_keys(cluster, token)}")
 
 
@@ -109,6 +121,8 @@ def test_worker_killed_mid_run(cluster):
     api = cluster.apis[0]
     ws, token = start_echo(api)
     worker = cluster.workers[0]
+    boxes = box_pids(worker)
+    assert boxes
     worker.proc.send_signal(signal.SIGKILL)
     worker.proc.wait()
     worker.log.close()
@@ -118,7 +132,8 @@ def test_worker_killed_mid_run(cluster):
     assert code == 4002 and msgs == [
         {"type": "error", "message": "the run ended without a result (its worker stopped)"}], msgs
     assert time.monotonic() - t0 < GONE_DEADLINE
-    wait_until(lambda: not host_processes(), GONE_DEADLINE, "the killed worker's box gone")
+    wait_until(lambda: not [p for p in boxes if Path(f"/proc/{p}").exists()], GONE_DEADLINE,
+               "the killed worker's box gone")
     # Delivered again to a worker, the submission is not run without its session.
     worker.start()
     cluster.wait_workers(1)
@@ -137,7 +152,7 @@ def test_api_node_killed_mid_session(cluster):
     # submission finishes, and Redis forgets it.
     sub = final_status(cluster.apis[0], token)
     assert sub["status"]["id"] >= 3, sub
-    wait_until(lambda: not host_processes(), 10, "the run's box gone")
+    wait_until(lambda: not cluster_boxes(cluster), 10, "the run's box gone")
     wait_until(lambda: live_keys(cluster) == [], GONE_DEADLINE, f"no live keys left: {live_keys(cluster)}")
     api.start()
 

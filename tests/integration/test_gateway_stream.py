@@ -14,15 +14,10 @@ from api_helpers import PY_ID
 from conftest import wait_for
 from gateway_helpers import INTERNAL, Gateway, start_upstream
 from sse_helpers import EventStream
-from ws_helpers import WebSocket
+# ECHO answers each line as it comes: a test waits for each answer before it sends the next.
+from test_api_piston_connect import ECHO, init, stdin
+from ws_helpers import Closed, WebSocket
 
-# Answers each line as it comes: the test waits for each answer before it sends the next.
-ECHO = ("import sys\n"
-        "for line in sys.stdin:\n"
-        "    line = line.strip()\n"
-        "    print('got ' + line, flush=True)\n"
-        "    if line == 'bye':\n"
-        "        break\n")
 # Long enough that a stream read while it runs sees it unfinished.
 SLOW = "import time\ntime.sleep(6)\nprint('done')\n"
 NODE_HEADERS = {"X-Coderunner-Internal": INTERNAL, "X-Coderunner-Admin": INTERNAL}
@@ -176,14 +171,6 @@ def connect(gw, key):
     return WebSocket(gw.url, headers={"X-Auth-Token": key} if key else None)
 
 
-def init(ws, language, content, **kw):
-    ws.send({"type": "init", "language": language, "version": "*", "files": [{"content": content}], **kw})
-
-
-def stdin(ws, data):
-    ws.send({"type": "data", "stream": "stdin", "data": data})
-
-
 def test_an_interactive_run_line_by_line(gw, key):
     ws = connect(gw, key)
     assert ws.status == 101
@@ -214,7 +201,7 @@ def test_not_a_websocket_is_400(gw, key):
 
 
 @pytest.mark.parametrize("opts,init_kw,message", [
-    (["--languages=71"], {}, "this API key may use only some languages"),
+    (["--languages=50,54"], {}, "runtime is not allowed for this API key"),
     (["--max-wall-time-limit=2"], {"run_timeout": 5000}, "run_timeout cannot exceed the configured limit of 2000"),
     (["--max-memory-limit=64000"], {"run_memory_limit": -1},
      "run_memory_limit cannot exceed the configured limit of 65536000"),
@@ -225,11 +212,26 @@ def test_an_init_the_key_may_not_run_is_refused_as_execute_is(gw, opts, init_kw,
     init(ws, "python", ECHO, **init_kw)
     msgs, code = ws.messages_until_close()
     assert code == 4002 and len(msgs) == 1 and msgs[0]["type"] == "error", msgs
-    assert msgs[0]["message"].startswith(message), msgs
+    assert message in msgs[0]["message"], msgs
     # POST /api/v2/execute refuses the same body in the same words.
     r = gw.post("/api/v2/execute", k, json={"language": "python", "version": "*",
                                             "files": [{"content": ECHO}], **init_kw})
     assert r.status_code == 400 and r.json() == {"message": msgs[0]["message"]}
+
+
+def test_a_key_limited_to_some_languages_runs_those_through_piston(gw):
+    """The API node, which knows a runtime's Judge0 id, applies the key's languages: python
+    (71) runs for a key of 71, through execute and the WebSocket."""
+    k = new_key(gw, "--languages=71")
+    r = gw.post("/api/v2/execute", k, json={"language": "python", "version": "*",
+                                            "files": [{"content": 'print("ok")'}]})
+    assert r.status_code == 200 and r.json()["run"]["stdout"] == "ok\n", r.text
+    r = gw.post("/api/v2/execute", k, json={"language": "c", "version": "*",
+                                            "files": [{"content": "int main(void) { return 0; }"}]})
+    assert r.status_code == 400 and r.json()["message"].endswith("runtime is not allowed for this API key")
+    ws = connect(gw, k)
+    init(ws, "python", ECHO)
+    assert ws.recv()["type"] == "runtime"
 
 
 def test_an_init_over_the_daily_quota_is_refused(gw):
@@ -322,3 +324,46 @@ def test_stopping_the_gateway_ends_its_live_streams(tmp_path, upstream):
     assert all(name == "status" for name, _ in es.events())
     g.stop()
     assert wait_for(lambda: node_submissions(upstream)[token] > 2, DEADLINE, 0.05)
+
+
+def test_an_api_node_going_away_ends_the_clients_streams(tmp_path):
+    node = start_upstream(tmp_path, args=["--workers=1"])
+    g = Gateway(tmp_path, [node.url]).start()
+    try:
+        k = new_key(g)
+        ws = connect(g, k)
+        init(ws, "python", ECHO)
+        assert ws.recv()["type"] == "runtime"
+        assert ws.recv() == {"type": "stage", "stage": "run"}
+        token = submit(g, k, SLOW)
+        es = events(g, k, token)
+        assert next(es.events())[0] == "status"
+        node.stop()
+        # The node closes its session as shutting down: the code and reason come through.
+        try:
+            ws.recv()
+            raise AssertionError("a message after the node stopped")
+        except Closed as c:
+            assert (c.code, c.reason) == (1001, "the server is shutting down")
+        # Its event stream ended: so does the client's.
+        assert all(name == "status" for name, _ in es.events())
+        assert wait_for(lambda: g.metric("coderunner_gateway_live_streams") == 0, DEADLINE, 0.05)
+    finally:
+        g.stop()
+        node.stop()
+
+
+def test_a_node_refusing_the_handshake_is_an_error_then_4002(tmp_path):
+    node = start_upstream(tmp_path, args=["--workers=1", "--maintenance-mode=true"])
+    g = Gateway(tmp_path, [node.url]).start()
+    try:
+        ws = connect(g, new_key(g))
+        assert ws.status == 101  # the gateway's side
+        init(ws, "python", ECHO)
+        msgs, code = ws.messages_until_close()
+        assert code == 4002 and msgs == [
+            {"type": "error", "message": "the API node refused the interactive run (HTTP 503): "
+                                         "Judge0 is currently in maintenance."}], msgs
+    finally:
+        g.stop()
+        node.stop()

@@ -210,8 +210,21 @@ static void test_own_routes(void) {
         free(json);
 }
 
+static void test_error_message(void) {
+        char m[16];
+        const char *piston = "{\"message\":\"too many sessions\"}", *ours = "{\"error\":\"busy\"}";
+        ASSERT_EQ(gwjson_error_message(piston, strlen(piston), m, sizeof m), 0);
+        expect_str(m, "too many sessio"); /* cut to the buffer */
+        ASSERT_EQ(gwjson_error_message(ours, strlen(ours), m, sizeof m), 0);
+        expect_str(m, "busy");
+        ASSERT_EQ(gwjson_error_message("{\"message\":3}", 13, m, sizeof m), -ENOENT);
+        ASSERT_EQ(gwjson_error_message("[1]", 3, m, sizeof m), -EBADMSG);
+        ASSERT_EQ(gwjson_error_message("{\"mess", 7, m, sizeof m), -EBADMSG);
+}
+
 int main(void) {
         test_default_number();
+        test_error_message();
         test_credentials();
         test_results();
         test_spread_and_list();

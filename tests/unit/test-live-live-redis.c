@@ -3,7 +3,8 @@
  * a Redis of the test's own, carry stdin, signals, output and events both ways in order;
  * a program that does not read its stdin pushes back (nothing lost, Redis holds a bounded
  * amount); a session that ends first has its run refused or killed; a worker that goes
- * away ends the session; and nothing is left in Redis afterwards. */
+ * away ends the session, and so does a Redis that goes away; and nothing is left in Redis
+ * afterwards. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,7 +25,9 @@
 #define T3 "33333333-3333-4333-8333-333333333333"
 #define T4 "44444444-4444-4444-8444-444444444444"
 #define T5 "55555555-5555-4555-8555-555555555555"
-#define DEADLINE_USEC (15 * USEC_PER_SEC)
+#define T6 "66666666-6666-4666-8666-666666666666"
+#define T7 "77777777-7777-4777-8777-777777777777"
+#define DEADLINE_USEC (30 * USEC_PER_SEC) /* a bound on a loaded machine, not a timing */
 
 /* Read exactly len bytes from fd within the deadline. */
 static void read_exactly(int fd, void *buf, size_t len) {
@@ -71,21 +74,22 @@ static void wait_eof(int fd) {
         }
 }
 
-/* How many keys of the test's tokens Redis holds. */
-static long long count_keys(Redis *r) {
+/* How many keys matching pattern Redis holds. */
+static long long count_keys(Redis *r, const char *pattern) {
         RedisReply *reply = NULL;
-        ASSERT_EQ(redis_call(r, &reply, "KEYS", "t:live:*", NULL), 0);
+        ASSERT_EQ(redis_call(r, &reply, "KEYS", pattern, NULL), 0);
         long long n = (long long) reply->n;
         redis_reply_free(reply);
         return n;
 }
 
-static void wait_keys(Redis *r, long long n) {
+/* Wait until Redis holds n keys matching pattern. */
+static void wait_keys_of(Redis *r, const char *pattern, long long n) {
         uint64_t until = now_usec(CLOCK_MONOTONIC) + DEADLINE_USEC;
-        while (count_keys(r) != n) {
+        while (count_keys(r, pattern) != n) {
                 if (now_usec(CLOCK_MONOTONIC) >= until) {
                         RedisReply *reply = NULL;
-                        ASSERT_EQ(redis_call(r, &reply, "KEYS", "t:live:*", NULL), 0);
+                        ASSERT_EQ(redis_call(r, &reply, "KEYS", pattern, NULL), 0);
                         for (size_t i = 0; i < reply->n; i++)
                                 fprintf(stderr, "left in redis: %s\n", reply->elements[i].str);
                         redis_reply_free(reply);
@@ -93,6 +97,10 @@ static void wait_keys(Redis *r, long long n) {
                 }
                 poll(NULL, 0, 20);
         }
+}
+
+static void wait_keys(Redis *r, long long n) {
+        wait_keys_of(r, "t:live:*", n);
 }
 
 static void register_one(LiveRegistry *api_reg, const char *token, LiveChannel *ret_api) {
@@ -151,20 +159,17 @@ static void test_session(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis 
         wait_keys(r, 0); /* a run that ended leaves nothing */
 }
 
-/* A program that does not read: the client's stdin backs up to its own socket, Redis holds
- * at most a window, and once read everything arrives, in order. */
-static void test_backpressure(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r) {
-        LiveChannel api, run;
-        register_one(api_reg, T2, &api);
-        ASSERT_EQ(live_take(worker_reg, T2, &run), 0);
+/* Write to `to` until it refuses more for a second (nobody reads the other end of the
+ * bridge); then Redis holds at most about a window of `stream`, and once `from` is read
+ * everything arrives, in order. */
+static void fill_then_read(int to, int from, Redis *r, const char *stream) {
         static uint8_t chunk[4096];
         size_t sent = 0;
-        /* Fill until the API's socket refuses more for a while. */
         uint64_t quiet_since = now_usec(CLOCK_MONOTONIC);
         while (now_usec(CLOCK_MONOTONIC) - quiet_since < USEC_PER_SEC) {
                 for (size_t i = 0; i < sizeof chunk; i++)
                         chunk[i] = (uint8_t) ((sent + i) % 251);
-                ssize_t n = send(api.stdin_fd, chunk, sizeof chunk, MSG_DONTWAIT);
+                ssize_t n = send(to, chunk, sizeof chunk, MSG_DONTWAIT);
                 if (n > 0) {
                         sent += (size_t) n;
                         quiet_since = now_usec(CLOCK_MONOTONIC);
@@ -172,23 +177,29 @@ static void test_backpressure(LiveRegistry *api_reg, LiveRegistry *worker_reg, R
                         poll(NULL, 0, 10);
                 ASSERT_TRUE(sent < 64u * 1024 * 1024); /* no bound: the test fails */
         }
-        /* What Redis holds for it is bounded by the window (and the trimming). */
         RedisReply *reply = NULL;
-        ASSERT_EQ(redis_call(r, &reply, "MEMORY", "USAGE", "t:live:" T2 ":down", NULL), 0);
-        long long bytes = 0;
-        if (reply->type == REDIS_TYPE_INTEGER)
-                bytes = reply->integer;
+        ASSERT_EQ(redis_call(r, &reply, "MEMORY", "USAGE", stream, NULL), 0);
+        long long bytes = reply->type == REDIS_TYPE_INTEGER ? reply->integer : 0;
         redis_reply_free(reply);
         ASSERT_TRUE(bytes < 4 * (long long) LIVE_REDIS_WINDOW);
-        /* Now the program reads: every byte, in order. */
         static uint8_t in[1 << 16];
         for (size_t got = 0; got < sent;) {
                 size_t n = sent - got < sizeof in ? sent - got : sizeof in;
-                read_exactly(run.stdin_fd, in, n);
+                read_exactly(from, in, n);
                 for (size_t i = 0; i < n; i++)
                         ASSERT_EQ(in[i], (uint8_t) ((got + i) % 251));
                 got += n;
         }
+}
+
+/* A program that does not read its stdin: the client's input backs up to its own socket;
+ * a client that does not read: the program's output backs up to the program. */
+static void test_backpressure(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r) {
+        LiveChannel api, run;
+        register_one(api_reg, T2, &api);
+        ASSERT_EQ(live_take(worker_reg, T2, &run), 0);
+        fill_then_read(api.stdin_fd, run.stdin_fd, r, "t:live:" T2 ":down");
+        fill_then_read(run.stdout_fd, api.stdout_fd, r, "t:live:" T2 ":up");
         ASSERT_EQ(live_event_send(run.events_fd, &(LiveEvent){.kind = LIVE_DONE, .run = 1}), 0);
         live_channel_close(&run);
         ASSERT_EQ(read_event(api.events_fd).kind, (uint32_t) LIVE_DONE);
@@ -239,6 +250,47 @@ static void test_ends(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r)
         live_channel_close(&run);
 }
 
+/* The session ends while the client read nothing (the output's window is full): the run
+ * is killed, and its end is still seen (what it wrote meanwhile is dropped), so that its
+ * bridge ends and leaves nothing. */
+static void test_killed_with_full_window(LiveRegistry *api_reg, LiveRegistry *worker_reg, Redis *r) {
+        LiveChannel api, run;
+        register_one(api_reg, T7, &api);
+        ASSERT_EQ(live_take(worker_reg, T7, &run), 0);
+        static uint8_t chunk[4096];
+        uint64_t quiet_since = now_usec(CLOCK_MONOTONIC);
+        while (now_usec(CLOCK_MONOTONIC) - quiet_since < USEC_PER_SEC)
+                if (send(run.stdout_fd, chunk, sizeof chunk, MSG_DONTWAIT) > 0)
+                        quiet_since = now_usec(CLOCK_MONOTONIC);
+                else
+                        poll(NULL, 0, 10);
+        live_drop(api_reg, T7);
+        live_channel_close(&api);
+        uint8_t sig = 0;
+        read_exactly(run.control_fd, &sig, 1);
+        ASSERT_EQ(sig, SIGKILL);
+        ASSERT_EQ(live_event_send(run.events_fd, &(LiveEvent){.kind = LIVE_DONE, .run = 1}), 0);
+        live_channel_close(&run);
+        wait_keys_of(r, "t:live:" T7 "*", 0);
+}
+
+/* Redis goes away mid-run and stays away: both sides give up (the run is killed, the
+ * session sees its end). */
+static void test_redis_gone(LiveRegistry *api_reg, LiveRegistry *worker_reg, RedisServer *server) {
+        LiveChannel api, run;
+        register_one(api_reg, T6, &api);
+        ASSERT_EQ(live_take(worker_reg, T6, &run), 0);
+        redis_server_kill(server);
+        uint8_t sig = 0;
+        read_exactly(run.control_fd, &sig, 1);
+        ASSERT_EQ(sig, SIGKILL);
+        wait_eof(api.events_fd);
+        live_channel_close(&api);
+        ASSERT_EQ(live_event_send(run.events_fd, &(LiveEvent){.kind = LIVE_DONE, .run = 1}), 0);
+        live_channel_close(&run);
+        redis_server_start(server); /* on its port again, empty */
+}
+
 int main(void) {
         if (!redis_server_installed()) {
                 fprintf(stderr, "live-redis: skipped (no redis-server installed)\n");
@@ -261,6 +313,8 @@ int main(void) {
         test_session(api_reg, worker_reg, r);
         test_backpressure(api_reg, worker_reg, r);
         test_ends(api_reg, worker_reg, r);
+        test_killed_with_full_window(api_reg, worker_reg, r);
+        test_redis_gone(api_reg, worker_reg, &server);
         live_registry_free(api_reg);
         live_registry_free(worker_reg);
         /* A side that went away may leave a record behind: never without an expiry. */

@@ -284,6 +284,26 @@ try {
   const mine = await ctxA.request.get(`${base}api/submissions/${token}?base64_encoded=true`);
   assert.equal(mine.status(), 200, "the owner's session reads it");
 
+  step("a share link is short behind the gateway, and opens in a browser with another session");
+  await a.locator('[data-testid="language"]').selectOption("71");
+  await setCode(a, 'print("shared through the gateway")\n');
+  await a.locator('[data-testid="stdin"]').fill("shared stdin");
+  await a.getByRole("button", { name: "Share" }).click();
+  await until(async () => /#share=/.test(await a.locator("#share-url").inputValue()), 10_000, "the short link");
+  const short = await a.locator("#share-url").inputValue();
+  assert.match(short, /#share=[A-Za-z0-9_-]{12}$/);
+  const ctxS = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const s = await ctxS.newPage();
+  pages.push(s);
+  await s.goto(short);
+  await s.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("shared through the gateway"), null, { timeout: 30_000 });
+  assert.equal(await s.locator('[data-testid="language"]').inputValue(), "71");
+  assert.equal(await s.locator('[data-testid="stdin"]').inputValue(), "shared stdin");
+  step("a short link the gateway does not know says so");
+  await s.goto(base + "#share=AAAAAAAAAAAA");
+  await until(async () => /no such link/.test(await s.locator("body").innerText()), 20_000, "the broken-link notice");
+  await ctxS.close();
+
   step("accounts: register, the run is the user's, sign out, a wrong password, sign in");
   const user = `ann${Date.now() % 100000}`;
   const password = "correct horse battery";

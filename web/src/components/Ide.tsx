@@ -6,7 +6,7 @@ import { Judge0Client } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
-import { shareUrl } from "@/lib/share";
+import { shareUrl, shortShareUrl } from "@/lib/share";
 import { diagnosticsIn } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
@@ -101,11 +101,20 @@ export default function Ide() {
   }, [w.loaded]);
 
   const ready = w.loaded && !!offered && configLoaded;
-  const shareLink = useShareLink(ready, w.wouldReplace, (p) => {
-    const err = w.open(p);
-    if (!err) setMode(p.tests ? "tests" : "stdin");
-    return err;
-  });
+  // Short links (#share=<id>) are the gateway's: read with the browser's session, or the
+  // server-held key ("off": no sessions, but a gateway all the same).
+  const gatewayReady = !!gw && (session.state.kind === "ready" || session.state.kind === "off");
+  const resolveShort = useMemo(() => (gw && gatewayReady ? (id: string) => gw.getShare(id).then((d) => "#" + d) : null), [gw, gatewayReady]);
+  const shareLink = useShareLink(
+    ready && (!gw || session.state.kind !== "loading"),
+    w.wouldReplace,
+    (p) => {
+      const err = w.open(p);
+      if (!err) setMode(p.tests ? "tests" : "stdin");
+      return err;
+    },
+    resolveShort,
+  );
 
   const runner = useRun(client);
   const { start: startRun } = runner;
@@ -189,7 +198,7 @@ export default function Ide() {
 
   const makeShare = async () => {
     if (!language) return;
-    const url = await shareUrl(window.location.href, {
+    let url = await shareUrl(window.location.href, {
       languageId: language.id,
       languageName: language.name,
       code,
@@ -201,6 +210,15 @@ export default function Ide() {
       files: w.extraFiles.length > 0 ? w.extraFiles : undefined,
       mainName: w.project ? w.mainName : undefined,
     });
+    // Behind a gateway the link is short: the gateway keeps the long hash under an id. The
+    // long link still works everywhere when the gateway cannot keep it.
+    if (gatewayReady && gw) {
+      try {
+        url = shortShareUrl(url, await gw.createShare(url.slice(url.indexOf("#") + 1)));
+      } catch {
+        /* the long link */
+      }
+    }
     setShare(url);
     try {
       await navigator.clipboard.writeText(url);

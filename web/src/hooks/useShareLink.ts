@@ -6,7 +6,8 @@
 // A link that cannot be read says why.
 
 import { useCallback, useEffect, useState } from "react";
-import { readShareAny, type SharedProgram } from "@/lib/share";
+import { ApiError } from "@/lib/judge0";
+import { readShareAny, shortShareId, type SharedProgram } from "@/lib/share";
 
 export type ShareState =
   | { kind: "none" }
@@ -14,7 +15,14 @@ export type ShareState =
   | { kind: "opened"; program: SharedProgram }
   | { kind: "broken"; reason: string };
 
-export function useShareLink(ready: boolean, wouldReplace: (p: SharedProgram) => boolean, open: (p: SharedProgram) => string | null) {
+/** resolveShort: the long hash ("#z=...") kept under a short link's id (the gateway's), or
+ * null where there is no gateway. */
+export function useShareLink(
+  ready: boolean,
+  wouldReplace: (p: SharedProgram) => boolean,
+  open: (p: SharedProgram) => string | null,
+  resolveShort: ((id: string) => Promise<string>) | null = null,
+) {
   const [state, setState] = useState<ShareState>({ kind: "none" });
 
   const openNow = useCallback(
@@ -26,16 +34,28 @@ export function useShareLink(ready: boolean, wouldReplace: (p: SharedProgram) =>
   );
 
   const check = useCallback(async () => {
-    const hash = window.location.hash;
-    if (!hash.startsWith("#s=") && !hash.startsWith("#z=")) return;
+    let hash = window.location.hash;
+    const shortId = shortShareId(hash);
+    if (!hash.startsWith("#s=") && !hash.startsWith("#z=") && shortId === null) return;
     // The link is taken in once: a reload does not offer it again.
     window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    if (shortId !== null) {
+      if (!shortId) return setState({ kind: "broken", reason: "the short link is damaged (its id is not one this server makes); copy the whole link again" });
+      if (!resolveShort) return setState({ kind: "broken", reason: "this is a short link of a server with a gateway; this server keeps no links" });
+      try {
+        hash = await resolveShort(shortId);
+      } catch (e) {
+        const gone = e instanceof ApiError && e.status === 404;
+        return setState({ kind: "broken", reason: gone ? "the server knows no such link (it may have been deleted)" : `the link cannot be fetched: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
     const r = await readShareAny(hash);
+    if (r.kind === "none" && shortId) return setState({ kind: "broken", reason: "the server's link holds no program" });
     if (r.kind === "none") return;
     if (r.kind === "broken") setState(r);
     else if (wouldReplace(r.program)) setState({ kind: "ask", program: r.program });
     else openNow(r.program);
-  }, [wouldReplace, openNow]);
+  }, [wouldReplace, openNow, resolveShort]);
 
   useEffect(() => {
     if (!ready) return;

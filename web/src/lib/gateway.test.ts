@@ -105,6 +105,24 @@ describe("gateway history", () => {
   });
 });
 
+describe("short share links", () => {
+  it("keeps a link's text and reads it back by id", async () => {
+    const { gw, calls } = fakeGateway({
+      "POST /api/shares": [201, { id: "Ab3xY9kQ2m_-", data: "z=abc", created_at: "2026-12-04T21:00:00Z" }],
+      "GET /api/shares/Ab3xY9kQ2m_-": [200, { id: "Ab3xY9kQ2m_-", data: "z=abc", created_at: "2026-12-04T21:00:00Z" }],
+    });
+    expect(await gw.createShare("z=abc")).toBe("Ab3xY9kQ2m_-");
+    expect(JSON.parse(calls[0]?.body ?? "")).toEqual({ data: "z=abc" });
+    expect(await gw.getShare("Ab3xY9kQ2m_-")).toBe("z=abc");
+  });
+  it("refuses answers without an id or data, and passes a 404 on", async () => {
+    const { gw } = fakeGateway({ "POST /api/shares": [201, { id: "../x" }], "GET /api/shares/x": [200, {}] });
+    await expect(gw.createShare("z=abc")).rejects.toThrow(/no id/);
+    await expect(gw.getShare("x")).rejects.toThrow(/no data/);
+    await expect(gw.getShare("missing")).rejects.toMatchObject({ status: 404 });
+  });
+});
+
 describe("client configuration", () => {
   const langs = [
     { id: 50, name: "C (GCC 12)" },

@@ -186,6 +186,18 @@ export class GatewayClient {
   async clientConfig(signal?: AbortSignal): Promise<ClientConfig> {
     return decodeClientConfig(await this.request("GET", "/client-config", undefined, signal));
   }
+  /** Keep a share link's text on the gateway: its short id. */
+  async createShare(data: string): Promise<string> {
+    const r = (await this.request("POST", "/shares", { data })) as { id?: unknown } | null;
+    if (!r || typeof r.id !== "string" || !/^[A-Za-z0-9_-]+$/.test(r.id)) throw new ApiError("server", "The server's answer to a new share link has no id.");
+    return r.id;
+  }
+  /** The text kept under a short share id. */
+  async getShare(id: string, signal?: AbortSignal): Promise<string> {
+    const r = (await this.request("GET", `/shares/${encodeURIComponent(id)}`, undefined, signal)) as { data?: unknown } | null;
+    if (!r || typeof r.data !== "string") throw new ApiError("server", "The server's answer to a share link has no data.");
+    return r.data;
+  }
 }
 
 /**

@@ -40,6 +40,10 @@ describe("proxy routes", () => {
       expect(checkRoute("submissions/batch", "POST", auth)).toBe("ok");
       expect(checkRoute("submissions/0b5c-aa", "GET", auth)).toBe("ok");
       expect(checkRoute("client-config", "GET", auth)).toBe("ok");
+      expect(checkRoute("shares", "POST", auth)).toBe("ok");
+      expect(checkRoute("shares/Ab3xY9kQ2m_-", "GET", auth)).toBe("ok");
+      expect(checkRoute("shares/Ab3xY9kQ2m_-", "DELETE", auth)).toBe(405);
+      expect(checkRoute("shares/a/b", "GET", auth)).toBe(404);
     }
   });
   it("forwards the gateway's per-user routes only with sessions", () => {

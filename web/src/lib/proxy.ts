@@ -75,6 +75,8 @@ export const ROUTES: readonly Route[] = [
   { path: /^submissions(\/batch)?$/, methods: ["GET", "POST"] },
   { path: new RegExp(`^submissions/${TOKEN}$`), methods: ["GET"] },
   { path: /^client-config$/, methods: ["GET"] },
+  { path: /^shares$/, methods: ["POST"] },
+  { path: new RegExp(`^shares/${TOKEN}$`), methods: ["GET"] },
   { path: /^session$/, methods: ["GET", "POST"], sessionOnly: true },
   { path: /^auth\/(register|login|logout)$/, methods: ["POST"], sessionOnly: true },
   { path: /^history$/, methods: ["GET"], sessionOnly: true },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeShare, encodeShare, encodeShareShortest, readShare, readShareAny, shareUrl, SHARE_MAX_CHARS, SHARE_PREFIX, SHARE_Z_PREFIX } from "./share";
+import { decodeShare, encodeShare, encodeShareShortest, readShare, readShareAny, shareUrl, SHARE_MAX_CHARS, SHARE_PREFIX, SHARE_Z_PREFIX, shortShareId, shortShareUrl } from "./share";
 import { encodeBase64Url } from "./base64";
 
 describe("share links", () => {
@@ -104,5 +104,12 @@ describe("share links", () => {
       expect(bad({ m: "/abs" })).toMatchObject({ kind: "broken", reason: expect.stringMatching(/main file name/) });
       expect(bad({ f: [["ok.c", "x"]] })).toMatchObject({ kind: "ok", program: { files: [{ name: "ok.c", content: "x" }] } });
     });
+  });
+  it("makes and reads short links", () => {
+    expect(shortShareUrl("https://ide.example/path?x=1#z=abc", "Ab3xY9kQ2m_-")).toBe("https://ide.example/path?x=1#share=Ab3xY9kQ2m_-");
+    expect(shortShareId("#share=Ab3xY9kQ2m_-")).toBe("Ab3xY9kQ2m_-");
+    expect(shortShareId("#share=bad/id")).toBe("");
+    expect(shortShareId("#share=")).toBe("");
+    expect(shortShareId("#z=abc")).toBeNull();
   });
 });

@@ -31,6 +31,20 @@ export interface SharedProgram {
 
 export const SHARE_PREFIX = "#s=";
 export const SHARE_Z_PREFIX = "#z=";
+/** A short link (behind a gateway): #share=<id>, the id of the long hash kept by the gateway. */
+export const SHARE_SHORT_PREFIX = "#share=";
+
+/** The id of a short link's hash, or null when the hash is not one. */
+export function shortShareId(hash: string): string | null {
+  if (!hash.startsWith(SHARE_SHORT_PREFIX)) return null;
+  const id = hash.slice(SHARE_SHORT_PREFIX.length);
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : "";
+}
+
+/** The short form of a full link made by shareUrl: the same page, #share=<id>. */
+export function shortShareUrl(pageUrl: string, id: string): string {
+  return pageUrl.replace(/#.*$/, "") + SHARE_SHORT_PREFIX + id;
+}
 /** A compressed link never inflates to more than this (a link is not a way to fill memory). */
 export const SHARE_MAX_CHARS = 4 * 1024 * 1024;
 
