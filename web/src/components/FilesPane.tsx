@@ -31,8 +31,9 @@ export default function FilesPane({ files: f, project, manage, unsaved, children
     ["Upload zip…", () => zipInput.current?.click(), "zip-upload"],
     ["Download zip", f.downloadZip, "zip-download"],
   ];
-  // In embed mode a one-file program shows no tabs at all.
-  const showTabs = manage || f.tabs.length > 1;
+  // In embed mode a one-file program shows no tabs at all; nor does the page before the
+  // languages are known (the main file has no name yet).
+  const showTabs = (manage || f.tabs.length > 1) && f.tabs[0]!.name !== "";
   const size = f.current.binary ? Math.floor((f.current.content.replace(/=+$/, "").length * 3) / 4) : 0;
 
   return (
