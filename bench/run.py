@@ -38,8 +38,14 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# The two targets (DESIGN.md §4: aim at the ~1.07 ms floor; beat what peers cost).
-LIBRARY_MAX_RATIO = 2.2
+# The targets (DESIGN.md §4: aim at the ~1.07 ms floor; beat what peers cost). The library
+# path through the resident supervisor within LIBRARY_MAX_RATIO of a bare fork+exec+wait;
+# the CLI through the supervisor (`box run --connect`, with limits) within
+# CONNECT_MAX_BWRAP_RATIO of bwrap (no limits at all) in the same run; the CLI on its own
+# faster than bwrap. The in-process library path (root and cgroups made per run, nothing
+# ahead) is reported against the same ratio for information.
+LIBRARY_MAX_RATIO = 1.6
+CONNECT_MAX_BWRAP_RATIO = 0.75
 
 TABLES = [
     ("trivial", ["/bin/true"]),
@@ -129,35 +135,41 @@ def usable(c):
 
 
 def check_targets(table, result):
-    """[{target, met (True/False/None), detail}] for one table."""
+    """[{target, met (True/False/None), detail, info (a ratio without a threshold)}] for one table."""
     out = []
 
-    def add(target, met, detail):
-        out.append({"table": table, "target": target, "met": met, "detail": detail})
+    def add(target, met, detail, info=False):
+        row = {"table": table, "target": target, "met": met, "detail": detail}
+        if info:
+            row["info"] = True  # a ratio reported without a threshold
+        out.append(row)
 
     bare = case(result, "bare")
-    for name, label in (("supervisor", "resident supervisor"), ("inprocess", "in-process")):
-        target = "library path (%s) <= %.1fx bare" % (label, LIBRARY_MAX_RATIO)
+    for name, label, checked in (("supervisor", "resident supervisor", True),
+                                 ("inprocess", "in-process, for information", False)):
+        target = ("library path (%s) <= %.1fx bare" % (label, LIBRARY_MAX_RATIO) if checked
+                  else "library path (%s) vs bare" % label)
         c = case(result, name)
         why = usable(bare) or usable(c)
         if why:
             add(target, None, why)
             continue
         ratio = c["median_ms"] / bare["median_ms"]
-        add(target, ratio <= LIBRARY_MAX_RATIO,
-            "%.2fx (%.2f ms vs %.2f ms bare)" % (ratio, c["median_ms"], bare["median_ms"]))
+        add(target, ratio <= LIBRARY_MAX_RATIO if checked else None,
+            "%.2fx (%.2f ms vs %.2f ms bare)" % (ratio, c["median_ms"], bare["median_ms"]), info=not checked)
 
     bwrap = case(result, "bwrap")
-    for name, label in (("cli", "CLI"), ("cli-connect", "CLI --connect")):
-        target = "%s faster than bwrap" % label
+    for name, label, max_ratio in (("cli", "CLI", None), ("cli-connect", "CLI --connect", CONNECT_MAX_BWRAP_RATIO)):
+        target = ("%s faster than bwrap" % label if max_ratio is None
+                  else "%s <= %.2fx bwrap" % (label, max_ratio))
         c = case(result, name)
         why = usable(c) or usable(bwrap)
         if why:
             add(target, None, why)
             continue
-        add(target, c["median_ms"] < bwrap["median_ms"],
-            "%.2f ms vs %.2f ms (%.2fx of bwrap)" % (c["median_ms"], bwrap["median_ms"],
-                                                      c["median_ms"] / bwrap["median_ms"]))
+        ratio = c["median_ms"] / bwrap["median_ms"]
+        add(target, c["median_ms"] < bwrap["median_ms"] if max_ratio is None else ratio <= max_ratio,
+            "%.2f ms vs %.2f ms (%.2fx of bwrap)" % (c["median_ms"], bwrap["median_ms"], ratio))
     return out
 
 
@@ -302,10 +314,10 @@ def main():
             print("== the same checks on %s (for information; the targets are set on the trivial program) =="
                   % table)
         for t in rows:
-            print("  %-50s %-8s %s" % (t["target"], verdict(t["met"]), t["detail"]))
+            print("  %-50s %-8s %s" % (t["target"], "INFO" if t.get("info") else verdict(t["met"]), t["detail"]))
         if table == "trivial":
             met = sum(1 for t in rows if t["met"] is True)
-            print("  this run met %d of %d targets" % (met, len(rows)))
+            print("  this run met %d of %d targets" % (met, sum(1 for t in rows if not t.get("info"))))
         print()
 
     rows = [t for t in targets if t["table"] == "judge"]

@@ -709,7 +709,9 @@ static int static_load_dir(HttpServer *s, int dfd, const char *prefix, unsigned 
 }
 
 /* Pair every file with its precompressed sibling "NAME.gz" (written by the web build),
- * when that sibling is gzip data (its magic bytes) and not larger than the file. */
+ * when that sibling is gzip data (its magic bytes), smaller than the file, and of the
+ * file's length once unpacked (the member's trailer says it, modulo 2^32): a sibling left
+ * from another build of the file is not sent in its place. */
 static void static_pair_gzip(HttpServer *s) {
         for (size_t i = 0; i < s->n_files; i++) {
                 const StaticFile *z = &s->files[i];
@@ -723,7 +725,10 @@ static void static_pair_gzip(HttpServer *s) {
                         continue;
                 StaticFile key = {.path = base};
                 StaticFile *f = bsearch(&key, s->files, s->n_files, sizeof *s->files, static_file_cmp);
-                if (f && z->len < f->len) {
+                const uint8_t *t = (const uint8_t *) z->body + z->len - 4;
+                uint32_t isize = (uint32_t) t[0] | (uint32_t) t[1] << 8 | (uint32_t) t[2] << 16 |
+                                 (uint32_t) t[3] << 24;
+                if (f && z->len < f->len && isize == (uint32_t) f->len) {
                         f->gz = z->body;
                         f->gz_len = z->len;
                 }

@@ -53,6 +53,13 @@ struct BoxContext {
          * empty IPC namespace that the next run inherits, so that clone need not make one
          * (~0.1 ms) while a client waits. Each run consumes it. */
         bool ipc_ready;
+        /* Likewise a fresh UTS namespace, already named "coderunner". */
+        bool uts_ready;
+        /* The signals this process ignores (bit sig - 1), noted between answers: a run
+         * whose init is cloned with CLONE_CLEAR_SIGHAND resets only those. A slot never
+         * changes its dispositions once it serves. */
+        uint64_t ignored_signals;
+        bool signals_known;
         /* Likewise the next run's (empty) cgroups, made ahead with the limits of the
          * last run (the limits a cgroup takes from a BoxSpec: box_cgroup_limit()). */
         bool have_prepared;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,18 @@ void box_context_cleanup(BoxContext *c) {
          * namespace run makes its own in clone). */
         if (c->defer_cleanup && !c->ipc_ready && !c->rootless && unshare(CLONE_NEWIPC) == 0)
                 c->ipc_ready = true;
+        if (c->defer_cleanup && !c->uts_ready && !c->rootless && unshare(CLONE_NEWUTS) == 0 &&
+                sethostname("coderunner", 10) == 0)
+                c->uts_ready = true;
+        if (c->defer_cleanup && !c->signals_known) {
+                c->ignored_signals = 0;
+                for (int sig = 1; sig <= 64 && sig < _NSIG; sig++) {
+                        struct sigaction sa;
+                        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+                                c->ignored_signals |= UINT64_C(1) << (sig - 1);
+                }
+                c->signals_known = true;
+        }
         if (c->defer_cleanup && !c->have_prepared) {
                 char name[96];
                 snprintf(name, sizeof name, "coderunner-%d-%u-p%" PRIu64, (int) getpid(), c->slot,

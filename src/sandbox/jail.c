@@ -294,7 +294,7 @@ static void setup_root(JailPlan *plan) {
         else
                 build_root(plan, ROOT_ALL);
 
-        if (sethostname("coderunner", 10) < 0)
+        if (!plan->hostname_set && sethostname("coderunner", 10) < 0)
                 fail(plan, STAGE_HOSTNAME, errno, NULL);
         if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
                 fail(plan, STAGE_PIVOT, errno, "read-only root");
@@ -409,8 +409,10 @@ _Noreturn static void program_main(JailPlan *plan) {
         if (setsid() < 0)
                 fail(plan, STAGE_STDIO, errno, "setsid");
         int fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
-        /* Move the sources above 2 first, so that dup2 cannot clobber one with another. */
-        for (int i = 0; i < 3; i++) {
+        /* Move the sources above 2 first (when one is not), so that dup2 cannot clobber one
+         * with another. */
+        bool low = fds[0] < 3 || fds[1] < 3 || fds[2] < 3;
+        for (int i = 0; low && i < 3; i++) {
                 int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
                 if (fd < 0)
                         fail(plan, STAGE_STDIO, errno, NULL);
@@ -451,6 +453,27 @@ _Noreturn static void program_main(JailPlan *plan) {
         _exit(127);
 }
 
+/* Close every descriptor but a, b and c (which may repeat). */
+static void close_all_but(int a, int b, int c) {
+        int keep[3] = {a, b, c};
+        for (int i = 0; i < 2; i++) /* sort the three */
+                for (int j = 0; j < 2 - i; j++)
+                        if (keep[j] > keep[j + 1]) {
+                                int t = keep[j];
+                                keep[j] = keep[j + 1];
+                                keep[j + 1] = t;
+                        }
+        unsigned from = 0;
+        for (int i = 0; i < 3; i++) {
+                if (keep[i] < 0 || (unsigned) keep[i] < from)
+                        continue;
+                if ((unsigned) keep[i] > from)
+                        (void) syscall(SYS_close_range, from, (unsigned) keep[i] - 1, 0);
+                from = (unsigned) keep[i] + 1;
+        }
+        (void) syscall(SYS_close_range, from, ~0U, 0);
+}
+
 static int program_entry(void *plan) {
         program_main(plan);
 }
@@ -459,7 +482,9 @@ _Noreturn void jail_main(JailPlan *plan) {
         /* Default signal dispositions for what we exec; the parent may have changed them. */
         struct sigaction sa = {.sa_handler = SIG_DFL};
         for (int sig = 1; sig < _NSIG; sig++)
-                (void) sigaction(sig, &sa, NULL);
+                if (!plan->handlers_cleared ||
+                        (sig <= 64 && (plan->ignored_signals & (UINT64_C(1) << (sig - 1)))))
+                        (void) sigaction(sig, &sa, NULL);
         sigset_t none;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
@@ -477,8 +502,11 @@ _Noreturn void jail_main(JailPlan *plan) {
         if (pid < 0)
                 fail(plan, STAGE_FORK, errno, NULL);
 
-        /* init: hold none of the program's streams, so that readers see EOF when the
-         * program's tree is gone; then give up every privilege we still have. */
+        /* init: keep only the status pipe and the program's output pipes, then give up
+         * every privilege we still have. Holding the output pipes until we exit, when the
+         * kernel ends whatever is left of the tree, readers see their EOF as the tree goes
+         * and together with our exit: the runner wakes once at the end, not at the
+         * program's exit and again at ours. */
         /* The OOM killer must pick the program, never init: tmpfs pages belong to no
          * process, so a box filling /tmp with small writes would otherwise make init the
          * largest task. Set only now: the program must not inherit a lowered minimum. */
@@ -487,10 +515,7 @@ _Noreturn void jail_main(JailPlan *plan) {
                 (void) !write(adj, "-1000", 5);
                 close(adj);
         }
-        int keep = plan->status_fd;
-        if (keep > 0)
-                (void) syscall(SYS_close_range, 0, keep - 1, 0);
-        (void) syscall(SYS_close_range, keep + 1, ~0U, 0);
+        close_all_but(plan->status_fd, plan->stdout_fd, plan->stderr_fd);
         drop_all_caps(plan);
         (void) prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 

@@ -27,6 +27,9 @@
 #include "base/time-util.h"
 #include "sandbox/box-internal.h"
 
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
@@ -223,6 +226,14 @@ static int launch(Run *run, JailPlan *plan, uint64_t *ret_flags) {
         if (plan->root_fd >= 0)
                 /* The child enters the mount namespace prepared for this run. */
                 flags &= ~(uint64_t) CLONE_NEWNS;
+        if (c->uts_ready) {
+                /* Likewise its UTS namespace, named already. */
+                flags &= ~(uint64_t) CLONE_NEWUTS;
+                plan->hostname_set = true;
+                c->uts_ready = false;
+        }
+        if (plan->handlers_cleared)
+                flags |= CLONE_CLEAR_SIGHAND;
         if (c->rootless)
                 /* never the host's network: networked runs are refused when rootless */
                 flags |= CLONE_NEWUSER | CLONE_NEWNET;
@@ -722,6 +733,10 @@ int box_run_as(BoxContext *c, const BoxSpec *spec, uid_t peer_uid, gid_t peer_gi
          * exit does not wait for its mounts to be torn down. */
         run.root_fd = TAKE_FD(c->root_fd);
         plan->root_fd = run.root_fd;
+        /* A kernel with the mount API a prepared root needs (5.12) has CLONE_CLEAR_SIGHAND
+         * (5.5): the child resets only the signals we ignore. */
+        plan->handlers_cleared = plan->root_fd >= 0 && c->signals_known;
+        plan->ignored_signals = c->ignored_signals;
 
         run.start = now_usec(CLOCK_MONOTONIC);
         uint64_t flags;

@@ -124,6 +124,12 @@ typedef struct JailPlan {
          * jail_prepare_root() for this run alone: the run enters it (setns) instead of
          * building a root of its own, and adds only the per_run mounts. -1 = none. */
         int root_fd;
+        /* The child was cloned with CLONE_CLEAR_SIGHAND (every handler back to SIG_DFL):
+         * only the signals ignored_signals names (bit sig - 1: ignored in the caller) are
+         * left to reset. Otherwise every disposition is reset one by one. */
+        bool handlers_cleared;
+        uint64_t ignored_signals;
+        bool hostname_set; /* the UTS namespace it is cloned into is new and named already */
         uid_t peer_uid; /* whose identity opens the caller's bind sources (0 = ours) */
         gid_t peer_gid;
         bool rootless;

@@ -563,11 +563,13 @@ _Noreturn static void slot_main(unsigned slot, int ctl, int ready_fd, const BoxS
 /* Listen on path, making its directory when missing. The directory must be one nobody
  * else can replace the socket in: ours or root's, and writable by others only when
  * sticky (/tmp). *ret_id identifies the socket file, to notice when it goes. */
+/* The socket is made listening under a temporary name, then renamed into place: a client
+ * never finds it there before it listens (connect would be refused). */
 static int make_listener(const char *path, struct stat *ret_id) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof sa.sun_path)
+        int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s.%d.new", path, (int) getpid());
+        if (n < 0 || (size_t) n >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
-        memcpy(sa.sun_path, path, strlen(path) + 1);
 
         _cleanup_free_ char *dir = strdup(path);
         if (!dir)
@@ -587,10 +589,15 @@ static int make_listener(const char *path, struct stat *ret_id) {
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
-        (void) unlink(path);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || chmod(path, 0666) < 0 ||
-                listen(fd, 128) < 0 || stat(path, ret_id) < 0)
+        (void) unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
                 return -errno;
+        if (chmod(sa.sun_path, 0666) < 0 || listen(fd, 128) < 0 || rename(sa.sun_path, path) < 0 ||
+                stat(path, ret_id) < 0) {
+                int r = -errno;
+                (void) unlink(sa.sun_path);
+                return r;
+        }
         return TAKE_FD(fd);
 }
 

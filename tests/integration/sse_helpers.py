@@ -7,9 +7,9 @@ import requests
 
 
 class EventStream:
-    def __init__(self, url, token, params=None, timeout=60, headers=None):
+    def __init__(self, url, token, params=None, timeout=60, headers=None, verify=True):
         self.response = requests.get(f"{url}/submissions/{token}/events", params=params or {},
-                                     stream=True, timeout=timeout, headers=headers)
+                                     stream=True, timeout=timeout, headers=headers, verify=verify)
         self.comments = 0
         self._lines = None
 

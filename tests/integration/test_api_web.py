@@ -50,6 +50,9 @@ def web_server(tmp_path_factory):
     (web / "fake.css.gz").write_bytes(b"not gzip at all, just bytes " * 4)
     # A sibling that is a symlink to a file outside the export: not read, so not served.
     (base / "outside.gz").write_bytes(gzip.compress(b"outside the export" * 50))
+    # Left from another build of the file: gzip data, but not of this file's length.
+    (web / "stale.js").write_text("const fresh = 1;\n" * 100)
+    (web / "stale.js.gz").write_bytes(gzip.compress(b"const old = 1;\n" * 100, mtime=0))
     (web / "plain.txt").write_text("plain " * 100)
     (web / "plain.txt.gz").symlink_to(base / "outside.gz")
     (base / "secret.txt").write_text("outside the export")
@@ -108,8 +111,9 @@ def test_identity_otherwise(web_server):
 
 
 def test_no_false_gzip(web_server):
-    # A sibling that is not gzip data, and one that is a symlink out of the export, are never sent.
-    for path, plain in (("/fake.css", "body{}" * 100), ("/plain.txt", "plain " * 100)):
+    # A sibling that is not gzip data, one that is a symlink out of the export, and one of
+    # another length (left from another build) are never sent.
+    for path, plain in (("/fake.css", "body{}" * 100), ("/plain.txt", "plain " * 100), ("/stale.js", "const fresh = 1;\n" * 100)):
         status, h, body = raw_get(web_server, path, {"Accept-Encoding": "gzip"})
         assert status == 200 and "content-encoding" not in h and body.decode() == plain, (path, h)
     assert web_server.get("/plain.txt.gz").status_code == 404

@@ -3,8 +3,10 @@
 both ways, and the daemon must stop cleanly on SIGTERM."""
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,12 +31,12 @@ CASES = {
 }
 
 
-def start_daemon(socket_path, log_path, slots=2):
+def start_daemon(socket_path, log_path, slots=2, extra=()):
     """Start `coderunner box daemon` and wait (with a deadline) until its socket exists.
     Its output goes to log_path: a pipe nobody reads could fill and block it."""
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([str(CODERUNNER), "box", "daemon", f"--socket={socket_path}",
-                                 f"--slots={slots}"], stdout=log, stderr=subprocess.STDOUT)
+                                 f"--slots={slots}", *extra], stdout=log, stderr=subprocess.STDOUT)
     wait_for(lambda: os.path.exists(socket_path) or proc.poll() is not None, 10)
     if not os.path.exists(socket_path) or proc.poll() is not None:
         stop_daemon(proc)
@@ -231,3 +233,46 @@ def test_each_served_run_gets_its_own_limits_on_a_slot(tmp_path):
             assert record["status"] == expected, (procs, record)
     finally:
         assert stop_daemon(proc) == 0
+
+
+def test_served_program_starts_with_default_signal_dispositions(daemon):
+    """The slot ignores SIGPIPE and handles SIGTERM; its runs' init is cloned with every
+    handler cleared and resets what the slot ignores: the program must start with nothing
+    ignored or blocked, as it does without the supervisor."""
+    for connect in (None, daemon):
+        record, cp = run_box(["/bin/grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"],
+                             "--wall-time=5", connect=connect)
+        assert record["status"] == "OK", record
+        lines = cp.stdout.decode().split("\n")
+        assert [line.split()[1] for line in lines if line] == ["0000000000000000"] * 2, (connect, lines)
+
+
+def test_a_client_that_is_not_root_binds_only_what_it_can_reach(tmp_path):
+    """A run that enters a prepared root copies its binds from the host with the client's
+    own filesystem identity, as one that builds its root does: a directory the client
+    cannot reach is refused, a workdir it owns is lent."""
+    nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+    hidden = tmp_path / "hidden"  # below the tests' own 0700 directory
+    hidden.mkdir()
+    base = Path(tempfile.mkdtemp(prefix="coderunner-peer-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        work = base / "work"
+        work.mkdir()
+        os.chown(work, 65534, 65534)
+        sock = str(base / "box.sock")
+        proc = start_daemon(sock, base / "daemon.log", slots=1, extra=("--client-uid=65534",))
+        try:
+            for _ in range(2):  # the first root and a prepared one
+                record, _ = run_box(["/bin/ls", "/s"], f"--dir={hidden}:/s", connect=sock, prefix=nobody,
+                                    result_dir=str(base), expect_exit=2)
+                assert record["status"] == "XX" and "Permission denied" in record["message"], record
+                record, cp = run_box(["/bin/sh", "-c", "echo made > /box/made; cat /box/made"],
+                                     f"--workdir={work}", connect=sock, prefix=nobody, result_dir=str(base))
+                assert record["status"] == "OK" and cp.stdout == b"made\n", (record, cp)
+                record, _ = run_box(["/bin/ls", "/s"], f"--dir={hidden}:/s", connect=sock)
+                assert record["status"] == "OK", record  # root may
+        finally:
+            assert stop_daemon(proc) == 0
+    finally:
+        shutil.rmtree(base)

@@ -23,6 +23,8 @@ from api_helpers import PY_ID
 from conftest import REPO
 from edge_helpers import NGINX, RENDER, CodeClientStandIn, Edge, StaticStandIn
 from gateway_helpers import Gateway, start_upstream
+from sse_helpers import EventStream
+from ws_helpers import WebSocket
 
 
 SECURITY_HEADERS = {
@@ -415,3 +417,48 @@ def test_the_ide_runs_under_the_edges_content_security_policy(gateway, tmp_path)
     finally:
         edge.stop()
         ide.stop()
+
+
+# ---- live streams through the edge ----
+
+def test_live_events_through_the_edge_unbuffered(edge, gateway):
+    """The first event reaches the client while the program still runs: the edge passes
+    each event on as it comes (a buffering proxy would hold them to the end)."""
+    key = gateway.key
+    r = post(edge, "/submissions", key, json={"source_code": "import time\ntime.sleep(6)\nprint('done')\n",
+                                             "language_id": PY_ID})
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    es = EventStream(edge.https, token, headers={"X-Auth-Token": key}, verify=str(edge.ca))
+    assert es.status_code == 200 and es.response.headers["Content-Type"].startswith("text/event-stream")
+    it = es.events()
+    assert next(it)[0] == "status"
+    assert get(edge, f"/submissions/{token}", key).json()["status"]["id"] in (1, 2)
+    rest = list(it)
+    assert rest[-1][0] == "result" and '"stdout":"done\\n"' in rest[-1][1], rest
+    es.close()
+
+
+def test_interactive_runs_through_the_edge(edge, gateway):
+    """Piston's WebSocket over TLS through the edge, at /api/v2/connect (API clients) and at
+    /api/api/v2/connect (the IDE's API prefix), line by line."""
+    ctx = ssl.create_default_context(cafile=str(edge.ca))
+    for path in ("/api/v2/connect", "/api/api/v2/connect"):
+        ws = WebSocket(edge.https, path=path, headers={"X-Auth-Token": gateway.key}, ssl_context=ctx)
+        assert ws.status == 101, path
+        ws.send({"type": "init", "language": "python", "version": "*",
+                 "files": [{"content": "import sys\nfor line in sys.stdin:\n    print('got', line.strip(), flush=True)\n"}]})
+        assert [ws.recv()["type"], ws.recv()] == ["runtime", {"type": "stage", "stage": "run"}]
+        ws.send({"type": "data", "stream": "stdin", "data": "hi\n"})
+        assert ws.recv() == {"type": "data", "stream": "stdout", "data": "got hi\n"}
+        ws.send({"type": "data", "stream": "stdin", "data": "bye\n", "eof": True})
+        msgs, code = ws.messages_until_close()
+        assert code == 4999 and msgs[-1]["type"] == "exit" and msgs[-1]["code"] == 0, (path, msgs)
+    # Without credentials the gateway refuses the handshake.
+    assert WebSocket(edge.https, headers=None, ssl_context=ctx).status == 401
+
+
+def test_short_share_links_through_the_edge(edge, gateway):
+    r = post(edge, "/shares", gateway.key, json={"data": "z=abc"})
+    assert r.status_code == 201, r.text
+    assert get(edge, "/shares/" + r.json()["id"], gateway.key).json()["data"] == "z=abc"

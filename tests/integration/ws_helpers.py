@@ -20,9 +20,12 @@ class Closed(Exception):
 
 
 class WebSocket:
-    def __init__(self, url, path="/api/v2/connect", timeout=30, headers=None):
-        host, port = url.removeprefix("http://").split(":")
+    def __init__(self, url, path="/api/v2/connect", timeout=30, headers=None, ssl_context=None):
+        """url: http://HOST:PORT, or https://HOST:PORT with ssl_context (TLS, HTTP/1.1)."""
+        host, port = url.removeprefix("http://").removeprefix("https://").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"

@@ -44,17 +44,18 @@ async function load(page, cdp, reload) {
   cdp.on("Network.loadingFinished", onDone);
   if (reload) await page.reload({ waitUntil: "commit" });
   else await page.goto(base, { waitUntil: "commit" });
-  // Polled inside the page, every animation frame: the times are the page's own clock.
+  // Polled inside the page every 20 ms: the times are the page's own clock.
   const [editable, ms] = await page.evaluate(
     () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         let editable = null;
         const check = () => {
           const c = document.querySelector(".cm-content");
           if (editable === null && c && c.getAttribute("contenteditable") === "true" && c.textContent.length > 0) editable = performance.now();
           // A highlighted token: the language mode (loaded on demand) is in place.
-          if (editable !== null && c.querySelector("span[class]")) resolve([editable, performance.now()]);
-          else requestAnimationFrame(check);
+          if (editable !== null && c?.querySelector("span[class]")) resolve([editable, performance.now()]);
+          else if (performance.now() > 120_000) reject(new Error(`the editor was not usable within 120 s (editable: ${editable})`));
+          else setTimeout(check, 20);
         };
         check();
       }),

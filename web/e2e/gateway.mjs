@@ -219,12 +219,17 @@ try {
     return page.locator('[data-testid="stdout"]').innerText();
   }
 
-  step("a run appears in History with its language, verdict, time and date");
+  step("a run appears in History with its language, verdict, time and date; it was followed live through the proxy");
+  const liveStreams = [];
+  a.on("response", (r) => {
+    if (/\/api\/submissions\/[^/?]+\/events/.test(r.url())) liveStreams.push([r.status(), r.headers()["content-type"] ?? ""]);
+  });
   await a.locator('[data-testid="language"]').selectOption("71");
   const program = 'import sys\nprint("hello " + sys.stdin.readline().strip())\n';
   await setCode(a, program);
   await a.locator('[data-testid="stdin"]').fill("Ada");
   await run(a);
+  assert.ok(liveStreams.some(([st, ct]) => st === 200 && ct.startsWith("text/event-stream")), `live events through next start: ${JSON.stringify(liveStreams)}`);
   assert.match(await a.locator('[data-testid="verdict"]').innerText(), /Accepted/);
   assert.equal(await stdoutOf(a), "hello Ada\n");
   await a.waitForSelector('[data-testid="history-item"]');

@@ -6,16 +6,14 @@
 // gone after an edit; ?embed=1 shows the editor, stdin, Run and the result only.
 // Screenshots in e2e/artifacts/real-markers.png and real-embed.png.
 import { chromium } from "playwright-core";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
-import { setCode, until } from "./helpers.mjs";
+import { axe, setCode, until } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
 const base = process.env.IDE_URL ?? "http://127.0.0.1:2358/";
-const axeSource = await readFile(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const step = (name) => console.log(`- ${name}`);
 let failed = false;
@@ -36,17 +34,6 @@ async function pick(page, re) {
 async function run(page) {
   await page.locator('[data-testid="run"]').click();
   await page.waitForSelector('[data-testid="verdict"], [data-testid="error"]', { timeout: 60_000 });
-}
-/** axe-core on the whole page: WCAG 2.1 A and AA rules (contrast among them). */
-async function axe(page, what) {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: axeSource });
-  // The highlighted tokens arrive with the language's mode: wait for them, so they are checked.
-  await page.waitForSelector(".cm-content span[class]");
-  const violations = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return r.violations.map((v) => `${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(1).join(" ")}`).join("\n")}`);
-  });
-  assert.deepEqual(violations, [], `axe-core, ${what}:\n${violations.join("\n")}`);
 }
 
 try {
@@ -94,6 +81,12 @@ try {
     // Hovering the marker tells the message.
     await page.locator(".cm-lint-marker-error").hover();
     await until(async () => /expected/.test(await page.locator(".cm-tooltip").first().innerText()), 5_000, "the marker's message");
+    // By keyboard: Ctrl+Shift+M lists them in a panel, which Escape closes.
+    await page.locator(".cm-content").focus();
+    await page.keyboard.press("Control+Shift+M");
+    await until(async () => /expected/.test(await page.locator(".cm-panel-lint").innerText()), 5_000, "the diagnostics panel");
+    await page.keyboard.press("Escape");
+    await until(async () => (await page.locator(".cm-panel-lint").count()) === 0, 5_000, "the panel closed");
     // An edit clears them (the lines may no longer be the ones gcc named).
     await page.locator(".cm-content .cm-line").nth(2).click();
     await page.keyboard.press("End");
@@ -165,17 +158,37 @@ try {
   {
     step("?embed=1: the editor, stdin, Run and the result; no history, account, share or settings");
     const ctx = await browser.newContext({ viewport: { width: 800, height: 600 } });
-    const page = await open(ctx, `${base}?embed=1`);
-    await pick(page, /^Python/);
-    for (const gone of ['button:has-text("Share")', "#theme", "text=History", "text=Settings", "footer", '[data-testid="mode-tests"]', "#args"])
+    // The full page first: the reader's own program, and a link to an exercise.
+    const full = await open(ctx);
+    await pick(full, /^Python/);
+    const exercise = 'import sys\nprint("Hi, " + sys.stdin.readline().strip())\n';
+    await setCode(full, exercise);
+    await full.getByRole("button", { name: "Share" }).click();
+    const link = await full.locator("#share-url").inputValue();
+    await setCode(full, 'print("mine")\n');
+    await full.close();
+
+    const page = await open(ctx, `${base}?embed=1${new URL(link).hash}`);
+    // The link's program, at once: nothing of the reader's is replaced, so nothing to ask.
+    await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("Hi, "));
+    for (const gone of ['button:has-text("Share")', "#theme", "text=History", "text=Settings", "footer", '[data-testid="mode-tests"]', "#args", '[data-testid="share-ask"]', '[data-testid="share-opened"]', '[data-testid="file-open"]', '[data-testid="zip-upload"]'])
       assert.equal((await page.locator(gone).count()) > 0 && (await page.locator(gone).first().isVisible()), false, `${gone} shown in embed mode`);
-    await setCode(page, 'import sys\nprint("Hi, " + sys.stdin.readline().strip())\n');
     await page.locator('[data-testid="stdin"]').fill("Ada");
     await run(page);
     assert.match(await page.locator('[data-testid="verdict"]').innerText(), /Accepted/);
     assert.equal(await page.locator('[data-testid="stdout"]').innerText(), "Hi, Ada\n");
     await axe(page, "embed mode");
     await page.screenshot({ path: `${ART}real-embed.png`, fullPage: true });
+    // A reload shows the link's program again (the embed keeps nothing, the link stays).
+    await setCode(page, "print('changed in the embed')\n");
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes("Hi, "));
+    assert.doesNotMatch(await page.locator(".cm-content").innerText(), /changed in the embed/);
+    // The full page's work and history are untouched by the embed.
+    const back = await open(ctx);
+    await back.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.includes('print("mine")'));
+    await back.waitForSelector('[data-testid="history"]');
+    assert.equal(await back.locator('[data-testid="history-item"]').count(), 0, "the embed's run went into the page's history");
     await ctx.close();
   }
   console.log("ok");

@@ -7,14 +7,13 @@ import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { checkVerdictInView, pick, setCode } from "./helpers.mjs";
+import { addTests, checkVerdictInView, pick, runSuite, setCode } from "./helpers.mjs";
 
 const ART = fileURLToPath(new URL("./artifacts/", import.meta.url));
 await mkdir(ART, { recursive: true });
 const base = process.env.IDE_URL ?? "http://127.0.0.1:2358/";
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const step = (name) => console.log(`- ${name}`);
-let failed = false;
 
 async function runAndWait(page, key = true) {
   if (key) {
@@ -25,7 +24,7 @@ async function runAndWait(page, key = true) {
   return page.locator('[data-testid="verdict"], [data-testid="error"]').first();
 }
 
-try {
+await runSuite(browser, ART, async () => {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await ctx.newPage();
   await page.goto(base);
@@ -70,13 +69,7 @@ try {
 
   step("two test cases, one failing");
   await setCode(page, "a, b = map(int, input().split())\nprint(a + b)\n");
-  await page.locator('[data-testid="mode-tests"]').check();
-  await page.locator('[data-testid="add-test"]').click();
-  await page.locator('[data-testid="add-test"]').click();
-  await page.locator('[data-testid="test-0-in"]').fill("1 2");
-  await page.locator('[data-testid="test-0-out"]').fill("3");
-  await page.locator('[data-testid="test-1-in"]').fill("2 2");
-  await page.locator('[data-testid="test-1-out"]').fill("5");
+  await addTests(page, [["1 2", "3"], ["2 2", "5"]]);
   v = await runAndWait(page);
   await page.waitForSelector('[data-testid="tests-table"]');
   const table = await page.locator('[data-testid="tests-table"]').innerText();
@@ -112,11 +105,4 @@ try {
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   await phone.screenshot({ path: `${ART}real-phone.png`, fullPage: true });
   await phoneCtx.close();
-  console.log(`ok: screenshots in ${ART}`);
-} catch (e) {
-  failed = true;
-  console.error(e);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

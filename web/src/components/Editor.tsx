@@ -52,8 +52,10 @@ function fontTheme(size: number) {
 /**
  * CodeMirror 6 with highlighting, bracket matching, auto-indent, search, optional Vim keys,
  * Tab that never edits by accident (lib/tabFocus.ts), and the last run's errors as gutter
- * markers and underlines. The language mode and the Vim keymap are fetched when needed
- * (each is its own chunk): the editor is usable before either arrives.
+ * markers and underlines (F8 moves to the next, Ctrl+Shift+M lists them). The language
+ * mode and the Vim keymap are fetched when needed, bracket closing, completion and search
+ * once the editor is on screen, the lint module when there are errors to show (each is
+ * its own chunk): the editor is usable before any of them arrives.
  */
 export default function Editor(props: Props) {
   const host = useRef<HTMLDivElement>(null);
@@ -177,7 +179,7 @@ export default function Editor(props: Props) {
       if (!current || !v) return;
       if (!lint.current) {
         lint.current = m;
-        v.dispatch({ effects: compartments.current.lint.reconfigure(m.lintGutter()) });
+        v.dispatch({ effects: compartments.current.lint.reconfigure([m.lintGutter(), keymap.of(m.lintKeymap)]) });
       }
       v.dispatch(m.setDiagnostics(v.state, toEditorDiagnostics(v.state.doc, list)));
     });

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import dynamic from "next/dynamic";
-import { Judge0Client } from "@/lib/judge0";
+import { Judge0Client, type SubmissionResult } from "@/lib/judge0";
 import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
@@ -10,13 +10,13 @@ import { shareUrl, shortShareUrl } from "@/lib/share";
 import { diagnosticsIn } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
-import { TONE_CLASSES } from "@/lib/verdict";
 import { useClientConfig } from "@/hooks/useClientConfig";
 import { useDiagnostics } from "@/hooks/useDiagnostics";
-import { useEmbed } from "@/hooks/useEmbed";
+import { isEmbedded, useEmbed } from "@/hooks/useEmbed";
 import { useFiles } from "@/hooks/useFiles";
 import { useHistory } from "@/hooks/useHistory";
-import { useRun } from "@/hooks/useRun";
+import { useInteractive } from "@/hooks/useInteractive";
+import { useRun, type RunMeta } from "@/hooks/useRun";
 import { useSession } from "@/hooks/useSession";
 import { useShareLink } from "@/hooks/useShareLink";
 import { useWorkspace } from "@/hooks/useWorkspace";
@@ -25,12 +25,15 @@ import AccountPanel from "./AccountPanel";
 import ErrorBox from "./ErrorBox";
 import FilesPane from "./FilesPane";
 import HistoryPanel from "./HistoryPanel";
+import InteractiveToggle from "./InteractiveToggle";
 import InputPanel from "./InputPanel";
+import LiveProgress from "./LiveProgress";
 import NoticeBanner from "./NoticeBanner";
 import ResultView from "./ResultView";
 import SettingsPanel from "./SettingsPanel";
 import ShareBanner from "./ShareBanner";
 import SplitPane from "./SplitPane";
+import Terminal from "./Terminal";
 import Toolbar from "./Toolbar";
 import { inputClass } from "./ui";
 
@@ -67,7 +70,7 @@ export default function Ide() {
   const offered = useMemo(() => (langs.languages ? offeredLanguages(langs.languages, config) : null), [langs.languages, config]);
   const startId = useMemo(() => (offered ? startLanguage(offered, config) : undefined), [offered, config]);
 
-  const w = useWorkspace(offered, startId, configLoaded);
+  const w = useWorkspace(offered, startId, configLoaded, () => (isEmbedded() ? undefined : window.localStorage));
   const { ws, language, code } = w;
   const files = useFiles({ ...w, languageId: ws.languageId, stdin: ws.stdin });
   useEffect(() => {
@@ -84,9 +87,10 @@ export default function Ide() {
   }, [dark]);
 
   const historySource = useMemo<HistorySource | null>(() => {
+    if (embed) return null;
     if (!gw || session.state.kind === "off") return browserHistory(() => window.localStorage);
     return session.state.kind === "ready" ? gatewayHistory(gw, () => window.localStorage) : null;
-  }, [gw, session.state.kind]);
+  }, [gw, session.state.kind, embed]);
   const history = useHistory(historySource, session.identity);
 
   const [chosenMode, setMode] = useState<"stdin" | "tests">("stdin");
@@ -116,27 +120,54 @@ export default function Ide() {
     resolveShort,
   );
 
-  const runner = useRun(client);
+  const { record: recordRun } = history;
+  // Every finished run goes to History: started here, or brought back after a reload.
+  const onFinished = useCallback(
+    (result: SubmissionResult, meta: RunMeta) => {
+      const kept = recordRun({
+        token: result.token,
+        languageId: meta.languageId,
+        status: result.status,
+        time: result.time,
+        memory: result.memory,
+        createdAt: meta.createdAt,
+        finishedAt: new Date().toISOString(),
+        sourceCode: meta.sourceCode,
+        stdin: meta.stdin,
+        files: meta.files,
+        mainName: meta.mainName,
+      });
+      if (!kept) setNote("This run is too large to keep in the browser's history.");
+    },
+    [recordRun],
+  );
+  const runner = useRun(client, { timeoutMs: timeoutSeconds * 1000, resumeReady: w.loaded, onFinished });
+  const interactive = useInteractive(client, API_BASE);
+  const [interactiveMode, setInteractiveMode] = useState(false);
   const { start: startRun } = runner;
+  const { start: startInteractive } = interactive;
   // The program as it ran, every file: an edit to any of them clears the last run's errors.
   const programKey = useMemo(() => JSON.stringify([code, w.mainName, w.extraFiles]), [code, w.mainName, w.extraFiles]);
   const { diagnostics, ranWith } = useDiagnostics(runner.run, programKey);
   // Each tab shows the errors the tools named in its file.
   const tabNames = files.tabs.map((t) => t.name).join("\n");
   const tabDiagnostics = useMemo(() => diagnosticsIn(diagnostics, tabNames.split("\n"), files.active), [diagnostics, tabNames, files.active]);
-  const { record: recordRun } = history;
   const resultRef = useRef<HTMLElement>(null);
-  // The language's mode (its own chunk) is fetched alongside the editor's code.
-  const languageName = language?.name;
+  // The language's mode (its own chunk) is fetched alongside the editor's code: as soon as
+  // the languages are here, for the saved language or the one a newcomer will get.
+  const languageName = language?.name ?? offered?.find((l) => l.id === (ws.languageId ?? startId))?.name;
   useEffect(() => void (languageName && loadEditorLanguage(languageName)), [languageName]);
   const doRun = useCallback(async () => {
     if (!language) return;
-    const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
-    const createdAt = new Date().toISOString();
     // What reopens this run with its files (from history or a share link).
     const programFiles = { files: w.extraFiles.length > 0 ? w.extraFiles : undefined, mainName: w.project ? w.mainName : undefined };
     setShare(null);
     setNote(null);
+    if (interactiveMode) {
+      const files = [{ name: w.mainName, content: code }, ...w.extraFiles.map((f) => ({ name: f.name, content: f.content, encoding: f.binary ? ("base64" as const) : ("utf8" as const) }))];
+      return startInteractive(language, files, ws.args, w.compilerOptions);
+    }
+    const tests = mode === "tests" && ws.tests.length > 0 ? ws.tests : null;
     const req = {
       language_id: language.id,
       ...submissionFiles(language.name, { main: code, mainName: w.mainName, extra: w.extraFiles }),
@@ -145,27 +176,13 @@ export default function Ide() {
       compiler_options: w.compilerOptions,
       tests: tests ?? undefined,
     };
+    const meta = { languageId: language.id, sourceCode: code, stdin: tests ? null : ws.stdin, tests, createdAt: new Date().toISOString(), ...programFiles };
     ranWith(programKey);
-    const result = await startRun(req, ws.settings.wait);
+    await startRun(req, ws.settings.wait, meta);
     // On a phone (or below long test tables) the result is off screen: bring it into view.
     const box = resultRef.current?.getBoundingClientRect();
     if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
-    if (result) {
-      const kept = recordRun({
-        token: result.token,
-        languageId: language.id,
-        status: result.status,
-        time: result.time,
-        memory: result.memory,
-        createdAt,
-        finishedAt: new Date().toISOString(),
-        sourceCode: code,
-        stdin: tests ? null : ws.stdin,
-        ...programFiles,
-      });
-      if (!kept) setNote("This run is too large to keep in the browser's history.");
-    }
-  }, [language, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, recordRun, ranWith, programKey]);
+  }, [language, interactiveMode, startInteractive, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, ranWith, programKey]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -228,7 +245,8 @@ export default function Ide() {
   };
 
   const langName = (id: number, fallback?: string) => offered?.find((l) => l.id === id)?.name ?? fallback ?? `language ${id}`;
-  const { run, running, elapsed } = runner;
+  const { run, elapsed } = runner;
+  const running = runner.running || interactive.active;
 
   return (
     <div className="flex min-h-screen flex-col">
@@ -242,7 +260,7 @@ export default function Ide() {
         hasLanguage={!!language}
         canRun={!!language}
         onRun={() => void doRun()}
-        onCancel={runner.cancel}
+        onCancel={interactive.active ? interactive.stop : runner.cancel}
         onShare={() => void makeShare()}
         onReset={w.resetCode}
         previousName={ws.previous ? langName(ws.previous.languageId) : null}
@@ -257,7 +275,7 @@ export default function Ide() {
       </Toolbar>
 
       <ShareBanner
-        share={shareLink.state}
+        share={embed && shareLink.state.kind === "opened" ? { kind: "none" } : shareLink.state}
         languageName={langName}
         canGoBack={!!ws.previous}
         onAccept={shareLink.accept}
@@ -333,28 +351,25 @@ export default function Ide() {
           </section>
 
           <section ref={resultRef} aria-labelledby="result-title" aria-live="polite" aria-busy={running} className="scroll-mt-36 rounded border border-slate-300 p-3 dark:border-slate-700">
-            <h2 id="result-title" className="mb-2 text-sm font-semibold">
-              Result
-            </h2>
-            {run.kind === "idle" && (
+            <div className="mb-2 flex flex-wrap items-center gap-3">
+              <h2 id="result-title" className="text-sm font-semibold">
+                Result
+              </h2>
+              <InteractiveToggle on={interactiveMode} onChange={setInteractiveMode} disabled={interactive.active} />
+            </div>
+            {interactiveMode && <Terminal state={interactive.state} onLine={interactive.sendLine} onEof={interactive.sendEof} onStop={interactive.stop} />}
+            {!interactiveMode && run.kind === "idle" && (
               <p className="text-sm text-slate-600 dark:text-slate-400">
                 Press <kbd className="rounded border px-1">Ctrl</kbd>+<kbd className="rounded border px-1">Enter</kbd> (
                 <kbd className="rounded border px-1">⌘</kbd>+<kbd className="rounded border px-1">Enter</kbd> on a Mac) or Run.
               </p>
             )}
-            {run.kind === "running" && (
-              <div className={`flex items-center gap-2 rounded border-l-4 p-3 ${TONE_CLASSES.pending}`} data-testid="progress">
-                <span className="inline-block h-4 w-4 animate-spin rounded-full border-2 border-current border-t-transparent" aria-hidden="true" />
-                <span>
-                  {run.status?.description ?? "Submitting"}… {(elapsed / 1000).toFixed(1)} s
-                </span>
-              </div>
-            )}
-            {run.kind === "error" && <ErrorBox error={run.error} />}
-            {run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
+            {!interactiveMode && run.kind === "running" && <LiveProgress run={run} elapsed={elapsed} />}
+            {!interactiveMode && run.kind === "error" && <ErrorBox error={run.error} />}
+            {!interactiveMode && run.kind === "done" && <ResultView result={run.result} tests={run.tests} />}
           </section>
 
-          {historySource && !embed && (
+          {historySource && (
             <HistoryPanel
               {...history}
               kind={historySource.kind}

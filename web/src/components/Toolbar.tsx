@@ -24,13 +24,13 @@ interface Props {
   onBack: () => void;
   theme: ThemeChoice;
   onTheme: (t: ThemeChoice) => void;
-  /** Embedded in another page (?embed=1): language and Run only. */
+  /** Embedded in another page (?embed=1): language, Run (Cancel) and Reset code only. */
   embed?: boolean;
   /** The account controls. */
   children?: ReactNode;
 }
 
-/** The page's header: language, Run, Share, Reset, Back, account, theme (embedded: language and Run). */
+/** The page's header: language, Run, Share, Reset, Back, account, theme (embedded: language, Run, Reset). */
 export default function Toolbar(p: Props) {
   return (
     // Sticky: Run stays at hand however far the page is scrolled (phones, long test tables).

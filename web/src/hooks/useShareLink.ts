@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { ApiError } from "@/lib/judge0";
 import { readShareAny, shortShareId, type SharedProgram } from "@/lib/share";
+import { isEmbedded } from "./useEmbed";
 
 export type ShareState =
   | { kind: "none" }
@@ -37,8 +38,9 @@ export function useShareLink(
     let hash = window.location.hash;
     const shortId = shortShareId(hash);
     if (!hash.startsWith("#s=") && !hash.startsWith("#z=") && shortId === null) return;
-    // The link is taken in once: a reload does not offer it again.
-    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    // The link is taken in once: a reload does not offer it again. Embedded, the page keeps
+    // nothing, so the link stays: a reload shows its program again.
+    if (!isEmbedded()) window.history.replaceState(null, "", window.location.pathname + window.location.search);
     if (shortId !== null) {
       if (!shortId) return setState({ kind: "broken", reason: "the short link is damaged (its id is not one this server makes); copy the whole link again" });
       if (!resolveShort) return setState({ kind: "broken", reason: "this is a short link of a server with a gateway; this server keeps no links" });

@@ -1,7 +1,7 @@
 "use client";
 
 // The user's work: code per language, inputs, compiler options per language, settings,
-// kept in localStorage. Opening another program (a history entry, a share link) never
+// kept in localStorage (nowhere in embed mode). Opening another program (a history entry, a share link) never
 // loses what was there: it is kept as `previous`, and `backToPrevious` swaps it back.
 
 import { useCallback, useEffect, useRef, useState } from "react";
@@ -14,9 +14,15 @@ import { pickLanguage, replaceProgram, wouldReplaceWork, type OpenProgram } from
 /**
  * `offered`: the languages the page offers (null while loading); `startId`: the language
  * for someone without a saved choice; `ready`: whether both are final (the client
- * configuration may still change them).
+ * configuration may still change them); `storage`: where the work is kept (undefined:
+ * nowhere, as in embed mode), asked for when it is read and written.
  */
-export function useWorkspace(offered: Language[] | null, startId: number | undefined, ready: boolean) {
+export function useWorkspace(
+  offered: Language[] | null,
+  startId: number | undefined,
+  ready: boolean,
+  storage: () => Storage | undefined = () => window.localStorage,
+) {
   const [ws, setWs] = useState<Workspace>(emptyWorkspace);
   const [loaded, setLoaded] = useState(false);
   // The browser refused to keep the workspace (it is larger than localStorage allows).
@@ -24,14 +30,16 @@ export function useWorkspace(offered: Language[] | null, startId: number | undef
   // Changes whenever the editor must load the document again (language, reset, open).
   const [docKey, setDocKey] = useState("initial");
   const bump = useCallback((why: string) => setDocKey(`${why}-${Date.now()}-${Math.random()}`), []);
+  // Chosen once, with the page.
+  const store = useRef(storage);
 
   useEffect(() => {
-    setWs(loadWorkspace(window.localStorage));
+    setWs(loadWorkspace(store.current()));
     setDocKey("loaded");
     setLoaded(true);
   }, []);
   useEffect(() => {
-    if (loaded) setUnsaved(!saveWorkspace(window.localStorage, ws));
+    if (loaded) setUnsaved(!saveWorkspace(store.current(), ws));
   }, [ws, loaded]);
 
   // Once the workspace and the languages are here, settle the current language.

@@ -166,7 +166,8 @@ export interface RunOptions {
   onProgress?: (status: Status, token: string) => void;
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Wait ms, or reject with an "aborted" ApiError when signal fires. */
+export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new ApiError("aborted", "Cancelled."));
     const t = setTimeout(() => {
@@ -191,6 +192,14 @@ function statusOf(v: unknown): Status | null {
     return { id: s.id, description: typeof s.description === "string" ? s.description : `Status ${s.id}` };
   }
   return null;
+}
+
+/** A `test` live event: one test case's verdict and measures as it finishes (outputs come with the result). */
+export function decodeTestEvent(raw: unknown): { index: number; result: TestResult } | null {
+  if (!raw || typeof raw !== "object") return null;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.index !== "number" || !Number.isInteger(r.index) || r.index < 0) return null;
+  return { index: r.index, result: decodeTest(r) };
 }
 
 function decodeTest(raw: Record<string, unknown>): TestResult {
@@ -351,6 +360,8 @@ export class Judge0Client {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Set once the server said it does not know the extension fields (a plain Judge0). */
   private plainJudge0 = false;
+  /** Set once the server answered that it has no live events (/events 404 or 501): runs are polled. */
+  noLiveEvents = false;
 
   constructor(opts: ClientOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, "");
@@ -403,6 +414,52 @@ export class Judge0Client {
       throw new ApiError("server", `The API answered HTTP ${res.status} with something that is not JSON. Is this the coderunner API?`, {
         status: res.status,
       });
+    }
+  }
+
+  /**
+   * GET /submissions/:token/events (coderunner's live events, docs/API.md): the open
+   * stream of Server-Sent Events, with the same base64 and fields as get(). An HTTP error
+   * is thrown as an ApiError with its status (404 or 501 from a server without the route).
+   */
+  async openEvents(token: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const url = this.url(`/submissions/${encodeURIComponent(token)}/events`, { base64_encoded: "true", fields: this.fields() });
+    let res: Response;
+    try {
+      res = await this.fetchFn(url, { method: "GET", headers: { Accept: "text/event-stream", ...this.headers }, signal, cache: "no-store" });
+    } catch (e) {
+      if (signal?.aborted || (e instanceof DOMException && e.name === "AbortError")) throw new ApiError("aborted", "Cancelled.");
+      throw new ApiError("network", `The connection to the server was lost: ${e instanceof Error ? e.message : String(e)}.`);
+    }
+    if (!res.ok) throw await errorFromResponse(res);
+    if (!res.body || !/^text\/event-stream/i.test(res.headers.get("Content-Type") ?? "")) {
+      res.body?.cancel().catch(() => {});
+      // Something in between answered a page of its own: as good as no route.
+      throw new ApiError("not_found", "The server does not stream live events.", { status: 404 });
+    }
+    return res.body;
+  }
+
+  /** GET a JSON route of this API (e.g. /api/v2/runtimes), errors as for every route. */
+  async getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    return this.request("GET", this.url(path), undefined, signal);
+  }
+
+  /** How the server answers a plain GET of path: its status and message, or null status when unreachable. */
+  async probe(path: string, signal?: AbortSignal): Promise<{ status: number | null; message: string | null }> {
+    try {
+      const res = await this.fetchFn(this.url(path), { method: "GET", headers: { Accept: "application/json", ...this.headers }, signal, cache: "no-store" });
+      const text = await res.text().catch(() => "");
+      let message: string | null = null;
+      try {
+        const o = JSON.parse(text) as { message?: unknown; error?: unknown };
+        message = typeof o.message === "string" ? o.message : typeof o.error === "string" ? o.error : null;
+      } catch {
+        /* not JSON: no message */
+      }
+      return { status: res.status, message };
+    } catch {
+      return { status: null, message: null };
     }
   }
 

@@ -41,6 +41,11 @@ describe("proxy routes", () => {
       expect(checkRoute("submissions/0b5c-aa", "GET", auth)).toBe("ok");
       expect(checkRoute("client-config", "GET", auth)).toBe("ok");
       expect(checkRoute("shares", "POST", auth)).toBe("ok");
+      expect(checkRoute("submissions/0b5c-aa/events", "GET", auth)).toBe("ok");
+      expect(checkRoute("submissions/0b5c-aa/events", "POST", auth)).toBe(405);
+      expect(checkRoute("submissions/0b5c-aa/other", "GET", auth)).toBe(404);
+      expect(checkRoute("api/v2/runtimes", "GET", auth)).toBe("ok");
+      expect(checkRoute("api/v2/execute", "POST", auth)).toBe(404);
       expect(checkRoute("shares/Ab3xY9kQ2m_-", "GET", auth)).toBe("ok");
       expect(checkRoute("shares/Ab3xY9kQ2m_-", "DELETE", auth)).toBe(405);
       expect(checkRoute("shares/a/b", "GET", auth)).toBe(404);
@@ -147,7 +152,14 @@ describe("proxy response headers", () => {
     h.append("set-cookie", "coderunner_session_x=1; Path=/");
     return h;
   }
-  it("passes back content and limit headers and only the session cookie", () => {
+  it("lets a live event stream through unbuffered", () => {
+    const out = browserResponseHeaders(new Headers({ "content-type": "text/event-stream", "cache-control": "no-cache" }), session);
+    expect(out.get("content-type")).toBe("text/event-stream");
+    expect(out.get("cache-control")).toBe("no-cache, no-transform");
+    expect(out.get("x-accel-buffering")).toBe("no");
+    expect(browserResponseHeaders(gatewayAnswer(), session).get("x-accel-buffering")).toBeNull();
+  });
+    it("passes back content and limit headers and only the session cookie", () => {
     const out = browserResponseHeaders(gatewayAnswer(), session);
     expect(out.getSetCookie()).toEqual(["coderunner_session=new.sig; Path=/; HttpOnly; SameSite=Lax; Max-Age=86400"]);
     const rest = Object.fromEntries([...out].filter(([k]) => k !== "set-cookie"));

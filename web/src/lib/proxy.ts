@@ -74,6 +74,9 @@ export const ROUTES: readonly Route[] = [
   { path: /^(statuses|about|version|config_info)$/, methods: ["GET"] },
   { path: /^submissions(\/batch)?$/, methods: ["GET", "POST"] },
   { path: new RegExp(`^submissions/${TOKEN}$`), methods: ["GET"] },
+  // A run's live events (Server-Sent Events), streamed through as they come.
+  { path: new RegExp(`^submissions/${TOKEN}/events$`), methods: ["GET"] },
+  { path: /^api\/v2\/runtimes$/, methods: ["GET"] },
   { path: /^client-config$/, methods: ["GET"] },
   { path: /^shares$/, methods: ["POST"] },
   { path: new RegExp(`^shares/${TOKEN}$`), methods: ["GET"] },
@@ -170,5 +173,15 @@ export function browserResponseHeaders(upstream: Headers, cfg: ProxyConfig): Hea
     if (v) out.set(h, v);
   }
   if (cfg.auth === "session") for (const c of filterSetCookies(upstream.getSetCookie())) out.append("set-cookie", c);
+  if (isEventStream(upstream)) {
+    // Each event as it comes: no compression (which buffers) here or in a proxy in front.
+    out.set("cache-control", "no-cache, no-transform");
+    out.set("x-accel-buffering", "no");
+  }
   return out;
+}
+
+/** Whether an answer is a stream of Server-Sent Events. */
+export function isEventStream(upstream: Headers): boolean {
+  return (upstream.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
 }

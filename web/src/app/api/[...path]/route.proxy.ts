@@ -35,7 +35,8 @@ async function forward(req: Request, ctx: { params: Promise<{ path: string[] }> 
       body: req.method === "POST" ? await req.arrayBuffer() : undefined,
       cache: "no-store",
       redirect: "manual",
-      signal: AbortSignal.timeout(cfg.timeoutMs),
+      // A browser that goes away ends the request to the gateway too (a live stream holds one).
+      signal: AbortSignal.any([req.signal, AbortSignal.timeout(cfg.timeoutMs)]),
     });
   } catch (e) {
     return Response.json(
