@@ -64,6 +64,23 @@ try {
   assert.equal(await run(page), "Hi there, Ada!\n");
   await page.screenshot({ path: `${ART}files-multi.png`, fullPage: true });
 
+  step("a compile error in util.c is marked in util.c's tab, not in main.c's");
+  const fixed = '#include <stdio.h>\n#include "util.h"\n\nvoid greet(const char *name) {\n    printf("Hi there, %s!\\n", name);\n}\n';
+  await setCode(page, fixed.replace("name);", "nam);"));
+  await page.locator('[data-testid="run"]').click();
+  await page.waitForSelector('[data-testid="verdict"]', { timeout: 60_000 });
+  assert.match(await page.locator('[data-testid="verdict"]').innerText(), /Compilation Error/);
+  assert.match(await page.locator('[data-testid="compile-output"]').innerText(), /util\.c:5:/);
+  await page.waitForSelector(".cm-lintRange-error");
+  assert.equal(await page.locator(".cm-lintRange-error").first().innerText(), "nam");
+  await openTab(page, "main.c");
+  await until(async () => (await editorText(page)).includes("int main(void)"), 5000, "main.c in the editor");
+  assert.equal(await page.locator(".cm-lint-marker-error, .cm-lintRange-error").count(), 0, "no markers in main.c");
+  await openTab(page, "util.c");
+  await page.waitForSelector(".cm-lintRange-error");
+  await setCode(page, fixed);
+  assert.equal(await run(page), "Hi there, Ada!\n");
+
   step("the tabs by keyboard: arrows move and select, one tab stop, aria roles");
   await tab(page, "util.c").focus();
   await page.keyboard.press("ArrowRight");
@@ -179,6 +196,7 @@ try {
   const other = await ctx.newPage();
   await other.goto(link);
   await other.waitForSelector('[data-testid="share-ask"]', { timeout: 20_000 });
+  assert.match(await other.locator('[data-testid="share-ask"]').innerText(), /Python .* program with 1 more file\./);
   await other.locator('[data-testid="share-keep"]').click();
   await openTab(other, "helper.py");
   await until(async () => (await editorText(other)).includes("'mine'"), 5000, "my helper kept");
@@ -192,6 +210,31 @@ try {
   await openTab(other, "helper.py");
   await until(async () => (await editorText(other)).includes("'mine'"), 5000, "my helper back");
   await other.screenshot({ path: `${ART}files-share.png`, fullPage: true });
+
+  step("?embed=1 with a shared multi-file program: its tabs, no file actions, and it runs");
+  {
+    const embedCtx = await browser.newContext({ viewport: { width: 800, height: 700 } });
+    const e = await embedCtx.newPage();
+    await e.goto(base);
+    await e.waitForSelector('[data-testid="language"] option[value="89"]', { state: "attached", timeout: 20_000 });
+    await pick(e, /^Multi-file program/);
+    await until(async () => (await tabNames(e)).length === 5, 5000, "the starting tabs");
+    await e.getByRole("button", { name: "Share" }).click();
+    const multiLink = await e.locator("#share-url").inputValue();
+    await embedCtx.close();
+    const embedCtx2 = await browser.newContext({ viewport: { width: 800, height: 700 } });
+    const em = await embedCtx2.newPage();
+    await em.goto(multiLink.replace("/#", "/?embed=1#"));
+    await until(async () => (await tabNames(em)).join(" ") === "main.c util.c util.h compile run", 20_000, "the shared program's tabs in embed mode");
+    for (const gone of ['[data-testid="file-open"]', '[data-testid="zip-download"]', '[data-testid="file-new"]', '[data-testid="file-delete"]'])
+      assert.equal(await em.locator(gone).count(), 0, `${gone} in embed mode`);
+    await em.locator('[data-testid="stdin"]').fill("Ada");
+    assert.equal(await run(em), "Hello, Ada!\n");
+    // A one-file program in embed mode shows no tab bar.
+    await pick(em, /^Python/);
+    await until(async () => (await em.locator('[data-testid="file-tabs"]').count()) === 0, 5000, "no tabs for one file");
+    await embedCtx2.close();
+  }
 
   step("history restores a run's files");
   await other.locator('[data-testid="history-item"] button').first().click();

@@ -6,7 +6,7 @@
 //
 // Checks: the session cookie (only it, HttpOnly) reaches the browser through the proxy; the
 // operator's notice, language list and default language from client-config; a run appears
-// in History and clicking it brings back code, language and stdin; another browser (another
+// in History and clicking it brings back code, language and stdin (and a run's extra files); another browser (another
 // session) sees neither the run nor its token; register, sign out, sign in (and a wrong
 // password) with accounts on, the history following the user to a third browser; delete;
 // load more; an ended session replaced; key mode (one shared key: no cookie, the history
@@ -250,6 +250,27 @@ try {
   await until(async () => (await a.locator('[data-testid="language"]').inputValue()) === "50", 10_000, "back to the C program");
   assert.equal(await a.locator('[data-testid="stdin"]').inputValue(), "something else");
   await a.screenshot({ path: `${ART}gateway-history.png`, fullPage: true });
+
+  step("a run with an extra file: its entry brings the file back (kept in this browser beside the gateway's history), then is deleted");
+  await a.locator('[data-testid="language"]').selectOption("71");
+  await setCode(a, "import helper\nprint(helper.X)\n");
+  await a.locator('[data-testid="file-new"]').click();
+  await a.locator('[data-testid="file-name"]').fill("helper.py");
+  await a.locator('[data-testid="file-name"]').press("Enter");
+  await a.waitForSelector('[data-testid="file-tab"][aria-selected="true"]:text-is("helper.py")');
+  await setCode(a, "X = 'from the helper'\n");
+  await a.locator('[data-testid="stdin"]').fill("");
+  await run(a);
+  assert.equal(await stdoutOf(a), "from the helper\n");
+  await until(async () => (await a.locator('[data-testid="history-item"]').count()) === 2, 10_000, "the run with a file in History");
+  const filesToken = await a.locator('[data-testid="history-item"]').first().getAttribute("data-token");
+  await a.locator('[data-testid="file-delete"]').click();
+  await a.locator('[data-testid="confirm-delete"]').click();
+  await until(async () => (await a.locator('[data-testid="file-tab"]').count()) === 1, 10_000, "helper.py deleted");
+  await a.locator(`[data-testid="history-item"][data-token="${filesToken}"] button`).first().click();
+  await a.waitForSelector('[data-testid="file-tab"]:text-is("helper.py")');
+  await a.locator(`[data-testid="history-item"][data-token="${filesToken}"] button[aria-label^="Delete"]`).click();
+  await until(async () => (await a.locator(`[data-testid="history-item"][data-token="${filesToken}"]`).count()) === 0, 10_000, "the entry to go");
 
   step("the history is the server's: a reload shows it again");
   await a.reload();

@@ -285,6 +285,19 @@ await runSuite(browser, ART, async () => {
     await o.locator('[data-testid="language"]').selectOption("44");
     await o.waitForFunction(() => document.querySelector(".cm-content")?.textContent?.startsWith("#!/bin/sh"));
     assert.equal(await o.locator('[data-testid="run"]').isDisabled(), false);
+    // An extra file goes as additional_files, a zip (base64), the script as source_code.
+    await o.locator('[data-testid="file-new"]').click();
+    await o.locator('[data-testid="file-name"]').fill("data.txt");
+    await o.locator('[data-testid="file-name"]').press("Enter");
+    const [exe] = await Promise.all([
+      o.waitForRequest((r) => r.method() === "POST" && new URL(r.url()).pathname === "/submissions"),
+      o.locator('[data-testid="run"]').click(),
+    ]);
+    assert.match(exe.postDataJSON().additional_files, /^UEsDB/);
+    assert.match(Buffer.from(exe.postDataJSON().source_code, "base64").toString(), /^#!\/bin\/sh/);
+    await o.waitForSelector('[data-testid="verdict"]');
+    await o.locator('[data-testid="file-delete"]').click();
+    assert.deepEqual(await o.locator('[data-testid="file-tab"]').allInnerTexts(), ["a.out"], "an empty file goes without a question");
 
     step("verdicts in plain words, the technical name as detail");
     await o.locator('[data-testid="language"]').selectOption("71");

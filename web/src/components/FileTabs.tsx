@@ -14,6 +14,8 @@ interface Props {
   onAdd: (name: string) => string | null;
   onRename: (index: number, name: string) => string | null;
   onRemove: (index: number) => void;
+  /** Offer New file, Rename and Delete. */
+  manage: boolean;
   /** The id of the panel the tabs control (the editor). */
   panelId: string;
 }
@@ -25,7 +27,7 @@ export const tabId = (i: number) => `file-tab-${i}`;
  * End move and select; F2 renames, Delete removes an extra file), then New file, Rename and
  * Delete buttons, and the name field they open.
  */
-export default function FileTabs({ tabs, active, mainRenamable, onSelect, onAdd, onRename, onRemove, panelId }: Props) {
+export default function FileTabs({ tabs, active, mainRenamable, onSelect, onAdd, onRename, onRemove, manage, panelId }: Props) {
   const [naming, setNaming] = useState<{ index: number; name: string } | null>(null); // index -1: a new file
   const [problem, setProblem] = useState<string | null>(null);
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
@@ -34,7 +36,7 @@ export default function FileTabs({ tabs, active, mainRenamable, onSelect, onAdd,
     onSelect(i);
     refs.current[i]?.focus();
   };
-  const canRename = (i: number) => i > 0 || mainRenamable;
+  const canRename = (i: number) => manage && (i > 0 || mainRenamable);
   const startRename = (i: number) => {
     if (!canRename(i)) return;
     setProblem(null);
@@ -49,7 +51,7 @@ export default function FileTabs({ tabs, active, mainRenamable, onSelect, onAdd,
     } else if (e.key === "F2") {
       e.preventDefault();
       startRename(i);
-    } else if (e.key === "Delete" && i > 0) {
+    } else if (e.key === "Delete" && i > 0 && manage) {
       e.preventDefault();
       onRemove(i);
     }
@@ -95,23 +97,27 @@ export default function FileTabs({ tabs, active, mainRenamable, onSelect, onAdd,
             </button>
           ))}
         </div>
-        <button
-          type="button"
-          className={`${buttonClass} px-2 py-0.5 text-xs`}
-          onClick={() => {
-            setProblem(null);
-            setNaming({ index: -1, name: "" });
-          }}
-          data-testid="file-new"
-        >
-          New file
-        </button>
-        <button type="button" className={`${buttonClass} px-2 py-0.5 text-xs`} onClick={() => startRename(active)} disabled={!canRename(active)} data-testid="file-rename">
-          Rename
-        </button>
-        <button type="button" className={`${buttonClass} px-2 py-0.5 text-xs`} onClick={() => onRemove(active)} disabled={active === 0} data-testid="file-delete">
-          Delete
-        </button>
+        {manage && (
+          <>
+            <button
+              type="button"
+              className={`${buttonClass} px-2 py-0.5 text-xs`}
+              onClick={() => {
+                setProblem(null);
+                setNaming({ index: -1, name: "" });
+              }}
+              data-testid="file-new"
+            >
+              New file
+            </button>
+            <button type="button" className={`${buttonClass} px-2 py-0.5 text-xs`} onClick={() => startRename(active)} disabled={!canRename(active)} data-testid="file-rename">
+              Rename
+            </button>
+            <button type="button" className={`${buttonClass} px-2 py-0.5 text-xs`} onClick={() => onRemove(active)} disabled={active === 0} data-testid="file-delete">
+              Delete
+            </button>
+          </>
+        )}
       </div>
       {naming && (
         <form

@@ -7,7 +7,7 @@ import { GatewayClient, type HistoryItem } from "@/lib/gateway";
 import { browserHistory, gatewayHistory, type HistorySource } from "@/lib/history";
 import { effectiveSettings, offeredLanguages, startLanguage } from "@/lib/clientConfig";
 import { shareUrl, shortShareUrl } from "@/lib/share";
-import type { SourceDiagnostic } from "@/lib/diagnostics";
+import { diagnosticsIn } from "@/lib/diagnostics";
 import { loadEditorLanguage } from "@/lib/editorLanguage";
 import { editorLanguageFor, submissionFiles } from "@/lib/files";
 import { useClientConfig } from "@/hooks/useClientConfig";
@@ -50,8 +50,6 @@ const API_BASE = process.env.NEXT_PUBLIC_CODERUNNER_API_BASE ?? "";
 /** "server": `next start` in front of the gateway (sessions, history, client configuration). */
 const SERVER_MODE = process.env.NEXT_PUBLIC_CODERUNNER_WEB_MODE === "server";
 
-// Errors are shown on the single-file program's own lines only.
-const NO_DIAGNOSTICS: SourceDiagnostic[] = [];
 
 export default function Ide() {
   const embed = useEmbed();
@@ -91,7 +89,7 @@ export default function Ide() {
   const historySource = useMemo<HistorySource | null>(() => {
     if (embed) return null;
     if (!gw || session.state.kind === "off") return browserHistory(() => window.localStorage);
-    return session.state.kind === "ready" ? gatewayHistory(gw) : null;
+    return session.state.kind === "ready" ? gatewayHistory(gw, () => window.localStorage) : null;
   }, [gw, session.state.kind, embed]);
   const history = useHistory(historySource, session.identity);
 
@@ -148,7 +146,12 @@ export default function Ide() {
   const [interactiveMode, setInteractiveMode] = useState(false);
   const { start: startRun } = runner;
   const { start: startInteractive } = interactive;
-  const { diagnostics, ranWith } = useDiagnostics(runner.run, code);
+  // The program as it ran, every file: an edit to any of them clears the last run's errors.
+  const programKey = useMemo(() => JSON.stringify([code, w.mainName, w.extraFiles]), [code, w.mainName, w.extraFiles]);
+  const { diagnostics, ranWith } = useDiagnostics(runner.run, programKey);
+  // Each tab shows the errors the tools named in its file.
+  const tabNames = files.tabs.map((t) => t.name).join("\n");
+  const tabDiagnostics = useMemo(() => diagnosticsIn(diagnostics, tabNames.split("\n"), files.active), [diagnostics, tabNames, files.active]);
   const resultRef = useRef<HTMLElement>(null);
   // The language's mode (its own chunk) is fetched alongside the editor's code: as soon as
   // the languages are here, for the saved language or the one a newcomer will get.
@@ -174,12 +177,12 @@ export default function Ide() {
       tests: tests ?? undefined,
     };
     const meta = { languageId: language.id, sourceCode: code, stdin: tests ? null : ws.stdin, tests, createdAt: new Date().toISOString(), ...programFiles };
-    ranWith(code);
+    ranWith(programKey);
     await startRun(req, ws.settings.wait, meta);
     // On a phone (or below long test tables) the result is off screen: bring it into view.
     const box = resultRef.current?.getBoundingClientRect();
     if (box && (box.top < 0 || box.top > window.innerHeight - 120)) resultRef.current!.scrollIntoView({ block: "start", behavior: "smooth" });
-  }, [language, interactiveMode, startInteractive, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, ranWith]);
+  }, [language, interactiveMode, startInteractive, mode, ws, code, w.compilerOptions, w.extraFiles, w.mainName, w.project, startRun, ranWith, programKey]);
 
   // Ctrl/Cmd+Enter runs from anywhere on the page (the editor binds it too).
   useEffect(() => {
@@ -304,7 +307,7 @@ export default function Ide() {
       <SplitPane leftId="editor-pane">
         <section id="editor-pane" aria-label="Editor" className="flex min-h-[50vh] flex-col overflow-hidden rounded border border-slate-300 dark:border-slate-700 lg:min-h-0">
           {w.loaded && (
-            <FilesPane files={files} project={w.project} unsaved={w.unsaved} bare={embed}>
+            <FilesPane files={files} project={w.project} manage={!embed} unsaved={w.unsaved}>
               <Editor
                 // A tab of its own per file: the undo history never crosses files.
                 key={`${w.docKey}|${files.active}`}
@@ -315,8 +318,7 @@ export default function Ide() {
                 vimMode={settings.vim}
                 fontSize={settings.fontSize}
                 tabSize={settings.tabSize}
-                // The last run's errors are on the main file's lines.
-                diagnostics={files.active === 0 && !w.project ? diagnostics : NO_DIAGNOSTICS}
+                diagnostics={tabDiagnostics}
                 onChange={files.onChange}
                 onRun={() => void doRun()}
               />

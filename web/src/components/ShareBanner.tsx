@@ -29,11 +29,13 @@ export default function ShareBanner({ share, languageName, canGoBack, onAccept, 
       </div>
     );
   const lang = languageName(share.program.languageId, share.program.languageName);
+  const n = share.program.files?.length ?? 0;
+  const files = n ? ` with ${n} more file${n > 1 ? "s" : ""}` : "";
   if (share.kind === "ask")
     return (
       <div role="alertdialog" aria-labelledby="share-ask" data-testid="share-ask" className={`flex flex-wrap items-center gap-2 border-b border-l-4 px-3 py-2 text-sm ${TONE_CLASSES.pending}`}>
         <span id="share-ask">
-          This link holds a {lang} program. Opening it replaces what is in your editor; your code is kept and <em>Back to my code</em> brings it
+          This link holds a {lang} program{files}. Opening it replaces what is in your editor; your code is kept and <em>Back to my code</em> brings it
           back.
         </span>
         <button type="button" className={buttonClass} onClick={onAccept} data-testid="share-open">
@@ -46,7 +48,9 @@ export default function ShareBanner({ share, languageName, canGoBack, onAccept, 
     );
   return (
     <div role="status" data-testid="share-opened" className="flex flex-wrap items-center gap-2 border-b border-slate-200 px-3 py-2 text-sm dark:border-slate-800">
-      <span>Opened the shared {lang} program.</span>
+      <span>
+        Opened the shared {lang} program{files}.
+      </span>
       {canGoBack && (
         <button type="button" className={buttonClass} onClick={onBack} data-testid="back-to-mine">
           Back to my code

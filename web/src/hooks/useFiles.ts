@@ -96,6 +96,9 @@ export function useFiles(w: FilesWorkspace) {
     else w.setFiles((fs) => fs.map((f, i) => (i === at - 1 ? { ...f, content: text } : f)));
   };
 
+  /** A single-file language's main file cannot be binary: a binary cannot take its name. */
+  const mainReservedFor = (f: SourceFile) => (!w.project && f.binary ? w.mainName : undefined);
+
   /** Why `name` cannot name tab `index` (or a new tab: index -1), or null. */
   const nameProblem = (name: string, index: number) => {
     const taken = tabs.filter((_, i) => i !== index && (i > 0 || w.project)).map((f) => f.name);
@@ -150,7 +153,7 @@ export function useFiles(w: FilesWorkspace) {
     }
     if (files.length === 0) return;
     for (const f of files) {
-      const problem = fileNameProblem(f.name, []);
+      const problem = fileNameProblem(f.name, [], mainReservedFor(f));
       if (problem) {
         setNote(`Not opened: ${problem}.`);
         return;
@@ -195,7 +198,7 @@ export function useFiles(w: FilesWorkspace) {
       files = entries.filter((e) => !e.name.startsWith("__MACOSX/")).map((e) => fileFromBytes(e.name, e.data));
       const seen: string[] = [];
       for (const f of files) {
-        const problem = fileNameProblem(f.name, seen);
+        const problem = fileNameProblem(f.name, seen, mainReservedFor(f));
         if (problem) throw new ZipError(problem);
         seen.push(f.name);
       }

@@ -6,7 +6,7 @@
 
 import { useCallback, useEffect, useReducer, useRef } from "react";
 import type { HistoryItem } from "@/lib/gateway";
-import { INITIAL_HISTORY, addLocalHistory, historyReducer, type HistorySource } from "@/lib/history";
+import { INITIAL_HISTORY, addLocalHistory, historyReducer, rememberRunFiles, type HistorySource } from "@/lib/history";
 import { ApiError } from "@/lib/judge0";
 
 export const HISTORY_PAGE = 20;
@@ -60,6 +60,7 @@ export function useHistory(source: HistorySource | null, identity: number) {
     (item: HistoryItem): boolean => {
       if (!source) return true;
       const kept = source.kind === "browser" ? addLocalHistory(window.localStorage, item) : true;
+      if (source.kind === "gateway") rememberRunFiles(window.localStorage, item.token, { files: item.files, mainName: item.mainName });
       dispatch({ type: "finished", item });
       void load(false);
       return kept;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Text } from "@codemirror/state";
-import { isProgramFile, parseDiagnostics, toEditorDiagnostics } from "./diagnostics";
+import { diagnosticsIn, isProgramFile, parseDiagnostics, toEditorDiagnostics } from "./diagnostics";
 
 // Real outputs of coderunner serve's toolchains (the sandbox's working directory is /box).
 const GCC = `main.c: In function ‘main’:
@@ -86,52 +86,69 @@ Node.js v20.20.2
 describe("parseDiagnostics", () => {
   it("reads gcc: errors, warnings and notes with line and column, not the excerpt", () => {
     expect(parseDiagnostics(GCC)).toEqual([
-      { line: 4, column: 5, severity: "error", message: "expected ‘,’ or ‘;’ before ‘printf’" },
-      { line: 4, column: 20, severity: "warning", message: "unused variable ‘z’ [-Wunused-variable]" },
-      { line: 4, column: 20, severity: "info", message: "each undeclared identifier is reported only once" },
+      { line: 4, column: 5, severity: "error", message: "expected ‘,’ or ‘;’ before ‘printf’", file: "main.c" },
+      { line: 4, column: 20, severity: "warning", message: "unused variable ‘z’ [-Wunused-variable]", file: "main.c" },
+      { line: 4, column: 20, severity: "info", message: "each undeclared identifier is reported only once", file: "main.c" },
     ]);
   });
   it("reads g++ and leaves the library headers' lines out", () => {
-    expect(parseDiagnostics(GXX)).toEqual([{ line: 3, column: 16, severity: "error", message: "‘undefined_name’ was not declared in this scope" }]);
+    expect(parseDiagnostics(GXX)).toEqual([{ line: 3, column: 16, severity: "error", message: "‘undefined_name’ was not declared in this scope", file: "main.cpp" }]);
   });
   it("reads rustc's arrows with the message above them", () => {
     expect(parseDiagnostics(RUSTC)).toEqual([
-      { line: 2, column: 18, severity: "error", message: "mismatched types" },
-      { line: 3, column: 20, severity: "error", message: "cannot find value `y` in this scope" },
-      { line: 5, column: 9, severity: "warning", message: "unused variable: `w`" },
+      { line: 2, column: 18, severity: "error", message: "mismatched types", file: "main.rs" },
+      { line: 3, column: 20, severity: "error", message: "cannot find value `y` in this scope", file: "main.rs" },
+      { line: 5, column: 9, severity: "warning", message: "unused variable: `w`", file: "src/main.rs" },
     ]);
   });
   it("reads javac's File.java:N: with the caret's column", () => {
-    expect(parseDiagnostics(JAVAC)).toEqual([{ line: 4, column: 30, severity: "error", message: "';' expected" }]);
+    expect(parseDiagnostics(JAVAC)).toEqual([{ line: 4, column: 30, severity: "error", message: "';' expected", file: "Main.java" }]);
   });
   it("reads a Java exception's first frame", () => {
     expect(parseDiagnostics(JAVA_RUNTIME)).toEqual([
-      { line: 4, column: null, severity: "error", message: 'Exception in thread "main" java.lang.ArithmeticException: / by zero' },
+      { line: 4, column: null, severity: "error", message: 'Exception in thread "main" java.lang.ArithmeticException: / by zero', file: "Main.java" },
     ]);
   });
   it("reads Python's traceback: the deepest frame in the program, with the exception", () => {
-    expect(parseDiagnostics(PYTHON)).toEqual([{ line: 2, column: null, severity: "error", message: "NameError: name 'undefined_name' is not defined" }]);
-    expect(parseDiagnostics(PYTHON_SYNTAX)).toEqual([{ line: 1, column: null, severity: "error", message: "SyntaxError: '(' was never closed" }]);
+    expect(parseDiagnostics(PYTHON)).toEqual([{ line: 2, column: null, severity: "error", message: "NameError: name 'undefined_name' is not defined", file: "script.py" }]);
+    expect(parseDiagnostics(PYTHON_SYNTAX)).toEqual([{ line: 1, column: null, severity: "error", message: "SyntaxError: '(' was never closed", file: "script.py" }]);
     // The library's frame is deeper, but the program's line is the one to show.
     expect(parseDiagnostics(PYTHON_LIBRARY)).toEqual([
-      { line: 3, column: null, severity: "error", message: expect.stringMatching(/^json\.decoder\.JSONDecodeError: Expecting/) },
+      { line: 3, column: null, severity: "error", message: expect.stringMatching(/^json\.decoder\.JSONDecodeError: Expecting/), file: "script.py" },
     ]);
   });
   it("reads go's compile errors and a panic's frame", () => {
-    expect(parseDiagnostics(GO)).toEqual([{ line: 6, column: 14, severity: "error", message: "undefined: y" }]);
-    expect(parseDiagnostics(GO_PANIC)).toEqual([{ line: 8, column: null, severity: "error", message: "panic: runtime error: index out of range [5] with length 1" }]);
+    expect(parseDiagnostics(GO)).toEqual([{ line: 6, column: 14, severity: "error", message: "undefined: y", file: "main.go" }]);
+    expect(parseDiagnostics(GO_PANIC)).toEqual([{ line: 8, column: null, severity: "error", message: "panic: runtime error: index out of range [5] with length 1", file: "main.go" }]);
   });
   it("reads node's first frame in the program, not its internals", () => {
-    expect(parseDiagnostics(NODE)).toEqual([{ line: 2, column: 13, severity: "error", message: "ReferenceError: b is not defined" }]);
+    expect(parseDiagnostics(NODE)).toEqual([{ line: 2, column: 13, severity: "error", message: "ReferenceError: b is not defined", file: "script.js" }]);
   });
   it("reads a bare line:col and combines several outputs without repeats", () => {
     expect(parseDiagnostics("3:7: unexpected token\n", GO, GO)).toEqual([
-      { line: 3, column: 7, severity: "error", message: "unexpected token" },
-      { line: 6, column: 14, severity: "error", message: "undefined: y" },
+      { line: 3, column: 7, severity: "error", message: "unexpected token", file: null },
+      { line: 6, column: 14, severity: "error", message: "undefined: y", file: "main.go" },
     ]);
   });
   it("finds nothing in ordinary output", () => {
     expect(parseDiagnostics("Hello, Ada!\n12:30 is lunch\nratio 3:4\n", null, undefined, "")).toEqual([]);
+  });
+});
+
+describe("diagnosticsIn", () => {
+  it("puts each diagnostic on its file's tab; the main tab gets those of no tab", () => {
+    const out = `util.c:5:3: error: 'x' undeclared\nmain.c:2:1: warning: unused\n/box/lib/b.h:1:1: error: in a folder\nother.c:9:9: error: not a tab\n4:2: bare\n`;
+    const list = parseDiagnostics(out);
+    const tabs = ["main.c", "util.c", "lib/b.h"];
+    expect(diagnosticsIn(list, tabs, 0).map((d) => `${d.line}:${d.message}`)).toEqual(["2:unused", "4:bare", "9:not a tab"]);
+    expect(diagnosticsIn(list, tabs, 1).map((d) => `${d.line}:${d.message}`)).toEqual(["5:'x' undeclared"]);
+    expect(diagnosticsIn(list, tabs, 2).map((d) => `${d.line}:${d.message}`)).toEqual(["1:in a folder"]);
+    // A single-file program gets them all, whatever the tool calls its file.
+    expect(diagnosticsIn(list, ["script.c"], 0)).toHaveLength(5);
+    // A Python helper module's traceback line is the helper's, not the main file's.
+    const tb = 'Traceback (most recent call last):\n  File "/box/script.py", line 2, in <module>\n    helper.f()\n  File "/box/helper.py", line 3, in f\n    return 1 / 0\nZeroDivisionError: division by zero\n';
+    expect(diagnosticsIn(parseDiagnostics(tb), ["script.py", "helper.py"], 1)).toMatchObject([{ line: 3, message: "ZeroDivisionError: division by zero" }]);
+    expect(diagnosticsIn(parseDiagnostics(tb), ["script.py", "helper.py"], 0)).toEqual([]);
   });
 });
 
@@ -147,8 +164,8 @@ describe("toEditorDiagnostics", () => {
   const doc = Text.of(["int main(void) {", "    int x = 1", "    printf(y);", "}"]);
   it("underlines the word at the column, or the line without one", () => {
     const [a, b] = toEditorDiagnostics(doc, [
-      { line: 3, column: 5, severity: "error", message: "m" },
-      { line: 2, column: null, severity: "warning", message: "w" },
+      { line: 3, column: 5, severity: "error", message: "m", file: null },
+      { line: 2, column: null, severity: "warning", message: "w", file: null },
     ]);
     expect(a && doc.sliceString(a.from, a.to)).toBe("printf");
     expect(b && doc.sliceString(b.from, b.to)).toBe("int x = 1");
@@ -156,8 +173,8 @@ describe("toEditorDiagnostics", () => {
   });
   it("keeps positions inside the document", () => {
     const list = toEditorDiagnostics(doc, [
-      { line: 1, column: 99, severity: "error", message: "past the line" },
-      { line: 9, column: 1, severity: "error", message: "past the document" },
+      { line: 1, column: 99, severity: "error", message: "past the line", file: null },
+      { line: 9, column: 1, severity: "error", message: "past the document", file: null },
     ]);
     expect(list).toEqual([{ from: doc.line(1).to, to: doc.line(1).to, severity: "error", message: "past the line" }]);
   });

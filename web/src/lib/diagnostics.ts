@@ -23,12 +23,19 @@ export interface SourceDiagnostic {
   column: number | null;
   severity: Severity;
   message: string;
+  /** The program's file the tool named ("util.c", relative to the program's directory), or null when it named none. */
+  file: string | null;
 }
 
 /** Whether a path a tool names is the program's own file (not a library's, not an interpreter's). */
 export function isProgramFile(path: string): boolean {
   if (path.startsWith("/box/")) return !path.includes("/../");
   return /^(\.\/)?[\w.+-]+(\/[\w.+-]+)*$/.test(path) && !path.split("/").includes("..");
+}
+
+/** A program file's path as the tabs name it: without /box/, ./ or file://. */
+function programPath(path: string): string {
+  return path.replace(/^file:\/\//, "").replace(/^\/box\//, "").replace(/^\.\//, "");
 }
 
 function severityOf(word: string | undefined): Severity {
@@ -46,11 +53,12 @@ function compilerStyle(lines: string[], out: SourceDiagnostic[]): void {
   const withFile = /^([^\s:"'()<>]+):(\d+):(?:(\d+):)?\s*(.*)$/;
   const bare = /^(\d+):(\d+):\s*(.+)$/;
   lines.forEach((text, i) => {
-    let line: number, column: number | null, rest: string;
+    let line: number, column: number | null, rest: string, file: string | null = null;
     const b = bare.exec(text);
     const f = b ? null : withFile.exec(text);
     if (f) {
       if (!isProgramFile(f[1] ?? "")) return;
+      file = programPath(f[1] ?? "");
       line = Number(f[2]);
       column = f[3] ? Number(f[3]) : null;
       rest = (f[4] ?? "").trim();
@@ -65,7 +73,7 @@ function compilerStyle(lines: string[], out: SourceDiagnostic[]): void {
     // javac names the line only, and points at the column with a caret under the source line.
     const caret = lines[i + 2];
     if (column === null && caret !== undefined && CARET.test(caret)) column = caret.indexOf("^") + 1;
-    out.push({ line, column, severity: severityOf(sev?.[1]), message: sev ? rest.slice(sev[0].length) : rest });
+    out.push({ line, column, severity: severityOf(sev?.[1]), message: sev ? rest.slice(sev[0].length) : rest, file });
   });
 }
 
@@ -80,7 +88,7 @@ function rustStyle(lines: string[], out: SourceDiagnostic[]): void {
     }
     const at = /^\s*--> (.+?):(\d+):(\d+)$/.exec(text);
     if (at && head && isProgramFile(at[1] ?? "")) {
-      out.push({ line: Number(at[2]), column: Number(at[3]), ...head });
+      out.push({ line: Number(at[2]), column: Number(at[3]), ...head, file: programPath(at[1] ?? "") });
       head = null;
     }
   }
@@ -88,19 +96,19 @@ function rustStyle(lines: string[], out: SourceDiagnostic[]): void {
 
 /** Python: the deepest `File "...", line N` of the program in a traceback, and its exception. */
 function pythonStyle(lines: string[], out: SourceDiagnostic[]): void {
-  let frame: number | null = null;
+  let frame: { line: number; file: string } | null = null;
   let inTrace = false;
   for (const text of lines) {
     const f = /^\s*File "(.+?)", line (\d+)/.exec(text);
     if (f) {
       inTrace = true;
-      if (isProgramFile(f[1] ?? "")) frame = Number(f[2]);
+      if (isProgramFile(f[1] ?? "")) frame = { line: Number(f[2]), file: programPath(f[1] ?? "") };
       continue;
     }
     if (!inTrace || /^\s/.test(text) || text === "") continue;
     if (text.startsWith("Traceback (most recent call last)") || text.startsWith("During handling") || text.startsWith("The above exception")) continue;
     // The first line at the left margin after the frames: "NameError: name 'x' is not defined".
-    if (frame !== null) out.push({ line: frame, column: null, severity: "error", message: text.trim() });
+    if (frame !== null) out.push({ line: frame.line, column: null, severity: "error", message: text.trim(), file: frame.file });
     frame = null;
     inTrace = false;
   }
@@ -120,7 +128,7 @@ function nodeStyle(lines: string[], out: SourceDiagnostic[]): void {
     }
     const at = /^\s+at (?:.*\()?(.+?):(\d+)(?::(\d+))?\)?$/.exec(text);
     if (at && message && isProgramFile((at[1] ?? "").replace(/^file:\/\//, ""))) {
-      out.push({ line: Number(at[2]), column: at[3] ? Number(at[3]) : null, severity: "error", message });
+      out.push({ line: Number(at[2]), column: at[3] ? Number(at[3]) : null, severity: "error", message, file: programPath(at[1] ?? "") });
       message = null;
     }
   }
@@ -137,10 +145,19 @@ function goPanicStyle(lines: string[], out: SourceDiagnostic[]): void {
     }
     const at = /^\t(.+?\.go):(\d+)(?: \+0x[0-9a-f]+)?$/.exec(text);
     if (at && message && isProgramFile(at[1] ?? "")) {
-      out.push({ line: Number(at[2]), column: null, severity: "error", message });
+      out.push({ line: Number(at[2]), column: null, severity: "error", message, file: programPath(at[1] ?? "") });
       message = null;
     }
   }
+}
+
+/**
+ * The diagnostics of tab `index` of a program whose files are `tabs` (names, the main file
+ * first): those naming that file; the main file also gets those naming no file or a file
+ * that is not a tab (a single-file program gets them all, whatever the tool calls its file).
+ */
+export function diagnosticsIn(list: SourceDiagnostic[], tabs: string[], index: number): SourceDiagnostic[] {
+  return list.filter((d) => (d.file !== null && tabs.includes(d.file) ? d.file : tabs[0]) === tabs[index]);
 }
 
 /** Every diagnostic the outputs name for the program's lines, in line order, without repeats. */
@@ -155,7 +172,7 @@ export function parseDiagnostics(...outputs: (string | null | undefined)[]): Sou
   return found
     .filter((d) => d.line > 0 && d.message !== "")
     .filter((d) => {
-      const key = `${d.line}:${d.column}:${d.message}`;
+      const key = `${d.file}:${d.line}:${d.column}:${d.message}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;

@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { HistoryItem } from "./gateway";
+import type { GatewayClient, HistoryItem } from "./gateway";
 import {
   INITIAL_HISTORY,
   LOCAL_HISTORY_MAX_CHARS,
   LOCAL_HISTORY_MAX_ITEMS,
   addLocalHistory,
   browserHistory,
+  gatewayHistory,
+  rememberRunFiles,
+  RUN_FILES_MAX_ITEMS,
   historyReducer,
   loadLocalHistory,
   pageLocalHistory,
@@ -132,5 +135,51 @@ describe("the history panel's state", () => {
     expect(s.items[0]!.status?.id).toBe(3);
     // Known results survive a change of person (reset) but only apply to their tokens.
     expect(historyReducer(s, { type: "reset" }).known).toHaveProperty("t1");
+  });
+});
+
+describe("the files of the gateway's runs, kept in the browser", () => {
+  const files = [{ name: "helper.py", content: "X = 1" }];
+  function fakeGateway(items: HistoryItem[]) {
+    const deleted: string[] = [];
+    const gw = {
+      history: async () => ({ items, nextCursor: null }),
+      deleteHistory: async (t: string) => void deleted.push(t),
+    } as unknown as GatewayClient;
+    return { gw, deleted };
+  }
+
+  it("puts a run's files back into the gateway's items, and forgets them with the run", async () => {
+    const s = memoryStorage();
+    rememberRunFiles(s, "t1", { files, mainName: "prog.c" });
+    rememberRunFiles(s, "t2", { files: [] });
+    const { gw, deleted } = fakeGateway([item(1), item(2), item(3)]);
+    const src = gatewayHistory(gw, () => s);
+    const page = await src.page(null, 20);
+    expect(page.items.map((i) => [i.token, i.files, i.mainName])).toEqual([
+      ["t1", files, "prog.c"],
+      ["t2", undefined, undefined],
+      ["t3", undefined, undefined],
+    ]);
+    await src.remove("t1");
+    expect(deleted).toEqual(["t1"]);
+    expect((await src.page(null, 20)).items[0]!.files).toBeUndefined();
+  });
+
+  it("keeps the newest runs' files within its bounds, and ignores damaged entries", async () => {
+    const s = memoryStorage();
+    for (let n = 0; n < RUN_FILES_MAX_ITEMS + 5; n++) rememberRunFiles(s, `t${n}`, { files });
+    const { gw } = fakeGateway([item(0), item(4), item(5), item(RUN_FILES_MAX_ITEMS + 4)]);
+    const items = (await gatewayHistory(gw, () => s).page(null, 20)).items;
+    expect(items.map((i) => !!i.files)).toEqual([false, false, true, true]);
+    rememberRunFiles(s, "big", { files: [{ name: "big.txt", content: "x".repeat(600_000) }] });
+    expect(JSON.parse(s.m.get("coderunner.runfiles.v1")!).map((e: { token: string }) => e.token)[0]).toBe(`t${RUN_FILES_MAX_ITEMS + 4}`);
+    // Five runs of 150 000 characters: the three newest fit in 500 000.
+    const s2 = memoryStorage();
+    for (let n = 0; n < 5; n++) rememberRunFiles(s2, `b${n}`, { files: [{ name: "a.txt", content: "y".repeat(150_000) }] });
+    expect(JSON.parse(s2.m.get("coderunner.runfiles.v1")!).map((e: { token: string }) => e.token)).toEqual(["b4", "b3", "b2"]);
+    s.m.set("coderunner.runfiles.v1", JSON.stringify([{ token: "t0", files: [{ name: "../x", content: "" }] }, { token: "t4", files }]));
+    const again = (await gatewayHistory(gw, () => s).page(null, 20)).items;
+    expect(again.map((i) => !!i.files)).toEqual([false, true, false, false]);
   });
 });

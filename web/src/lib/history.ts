@@ -11,12 +11,75 @@ export interface HistorySource {
   remove(token: string): Promise<void>;
 }
 
-export function gatewayHistory(gw: GatewayClient): HistorySource {
+/**
+ * The gateway's history keeps a run's main file only; the files of runs made in this
+ * browser are kept beside it (`storage`, see rememberRunFiles) and put back into its items.
+ */
+export function gatewayHistory(gw: GatewayClient, storage: () => Store | undefined = () => undefined): HistorySource {
   return {
     kind: "gateway",
-    page: (cursor, limit, signal) => gw.history(cursor, limit, signal),
-    remove: (token) => gw.deleteHistory(token),
+    page: async (cursor, limit, signal) => {
+      const page = await gw.history(cursor, limit, signal);
+      const known = loadRunFiles(storage());
+      return { ...page, items: page.items.map((i) => (known[i.token] && !i.files ? { ...i, ...known[i.token] } : i)) };
+    },
+    remove: async (token) => {
+      await gw.deleteHistory(token);
+      forgetRunFiles(storage(), token);
+    },
   };
+}
+
+// ---- the files of runs in the gateway's history, kept in the browser
+
+const FILES_KEY = "coderunner.runfiles.v1";
+/** The files of at most this many runs... */
+export const RUN_FILES_MAX_ITEMS = 50;
+/** ...in at most this many characters (the newest run's first). */
+export const RUN_FILES_MAX_CHARS = 500_000;
+
+type RunFiles = Pick<HistoryItem, "files" | "mainName">;
+
+function loadRunFiles(storage: Store | undefined): Record<string, RunFiles> {
+  const out: Record<string, RunFiles> = {};
+  try {
+    const raw = storage?.getItem(FILES_KEY);
+    const v: unknown = raw ? JSON.parse(raw) : [];
+    if (!Array.isArray(v)) return out;
+    for (const e of v) {
+      if (!e || typeof e !== "object" || typeof e.token !== "string") continue;
+      const files = parseFiles(e.files);
+      const mainOk = e.mainName === undefined || (typeof e.mainName === "string" && parseFiles([{ name: e.mainName, content: "" }]) !== null);
+      if (files && mainOk) out[e.token] = e.mainName === undefined ? { files } : { files, mainName: e.mainName };
+    }
+  } catch {
+    /* a broken entry: no files known */
+  }
+  return out;
+}
+
+function saveRunFiles(storage: Store | undefined, entries: [string, RunFiles][]): void {
+  let list = entries.slice(0, RUN_FILES_MAX_ITEMS).map(([token, f]) => ({ token, ...f }));
+  while (list.length > 0 && JSON.stringify(list).length > RUN_FILES_MAX_CHARS) list = list.slice(0, -1);
+  try {
+    storage?.setItem(FILES_KEY, JSON.stringify(list));
+  } catch {
+    /* full: the files of older runs are not known */
+  }
+}
+
+/** Keep a gateway run's files (newest first, bounded); a run without files needs nothing kept, one too large is not kept. */
+export function rememberRunFiles(storage: Store | undefined, token: string, f: RunFiles): void {
+  if (!f.files || f.files.length === 0) return;
+  // A run larger than the bound alone would push every other out: it is not kept.
+  if (JSON.stringify({ token, ...f }).length > RUN_FILES_MAX_CHARS) return;
+  const old = Object.entries(loadRunFiles(storage)).filter(([t]) => t !== token);
+  saveRunFiles(storage, [[token, f], ...old]);
+}
+
+function forgetRunFiles(storage: Store | undefined, token: string): void {
+  const known = loadRunFiles(storage);
+  if (known[token]) saveRunFiles(storage, Object.entries(known).filter(([t]) => t !== token));
 }
 
 // ---- the browser's history (static export on `coderunner serve`, or no gateway sessions)
