@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/time-util.h"
 #include "meta/meta-internal.h"
 
 #define BUSY_TIMEOUT_MSEC 10000
@@ -355,6 +356,33 @@ static MetaBackend *sqlite_disconnect(MetaBackend *b) {
         return NULL;
 }
 
+/* WAL, and the tables, in one write transaction taken at its start: several processes
+ * opening a fresh file at once (gateways started together) would otherwise each read the
+ * schema and then want to write it, a lock upgrade SQLite answers "busy" at once, without
+ * waiting. A "busy" that still comes (the switch to WAL takes the file alone) is tried
+ * again until the busy timeout. */
+static int make_schema(sqlite3 *db) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + (uint64_t) BUSY_TIMEOUT_MSEC * 1000;
+        for (;;) {
+                /* WAL does not apply to an in-memory database: it stays "memory" there, fine. */
+                int rc = sqlite3_exec(
+                        db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+                if (rc == SQLITE_OK) {
+                        rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+                        rc = rc == SQLITE_OK ? sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) : rc;
+                        if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+                                (void) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+                }
+                if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+                        return rc;
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return rc;
+                sqlite3_sleep(10);
+        }
+}
+
 static int sqlite_connect(const char *target, char *errbuf, MetaBackend **ret) {
         _cleanup_(freep) MetaBackend *b = calloc(1, sizeof *b);
         int rc;
@@ -374,16 +402,16 @@ static int sqlite_connect(const char *target, char *errbuf, MetaBackend **ret) {
                 return r;
         }
         (void) sqlite3_busy_timeout(b->db, BUSY_TIMEOUT_MSEC);
-        /* WAL does not apply to an in-memory database: it stays "memory" there, fine. */
-        rc = sqlite3_exec(b->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-                rc = sqlite3_exec(b->db, schema, NULL, NULL, NULL);
+        rc = make_schema(b->db);
+        /* (a rolled-back schema leaves no message of its own: say the code's) */
+        const char *why = rc != SQLITE_OK ? sqlite3_errstr(rc) : NULL;
         for (size_t i = 0; rc == SQLITE_OK && i < _STMT_MAX; i++)
                 rc = sqlite3_prepare_v3(
                         b->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &b->stmts[i], NULL);
         if (rc != SQLITE_OK) {
-                meta_set_error(errbuf, "cannot create the tables in %s: %s", target, sqlite3_errmsg(b->db));
-                int r = errno_of(sqlite3_extended_errcode(b->db));
+                meta_set_error(errbuf, "cannot create the tables in %s: %s", target,
+                        why ? why : sqlite3_errmsg(b->db));
+                int r = errno_of(why ? rc : sqlite3_extended_errcode(b->db));
                 sqlite_disconnect(TAKE_PTR(b));
                 return r;
         }

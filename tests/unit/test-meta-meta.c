@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -757,6 +758,39 @@ static void test_threads(void) {
         fprintf(stderr, "%s: threads ok\n", backend);
 }
 
+/* Several processes (gateways started together) open one fresh store at the same moment:
+ * each creates the schema or finds it, none is refused "database is locked". */
+static void test_opened_together(void) {
+        char url[URL_MAX];
+        fresh_url(url);
+        int go[2];
+        ASSERT_INT(pipe(go), 0);
+        pid_t pids[12];
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                pids[i] = fork();
+                ASSERT_TRUE(pids[i] >= 0);
+                if (pids[i] == 0) {
+                        close(go[1]);
+                        char c;
+                        (void) read(go[0], &c, 1); /* all start when the pipe closes */
+                        char err[META_ERROR_MAX] = "";
+                        Meta *m = NULL;
+                        int r = meta_open(url, err, &m);
+                        if (r < 0)
+                                fprintf(stderr, "meta_open(%s) together: %s\n", url, err);
+                        _exit(r < 0 || meta_ping(m) < 0 ? 1 : (meta_close(m), 0));
+                }
+        }
+        close(go[0]);
+        close(go[1]);
+        for (size_t i = 0; i < ELEMENTSOF(pids); i++) {
+                int status;
+                ASSERT_INT(waitpid(pids[i], &status, 0), pids[i]);
+                ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        fprintf(stderr, "%s: opened together ok\n", backend);
+}
+
 static void run_contract(const char *name) {
         backend = name;
         test_keys();
@@ -769,6 +803,7 @@ static void run_contract(const char *name) {
         test_shares();
         test_bad_input();
         test_threads();
+        test_opened_together();
 }
 
 static void test_urls(void) {
