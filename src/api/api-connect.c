@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "api/api-internal.h"
+#include "base/fd-util.h"
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/time-util.h"
@@ -58,20 +59,6 @@ typedef struct LiveSession {
 } LiveSession;
 
 /* ---- frames out ---- */
-
-static int send_all(int fd, const void *buf, size_t len) {
-        const uint8_t *p = buf;
-        while (len > 0) {
-                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EPIPE;
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
 
 /* Header and payload in one segment (with TCP_NODELAY set: no wait for an ACK). */
 static int send_frame(LiveSession *s, WsOpcode op, const void *payload, size_t len) {

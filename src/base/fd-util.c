@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/fd-util.h"
@@ -21,6 +22,21 @@ int write_all(int fd, const void *buf, size_t len) {
                 }
                 if (n == 0)
                         return -EIO;
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int send_all(int fd, const void *buf, size_t len) {
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EPIPE;
                 p += n;
                 len -= (size_t) n;
         }

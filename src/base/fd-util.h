@@ -9,6 +9,8 @@
 
 /* Write all of buf; retries EINTR and short writes. Returns 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
+/* The same on a socket, never raising SIGPIPE: -EPIPE once the peer is gone. */
+int send_all(int fd, const void *buf, size_t len);
 
 /* Read into buf until EOF or len bytes. Returns bytes read or -errno. */
 ssize_t read_full(int fd, void *buf, size_t len);

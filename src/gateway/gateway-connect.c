@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/base64.h"
+#include "base/fd-util.h"
 #include "base/log.h"
 #include "base/macro.h"
 #include "base/time-util.h"
@@ -73,20 +74,6 @@ typedef struct Session {
 } Session;
 
 /* ---- frames ---- */
-
-static int send_all(int fd, const void *buf, size_t len) {
-        const uint8_t *p = buf;
-        while (len > 0) {
-                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EPIPE;
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
 
 /* One final frame to a peer (masked toward the node; payload is left as it was). */
 static int peer_send(Peer *to, WsOpcode op, const uint8_t *payload, size_t len) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -284,12 +285,40 @@ static void test_pread_line(int dfd) {
         ASSERT_EQ(pread_line(-1, buf, sizeof buf), -EBADF);
 }
 
+/* send_all: everything reaches the peer; a peer gone is -EPIPE, never a SIGPIPE. */
+static void test_send_all(void) {
+        int sv[2];
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        static char big[300 * 1024];
+        memset(big, 'x', sizeof big);
+        pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                close(sv[0]);
+                _exit(send_all(sv[1], big, sizeof big) == 0 ? 0 : 1);
+        }
+        close(sv[1]);
+        static char in[sizeof big];
+        ASSERT_EQ(read_full(sv[0], in, sizeof in), (ssize_t) sizeof in);
+        ASSERT_TRUE(memcmp(in, big, sizeof big) == 0);
+        int status;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(sv[0]);
+
+        ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        close(sv[1]);
+        ASSERT_EQ(send_all(sv[0], "x", 1), -EPIPE); /* the process is still here: no SIGPIPE */
+        close(sv[0]);
+}
+
 int main(void) {
         static const char *const files[] = {"ten", "empty", "knob", "lines", "word"};
         char dir[4096];
         int dfd;
 
         test_pipe_roundtrip();
+        test_send_all();
         test_pipe_short_reads();
         test_errors();
         test_nonblock();
